@@ -1,0 +1,1 @@
+"""Icons, presets and styles shipped with ScratchNet (installed as the ``scratchnet_resources`` package)."""

@@ -1,0 +1,222 @@
+"""The ``scratchnet`` command: train, evaluate and fetch data without a window.
+
+    scratchnet train --preset default --out model.safetensors
+    scratchnet evaluate model.safetensors
+    scratchnet data
+
+Progress goes to stderr; results to stdout (with ``--json``, the last stdout line is one JSON object).
+User errors exit with status 2 and one line of explanation.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+from . import __version__
+from .activations import ACTIVATIONS
+from .config import DTYPES
+from .data import ProgressCallback, cache_dir, download_mnist, find_files, load_dataset, locate_or_download, verify_mnist
+from .errors import ConfigError, ScratchNetError
+from .initializers import INITIALIZERS
+from .metrics import evaluate
+from .model import load_model, save_model
+from .optimizers import OPTIMIZER_NAMES
+from .presets import load_preset, preset_names
+from .schedules import SCHEDULE_NAMES
+from .trainer import EpochEvent, Trainer, TrainingData
+
+USER_ERROR = 2
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.command(args)
+    except ScratchNetError as error:
+        print(f"scratchnet: error: {error}", file=sys.stderr)
+        return USER_ERROR
+    except KeyboardInterrupt:
+        print("scratchnet: interrupted", file=sys.stderr)
+        return 130
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="scratchnet", description="A neural network from scratch in NumPy, learning MNIST.")
+    parser.add_argument("--version", action="version", version=f"scratchnet {__version__}")
+    commands = parser.add_subparsers(required=True, metavar="COMMAND")
+
+    # Settings flags default to "absent" so that only the ones given override the preset.
+    train = commands.add_parser("train", help="train a network (flags override the preset)", argument_default=argparse.SUPPRESS)
+    train.set_defaults(command=cmd_train)
+    train.add_argument(
+        "--preset", default="default", help=f"starting configuration: {', '.join(preset_names())} (default: default)"
+    )
+    train.add_argument("--hidden", type=parse_hidden, help="hidden layer widths, e.g. 128,128 ('none' for softmax regression)")
+    train.add_argument("--activation", choices=list(ACTIVATIONS))
+    train.add_argument("--init", choices=list(INITIALIZERS))
+    train.add_argument("--optimizer", choices=list(OPTIMIZER_NAMES))
+    train.add_argument("--lr", type=float, help="learning rate")
+    train.add_argument("--momentum", type=float, help="momentum for the momentum and nesterov optimizers")
+    train.add_argument("--batch-size", type=parse_batch_size, help="mini-batch size, or 'full' for full-batch gradient descent")
+    train.add_argument("--epochs", type=int)
+    train.add_argument("--weight-decay", type=float, help="L2 penalty (decoupled for adamw)")
+    train.add_argument("--dropout", type=float, help="probability of dropping a hidden unit while training")
+    train.add_argument("--grad-clip", type=float, help="largest global gradient norm (0 = off)")
+    train.add_argument("--schedule", choices=list(SCHEDULE_NAMES))
+    train.add_argument("--warmup-epochs", type=float, help="linear learning-rate warm-up, in epochs")
+    train.add_argument("--augment-shift", type=int, help="shift training images by up to this many pixels")
+    train.add_argument("--early-stopping", type=int, help="stop after this many epochs without validation improvement (0 = off)")
+    train.add_argument("--validation-size", type=int, help="training images held out for validation (default 5000)")
+    train.add_argument("--seed", type=int)
+    train.add_argument("--dtype", choices=list(DTYPES))
+    train.add_argument("--data-dir", default=None, help="folder holding the four MNIST IDX files")
+    train.add_argument("--out", default=None, help="save the trained model to this .safetensors file")
+    train.add_argument(
+        "--json", action="store_true", default=False, help="print the result as one JSON object (the last stdout line)"
+    )
+
+    evaluate_cmd = commands.add_parser(
+        "evaluate", help="accuracy, per-class accuracy and confusion matrix of a model on the test set"
+    )
+    evaluate_cmd.set_defaults(command=cmd_evaluate)
+    evaluate_cmd.add_argument("model", help="a .safetensors model file")
+    evaluate_cmd.add_argument("--data-dir", help="folder holding the four MNIST IDX files")
+    evaluate_cmd.add_argument("--json", action="store_true", help="print the result as one JSON object")
+
+    data = commands.add_parser("data", help="show where the data is and whether it verifies; download it if missing")
+    data.set_defaults(command=cmd_data)
+    data.add_argument("--data-dir", help="folder to check (and download into, when it is empty)")
+    data.add_argument("--no-download", action="store_true", help="only report, never download")
+    return parser
+
+
+def parse_hidden(text: str) -> list[int]:
+    if text.strip().lower() in ("", "none", "0"):
+        return []
+    try:
+        return [int(part) for part in text.split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected comma-separated widths such as 128,128; got {text!r}") from None
+
+
+def parse_batch_size(text: str) -> int | None:
+    if text.strip().lower() == "full":
+        return None
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number or 'full'; got {text!r}") from None
+
+
+def stderr_progress() -> ProgressCallback:
+    def report(done: int, total: int, file_name: str) -> None:
+        percent = f"{100 * done / total:5.1f} %" if total else f"{done / 1e6:.1f} MB"
+        print(f"\rdownloading {file_name}: {percent}", end="", file=sys.stderr, flush=True)
+
+    return report
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    config, _ = load_preset(args.preset)
+    config = config.replace(**{name: value for name, value in vars(args).items() if name in config.to_dict()})
+
+    dataset = load_dataset(locate_or_download(args.data_dir, progress=stderr_progress()))
+    data = TrainingData.from_dataset(dataset, config.validation_size, config.dtype)
+    print(
+        f"training {config.describe()} on {dataset.name} ({len(data.train_x)} train / {len(data.val_x)} validation)",
+        file=sys.stderr,
+    )
+    trainer = Trainer(config, data, on_epoch=print_epoch)
+    result = trainer.run()
+    print(f"{result.status}: {result.message}", file=sys.stderr)
+
+    probabilities = trainer.model().predict_images(dataset.test_images)
+    test = evaluate(probabilities, dataset.test_labels)
+    last = result.history[-1] if result.history else None
+    summary = {
+        "status": result.status,
+        "message": result.message,
+        "test_accuracy": test["accuracy"],
+        "test_loss": test["loss"],
+        "val_accuracy": last.val_accuracy if last else None,
+        "epochs": len(result.history),
+        "best_epoch": result.best_epoch,
+        "train_seconds": result.train_seconds,
+        "samples_per_second": result.samples_per_second,
+        "config": trainer.config.to_dict(),
+    }
+    if args.out:
+        metrics = {k: summary[k] for k in ("test_accuracy", "test_loss", "val_accuracy", "epochs", "train_seconds")}
+        save_model(trainer.model(metrics), args.out)
+        summary["model_path"] = args.out
+    if args.json:
+        print(json.dumps(summary))
+    else:
+        print(
+            f"test accuracy {test['accuracy']:.2%} after {len(result.history)} epochs, {result.train_seconds:.1f} s of training "
+            f"({result.samples_per_second:,.0f} samples/s)"
+        )
+        if args.out:
+            print(f"saved to {args.out}")
+    return 1 if result.status == "diverged" else 0
+
+
+def print_epoch(event: EpochEvent) -> None:
+    val = f"val loss {event.val_loss:.4f} acc {event.val_accuracy:.2%}" if event.val_loss is not None else "no validation"
+    print(
+        f"epoch {event.epoch:>3}/{event.epochs}  train loss {event.train_loss:.4f} acc {event.train_accuracy:.2%}  "
+        f"{val}  lr {event.lr:.2e}  {event.seconds:.2f} s",
+        file=sys.stderr,
+        flush=True,
+    )
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    model = load_model(args.model)
+    dataset = load_dataset(locate_or_download(args.data_dir, progress=stderr_progress()))
+    model.check_compatible(dataset.image_shape, dataset.class_names)
+    start = time.perf_counter()
+    probabilities = model.predict_images(dataset.test_images)
+    report = evaluate(probabilities, dataset.test_labels)
+    report["inference_seconds"] = time.perf_counter() - start
+    if args.json:
+        print(json.dumps({"model": args.model, "dataset": dataset.name, **report}))
+        return 0
+    names = dataset.class_names
+    print(f"{args.model}: {model.layer_sizes} {model.activation} on {dataset.name} test set ({report['count']} images)")
+    print(f"accuracy {report['accuracy']:.2%}   top-2 {report['top2_accuracy']:.2%}   loss {report['loss']:.4f}")
+    width = max(5, *(len(n) for n in names))
+    print("\nper-class accuracy and confusion matrix (rows: true class, columns: predicted)")
+    print(" " * (width + 9) + "".join(f"{n:>{width + 1}}" for n in names))
+    for name, row, acc in zip(names, report["confusion_matrix"], report["per_class_accuracy"]):
+        acc_text = "   n/a" if acc is None else f"{acc:6.1%}"
+        print(f"{name:>{width}}  {acc_text}" + "".join(f"{count:>{width + 1}}" for count in row))
+    return 0
+
+
+def cmd_data(args: argparse.Namespace) -> int:
+    target = Path(args.data_dir).expanduser() if args.data_dir else None
+    if target is not None and find_files(target) is None:
+        if args.no_download:
+            raise ConfigError(f"{target} does not hold the dataset (and --no-download was given)")
+        folder = download_mnist(target, progress=stderr_progress())
+        print(file=sys.stderr)
+    else:
+        folder = locate_or_download(target, download=not args.no_download, progress=stderr_progress())
+    dataset = load_dataset(folder)
+    verified = verify_mnist(folder)
+    print(f"data folder: {folder}")
+    print(
+        f"dataset:     {dataset.name}, {len(dataset.train_images)} train and {len(dataset.test_images)} test images "
+        f"of {dataset.image_shape[0]}×{dataset.image_shape[1]}, {dataset.num_classes} classes"
+    )
+    print(
+        f"verified:    {'yes, sha256 matches the original MNIST files' if verified else 'no (not the original MNIST .gz files)'}"
+    )
+    print(f"cache:       {cache_dir()}")
+    return 0

@@ -1,0 +1,109 @@
+"""The full description of a training run, checked before anything starts."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+
+from .activations import ACTIVATIONS
+from .errors import ConfigError
+from .initializers import INITIALIZERS
+from .optimizers import OPTIMIZER_NAMES
+from .schedules import SCHEDULE_NAMES
+
+MAX_WIDTH = 4096
+DTYPES = ("float32", "float64")
+
+
+@dataclass
+class TrainConfig:
+    """Architecture and learning settings. ``batch_size=None`` means full-batch gradient descent."""
+
+    hidden: list[int] = field(default_factory=lambda: [128, 128])
+    activation: str = "relu"
+    init: str = "he"
+    optimizer: str = "adam"
+    lr: float = 1e-3
+    momentum: float = 0.9
+    beta1: float = 0.9
+    beta2: float = 0.999
+    batch_size: int | None = 128
+    epochs: int = 10
+    weight_decay: float = 0.0
+    dropout: float = 0.0
+    grad_clip: float = 0.0
+    schedule: str = "constant"
+    warmup_epochs: float = 0.0
+    step_epochs: float = 10.0
+    step_gamma: float = 0.1
+    augment_shift: int = 0
+    early_stopping: int = 0
+    validation_size: int = 5000
+    seed: int = 0
+    dtype: str = "float32"
+
+    def __post_init__(self):
+        self.hidden = [int(width) for width in self.hidden]
+        self.validate()
+
+    def validate(self) -> None:
+        """Raise ``ConfigError`` naming the first impossible setting."""
+        _choice("activation", self.activation, ACTIVATIONS)
+        _choice("init", self.init, INITIALIZERS)
+        _choice("optimizer", self.optimizer, OPTIMIZER_NAMES)
+        _choice("schedule", self.schedule, SCHEDULE_NAMES)
+        _choice("dtype", self.dtype, DTYPES)
+        for width in self.hidden:
+            if not 1 <= width <= MAX_WIDTH:
+                raise ConfigError(f"hidden layer widths must be between 1 and {MAX_WIDTH}; got {width}")
+        _check("lr", self.lr, self.lr > 0, "must be > 0")
+        _check("momentum", self.momentum, 0 <= self.momentum < 1, "must be in [0, 1)")
+        _check("beta1", self.beta1, 0 <= self.beta1 < 1, "must be in [0, 1)")
+        _check("beta2", self.beta2, 0 <= self.beta2 < 1, "must be in [0, 1)")
+        _check("batch_size", self.batch_size, self.batch_size is None or self.batch_size >= 1, "must be >= 1 (or full)")
+        _check("epochs", self.epochs, self.epochs >= 1, "must be >= 1")
+        _check("weight_decay", self.weight_decay, self.weight_decay >= 0, "must be >= 0")
+        _check("dropout", self.dropout, 0 <= self.dropout < 1, "must be in [0, 1)")
+        _check("grad_clip", self.grad_clip, self.grad_clip >= 0, "must be >= 0 (0 = off)")
+        _check("warmup_epochs", self.warmup_epochs, 0 <= self.warmup_epochs < self.epochs, "must be in [0, epochs)")
+        _check("step_epochs", self.step_epochs, self.step_epochs > 0, "must be > 0")
+        _check("step_gamma", self.step_gamma, 0 < self.step_gamma <= 1, "must be in (0, 1]")
+        _check("augment_shift", self.augment_shift, 0 <= self.augment_shift <= 8, "must be in [0, 8] pixels")
+        _check("early_stopping", self.early_stopping, self.early_stopping >= 0, "must be >= 0 epochs (0 = off)")
+        _check("validation_size", self.validation_size, self.validation_size >= 0, "must be >= 0")
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, values: dict) -> TrainConfig:
+        """Build from a dict (a preset, JSON metadata), refusing unknown keys with a clear message."""
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(values) - known)
+        if unknown:
+            raise ConfigError(f"unknown setting(s) {', '.join(unknown)}; known settings: {', '.join(sorted(known))}")
+        try:
+            return cls(**values)
+        except (TypeError, ValueError) as error:
+            if isinstance(error, ConfigError):
+                raise
+            raise ConfigError(f"invalid setting: {error}") from None
+
+    def replace(self, **changes) -> TrainConfig:
+        return TrainConfig.from_dict({**self.to_dict(), **changes})
+
+    def describe(self) -> str:
+        """A short label such as ``784-128-128-10 relu adam lr=0.001 bs=128``, used to tell runs apart."""
+        widths = "-".join(str(w) for w in self.hidden) or "linear"
+        batch = "full" if self.batch_size is None else self.batch_size
+        return f"{widths} {self.activation} {self.optimizer} lr={self.lr:g} bs={batch} ep={self.epochs}"
+
+
+def _choice(name: str, value: str, choices) -> None:
+    if value not in choices:
+        raise ConfigError(f"unknown {name} {value!r}; choose one of {', '.join(choices)}")
+
+
+def _check(name: str, value, ok: bool, rule: str) -> None:
+    if not ok:
+        raise ConfigError(f"{name} {rule}; got {value!r}")

@@ -1,0 +1,246 @@
+"""Datasets: MNIST (and any folder laid out like it), where to find it, and how to download it.
+
+A dataset folder holds the four standard IDX files::
+
+    train-images-idx3-ubyte[.gz]   (n, H, W) uint8 images
+    train-labels-idx1-ubyte[.gz]   (n,) uint8 labels 0 .. classes-1
+    t10k-images-idx3-ubyte[.gz]    test images
+    t10k-labels-idx1-ubyte[.gz]    test labels
+
+and optionally ``classes.txt`` with one class name per line. The data folder is chosen
+in this order: an explicit folder (``--data-dir``), the ``SCRATCHNET_DATA_DIR``
+environment variable, the user cache folder, and finally a download into that cache.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .errors import DataError, DownloadCancelled, DownloadError
+from .idx import read_idx
+
+ENV_VAR = "SCRATCHNET_DATA_DIR"
+FILE_NAMES = (
+    "train-images-idx3-ubyte",
+    "train-labels-idx1-ubyte",
+    "t10k-images-idx3-ubyte",
+    "t10k-labels-idx1-ubyte",
+)
+# sha256 of the original compressed files, as published with MNIST's many mirrors.
+MNIST_SHA256 = {
+    "train-images-idx3-ubyte.gz": "440fcabf73cc546fa21475e81ea370265605f56be210a4024d2ca8f203523609",
+    "train-labels-idx1-ubyte.gz": "3552534a0a558bbed6aed32b30c495cca23d567ec52cac8be1a0730e8010255c",
+    "t10k-images-idx3-ubyte.gz": "8d422c7b0a1c1c79245a5bcf07fe86e33eeafee792b84584aec276f5a2dbc4e6",
+    "t10k-labels-idx1-ubyte.gz": "f7ae60f92e00ec6debd23a6088c31dbd2371eca3ffa0defaefb259924204aec6",
+}
+MNIST_MIRRORS = (
+    "https://ossci-datasets.s3.amazonaws.com/mnist/",
+    "https://storage.googleapis.com/cvdf-datasets/mnist/",
+    "https://yann.lecun.com/exdb/mnist/",
+)
+MNIST_CLASS_NAMES = [str(digit) for digit in range(10)]
+
+# progress(bytes_done, bytes_total, file_name); raising DownloadCancelled from it stops the download.
+ProgressCallback = Callable[[int, int, str], None]
+
+
+@dataclass
+class Dataset:
+    """Train and test images (n, H, W) uint8 with their integer labels, and the names of the classes."""
+
+    name: str
+    train_images: np.ndarray
+    train_labels: np.ndarray
+    test_images: np.ndarray
+    test_labels: np.ndarray
+    class_names: list[str]
+    folder: Path | None = None
+
+    @property
+    def image_shape(self) -> tuple[int, int]:
+        return tuple(self.train_images.shape[1:])
+
+    @property
+    def num_classes(self) -> int:
+        return len(self.class_names)
+
+
+def to_inputs(images: np.ndarray, dtype=np.float32) -> np.ndarray:
+    """Flatten uint8 images (n, H, W) into network inputs (n, H·W) scaled to [0, 1]."""
+    return (images.reshape(len(images), -1).astype(dtype)) / dtype(255)
+
+
+def cache_dir() -> Path:
+    """The per-user cache folder where downloads go (e.g. ``~/.cache/scratchnet/mnist`` on Linux)."""
+    import platformdirs
+
+    return Path(platformdirs.user_cache_dir("scratchnet")) / "mnist"
+
+
+def find_files(folder: Path) -> dict[str, Path] | None:
+    """The four standard files in ``folder`` (``.gz`` preferred over raw), or None when any is missing."""
+    found = {}
+    for name in FILE_NAMES:
+        candidates = [folder / f"{name}.gz", folder / name]
+        existing = [path for path in candidates if path.is_file()]
+        if not existing:
+            return None
+        found[name] = existing[0]
+    return found
+
+
+def missing_files_message(folders: list[Path]) -> str:
+    """Explain which files are needed and where they may go."""
+    where = "\n".join(f"  - {folder}" for folder in folders) or "  (no folder)"
+    names = "\n".join(f"  - {name}.gz" for name in FILE_NAMES)
+    return (
+        f"MNIST was not found. Put the four standard files\n{names}\ninto one of these folders:\n{where}\n"
+        f"or point to your folder with --data-dir DIR or the {ENV_VAR} environment variable."
+    )
+
+
+def resolve_data_dir(data_dir: str | os.PathLike | None = None) -> Path | None:
+    """Choose the folder to load from: explicit folder > $SCRATCHNET_DATA_DIR > cache; None when only a
+    download can help. A folder that was named explicitly but lacks the files is an error, never skipped."""
+    for source, folder in (("--data-dir", data_dir), (ENV_VAR, os.environ.get(ENV_VAR) or None)):
+        if folder is not None:
+            folder = Path(folder).expanduser()
+            if find_files(folder) is None:
+                raise DataError(
+                    f"{source} points to {folder}, which does not hold the dataset.\n" + missing_files_message([folder])
+                )
+            return folder
+    return cache_dir() if find_files(cache_dir()) else None
+
+
+def locate_or_download(
+    data_dir: str | os.PathLike | None = None,
+    download: bool = True,
+    progress: ProgressCallback | None = None,
+) -> Path:
+    """The folder holding the dataset, downloading MNIST into the cache when no folder has it."""
+    folder = resolve_data_dir(data_dir)
+    if folder is not None:
+        return folder
+    if not download:
+        raise DataError(missing_files_message([cache_dir()]))
+    return download_mnist(cache_dir(), progress=progress)
+
+
+def load_dataset(folder: str | os.PathLike) -> Dataset:
+    """Load and check the four IDX files of ``folder``; raise ``DataError`` explaining any inconsistency."""
+    folder = Path(folder)
+    files = find_files(folder)
+    if files is None:
+        raise DataError(missing_files_message([folder]))
+    train_images, train_labels, test_images, test_labels = (read_idx(files[name]) for name in FILE_NAMES)
+    for split, images, labels in (("train", train_images, train_labels), ("test", test_images, test_labels)):
+        if images.ndim != 3 or images.dtype != np.uint8:
+            raise DataError(f"{split} images must be a 3-d uint8 array (n, height, width); got {images.dtype} {images.shape}")
+        if labels.ndim != 1 or labels.dtype != np.uint8:
+            raise DataError(f"{split} labels must be a 1-d uint8 array; got {labels.dtype} {labels.shape}")
+        if len(images) != len(labels) or len(images) == 0:
+            raise DataError(f"{split} set has {len(images)} images but {len(labels)} labels")
+    if train_images.shape[1:] != test_images.shape[1:]:
+        raise DataError(f"train images are {train_images.shape[1:]} but test images are {test_images.shape[1:]}")
+    num_classes = int(max(train_labels.max(), test_labels.max())) + 1
+    is_mnist = verify_mnist(folder)
+    class_names = MNIST_CLASS_NAMES if is_mnist else read_class_names(folder, num_classes)
+    return Dataset(
+        name="MNIST" if is_mnist else folder.name,
+        train_images=train_images,
+        train_labels=train_labels.astype(np.int64),
+        test_images=test_images,
+        test_labels=test_labels.astype(np.int64),
+        class_names=class_names,
+        folder=folder,
+    )
+
+
+def read_class_names(folder: Path, num_classes: int) -> list[str]:
+    """Names from ``classes.txt`` (one per line) when present, otherwise "0", "1", ..."""
+    names_file = folder / "classes.txt"
+    if not names_file.is_file():
+        return [str(i) for i in range(num_classes)]
+    names = [line.strip() for line in names_file.read_text(encoding="utf-8").splitlines() if line.strip()]
+    if len(names) < num_classes:
+        raise DataError(f"{names_file} names {len(names)} classes but the labels use {num_classes}")
+    return names
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def verify_mnist(folder: Path) -> bool:
+    """True when ``folder`` holds the four original compressed MNIST files, byte for byte."""
+    return all((folder / name).is_file() and sha256_of(folder / name) == digest for name, digest in MNIST_SHA256.items())
+
+
+class _PoochProgress:
+    """The small tqdm-like object pooch drives, forwarding to a plain callback."""
+
+    def __init__(self, callback: ProgressCallback, file_name: str):
+        self.callback, self.file_name = callback, file_name
+        self.total, self.done = 0, 0
+
+    def update(self, n: int) -> None:
+        self.done = min(self.done + n, self.total) if self.total else self.done + n
+        self.callback(self.done, self.total, self.file_name)
+
+    def reset(self) -> None:
+        self.done = 0
+
+    def close(self) -> None:
+        pass
+
+
+def download_mnist(
+    folder: Path,
+    progress: ProgressCallback | None = None,
+    mirrors: tuple[str, ...] = MNIST_MIRRORS,
+    timeout: float = 30.0,
+) -> Path:
+    """Download the four MNIST files into ``folder``, checking each sha256; try the mirrors in order.
+
+    pooch streams each file to a temporary name and only renames it once its hash matches, so a
+    failed, corrupt or cancelled download never leaves a partial file behind.
+    """
+    import pooch
+
+    folder.mkdir(parents=True, exist_ok=True)
+    for file_name, digest in MNIST_SHA256.items():
+        tried = []
+        for mirror in mirrors:
+            url = mirror + file_name
+            bar = _PoochProgress(progress, file_name) if progress else False
+            downloader = pooch.HTTPDownloader(progressbar=bar, timeout=timeout, chunk_size=1 << 16)
+            try:
+                pooch.retrieve(url, known_hash=f"sha256:{digest}", fname=file_name, path=folder, downloader=downloader)
+                break
+            except DownloadCancelled:
+                raise
+            except Exception as error:  # requests and pooch raise many kinds; each means "try the next mirror"
+                tried.append(f"  - {url}: {_describe(error)}")
+        else:
+            raise DownloadError(
+                f"could not download {file_name} from any mirror:\n" + "\n".join(tried) + "\n\n" + missing_files_message([folder])
+            )
+    return folder
+
+
+def _describe(error: Exception) -> str:
+    text = str(error).splitlines()[0] if str(error) else type(error).__name__
+    if "does not match the known hash" in str(error) or "hash" in text.lower():
+        return "hash mismatch (corrupt or different file)"
+    return text[:200]

@@ -1,0 +1,111 @@
+"""The IDX file format of MNIST: a small header, then one big array.
+
+Layout (all integers big-endian)::
+
+    bytes 0-1   zero
+    byte  2     element type: 0x08 uint8, 0x09 int8, 0x0B int16, 0x0C int32, 0x0D float32, 0x0E float64
+    byte  3     number of dimensions d
+    next 4·d    the size of each dimension, uint32
+    the rest    the elements, row-major
+
+The reader trusts nothing: it checks the header, refuses sizes it would not want to
+allocate before reading any data, and checks that the file holds exactly what the
+header claims. Files may be gzip-compressed (by their ``.gz`` name or gzip magic bytes).
+"""
+
+from __future__ import annotations
+
+import gzip
+import io
+import os
+import struct
+import zlib
+from pathlib import Path
+
+import numpy as np
+
+from .atomic import atomic_write
+from .errors import DataError
+
+IDX_TYPES: dict[int, np.dtype] = {
+    0x08: np.dtype("u1"),
+    0x09: np.dtype("i1"),
+    0x0B: np.dtype(">i2"),
+    0x0C: np.dtype(">i4"),
+    0x0D: np.dtype(">f4"),
+    0x0E: np.dtype(">f8"),
+}
+TYPE_CODES = {dtype.newbyteorder("="): code for code, dtype in IDX_TYPES.items()}
+MAX_DIMENSIONS = 4
+MAX_BYTES = 1 << 30  # 1 GiB: ten times the largest MNIST-like file
+_GZIP_MAGIC = b"\x1f\x8b"
+_CHUNK = 1 << 22
+
+
+def read_idx(path: str | os.PathLike) -> np.ndarray:
+    """Read an IDX file (raw or gzip) into a native-endian array, or raise ``DataError`` saying what is wrong."""
+    path = Path(path)
+    try:
+        with open(path, "rb") as raw:
+            compressed = raw.read(2) == _GZIP_MAGIC
+            raw.seek(0)
+            stream = gzip.GzipFile(fileobj=raw) if compressed else raw
+            return _read_idx_stream(stream, path.name, None if compressed else os.fstat(raw.fileno()).st_size)
+    except FileNotFoundError:
+        raise DataError(f"{path}: file not found") from None
+    except (OSError, EOFError, zlib.error) as error:  # gzip.BadGzipFile is an OSError
+        raise DataError(f"{path.name}: not a readable (gzip) IDX file: {error}") from None
+
+
+def _read_idx_stream(stream: io.BufferedIOBase, name: str, file_size: int | None) -> np.ndarray:
+    header = stream.read(4)
+    if len(header) < 4:
+        raise DataError(f"{name}: truncated IDX header ({len(header)} of 4 bytes)")
+    zero, type_code, ndim = struct.unpack(">HBB", header)
+    if zero != 0 or type_code not in IDX_TYPES:
+        raise DataError(f"{name}: not an IDX file (magic number 0x{header.hex()})")
+    if not 1 <= ndim <= MAX_DIMENSIONS:
+        raise DataError(f"{name}: IDX header claims {ndim} dimensions (expected 1 to {MAX_DIMENSIONS})")
+    dims_bytes = stream.read(4 * ndim)
+    if len(dims_bytes) < 4 * ndim:
+        raise DataError(f"{name}: truncated IDX header (dimension sizes missing)")
+    shape = struct.unpack(f">{ndim}I", dims_bytes)
+    dtype = IDX_TYPES[type_code]
+    expected = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+    if expected > MAX_BYTES:
+        raise DataError(f"{name}: IDX header claims shape {shape} ({expected:,} bytes), more than the {MAX_BYTES:,} allowed")
+    header_size = 4 + 4 * ndim
+    if file_size is not None and file_size != header_size + expected:
+        raise DataError(
+            f"{name}: IDX header claims shape {shape} ({expected:,} data bytes) "
+            f"but the file holds {file_size - header_size:,}; the file is truncated or corrupt"
+        )
+    data = _read_exactly(stream, expected, name)
+    if stream.read(1):
+        raise DataError(f"{name}: extra bytes after the {expected:,} data bytes the IDX header announces")
+    return np.frombuffer(data, dtype=dtype).reshape(shape).astype(dtype.newbyteorder("="))
+
+
+def _read_exactly(stream: io.BufferedIOBase, size: int, name: str) -> bytes:
+    """Read ``size`` bytes in chunks, so a header that lies cannot make us allocate what the file does not hold."""
+    chunks, remaining = [], size
+    while remaining:
+        chunk = stream.read(min(remaining, _CHUNK))
+        if not chunk:
+            raise DataError(f"{name}: truncated: {size - remaining:,} of {size:,} data bytes present")
+        chunks.append(chunk)
+        remaining -= len(chunk)
+    return b"".join(chunks)
+
+
+def write_idx(path: str | os.PathLike, array: np.ndarray) -> None:
+    """Write ``array`` as an IDX file (gzip-compressed when the name ends in ``.gz``), atomically."""
+    array = np.asarray(array)
+    code = TYPE_CODES.get(array.dtype.newbyteorder("="))
+    if code is None:
+        raise DataError(f"IDX cannot store dtype {array.dtype}")
+    header = struct.pack(f">HBB{array.ndim}I", 0, code, array.ndim, *array.shape)
+    payload = header + array.astype(IDX_TYPES[code], copy=False).tobytes()
+    if str(path).endswith(".gz"):
+        payload = gzip.compress(payload, mtime=0)
+    atomic_write(path, payload)

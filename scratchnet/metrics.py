@@ -1,0 +1,48 @@
+"""Ways to score predictions: accuracy, per-class accuracy, confusion matrix, top-k."""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def accuracy(probabilities: np.ndarray, labels: np.ndarray) -> float:
+    """Fraction of rows whose most probable class is the label."""
+    return float((probabilities.argmax(axis=1) == labels).mean())
+
+
+def top_k_accuracy(probabilities: np.ndarray, labels: np.ndarray, k: int) -> float:
+    """Fraction of rows whose label is among the ``k`` most probable classes."""
+    top_k = np.argpartition(-probabilities, kth=min(k, probabilities.shape[1]) - 1, axis=1)[:, :k]
+    return float((top_k == labels[:, None]).any(axis=1).mean())
+
+
+def confusion_matrix(labels: np.ndarray, predicted: np.ndarray, num_classes: int) -> np.ndarray:
+    """``matrix[true, predicted]`` = how many images of class ``true`` were predicted as ``predicted``."""
+    return np.bincount(labels * num_classes + predicted, minlength=num_classes * num_classes).reshape(num_classes, num_classes)
+
+
+def per_class_accuracy(confusion: np.ndarray) -> np.ndarray:
+    """Recall of each class: the diagonal over the row totals (NaN for a class with no images)."""
+    totals = confusion.sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(totals > 0, np.diag(confusion) / totals, np.nan)
+
+
+def mean_cross_entropy(probabilities: np.ndarray, labels: np.ndarray) -> float:
+    """Mean ``-log p(label)``, with probabilities floored at the smallest positive float to stay finite."""
+    p = probabilities[np.arange(len(labels)), labels]
+    return float(-np.log(np.maximum(p, np.finfo(p.dtype).tiny)).mean())
+
+
+def evaluate(probabilities: np.ndarray, labels: np.ndarray) -> dict:
+    """Everything worth reporting about predictions on a labelled set, as plain JSON-ready values."""
+    num_classes = probabilities.shape[1]
+    confusion = confusion_matrix(labels, probabilities.argmax(axis=1), num_classes)
+    return {
+        "accuracy": accuracy(probabilities, labels),
+        "top2_accuracy": top_k_accuracy(probabilities, labels, 2),
+        "loss": mean_cross_entropy(probabilities, labels),
+        "per_class_accuracy": [None if np.isnan(a) else float(a) for a in per_class_accuracy(confusion)],
+        "confusion_matrix": confusion.tolist(),
+        "count": int(len(labels)),
+    }

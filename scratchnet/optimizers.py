@@ -1,0 +1,163 @@
+"""Optimisers: small objects that turn gradients into parameter updates, with their own state.
+
+Every optimiser has ``step(params, grads)`` which updates the arrays of ``params`` in place.
+Its hyper-parameters (``lr``, ``momentum``, ...) are plain attributes, so a trainer can
+change them between two steps. ``weight_decay`` shrinks weights (never biases) toward
+zero: added to the gradient (L2 regularisation) for SGD and Adam, applied directly to
+the weights ("decoupled") for AdamW.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .errors import ConfigError
+from .network import Params
+
+
+def _decayed_gradient(name: str, param: np.ndarray, grad: np.ndarray, weight_decay: float) -> np.ndarray:
+    """``grad + weight_decay * W`` for weight matrices; biases are never decayed."""
+    if weight_decay and name == "W":
+        return grad + weight_decay * param
+    return grad
+
+
+FLUSH_EVERY = 64
+
+
+def _flush_subnormals(state: Params) -> None:
+    """Set to zero the values too small to be normal floats (about 1e-38 in float32).
+
+    A momentum term decays geometrically wherever the gradient is almost always zero (pixels that
+    are rarely inked), ending in "subnormal" numbers; arithmetic on those is up to 100× slower and
+    made training slow down epoch after epoch. Flushing them every few steps changes nothing else.
+    """
+    for layer in state:
+        for array in layer.values():
+            array[np.abs(array) < np.finfo(array.dtype).tiny] = 0
+
+
+class SGD:
+    """Gradient descent, optionally with (Nesterov) momentum.
+
+    Plain:     ``W -= lr * g``
+    Momentum:  ``v = momentum * v + g;  W -= lr * v``
+    Nesterov:  ``v = momentum * v + g;  W -= lr * (g + momentum * v)``
+    """
+
+    def __init__(self, lr: float, momentum: float = 0.0, nesterov: bool = False, weight_decay: float = 0.0):
+        self.lr = lr
+        self.momentum = momentum
+        self.nesterov = nesterov
+        self.weight_decay = weight_decay
+        self.velocity: Params | None = None
+        self.t = 0
+
+    def step(self, params: Params, grads: Params) -> None:
+        if self.momentum and self.velocity is None:
+            self.velocity = [{k: np.zeros_like(v) for k, v in layer.items()} for layer in params]
+        self.t += 1
+        if self.velocity is not None and self.t % FLUSH_EVERY == 0:
+            _flush_subnormals(self.velocity)
+        for i, (layer, layer_grads) in enumerate(zip(params, grads)):
+            for name, param in layer.items():
+                g = _decayed_gradient(name, param, layer_grads[name], self.weight_decay)
+                if self.momentum:
+                    v = self.velocity[i][name]
+                    v *= self.momentum
+                    v += g
+                    g = g + self.momentum * v if self.nesterov else v
+                param -= self.lr * g
+
+
+class Adam:
+    """Adam: per-weight step sizes from running averages of the gradient and its square.
+
+    ``m = b1 m + (1 - b1) g;  v = b2 v + (1 - b2) g²;  W -= lr · m̂ / (√v̂ + eps)``
+    with ``m̂, v̂`` the bias-corrected averages. ``decoupled=True`` gives AdamW, whose weight
+    decay ``W -= lr · weight_decay · W`` does not pass through the adaptive scaling.
+    """
+
+    def __init__(
+        self,
+        lr: float,
+        beta1: float = 0.9,
+        beta2: float = 0.999,
+        eps: float = 1e-8,
+        weight_decay: float = 0.0,
+        decoupled: bool = False,
+    ):
+        self.lr = lr
+        self.beta1 = beta1
+        self.beta2 = beta2
+        self.eps = eps
+        self.weight_decay = weight_decay
+        self.decoupled = decoupled
+        self.t = 0
+        self.m: Params | None = None
+        self.v: Params | None = None
+
+    def step(self, params: Params, grads: Params) -> None:
+        if self.m is None:
+            self.m = [{k: np.zeros_like(p) for k, p in layer.items()} for layer in params]
+            self.v = [{k: np.zeros_like(p) for k, p in layer.items()} for layer in params]
+        self.t += 1
+        if self.t % FLUSH_EVERY == 0:
+            _flush_subnormals(self.m)
+            _flush_subnormals(self.v)
+        # Fold both bias corrections into one step size: lr * sqrt(1 - b2^t) / (1 - b1^t).
+        # (Python floats, so float32 arrays stay float32.)
+        step_size = self.lr * math.sqrt(1.0 - self.beta2**self.t) / (1.0 - self.beta1**self.t)
+        eps = self.eps * math.sqrt(1.0 - self.beta2**self.t)
+        for i, (layer, layer_grads) in enumerate(zip(params, grads)):
+            for name, param in layer.items():
+                g = layer_grads[name]
+                if self.decoupled:
+                    if self.weight_decay and name == "W":
+                        param *= 1.0 - self.lr * self.weight_decay
+                else:
+                    g = _decayed_gradient(name, param, g, self.weight_decay)
+                m, v = self.m[i][name], self.v[i][name]
+                m *= self.beta1
+                m += (1.0 - self.beta1) * g
+                v *= self.beta2
+                v += (1.0 - self.beta2) * (g * g)
+                update = np.sqrt(v)
+                update += eps
+                np.divide(m, update, out=update)
+                update *= step_size
+                param -= update
+
+
+OPTIMIZER_NAMES = ("sgd", "momentum", "nesterov", "adam", "adamw")
+
+
+def make_optimizer(
+    name: str,
+    lr: float,
+    momentum: float = 0.9,
+    beta1: float = 0.9,
+    beta2: float = 0.999,
+    weight_decay: float = 0.0,
+) -> SGD | Adam:
+    """Build an optimiser by name: sgd, momentum, nesterov, adam or adamw."""
+    if name == "sgd":
+        return SGD(lr, weight_decay=weight_decay)
+    if name in ("momentum", "nesterov"):
+        return SGD(lr, momentum=momentum, nesterov=name == "nesterov", weight_decay=weight_decay)
+    if name in ("adam", "adamw"):
+        return Adam(lr, beta1, beta2, weight_decay=weight_decay, decoupled=name == "adamw")
+    raise ConfigError(f"unknown optimizer {name!r}; choose one of {', '.join(OPTIMIZER_NAMES)}")
+
+
+def clip_grad_norm(grads: Params, max_norm: float) -> float:
+    """Scale all gradients down together so their global L2 norm is at most ``max_norm``; return the norm before."""
+    norm = float(np.sqrt(sum(float(np.vdot(g, g)) for layer in grads for g in layer.values())))
+    if norm > max_norm:
+        scale = max_norm / (norm + 1e-12)
+        for layer in grads:
+            for g in layer.values():
+                g *= scale
+    return norm

@@ -1,0 +1,326 @@
+"""The training loop: mini-batches, validation, events, and controls that another thread may call.
+
+The loop is the notebook's, generalised::
+
+    for epoch in range(epochs):
+        for each mini-batch (x, y) of a fresh shuffle:
+            logits, cache = forward(params, x)
+            loss, dlogits = softmax_cross_entropy(logits, y)
+            grads = backward(params, cache, dlogits)
+            optimizer.step(params, grads)
+        evaluate on the validation split
+
+Around it: a learning-rate schedule, early stopping, divergence detection, and the
+``pause``/``resume``/``step_epoch``/``stop``/``set_hyperparameters`` controls, which are
+thread-safe and take effect between two batches.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .activations import get_activation
+from .augment import random_shift
+from .config import TrainConfig
+from .data import Dataset, to_inputs
+from .errors import ConfigError
+from .metrics import accuracy, mean_cross_entropy
+from .model import Model
+from .network import Params, backward, forward, init_params, predict_proba, softmax_cross_entropy
+from .optimizers import clip_grad_norm, make_optimizer
+from .schedules import Schedule
+
+LIVE_SETTINGS = ("lr", "momentum", "beta1", "beta2", "weight_decay", "grad_clip", "dropout")
+
+
+@dataclass
+class TrainingData:
+    """Network inputs (n, features) in [0, 1] with integer labels, split into train and validation."""
+
+    train_x: np.ndarray
+    train_y: np.ndarray
+    val_x: np.ndarray
+    val_y: np.ndarray
+    image_shape: tuple[int, int]
+    class_names: list[str]
+    dataset_name: str = ""
+
+    @property
+    def num_classes(self) -> int:
+        return len(self.class_names)
+
+    def astype(self, dtype) -> TrainingData:
+        """The same data with inputs of ``dtype`` (no copy when they already are)."""
+        return dataclasses.replace(
+            self, train_x=self.train_x.astype(dtype, copy=False), val_x=self.val_x.astype(dtype, copy=False)
+        )
+
+    @classmethod
+    def from_dataset(cls, dataset: Dataset, validation_size: int = 5000, dtype: str = "float32") -> TrainingData:
+        """Hold out the last ``validation_size`` training images for validation; the test set stays untouched."""
+        n = len(dataset.train_images)
+        if validation_size >= n:
+            raise ConfigError(f"validation_size {validation_size} leaves no training images (the set has {n})")
+        x = to_inputs(dataset.train_images, np.dtype(dtype).type)
+        split = n - validation_size
+        labels = dataset.train_labels
+        return cls(x[:split], labels[:split], x[split:], labels[split:], dataset.image_shape, dataset.class_names, dataset.name)
+
+
+@dataclass
+class BatchEvent:
+    epoch: int  # 1-based
+    batch: int  # 1-based within the epoch
+    batches: int
+    step: int  # batches done since the start of the run
+    loss: float
+    lr: float
+    samples_per_second: float
+
+    @property
+    def progress(self) -> float:
+        """Epochs done so far as a fraction, e.g. 2.5 halfway through the third epoch."""
+        return self.epoch - 1 + self.batch / self.batches
+
+
+@dataclass
+class EpochEvent:
+    epoch: int  # 1-based
+    epochs: int
+    train_loss: float  # mean of this epoch's batch losses (with dropout, if any)
+    train_accuracy: float
+    val_loss: float | None
+    val_accuracy: float | None
+    seconds: float  # wall time of this epoch
+    lr: float
+
+
+@dataclass
+class TrainResult:
+    params: Params
+    history: list[EpochEvent] = field(default_factory=list)
+    status: str = "completed"  # completed | stopped | early_stopped | diverged
+    message: str = ""
+    best_epoch: int | None = None
+    train_seconds: float = 0.0
+    samples_seen: int = 0
+
+    @property
+    def samples_per_second(self) -> float:
+        return self.samples_seen / self.train_seconds if self.train_seconds > 0 else 0.0
+
+
+class Trainer:
+    """Runs ``config`` on ``data``; ``run()`` blocks, the controls may be called from any thread."""
+
+    def __init__(
+        self,
+        config: TrainConfig,
+        data: TrainingData,
+        params: Params | None = None,
+        on_batch: Callable[[BatchEvent], None] | None = None,
+        on_epoch: Callable[[EpochEvent], None] | None = None,
+    ):
+        self.config = config.replace()  # our own copy: live changes update it, not the caller's
+        self.data = data.astype(config.dtype)
+        self.activation = get_activation(config.activation)
+        self.rng = np.random.default_rng(config.seed)
+        dtype = np.dtype(config.dtype)
+        self.layer_sizes = [data.train_x.shape[1], *config.hidden, data.num_classes]
+        self.params = params if params is not None else init_params(self.layer_sizes, config.init, self.rng, dtype)
+        self.optimizer = self._make_optimizer()
+        self.on_batch = on_batch or (lambda event: None)
+        self.on_epoch = on_epoch or (lambda event: None)
+        self._lock = threading.Lock()  # held while weights change, so snapshots are consistent
+        self._running = threading.Event()
+        self._running.set()
+        self._stop_requested = False
+        self._epochs_done = 0
+        self._pause_after_epoch: int | None = None  # pause once this many epochs are done
+        self._pending: dict[str, float] = {}
+
+    # ---- controls (thread-safe) ----------------------------------------------------------------
+
+    def pause(self) -> None:
+        """Stop before the next batch until ``resume``, ``step_epoch`` or ``stop``."""
+        self._running.clear()
+
+    def resume(self) -> None:
+        self._pause_after_epoch = None
+        self._running.set()
+
+    def step_epoch(self) -> None:
+        """Run to the end of the epoch in progress (or one whole epoch, between epochs), then pause."""
+        self._pause_after_epoch = self._epochs_done + 1
+        self._running.set()
+
+    def stop(self) -> None:
+        """End the run after the current batch; ``run`` returns with status "stopped"."""
+        self._stop_requested = True
+        self._running.set()
+
+    @property
+    def paused(self) -> bool:
+        return not self._running.is_set()
+
+    def set_hyperparameters(self, **changes: float) -> None:
+        """Change live settings (lr, momentum, beta1, beta2, weight_decay, grad_clip, dropout) from the next batch on."""
+        unknown = set(changes) - set(LIVE_SETTINGS)
+        if unknown:
+            raise ConfigError(
+                f"cannot change {', '.join(sorted(unknown))} during a run; live settings: {', '.join(LIVE_SETTINGS)}"
+            )
+        self.config.replace(**changes)  # validates the new values before they are queued
+        with self._lock:
+            self._pending.update(changes)
+
+    def snapshot(self) -> Params:
+        """A consistent copy of the current weights, safe to use from another thread."""
+        with self._lock:
+            return _copy(self.params)
+
+    def model(self, metrics: dict | None = None) -> Model:
+        """The current network as a ``Model`` (a copy of the weights, with its config and class names)."""
+        data = self.data
+        return Model(
+            self.snapshot(),
+            self.config.activation,
+            list(data.class_names),
+            data.image_shape,
+            data.dataset_name,
+            self.config.to_dict(),
+            metrics or {},
+        )
+
+    # ---- the loop ---------------------------------------------------------------------------------
+
+    def run(self) -> TrainResult:
+        config, data = self.config, self.data  # config also sees the live changes made between batches
+        n = len(data.train_x)
+        batch_size = min(config.batch_size or n, n)
+        batches = math.ceil(n / batch_size)
+        schedule = Schedule(config.schedule, config.epochs, config.warmup_epochs, config.step_epochs, config.step_gamma)
+        result = TrainResult(params=self.params)
+        best_val_loss, best_params, epochs_without_improvement = math.inf, None, 0
+        step = 0
+        for epoch in range(1, config.epochs + 1):
+            epoch_start = time.perf_counter()
+            paused_seconds = 0.0
+            last_good = _copy(self.params)
+            order = self.rng.permutation(n) if batch_size < n else None
+            loss_sum = correct = seen = 0
+            for batch in range(1, batches + 1):
+                if not self._running.is_set():
+                    pause_start = time.perf_counter()
+                    self._running.wait()
+                    paused_seconds += time.perf_counter() - pause_start
+                if self._stop_requested:
+                    return self._finish(result, "stopped", f"stopped by the user in epoch {epoch}, batch {batch}")
+                self._apply_pending_settings()
+                if order is None:
+                    x, y = data.train_x, data.train_y
+                else:
+                    rows = order[(batch - 1) * batch_size : batch * batch_size]
+                    x, y = data.train_x[rows], data.train_y[rows]
+                if config.augment_shift:
+                    x = random_shift(x.reshape(len(x), *data.image_shape), config.augment_shift, self.rng).reshape(len(x), -1)
+                lr = config.lr * schedule.factor(epoch - 1 + batch / batches)
+                self.optimizer.lr = lr
+
+                with np.errstate(over="ignore", invalid="ignore"):  # divergence is detected just below
+                    logits, cache = forward(self.params, x, self.activation, config.dropout, self.rng)
+                    loss, dlogits = softmax_cross_entropy(logits, y)
+                if not math.isfinite(loss):
+                    self.params[:] = last_good
+                    self.optimizer = self._make_optimizer()
+                    return self._finish(result, "diverged", _divergence_message(epoch, batch, lr))
+                grads, _ = backward(self.params, cache, dlogits, self.activation)
+                if config.grad_clip:
+                    clip_grad_norm(grads, config.grad_clip)
+                with self._lock:
+                    self.optimizer.step(self.params, grads)
+
+                step += 1
+                loss_sum += loss * len(y)
+                correct += int((logits.argmax(axis=1) == y).sum())
+                seen += len(y)
+                result.samples_seen += len(y)
+                elapsed = time.perf_counter() - epoch_start - paused_seconds
+                self.on_batch(BatchEvent(epoch, batch, batches, step, loss, lr, seen / max(elapsed, 1e-9)))
+
+            if not all(np.isfinite(p).all() for layer in self.params for p in layer.values()):
+                self.params[:] = last_good
+                return self._finish(result, "diverged", _divergence_message(epoch, batches, lr))
+            val_loss, val_accuracy = self._validate()
+            seconds = time.perf_counter() - epoch_start - paused_seconds
+            result.train_seconds += seconds
+            event = EpochEvent(epoch, config.epochs, loss_sum / seen, correct / seen, val_loss, val_accuracy, seconds, lr)
+            result.history.append(event)
+            self._epochs_done = epoch
+            self.on_epoch(event)
+
+            if config.early_stopping and val_loss is not None:
+                if val_loss < best_val_loss:
+                    best_val_loss, best_params, epochs_without_improvement = val_loss, _copy(self.params), 0
+                    result.best_epoch = epoch
+                else:
+                    epochs_without_improvement += 1
+                    if epochs_without_improvement >= config.early_stopping:
+                        self.params[:] = best_params
+                        return self._finish(
+                            result,
+                            "early_stopped",
+                            f"validation loss has not improved for {config.early_stopping} epochs; "
+                            f"restored the weights of epoch {result.best_epoch}",
+                        )
+            if self._pause_after_epoch == epoch:
+                self._pause_after_epoch = None
+                self.pause()
+        if best_params is not None and result.best_epoch != config.epochs:
+            self.params[:] = best_params
+            return self._finish(result, "completed", f"restored the weights of the best epoch, {result.best_epoch}")
+        return self._finish(result, "completed", f"completed {config.epochs} epochs")
+
+    def _validate(self) -> tuple[float | None, float | None]:
+        if len(self.data.val_x) == 0:
+            return None, None
+        probabilities = predict_proba(self.params, self.data.val_x, self.activation)
+        return mean_cross_entropy(probabilities, self.data.val_y), accuracy(probabilities, self.data.val_y)
+
+    def _make_optimizer(self):
+        c = self.config
+        return make_optimizer(c.optimizer, c.lr, c.momentum, c.beta1, c.beta2, c.weight_decay)
+
+    def _apply_pending_settings(self) -> None:
+        if not self._pending:
+            return
+        with self._lock:
+            changes, self._pending = self._pending, {}
+        for name, value in changes.items():
+            setattr(self.config, name, value)
+        for name in ("momentum", "beta1", "beta2", "weight_decay"):
+            if name in changes and hasattr(self.optimizer, name):
+                setattr(self.optimizer, name, changes[name])
+
+    def _finish(self, result: TrainResult, status: str, message: str) -> TrainResult:
+        result.params, result.status, result.message = self.params, status, message
+        return result
+
+
+def _copy(params: Params) -> Params:
+    return [{name: array.copy() for name, array in layer.items()} for layer in params]
+
+
+def _divergence_message(epoch: int, batch: int, lr: float) -> str:
+    return (
+        f"diverged at epoch {epoch}, batch {batch} (the loss or the weights stopped being finite at learning rate "
+        f"{lr:.3g}): lower the learning rate, or turn on gradient clipping. "
+        f"The weights were restored to the start of epoch {epoch}."
+    )

@@ -1,0 +1,67 @@
+"""Shared fixtures: offscreen Qt, a small generated dataset, and the real MNIST files when present."""
+
+import os
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+import numpy as np
+import pytest
+
+from scratchnet.data import FILE_NAMES, MNIST_SHA256, load_dataset
+from scratchnet.idx import write_idx
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def make_images(n: int, num_classes: int, shape: tuple[int, int], rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """Learnable fake digits: each class lights its own horizontal band, blurred by noise and jitter."""
+    labels = rng.integers(0, num_classes, n)
+    height, width = shape
+    images = rng.integers(0, 40, (n, height, width)).astype(np.int64)
+    band = max(height // num_classes, 1)
+    for i, label in enumerate(labels):
+        top = label * band + rng.integers(0, 2)
+        images[i, top : top + band, 1 : width - 1] += 200
+    return np.clip(images, 0, 255).astype(np.uint8), labels.astype(np.uint8)
+
+
+def write_dataset(folder: Path, n_train=600, n_test=200, num_classes=4, shape=(12, 12), seed=0, gz=True) -> Path:
+    rng = np.random.default_rng(seed)
+    folder.mkdir(parents=True, exist_ok=True)
+    arrays = [*make_images(n_train, num_classes, shape, rng), *make_images(n_test, num_classes, shape, rng)]
+    for name, array in zip(FILE_NAMES, arrays):
+        write_idx(folder / (name + (".gz" if gz else "")), array)
+    return folder
+
+
+@pytest.fixture
+def fake_data_dir(tmp_path) -> Path:
+    """A folder laid out like MNIST: 600 train / 200 test images of 12×12, 4 classes."""
+    return write_dataset(tmp_path / "fake")
+
+
+@pytest.fixture
+def fake_dataset(fake_data_dir):
+    return load_dataset(fake_data_dir)
+
+
+def real_mnist_dir() -> Path | None:
+    candidates = [os.environ.get("SCRATCHNET_DATA_DIR"), REPO.parent / "shared" / "data" / "mnist"]
+    for candidate in candidates:
+        if candidate and all((Path(candidate) / name).is_file() for name in MNIST_SHA256):
+            return Path(candidate)
+    return None
+
+
+@pytest.fixture(scope="session")
+def mnist_dir() -> Path:
+    folder = real_mnist_dir()
+    if folder is None:
+        pytest.skip("real MNIST files not found: set SCRATCHNET_DATA_DIR to a folder holding the four *-ubyte.gz files")
+    return folder
+
+
+@pytest.fixture(scope="session")
+def mnist(mnist_dir):
+    return load_dataset(mnist_dir)
