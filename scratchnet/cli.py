@@ -53,9 +53,7 @@ def build_parser() -> argparse.ArgumentParser:
     # Settings flags default to "absent" so that only the ones given override the preset.
     train = commands.add_parser("train", help="train a network (flags override the preset)", argument_default=argparse.SUPPRESS)
     train.set_defaults(command=cmd_train)
-    train.add_argument(
-        "--preset", default="default", help=f"starting configuration: {', '.join(preset_names())} (default: default)"
-    )
+    train.add_argument("--preset", default="default", help=f"starting configuration: {', '.join(preset_names())} (default: default)")
     train.add_argument("--hidden", type=parse_hidden, help="hidden layer widths, e.g. 128,128 ('none' for softmax regression)")
     train.add_argument("--activation", choices=list(ACTIVATIONS))
     train.add_argument("--init", choices=list(INITIALIZERS))
@@ -76,13 +74,9 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--dtype", choices=list(DTYPES))
     train.add_argument("--data-dir", default=None, help="folder holding the four MNIST IDX files")
     train.add_argument("--out", default=None, help="save the trained model to this .safetensors file")
-    train.add_argument(
-        "--json", action="store_true", default=False, help="print the result as one JSON object (the last stdout line)"
-    )
+    train.add_argument("--json", action="store_true", default=False, help="print the result as one JSON object (the last stdout line)")
 
-    evaluate_cmd = commands.add_parser(
-        "evaluate", help="accuracy, per-class accuracy and confusion matrix of a model on the test set"
-    )
+    evaluate_cmd = commands.add_parser("evaluate", help="accuracy, per-class accuracy and confusion matrix of a model on the test set")
     evaluate_cmd.set_defaults(command=cmd_evaluate)
     evaluate_cmd.add_argument("model", help="a .safetensors model file")
     evaluate_cmd.add_argument("--data-dir", help="folder holding the four MNIST IDX files")
@@ -215,8 +209,6 @@ def cmd_data(args: argparse.Namespace) -> int:
         f"dataset:     {dataset.name}, {len(dataset.train_images)} train and {len(dataset.test_images)} test images "
         f"of {dataset.image_shape[0]}×{dataset.image_shape[1]}, {dataset.num_classes} classes"
     )
-    print(
-        f"verified:    {'yes, sha256 matches the original MNIST files' if verified else 'no (not the original MNIST .gz files)'}"
-    )
+    print(f"verified:    {'yes, sha256 matches the original MNIST files' if verified else 'no (not the original MNIST .gz files)'}")
     print(f"cache:       {cache_dir()}")
     return 0

@@ -112,9 +112,7 @@ def resolve_data_dir(data_dir: str | os.PathLike | None = None) -> Path | None:
         if folder is not None:
             folder = Path(folder).expanduser()
             if find_files(folder) is None:
-                raise DataError(
-                    f"{source} points to {folder}, which does not hold the dataset.\n" + missing_files_message([folder])
-                )
+                raise DataError(f"{source} points to {folder}, which does not hold the dataset.\n" + missing_files_message([folder]))
             return folder
     return cache_dir() if find_files(cache_dir()) else None
 

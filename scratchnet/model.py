@@ -115,9 +115,7 @@ def parse_model(data: bytes, name: str = "model") -> Model:
     present = set(header) - {"__metadata__"}
     if present != expected:
         missing, extra = sorted(expected - present), sorted(present - expected)
-        raise ModelFileError(
-            f"{name}: tensors do not match layer sizes {sizes}: missing {missing or 'none'}, unexpected {extra or 'none'}"
-        )
+        raise ModelFileError(f"{name}: tensors do not match layer sizes {sizes}: missing {missing or 'none'}, unexpected {extra or 'none'}")
     params: Params = []
     for i, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:])):
         weight = _read_tensor(data, offset, header, f"{2 * i}.weight", (fan_out, fan_in), name)
@@ -175,12 +173,7 @@ def _read_metadata(header: dict, name: str) -> dict:
     if not (isinstance(names, list) and all(isinstance(n, str) for n in names) and len(names) == sizes[-1]):
         raise ModelFileError(f"{name}: class_names must be {sizes[-1]} strings, one per output; got {names!r}"[:300])
     shape = (meta.get("input") or {}).get("image_shape") if isinstance(meta.get("input"), dict) else None
-    if not (
-        isinstance(shape, list)
-        and len(shape) == 2
-        and all(type(s) is int and s > 0 for s in shape)
-        and math.prod(shape) == sizes[0]
-    ):
+    if not (isinstance(shape, list) and len(shape) == 2 and all(type(s) is int and s > 0 for s in shape) and math.prod(shape) == sizes[0]):
         raise ModelFileError(f"{name}: input image_shape {shape!r} does not match the {sizes[0]} inputs of the first layer")
     for optional in ("config", "metrics"):
         if meta.get(optional) is not None and not isinstance(meta[optional], dict):
@@ -202,9 +195,7 @@ def _read_tensor(data: bytes, offset: int, header: dict, key: str, shape: tuple[
         raise ModelFileError(f"{name}: tensor {key} has invalid data_offsets {span!r}")
     start, end = offset + span[0], offset + span[1]
     if not (offset <= start <= end <= len(data)) or end - start != math.prod(shape) * dtype.itemsize:
-        raise ModelFileError(
-            f"{name}: tensor {key} data lies outside the file or has the wrong length; the file is truncated or corrupt"
-        )
+        raise ModelFileError(f"{name}: tensor {key} data lies outside the file or has the wrong length; the file is truncated or corrupt")
     array = np.frombuffer(data, dtype=dtype, count=math.prod(shape), offset=start).reshape(shape)
     if not np.isfinite(array).all():
         raise ModelFileError(f"{name}: tensor {key} holds NaN or infinite values")

@@ -58,9 +58,7 @@ class TrainingData:
 
     def astype(self, dtype) -> TrainingData:
         """The same data with inputs of ``dtype`` (no copy when they already are)."""
-        return dataclasses.replace(
-            self, train_x=self.train_x.astype(dtype, copy=False), val_x=self.val_x.astype(dtype, copy=False)
-        )
+        return dataclasses.replace(self, train_x=self.train_x.astype(dtype, copy=False), val_x=self.val_x.astype(dtype, copy=False))
 
     @classmethod
     def from_dataset(cls, dataset: Dataset, validation_size: int = 5000, dtype: str = "float32") -> TrainingData:
@@ -174,9 +172,7 @@ class Trainer:
         """Change live settings (lr, momentum, beta1, beta2, weight_decay, grad_clip, dropout) from the next batch on."""
         unknown = set(changes) - set(LIVE_SETTINGS)
         if unknown:
-            raise ConfigError(
-                f"cannot change {', '.join(sorted(unknown))} during a run; live settings: {', '.join(LIVE_SETTINGS)}"
-            )
+            raise ConfigError(f"cannot change {', '.join(sorted(unknown))} during a run; live settings: {', '.join(LIVE_SETTINGS)}")
         self.config.replace(**changes)  # validates the new values before they are queued
         with self._lock:
             self._pending.update(changes)
