@@ -90,7 +90,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def parse_hidden(text: str) -> list[int]:
-    if text.strip().lower() in ("", "none", "0"):
+    if text.strip().lower() in ("", "none"):
         return []
     try:
         return [int(part) for part in text.split(",")]

@@ -141,6 +141,8 @@ def load_dataset(folder: str | os.PathLike) -> Dataset:
     for split, images, labels in (("train", train_images, train_labels), ("test", test_images, test_labels)):
         if images.ndim != 3 or images.dtype != np.uint8:
             raise DataError(f"{split} images must be a 3-d uint8 array (n, height, width); got {images.dtype} {images.shape}")
+        if 0 in images.shape[1:]:
+            raise DataError(f"{split} images have the empty size {images.shape[1]}×{images.shape[2]}")
         if labels.ndim != 1 or labels.dtype != np.uint8:
             raise DataError(f"{split} labels must be a 1-d uint8 array; got {labels.dtype} {labels.shape}")
         if len(images) != len(labels) or len(images) == 0:
@@ -166,7 +168,11 @@ def read_class_names(folder: Path, num_classes: int) -> list[str]:
     names_file = folder / "classes.txt"
     if not names_file.is_file():
         return [str(i) for i in range(num_classes)]
-    names = [line.strip() for line in names_file.read_text(encoding="utf-8").splitlines() if line.strip()]
+    try:
+        text = names_file.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise DataError(f"{names_file}: cannot read the class names: {error}") from None
+    names = [line.strip() for line in text.splitlines() if line.strip()]
     if len(names) < num_classes:
         raise DataError(f"{names_file} names {len(names)} classes but the labels use {num_classes}")
     return names

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import gzip
 import io
+import math
 import os
 import struct
 import zlib
@@ -71,7 +72,7 @@ def _read_idx_stream(stream: io.BufferedIOBase, name: str, file_size: int | None
         raise DataError(f"{name}: truncated IDX header (dimension sizes missing)")
     shape = struct.unpack(f">{ndim}I", dims_bytes)
     dtype = IDX_TYPES[type_code]
-    expected = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+    expected = math.prod(shape) * dtype.itemsize  # exact: a NumPy int64 product could wrap around to a small number
     if expected > MAX_BYTES:
         raise DataError(f"{name}: IDX header claims shape {shape} ({expected:,} bytes), more than the {MAX_BYTES:,} allowed")
     header_size = 4 + 4 * ndim

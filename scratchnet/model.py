@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import reprlib  # short, depth-limited reprs of untrusted values in error messages
 import struct
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -140,13 +141,18 @@ def _read_header(data: bytes, name: str) -> tuple[dict, int]:
     (header_size,) = struct.unpack("<Q", data[:8])
     if header_size > MAX_HEADER_BYTES or 8 + header_size > len(data):
         raise ModelFileError(f"{name}: not a safetensors model file (header size {header_size} does not fit the file)")
-    try:
-        header = json.loads(data[8 : 8 + header_size].decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        raise ModelFileError(f"{name}: not a safetensors model file (header is not JSON)") from None
+    header = _parse_json(data[8 : 8 + header_size], f"{name}: not a safetensors model file (header is not JSON)")
     if not isinstance(header, dict):
         raise ModelFileError(f"{name}: not a safetensors model file (header is not a JSON object)")
     return header, 8 + header_size
+
+
+def _parse_json(text: bytes | str, message: str):
+    """JSON from an untrusted file; bad UTF-8, bad syntax, absurd nesting or huge integers all become ``ModelFileError``."""
+    try:
+        return json.loads(text.decode("utf-8") if isinstance(text, bytes) else text)
+    except (ValueError, RecursionError):  # JSONDecodeError and UnicodeDecodeError are ValueErrors
+        raise ModelFileError(message) from None
 
 
 def _read_metadata(header: dict, name: str) -> dict:
@@ -154,27 +160,24 @@ def _read_metadata(header: dict, name: str) -> dict:
     raw = header.get("__metadata__")
     if not isinstance(raw, dict) or not isinstance(raw.get("scratchnet"), str):
         raise ModelFileError(f"{name}: a safetensors file, but not a ScratchNet model (no 'scratchnet' metadata)")
-    try:
-        meta = json.loads(raw["scratchnet"])
-    except json.JSONDecodeError:
-        raise ModelFileError(f"{name}: the ScratchNet metadata is not valid JSON") from None
+    meta = _parse_json(raw["scratchnet"], f"{name}: the ScratchNet metadata is not valid JSON")
     if not isinstance(meta, dict) or meta.get("format") != FORMAT:
         raise ModelFileError(f"{name}: the metadata does not describe a {FORMAT} model")
     if meta.get("format_version") != FORMAT_VERSION:
         raise ModelFileError(
-            f"{name}: format version {meta.get('format_version')!r} is not supported (this ScratchNet reads {FORMAT_VERSION})"
+            f"{name}: format version {reprlib.repr(meta.get('format_version'))} is not supported (this ScratchNet reads {FORMAT_VERSION})"
         )
     sizes = meta.get("layer_sizes")
     if not (isinstance(sizes, list) and len(sizes) >= 2 and all(type(s) is int and 1 <= s <= 1 << 20 for s in sizes)):
-        raise ModelFileError(f"{name}: layer_sizes must be a list of at least two positive integers; got {sizes!r}")
-    if meta.get("activation") not in ACTIVATIONS:
-        raise ModelFileError(f"{name}: unknown activation {meta.get('activation')!r}; known: {', '.join(ACTIVATIONS)}")
+        raise ModelFileError(f"{name}: layer_sizes must be a list of at least two positive integers; got {reprlib.repr(sizes)}")
+    if not isinstance(meta.get("activation"), str) or meta["activation"] not in ACTIVATIONS:
+        raise ModelFileError(f"{name}: unknown activation {reprlib.repr(meta.get('activation'))}; known: {', '.join(ACTIVATIONS)}")
     names = meta.get("class_names")
     if not (isinstance(names, list) and all(isinstance(n, str) for n in names) and len(names) == sizes[-1]):
-        raise ModelFileError(f"{name}: class_names must be {sizes[-1]} strings, one per output; got {names!r}"[:300])
+        raise ModelFileError(f"{name}: class_names must be {sizes[-1]} strings, one per output; got {reprlib.repr(names)}")
     shape = (meta.get("input") or {}).get("image_shape") if isinstance(meta.get("input"), dict) else None
     if not (isinstance(shape, list) and len(shape) == 2 and all(type(s) is int and s > 0 for s in shape) and math.prod(shape) == sizes[0]):
-        raise ModelFileError(f"{name}: input image_shape {shape!r} does not match the {sizes[0]} inputs of the first layer")
+        raise ModelFileError(f"{name}: input image_shape {reprlib.repr(shape)} does not match the {sizes[0]} inputs of the first layer")
     for optional in ("config", "metrics"):
         if meta.get(optional) is not None and not isinstance(meta[optional], dict):
             raise ModelFileError(f"{name}: {optional} must be a JSON object")
@@ -185,14 +188,14 @@ def _read_tensor(data: bytes, offset: int, header: dict, key: str, shape: tuple[
     entry = header[key]
     if not isinstance(entry, dict):
         raise ModelFileError(f"{name}: tensor {key} has no description")
-    dtype = _DTYPES.get(entry.get("dtype"))
+    dtype = _DTYPES.get(entry.get("dtype")) if isinstance(entry.get("dtype"), str) else None
     if dtype is None:
-        raise ModelFileError(f"{name}: tensor {key} has dtype {entry.get('dtype')!r}; only F32 and F64 are supported")
+        raise ModelFileError(f"{name}: tensor {key} has dtype {reprlib.repr(entry.get('dtype'))}; only F32 and F64 are supported")
     if entry.get("shape") != list(shape):
-        raise ModelFileError(f"{name}: tensor {key} has shape {entry.get('shape')!r}, expected {list(shape)} from layer_sizes")
+        raise ModelFileError(f"{name}: tensor {key} has shape {reprlib.repr(entry.get('shape'))}, expected {list(shape)} from layer_sizes")
     span = entry.get("data_offsets")
     if not (isinstance(span, list) and len(span) == 2 and all(type(v) is int for v in span)):
-        raise ModelFileError(f"{name}: tensor {key} has invalid data_offsets {span!r}")
+        raise ModelFileError(f"{name}: tensor {key} has invalid data_offsets {reprlib.repr(span)}")
     start, end = offset + span[0], offset + span[1]
     if not (offset <= start <= end <= len(data)) or end - start != math.prod(shape) * dtype.itemsize:
         raise ModelFileError(f"{name}: tensor {key} data lies outside the file or has the wrong length; the file is truncated or corrupt")

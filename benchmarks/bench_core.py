@@ -1,0 +1,105 @@
+"""Core benchmarks (run by hand, not in CI):
+
+(a) seconds per epoch of 784-128-128-10 tanh, plain SGD, batch 128, ScratchNet against PyTorch CPU in
+    the same run (skipped when torch is not installed: pip install '.[bench]'), with the ratio;
+(b) the presets' test accuracy and training wall time, as ``scratchnet train --preset NAME`` measures them.
+
+    python benchmarks/bench_core.py [--data-dir DIR] [--repeats 3] [--presets default best]
+
+The machine is noisy: each figure is the best of ``--repeats`` runs, and both frameworks are timed in
+alternation so that a busy moment hurts both. Set OPENBLAS_NUM_THREADS / torch threads to compare fairly.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import time
+
+import numpy as np
+
+from scratchnet.config import TrainConfig
+from scratchnet.data import load_dataset, locate_or_download
+from scratchnet.trainer import Trainer, TrainingData
+
+SGD_CONFIG = TrainConfig(hidden=[128, 128], activation="tanh", init="xavier", optimizer="sgd", lr=0.1, batch_size=128, epochs=1)
+
+
+def scratchnet_epoch_seconds(data: TrainingData) -> float:
+    start = time.perf_counter()
+    Trainer(SGD_CONFIG, data).run()
+    return time.perf_counter() - start
+
+
+def torch_epoch_seconds(data: TrainingData) -> float:
+    """The same network, loss, optimiser and batches in PyTorch, written the idiomatic way."""
+    import torch
+
+    torch.manual_seed(0)
+    net = torch.nn.Sequential(
+        torch.nn.Linear(784, 128), torch.nn.Tanh(), torch.nn.Linear(128, 128), torch.nn.Tanh(), torch.nn.Linear(128, 10)
+    )
+    optimizer = torch.optim.SGD(net.parameters(), lr=0.1)
+    loss_fn = torch.nn.CrossEntropyLoss()
+    x, y = torch.from_numpy(data.train_x), torch.from_numpy(data.train_y)
+    val_x = torch.from_numpy(data.val_x)
+    start = time.perf_counter()
+    order = torch.randperm(len(x))
+    for i in range(0, len(x), 128):
+        rows = order[i : i + 128]
+        optimizer.zero_grad(set_to_none=True)
+        loss_fn(net(x[rows]), y[rows]).backward()
+        optimizer.step()
+    with torch.no_grad():  # ScratchNet's epoch includes a validation pass too
+        torch.softmax(net(val_x), dim=1)
+    return time.perf_counter() - start
+
+
+def compare_with_torch(data: TrainingData, repeats: int) -> None:
+    try:
+        import torch
+    except ImportError:
+        print("(a) PyTorch is not installed: pip install '.[bench]' to compare")
+        return
+    ours, theirs = [], []
+    for _ in range(repeats):
+        ours.append(scratchnet_epoch_seconds(data))
+        theirs.append(torch_epoch_seconds(data))
+    print(f"(a) 784-128-128-10 tanh SGD batch 128, one epoch of {len(data.train_x)} images (best of {repeats}):")
+    print(f"    ScratchNet {min(ours):.3f} s   PyTorch {torch.__version__} ({torch.get_num_threads()} threads) {min(theirs):.3f} s")
+    print(f"    ScratchNet is {min(theirs) / min(ours):.2f}x as fast as PyTorch (goal: >= 1.5x)")
+
+
+def preset_figures(name: str, data_dir: str | None, repeats: int) -> None:
+    """Run the CLI itself, so the figure is exactly what a user gets."""
+    runs = []
+    for _ in range(repeats):
+        command = [sys.executable, "-m", "scratchnet", "train", "--preset", name, "--json"]
+        if data_dir:
+            command += ["--data-dir", data_dir]
+        output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+        runs.append(json.loads(output.strip().splitlines()[-1]))
+    best = min(runs, key=lambda run: run["train_seconds"])
+    accuracies = ", ".join(f"{run['test_accuracy']:.2%}" for run in runs)
+    print(f"(b) preset {name!r}: test accuracy {accuracies}; training {best['train_seconds']:.2f} s (best of {repeats}), "
+          f"{best['epochs']} epochs, {best['samples_per_second']:,.0f} samples/s")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data-dir")
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--presets", nargs="*", default=["default"])
+    args = parser.parse_args()
+    dataset = load_dataset(locate_or_download(args.data_dir, download=False))
+    data = TrainingData.from_dataset(dataset)
+    print(f"numpy {np.__version__}; data: {dataset.name} from {dataset.folder}")
+    compare_with_torch(data, args.repeats)
+    for name in args.presets:
+        preset_figures(name, args.data_dir, args.repeats)
+
+
+if __name__ == "__main__":
+    main()

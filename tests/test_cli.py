@@ -1,0 +1,89 @@
+"""The ``scratchnet`` command, run as a user would run it."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from scratchnet.cli import main
+from scratchnet.model import load_model
+
+FAST = ["--hidden", "16", "--epochs", "3", "--batch-size", "32", "--validation-size", "100", "--lr", "0.01"]
+
+
+def test_train_json_then_evaluate(fake_data_dir, tmp_path, capsys):
+    out = tmp_path / "model.safetensors"
+    assert main(["train", "--data-dir", str(fake_data_dir), *FAST, "--out", str(out), "--json"]) == 0
+    captured = capsys.readouterr()
+    result = json.loads(captured.out.strip().splitlines()[-1])
+    assert result["test_accuracy"] >= 0.9 and result["epochs"] == 3
+    assert result["train_seconds"] > 0 and result["samples_per_second"] > 0
+    assert result["config"]["hidden"] == [16] and result["config"]["batch_size"] == 32
+    assert result["config"]["optimizer"] == "adam"  # from the default preset
+    assert captured.err.count("epoch ") >= 3  # one progress line per epoch on stderr
+
+    model = load_model(out)
+    assert model.metrics["test_accuracy"] == pytest.approx(result["test_accuracy"])
+    assert main(["evaluate", str(out), "--data-dir", str(fake_data_dir), "--json"]) == 0
+    report = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert report["accuracy"] == pytest.approx(result["test_accuracy"])
+    assert len(report["confusion_matrix"]) == 4 and sum(map(sum, report["confusion_matrix"])) == 200
+
+    assert main(["evaluate", str(out), "--data-dir", str(fake_data_dir)]) == 0
+    text = capsys.readouterr().out
+    assert "per-class accuracy" in text and "accuracy" in text
+
+
+def test_full_batch_and_preset_overrides(fake_data_dir, capsys):
+    args = ["train", "--data-dir", str(fake_data_dir), "--preset", "notebook", "--epochs", "2", "--validation-size", "100", "--json"]
+    assert main(args) == 0
+    config = json.loads(capsys.readouterr().out.strip().splitlines()[-1])["config"]
+    assert config["batch_size"] is None and config["activation"] == "tanh" and config["dtype"] == "float64"
+    assert config["epochs"] == 2
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["train", "--preset", "nope"], "unknown preset"),
+        (["train", "--lr", "-1"], "lr must be > 0"),
+        (["train", "--hidden", "0"], "hidden layer widths"),
+        (["evaluate", "missing.safetensors"], "cannot read"),
+    ],
+)
+def test_user_errors_exit_2_with_one_line(fake_data_dir, capsys, args, message):
+    assert main([*args, "--data-dir", str(fake_data_dir)]) == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err
+
+
+def test_missing_data_folder_is_explained(tmp_path, capsys):
+    assert main(["train", "--data-dir", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert "train-images-idx3-ubyte.gz" in err and str(tmp_path) in err
+
+
+def test_bad_flag_values_exit_2():
+    result = subprocess.run([sys.executable, "-m", "scratchnet", "train", "--batch-size", "many"], capture_output=True, text=True)
+    assert result.returncode == 2 and "expected a number or 'full'" in result.stderr
+
+
+def test_diverging_run_is_reported(fake_data_dir, capsys):
+    args = ["train", "--data-dir", str(fake_data_dir), *FAST, "--optimizer", "sgd", "--lr", "1e30", "--json"]
+    assert main(args) == 1
+    result = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert result["status"] == "diverged" and "lower the learning rate" in result["message"]
+
+
+def test_data_command_reports_folder(fake_data_dir, capsys):
+    assert main(["data", "--data-dir", str(fake_data_dir), "--no-download"]) == 0
+    out = capsys.readouterr().out
+    assert str(fake_data_dir) in out and "4 classes" in out and "verified:    no" in out
+
+
+@pytest.mark.mnist
+def test_default_preset_reaches_98_percent_on_real_mnist(mnist_dir, capsys):
+    assert main(["train", "--data-dir", str(mnist_dir), "--json"]) == 0
+    result = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert result["test_accuracy"] >= 0.98, result
