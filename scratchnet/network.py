@@ -76,7 +76,8 @@ def forward(
     a = x
     for layer in params[:-1]:
         cache.inputs.append(a)
-        z = a @ layer["W"] + layer["b"]
+        z = a @ layer["W"]
+        z += layer["b"]
         a = activation.value(z)
         cache.pre_activations.append(z)
         cache.activations.append(a)
@@ -87,7 +88,8 @@ def forward(
             a = a * mask
         cache.dropout_masks.append(mask)
     cache.inputs.append(a)
-    logits = a @ params[-1]["W"] + params[-1]["b"]
+    logits = a @ params[-1]["W"]
+    logits += params[-1]["b"]
     return logits, cache
 
 
