@@ -134,6 +134,7 @@ class Trainer:
         self.layer_sizes = [data.train_x.shape[1], *config.hidden, data.num_classes]
         self.params = params if params is not None else init_params(self.layer_sizes, config.init, self.rng, dtype)
         self.optimizer = self._make_optimizer()
+        self.schedule = Schedule(config.schedule, config.epochs, config.warmup_epochs, config.step_epochs, config.step_gamma)
         self.on_batch = on_batch or (lambda event: None)
         self.on_epoch = on_epoch or (lambda event: None)
         self._lock = threading.Lock()  # held while weights change, so snapshots are consistent
@@ -198,91 +199,108 @@ class Trainer:
     # ---- the loop ---------------------------------------------------------------------------------
 
     def run(self) -> TrainResult:
+        """Train for ``config.epochs`` epochs, or until stopped, diverged or early-stopped."""
+        self._result = TrainResult(params=self.params)
+        self._best = _Best()
+        try:
+            for epoch in range(1, self.config.epochs + 1):
+                self._run_epoch(epoch)
+            status, message = "completed", f"completed {self.config.epochs} epochs"
+            if self._best.params is not None and self._best.epoch != self.config.epochs:
+                self._restore(self._best.params)
+                message = f"restored the weights of the best epoch, {self._best.epoch}"
+        except _RunEnded as ended:
+            status, message = ended.status, ended.message
+        result = self._result
+        result.params, result.status, result.message, result.best_epoch = self.params, status, message, self._best.epoch
+        return result
+
+    def _run_epoch(self, epoch: int) -> None:
+        """One pass over a fresh shuffle of the training set, then validation and the end-of-epoch checks."""
         config, data = self.config, self.data  # config also sees the live changes made between batches
         n = len(data.train_x)
         batch_size = min(config.batch_size or n, n)
         batches = math.ceil(n / batch_size)
-        schedule = Schedule(config.schedule, config.epochs, config.warmup_epochs, config.step_epochs, config.step_gamma)
-        result = TrainResult(params=self.params)
-        best_val_loss, best_params, epochs_without_improvement = math.inf, None, 0
-        step = 0
-        for epoch in range(1, config.epochs + 1):
-            epoch_start = time.perf_counter()
-            paused_seconds = 0.0
-            last_good = _copy(self.params)
-            order = self.rng.permutation(n) if batch_size < n else None
-            loss_sum = correct = seen = 0
-            for batch in range(1, batches + 1):
-                if not self._running.is_set():
-                    pause_start = time.perf_counter()
-                    self._running.wait()
-                    paused_seconds += time.perf_counter() - pause_start
-                if self._stop_requested:
-                    return self._finish(result, "stopped", f"stopped by the user in epoch {epoch}, batch {batch}")
-                self._apply_pending_settings()
-                if order is None:
-                    x, y = data.train_x, data.train_y
-                else:
-                    rows = order[(batch - 1) * batch_size : batch * batch_size]
-                    x, y = data.train_x[rows], data.train_y[rows]
-                if config.augment_shift:
-                    x = random_shift(x.reshape(len(x), *data.image_shape), config.augment_shift, self.rng).reshape(len(x), -1)
-                lr = config.lr * schedule.factor(epoch - 1 + batch / batches)
+        order = self.rng.permutation(n) if batch_size < n else None
+        last_good = _copy(self.params)
+        clock = _EpochClock()
+        loss_sum = correct = seen = 0
+        for batch in range(1, batches + 1):
+            clock.paused += self._wait_while_paused()
+            if self._stop_requested:
+                raise _RunEnded("stopped", f"stopped by the user in epoch {epoch}, batch {batch}")
+            self._apply_pending_settings()
+            rows = slice(None) if order is None else order[(batch - 1) * batch_size : batch * batch_size]
+            x, y = data.train_x[rows], data.train_y[rows]
+            if config.augment_shift:
+                x = random_shift(x.reshape(len(x), *data.image_shape), config.augment_shift, self.rng).reshape(len(x), -1)
+            lr = config.lr * self.schedule.factor(epoch - 1 + batch / batches)
+            loss, predicted = self._step(x, y, lr)
+            if not math.isfinite(loss):
+                self._restore(last_good)
+                self.optimizer = self._make_optimizer()
+                raise _RunEnded("diverged", _divergence_message(epoch, batch, lr))
+            loss_sum += loss * len(y)
+            correct += int((predicted == y).sum())
+            seen += len(y)
+            self._result.samples_seen += len(y)
+            step = (epoch - 1) * batches + batch
+            self.on_batch(BatchEvent(epoch, batch, batches, step, loss, lr, seen / clock.elapsed()))
+        if not all(np.isfinite(array).all() for layer in self.params for array in layer.values()):
+            self._restore(last_good)
+            raise _RunEnded("diverged", _divergence_message(epoch, batches, lr))
+        val_loss, val_accuracy = self._validate()
+        seconds = clock.elapsed()
+        self._result.train_seconds += seconds
+        event = EpochEvent(epoch, config.epochs, loss_sum / seen, correct / seen, val_loss, val_accuracy, seconds, lr)
+        self._result.history.append(event)
+        self._epochs_done = epoch
+        self.on_epoch(event)
+        self._check_early_stopping(event)
+        if self._pause_after_epoch == epoch:
+            self._pause_after_epoch = None
+            self.pause()
+
+    def _step(self, x: np.ndarray, y: np.ndarray, lr: float) -> tuple[float, np.ndarray]:
+        """One gradient-descent step on the batch (x, y); returns its loss and the predicted classes."""
+        config = self.config
+        with np.errstate(over="ignore", invalid="ignore"):  # a non-finite loss is reported as divergence
+            logits, cache = forward(self.params, x, self.activation, config.dropout, self.rng)
+            loss, dlogits = softmax_cross_entropy(logits, y)
+        if math.isfinite(loss):
+            grads, _ = backward(self.params, cache, dlogits, self.activation)
+            if config.grad_clip:
+                clip_grad_norm(grads, config.grad_clip)
+            with self._lock:
                 self.optimizer.lr = lr
+                self.optimizer.step(self.params, grads)
+        return loss, logits.argmax(axis=1)
 
-                with np.errstate(over="ignore", invalid="ignore"):  # divergence is detected just below
-                    logits, cache = forward(self.params, x, self.activation, config.dropout, self.rng)
-                    loss, dlogits = softmax_cross_entropy(logits, y)
-                if not math.isfinite(loss):
-                    self.params[:] = last_good
-                    self.optimizer = self._make_optimizer()
-                    return self._finish(result, "diverged", _divergence_message(epoch, batch, lr))
-                grads, _ = backward(self.params, cache, dlogits, self.activation)
-                if config.grad_clip:
-                    clip_grad_norm(grads, config.grad_clip)
-                with self._lock:
-                    self.optimizer.step(self.params, grads)
+    def _wait_while_paused(self) -> float:
+        """Block while paused; return the seconds spent waiting."""
+        if self._running.is_set():
+            return 0.0
+        start = time.perf_counter()
+        self._running.wait()
+        return time.perf_counter() - start
 
-                step += 1
-                loss_sum += loss * len(y)
-                correct += int((logits.argmax(axis=1) == y).sum())
-                seen += len(y)
-                result.samples_seen += len(y)
-                elapsed = time.perf_counter() - epoch_start - paused_seconds
-                self.on_batch(BatchEvent(epoch, batch, batches, step, loss, lr, seen / max(elapsed, 1e-9)))
+    def _check_early_stopping(self, event: EpochEvent) -> None:
+        """Remember the weights of the best validation loss; end the run after ``early_stopping`` epochs without one."""
+        patience = self.config.early_stopping
+        if not patience or event.val_loss is None:
+            return
+        if event.val_loss < self._best.val_loss:
+            self._best = _Best(event.val_loss, event.epoch, _copy(self.params))
+        elif event.epoch - self._best.epoch >= patience:
+            self._restore(self._best.params)
+            raise _RunEnded(
+                "early_stopped",
+                f"validation loss has not improved for {patience} epochs; restored the weights of epoch {self._best.epoch}",
+            )
 
-            if not all(np.isfinite(p).all() for layer in self.params for p in layer.values()):
-                self.params[:] = last_good
-                return self._finish(result, "diverged", _divergence_message(epoch, batches, lr))
-            val_loss, val_accuracy = self._validate()
-            seconds = time.perf_counter() - epoch_start - paused_seconds
-            result.train_seconds += seconds
-            event = EpochEvent(epoch, config.epochs, loss_sum / seen, correct / seen, val_loss, val_accuracy, seconds, lr)
-            result.history.append(event)
-            self._epochs_done = epoch
-            self.on_epoch(event)
-
-            if config.early_stopping and val_loss is not None:
-                if val_loss < best_val_loss:
-                    best_val_loss, best_params, epochs_without_improvement = val_loss, _copy(self.params), 0
-                    result.best_epoch = epoch
-                else:
-                    epochs_without_improvement += 1
-                    if epochs_without_improvement >= config.early_stopping:
-                        self.params[:] = best_params
-                        return self._finish(
-                            result,
-                            "early_stopped",
-                            f"validation loss has not improved for {config.early_stopping} epochs; "
-                            f"restored the weights of epoch {result.best_epoch}",
-                        )
-            if self._pause_after_epoch == epoch:
-                self._pause_after_epoch = None
-                self.pause()
-        if best_params is not None and result.best_epoch != config.epochs:
-            self.params[:] = best_params
-            return self._finish(result, "completed", f"restored the weights of the best epoch, {result.best_epoch}")
-        return self._finish(result, "completed", f"completed {config.epochs} epochs")
+    def _restore(self, params: Params) -> None:
+        with self._lock:
+            self.params[:] = params
 
     def _validate(self) -> tuple[float | None, float | None]:
         if len(self.data.val_x) == 0:
@@ -305,9 +323,32 @@ class Trainer:
             if name in changes and hasattr(self.optimizer, name):
                 setattr(self.optimizer, name, changes[name])
 
-    def _finish(self, result: TrainResult, status: str, message: str) -> TrainResult:
-        result.params, result.status, result.message = self.params, status, message
-        return result
+
+class _RunEnded(Exception):
+    """Raised inside the loop to end a run early with a status and a message for the user."""
+
+    def __init__(self, status: str, message: str):
+        super().__init__(message)
+        self.status, self.message = status, message
+
+
+@dataclass
+class _Best:
+    """The best validation loss so far, its epoch and a copy of its weights (for early stopping)."""
+
+    val_loss: float = math.inf
+    epoch: int | None = None
+    params: Params | None = None
+
+
+class _EpochClock:
+    """Wall time since the epoch started, not counting pauses."""
+
+    def __init__(self):
+        self.start, self.paused = time.perf_counter(), 0.0
+
+    def elapsed(self) -> float:
+        return max(time.perf_counter() - self.start - self.paused, 1e-9)
 
 
 def _copy(params: Params) -> Params:
