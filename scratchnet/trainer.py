@@ -33,7 +33,7 @@ from .data import Dataset, to_inputs
 from .errors import ConfigError
 from .metrics import accuracy, mean_cross_entropy
 from .model import Model
-from .network import Params, backward, forward, init_params, predict_proba, softmax_cross_entropy
+from .network import Params, backward, forward, init_params, layer_sizes_of, predict_proba, softmax_cross_entropy
 from .optimizers import clip_grad_norm, make_optimizer
 from .schedules import Schedule
 
@@ -132,7 +132,11 @@ class Trainer:
         self.rng = np.random.default_rng(config.seed)
         dtype = np.dtype(config.dtype)
         self.layer_sizes = [data.train_x.shape[1], *config.hidden, data.num_classes]
-        self.params = params if params is not None else init_params(self.layer_sizes, config.init, self.rng, dtype)
+        if params is None:
+            params = init_params(self.layer_sizes, config.init, self.rng, dtype)
+        elif layer_sizes_of(params) != self.layer_sizes:
+            raise ConfigError(f"the given weights have layer sizes {layer_sizes_of(params)}, the config needs {self.layer_sizes}")
+        self.params = [{name: array.astype(dtype, copy=False) for name, array in layer.items()} for layer in params]
         self.optimizer = self._make_optimizer()
         self.schedule = Schedule(config.schedule, config.epochs, config.warmup_epochs, config.step_epochs, config.step_gamma)
         self.on_batch = on_batch or (lambda event: None)

@@ -189,3 +189,11 @@ def test_impossible_configs_are_refused(changes):
 def test_config_from_dict_names_unknown_keys():
     with pytest.raises(ConfigError, match="unknown setting.*learning_rate"):
         TrainConfig.from_dict({"learning_rate": 0.1})
+
+
+def test_training_continues_from_given_weights(data):
+    first = Trainer(small_config(epochs=2), data).run()
+    resumed = Trainer(small_config(epochs=1, lr=1e-4), data, params=first.params).run()
+    assert resumed.history[0].val_accuracy >= first.history[-1].val_accuracy - 0.02
+    with pytest.raises(ConfigError, match="layer sizes"):
+        Trainer(small_config(hidden=[8]), data, params=first.params)
