@@ -136,7 +136,7 @@ class Trainer:
             params = init_params(self.layer_sizes, config.init, self.rng, dtype)
         elif layer_sizes_of(params) != self.layer_sizes:
             raise ConfigError(f"the given weights have layer sizes {layer_sizes_of(params)}, the config needs {self.layer_sizes}")
-        self.params = [{name: array.astype(dtype, copy=False) for name, array in layer.items()} for layer in params]
+        self.params = [{name: array.astype(dtype) for name, array in layer.items()} for layer in params]  # our own copy
         self.optimizer = self._make_optimizer()
         self.schedule = Schedule(config.schedule, config.epochs, config.warmup_epochs, config.step_epochs, config.step_gamma)
         self.on_batch = on_batch or (lambda event: None)
