@@ -22,6 +22,7 @@ from .config import DTYPES
 from .data import ProgressCallback, cache_dir, download_mnist, find_files, load_dataset, locate_or_download, verify_mnist
 from .errors import ConfigError, ScratchNetError
 from .initializers import INITIALIZERS
+from .memory import check_fits, estimate_training_bytes
 from .metrics import evaluate
 from .model import load_model, save_model
 from .optimizers import OPTIMIZER_NAMES
@@ -121,6 +122,7 @@ def cmd_train(args: argparse.Namespace) -> int:
 
     dataset = load_dataset(locate_or_download(args.data_dir, progress=stderr_progress()))
     data = TrainingData.from_dataset(dataset, config.validation_size, config.dtype)
+    check_fits(estimate_training_bytes(config, len(data.train_x), data.train_x.shape[1], data.num_classes))
     print(
         f"training {config.describe()} on {dataset.name} ({len(data.train_x)} train / {len(data.val_x)} validation)",
         file=sys.stderr,

@@ -1,0 +1,61 @@
+"""How much memory a training run needs, and how much the machine has — checked before a run starts."""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+
+from .config import TrainConfig
+from .errors import ConfigError
+from .network import count_parameters
+
+# Weights, their gradients and up to two optimiser moments (Adam's m and v), plus a snapshot for rollback.
+_COPIES_OF_WEIGHTS = 5
+# Each hidden unit keeps z, f(z), a dropout mask and its error signal for the batch; inputs are gathered per batch.
+_COPIES_OF_ACTIVATIONS = 4
+
+
+def estimate_training_bytes(config: TrainConfig, n_train: int, n_features: int, n_classes: int) -> int:
+    """Bytes a run needs: the float training set, the weights with their optimiser state, and one batch's activations."""
+    itemsize = np.dtype(config.dtype).itemsize
+    sizes = [n_features, *config.hidden, n_classes]
+    batch = min(config.batch_size or n_train, n_train)
+    dataset = n_train * n_features * itemsize
+    weights = count_parameters(sizes) * itemsize * _COPIES_OF_WEIGHTS
+    activations = batch * (sum(sizes[1:]) * _COPIES_OF_ACTIVATIONS + n_features * 2) * itemsize
+    return dataset + weights + activations
+
+
+def available_bytes() -> int | None:
+    """Memory the system can give us now (MemAvailable on Linux, free pages elsewhere), or None when unknown."""
+    try:
+        with open("/proc/meminfo", encoding="ascii") as meminfo:
+            for line in meminfo:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    try:
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):
+        return None
+
+
+def check_fits(needed: int) -> None:
+    """Raise ``ConfigError`` when a run needing ``needed`` bytes would not fit in the memory available now."""
+    available = available_bytes()
+    if available is not None and needed > available:
+        raise ConfigError(
+            f"this configuration needs about {format_bytes(needed)} of memory but only {format_bytes(available)} is available: "
+            "use narrower layers, a smaller batch or float32"
+        )
+
+
+def format_bytes(count: float) -> str:
+    """1536 -> "1.5 KB"."""
+    for unit in ("B", "KB", "MB"):
+        if count < 1024:
+            return f"{count:.0f} {unit}" if unit == "B" else f"{count:.1f} {unit}"
+        count /= 1024
+    return f"{count:.1f} GB"

@@ -1,0 +1,43 @@
+"""Memory estimates and the refusal of runs that cannot fit."""
+
+import pytest
+
+from scratchnet import memory
+from scratchnet.config import TrainConfig
+from scratchnet.errors import ConfigError
+from scratchnet.memory import check_fits, estimate_training_bytes, format_bytes
+
+
+def test_estimate_counts_dataset_weights_and_activations():
+    config = TrainConfig(hidden=[128, 128], batch_size=128)
+    estimate = estimate_training_bytes(config, 55000, 784, 10)
+    dataset = 55000 * 784 * 4
+    weights = (784 * 128 + 128 + 128 * 128 + 128 + 128 * 10 + 10) * 4
+    assert dataset + 5 * weights < estimate < dataset + 5 * weights + 10 * 2**20
+    assert estimate_training_bytes(config.replace(dtype="float64"), 55000, 784, 10) == pytest.approx(2 * estimate, rel=0.01)
+    full_batch = estimate_training_bytes(config.replace(batch_size=None), 55000, 784, 10)
+    assert full_batch > estimate + 55000 * 256 * 4
+
+
+def test_available_memory_is_known_here():
+    assert memory.available_bytes() > 0
+
+
+def test_runs_that_do_not_fit_are_refused(monkeypatch):
+    monkeypatch.setattr(memory, "available_bytes", lambda: 100 * 2**20)
+    check_fits(50 * 2**20)
+    with pytest.raises(ConfigError, match="needs about 200.0 MB of memory but only 100.0 MB"):
+        check_fits(200 * 2**20)
+
+
+def test_cli_refuses_before_training(fake_data_dir, monkeypatch, capsys):
+    from scratchnet.cli import main
+
+    monkeypatch.setattr(memory, "available_bytes", lambda: 1000)
+    assert main(["train", "--data-dir", str(fake_data_dir), "--validation-size", "100"]) == 2
+    assert "of memory but only" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("count, text", [(512, "512 B"), (1536, "1.5 KB"), (3 * 2**20, "3.0 MB"), (5 * 2**30, "5.0 GB")])
+def test_format_bytes(count, text):
+    assert format_bytes(count) == text
