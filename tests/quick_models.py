@@ -1,0 +1,19 @@
+"""Small models trained in a second or two, for tests that need a network that has learnt something."""
+
+from __future__ import annotations
+
+from scratchnet.config import TrainConfig
+from scratchnet.data import Dataset
+from scratchnet.model import Model
+from scratchnet.trainer import Trainer, TrainingData
+
+
+def quick_model(dataset: Dataset, train_images: int = 12000, hidden: tuple[int, ...] = (64,), epochs: int = 2) -> Model:
+    """A model trained with Adam on the first ``train_images`` training images of ``dataset``."""
+    config = TrainConfig(hidden=list(hidden), epochs=epochs, batch_size=64, lr=0.003, validation_size=0, seed=0)
+    data = TrainingData.from_dataset(dataset, validation_size=0)
+    subset = slice(0, train_images)
+    data.train_x, data.train_y = data.train_x[subset], data.train_y[subset]
+    trainer = Trainer(config, data)
+    trainer.run()
+    return trainer.model()
