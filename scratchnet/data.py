@@ -228,7 +228,9 @@ def download_mnist(
         for mirror in mirrors:
             url = mirror + file_name
             bar = _PoochProgress(progress, file_name) if progress else False
-            downloader = pooch.HTTPDownloader(progressbar=bar, timeout=timeout, chunk_size=1 << 16)
+            # 8 KiB chunks: progress (and so a cancel) gets a turn at least every 8 KiB, i.e. within a second
+            # on any connection faster than 8 KB/s; with 64 KiB a slow link kept a cancel waiting for seconds.
+            downloader = pooch.HTTPDownloader(progressbar=bar, timeout=timeout, chunk_size=1 << 13)
             try:
                 pooch.retrieve(url, known_hash=f"sha256:{digest}", fname=file_name, path=folder, downloader=downloader)
                 break
