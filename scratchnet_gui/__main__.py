@@ -1,0 +1,7 @@
+"""``python -m scratchnet_gui``: start the desktop app."""
+
+import sys
+
+from .app import main
+
+sys.exit(main())

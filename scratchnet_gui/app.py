@@ -1,0 +1,56 @@
+"""Start-up: parse the command line, create the application and the window, then look for the data.
+
+The window is shown before the data is loaded, so it appears at once and says what it is waiting for.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+import pyqtgraph as pg
+from PySide6.QtWidgets import QApplication
+
+from scratchnet import __version__
+from scratchnet.data import ENV_VAR
+from scratchnet.presets import resources_dir
+
+from .main_window import MainWindow, icon
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="scratchnet-gui", description="Watch a neural network written in NumPy learn MNIST.")
+    parser.add_argument("--version", action="version", version=f"scratchnet-gui {__version__}")
+    parser.add_argument(
+        "--data-dir",
+        metavar="DIR",
+        default=None,
+        help=f"folder holding the four MNIST IDX files (default: the last folder used, ${ENV_VAR}, or the cache; "
+        "MNIST is downloaded when it is nowhere)",
+    )
+    return parser
+
+
+def create_application(argv: list[str]) -> QApplication:
+    """The QApplication with ScratchNet's name, icon, stylesheet and plot colours (reused if it exists)."""
+    app = QApplication.instance() or QApplication(argv)
+    app.setOrganizationName("ScratchNet")
+    app.setApplicationName("ScratchNet")
+    app.setApplicationVersion(__version__)
+    app.setWindowIcon(icon("scratchnet"))
+    style = resources_dir() / "styles" / "app.qss"
+    if style.is_file():
+        app.setStyleSheet(style.read_text(encoding="utf-8"))
+    pg.setConfigOptions(background="w", foreground="#3a4652")
+    return app
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of ``scratchnet-gui``; returns the exit status."""
+    argv = sys.argv if argv is None else [sys.argv[0], *argv]
+    args, qt_args = build_parser().parse_known_args(argv[1:])
+    app = create_application([argv[0], *qt_args])
+    window = MainWindow()
+    window.show()
+    window.load_data(args.data_dir)
+    return app.exec()

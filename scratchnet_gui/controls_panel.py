@@ -1,0 +1,579 @@
+"""The side panel of training settings: presets, architecture, learning, regularisation, reproducibility.
+
+Every control only accepts values the core accepts (ranges on the spin boxes, fixed choices in the
+combo boxes); combinations that are still impossible (e.g. a warm-up as long as the run) are named
+under the controls and keep Start disabled. During a run the live settings (``LIVE``) keep working
+and are sent to the trainer; the others lock, with a tooltip saying why.
+"""
+
+from __future__ import annotations
+
+import bisect
+import math
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QValidator
+from PySide6.QtWidgets import (
+    QAbstractSpinBox,
+    QComboBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSpinBox,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from scratchnet.activations import ACTIVATIONS
+from scratchnet.config import DTYPES, MAX_WIDTH, TrainConfig
+from scratchnet.errors import ConfigError
+from scratchnet.initializers import INITIALIZERS
+from scratchnet.network import count_parameters
+from scratchnet.optimizers import OPTIMIZER_NAMES
+from scratchnet.presets import load_preset, preset_names
+from scratchnet.schedules import SCHEDULE_NAMES
+from scratchnet.trainer import LIVE_SETTINGS
+
+CUSTOM = "custom"
+MAX_LAYERS = 10
+LIVE = frozenset(LIVE_SETTINGS)
+# 1-2-5 steps over many decades: the up/down arrows of the log-scale inputs walk this ladder.
+LADDER = sorted(m * 10.0**k for k in range(-9, 5) for m in (1, 2, 5))
+
+LOCK_REASONS = {
+    "architecture": "the weights already have this shape",
+    "run": "the run was laid out with it when it started",
+}
+TOOLTIPS = {
+    "preset": "A starting point: choosing a preset fills every control below. Editing any control switches to 'custom'.",
+    "hidden": (
+        "Hidden layers, from the input (the 784 pixels) to the output (the 10 digits). Each row is one fully connected\n"
+        f"layer of 1–{MAX_WIDTH} units. More or wider layers can learn more complex functions, but train more slowly\n"
+        "and overfit more easily. No hidden layer at all is softmax regression, a linear classifier."
+    ),
+    "activation": (
+        "The non-linearity each hidden unit applies to its weighted input. Without one, stacked layers collapse into\n"
+        "a single linear map. relu (max(0, z)) trains fast; tanh and sigmoid saturate for large |z|, which slows learning."
+    ),
+    "init": (
+        "How the first weights are drawn. he (variance 2/fan_in) suits relu; xavier suits tanh and sigmoid; lecun is\n"
+        "variance 1/fan_in; randn (variance 1) is what the original notebook used, and saturates tanh units."
+    ),
+    "optimizer": (
+        "How gradients become weight updates. sgd: W -= lr·g. momentum / nesterov: keep a running velocity of past\n"
+        "gradients, smoothing the path. adam / adamw: per-weight step sizes from running averages of g and g²."
+    ),
+    "lr": (
+        "Learning rate: the size of each step down the gradient. Too small learns slowly; too large makes the loss\n"
+        "jump around or diverge. Type a value such as 3e-4; the arrows step 1, 2, 5, 10, … Applies live during a run."
+    ),
+    "momentum": "How much of the previous update is kept in the next one (0 = plain gradient descent). Applies live.",
+    "beta1": "Adam's decay rate for the running average of gradients (its momentum). Applies live.",
+    "beta2": "Adam's decay rate for the running average of squared gradients (its per-weight scale). Applies live.",
+    "weight_decay": (
+        "L2 regularisation: pulls every weight toward zero a little each step, which discourages over-confident,\n"
+        "overfitted solutions. adamw applies it directly to the weights ('decoupled'). 0 = off. Applies live."
+    ),
+    "grad_clip": (
+        "Gradient clipping: when the gradients' overall length exceeds this, they are scaled down to it; a guard\n"
+        "against a single huge step that makes training diverge. 0 = off. Applies live."
+    ),
+    "schedule": (
+        "How the learning rate changes over the run: constant; step (multiplied by gamma every few epochs); or cosine\n"
+        "(glides smoothly from the full rate to zero at the last epoch, often the best final accuracy)."
+    ),
+    "warmup_epochs": "Ramp the learning rate up linearly from zero over this many epochs first; helps large rates start safely.",
+    "step_epochs": "For the step schedule: multiply the learning rate by gamma every this many epochs.",
+    "step_gamma": "For the step schedule: the factor applied at each step (0.1 divides the learning rate by ten).",
+    "batch_size": (
+        "Images per gradient step. Small batches give many quick, noisy steps; large batches few, smooth, slower ones.\n"
+        "'full' uses the whole training set for every step (full-batch gradient descent, as in the notebook)."
+    ),
+    "epochs": "Passes over the whole training set.",
+    "dropout": (
+        "While training, drop each hidden unit with this probability, so the network cannot rely on any single unit;\n"
+        "a strong regulariser for wide networks. 0 = off. Applies live."
+    ),
+    "augment_shift": "Shift each training image randomly by up to this many pixels: free extra data that teaches position invariance.",
+    "early_stopping": "Stop when the validation loss has not improved for this many epochs, and keep the best weights. 0 = off.",
+    "validation_size": (
+        "Training images held out (never trained on) to measure generalisation after every epoch. The test set\n"
+        "stays untouched until the end."
+    ),
+    "seed": "The random seed for the first weights, the shuffling, dropout and shifts: the same seed repeats a run exactly.",
+    "dtype": "Floating-point precision: float32 is about twice as fast; float64 reproduces the notebook exactly.",
+}
+
+
+class LogSpinBox(QDoubleSpinBox):
+    """A number input for values that span decades (learning rates, weight decay).
+
+    Accepts typed values such as ``3e-4``; the arrows walk the 1-2-5 ladder (…, 0.001, 0.002, 0.005, 0.01, …).
+    With ``minimum == 0`` the value 0 reads "off" and sits one step below the smallest positive value."""
+
+    def __init__(self, minimum: float, maximum: float, smallest: float, parent: QWidget | None = None):
+        super().__init__(parent)
+        self._smallest = smallest
+        self.setDecimals(12)
+        self.setRange(minimum, maximum)
+        self.setKeyboardTracking(False)  # commit on Enter or focus-out, not at each keystroke
+        self.setCorrectionMode(QAbstractSpinBox.CorrectionMode.CorrectToPreviousValue)
+        if minimum == 0:
+            self.setSpecialValueText("off")
+
+    def textFromValue(self, value: float) -> str:
+        return f"{value:.6g}"
+
+    def valueFromText(self, text: str) -> float:
+        text = text.strip()
+        if text == self.specialValueText() or not text:
+            return self.minimum()
+        return float(text)
+
+    def validate(self, text: str, position: int) -> tuple[QValidator.State, str, int]:
+        stripped = text.strip()
+        if self.specialValueText() and self.specialValueText().startswith(stripped):
+            state = QValidator.State.Acceptable if stripped == self.specialValueText() else QValidator.State.Intermediate
+            return state, text, position
+        try:
+            value = float(stripped)
+        except ValueError:
+            partial = stripped == "" or all(ch in "0123456789.eE+-" for ch in stripped)
+            return (QValidator.State.Intermediate if partial else QValidator.State.Invalid), text, position
+        if not math.isfinite(value) or value > self.maximum() or value < 0:
+            return QValidator.State.Invalid, text, position
+        if value < self.minimum() or (value == 0 and self.minimum() > 0):
+            return QValidator.State.Intermediate, text, position
+        return QValidator.State.Acceptable, text, position
+
+    def stepBy(self, steps: int) -> None:
+        value = self.value()
+        for _ in range(abs(steps)):
+            value = self._next(value, up=steps > 0)
+        self.setValue(value)
+
+    def _next(self, value: float, up: bool) -> float:
+        if up:
+            if value < self._smallest:
+                return self._smallest
+            i = bisect.bisect_right(LADDER, value * (1 + 1e-9))
+            return min(LADDER[i] if i < len(LADDER) else value, self.maximum())
+        i = bisect.bisect_left(LADDER, value * (1 - 1e-9)) - 1
+        lower = LADDER[i] if i >= 0 else 0.0
+        return lower if lower >= self._smallest else self.minimum()
+
+
+class BatchSizeSpinBox(QSpinBox):
+    """Batch size: any number typed, powers of two with the arrows, and "full" (the value 0) above them all."""
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setRange(0, 1 << 20)
+        self.setSpecialValueText("full")
+
+    def stepBy(self, steps: int) -> None:
+        value = self.value()
+        for _ in range(abs(steps)):
+            value = self._next(value, up=steps > 0)
+        self.setValue(value)
+
+    def stepEnabled(self) -> QAbstractSpinBox.StepEnabledFlag:
+        flags = QAbstractSpinBox.StepEnabledFlag.StepNone
+        if self.value() != 0:
+            flags |= QAbstractSpinBox.StepEnabledFlag.StepUpEnabled
+        if self.value() != 1:
+            flags |= QAbstractSpinBox.StepEnabledFlag.StepDownEnabled
+        return flags
+
+    def _next(self, value: int, up: bool) -> int:
+        largest = 1 << 15
+        if value == 0:
+            return 0 if up else largest
+        if up:
+            return 0 if value >= largest else 1 << value.bit_length()
+        return max(1, 1 << ((value - 1).bit_length() - 1))
+
+
+class LayersEditor(QWidget):
+    """Hidden layers as rows of widths, with buttons to add, remove and reorder them."""
+
+    changed = Signal()
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self._widths: list[int] = []
+        self._rows: list[QWidget] = []
+        self._layout = QVBoxLayout(self)
+        self._layout.setContentsMargins(0, 0, 0, 0)
+        self._layout.setSpacing(3)
+        self.empty_label = QLabel("No hidden layer: softmax regression (a linear classifier).")
+        self.empty_label.setObjectName("hint")
+        self.empty_label.setWordWrap(True)
+        self.add_button = QPushButton("Add layer")
+        self.add_button.setToolTip(f"Add a hidden layer after the last one (at most {MAX_LAYERS}).")
+        self.add_button.clicked.connect(self.add_layer)
+        self._layout.addWidget(self.empty_label)
+        self._layout.addWidget(self.add_button, 0, Qt.AlignmentFlag.AlignLeft)
+
+    def widths(self) -> list[int]:
+        return list(self._widths)
+
+    def set_widths(self, widths: list[int]) -> None:
+        self._widths = [int(w) for w in widths]
+        self._rebuild()
+
+    def spin_boxes(self) -> list[QSpinBox]:
+        """The width inputs, top (next to the input) to bottom (next to the output)."""
+        return [row.findChild(QSpinBox) for row in self._rows]
+
+    def add_layer(self) -> None:
+        if len(self._widths) < MAX_LAYERS:
+            self._widths.append(self._widths[-1] if self._widths else 128)
+            self._rebuild()
+            self.changed.emit()
+
+    def remove_layer(self, index: int) -> None:
+        del self._widths[index]
+        self._rebuild()
+        self.changed.emit()
+
+    def move_layer(self, index: int, offset: int) -> None:
+        other = index + offset
+        if 0 <= other < len(self._widths):
+            self._widths[index], self._widths[other] = self._widths[other], self._widths[index]
+            self._rebuild()
+            self.changed.emit()
+
+    def _rebuild(self) -> None:
+        for row in self._rows:
+            row.deleteLater()
+        self._rows = [self._make_row(i, width) for i, width in enumerate(self._widths)]
+        for i, row in enumerate(self._rows):
+            self._layout.insertWidget(i, row)
+        self.empty_label.setVisible(not self._widths)
+        self.add_button.setEnabled(len(self._widths) < MAX_LAYERS)
+
+    def _make_row(self, index: int, width: int) -> QWidget:
+        row = QWidget(self)
+        layout = QHBoxLayout(row)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(2)
+        label = QLabel(f"Layer {index + 1}")
+        label.setMinimumWidth(52)
+        spin = QSpinBox()
+        spin.setRange(1, MAX_WIDTH)
+        spin.setValue(width)
+        spin.setSuffix(" units")
+        spin.setAccessibleName(f"Width of hidden layer {index + 1}")
+        spin.setToolTip(f"Units (neurons) in hidden layer {index + 1}: 1–{MAX_WIDTH}.")
+        spin.valueChanged.connect(lambda value, i=index: self._set_width(i, value))
+        layout.addWidget(label)
+        layout.addWidget(spin, 1)
+        for text, tip, action, enabled in (
+            ("↑", "Move this layer nearer the input", lambda i=index: self.move_layer(i, -1), index > 0),
+            ("↓", "Move this layer nearer the output", lambda i=index: self.move_layer(i, +1), index < len(self._widths) - 1),
+            ("✕", "Remove this layer", lambda i=index: self.remove_layer(i), True),
+        ):
+            button = QToolButton()
+            button.setText(text)
+            button.setToolTip(tip)
+            button.setAutoRaise(True)
+            button.setEnabled(enabled)
+            button.clicked.connect(action)
+            layout.addWidget(button)
+        return row
+
+    def _set_width(self, index: int, value: int) -> None:
+        self._widths[index] = value
+        self.changed.emit()
+
+
+class ControlsPanel(QWidget):
+    """Every training setting, as widgets. ``config()`` reads them as a ``TrainConfig``.
+
+    Signals: ``config_changed()`` after any edit; ``live_changed(dict)`` with the live settings that
+    changed during a run (e.g. ``{"lr": 0.01}``); ``validity_changed(bool)``."""
+
+    config_changed = Signal()
+    live_changed = Signal(dict)
+    validity_changed = Signal(bool)
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self._filling = False
+        self._running = False
+        self._valid = True
+        self._inputs, self._classes, self._train_images = 784, 10, 60000
+        self._fields: dict[str, QWidget] = {}
+        self._lock_groups: dict[str, str] = {}
+        self._build()
+        self.select_preset("default" if "default" in preset_names() else preset_names()[0])
+
+    # ---- building ---------------------------------------------------------------------------------
+
+    def _build(self) -> None:
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(6, 6, 6, 6)
+        layout.setSpacing(8)
+
+        self.preset = QComboBox()
+        self.preset.addItems([*preset_names(), CUSTOM])
+        self.preset.setToolTip(TOOLTIPS["preset"])
+        self.preset.currentTextChanged.connect(self._preset_chosen)
+        self.preset_description = QLabel()
+        self.preset_description.setObjectName("hint")
+        self.preset_description.setWordWrap(True)
+        box, form = self._group("Preset")
+        form.addRow(self.preset)
+        form.addRow(self.preset_description)
+        self._lock_groups["preset"] = "run"
+        layout.addWidget(box)
+
+        box, form = self._group("Architecture")
+        self.layers = LayersEditor()
+        self.layers.setToolTip(TOOLTIPS["hidden"])
+        self.layers.changed.connect(self._edited)
+        form.addRow(self.layers)
+        self._add(form, "activation", "Activation", self._combo(ACTIVATIONS), "architecture")
+        self._add(form, "init", "Initialisation", self._combo(INITIALIZERS), "architecture")
+        self.size_label = QLabel()
+        self.size_label.setObjectName("hint")
+        self.size_label.setWordWrap(True)
+        self.size_label.setToolTip(
+            "Weights and biases to learn: for each layer, inputs × outputs + outputs. Memory while training counts\n"
+            "the weights, their gradients, the optimiser's running averages, one batch of activations, and the\n"
+            "training images converted to floating point."
+        )
+        form.addRow(self.size_label)
+        self._lock_groups["hidden"] = "architecture"
+        layout.addWidget(box)
+
+        box, form = self._group("Optimiser")
+        self._add(form, "optimizer", "Optimiser", self._combo(OPTIMIZER_NAMES), "run")
+        self._add(form, "lr", "Learning rate", LogSpinBox(1e-6, 10.0, 1e-6))
+        self._add(form, "momentum", "Momentum", self._double(0.0, 0.999, 0.05, 3))
+        self._add(form, "beta1", "β₁", self._double(0.0, 0.999, 0.01, 3))
+        self._add(form, "beta2", "β₂", self._double(0.0, 0.99999, 0.001, 5))
+        self._add(form, "weight_decay", "Weight decay", LogSpinBox(0.0, 1.0, 1e-6))
+        self._add(form, "grad_clip", "Gradient clip", LogSpinBox(0.0, 1000.0, 0.01))
+        self.optimizer_form = form
+        layout.addWidget(box)
+
+        box, form = self._group("Schedule and batches")
+        self._add(form, "schedule", "LR schedule", self._combo(SCHEDULE_NAMES), "run")
+        self._add(form, "warmup_epochs", "Warm-up", self._double(0.0, 1000.0, 0.5, 2, " epochs"), "run")
+        self._add(form, "step_epochs", "Step every", self._double(0.1, 10000.0, 1.0, 1, " epochs"), "run")
+        self._add(form, "step_gamma", "Step factor", self._double(0.01, 1.0, 0.05, 3), "run")
+        self._add(form, "batch_size", "Batch size", BatchSizeSpinBox(), "run")
+        self._add(form, "epochs", "Epochs", self._int(1, 100000), "run")
+        self.schedule_form = form
+        layout.addWidget(box)
+
+        box, form = self._group("Regularisation and data")
+        self._add(form, "dropout", "Dropout", self._double(0.0, 0.95, 0.05, 2))
+        self._add(form, "augment_shift", "Random shift", self._int(0, 8, " px"), "run")
+        self._add(form, "early_stopping", "Early stopping", self._int(0, 1000, " epochs", "off"), "run")
+        self._add(form, "validation_size", "Validation", self._int(0, 1_000_000, " images"), "run")
+        layout.addWidget(box)
+
+        box, form = self._group("Reproducibility")
+        self._add(form, "seed", "Seed", self._int(0, 2**31 - 1), "run")
+        self._add(form, "dtype", "Precision", self._combo(DTYPES), "run")
+        layout.addWidget(box)
+
+        self.error_label = QLabel()
+        self.error_label.setObjectName("error")
+        self.error_label.setWordWrap(True)
+        self.error_label.setVisible(False)
+        layout.addWidget(self.error_label)
+        layout.addStretch(1)
+
+    @staticmethod
+    def _group(title: str) -> tuple[QGroupBox, QFormLayout]:
+        box = QGroupBox(title)
+        form = QFormLayout(box)
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        form.setLabelAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        form.setContentsMargins(8, 6, 8, 8)
+        form.setVerticalSpacing(5)
+        return box, form
+
+    def _add(self, form: QFormLayout, name: str, label: str, widget: QWidget, lock: str | None = None) -> None:
+        """Add ``widget`` as the control of config field ``name``; ``lock`` names why it locks during a run."""
+        widget.setToolTip(TOOLTIPS[name])
+        widget.setObjectName(name)
+        label_widget = QLabel(label)
+        label_widget.setToolTip(TOOLTIPS[name])
+        label_widget.setBuddy(widget)
+        form.addRow(label_widget, widget)
+        self._fields[name] = widget
+        if lock:
+            self._lock_groups[name] = lock
+        signal = widget.currentTextChanged if isinstance(widget, QComboBox) else widget.valueChanged
+        signal.connect(lambda *_, n=name: self._edited(n))
+
+    @staticmethod
+    def _combo(choices) -> QComboBox:
+        combo = QComboBox()
+        combo.addItems(list(choices))
+        return combo
+
+    @staticmethod
+    def _double(minimum: float, maximum: float, step: float, decimals: int, suffix: str = "") -> QDoubleSpinBox:
+        spin = QDoubleSpinBox()
+        spin.setRange(minimum, maximum)
+        spin.setSingleStep(step)
+        spin.setDecimals(decimals)
+        spin.setSuffix(suffix)
+        return spin
+
+    @staticmethod
+    def _int(minimum: int, maximum: int, suffix: str = "", zero_text: str = "") -> QSpinBox:
+        spin = QSpinBox()
+        spin.setRange(minimum, maximum)
+        spin.setSuffix(suffix)
+        if zero_text:
+            spin.setSpecialValueText(zero_text)
+        return spin
+
+    # ---- reading and filling ----------------------------------------------------------------------
+
+    def field(self, name: str) -> QWidget:
+        """The control of config field ``name`` (e.g. ``field("lr")`` is the learning-rate input)."""
+        return self._fields[name]
+
+    def values(self) -> dict:
+        """The controls' values as TrainConfig fields (not yet validated)."""
+        values = {"hidden": self.layers.widths()}
+        for name, widget in self._fields.items():
+            values[name] = widget.currentText() if isinstance(widget, QComboBox) else widget.value()
+        values["batch_size"] = values["batch_size"] or None
+        return values
+
+    def config(self) -> TrainConfig:
+        """The settings as a checked ``TrainConfig``; raises ``ConfigError`` naming what is impossible."""
+        config = TrainConfig.from_dict(self.values())
+        if config.validation_size >= self._train_images:
+            raise ConfigError(f"validation_size must leave images to train on: the training set has {self._train_images:,} images")
+        return config
+
+    def set_config(self, config: TrainConfig, preset: str = CUSTOM) -> None:
+        """Fill every control from ``config`` and show ``preset`` as its origin."""
+        self._filling = True
+        try:
+            self.layers.set_widths(config.hidden)
+            for name, value in config.to_dict().items():
+                widget = self._fields.get(name)
+                if isinstance(widget, QComboBox):
+                    widget.setCurrentText(value)
+                elif widget is not None:
+                    widget.setValue(0 if value is None else value)
+            self.preset.setCurrentText(preset)
+            self.preset_description.setText(load_preset(preset)[1] if preset != CUSTOM else "Your own settings.")
+        finally:
+            self._filling = False
+        self._refresh()
+        self.config_changed.emit()
+
+    def select_preset(self, name: str) -> None:
+        """Choose a preset by name, filling the controls (``"custom"`` keeps them as they are)."""
+        if name == CUSTOM:
+            self.preset.setCurrentText(CUSTOM)
+        else:
+            self.set_config(load_preset(name)[0], name)
+
+    @property
+    def preset_name(self) -> str:
+        return self.preset.currentText()
+
+    def set_dataset_shape(self, inputs: int, classes: int, train_images: int) -> None:
+        """Tell the panel the data's size, for the parameter count and the validation limit."""
+        self._inputs, self._classes, self._train_images = inputs, classes, train_images
+        self._refresh()
+
+    @property
+    def valid(self) -> bool:
+        return self._valid
+
+    # ---- running ----------------------------------------------------------------------------------
+
+    def set_running(self, running: bool) -> None:
+        """Lock the settings that cannot change mid-run (explaining why in their tooltips); keep the live ones."""
+        self._running = running
+        widgets = {**self._fields, "hidden": self.layers, "preset": self.preset}
+        for name, group in self._lock_groups.items():
+            widget = widgets[name]
+            widget.setEnabled(not running)
+            base = TOOLTIPS[name]
+            if running:
+                reason = LOCK_REASONS[group]
+                widget.setToolTip(
+                    f"{base}\n\nLocked during a run: {reason}. Stop the run to change it. The learning rate, momentum,\n"
+                    "betas, weight decay, gradient clip and dropout can still be changed while it trains."
+                )
+            else:
+                widget.setToolTip(base)
+
+    # ---- reacting to edits ------------------------------------------------------------------------
+
+    def _preset_chosen(self, name: str) -> None:
+        if not self._filling and name != CUSTOM:
+            self.select_preset(name)
+
+    def _edited(self, name: str = "hidden") -> None:
+        if self._filling:
+            return
+        if self.preset.currentText() != CUSTOM:
+            self._filling = True
+            self.preset.setCurrentText(CUSTOM)
+            self.preset_description.setText("Your own settings.")
+            self._filling = False
+        self._refresh()
+        if self._running and name in LIVE and self._valid:
+            self.live_changed.emit({name: self.values()[name]})
+        self.config_changed.emit()
+
+    def _refresh(self) -> None:
+        """Show the rows that matter for this optimiser and schedule; update the size read-out and the error."""
+        optimizer = self._fields["optimizer"].currentText()
+        self.optimizer_form.setRowVisible(self._fields["momentum"], optimizer in ("momentum", "nesterov"))
+        for beta in ("beta1", "beta2"):
+            self.optimizer_form.setRowVisible(self._fields[beta], optimizer in ("adam", "adamw"))
+        is_step = self._fields["schedule"].currentText() == "step"
+        for name in ("step_epochs", "step_gamma"):
+            self.schedule_form.setRowVisible(self._fields[name], is_step)
+        self.size_label.setText(self._size_text())
+        try:
+            self.config()
+            error = ""
+        except ConfigError as problem:
+            error = f"Cannot start: {problem}."
+        self.error_label.setText(error)
+        self.error_label.setVisible(bool(error))
+        if self._valid != (not error):
+            self._valid = not error
+            self.validity_changed.emit(self._valid)
+
+    def _size_text(self) -> str:
+        values = self.values()
+        sizes = [self._inputs, *values["hidden"], self._classes]
+        params = count_parameters(sizes)
+        item = 4 if values["dtype"] == "float32" else 8
+        state = {"sgd": 0, "momentum": 1, "nesterov": 1}.get(values["optimizer"], 2)
+        train_rows = max(self._train_images - values["validation_size"], 1)
+        rows = min(values["batch_size"] or train_rows, train_rows)
+        activations = rows * (self._inputs + 2 * sum(values["hidden"]) + 2 * self._classes)
+        training = (params * (2 + state) + activations) * item
+        images = self._train_images * self._inputs * item
+        return (
+            f"{params:,} parameters ({_megabytes(params * item)} of weights)\n"
+            f"≈ {_megabytes(training)} to train, plus {_megabytes(images)} for the images as {values['dtype']}"
+        )
+
+
+def _megabytes(n_bytes: float) -> str:
+    return f"{n_bytes / 1e6:,.1f} MB" if n_bytes < 1e9 else f"{n_bytes / 1e9:,.2f} GB"

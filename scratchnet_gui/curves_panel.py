@@ -1,0 +1,386 @@
+"""Live learning curves: loss per batch and per epoch, accuracy per epoch, earlier runs as overlays.
+
+Data arrives in bursts (``add_batches``, ``add_epoch``) and is appended to growing NumPy buffers;
+the plots are redrawn by a timer at ``REPAINT_HZ`` while a run is active, never once per batch, so
+drawing costs the same whether the network trains 100 or 10 000 batches a second. The x axis is in
+epochs, fractional during an epoch (2.5 = halfway through the third).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QBuffer, QEvent, QIODevice, QObject, QPointF, Qt, QTimer
+from PySide6.QtGui import QColor, QIcon, QPixmap
+from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QSizePolicy, QVBoxLayout, QWidget
+
+from scratchnet.atomic import atomic_write
+from scratchnet.trainer import EpochEvent
+
+REPAINT_HZ = 20
+RAW_LOSS = QColor(70, 130, 200, 70)
+SMOOTH_LOSS = QColor(31, 86, 168)
+TRAIN = QColor(230, 126, 34)
+VALIDATION = QColor(39, 150, 96)
+TEST = QColor(200, 40, 60)
+OVERLAY_COLORS = ["#8e44ad", "#7f8c8d", "#16a085", "#c0392b", "#d35400", "#2c3e50", "#b7950b"]
+
+
+class GrowingSeries:
+    """An (x, y) series in preallocated arrays that double when full, so appends are amortised O(1)."""
+
+    def __init__(self, capacity: int = 1024):
+        self._x = np.empty(capacity)
+        self._y = np.empty(capacity)
+        self.size = 0
+
+    def extend(self, x: np.ndarray, y: np.ndarray) -> None:
+        end = self.size + len(x)
+        if end > len(self._x):
+            capacity = max(end, 2 * len(self._x))
+            self._x = np.resize(self._x, capacity)
+            self._y = np.resize(self._y, capacity)
+        self._x[self.size : end] = x
+        self._y[self.size : end] = y
+        self.size = end
+
+    @property
+    def x(self) -> np.ndarray:
+        return self._x[: self.size]
+
+    @property
+    def y(self) -> np.ndarray:
+        return self._y[: self.size]
+
+    def copy(self) -> GrowingSeries:
+        other = GrowingSeries(max(self.size, 1))
+        other.extend(self.x, self.y)
+        return other
+
+
+@dataclass
+class RunCurves:
+    """Every curve of one run; the current run's grows, earlier runs' are kept for the overlays."""
+
+    label: str
+    batch_loss: GrowingSeries = field(default_factory=GrowingSeries)
+    smoothed_loss: GrowingSeries = field(default_factory=GrowingSeries)
+    train_loss: GrowingSeries = field(default_factory=lambda: GrowingSeries(64))
+    val_loss: GrowingSeries = field(default_factory=lambda: GrowingSeries(64))
+    train_accuracy: GrowingSeries = field(default_factory=lambda: GrowingSeries(64))
+    val_accuracy: GrowingSeries = field(default_factory=lambda: GrowingSeries(64))
+    test_accuracy: float | None = None
+    test_epoch: float | None = None
+
+    def series(self) -> dict[str, GrowingSeries]:
+        return {
+            "batch_loss": self.batch_loss,
+            "smoothed_loss": self.smoothed_loss,
+            "train_loss": self.train_loss,
+            "val_loss": self.val_loss,
+            "train_accuracy": self.train_accuracy,
+            "val_accuracy": self.val_accuracy,
+        }
+
+    @property
+    def empty(self) -> bool:
+        return self.batch_loss.size == 0 and self.train_loss.size == 0
+
+
+class _Overlay:
+    """An earlier run drawn faintly: its smoothed loss and its validation accuracy."""
+
+    def __init__(self, curves: RunCurves, color: str, loss_plot: pg.PlotItem, accuracy_plot: pg.PlotItem):
+        self.curves = curves
+        self.plots = (loss_plot, accuracy_plot)
+        faint = QColor(color)
+        faint.setAlpha(120)
+        pen = pg.mkPen(faint, width=1.5, style=Qt.PenStyle.DashLine)
+        self.items = [
+            loss_plot.plot(curves.smoothed_loss.x, curves.smoothed_loss.y, pen=pen),
+            accuracy_plot.plot(curves.val_accuracy.x, 100 * curves.val_accuracy.y, pen=pen),
+        ]
+        for item in self.items:
+            item.setZValue(-10)
+
+    def set_visible(self, visible: bool) -> None:
+        for item in self.items:
+            item.setVisible(visible)
+
+    def remove(self) -> None:
+        for plot, item in zip(self.plots, self.items):
+            plot.removeItem(item)
+
+
+class CurvesPanel(QWidget):
+    """The "Training" tab: loss and accuracy plots with a legend, a hover read-out and earlier-run overlays."""
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.current = RunCurves("")
+        self._offset = 0.0  # epochs the weights had before this run: the x where its curves start
+        self._ema: tuple[float, float, int] | None = None  # (alpha, running average, count)
+        self._overlays: list[_Overlay] = []
+        self._dirty = False
+        self._timer = QTimer(self, interval=1000 // REPAINT_HZ, timerType=Qt.TimerType.PreciseTimer)
+        self._timer.timeout.connect(self.repaint_curves)
+
+        self.log_scale = QCheckBox("Log-scale loss")
+        self.log_scale.setToolTip(
+            "Plot the loss on a logarithmic axis. Loss falls fast at first and slowly later; a log scale shows\n"
+            "both phases, and makes steady exponential progress look like a straight line."
+        )
+        self.log_scale.toggled.connect(lambda on: self.loss_plot.setLogMode(y=on))
+        self.readout = QLabel("Hover over the plots to read the values.")
+        self.readout.setObjectName("readout")
+        self.readout.setTextFormat(Qt.TextFormat.RichText)
+        self.readout.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        header = QHBoxLayout()
+        header.addWidget(self.log_scale)
+        header.addSpacing(12)
+        header.addWidget(self.readout, 1)
+
+        self.loss_widget = pg.PlotWidget()
+        self.accuracy_widget = pg.PlotWidget()
+        self.loss_plot = self.loss_widget.getPlotItem()
+        self.accuracy_plot = self.accuracy_widget.getPlotItem()
+        self._build_plots()
+        self.placeholder = QLabel("", self.loss_widget)
+        self.placeholder.setObjectName("placeholder")
+        self.placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.placeholder.setWordWrap(True)
+        self.placeholder.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
+        self.loss_widget.installEventFilter(self)
+
+        self.runs_list = QListWidget()
+        self.runs_list.setToolTip(
+            "Earlier runs of this session, drawn as faint dashed lines (smoothed loss and validation accuracy)\n"
+            "so you can compare settings side by side. Tick or untick a run to show or hide it."
+        )
+        self.runs_list.setMaximumHeight(86)
+        self.runs_list.itemChanged.connect(self._overlay_toggled)
+        self.runs_label = QLabel("Earlier runs (dashed):")
+        self.runs_label.setObjectName("sectionLabel")
+        self.runs_label.setVisible(False)
+        self.runs_list.setVisible(False)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(8, 6, 8, 6)
+        layout.addLayout(header)
+        layout.addWidget(self.loss_widget, 3)
+        layout.addWidget(self.accuracy_widget, 2)
+        layout.addWidget(self.runs_label)
+        layout.addWidget(self.runs_list)
+        self.set_placeholder("Waiting for data…")
+
+    def _build_plots(self) -> None:
+        for plot in (self.loss_plot, self.accuracy_plot):
+            plot.showGrid(x=True, y=True, alpha=0.15)
+            plot.setLabel("bottom", "epoch")
+            plot.getViewBox().setMouseEnabled(x=True, y=False)
+        self.loss_plot.setLabel("left", "loss (cross-entropy)")
+        self.accuracy_plot.setLabel("left", "accuracy (%)")
+        self.accuracy_plot.setXLink(self.loss_plot)
+        self.loss_plot.addLegend(offset=(-10, 10), labelTextSize="9pt")
+        self.accuracy_plot.addLegend(offset=(-10, -10), labelTextSize="9pt")
+
+        self.raw_item = self.loss_plot.plot(pen=pg.mkPen(RAW_LOSS, width=1), name="batch loss")
+        self.raw_item.setDownsampling(auto=True, method="peak")
+        self.raw_item.setClipToView(True)
+        self.smooth_item = self.loss_plot.plot(pen=pg.mkPen(SMOOTH_LOSS, width=2), name="batch loss, smoothed")
+        self.smooth_item.setDownsampling(auto=True, method="mean")
+        self.smooth_item.setClipToView(True)
+        self.train_loss_item = self._epoch_curve(self.loss_plot, TRAIN, "train loss (epoch mean)")
+        self.val_loss_item = self._epoch_curve(self.loss_plot, VALIDATION, "validation loss")
+        self.train_acc_item = self._epoch_curve(self.accuracy_plot, TRAIN, "train accuracy")
+        self.val_acc_item = self._epoch_curve(self.accuracy_plot, VALIDATION, "validation accuracy")
+        self.test_item = self.accuracy_plot.plot(
+            pen=None, symbol="star", symbolSize=16, symbolBrush=TEST, symbolPen=pg.mkPen(TEST.darker(130)), name="test accuracy"
+        )
+        self.test_text = pg.TextItem(color=TEST, anchor=(1.05, 1.1))
+        self.accuracy_plot.addItem(self.test_text)
+
+        cursor_pen = pg.mkPen(QColor(90, 90, 90, 110), width=1, style=Qt.PenStyle.DotLine)
+        self.cursors = [pg.InfiniteLine(angle=90, pen=cursor_pen) for _ in range(2)]
+        for plot, cursor in zip((self.loss_plot, self.accuracy_plot), self.cursors):
+            cursor.setVisible(False)
+            plot.addItem(cursor, ignoreBounds=True)
+        self._mouse_proxies = [
+            pg.SignalProxy(widget.scene().sigMouseMoved, rateLimit=30, slot=lambda args, p=plot: self._hover(p, args[0]))
+            for widget, plot in ((self.loss_widget, self.loss_plot), (self.accuracy_widget, self.accuracy_plot))
+        ]
+
+    @staticmethod
+    def _epoch_curve(plot: pg.PlotItem, color: QColor, name: str) -> pg.PlotDataItem:
+        return plot.plot(
+            pen=pg.mkPen(color, width=2), symbol="o", symbolSize=6, symbolBrush=color, symbolPen=None, name=name, antialias=True
+        )
+
+    # ---- feeding data ---------------------------------------------------------------------------
+
+    def begin_run(self, label: str, epochs_before: float = 0.0) -> None:
+        """Start new curves for a run labelled ``label``; the previous run becomes a faint overlay."""
+        if not self.current.empty:
+            self._add_overlay(self.current)
+        self.current = RunCurves(label)
+        self._offset = epochs_before
+        self._ema = None
+        self.set_placeholder("")
+        self.repaint_curves()
+
+    def add_batches(self, progress: np.ndarray, loss: np.ndarray, batches_per_epoch: int) -> None:
+        """Append batch losses at ``progress`` (fractional epochs of this run) and their running average."""
+        x = progress + self._offset
+        self.current.batch_loss.extend(x, loss)
+        if self._ema is None:
+            span = min(max(batches_per_epoch / 10, 1.0), 50.0)  # about a tenth of an epoch
+            self._ema = (1 - 2 / (span + 1), 0.0, 0)
+        keep, average, count = self._ema
+        smoothed = np.empty(len(loss))
+        for i, value in enumerate(loss):  # bias-corrected exponential moving average
+            average, count = keep * average + (1 - keep) * value, count + 1
+            smoothed[i] = average / (1 - keep**count) if keep else average
+        self._ema = (keep, average, count)
+        self.current.smoothed_loss.extend(x, smoothed)
+        self._dirty = True
+
+    def add_epoch(self, event: EpochEvent) -> None:
+        """Append the per-epoch train and validation loss and accuracy."""
+        x = np.array([event.epoch + self._offset])
+        self.current.train_loss.extend(x, [event.train_loss])
+        self.current.train_accuracy.extend(x, [event.train_accuracy])
+        if event.val_loss is not None:
+            self.current.val_loss.extend(x, [event.val_loss])
+            self.current.val_accuracy.extend(x, [event.val_accuracy])
+        self._dirty = True
+
+    def set_test_accuracy(self, accuracy: float, epoch: float) -> None:
+        """Mark the final test-set accuracy of the run at x = ``epoch`` (epochs the weights have had)."""
+        self.current.test_accuracy, self.current.test_epoch = accuracy, epoch
+        self._dirty = True
+        self.repaint_curves()
+
+    def set_running(self, running: bool) -> None:
+        """Repaint on the timer while a run is active; one last repaint when it ends."""
+        if running:
+            self._timer.start()
+        else:
+            self._timer.stop()
+            self.repaint_curves()
+
+    def clear(self) -> None:
+        """Forget the current run and every overlay."""
+        for overlay in self._overlays:
+            overlay.remove()
+        self._overlays.clear()
+        self.runs_list.clear()
+        self.runs_list.setVisible(False)
+        self.runs_label.setVisible(False)
+        self.current = RunCurves("")
+        self._dirty = True
+        self.repaint_curves()
+
+    def set_placeholder(self, text: str) -> None:
+        """A message shown over the empty loss plot (e.g. what the window is waiting for); "" hides it."""
+        self.placeholder.setText(text)
+        self.placeholder.setVisible(bool(text))
+
+    @property
+    def overlay_labels(self) -> list[str]:
+        return [overlay.curves.label for overlay in self._overlays]
+
+    # ---- drawing --------------------------------------------------------------------------------
+
+    def repaint_curves(self) -> None:
+        """Hand the buffers to the plot items (numpy views, no copies); called by the timer."""
+        if not self._dirty:
+            return
+        self._dirty = False
+        c = self.current
+        self.raw_item.setData(c.batch_loss.x, c.batch_loss.y)
+        self.smooth_item.setData(c.smoothed_loss.x, c.smoothed_loss.y)
+        self.train_loss_item.setData(c.train_loss.x, c.train_loss.y)
+        self.val_loss_item.setData(c.val_loss.x, c.val_loss.y)
+        self.train_acc_item.setData(c.train_accuracy.x, 100 * c.train_accuracy.y)
+        self.val_acc_item.setData(c.val_accuracy.x, 100 * c.val_accuracy.y)
+        if c.test_accuracy is None:
+            self.test_item.setData([], [])
+            self.test_text.setText("")
+        else:
+            self.test_item.setData([c.test_epoch], [100 * c.test_accuracy])
+            self.test_text.setText(f"test {100 * c.test_accuracy:.2f} %")
+            self.test_text.setPos(c.test_epoch, 100 * c.test_accuracy)
+
+    def _add_overlay(self, curves: RunCurves) -> None:
+        color = OVERLAY_COLORS[len(self._overlays) % len(OVERLAY_COLORS)]
+        overlay = _Overlay(curves, color, self.loss_plot, self.accuracy_plot)
+        self._overlays.append(overlay)
+        swatch = QPixmap(14, 14)
+        swatch.fill(QColor(color))
+        test = f" — test {100 * curves.test_accuracy:.2f} %" if curves.test_accuracy is not None else ""
+        item = QListWidgetItem(QIcon(swatch), f"{curves.label}{test}")
+        item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
+        item.setCheckState(Qt.CheckState.Checked)
+        self.runs_list.addItem(item)
+        self.runs_list.setVisible(True)
+        self.runs_label.setVisible(True)
+
+    def _overlay_toggled(self, item: QListWidgetItem) -> None:
+        self._overlays[self.runs_list.row(item)].set_visible(item.checkState() == Qt.CheckState.Checked)
+
+    def _hover(self, plot: pg.PlotItem, position: QPointF) -> None:
+        """Show the values under the mouse: the batch loss near x and the nearest epoch's scores."""
+        if not plot.sceneBoundingRect().contains(position):
+            return
+        x = plot.getViewBox().mapSceneToView(position).x()
+        for cursor in self.cursors:
+            cursor.setPos(x)
+            cursor.setVisible(True)
+        self.readout.setText(self._describe(x))
+
+    def _describe(self, x: float) -> str:
+        c = self.current
+        parts = [f"<b>epoch {x:.2f}</b>"]
+        if c.batch_loss.size:
+            i = min(int(np.searchsorted(c.batch_loss.x, x)), c.batch_loss.size - 1)
+            parts.append(f"batch loss {c.batch_loss.y[i]:.4f} (smoothed {c.smoothed_loss.y[i]:.4f})")
+        if c.train_loss.size:
+            i = int(np.abs(c.train_loss.x - x).argmin())
+            epoch = f"after epoch {c.train_loss.x[i]:g}: train loss {c.train_loss.y[i]:.4f}, acc {100 * c.train_accuracy.y[i]:.2f} %"
+            j = np.flatnonzero(c.val_loss.x == c.train_loss.x[i])
+            if len(j):
+                epoch += f"; validation loss {c.val_loss.y[j[0]]:.4f}, acc {100 * c.val_accuracy.y[j[0]]:.2f} %"
+            parts.append(epoch)
+        return " · ".join(parts)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if watched is self.loss_widget and event.type() == QEvent.Type.Resize:
+            self.placeholder.setGeometry(self.loss_widget.rect().adjusted(60, 20, -20, -40))
+        return super().eventFilter(watched, event)
+
+    # ---- export ---------------------------------------------------------------------------------
+
+    def export_csv(self, path: str | Path) -> None:
+        """Write every curve (this run and the earlier ones) as tidy rows: run, label, series, epoch, value."""
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(["run", "label", "series", "epoch", "value"])
+        runs = [overlay.curves for overlay in self._overlays] + ([self.current] if not self.current.empty else [])
+        for number, run in enumerate(runs, start=1):
+            for name, series in run.series().items():
+                writer.writerows((number, run.label, name, f"{x:.6g}", f"{y:.8g}") for x, y in zip(series.x, series.y))
+            if run.test_accuracy is not None:
+                writer.writerow((number, run.label, "test_accuracy", f"{run.test_epoch:.6g}", f"{run.test_accuracy:.8g}"))
+        atomic_write(path, out.getvalue().encode("utf-8"))
+
+    def export_png(self, path: str | Path) -> None:
+        """Save a picture of the plots as they are on screen."""
+        buffer = QBuffer()
+        buffer.open(QIODevice.OpenModeFlag.WriteOnly)
+        self.grab().save(buffer, "PNG")
+        atomic_write(path, bytes(buffer.data()))

@@ -1,0 +1,719 @@
+"""The main window: settings on the left, tabs in the centre, run controls above, progress below.
+
+Public interface for the other panels (the drawing pad, test browser, confusion matrix, network views):
+
+Signals
+    ``model_changed(object)``   a ``scratchnet.model.Model`` (a copy the panel may keep): after every epoch
+                                of a run (a snapshot of the weights), at the end of a run (with the test
+                                metrics in ``model.metrics``), and when a model is opened, reset or created.
+    ``dataset_changed(object)`` a ``scratchnet.data.Dataset``, once the data is loaded (or reloaded).
+    ``run_state_changed(str)``  "idle", "running" or "paused" (heavy views may wait for "idle").
+
+Methods
+    ``add_tab(widget, title, icon=None) -> int``  add a panel as a tab (the first tab is "Training").
+    ``show_tab(title)``, ``tab_titles()``          switch to / list the tabs.
+    ``current_model() -> Model | None``, ``current_dataset() -> Dataset | None``, ``run_state() -> str``.
+
+Training runs in a ``TrainingWorker`` on a ``QThread`` (see ``worker.py``); this window only forwards
+the user's commands to it and draws what it reports.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from PySide6.QtCore import QElapsedTimer, QSettings, Qt, QThread, QTimer, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QIcon, QKeySequence
+from PySide6.QtWidgets import (
+    QDockWidget,
+    QFileDialog,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QMainWindow,
+    QProgressBar,
+    QScrollArea,
+    QTabWidget,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from scratchnet.config import TrainConfig
+from scratchnet.data import Dataset, find_files
+from scratchnet.errors import ConfigError, ModelFileError, ScratchNetError
+from scratchnet.model import Model, load_model, save_model
+from scratchnet.network import init_params
+from scratchnet.presets import resources_dir
+
+from .controls_panel import CUSTOM, ControlsPanel
+from .curves_panel import CurvesPanel
+from .data_loader import DataLoader, MissingDataDialog
+from .worker import BatchChunk, RunOutcome, TrainingWorker
+
+MODEL_FILTER = "ScratchNet models (*.safetensors)"
+IDLE, RUNNING, PAUSED = "idle", "running", "paused"
+
+
+def icon(name: str) -> QIcon:
+    """One of the shipped SVG icons in ``resources/icons/``."""
+    return QIcon(str(resources_dir() / "icons" / f"{name}.svg"))
+
+
+class NoticeBar(QFrame):
+    """A dismissible message across the top of the window: info, warning or error. Never blocks."""
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setObjectName("notice")
+        self.text = QLabel()
+        self.text.setWordWrap(True)
+        self.text.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        close = QToolButton()
+        close.setText("✕")
+        close.setAutoRaise(True)
+        close.setToolTip("Dismiss this message")
+        close.clicked.connect(self.hide)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(10, 6, 6, 6)
+        layout.addWidget(self.text, 1)
+        layout.addWidget(close, 0, Qt.AlignmentFlag.AlignTop)
+        self.hide()
+
+    @property
+    def level(self) -> str:
+        return self.property("level") or ""
+
+    def show_message(self, text: str, level: str = "info") -> None:
+        self.setProperty("level", level)
+        self.style().unpolish(self)
+        self.style().polish(self)
+        self.text.setText(text)
+        self.show()
+
+    def clear(self) -> None:
+        self.hide()
+        self.text.clear()
+
+
+@dataclass
+class _Run:
+    """The run in progress: its worker and thread, its settings and where its curves start."""
+
+    worker: TrainingWorker
+    thread: QThread
+    config: TrainConfig
+    epochs_before: int
+    clock: QElapsedTimer
+    paused_ms: int = 0
+    paused_since: int | None = None
+
+    def active_seconds(self) -> float:
+        paused = self.paused_ms + (self.clock.elapsed() - self.paused_since if self.paused_since is not None else 0)
+        return (self.clock.elapsed() - paused) / 1000
+
+
+class MainWindow(QMainWindow):
+    """ScratchNet's window. Call ``load_data()`` after showing it; see the module docstring for the panel API."""
+
+    model_changed = Signal(object)
+    dataset_changed = Signal(object)
+    run_state_changed = Signal(str)
+
+    def __init__(self, settings: QSettings | None = None, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.settings = settings if settings is not None else QSettings("ScratchNet", "ScratchNet")
+        self.setWindowTitle("ScratchNet")
+        self.setWindowIcon(icon("scratchnet"))
+        self._dataset: Dataset | None = None
+        self._model: Model | None = None
+        self._fresh = True  # the current weights are untrained: a run starts from the seed instead
+        self._weights_epochs = 0  # epochs of training behind the current weights
+        self._state = IDLE
+        self._run: _Run | None = None
+        self._data_folder: str | None = None
+        self._missing_dialog: MissingDataDialog | None = None
+
+        self.controls = ControlsPanel()
+        self.curves = CurvesPanel()
+        self.notice = NoticeBar()
+        self.tabs = QTabWidget()
+        self.tabs.setDocumentMode(True)
+        self.tabs.addTab(self.curves, "Training")
+        central = QWidget()
+        layout = QVBoxLayout(central)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        layout.addWidget(self.notice)
+        layout.addWidget(self.tabs, 1)
+        self.setCentralWidget(central)
+        self._build_dock()
+        self._build_actions()
+        self._build_status_bar()
+
+        self.loader = DataLoader(self)
+        self.loader.status.connect(self._data_status)
+        self.loader.loaded.connect(self._data_loaded)
+        self.loader.failed.connect(self._data_failed)
+        self.loader.cancelled.connect(self._data_cancelled)
+        self.controls.config_changed.connect(self._update_actions)
+        self.controls.validity_changed.connect(lambda _: self._update_actions())
+        self.controls.live_changed.connect(self._live_changed)
+        self._clock_timer = QTimer(self, interval=1000)
+        self._clock_timer.timeout.connect(self._update_clock)
+        self._restore_settings()
+        self._update_actions()
+
+    # ---- building -----------------------------------------------------------------------------------
+
+    def _build_dock(self) -> None:
+        scroll = QScrollArea()
+        scroll.setWidget(self.controls)
+        scroll.setWidgetResizable(True)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        scroll.setMinimumWidth(self.controls.minimumSizeHint().width() + 24)
+        self.dock = QDockWidget("Settings", self)
+        self.dock.setObjectName("settingsDock")
+        self.dock.setWidget(scroll)
+        self.dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable | QDockWidget.DockWidgetFeature.DockWidgetFloatable)
+        self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.dock)
+
+    def _action(self, text: str, icon_name: str | None, shortcut, tip: str, slot) -> QAction:
+        action = QAction(text, self)
+        if icon_name:
+            action.setIcon(icon(icon_name))
+        if shortcut:
+            action.setShortcut(QKeySequence(shortcut))
+            tip = f"{tip} ({QKeySequence(shortcut).toString(QKeySequence.SequenceFormat.NativeText)})"
+        action.setToolTip(tip)
+        action.setStatusTip(tip)
+        action.triggered.connect(slot)
+        return action
+
+    def _build_actions(self) -> None:
+        self.start_action = self._action("&Start", "play", "F5", "Train with the settings on the left", self.start)
+        self.pause_action = self._action("&Pause", "pause", "Space", "Pause after the current batch; again to resume", self.toggle_pause)
+        self.pause_action.setCheckable(True)
+        self.step_action = self._action("Step one &epoch", "step", "F10", "Train to the end of the current epoch, then pause", self.step)
+        self.stop_action = self._action("S&top", "stop", "Shift+F5", "End the run after the current batch, keeping the weights", self.stop)
+        self.reset_action = self._action(
+            "&Reset weights",
+            "reset",
+            "Ctrl+Shift+R",
+            "Discard the trained weights: the next run starts from fresh random ones",
+            self.reset_weights,
+        )
+        self.new_action = self._action("&New", "new", QKeySequence.StandardKey.New, "Fresh weights, no curves, default settings", self.new)
+        self.open_action = self._action(
+            "&Open model…", "open", QKeySequence.StandardKey.Open, "Load a saved .safetensors model", self.open_model
+        )
+        self.save_action = self._action(
+            "&Save model…", "save", QKeySequence.StandardKey.Save, "Save the current network to a file", self.save_model
+        )
+        self.export_csv_action = self._action(
+            "Export curves as &CSV…", "export", "Ctrl+E", "Write every curve to a CSV file", self.export_csv
+        )
+        self.export_png_action = self._action(
+            "Export curves as &PNG…", None, "Ctrl+Shift+E", "Save a picture of the plots", self.export_png
+        )
+        self.data_action = self._action("Choose &data folder…", None, None, "Load MNIST from another folder", self.choose_data_folder)
+        self.quit_action = self._action("&Quit", None, QKeySequence.StandardKey.Quit, "Close ScratchNet", self.close)
+
+        menu = self.menuBar()
+        file_menu = menu.addMenu("&File")
+        for action in (self.new_action, self.open_action, self.save_action, None, self.export_csv_action, self.export_png_action):
+            file_menu.addAction(action) if action else file_menu.addSeparator()
+        file_menu.addSeparator()
+        file_menu.addAction(self.data_action)
+        file_menu.addSeparator()
+        file_menu.addAction(self.quit_action)
+        train_menu = menu.addMenu("&Training")
+        for action in (self.start_action, self.pause_action, self.step_action, self.stop_action, None, self.reset_action):
+            train_menu.addAction(action) if action else train_menu.addSeparator()
+        view_menu = menu.addMenu("&View")
+        view_menu.addAction(self.dock.toggleViewAction())
+        log_action = view_menu.addAction(self.curves.log_scale.text())
+        log_action.setCheckable(True)
+        log_action.toggled.connect(self.curves.log_scale.setChecked)
+        self.curves.log_scale.toggled.connect(log_action.setChecked)
+
+        toolbar = self.addToolBar("Run")
+        toolbar.setObjectName("runToolbar")
+        toolbar.setMovable(False)
+        toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        for action in (self.start_action, self.pause_action, self.step_action, self.stop_action, None, self.reset_action):
+            toolbar.addAction(action) if action else toolbar.addSeparator()
+        toolbar.addSeparator()
+        for action in (self.open_action, self.save_action, self.export_csv_action):
+            toolbar.addAction(action)
+
+    def _build_status_bar(self) -> None:
+        bar = self.statusBar()
+        self.state_label = QLabel()
+        self.epoch_label = QLabel("Epoch – / –")
+        self.progress_bar = QProgressBar()
+        self.progress_bar.setRange(0, 1000)
+        self.progress_bar.setTextVisible(False)
+        self.progress_bar.setFixedWidth(150)
+        self.progress_bar.setToolTip("Progress of the whole run")
+        self.speed_label = QLabel()
+        self.speed_label.setToolTip("Training speed this epoch: images per second through forward, backward and update")
+        self.elapsed_label = QLabel()
+        self.elapsed_label.setToolTip("Training time of this run (pauses excluded)")
+        self.eta_label = QLabel()
+        self.eta_label.setToolTip("Estimated time left in this run")
+        self.lr_label = QLabel()
+        self.lr_label.setToolTip("The learning rate of the last batch (after the schedule)")
+        for widget in (
+            self.state_label,
+            self.epoch_label,
+            self.progress_bar,
+            self.speed_label,
+            self.elapsed_label,
+            self.eta_label,
+            self.lr_label,
+        ):
+            bar.addPermanentWidget(widget)
+        self._set_state(IDLE)
+
+    # ---- public API for panels ---------------------------------------------------------------------
+
+    def add_tab(self, widget: QWidget, title: str, icon: QIcon | None = None) -> int:
+        """Add a panel as a tab after the existing ones; returns its index."""
+        return self.tabs.addTab(widget, icon, title) if icon is not None else self.tabs.addTab(widget, title)
+
+    def show_tab(self, title: str) -> None:
+        """Make the tab called ``title`` the visible one (``ValueError`` when there is none)."""
+        self.tabs.setCurrentIndex(self.tab_titles().index(title))
+
+    def tab_titles(self) -> list[str]:
+        return [self.tabs.tabText(i) for i in range(self.tabs.count())]
+
+    def current_model(self) -> Model | None:
+        """The latest network: the last epoch's snapshot during a run, otherwise the current weights."""
+        return self._model
+
+    def current_dataset(self) -> Dataset | None:
+        return self._dataset
+
+    def run_state(self) -> str:
+        return self._state
+
+    # ---- data -------------------------------------------------------------------------------------
+
+    def load_data(self, data_dir: str | None = None) -> None:
+        """Find and load the dataset in the background: ``data_dir``, else the last folder used, else the
+        usual places (``$SCRATCHNET_DATA_DIR``, the cache), downloading MNIST when it is nowhere."""
+        if data_dir is None:
+            remembered = self.settings.value("data_dir")
+            if remembered and find_files(Path(remembered)) is not None:
+                data_dir = remembered
+        self.loader.start(data_dir)
+
+    def choose_data_folder(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Choose the folder holding the MNIST files", self._data_folder or "")
+        if folder:
+            self.load_data(folder)
+
+    def _data_status(self, text: str) -> None:
+        self.notice.show_message(text, "info")
+        self.curves.set_placeholder(f"Waiting for the data.\n{text}")
+        self.statusBar().showMessage(text)
+
+    def _data_loaded(self, dataset: Dataset) -> None:
+        self._dataset = dataset
+        self._data_folder = str(dataset.folder) if dataset.folder else None
+        if self._data_folder:
+            self.settings.setValue("data_dir", self._data_folder)
+        self.notice.clear()
+        height, width = dataset.image_shape
+        self.controls.set_dataset_shape(height * width, dataset.num_classes, len(dataset.train_images))
+        self.curves.set_placeholder("" if not self.curves.current.empty else "Press Start to train the network.")
+        self.statusBar().showMessage(
+            f"{dataset.name}: {len(dataset.train_images):,} training and {len(dataset.test_images):,} test images "
+            f"of {height}×{width} from {dataset.folder}",
+            10000,
+        )
+        self.dataset_changed.emit(dataset)
+        if self._model is not None:
+            try:
+                self._model.check_compatible(dataset.image_shape, dataset.class_names)
+            except ModelFileError as error:
+                self.notice.show_message(
+                    f"The current model does not fit this dataset ({error}); it was replaced by fresh weights.", "warning"
+                )
+                self._model = None
+        if self._model is None:
+            self.reset_weights()
+        self._update_actions()
+
+    def _data_failed(self, message: str) -> None:
+        self.notice.show_message(f"<b>No data to train on.</b> {_html(message)}", "error")
+        self.curves.set_placeholder("Waiting for the data: use File ▸ Choose data folder…")
+        self._missing_dialog = MissingDataDialog(message, self)
+        self._missing_dialog.folder_chosen.connect(self.load_data)
+        self._missing_dialog.retry_requested.connect(lambda: self.load_data(None))
+        self._missing_dialog.open()
+
+    def _data_cancelled(self) -> None:
+        self.notice.show_message(
+            "The download was cancelled. ScratchNet needs MNIST to train: use File ▸ Choose data folder… "
+            "if you have the files, or restart to download them.",
+            "warning",
+        )
+        self.curves.set_placeholder("Waiting for the data: use File ▸ Choose data folder…")
+
+    # ---- run control --------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Start a run with the settings on the left, from the current weights when they fit them."""
+        if self._state != IDLE or self._dataset is None:
+            return
+        try:
+            config = self.controls.config()
+        except ConfigError as error:
+            self.notice.show_message(f"Cannot start: {error}.", "error")
+            return
+        params = self._weights_for(config)
+        epochs_before = self._weights_epochs if params is not None else 0
+        worker = TrainingWorker(config, self._dataset, params)
+        thread = QThread(self)
+        worker.moveToThread(thread)
+        thread.started.connect(worker.run)
+        worker.preparing.connect(self._preparing)
+        worker.batches.connect(self._batches)
+        worker.epoch_done.connect(self._epoch_done)
+        worker.paused_after_step.connect(self._paused_after_step)
+        worker.finished.connect(self._finished)
+        worker.failed.connect(self._failed)
+        clock = QElapsedTimer()
+        clock.start()
+        self._run = _Run(worker, thread, config, epochs_before, clock)
+        label = config.describe() + (f" (from epoch {epochs_before})" if epochs_before else "")
+        self.curves.begin_run(label, epochs_before)
+        self.curves.set_running(True)
+        self.controls.set_running(True)
+        self.notice.clear()
+        self._clock_timer.start()
+        self._set_state(RUNNING)
+        thread.start()
+
+    def toggle_pause(self) -> None:
+        """Pause the run after the current batch, or resume it."""
+        if self._run is None:
+            self.pause_action.setChecked(False)
+        elif self._state == RUNNING:
+            self._run.worker.pause()
+            self._set_state(PAUSED)
+        else:
+            self._run.worker.resume()
+            self._set_state(RUNNING)
+
+    def step(self) -> None:
+        """Train to the end of the current epoch (a whole epoch when idle), then pause."""
+        if self._run is None:
+            self.start()
+            if self._run is None:
+                return
+        self._run.worker.step_epoch()
+        self._set_state(RUNNING)
+
+    def stop(self) -> None:
+        """End the run after the current batch; the weights are kept and scored on the test set."""
+        if self._run is not None:
+            self._run.worker.stop()
+            self.statusBar().showMessage("Stopping after the current batch…")
+
+    def reset_weights(self) -> None:
+        """Replace the weights by fresh random ones drawn as the settings say (initialisation, seed)."""
+        if self._state != IDLE or self._dataset is None:
+            return
+        try:
+            config = self.controls.config()
+        except ConfigError:
+            config = TrainConfig()
+        dataset = self._dataset
+        sizes = [int(np.prod(dataset.image_shape)), *config.hidden, dataset.num_classes]
+        params = init_params(sizes, config.init, np.random.default_rng(config.seed), np.dtype(config.dtype))
+        self._set_model(
+            Model(params, config.activation, list(dataset.class_names), dataset.image_shape, dataset.name, config.to_dict()),
+            fresh=True,
+            epochs=0,
+        )
+        self.statusBar().showMessage("Fresh weights: the next run starts from scratch.", 5000)
+
+    def new(self) -> None:
+        """Default settings, fresh weights and empty plots."""
+        if self._state != IDLE:
+            return
+        self.controls.select_preset("default")
+        self.curves.clear()
+        self.reset_weights()
+
+    def _weights_for(self, config: TrainConfig) -> list | None:
+        """The current weights (a copy) if they were trained and fit ``config``, else None (start from the seed)."""
+        model = self._model
+        if model is None or self._fresh:
+            return None
+        height, width = self._dataset.image_shape
+        sizes = [height * width, *config.hidden, self._dataset.num_classes]
+        if model.layer_sizes != sizes or model.activation != config.activation or model.dtype != np.dtype(config.dtype):
+            return None
+        return [{name: array.copy() for name, array in layer.items()} for layer in model.params]
+
+    def _live_changed(self, changes: dict) -> None:
+        if self._run is None:
+            return
+        try:
+            self._run.worker.set_hyperparameters(**changes)
+            self.statusBar().showMessage("Applied from the next batch: " + ", ".join(f"{k} = {v:g}" for k, v in changes.items()), 4000)
+        except ConfigError as error:
+            self.notice.show_message(f"Could not apply the change: {error}.", "error")
+
+    # ---- worker reports ---------------------------------------------------------------------------
+
+    def _preparing(self, text: str) -> None:
+        if self._run is not None:
+            self.statusBar().showMessage(text.capitalize(), 3000)
+
+    def _batches(self, chunk: BatchChunk) -> None:
+        if self._run is None:
+            return
+        last = chunk.last
+        self.curves.add_batches(chunk.progress, chunk.loss, last.batches)
+        epochs = self._run.config.epochs
+        self.epoch_label.setText(f"Epoch {last.epoch} / {epochs}")
+        self.progress_bar.setValue(int(1000 * last.progress / epochs))
+        self.speed_label.setText(f"{last.samples_per_second:,.0f} samples/s")
+        self.lr_label.setText(f"lr {last.lr:.3g}")
+        self._update_clock(last.progress)
+
+    def _epoch_done(self, event, model: Model) -> None:
+        if self._run is None:
+            return
+        self.curves.add_epoch(event)
+        self._set_model(model, fresh=False, epochs=self._run.epochs_before + event.epoch)
+
+    def _paused_after_step(self, epoch: int) -> None:
+        if self._run is not None:
+            self._set_state(PAUSED)
+            self.statusBar().showMessage(f"Paused after epoch {epoch}: Step for one more, Space to resume.", 5000)
+
+    def _finished(self, outcome: RunOutcome) -> None:
+        run = self._end_run()
+        if run is None:
+            return
+        epochs = run.epochs_before + len(outcome.history)
+        self._set_model(outcome.model, fresh=False, epochs=epochs)
+        summary = outcome.message[:1].upper() + outcome.message[1:]
+        if outcome.test is not None:
+            self.curves.set_test_accuracy(outcome.test["accuracy"], epochs)
+            summary += f". Test accuracy {100 * outcome.test['accuracy']:.2f} % ({outcome.samples_per_second:,.0f} samples/s)"
+        if outcome.status == "diverged":
+            self.notice.show_message(f"<b>Training diverged.</b> {_html(outcome.message)}", "warning")
+        self.statusBar().showMessage(summary, 15000)
+
+    def _failed(self, message: str) -> None:
+        if self._end_run() is not None:
+            self.notice.show_message(f"<b>Training failed.</b> {_html(message)}", "error")
+
+    def _end_run(self) -> _Run | None:
+        """Wait for the finished worker's thread and return to idle; None when no run was active."""
+        run, self._run = self._run, None
+        if run is None:
+            return None
+        run.thread.quit()
+        run.thread.wait()
+        run.thread.deleteLater()
+        self._clock_timer.stop()
+        self.curves.set_running(False)
+        self.controls.set_running(False)
+        self._set_state(IDLE)
+        return run
+
+    def _set_model(self, model: Model, fresh: bool, epochs: int) -> None:
+        self._model, self._fresh, self._weights_epochs = model, fresh, epochs
+        self.model_changed.emit(model)
+        self._update_actions()
+
+    # ---- files ------------------------------------------------------------------------------------
+
+    def save_model(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, "Save model", self._last_folder("model.safetensors"), MODEL_FILTER)
+        if path:
+            self.save_model_to(path if path.endswith(".safetensors") else path + ".safetensors")
+
+    def save_model_to(self, path: str | Path) -> None:
+        """Write the current model to ``path`` (atomically; see ``scratchnet.model.save_model``)."""
+        try:
+            save_model(self._model, path)
+        except (OSError, ScratchNetError) as error:
+            self.notice.show_message(f"Could not save the model: {_html(str(error))}", "error")
+            return
+        self.settings.setValue("last_folder", str(Path(path).parent))
+        self.statusBar().showMessage(f"Saved {path}", 5000)
+
+    def open_model(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Open model", self._last_folder(""), MODEL_FILTER)
+        if path:
+            self.open_model_from(path)
+
+    def open_model_from(self, path: str | Path) -> None:
+        """Load a model file; its weights become the current ones and its settings fill the panel."""
+        if self._state != IDLE:
+            return
+        try:
+            model = load_model(path)
+            if self._dataset is not None:
+                model.check_compatible(self._dataset.image_shape, self._dataset.class_names)
+        except ModelFileError as error:
+            self.notice.show_message(f"<b>Could not open the model.</b> {_html(str(error))}", "error")
+            return
+        try:
+            self.controls.set_config(TrainConfig.from_dict(model.config))
+        except (ConfigError, TypeError):
+            self.notice.show_message("The model file has no usable training settings; the panel keeps its own.", "warning")
+        self.settings.setValue("last_folder", str(Path(path).parent))
+        self._set_model(model, fresh=False, epochs=int(model.metrics.get("epochs") or 0))
+        test = model.metrics.get("test_accuracy")
+        tested = f", test accuracy {100 * test:.2f} %" if isinstance(test, (int, float)) else ""
+        self.statusBar().showMessage(f"Opened {Path(path).name}: {'-'.join(map(str, model.layer_sizes))} {model.activation}{tested}", 10000)
+
+    def export_csv(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, "Export curves", self._last_folder("curves.csv"), "CSV files (*.csv)")
+        if path:
+            self._export(self.curves.export_csv, path)
+
+    def export_png(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, "Export curves", self._last_folder("curves.png"), "PNG images (*.png)")
+        if path:
+            self._export(self.curves.export_png, path)
+
+    def _export(self, write, path: str) -> None:
+        try:
+            write(path)
+        except OSError as error:
+            self.notice.show_message(f"Could not export the curves: {_html(str(error))}", "error")
+            return
+        self.settings.setValue("last_folder", str(Path(path).parent))
+        self.statusBar().showMessage(f"Exported {path}", 5000)
+
+    def _last_folder(self, file_name: str) -> str:
+        return str(Path(self.settings.value("last_folder", str(Path.home()))) / file_name)
+
+    # ---- state and status -------------------------------------------------------------------------
+
+    def _set_state(self, state: str) -> None:
+        changed = state != self._state
+        self._state = state
+        run = self._run
+        if run is not None:
+            if state == PAUSED and run.paused_since is None:
+                run.paused_since = run.clock.elapsed()
+            elif state == RUNNING and run.paused_since is not None:
+                run.paused_ms += run.clock.elapsed() - run.paused_since
+                run.paused_since = None
+        self.state_label.setText({IDLE: "Idle", RUNNING: "Training", PAUSED: "Paused"}[state])
+        self.state_label.setProperty("state", state)
+        self.state_label.style().unpolish(self.state_label)
+        self.state_label.style().polish(self.state_label)
+        self.pause_action.setChecked(state == PAUSED)
+        self.pause_action.setText("&Resume" if state == PAUSED else "&Pause")
+        self.pause_action.setIcon(icon("play" if state == PAUSED else "pause"))
+        self._update_actions()
+        if changed:
+            self.run_state_changed.emit(state)
+
+    def _update_actions(self) -> None:
+        idle, has_data, valid = self._state == IDLE, self._dataset is not None, self.controls.valid
+        self.start_action.setEnabled(idle and has_data and valid)
+        self.step_action.setEnabled(has_data and (valid or not idle))
+        self.pause_action.setEnabled(not idle)
+        self.stop_action.setEnabled(not idle)
+        self.reset_action.setEnabled(idle and has_data)
+        self.new_action.setEnabled(idle)
+        self.open_action.setEnabled(idle)
+        self.save_action.setEnabled(self._model is not None)
+        self.data_action.setEnabled(idle)
+        if not has_data:
+            why = "waiting for the data"
+        elif not valid:
+            why = "a setting on the left is impossible (see the message under the settings)"
+        elif not idle:
+            why = "a run is in progress"
+        else:
+            why = self._start_explanation()
+        self.start_action.setToolTip(f"Start training (F5): {why}")
+
+    def _start_explanation(self) -> str:
+        try:
+            continues = self._weights_for(self.controls.config()) is not None
+        except ConfigError:
+            return "fix the settings first"
+        if continues:
+            return f"continues from the current weights ({self._weights_epochs} epochs trained); Reset weights to start afresh"
+        return "starts from fresh random weights"
+
+    def _update_clock(self, progress: float | None = None) -> None:
+        run = self._run
+        if run is None:
+            return
+        seconds = run.active_seconds()
+        self.elapsed_label.setText(f"elapsed {_duration(seconds)}")
+        if progress:
+            remaining = seconds / progress * (run.config.epochs - progress)
+            self.eta_label.setText(f"ETA {_duration(remaining)}")
+
+    # ---- settings and closing ---------------------------------------------------------------------
+
+    def _restore_settings(self) -> None:
+        geometry = self.settings.value("window/geometry")
+        if geometry is not None:
+            self.restoreGeometry(geometry)
+        else:
+            self.resize(1280, 800)
+        state = self.settings.value("window/state")
+        if state is not None:
+            self.restoreState(state)
+        preset = self.settings.value("preset")
+        try:
+            if preset and preset != CUSTOM:
+                self.controls.select_preset(preset)
+            elif self.settings.value("config"):
+                self.controls.set_config(TrainConfig.from_dict(json.loads(self.settings.value("config"))))
+        except (ScratchNetError, ValueError, TypeError):
+            pass  # an old or hand-edited settings file: keep the default preset
+
+    def save_settings(self) -> None:
+        """Remember the window's geometry and layout, the settings and the data folder."""
+        self.settings.setValue("window/geometry", self.saveGeometry())
+        self.settings.setValue("window/state", self.saveState())
+        self.settings.setValue("preset", self.controls.preset_name)
+        self.settings.setValue("config", json.dumps(self.controls.values()))
+        self.settings.sync()
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        """Remember the settings, stop any run at once (no test-set scoring) and wait for the threads."""
+        self.save_settings()
+        run, self._run = self._run, None
+        if run is not None:
+            run.worker.abort()
+            run.thread.quit()
+            run.thread.wait()
+        self._clock_timer.stop()
+        self.curves.set_running(False)
+        self.loader.shutdown()
+        super().closeEvent(event)
+
+
+def _duration(seconds: float) -> str:
+    seconds = int(round(seconds))
+    hours, rest = divmod(seconds, 3600)
+    return f"{hours}:{rest // 60:02d}:{rest % 60:02d}" if hours else f"{rest // 60}:{rest % 60:02d}"
+
+
+def _html(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\n", "<br>")

@@ -1,0 +1,198 @@
+"""The training worker: runs the core ``Trainer`` on its own thread and reports through Qt signals.
+
+The window creates one ``TrainingWorker`` per run, moves it to a ``QThread`` and connects to its
+signals. The worker never touches a widget: it sends plain data (dataclasses of numbers and NumPy
+arrays it owns) and the window draws them. Batch results are coalesced into a ``BatchChunk`` at
+most every ``EMIT_INTERVAL`` seconds, so a fast run cannot flood the UI's event queue. Exactly
+one of ``finished`` or ``failed`` arrives at the end of every run.
+
+The controls (``pause``, ``resume``, ``step_epoch``, ``stop``, ``abort``, ``set_hyperparameters``)
+may be called from the UI thread at any time, even before the trainer exists: they are forwarded
+to the trainer's thread-safe controls, which act between two batches.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+from PySide6.QtCore import QObject, Signal, Slot
+
+from scratchnet.config import TrainConfig
+from scratchnet.data import Dataset
+from scratchnet.metrics import evaluate
+from scratchnet.model import Model
+from scratchnet.network import Params
+from scratchnet.trainer import BatchEvent, EpochEvent, Trainer, TrainingData
+
+EMIT_INTERVAL = 1 / 30  # seconds between two batch reports (the UI repaints at a similar rate)
+
+
+@dataclass
+class BatchChunk:
+    """The batches finished since the last report: x in fractional epochs (k,), their losses (k,) and the last event."""
+
+    progress: np.ndarray
+    loss: np.ndarray
+    last: BatchEvent
+
+
+@dataclass
+class RunOutcome:
+    """How a run ended, with the final network and its scores on the test set (None when the run was aborted)."""
+
+    status: str  # completed | stopped | early_stopped | diverged
+    message: str
+    model: Model
+    history: list[EpochEvent] = field(default_factory=list)
+    test: dict | None = None  # scratchnet.metrics.evaluate() on the test set
+    train_seconds: float = 0.0
+    samples_per_second: float = 0.0
+
+
+class TrainingWorker(QObject):
+    """Trains ``config`` on ``dataset`` (from ``params`` when given) when its thread calls ``run``."""
+
+    preparing = Signal(str)  # what it is doing before the first batch
+    batches = Signal(object)  # BatchChunk
+    epoch_done = Signal(object, object)  # EpochEvent, Model snapshot after that epoch
+    paused_after_step = Signal(int)  # the epoch after which a "step one epoch" paused the run
+    finished = Signal(object)  # RunOutcome
+    failed = Signal(str)  # an unexpected error, as text a user can read
+
+    def __init__(self, config: TrainConfig, dataset: Dataset, params: Params | None = None):
+        super().__init__()
+        self._config = config
+        self._dataset = dataset
+        self._params = params
+        self._lock = threading.Lock()  # guards the requests made before the trainer exists
+        self._trainer: Trainer | None = None
+        self._requested_pause = False
+        self._stop_requested = False
+        self._aborted = False
+        self._pause_at_epoch_end = False
+        self._progress: list[float] = []
+        self._loss: list[float] = []
+        self._last_event: BatchEvent | None = None
+        self._last_emit = 0.0
+
+    # ---- controls: any thread ----------------------------------------------------------------------
+
+    @property
+    def trainer(self) -> Trainer | None:
+        """The core trainer once the data is ready (None before)."""
+        return self._trainer
+
+    def pause(self) -> None:
+        with self._lock:
+            self._requested_pause, self._pause_at_epoch_end = True, False
+            if self._trainer:
+                self._trainer.pause()
+
+    def resume(self) -> None:
+        with self._lock:
+            self._requested_pause, self._pause_at_epoch_end = False, False
+            if self._trainer:
+                self._trainer.resume()
+
+    def step_epoch(self) -> None:
+        """Run to the end of the current epoch, then pause and emit ``paused_after_step``.
+
+        The pause is made from the epoch callback itself, so the window learns exactly when it happened."""
+        with self._lock:
+            self._requested_pause, self._pause_at_epoch_end = False, True
+            if self._trainer:
+                self._trainer.resume()
+
+    def stop(self) -> None:
+        """End the run after the current batch; the final model is still scored on the test set."""
+        with self._lock:
+            self._stop_requested = True
+            if self._trainer:
+                self._trainer.stop()
+
+    def abort(self) -> None:
+        """Stop as fast as possible and skip the test-set evaluation (used when the window closes)."""
+        self._aborted = True
+        self.stop()
+
+    def set_hyperparameters(self, **changes: float) -> None:
+        """Change live settings (see ``scratchnet.trainer.LIVE_SETTINGS``); raises ``ConfigError`` for bad values."""
+        with self._lock:
+            if self._trainer:
+                self._trainer.set_hyperparameters(**changes)
+            else:
+                self._config = self._config.replace(**changes)
+
+    # ---- the run: the worker's thread --------------------------------------------------------------
+
+    @Slot()
+    def run(self) -> None:
+        """Prepare the data, train, score on the test set; always ends with ``finished`` or ``failed``."""
+        try:
+            self._run()
+        except MemoryError:
+            self.failed.emit("not enough memory for this network and data type: use fewer or narrower layers, or float32")
+        except Exception as error:  # the window must hear about every failure, whatever it is
+            self.failed.emit(f"{type(error).__name__}: {error}")
+
+    def _run(self) -> None:
+        config, dataset = self._config, self._dataset
+        self.preparing.emit(f"preparing {len(dataset.train_images):,} images as {config.dtype}…")
+        data = TrainingData.from_dataset(dataset, config.validation_size, config.dtype)
+        with self._lock:
+            params = self._params
+            self._params = None  # the trainer owns (and updates) them from here on
+            trainer = Trainer(self._config, data, params=params, on_batch=self._on_batch, on_epoch=self._on_epoch)
+            self._trainer = trainer
+            if self._stop_requested:
+                trainer.stop()
+            elif self._requested_pause:
+                trainer.pause()
+        self._last_emit = time.perf_counter()
+        result = trainer.run()
+        self._flush()
+        if self._aborted:
+            self.finished.emit(RunOutcome(result.status, result.message, trainer.model(), result.history))
+            return
+        model = trainer.model()
+        test = evaluate(model.predict_images(dataset.test_images), dataset.test_labels)
+        last = result.history[-1] if result.history else None
+        model.metrics = {
+            "test_accuracy": test["accuracy"],
+            "test_loss": test["loss"],
+            "val_accuracy": last.val_accuracy if last else None,
+            "epochs": len(result.history),
+            "train_seconds": result.train_seconds,
+        }
+        self.finished.emit(
+            RunOutcome(result.status, result.message, model, result.history, test, result.train_seconds, result.samples_per_second)
+        )
+
+    def _on_batch(self, event: BatchEvent) -> None:
+        self._progress.append(event.progress)
+        self._loss.append(event.loss)
+        self._last_event = event
+        now = time.perf_counter()
+        if now - self._last_emit >= EMIT_INTERVAL or event.batch == event.batches or self._trainer.paused:
+            self._last_emit = now
+            self._flush()
+
+    def _flush(self) -> None:
+        """Send the batches not reported yet as one ``BatchChunk``."""
+        if self._progress:
+            self.batches.emit(BatchChunk(np.array(self._progress), np.array(self._loss), self._last_event))
+            self._progress.clear()
+            self._loss.clear()
+
+    def _on_epoch(self, event: EpochEvent) -> None:
+        self.epoch_done.emit(event, self._trainer.model())
+        with self._lock:
+            step_done = self._pause_at_epoch_end and event.epoch < event.epochs
+            if step_done:
+                self._pause_at_epoch_end, self._requested_pause = False, True
+                self._trainer.pause()
+        if step_done:
+            self.paused_after_step.emit(event.epoch)
