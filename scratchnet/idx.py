@@ -72,9 +72,11 @@ def _read_idx_stream(stream: io.BufferedIOBase, name: str, file_size: int | None
         raise DataError(f"{name}: truncated IDX header (dimension sizes missing)")
     shape = struct.unpack(f">{ndim}I", dims_bytes)
     dtype = IDX_TYPES[type_code]
-    expected = math.prod(shape) * dtype.itemsize  # exact: a NumPy int64 product could wrap around to a small number
-    if expected > MAX_BYTES:
-        raise DataError(f"{name}: IDX header claims shape {shape} ({expected:,} bytes), more than the {MAX_BYTES:,} allowed")
+    # Exact Python integers (a NumPy int64 product can wrap around to a small number); zero sizes count as one,
+    # because NumPy cannot even shape an empty array as (0, 2**31, 2**31).
+    if math.prod(max(size, 1) for size in shape) * dtype.itemsize > MAX_BYTES:
+        raise DataError(f"{name}: IDX header claims shape {shape}, more than the {MAX_BYTES:,} bytes allowed")
+    expected = math.prod(shape) * dtype.itemsize
     header_size = 4 + 4 * ndim
     if file_size is not None and file_size != header_size + expected:
         raise DataError(
