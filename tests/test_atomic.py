@@ -1,0 +1,176 @@
+"""Atomic writes: a failure at any point of a write leaves the previous file intact and no temporary file behind.
+
+Faults are injected into each step of ``atomic_write_with`` (the write itself, flush, fsync, the rename)
+and into its two users in the core, ``save_model`` and ``write_idx``; a killed process is simulated too.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import subprocess
+import sys
+import threading
+
+import numpy as np
+import pytest
+
+import scratchnet.atomic as atomic
+from scratchnet.atomic import atomic_write, atomic_write_with
+from scratchnet.idx import read_idx, write_idx
+from scratchnet.model import Model, load_model, save_model
+from scratchnet.network import init_params
+from tests.guards import deadline
+
+OLD, NEW = b"previous contents\n" * 100, b"new contents\n" * 1000
+
+
+def failing(what: str):
+    """A stand-in for an os function that fails like a broken disk."""
+
+    def fail(*args, **kwargs):
+        raise OSError(errno.EIO, f"injected {what} failure")
+
+    return fail
+
+
+def listing(folder) -> list[str]:
+    return sorted(path.name for path in folder.iterdir())
+
+
+@pytest.fixture
+def target(tmp_path):
+    path = tmp_path / "curves.csv"
+    path.write_bytes(OLD)
+    return path
+
+
+def test_replaces_the_file_without_litter(target):
+    atomic_write(target, NEW)
+    assert target.read_bytes() == NEW and listing(target.parent) == ["curves.csv"]
+
+
+def test_creates_missing_folders(tmp_path):
+    atomic_write(tmp_path / "a" / "b" / "f.bin", NEW)
+    assert (tmp_path / "a" / "b" / "f.bin").read_bytes() == NEW
+
+
+@pytest.mark.parametrize(
+    "error",
+    [OSError(errno.ENOSPC, "No space left on device"), ValueError("bad value while exporting"), KeyboardInterrupt()],
+    ids=["disk-full", "exception", "keyboard-interrupt"],
+)
+def test_failure_half_way_through_the_write(target, error):
+    def write(f):
+        f.write(NEW[: len(NEW) // 2])
+        f.flush()
+        assert len(listing(target.parent)) == 2  # the half-written temp file really exists at this point
+        raise error
+
+    with pytest.raises(type(error)):
+        atomic_write_with(target, write)
+    assert target.read_bytes() == OLD
+    assert listing(target.parent) == ["curves.csv"]
+
+
+@pytest.mark.parametrize("step", ["fsync", "replace"])
+def test_failure_in_fsync_or_rename(target, monkeypatch, step):
+    monkeypatch.setattr(atomic.os, step, failing(step))
+    with pytest.raises(OSError, match=f"injected {step} failure"):
+        atomic_write(target, NEW)
+    monkeypatch.undo()
+    assert target.read_bytes() == OLD
+    assert listing(target.parent) == ["curves.csv"]
+
+
+def test_failure_when_there_was_no_previous_file(tmp_path):
+    def write(f):
+        f.write(b"half")
+        raise RuntimeError("boom")
+
+    with pytest.raises(RuntimeError):
+        atomic_write_with(tmp_path / "new.bin", write)
+    assert listing(tmp_path) == []
+
+
+@pytest.mark.skipif(os.name != "posix" or os.geteuid() == 0, reason="needs a POSIX user who cannot write into a read-only folder")
+def test_read_only_folder_fails_cleanly(tmp_path, target):
+    target.parent.chmod(0o555)
+    try:
+        with pytest.raises(PermissionError):
+            atomic_write(target, NEW)
+    finally:
+        target.parent.chmod(0o755)
+    assert target.read_bytes() == OLD and listing(target.parent) == ["curves.csv"]
+
+
+def test_readers_never_see_a_partial_file(target):
+    """One thread rewrites the file 200 times while another keeps reading it: every read is a whole version."""
+    versions = [bytes([65 + i % 26]) * (50_000 + i) for i in range(200)]
+    stop, seen = threading.Event(), set()
+
+    def read_loop():
+        while not stop.is_set():
+            seen.add(target.read_bytes())
+
+    reader = threading.Thread(target=read_loop)
+    reader.start()
+    try:
+        with deadline(60):
+            for version in versions:
+                atomic_write(target, version)
+    finally:
+        stop.set()
+        reader.join(10)
+    assert not reader.is_alive()
+    assert seen <= {OLD, *versions} and len(seen) > 1
+    assert listing(target.parent) == ["curves.csv"]
+
+
+def test_a_killed_process_leaves_the_previous_file_intact(target):
+    """A hard kill (no cleanup runs) in the middle of a write: the target still holds the old bytes. Only the
+    hidden temp file remains; it never has the target's name."""
+    code = (
+        "import os, sys\n"
+        "from scratchnet.atomic import atomic_write_with\n"
+        "def write(f):\n"
+        "    f.write(b'partial'); f.flush(); os._exit(9)\n"
+        "atomic_write_with(sys.argv[1], write)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code, str(target)], cwd=os.path.dirname(os.path.dirname(__file__)), timeout=60)
+    assert result.returncode == 9
+    assert target.read_bytes() == OLD
+    leftovers = [name for name in listing(target.parent) if name != "curves.csv"]
+    assert all(name.startswith(".curves.csv.") and name.endswith(".tmp") for name in leftovers)
+
+
+# ---- the core's users of atomic writes --------------------------------------------------------------
+
+
+def small_model(seed: int) -> Model:
+    return Model(init_params([4, 3, 2], "xavier", np.random.default_rng(seed), np.float32), "relu", ["a", "b"], (2, 2))
+
+
+@pytest.mark.parametrize("step", ["fsync", "replace"])
+def test_save_model_failure_keeps_the_previous_model(tmp_path, monkeypatch, step):
+    path = tmp_path / "net.safetensors"
+    save_model(small_model(0), path)
+    before = path.read_bytes()
+    monkeypatch.setattr(atomic.os, step, failing(step))
+    with pytest.raises(OSError):
+        save_model(small_model(1), path)
+    monkeypatch.undo()
+    assert path.read_bytes() == before and listing(tmp_path) == ["net.safetensors"]
+    np.testing.assert_array_equal(load_model(path).params[0]["W"], small_model(0).params[0]["W"])
+
+
+@pytest.mark.parametrize("name", ["labels-idx1-ubyte", "labels-idx1-ubyte.gz"])
+def test_write_idx_failure_keeps_the_previous_file(tmp_path, monkeypatch, name):
+    path = tmp_path / name
+    write_idx(path, np.arange(10, dtype=np.uint8))
+    monkeypatch.setattr(atomic.os, "replace", failing("replace"))
+    with pytest.raises(OSError):
+        write_idx(path, np.arange(20, dtype=np.uint8))
+    monkeypatch.undo()
+    np.testing.assert_array_equal(read_idx(path), np.arange(10, dtype=np.uint8))
+    assert listing(tmp_path) == [name]
