@@ -41,8 +41,11 @@ CASES: Counter[str] = Counter()
 def report_case_counts(request):
     yield
     reporter = request.config.pluginmanager.get_plugin("terminalreporter")
-    if reporter is not None and CASES:
-        reporter.write_line(f"\nfuzz inputs run: {sum(CASES.values())} ({', '.join(f'{k} {v}' for k, v in sorted(CASES.items()))})")
+    capture = request.config.pluginmanager.get_plugin("capturemanager")
+    if reporter is not None and capture is not None and CASES:
+        with capture.global_and_fixture_disabled():
+            counts = ", ".join(f"{name} {count}" for name, count in sorted(CASES.items()))
+            reporter.write_line(f"\nfuzz inputs run: {sum(CASES.values())} ({counts})")
 
 
 def sizes():
