@@ -234,3 +234,32 @@ def test_cancel_from_the_progress_callback_stops_within_a_second(server, cache, 
     assert 0 < calls[-1] < len(big_files[GZ_NAMES[0]])  # it really stopped mid-file
     assert cache_contents(cache) == []  # no partial or temporary file
     assert not any(path.startswith("/good/") for path in server.requests)  # a cancel does not try other mirrors
+
+
+def cancel_during_a_stall(server, cache, timeout: float) -> float:
+    """Press cancel 0.3 s into a stalled download (a good mirror behind it); return how long the cancel took."""
+    cancel_at = []
+
+    def progress(done, total, name):
+        if cancel_at:
+            raise DownloadCancelled("cancelled by the user")
+
+    threading.Timer(0.3, lambda: cancel_at.append(time.monotonic())).start()
+    with deadline(timeout + 10), pytest.raises(DownloadCancelled):
+        download_mnist(cache, progress=progress, mirrors=(server.mirror("stall", "stall"), server.mirror("good")), timeout=timeout)
+    assert cache_contents(cache) == []
+    return time.monotonic() - cancel_at[0]
+
+
+def test_cancel_during_a_stall_is_bounded_by_the_timeout(server, cache):
+    """While no byte arrives the progress callback is not called, so a cancel waits for the read timeout."""
+    assert cancel_during_a_stall(server, cache, timeout=1.5) < 1.5 + 1.0
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="core gap (data.py): a cancel can only act from the progress callback, which a stalled connection never calls; "
+    "it takes up to `timeout` seconds (30 by default)",
+)
+def test_cancel_during_a_stall_within_a_second(server, cache):
+    assert cancel_during_a_stall(server, cache, timeout=3.0) < 1.0
