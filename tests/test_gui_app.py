@@ -1,0 +1,275 @@
+"""The desktop app driven through its real widgets and actions (pytest-qt, offscreen, the small fake dataset)."""
+
+import csv
+import time
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QSettings, Qt, QThread
+from PySide6.QtWidgets import QFileDialog
+
+from scratchnet.config import MAX_WIDTH, TrainConfig
+from scratchnet.presets import load_preset, preset_names
+from scratchnet_gui.main_window import MainWindow
+
+RUN_TIMEOUT = 20_000  # ms; runs here take well under a second
+
+
+def make_window(qtbot, settings_path, data_dir=None) -> MainWindow:
+    window = MainWindow(QSettings(str(settings_path), QSettings.Format.IniFormat))
+    qtbot.addWidget(window)
+    window.show()
+    if data_dir is not None:
+        with qtbot.waitSignal(window.dataset_changed, timeout=10_000):
+            window.load_data(str(data_dir))
+    return window
+
+
+@pytest.fixture
+def window(qtbot, fake_data_dir, tmp_path):
+    window = make_window(qtbot, tmp_path / "settings.ini", fake_data_dir)
+    window.controls.field("validation_size").setValue(100)  # the fake set has only 600 training images
+    return window
+
+
+def configure(window, **values) -> None:
+    """Set controls the way a user would leave them (through the widgets' own setters)."""
+    for name, value in values.items():
+        widget = window.controls.field(name)
+        widget.setCurrentText(value) if isinstance(value, str) else widget.setValue(value)
+
+
+def type_into(qtbot, spin, text: str) -> None:
+    spin.lineEdit().selectAll()
+    qtbot.keyClicks(spin.lineEdit(), text)
+    qtbot.keyClick(spin.lineEdit(), Qt.Key.Key_Return)
+
+
+def batches(window) -> int:
+    return window.curves.current.batch_loss.size
+
+
+def start_long_run(window, qtbot, **values) -> None:
+    configure(window, **{"epochs": 100_000, "batch_size": 16, "schedule": "constant", **values})
+    window.start_action.trigger()
+    qtbot.waitUntil(lambda: batches(window) > 10, timeout=RUN_TIMEOUT)
+
+
+def wait_idle(window, qtbot) -> None:
+    qtbot.waitUntil(lambda: window.run_state() == "idle", timeout=RUN_TIMEOUT)
+
+
+def test_a_short_run_draws_batch_and_epoch_curves_and_the_test_accuracy(window, qtbot):
+    models = []
+    window.model_changed.connect(models.append)
+    configure(window, epochs=3, batch_size=50)
+    window.start_action.trigger()
+    assert window.run_state() == "running"
+    assert not window.controls.field("epochs").isEnabled()
+    assert "Locked during a run" in window.controls.field("epochs").toolTip()
+    assert window.controls.field("lr").isEnabled()
+    wait_idle(window, qtbot)
+
+    curves = window.curves.current
+    assert curves.batch_loss.size == 3 * 10  # 500 training images / 50 per batch = 10 batches per epoch
+    assert curves.batch_loss.x[-1] == pytest.approx(3.0)
+    assert np.all(np.diff(curves.batch_loss.x) > 0)
+    assert curves.train_loss.size == curves.val_accuracy.size == 3
+    assert window.curves.raw_item.xData.size == 30 and window.curves.val_acc_item.yData.size == 3
+    assert 0 <= curves.test_accuracy <= 1 and "test" in window.curves.test_text.toPlainText()
+    assert len(models) == 3 + 1  # one snapshot per epoch, then the final model
+    assert models[-1].metrics["test_accuracy"] == curves.test_accuracy
+    assert window.controls.field("epochs").isEnabled()
+    assert window.epoch_label.text() == "Epoch 3 / 3" and "samples/s" in window.speed_label.text()
+
+
+def test_pause_stops_batch_progress_and_resume_continues_it(window, qtbot):
+    start_long_run(window, qtbot)
+    window.pause_action.trigger()
+    assert window.run_state() == "paused" and window.pause_action.text() == "&Resume"
+    qtbot.wait(200)  # the batch in flight finishes and is reported
+    paused_at = batches(window)
+    qtbot.wait(400)
+    assert batches(window) == paused_at
+    window.pause_action.trigger()
+    assert window.run_state() == "running"
+    qtbot.waitUntil(lambda: batches(window) > paused_at + 10, timeout=RUN_TIMEOUT)
+    window.stop_action.trigger()
+    wait_idle(window, qtbot)
+
+
+def test_space_toggles_pause(window, qtbot):
+    start_long_run(window, qtbot)
+    window.activateWindow()
+    window.tabs.setFocus()
+    qtbot.keyClick(window.tabs, Qt.Key.Key_Space)
+    assert window.run_state() == "paused"
+    qtbot.keyClick(window.tabs, Qt.Key.Key_Space)
+    assert window.run_state() == "running"
+    window.stop_action.trigger()
+    wait_idle(window, qtbot)
+
+
+def test_a_learning_rate_typed_mid_run_reaches_the_trainer(window, qtbot):
+    start_long_run(window, qtbot, optimizer="sgd", lr=0.01)
+    type_into(qtbot, window.controls.field("lr"), "0.0123")
+    # the status bar shows the learning rate the training loop used for its latest batch
+    qtbot.waitUntil(lambda: window.lr_label.text() == "lr 0.0123", timeout=RUN_TIMEOUT)
+    window.stop_action.trigger()
+    wait_idle(window, qtbot)
+
+
+def test_stop_ends_the_run_and_keeps_the_weights(window, qtbot):
+    start_long_run(window, qtbot)
+    window.stop_action.trigger()
+    wait_idle(window, qtbot)
+    assert "stopped by the user" in window.statusBar().currentMessage().lower()
+    assert window.curves.current.test_accuracy is not None
+    assert window.start_action.isEnabled() and not window.stop_action.isEnabled()
+    assert window.current_model().metrics["epochs"] >= 0
+
+
+def test_step_runs_one_epoch_then_pauses(window, qtbot):
+    configure(window, epochs=50, batch_size=50)
+    window.step_action.trigger()
+    qtbot.waitUntil(lambda: window.run_state() == "paused", timeout=RUN_TIMEOUT)
+    assert window.curves.current.train_loss.size == 1
+    qtbot.wait(200)
+    assert batches(window) == 10
+    window.step_action.trigger()
+    qtbot.waitUntil(lambda: window.curves.current.train_loss.size == 2 and window.run_state() == "paused", timeout=RUN_TIMEOUT)
+    window.stop_action.trigger()
+    wait_idle(window, qtbot)
+
+
+def test_save_then_open_gives_the_same_predictions(window, qtbot, tmp_path, monkeypatch):
+    configure(window, epochs=2, batch_size=50)
+    window.start_action.trigger()
+    wait_idle(window, qtbot)
+    images = window.current_dataset().test_images
+    trained = window.current_model().predict_images(images)
+
+    path = tmp_path / "net.safetensors"
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *args, **kwargs: (str(path), ""))
+    window.save_action.trigger()
+    assert path.is_file()
+
+    window.reset_action.trigger()
+    assert not np.allclose(window.current_model().predict_images(images), trained)
+
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *args, **kwargs: (str(path), ""))
+    window.open_action.trigger()
+    np.testing.assert_array_equal(window.current_model().predict_images(images), trained)
+    assert "continues from the current weights (2 epochs" in window.start_action.toolTip()
+
+    window.start_action.trigger()  # continues the opened network: its curves start at epoch 2
+    wait_idle(window, qtbot)
+    assert window.curves.current.batch_loss.x[0] > 2
+
+
+def test_closing_mid_run_stops_the_thread_within_a_second(window, qtbot, capfd):
+    start_long_run(window, qtbot)
+    threads = window.findChildren(QThread)
+    assert any(thread.isRunning() for thread in threads)
+    start = time.perf_counter()
+    window.close()
+    assert time.perf_counter() - start < 1.0
+    assert all(thread.isFinished() for thread in threads)  # so destroying them later is safe
+    qtbot.wait(100)  # late reports from the worker must be ignored quietly
+    assert "QThread" not in capfd.readouterr().err
+
+
+def test_invalid_values_cannot_be_typed_or_are_explained(window, qtbot):
+    width = window.controls.layers.spin_boxes()[0]
+    type_into(qtbot, width, "5000")
+    assert 1 <= width.value() <= MAX_WIDTH
+
+    lr = window.controls.field("lr")
+    before = lr.value()
+    for text in ("abc", "-1", "0"):
+        type_into(qtbot, lr, text)
+        assert lr.value() == before
+    type_into(qtbot, lr, "3e-4")
+    assert lr.value() == pytest.approx(3e-4)
+
+    configure(window, schedule="cosine", epochs=2, warmup_epochs=5)
+    assert window.controls.error_label.isVisible() and "warmup_epochs" in window.controls.error_label.text()
+    assert not window.start_action.isEnabled()
+    configure(window, warmup_epochs=1)
+    assert not window.controls.error_label.isVisible() and window.start_action.isEnabled()
+
+    configure(window, validation_size=600)
+    assert "validation_size" in window.controls.error_label.text() and not window.start_action.isEnabled()
+
+
+@pytest.mark.parametrize("name", preset_names())
+def test_choosing_a_preset_fills_every_control(window, name):
+    window.controls.preset.setCurrentText(name)
+    expected = load_preset(name)[0]
+    assert TrainConfig.from_dict(window.controls.values()) == expected
+    assert window.controls.layers.widths() == expected.hidden
+    assert window.controls.preset_description.text() == load_preset(name)[1]
+    window.controls.field("seed").setValue(expected.seed + 1)
+    assert window.controls.preset_name == "custom"
+
+
+def test_notebook_preset_shows_full_batch_and_hides_adam_settings(window):
+    window.controls.preset.setCurrentText("notebook")
+    assert window.controls.field("batch_size").text() == "full"
+    assert window.controls.field("activation").currentText() == "tanh"
+    assert not window.controls.field("beta1").isVisibleTo(window.controls)
+    window.controls.field("optimizer").setCurrentText("momentum")
+    assert window.controls.field("momentum").isVisibleTo(window.controls)
+
+
+def test_divergence_is_reported_without_blocking_and_the_app_keeps_working(window, qtbot):
+    configure(window, optimizer="sgd", lr=10.0, init="randn", epochs=20, batch_size=50, schedule="constant")
+    window.controls.layers.add_button.click()
+    for spin in window.controls.layers.spin_boxes():
+        spin.setValue(512)
+    assert window.controls.layers.widths() == [512, 512, 512]
+    window.start_action.trigger()
+    wait_idle(window, qtbot)
+    assert window.notice.isVisible() and window.notice.level == "warning"
+    assert "lower the learning rate" in window.notice.text.text()
+    configure(window, lr=0.01, init="he")
+    window.start_action.trigger()
+    wait_idle(window, qtbot)
+    assert np.isfinite(window.curves.current.train_loss.y).all()
+
+
+def test_earlier_runs_stay_as_toggleable_overlays(window, qtbot):
+    for lr in (0.01, 0.001):
+        configure(window, epochs=2, batch_size=50, optimizer="sgd", lr=lr)
+        window.reset_action.trigger()
+        window.start_action.trigger()
+        wait_idle(window, qtbot)
+    assert window.curves.overlay_labels == ["128-128 relu sgd lr=0.01 bs=50 ep=2"]
+    item = window.curves.runs_list.item(0)
+    item.setCheckState(Qt.CheckState.Unchecked)
+    assert not window.curves._overlays[0].items[0].isVisible()
+
+
+def test_export_writes_csv_and_png(window, qtbot, tmp_path, monkeypatch):
+    configure(window, epochs=2, batch_size=50)
+    window.start_action.trigger()
+    wait_idle(window, qtbot)
+    for action, name in ((window.export_csv_action, "curves.csv"), (window.export_png_action, "curves.png")):
+        monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *args, n=name, **kwargs: (str(tmp_path / n), ""))
+        action.trigger()
+    rows = list(csv.DictReader((tmp_path / "curves.csv").open()))
+    assert {row["series"] for row in rows} >= {"batch_loss", "val_accuracy", "test_accuracy"}
+    assert (tmp_path / "curves.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_settings_and_data_folder_are_remembered(qtbot, fake_data_dir, tmp_path):
+    first = make_window(qtbot, tmp_path / "settings.ini", fake_data_dir)
+    first.controls.preset.setCurrentText("notebook")
+    first.controls.field("lr").setValue(0.05)
+    first.close()
+    second = make_window(qtbot, tmp_path / "settings.ini")
+    assert second.controls.field("lr").value() == pytest.approx(0.05)
+    assert second.controls.field("activation").currentText() == "tanh"
+    with qtbot.waitSignal(second.dataset_changed, timeout=10_000) as loaded:
+        second.load_data()  # no folder given: the remembered one
+    assert loaded.args[0].folder == fake_data_dir
