@@ -7,9 +7,19 @@ from scratchnet.data import Dataset
 from scratchnet.model import Model
 from scratchnet.trainer import Trainer, TrainingData
 
+_trained: dict[tuple, Model] = {}
+
 
 def quick_model(dataset: Dataset, train_images: int = 12000, hidden: tuple[int, ...] = (64,), epochs: int = 2) -> Model:
-    """A model trained with Adam on the first ``train_images`` training images of ``dataset``."""
+    """A model trained with Adam on the first ``train_images`` training images of ``dataset``; trained once
+    per dataset and settings in a test session (treat it as read-only)."""
+    key = (id(dataset), train_images, hidden, epochs)
+    if key not in _trained:
+        _trained[key] = _train(dataset, train_images, hidden, epochs)
+    return _trained[key]
+
+
+def _train(dataset: Dataset, train_images: int, hidden: tuple[int, ...], epochs: int) -> Model:
     config = TrainConfig(hidden=list(hidden), epochs=epochs, batch_size=64, lr=0.003, validation_size=0, seed=0)
     data = TrainingData.from_dataset(dataset, validation_size=0)
     subset = slice(0, train_images)

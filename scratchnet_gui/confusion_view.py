@@ -1,0 +1,219 @@
+"""The confusion matrix: for every true class (row), how its test images were predicted (columns).
+
+The diagonal holds the right answers, coloured by the row's accuracy; every other cell is a kind of
+mistake, coloured by how common it is, so the typical confusions (4 read as 9, 7 as 2) stand out even
+though they are a hundred times rarer than right answers. A column on the right gives each class's
+accuracy. Clicking a cell asks the browser for exactly those images; clicking a row or column label
+asks for a whole true or predicted class.
+
+Public API of ``ConfusionView``: slot ``set_predictions(predictions)`` (connect the browser's
+``predictions_changed``); signal ``filter_requested(object, object)`` = (true class or None, predicted
+class or None), ready for ``ImageBrowser.show_filter``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Signal
+from PySide6.QtGui import QColor, QFont, QPainter, QPalette
+from PySide6.QtWidgets import QSizePolicy, QToolTip, QWidget
+
+from scratchnet.metrics import per_class_accuracy
+from scratchnet.predictions import Predictions
+
+from .visuals import WHITE
+
+DIAGONAL = np.array([26, 128, 70.0])  # right answers: green
+OFF_DIAGONAL = np.array([196, 40, 40.0])  # mistakes: red
+
+
+class ConfusionView(QWidget):
+    """A painted heat map of the confusion matrix with per-class accuracy; cells are clickable."""
+
+    filter_requested = Signal(object, object)  # (true class | None, predicted class | None)
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.predictions: Predictions | None = None
+        self.matrix = np.zeros((0, 0), np.int64)
+        self._hover: tuple[int | None, int | None] | None = None
+        self.setMouseTracking(True)
+        self.setMinimumSize(420, 360)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+
+    def set_predictions(self, predictions: Predictions | None) -> None:
+        self.predictions = predictions
+        self.matrix = predictions.confusion() if predictions is not None else np.zeros((0, 0), np.int64)
+        self.update()
+
+    def sizeHint(self) -> QSize:
+        return QSize(640, 560)
+
+    # ---- geometry -------------------------------------------------------------------------------
+
+    def _layout(self) -> tuple[QRectF, float, float]:
+        """The matrix area, the width of the row labels and the side of a cell."""
+        names = self.predictions.class_names
+        metrics = self.fontMetrics()
+        label_width = max(metrics.horizontalAdvance(name) for name in names) + 12
+        header = 4.4 * metrics.height()  # title, explanation, axis title
+        n = len(names)
+        accuracy_width = metrics.horizontalAdvance("100.0 %") + 16
+        side = min(
+            (self.width() - label_width - accuracy_width - 24 - metrics.height()) / n, (self.height() - header - 2.2 * metrics.height()) / n
+        )
+        side = max(side, 8.0)
+        grid = QRectF(label_width + metrics.height() + 8, header + metrics.height() * 1.4, side * n, side * n)
+        return grid, label_width, side
+
+    def cell_at(self, position: QPointF) -> tuple[int | None, int | None] | None:
+        """(true, predicted) under ``position``: a cell gives both, a row label (true, None), a column
+        label (None, predicted); None elsewhere."""
+        if self.predictions is None:
+            return None
+        grid, label_width, side = self._layout()
+        n = len(self.matrix)
+        row, column = int((position.y() - grid.top()) // side), int((position.x() - grid.left()) // side)
+        inside_rows, inside_columns = 0 <= row < n and position.y() >= grid.top(), 0 <= column < n and position.x() >= grid.left()
+        if inside_rows and inside_columns:
+            return row, column
+        if inside_rows and grid.left() - label_width - 8 <= position.x() < grid.left():
+            return row, None
+        if inside_columns and grid.top() - self.fontMetrics().height() * 1.4 <= position.y() < grid.top():
+            return None, column
+        return None
+
+    def cell_rect(self, true_class: int, predicted_class: int) -> QRectF:
+        grid, _, side = self._layout()
+        return QRectF(grid.left() + predicted_class * side, grid.top() + true_class * side, side, side)
+
+    # ---- painting -------------------------------------------------------------------------------
+
+    def _colours(self) -> np.ndarray:
+        """Cell colours (n, n, 3): white to green on the diagonal by the row's accuracy; white to red
+        elsewhere by the square root of the count over the largest mistake count, so rare ones still show."""
+        matrix = self.matrix
+        mistakes = matrix.astype(float)
+        np.fill_diagonal(mistakes, 0)
+        strength = np.sqrt(mistakes / max(mistakes.max(), 1.0))[..., None]
+        colours = WHITE + strength * (OFF_DIAGONAL - WHITE)
+        accuracy = np.nan_to_num(per_class_accuracy(matrix))[:, None]
+        diagonal = np.arange(len(matrix))
+        colours[diagonal, diagonal] = WHITE + accuracy * (DIAGONAL - WHITE)
+        return colours
+
+    def paintEvent(self, event) -> None:
+        painter = QPainter(self)
+        palette = self.palette()
+        text_colour = palette.color(QPalette.ColorRole.Text)
+        if self.predictions is None:
+            painter.setPen(palette.color(QPalette.ColorRole.PlaceholderText))
+            painter.drawText(
+                self.rect(), Qt.AlignmentFlag.AlignCenter, "No model yet: the confusion matrix appears once there are predictions."
+            )
+            return
+        names, matrix, p = self.predictions.class_names, self.matrix, self.predictions
+        grid, label_width, side = self._layout()
+        metrics = self.fontMetrics()
+        bold = QFont(self.font())
+        bold.setBold(True)
+
+        painter.setFont(bold)
+        painter.setPen(text_colour)
+        painter.drawText(
+            QRectF(8, 4, self.width() - 16, metrics.height() * 1.5),
+            Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
+            f"Test accuracy {100 * p.accuracy:.2f} %  ·  {p.mistakes} mistakes in {len(p.labels):,} images".replace(",", " "),
+        )
+        painter.setFont(self.font())
+        painter.setPen(palette.color(QPalette.ColorRole.PlaceholderText))
+        painter.drawText(
+            QRectF(8, 4 + metrics.height() * 1.5, self.width() - 16, metrics.height() * 1.3),
+            Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
+            "Rows: true class · columns: predicted class · click a cell to see those images in the browser",
+        )
+        painter.setPen(text_colour)
+        painter.drawText(
+            QRectF(grid.left(), grid.top() - 2.6 * metrics.height(), grid.width(), metrics.height()),
+            Qt.AlignmentFlag.AlignCenter,
+            "predicted",
+        )
+        painter.save()
+        painter.translate(grid.left() - label_width - 8, grid.center().y())
+        painter.rotate(-90)
+        painter.drawText(
+            QRectF(-grid.height() / 2, -metrics.height() - 2, grid.height(), metrics.height()), Qt.AlignmentFlag.AlignCenter, "true"
+        )
+        painter.restore()
+
+        colours = self._colours()
+        accuracy = per_class_accuracy(matrix)
+        small = QFont(self.font())
+        small.setPointSizeF(max(6.0, min(self.font().pointSizeF(), side / 3.2)))
+        for i, name in enumerate(names):
+            painter.setFont(self.font())
+            painter.setPen(text_colour)
+            painter.drawText(
+                QRectF(grid.left() - label_width - 4, grid.top() + i * side, label_width, side),
+                Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
+                name,
+            )
+            painter.drawText(
+                QRectF(grid.left() + i * side, grid.top() - metrics.height() * 1.4, side, metrics.height() * 1.3),
+                Qt.AlignmentFlag.AlignCenter,
+                name,
+            )
+            acc = "–" if np.isnan(accuracy[i]) else f"{100 * accuracy[i]:.1f} %"
+            painter.drawText(
+                QRectF(grid.right() + 8, grid.top() + i * side, self.width() - grid.right() - 8, side),
+                Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
+                acc,
+            )
+            painter.setFont(small)
+            for j in range(len(names)):
+                cell = self.cell_rect(i, j)
+                colour = QColor(*colours[i, j].astype(int))
+                painter.fillRect(cell, colour)
+                if matrix[i, j]:
+                    painter.setPen(Qt.GlobalColor.white if colour.lightness() < 140 else Qt.GlobalColor.black)
+                    painter.drawText(cell, Qt.AlignmentFlag.AlignCenter, str(matrix[i, j]))
+        painter.setFont(self.font())
+        painter.setPen(text_colour)
+        painter.drawText(
+            QRectF(grid.right() + 8, grid.top() - metrics.height() * 1.4, self.width(), metrics.height() * 1.3),
+            Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
+            "accuracy",
+        )
+        painter.setPen(palette.color(QPalette.ColorRole.Mid))
+        for k in range(len(names) + 1):
+            painter.drawLine(QPointF(grid.left(), grid.top() + k * side), QPointF(grid.right(), grid.top() + k * side))
+            painter.drawLine(QPointF(grid.left() + k * side, grid.top()), QPointF(grid.left() + k * side, grid.bottom()))
+        if self._hover is not None and None not in self._hover:
+            painter.setPen(palette.color(QPalette.ColorRole.Highlight))
+            painter.drawRect(self.cell_rect(*self._hover).adjusted(1, 1, -1, -1))
+
+    # ---- interaction ----------------------------------------------------------------------------
+
+    def mouseMoveEvent(self, event) -> None:
+        hover = self.cell_at(event.position())
+        if hover != self._hover:
+            self._hover = hover
+            self.setCursor(Qt.CursorShape.PointingHandCursor if hover else Qt.CursorShape.ArrowCursor)
+            self.update()
+        if hover:
+            QToolTip.showText(event.globalPosition().toPoint(), self.describe(*hover), self)
+
+    def mouseReleaseEvent(self, event) -> None:
+        target = self.cell_at(event.position())
+        if event.button() == Qt.MouseButton.LeftButton and target is not None:
+            self.filter_requested.emit(*target)
+
+    def describe(self, true_class: int | None, predicted_class: int | None) -> str:
+        names, matrix = self.predictions.class_names, self.matrix
+        if predicted_class is None:
+            return f"All {matrix[true_class].sum()} images of {names[true_class]}: click to show them"
+        if true_class is None:
+            return f"All {matrix[:, predicted_class].sum()} images predicted {names[predicted_class]}: click to show them"
+        count = matrix[true_class, predicted_class]
+        what = "read correctly" if true_class == predicted_class else f"read as {names[predicted_class]}"
+        return f"{count} images of {names[true_class]} {what}: click to show them"

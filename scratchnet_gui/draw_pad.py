@@ -1,0 +1,320 @@
+"""The drawing pad: write a digit with the mouse or a pen and watch the network read it.
+
+While you draw, the pad renders your strokes, turns them into an MNIST-style 28×28 input with the core's
+``preprocess.to_network_input`` and asks the current model for its probabilities, at most ~25 times a
+second. Beside the canvas: the class probabilities, the 28×28 image the network actually sees (with the
+saliency overlay from the core's backward pass, if switched on) and the hidden layers' activations.
+
+Public API: ``DrawPad.set_model(model)``, ``DrawPad.load_image(image)``, ``clear()``, ``undo()``, and the
+signal ``input_changed(object)`` carrying the network input (H, W) float32, or None when nothing is drawn.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtCore import QPointF, QRectF, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QColor, QFont, QImage, QKeySequence, QPainter, QPainterPath, QPalette, QPen
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSizePolicy,
+    QSlider,
+    QVBoxLayout,
+    QWidget,
+)
+
+from scratchnet.model import Model
+from scratchnet.preprocess import to_network_input
+
+from .visuals import ACCENT, ActivationsView, ImageView, ProbabilityBars, ink_image, saliency_image
+
+CANVAS_SIZE = 280  # side of the square canvas in canvas units; rendered at this many pixels for the network
+PREDICT_INTERVAL_MS = 40  # live predictions at most 25 times a second while drawing
+INK = QColor(20, 20, 20)
+
+
+class Canvas(QWidget):
+    """A square sheet of paper holding strokes as smooth vector paths, so that undo removes one stroke and
+    the drawing stays sharp at any widget size. ``changed`` is emitted whenever the drawing changes."""
+
+    changed = Signal()
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.pen_width = 18.0  # in canvas units (the canvas is CANVAS_SIZE units wide)
+        self.strokes: list[tuple[QPainterPath, float]] = []
+        self.background: QImage | None = None  # a loaded image, dark ink on white, drawn under the strokes
+        self._background_ink: QImage | None = None  # the same, inverted: ink = white, for the network
+        self._current: QPainterPath | None = None
+        self._last: QPointF | None = None
+        self.setMinimumSize(240, 240)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        self.setCursor(Qt.CursorShape.CrossCursor)
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self.setAttribute(Qt.WidgetAttribute.WA_TabletTracking)
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.strokes and self._current is None and self.background is None
+
+    def clear(self) -> None:
+        self.strokes, self._current = [], None
+        self.background = self._background_ink = None
+        self._changed()
+
+    def undo(self) -> None:
+        """Remove the last finished stroke."""
+        if self.strokes:
+            self.strokes.pop()
+            self._changed()
+
+    def set_background(self, image: QImage) -> None:
+        """Start from ``image`` (dark ink on white paper), replacing the drawing."""
+        self.strokes, self._current = [], None
+        self.background, self._background_ink = image, QImage(image)
+        self._background_ink.invertPixels()
+        self._changed()
+
+    def render_ink(self) -> np.ndarray:
+        """The drawing as a (CANVAS_SIZE, CANVAS_SIZE) uint8 array, ink = 255 on 0, anti-aliased."""
+        image = QImage(CANVAS_SIZE, CANVAS_SIZE, QImage.Format.Format_Grayscale8)
+        image.fill(0)
+        painter = QPainter(image)
+        self._paint_drawing(painter, QRectF(0, 0, CANVAS_SIZE, CANVAS_SIZE), for_network=True)
+        painter.end()
+        pixels = np.frombuffer(image.constBits(), np.uint8).reshape(CANVAS_SIZE, image.bytesPerLine())
+        return pixels[:, :CANVAS_SIZE].copy()
+
+    # ---- geometry -------------------------------------------------------------------------------
+
+    def sheet(self) -> QRectF:
+        """The square on screen where the canvas is shown, centred in the widget."""
+        side = min(self.width(), self.height())
+        return QRectF((self.width() - side) / 2, (self.height() - side) / 2, side, side)
+
+    def to_canvas(self, position: QPointF) -> QPointF:
+        """Widget coordinates → canvas units."""
+        sheet = self.sheet()
+        return (position - sheet.topLeft()) * (CANVAS_SIZE / sheet.width())
+
+    # ---- painting -------------------------------------------------------------------------------
+
+    def _paint_drawing(self, painter: QPainter, target: QRectF, for_network: bool) -> None:
+        """Paint background and strokes into ``target`` with round, anti-aliased pens: white ink on black
+        for the network, dark ink on white paper for the screen."""
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
+        if self.background is not None:
+            painter.drawImage(target, self._background_ink if for_network else self.background)
+        ink = QColor(Qt.GlobalColor.white) if for_network else INK
+        painter.save()
+        painter.translate(target.topLeft())
+        painter.scale(target.width() / CANVAS_SIZE, target.height() / CANVAS_SIZE)
+        strokes = self.strokes + ([(self._current, self.pen_width)] if self._current is not None else [])
+        for path, width in strokes:
+            painter.setPen(QPen(ink, width, Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap, Qt.PenJoinStyle.RoundJoin))
+            painter.drawPath(path)
+        painter.restore()
+
+    def paintEvent(self, event) -> None:
+        painter = QPainter(self)
+        sheet = self.sheet()
+        painter.fillRect(sheet, Qt.GlobalColor.white)
+        self._paint_drawing(painter, sheet, for_network=False)
+        painter.setPen(QPen(QColor(190, 190, 190), 1))
+        painter.drawRect(sheet.adjusted(0, 0, -1, -1))
+        if self.is_empty:
+            painter.setPen(QColor(150, 150, 150))
+            painter.drawText(sheet, Qt.AlignmentFlag.AlignCenter, "Draw a digit here")
+
+    # ---- input: mouse and tablet ----------------------------------------------------------------
+
+    def begin_stroke(self, position: QPointF) -> None:
+        point = self.to_canvas(position)
+        self._current = QPainterPath(point)
+        self._current.lineTo(point + QPointF(0.01, 0))  # a click leaves a dot
+        self._last = point
+        self._changed()
+
+    def extend_stroke(self, position: QPointF) -> None:
+        """Continue the stroke with a quadratic curve through the midpoints of the sampled points."""
+        if self._current is None:
+            return
+        point = self.to_canvas(position)
+        self._current.quadTo(self._last, (self._last + point) / 2)
+        self._last = point
+        self._changed()
+
+    def end_stroke(self) -> None:
+        if self._current is None:
+            return
+        self._current.lineTo(self._last)
+        self.strokes.append((self._current, self.pen_width))
+        self._current = None
+        self._changed()
+
+    def mousePressEvent(self, event) -> None:
+        if event.button() == Qt.MouseButton.LeftButton:
+            self.begin_stroke(event.position())
+
+    def mouseMoveEvent(self, event) -> None:
+        if event.buttons() & Qt.MouseButton.LeftButton:
+            self.extend_stroke(event.position())
+
+    def mouseReleaseEvent(self, event) -> None:
+        if event.button() == Qt.MouseButton.LeftButton:
+            self.end_stroke()
+
+    def tabletEvent(self, event) -> None:
+        """A pen: the same strokes as the mouse (accepting the event stops Qt from also sending mouse events)."""
+        kind = event.type()
+        if kind == event.Type.TabletPress:
+            self.begin_stroke(event.position())
+        elif kind == event.Type.TabletMove and event.pressure() > 0:
+            self.extend_stroke(event.position())
+        elif kind == event.Type.TabletRelease:
+            self.end_stroke()
+        event.accept()
+
+    def _changed(self) -> None:
+        self.update()
+        self.changed.emit()
+
+
+class DrawPad(QWidget):
+    """Canvas, pen controls, live prediction, the network's view of the drawing and its hidden layers."""
+
+    input_changed = Signal(object)  # network input (H, W) float32 in [0, 1], or None when nothing is drawn
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.model: Model | None = None
+        self.network_input: np.ndarray | None = None
+        self.probabilities: np.ndarray | None = None
+        self.saliency: np.ndarray | None = None
+        self.canvas = Canvas()
+        self._timer = QTimer(self, singleShot=True, interval=PREDICT_INTERVAL_MS, timeout=self.predict)
+        self.canvas.changed.connect(self._schedule)
+        self._build()
+
+    # ---- public slots ---------------------------------------------------------------------------
+
+    def set_model(self, model: Model | None) -> None:
+        """Use ``model`` from now on (during training a fresh copy arrives every epoch)."""
+        self.model = model
+        self._schedule()
+
+    def load_image(self, image: np.ndarray) -> None:
+        """Put an image (H, W), ink = high values (uint8 or float in [0, 1]), on the canvas to edit."""
+        self.canvas.set_background(ink_image(image))
+
+    def clear(self) -> None:
+        self.canvas.clear()
+
+    def undo(self) -> None:
+        self.canvas.undo()
+
+    def predict(self) -> None:
+        """Preprocess the drawing and show what the model makes of it (called by the throttling timer)."""
+        shape = tuple(self.model.image_shape) if self.model is not None else (28, 28)
+        x = to_network_input(self.canvas.render_ink(), shape)
+        self.network_input = x
+        self.probabilities = self.saliency = None
+        if x is not None and self.model is not None:
+            saliency, probabilities = self.model.saliency(x.reshape(1, -1))
+            self.saliency, self.probabilities = saliency[0].reshape(shape), probabilities[0]
+        self._show()
+        self.input_changed.emit(x)
+
+    # ---- layout and display ---------------------------------------------------------------------
+
+    def _build(self) -> None:
+        self.pen_slider = QSlider(Qt.Orientation.Horizontal, minimum=6, maximum=40, value=int(self.canvas.pen_width))
+        self.pen_slider.setToolTip(
+            "Pen width. The network sees the same stroke width whatever you choose:\n"
+            "the preprocessing brings every drawing to MNIST's stroke width."
+        )
+        self.pen_slider.valueChanged.connect(lambda value: setattr(self.canvas, "pen_width", float(value)))
+        undo_button = QPushButton("Undo")
+        undo_button.setToolTip("Remove the last stroke (Ctrl+Z)")
+        undo_button.clicked.connect(self.undo)
+        clear_button = QPushButton("Clear")
+        clear_button.setToolTip("Start again (Esc)")
+        clear_button.clicked.connect(self.clear)
+        for text, keys, slot in (("Undo stroke", QKeySequence.StandardKey.Undo, self.undo), ("Clear", Qt.Key.Key_Escape, self.clear)):
+            action = QAction(text, self, shortcut=QKeySequence(keys), triggered=slot)
+            action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            self.addAction(action)
+
+        tools = QHBoxLayout()
+        tools.addWidget(QLabel("Pen"))
+        tools.addWidget(self.pen_slider, 1)
+        tools.addWidget(undo_button)
+        tools.addWidget(clear_button)
+        left = QVBoxLayout()
+        left.addWidget(self.canvas, 1)
+        left.addLayout(tools)
+        hint = QLabel("Write one digit, large or small: it is cropped, scaled and centred as MNIST's digits were.")
+        hint.setWordWrap(True)
+        hint.setForegroundRole(QPalette.ColorRole.PlaceholderText)
+        left.addWidget(hint)
+
+        self.verdict = QLabel()
+        font = QFont(self.verdict.font())
+        font.setPointSizeF(font.pointSizeF() * 1.6)
+        font.setBold(True)
+        self.verdict.setFont(font)
+        self.bars = ProbabilityBars()
+        self.input_view = ImageView("Nothing drawn", minimum=112)
+        self.input_view.setToolTip("The 28×28 image the network reads: your drawing cropped, scaled to a 20-px box and centred")
+        self.saliency_box = QCheckBox("Saliency overlay")
+        self.saliency_box.setToolTip(
+            "Gradient of the predicted class's log-probability with respect to each input pixel:\n"
+            "red = more ink here would make the network surer of its answer, blue = less sure."
+        )
+        self.saliency_box.toggled.connect(self._show)
+        seen = QVBoxLayout()
+        seen.addWidget(QLabel("What the network sees"))
+        seen.addWidget(self.input_view, 1)
+        seen.addWidget(self.saliency_box)
+        prediction = QHBoxLayout()
+        prediction.addWidget(self.bars, 3)
+        prediction.addLayout(seen, 2)
+        self.activations = ActivationsView()
+        hidden = QGroupBox("Hidden layers for this drawing")
+        QVBoxLayout(hidden).addWidget(self.activations)
+
+        right = QVBoxLayout()
+        right.addWidget(self.verdict)
+        right.addLayout(prediction, 3)
+        right.addWidget(hidden, 2)
+        layout = QHBoxLayout(self)
+        layout.addLayout(left, 1)
+        layout.addLayout(right, 1)
+        self._show()
+
+    def _schedule(self) -> None:
+        if not self._timer.isActive():
+            self._timer.start()
+
+    def _show(self) -> None:
+        model, x = self.model, self.network_input
+        names = list(model.class_names) if model is not None else []
+        if x is None:
+            self.verdict.setText("Draw a digit")
+            self.input_view.set_image(None)
+        elif self.saliency_box.isChecked() and self.saliency is not None:
+            self.input_view.set_image(saliency_image(x, self.saliency))
+        else:
+            self.input_view.set_image(ink_image(x))
+        if model is None:
+            self.verdict.setText("No model yet" if x is not None else "Draw a digit")
+        elif self.probabilities is not None:
+            winner = int(self.probabilities.argmax())
+            self.verdict.setText(f"It's a {names[winner]}  ({100 * self.probabilities[winner]:.0f} % sure)")
+        self.verdict.setStyleSheet(f"color: {ACCENT.name()}" if self.probabilities is not None else "")
+        self.bars.set_probabilities(self.probabilities, names)
+        self.activations.show_input(model, x)

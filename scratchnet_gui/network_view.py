@@ -1,0 +1,153 @@
+"""Inside the network: first-layer weights as images, weight histograms, hidden activations for an input.
+
+Each unit of the first hidden layer computes a weighted sum of the 784 pixels; drawn as a 28×28 image
+(red = positive weight, blue = negative, white = 0), its weights show the pattern the unit responds to.
+At initialisation they are noise; within an epoch strokes and blobs appear. Wide layers are shown a page
+of tiles at a time. Below: one histogram of weights per layer (pyqtgraph), and the activations of every
+hidden layer for the drawing on the pad.
+
+Public API of ``NetworkView``: slots ``set_model(model)`` (redrawn at most every ``REDRAW_MS``) and
+``show_input(x)`` (an input image, e.g. from ``DrawPad.input_changed``, or None).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtWidgets import QGroupBox, QHBoxLayout, QLabel, QPushButton, QSplitter, QVBoxLayout, QWidget
+
+from scratchnet.model import Model
+
+from .visuals import ActivationsView, ImageView, diverging_colors, grid_image, rgb_image
+
+TILES_PER_PAGE = 64
+REDRAW_MS = 500  # redraw weights at most twice a second, however often new models arrive
+HISTOGRAM_BINS = 60
+
+
+class NetworkView(QWidget):
+    """First-layer weight tiles (paged), a weight histogram per layer and the hidden activations."""
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.model: Model | None = None
+        self.page = 0
+        self._input: np.ndarray | None = None
+        self._histogram_sizes: list[int] = []
+        self._curves: list[pg.PlotDataItem] = []
+        self._redraw_timer = QTimer(self, singleShot=True, interval=REDRAW_MS, timeout=self.redraw)
+        self._build()
+        self.redraw()
+
+    # ---- public slots ---------------------------------------------------------------------------
+
+    def set_model(self, model: Model | None) -> None:
+        self.model = model
+        if not self._redraw_timer.isActive():
+            self._redraw_timer.start()
+
+    def show_input(self, x: np.ndarray | None) -> None:
+        """Show every hidden layer's activations for the input ``x`` (or clear them for None)."""
+        self._input = x
+        self.activations.show_input(self.model, x)
+
+    @property
+    def pages(self) -> int:
+        units = self.model.layer_sizes[1] if self.model is not None else 0
+        return max(math.ceil(units / TILES_PER_PAGE), 1)
+
+    def turn_page(self, step: int) -> None:
+        self.page = int(np.clip(self.page + step, 0, self.pages - 1))
+        self._draw_tiles()
+
+    # ---- drawing --------------------------------------------------------------------------------
+
+    def redraw(self) -> None:
+        self.page = min(self.page, self.pages - 1)
+        self._draw_tiles()
+        self._draw_histograms()
+        self.activations.show_input(self.model, self._input)
+
+    def _draw_tiles(self) -> None:
+        model = self.model
+        self.previous_button.setEnabled(self.page > 0)
+        self.next_button.setEnabled(self.page < self.pages - 1)
+        if model is None:
+            self.tiles.set_image(None)
+            self.page_label.setText("")
+            return
+        weights = model.params[0]["W"]  # (inputs, units): column j is unit j's pattern
+        units = weights.shape[1]
+        first, last = self.page * TILES_PER_PAGE, min((self.page + 1) * TILES_PER_PAGE, units)
+        tiles = weights[:, first:last].T.reshape(last - first, *model.image_shape)
+        limits = np.maximum(np.abs(tiles).max(axis=(1, 2), keepdims=True), 1e-12)  # each tile its own contrast
+        columns = min(math.ceil(math.sqrt(last - first)), 8)
+        self.tiles.set_image(rgb_image(grid_image(diverging_colors(tiles / limits, 1.0), columns, gap=2)))
+        self.page_label.setText(f"units {first + 1}–{last} of {units}")
+
+    def _draw_histograms(self) -> None:
+        """One histogram per layer; the plots are rebuilt only when the architecture changes."""
+        sizes = self.model.layer_sizes if self.model is not None else []
+        if sizes != self._histogram_sizes:
+            self._histogram_sizes = sizes
+            self.histograms.clear()
+            self._curves = []
+            for k in range(len(sizes) - 1):
+                plot = self.histograms.addPlot(row=0, col=k, title=f"layer {k + 1}: {sizes[k]}→{sizes[k + 1]}")
+                plot.setLabel("bottom", "weight")
+                plot.hideAxis("left")
+                plot.setMouseEnabled(x=False, y=False)
+                plot.hideButtons()
+                curve = plot.plot(stepMode="center", fillLevel=0, brush=(33, 113, 181, 150), pen=pg.mkPen((33, 113, 181), width=1))
+                self._curves.append(curve)
+        for curve, layer in zip(self._curves, self.model.params if self.model is not None else []):
+            counts, edges = np.histogram(layer["W"], bins=HISTOGRAM_BINS)
+            curve.setData(edges, counts)
+        self.histogram_hint.setVisible(not sizes)
+
+    def _build(self) -> None:
+        self.tiles = ImageView("No model yet: train one or open a model file.", minimum=200)
+        self.tiles.setToolTip(
+            "Each tile is one first-layer unit's 784 weights laid out as an image:\n"
+            "red pixels push the unit up when inked, blue ones push it down."
+        )
+        self.previous_button, self.next_button = QPushButton("◀ Previous"), QPushButton("Next ▶")
+        self.previous_button.clicked.connect(lambda: self.turn_page(-1))
+        self.next_button.clicked.connect(lambda: self.turn_page(1))
+        self.page_label = QLabel()
+        self.page_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        pager = QHBoxLayout()
+        pager.addWidget(self.previous_button)
+        pager.addWidget(self.page_label, 1)
+        pager.addWidget(self.next_button)
+        weights_box = QGroupBox("First-layer weights: what each unit looks for")
+        weights_column = QVBoxLayout(weights_box)
+        weights_column.addWidget(self.tiles, 1)
+        weights_column.addLayout(pager)
+
+        self.activations = ActivationsView()
+        activations_box = QGroupBox("Hidden layers for the drawing on the pad")
+        activations_column = QVBoxLayout(activations_box)
+        activations_column.addWidget(self.activations)
+        activations_column.addStretch(1)
+        top = QSplitter()
+        top.addWidget(weights_box)
+        top.addWidget(activations_box)
+        top.setStretchFactor(0, 3)
+        top.setStretchFactor(1, 2)
+
+        self.histograms = pg.GraphicsLayoutWidget()
+        self.histograms.setBackground(None)
+        self.histograms.setMinimumHeight(160)
+        self.histogram_hint = QLabel("Weight histograms appear with a model.")
+        histograms_box = QGroupBox("Weights of each layer (histogram)")
+        histograms_column = QVBoxLayout(histograms_box)
+        histograms_column.addWidget(self.histogram_hint)
+        histograms_column.addWidget(self.histograms)
+
+        layout = QVBoxLayout(self)
+        layout.addWidget(top, 3)
+        layout.addWidget(histograms_box, 1)

@@ -1,0 +1,329 @@
+"""The test-set browser: all 10 000 test images with the network's answer on each, filtered and sorted.
+
+A ``QListView`` in icon mode over ``ImageListModel``, a ``QAbstractListModel`` whose rows are an index
+array into the test set: filtering and sorting compute a new index array with NumPy
+(``Predictions.select``) instead of touching 10 000 items. Thumbnails are made when a cell is first
+painted and then cached; every cell has the same size, so the view lays out and scrolls in constant time.
+
+Public API of ``ImageBrowser``: slots ``set_dataset(dataset)``, ``set_model(model)`` (predictions refresh at
+most once a second, however often it is called), ``show_filter(true_class, predicted_class)``; signals
+``open_in_pad(object)`` (a uint8 image, H×W) and ``predictions_changed(object)`` (a ``Predictions``, or
+None without a model), which the confusion matrix listens to.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+from PySide6.QtCore import QAbstractListModel, QModelIndex, QRect, QSize, Qt, QTimer, Signal
+from PySide6.QtGui import QFont, QImage, QPainter, QPalette
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QHBoxLayout,
+    QLabel,
+    QListView,
+    QPushButton,
+    QSplitter,
+    QStyle,
+    QStyledItemDelegate,
+    QVBoxLayout,
+    QWidget,
+)
+
+from scratchnet.data import Dataset, to_inputs
+from scratchnet.errors import ModelFileError
+from scratchnet.model import Model
+from scratchnet.predictions import ORDERS, Predictions
+
+from .visuals import CORRECT, WRONG, ImageView, ProbabilityBars, ink_image, saliency_image
+
+IMAGE_ROLE = Qt.ItemDataRole.UserRole  # the test-set index of a row
+THUMBNAIL = 56  # pixels: 28×28 images shown twice their size
+CELL = QSize(84, 100)
+MIN_REFRESH_SECONDS = 1.0  # recompute the 10 000 predictions at most this often
+
+
+class ImageListModel(QAbstractListModel):
+    """Rows = ``self.rows``, an index array into the test images; data() answers from NumPy arrays."""
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.images = np.zeros((0, 28, 28), np.uint8)
+        self.labels = np.zeros(0, np.int64)
+        self.class_names: list[str] = []
+        self.predictions: Predictions | None = None
+        self.rows = np.zeros(0, np.int64)
+        self._thumbnails: dict[int, QImage] = {}
+
+    def set_images(self, images: np.ndarray, labels: np.ndarray, class_names: list[str]) -> None:
+        self.beginResetModel()
+        self.images, self.labels, self.class_names = images, labels, list(class_names)
+        self.predictions, self.rows, self._thumbnails = None, np.arange(len(images)), {}
+        self.endResetModel()
+
+    def set_view(self, rows: np.ndarray, predictions: Predictions | None) -> None:
+        """Show the images ``rows`` (in this order) with these predictions."""
+        self.beginResetModel()
+        self.rows, self.predictions = rows, predictions
+        self.endResetModel()
+
+    def rowCount(self, parent: QModelIndex | None = None) -> int:
+        return 0 if parent is not None and parent.isValid() else len(self.rows)
+
+    def thumbnail(self, image_index: int) -> QImage:
+        if image_index not in self._thumbnails:
+            self._thumbnails[image_index] = ink_image(self.images[image_index])
+        return self._thumbnails[image_index]
+
+    def data(self, index: QModelIndex, role: int = Qt.ItemDataRole.DisplayRole):
+        if not index.isValid():
+            return None
+        i = int(self.rows[index.row()])
+        if role == IMAGE_ROLE:
+            return i
+        if role == Qt.ItemDataRole.DecorationRole:
+            return self.thumbnail(i)
+        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
+            return self.describe(i, long=role == Qt.ItemDataRole.ToolTipRole)
+        return None
+
+    def describe(self, i: int, long: bool = False) -> str:
+        """Short: "✓ 7  99%" or "✗ 2 (7)  87%"; long: a sentence for the tooltip and the detail pane."""
+        true = self.class_names[self.labels[i]]
+        p = self.predictions
+        if p is None:
+            return f"Test image #{i}: a {true}" if long else true
+        guess, sure = self.class_names[p.predicted[i]], f"{100 * p.confidence[i]:.0f}%"
+        if long:
+            verdict = "✓ right" if p.correct[i] else "✗ wrong"
+            return f"Test image #{i}: a {true}, read as {guess} ({sure} sure), {verdict}; loss {p.loss[i]:.2f}"
+        return f"✓ {guess}  {sure}" if p.correct[i] else f"✗ {guess} ({true})  {sure}"
+
+
+class ThumbnailDelegate(QStyledItemDelegate):
+    """Paints a cell: the thumbnail, then the answer in green with ✓ or in red with ✗ (the mark says it
+    without colour)."""
+
+    def sizeHint(self, option, index) -> QSize:
+        return CELL
+
+    def paint(self, painter: QPainter, option, index: QModelIndex) -> None:
+        model = index.model()
+        i = index.data(IMAGE_ROLE)
+        rect = option.rect
+        palette = option.palette
+        if option.state & QStyle.StateFlag.State_Selected:
+            painter.fillRect(rect, palette.color(QPalette.ColorRole.Highlight))
+        image_rect = QRect(rect.left() + (rect.width() - THUMBNAIL) // 2, rect.top() + 6, THUMBNAIL, THUMBNAIL)
+        painter.drawImage(image_rect, model.thumbnail(i))
+        text_rect = QRect(rect.left() + 2, image_rect.bottom() + 2, rect.width() - 4, rect.bottom() - image_rect.bottom() - 4)
+        p = model.predictions
+        if p is None:
+            colour = palette.color(QPalette.ColorRole.Text)
+        else:
+            colour = CORRECT if p.correct[i] else WRONG
+        if option.state & QStyle.StateFlag.State_Selected:
+            colour = palette.color(QPalette.ColorRole.HighlightedText)
+        painter.setPen(colour)
+        text = painter.fontMetrics().elidedText(model.describe(i), Qt.TextElideMode.ElideRight, text_rect.width())
+        painter.drawText(text_rect, Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop, text)
+
+
+class ImageBrowser(QWidget):
+    """Filter bar, the grid of test images and a detail pane for the selected one."""
+
+    open_in_pad = Signal(object)  # uint8 image (H, W)
+    predictions_changed = Signal(object)  # Predictions | None
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.dataset: Dataset | None = None
+        self.model: Model | None = None
+        self.predictions: Predictions | None = None
+        self.problem = ""  # why there are no predictions, when a model is set but does not fit the data
+        self._last_refresh = -np.inf
+        self._refresh_timer = QTimer(self, singleShot=True, timeout=self.refresh_predictions)
+        self.list_model = ImageListModel(self)
+        self._build()
+
+    # ---- public slots ---------------------------------------------------------------------------
+
+    def set_dataset(self, dataset: Dataset) -> None:
+        self.dataset = dataset
+        self.list_model.set_images(dataset.test_images, dataset.test_labels, dataset.class_names)
+        for combo in (self.true_combo, self.predicted_combo):
+            combo.blockSignals(True)
+            combo.clear()
+            combo.addItem("any", None)
+            for k, name in enumerate(dataset.class_names):
+                combo.addItem(name, k)
+            combo.blockSignals(False)
+        self.refresh_predictions()
+
+    def set_model(self, model: Model | None) -> None:
+        """Take a new model; its predictions are computed soon, and at most once per ``MIN_REFRESH_SECONDS``."""
+        self.model = model
+        if not self._refresh_timer.isActive():
+            wait = self._last_refresh + MIN_REFRESH_SECONDS - time.monotonic()
+            self._refresh_timer.start(int(1000 * max(wait, 0.0)))
+
+    def show_filter(self, true_class: int | None, predicted_class: int | None) -> None:
+        """Show the images of this true class predicted as this class; None means any."""
+        self.mistakes_box.setChecked(False)
+        for combo, value in ((self.true_combo, true_class), (self.predicted_combo, predicted_class)):
+            combo.setCurrentIndex(max(combo.findData(value), 0))
+        self.apply_filter()
+
+    def refresh_predictions(self) -> None:
+        """Run the model on the whole test set (one batched pass in the core) and redraw."""
+        predictions, problem = None, ""
+        if self.dataset is not None and self.model is not None:
+            self._last_refresh = time.monotonic()
+            try:
+                self.model.check_compatible(self.dataset.image_shape, self.dataset.class_names)
+                predictions = Predictions.on_test_set(self.model, self.dataset)
+            except ModelFileError as error:
+                problem = str(error)
+        self.predictions = predictions
+        self.problem = problem
+        for control in (self.predicted_combo, self.mistakes_box, self.sort_combo):
+            control.setEnabled(predictions is not None)
+        self.apply_filter()
+        self.predictions_changed.emit(predictions)
+
+    # ---- filtering ------------------------------------------------------------------------------
+
+    def apply_filter(self) -> None:
+        """Recompute the shown rows from the controls, keeping the selected image if it is still shown."""
+        if self.dataset is None:
+            return
+        selected = self.selected_image()
+        true_class = self.true_combo.currentData()
+        p = self.predictions
+        if p is None:
+            labels = self.dataset.test_labels
+            rows = np.arange(len(labels)) if true_class is None else np.flatnonzero(labels == true_class)
+        else:
+            rows = p.select(true_class, self.predicted_combo.currentData(), self.mistakes_box.isChecked(), self.sort_combo.currentData())
+        self.list_model.set_view(rows, p)
+        self._show_count(rows)
+        if selected is not None and selected in rows:
+            index = self.list_model.index(int(np.flatnonzero(rows == selected)[0]))
+            self.list_view.setCurrentIndex(index)
+            self.list_view.scrollTo(index)
+        else:
+            self._show_detail()
+
+    @property
+    def rows(self) -> np.ndarray:
+        """Test-set indices of the images shown, in display order."""
+        return self.list_model.rows
+
+    def selected_image(self) -> int | None:
+        index = self.list_view.currentIndex()
+        return index.data(IMAGE_ROLE) if index.isValid() else None
+
+    def _show_count(self, rows: np.ndarray) -> None:
+        total = len(self.dataset.test_labels)
+        text = f"{len(rows):,} of {total:,} shown".replace(",", " ")
+        if self.predictions is not None:
+            p = self.predictions
+            text += f" · {p.mistakes} misclassified ({100 * p.accuracy:.1f} % correct)"
+        elif self.problem:
+            text += f" · {self.problem}"
+        else:
+            text += " · no model yet"
+        self.count_label.setText(text)
+
+    # ---- layout and detail pane -----------------------------------------------------------------
+
+    def _build(self) -> None:
+        self.true_combo, self.predicted_combo = QComboBox(), QComboBox()
+        self.mistakes_box = QCheckBox("Mistakes only")
+        self.sort_combo = QComboBox()
+        for key, label in ORDERS.items():
+            self.sort_combo.addItem(f"Sort by {label}", key)
+        for combo in (self.true_combo, self.predicted_combo, self.sort_combo):
+            combo.currentIndexChanged.connect(self.apply_filter)
+        self.mistakes_box.toggled.connect(self.apply_filter)
+        self.count_label = QLabel()
+        bar = QHBoxLayout()
+        for widget in (
+            QLabel("True class"),
+            self.true_combo,
+            QLabel("Predicted"),
+            self.predicted_combo,
+            self.mistakes_box,
+            self.sort_combo,
+        ):
+            bar.addWidget(widget)
+        bar.addStretch(1)
+
+        view = self.list_view = QListView()
+        view.setViewMode(QListView.ViewMode.IconMode)
+        view.setMovement(QListView.Movement.Static)
+        view.setResizeMode(QListView.ResizeMode.Adjust)
+        view.setUniformItemSizes(True)
+        view.setLayoutMode(QListView.LayoutMode.Batched)
+        view.setBatchSize(500)
+        view.setGridSize(CELL)
+        view.setSpacing(0)
+        view.setItemDelegate(ThumbnailDelegate(view))
+        view.setModel(self.list_model)
+        view.selectionModel().currentChanged.connect(self._show_detail)
+
+        self.detail_image = ImageView("Select an image", minimum=168)
+        self.detail_saliency = QCheckBox("Saliency overlay")
+        self.detail_saliency.setToolTip("Red: more ink here would make the network surer of its answer; blue: less sure.")
+        self.detail_saliency.toggled.connect(self._show_detail)
+        self.detail_text = QLabel()
+        self.detail_text.setWordWrap(True)
+        font = QFont(self.detail_text.font())
+        font.setPointSizeF(font.pointSizeF() * 1.15)
+        self.detail_text.setFont(font)
+        self.detail_bars = ProbabilityBars()
+        self.open_button = QPushButton("Open in drawing pad")
+        self.open_button.setToolTip("Copy this image to the drawing pad to edit it and watch the prediction change")
+        self.open_button.clicked.connect(lambda: self.open_in_pad.emit(self.dataset.test_images[self.selected_image()].copy()))
+        detail = QWidget()
+        column = QVBoxLayout(detail)
+        column.addWidget(self.detail_image, 3)
+        column.addWidget(self.detail_saliency)
+        column.addWidget(self.detail_text)
+        column.addWidget(self.detail_bars, 3)
+        column.addWidget(self.open_button)
+
+        splitter = QSplitter()
+        splitter.addWidget(view)
+        splitter.addWidget(detail)
+        splitter.setStretchFactor(0, 3)
+        splitter.setStretchFactor(1, 1)
+        layout = QVBoxLayout(self)
+        layout.addLayout(bar)
+        layout.addWidget(self.count_label)
+        layout.addWidget(splitter, 1)
+        self._show_detail()
+
+    def _show_detail(self) -> None:
+        i = self.selected_image()
+        self.open_button.setEnabled(i is not None)
+        self.detail_saliency.setEnabled(i is not None and self.predictions is not None)
+        if i is None:
+            self.detail_image.set_image(None)
+            self.detail_text.setText("")
+            self.detail_bars.set_probabilities(None, [])
+            return
+        image, names = self.dataset.test_images[i], self.dataset.class_names
+        self.detail_text.setText(self.list_model.describe(i, long=True))
+        if self.predictions is None:
+            self.detail_image.set_image(ink_image(image))
+            self.detail_bars.set_probabilities(None, names)
+            return
+        if self.detail_saliency.isChecked():
+            saliency, _ = self.model.saliency(to_inputs(image[None], self.model.dtype.type))
+            self.detail_image.set_image(saliency_image(image / 255.0, saliency.reshape(image.shape)))
+        else:
+            self.detail_image.set_image(ink_image(image))
+        self.detail_bars.set_probabilities(self.predictions.probabilities[i], names, true_class=int(self.dataset.test_labels[i]))

@@ -1,0 +1,237 @@
+"""The testing panels driven through their real widgets (pytest-qt, offscreen): drawing pad, test-set
+browser, confusion matrix and the view inside the network."""
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QPoint, QPointF, Qt
+
+from scratchnet.data import load_dataset
+from scratchnet.metrics import accuracy, confusion_matrix
+from scratchnet.preprocess import centre_of_mass
+from scratchnet_gui.confusion_view import ConfusionView
+from scratchnet_gui.draw_pad import DrawPad
+from scratchnet_gui.network_view import TILES_PER_PAGE, NetworkView
+from scratchnet_gui.test_browser import ImageBrowser
+
+from .conftest import write_dataset
+from .quick_models import quick_model
+
+CLASS_NAMES = ["circle", "square", "star", "wave"]
+
+
+@pytest.fixture
+def named_dataset(tmp_path):
+    """The small fake dataset (12×12, 4 classes), with class names from its own classes.txt."""
+    folder = write_dataset(tmp_path / "named")
+    (folder / "classes.txt").write_text("\n".join(CLASS_NAMES), encoding="utf-8")
+    return load_dataset(folder)
+
+
+@pytest.fixture
+def model(named_dataset):
+    """A network after a single batch of 64 images: right on most test images, wrong on about a quarter."""
+    return quick_model(named_dataset, train_images=64, hidden=(100, 16), epochs=1)
+
+
+@pytest.fixture
+def pad(qtbot):
+    pad = DrawPad()
+    qtbot.addWidget(pad)
+    pad.resize(900, 560)
+    pad.show()
+    qtbot.waitExposed(pad)
+    return pad
+
+
+@pytest.fixture
+def browser(qtbot, named_dataset, model):
+    browser = ImageBrowser()
+    qtbot.addWidget(browser)
+    browser.resize(1000, 640)
+    browser.show()
+    browser.set_dataset(named_dataset)
+    with qtbot.waitSignal(browser.predictions_changed, timeout=5000):
+        browser.set_model(model)
+    return browser
+
+
+def canvas_point(pad, u: float, v: float) -> QPoint:
+    """The widget position of the point (u, v) of the drawing sheet, both in [0, 1]."""
+    sheet = pad.canvas.sheet()
+    return QPointF(sheet.left() + u * sheet.width(), sheet.top() + v * sheet.height()).toPoint()
+
+
+def draw_stroke(qtbot, pad, points) -> None:
+    """Press, move through ``points`` (sheet fractions) in small steps, release: as a hand would."""
+    canvas = pad.canvas
+    qtbot.mousePress(canvas, Qt.MouseButton.LeftButton, pos=canvas_point(pad, *points[0]))
+    for (u0, v0), (u1, v1) in zip(points[:-1], points[1:]):
+        for t in np.linspace(0, 1, 12)[1:]:
+            qtbot.mouseMove(canvas, canvas_point(pad, u0 + t * (u1 - u0), v0 + t * (v1 - v0)))
+    qtbot.mouseRelease(canvas, Qt.MouseButton.LeftButton, pos=canvas_point(pad, *points[-1]))
+
+
+def test_a_stroke_drawn_with_the_mouse_gives_a_centred_input_and_a_prediction(qtbot, pad, model):
+    pad.set_model(model)
+    with qtbot.waitSignal(pad.input_changed, timeout=3000, check_params_cb=lambda x: x is not None):
+        draw_stroke(qtbot, pad, [(0.6, 0.1), (0.9, 0.1), (0.7, 0.45)])  # a small "7" in the top-right corner
+    x = pad.network_input
+    assert x.shape == model.image_shape and x.max() > 0.5
+    row, col = centre_of_mass(x)
+    assert abs(row - x.shape[0] // 2) <= 1 and abs(col - x.shape[1] // 2) <= 1
+    assert pad.probabilities.shape == (4,) and pad.probabilities.sum() == pytest.approx(1, abs=1e-5)
+    assert pad.verdict.text().startswith("It's a ")
+    assert any(name in pad.verdict.text() for name in CLASS_NAMES)
+
+
+def test_saliency_has_the_input_shape_and_is_finite(qtbot, pad, model):
+    pad.set_model(model)
+    pad.saliency_box.setChecked(True)
+    with qtbot.waitSignal(pad.input_changed, timeout=3000):
+        draw_stroke(qtbot, pad, [(0.2, 0.5), (0.8, 0.5)])
+    assert pad.saliency.shape == pad.network_input.shape
+    assert np.isfinite(pad.saliency).all() and np.abs(pad.saliency).max() > 0
+    saliency, probabilities = model.saliency(pad.network_input.reshape(1, -1))
+    assert saliency.shape == (1, pad.network_input.size) and np.isfinite(saliency).all()
+    np.testing.assert_allclose(probabilities[0], pad.probabilities, rtol=1e-5)
+
+
+def test_undo_removes_one_stroke_and_escape_clears(qtbot, pad, model):
+    pad.set_model(model)
+    draw_stroke(qtbot, pad, [(0.3, 0.2), (0.3, 0.8)])
+    draw_stroke(qtbot, pad, [(0.2, 0.5), (0.8, 0.5)])
+    assert len(pad.canvas.strokes) == 2
+    pad.canvas.setFocus()
+    qtbot.keyClick(pad.canvas, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert len(pad.canvas.strokes) == 1
+    with qtbot.waitSignal(pad.input_changed, timeout=3000, check_params_cb=lambda x: x is None):
+        qtbot.keyClick(pad.canvas, Qt.Key.Key_Escape)
+    assert pad.canvas.is_empty and pad.probabilities is None
+    assert pad.verdict.text() == "Draw a digit"
+
+
+def test_the_pad_draws_without_a_model_and_predicts_once_one_arrives(qtbot, pad, model):
+    with qtbot.waitSignal(pad.input_changed, timeout=3000):
+        draw_stroke(qtbot, pad, [(0.5, 0.2), (0.5, 0.8)])
+    assert pad.network_input is not None and pad.probabilities is None
+    with qtbot.waitSignal(pad.input_changed, timeout=3000):
+        pad.set_model(model)
+    assert pad.probabilities is not None
+    assert [len(a) for a in pad.activations.activations] == [100, 16]
+
+
+def test_misclassified_count_equals_test_size_minus_the_cores_correct_count(qtbot, browser, named_dataset, model):
+    n = len(named_dataset.test_labels)
+    correct = round(accuracy(model.predict_images(named_dataset.test_images), named_dataset.test_labels) * n)
+    browser.mistakes_box.setChecked(True)
+    assert len(browser.rows) == n - correct > 0
+    assert browser.list_model.rowCount() == n - correct
+    assert f"{n - correct} misclassified" in browser.count_label.text()
+    assert browser.count_label.text().startswith(f"{n - correct} of {n} shown")
+
+
+@pytest.mark.mnist
+def test_on_mnist_misclassified_count_is_10000_minus_the_cores_correct_count(qtbot, mnist):
+    model = quick_model(mnist)
+    browser = ImageBrowser()
+    qtbot.addWidget(browser)
+    browser.set_dataset(mnist)
+    with qtbot.waitSignal(browser.predictions_changed, timeout=10_000):
+        browser.set_model(model)
+    correct = round(accuracy(model.predict_images(mnist.test_images), mnist.test_labels) * 10_000)
+    browser.mistakes_box.setChecked(True)
+    assert len(browser.rows) == 10_000 - correct
+    assert browser.count_label.text().startswith(f"{10_000 - correct:,} of 10 000 shown".replace(",", " "))
+
+
+def test_filters_and_sorting(qtbot, browser, named_dataset):
+    p = browser.predictions
+    browser.true_combo.setCurrentIndex(browser.true_combo.findData(2))
+    np.testing.assert_array_equal(browser.rows, np.flatnonzero(named_dataset.test_labels == 2))
+    browser.show_filter(None, 1)
+    np.testing.assert_array_equal(browser.rows, np.flatnonzero(p.predicted == 1))
+    browser.show_filter(None, None)
+    browser.sort_combo.setCurrentIndex(browser.sort_combo.findData("loss"))
+    assert len(browser.rows) == len(named_dataset.test_labels)
+    assert np.all(np.diff(p.loss[browser.rows]) <= 0)
+    browser.sort_combo.setCurrentIndex(browser.sort_combo.findData("confidence_ascending"))
+    assert np.all(np.diff(p.confidence[browser.rows]) >= 0)
+
+
+def test_class_names_come_from_the_dataset(browser):
+    names = [browser.true_combo.itemText(i) for i in range(1, browser.true_combo.count())]
+    assert names == CLASS_NAMES
+    browser.list_view.setCurrentIndex(browser.list_model.index(0))
+    assert any(name in browser.detail_text.text() for name in CLASS_NAMES)
+
+
+def test_a_confusion_cell_click_filters_the_browser_to_exactly_those_images(qtbot, browser, named_dataset):
+    view = ConfusionView()
+    qtbot.addWidget(view)
+    view.resize(640, 560)
+    view.show()
+    browser.predictions_changed.connect(view.set_predictions)
+    view.filter_requested.connect(browser.show_filter)
+    view.set_predictions(browser.predictions)
+    labels, predicted = named_dataset.test_labels, browser.predictions.predicted
+    matrix = confusion_matrix(labels, predicted, 4)
+    np.testing.assert_array_equal(view.matrix, matrix)
+    mistakes = matrix - np.diag(np.diag(matrix))
+    true_class, predicted_class = np.unravel_index(mistakes.argmax(), matrix.shape) if mistakes.any() else (1, 1)
+    cell = view.cell_rect(true_class, predicted_class).center().toPoint()
+    with qtbot.waitSignal(view.filter_requested) as clicked:
+        qtbot.mouseClick(view, Qt.MouseButton.LeftButton, pos=cell)
+    assert clicked.args == [true_class, predicted_class]
+    expected = np.flatnonzero((labels == true_class) & (predicted == predicted_class))
+    np.testing.assert_array_equal(np.sort(browser.rows), expected)
+    assert len(browser.rows) == matrix[true_class, predicted_class]
+
+
+def test_open_in_drawing_pad_copies_the_selected_image(qtbot, browser, pad, named_dataset, model):
+    browser.open_in_pad.connect(pad.load_image)
+    pad.set_model(model)
+    browser.list_view.setCurrentIndex(browser.list_model.index(5))
+    browser.detail_saliency.setChecked(True)
+    assert browser.detail_image.image() is not None
+    with qtbot.waitSignal(browser.open_in_pad) as opened:
+        qtbot.mouseClick(browser.open_button, Qt.MouseButton.LeftButton)
+    np.testing.assert_array_equal(opened.args[0], named_dataset.test_images[browser.selected_image()])
+    qtbot.waitUntil(lambda: pad.probabilities is not None, timeout=3000)
+    assert pad.network_input.shape == named_dataset.image_shape
+
+
+def test_new_models_refresh_the_predictions_at_most_once_a_second(qtbot, browser, model):
+    refreshes = []
+    browser.predictions_changed.connect(refreshes.append)
+    for _ in range(5):
+        browser.set_model(model)
+    qtbot.wait(600)
+    assert len(refreshes) <= 1
+    qtbot.waitUntil(lambda: len(refreshes) == 1, timeout=3000)
+
+
+def test_browser_without_a_model_shows_every_image(qtbot, named_dataset):
+    browser = ImageBrowser()
+    qtbot.addWidget(browser)
+    browser.set_dataset(named_dataset)
+    assert len(browser.rows) == len(named_dataset.test_labels)
+    assert "no model yet" in browser.count_label.text()
+    assert not browser.mistakes_box.isEnabled()
+
+
+def test_network_view_pages_weights_and_shows_activations(qtbot, model, named_dataset):
+    view = NetworkView()
+    qtbot.addWidget(view)
+    view.resize(900, 700)
+    view.show()
+    view.set_model(model)
+    qtbot.waitUntil(lambda: view.tiles.image() is not None, timeout=3000)
+    assert view.pages == 2 and view.page_label.text() == f"units 1–{TILES_PER_PAGE} of 100"
+    qtbot.mouseClick(view.next_button, Qt.MouseButton.LeftButton)
+    assert view.page == 1 and view.page_label.text() == f"units {TILES_PER_PAGE + 1}–100 of 100"
+    assert not view.next_button.isEnabled()
+    assert view.histogram_hint.isHidden()
+    view.show_input(named_dataset.test_images[0] / 255.0)
+    assert [len(a) for a in view.activations.activations] == [100, 16]
+    view.set_model(None)
+    qtbot.waitUntil(lambda: view.tiles.image() is None, timeout=3000)
