@@ -114,7 +114,8 @@ def resolve_data_dir(data_dir: str | os.PathLike | None = None) -> Path | None:
             if find_files(folder) is None:
                 raise DataError(f"{source} points to {folder}, which does not hold the dataset.\n" + missing_files_message([folder]))
             return folder
-    return cache_dir() if find_files(cache_dir()) else None
+    # The cache only ever holds downloaded MNIST: a file there that fails its hash is downloaded again.
+    return cache_dir() if verify_mnist(cache_dir()) else None
 
 
 def locate_or_download(

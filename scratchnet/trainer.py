@@ -37,6 +37,9 @@ from .network import Params, backward, forward, init_params, layer_sizes_of, pre
 from .optimizers import clip_grad_norm, make_optimizer
 from .schedules import Schedule
 
+# A run has diverged when a batch's loss is not finite or exceeds this many times the first batch's loss
+# (or log(classes), the loss of a uniform guess, when that is larger): no healthy run climbs that far.
+DIVERGENCE_FACTOR = 100.0
 LIVE_SETTINGS = ("lr", "momentum", "beta1", "beta2", "weight_decay", "grad_clip", "dropout")
 
 
@@ -206,6 +209,7 @@ class Trainer:
         """Train for ``config.epochs`` epochs, or until stopped, diverged or early-stopped."""
         self._result = TrainResult(params=self.params)
         self._best = _Best()
+        self._loss_limit: float | None = None  # set from the first batch's loss
         try:
             for epoch in range(1, self.config.epochs + 1):
                 self._run_epoch(epoch)
@@ -240,7 +244,9 @@ class Trainer:
                 x = random_shift(x.reshape(len(x), *data.image_shape), config.augment_shift, self.rng).reshape(len(x), -1)
             lr = config.lr * self.schedule.factor(epoch - 1 + batch / batches)
             loss, predicted = self._step(x, y, lr)
-            if not math.isfinite(loss):
+            if self._loss_limit is None:
+                self._loss_limit = DIVERGENCE_FACTOR * max(loss, math.log(data.num_classes))
+            if not loss <= self._loss_limit:  # also true for NaN
                 self._restore(last_good)
                 self.optimizer = self._make_optimizer()
                 raise _RunEnded("diverged", _divergence_message(epoch, batch, lr))
@@ -361,7 +367,7 @@ def _copy(params: Params) -> Params:
 
 def _divergence_message(epoch: int, batch: int, lr: float) -> str:
     return (
-        f"diverged at epoch {epoch}, batch {batch} (the loss or the weights stopped being finite at learning rate "
+        f"diverged at epoch {epoch}, batch {batch} (the loss exploded or the weights stopped being finite at learning rate "
         f"{lr:.3g}): lower the learning rate, or turn on gradient clipping. "
         f"The weights were restored to the start of epoch {epoch}."
     )

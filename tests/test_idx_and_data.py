@@ -121,11 +121,15 @@ def test_resolution_order(tmp_path, monkeypatch):
     from_env = write_dataset(tmp_path / "env", n_train=10, n_test=10)
     cache = write_dataset(tmp_path / "cache", n_train=10, n_test=10)
     monkeypatch.setattr(data_module, "cache_dir", lambda: cache)
+    monkeypatch.setattr(data_module, "MNIST_SHA256", {f"{n}.gz": data_module.sha256_of(cache / f"{n}.gz") for n in FILE_NAMES})
     monkeypatch.setenv("SCRATCHNET_DATA_DIR", str(from_env))
     assert resolve_data_dir(explicit) == explicit
     assert resolve_data_dir(None) == from_env
     monkeypatch.delenv("SCRATCHNET_DATA_DIR")
     assert resolve_data_dir(None) == cache
+    # A corrupt file in the cache means "download again", not "use it".
+    (cache / "t10k-labels-idx1-ubyte.gz").write_bytes(b"garbage")
+    assert resolve_data_dir(None) is None
 
 
 def test_explicit_folder_without_data_is_an_error_naming_the_files(tmp_path, monkeypatch):
