@@ -4,12 +4,20 @@ Data arrives in bursts (``add_batches``, ``add_epoch``) and is appended to growi
 the plots are redrawn by a timer at ``REPAINT_HZ`` while a run is active, never once per batch, so
 drawing costs the same whether the network trains 100 or 10 000 batches a second. The x axis is in
 epochs, fractional during an epoch (2.5 = halfway through the third).
+
+Drawing shares the Python interpreter (its GIL) with the training thread, so every millisecond
+spent here is taken from learning. A frame is therefore kept cheap: during a run the x axis spans
+the whole run from the start and the loss axis moves only in 1-2-5 steps (axes are re-laid out
+only when their range changes), the grid is drawn opaque (alpha blending is slow), and the
+per-epoch curves are only touched when an epoch ends.
 """
 
 from __future__ import annotations
 
+import bisect
 import csv
 import io
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -23,6 +31,9 @@ from scratchnet.atomic import atomic_write
 from scratchnet.trainer import EpochEvent
 
 REPAINT_HZ = 20
+AXIS = QColor("#e4e7eb")  # axis lines and grid
+AXIS_TEXT = QColor("#3a4652")
+LADDER = sorted(m * 10.0**k for k in range(-6, 7) for m in (1, 2, 5))  # the loss axis snaps to these
 RAW_LOSS = QColor(70, 130, 200, 70)
 SMOOTH_LOSS = QColor(31, 86, 168)
 TRAIN = QColor(230, 126, 34)
@@ -126,7 +137,9 @@ class CurvesPanel(QWidget):
         self._offset = 0.0  # epochs the weights had before this run: the x where its curves start
         self._ema: tuple[float, float, int] | None = None  # (alpha, running average, count)
         self._overlays: list[_Overlay] = []
-        self._dirty = False
+        self._batches_dirty = self._epochs_dirty = False
+        self._running = False
+        self._loss_range: tuple[float, float] | None = None
         self._timer = QTimer(self, interval=1000 // REPAINT_HZ, timerType=Qt.TimerType.PreciseTimer)
         self._timer.timeout.connect(self.repaint_curves)
 
@@ -135,7 +148,7 @@ class CurvesPanel(QWidget):
             "Plot the loss on a logarithmic axis. Loss falls fast at first and slowly later; a log scale shows\n"
             "both phases, and makes steady exponential progress look like a straight line."
         )
-        self.log_scale.toggled.connect(lambda on: self.loss_plot.setLogMode(y=on))
+        self.log_scale.toggled.connect(self._set_log_scale)
         self.readout = QLabel("Hover over the plots to read the values.")
         self.readout.setObjectName("readout")
         self.readout.setTextFormat(Qt.TextFormat.RichText)
@@ -180,7 +193,10 @@ class CurvesPanel(QWidget):
 
     def _build_plots(self) -> None:
         for plot in (self.loss_plot, self.accuracy_plot):
-            plot.showGrid(x=True, y=True, alpha=0.15)
+            plot.showGrid(x=True, y=True, alpha=1.0)
+            for side in ("left", "bottom"):
+                plot.getAxis(side).setPen(AXIS)
+                plot.getAxis(side).setTextPen(AXIS_TEXT)
             plot.setLabel("bottom", "epoch")
             plot.getViewBox().setMouseEnabled(x=True, y=False)
         self.loss_plot.setLabel("left", "loss (cross-entropy)")
@@ -223,14 +239,21 @@ class CurvesPanel(QWidget):
 
     # ---- feeding data ---------------------------------------------------------------------------
 
-    def begin_run(self, label: str, epochs_before: float = 0.0) -> None:
-        """Start new curves for a run labelled ``label``; the previous run becomes a faint overlay."""
+    def begin_run(self, label: str, epochs_before: float = 0.0, epochs: float = 1.0) -> None:
+        """Start new curves for a run of ``epochs`` labelled ``label``; the previous run becomes a faint overlay.
+
+        The x axis is set to span the whole run (and the earlier runs) now, so that it stays still while it fills."""
         if not self.current.empty:
             self._add_overlay(self.current)
         self.current = RunCurves(label)
         self._offset = epochs_before
         self._ema = None
+        self._loss_range = None
         self.set_placeholder("")
+        right = max([epochs_before + epochs, *(o.curves.batch_loss.x[-1] for o in self._overlays if o.curves.batch_loss.size)])
+        self.loss_plot.disableAutoRange()
+        self.loss_plot.setXRange(0, right, padding=0.01)
+        self._batches_dirty = self._epochs_dirty = True
         self.repaint_curves()
 
     def add_batches(self, progress: np.ndarray, loss: np.ndarray, batches_per_epoch: int) -> None:
@@ -247,7 +270,7 @@ class CurvesPanel(QWidget):
             smoothed[i] = average / (1 - keep**count) if keep else average
         self._ema = (keep, average, count)
         self.current.smoothed_loss.extend(x, smoothed)
-        self._dirty = True
+        self._batches_dirty = True
 
     def add_epoch(self, event: EpochEvent) -> None:
         """Append the per-epoch train and validation loss and accuracy."""
@@ -257,21 +280,23 @@ class CurvesPanel(QWidget):
         if event.val_loss is not None:
             self.current.val_loss.extend(x, [event.val_loss])
             self.current.val_accuracy.extend(x, [event.val_accuracy])
-        self._dirty = True
+        self._epochs_dirty = True
 
     def set_test_accuracy(self, accuracy: float, epoch: float) -> None:
         """Mark the final test-set accuracy of the run at x = ``epoch`` (epochs the weights have had)."""
         self.current.test_accuracy, self.current.test_epoch = accuracy, epoch
-        self._dirty = True
+        self._epochs_dirty = True
         self.repaint_curves()
 
     def set_running(self, running: bool) -> None:
         """Repaint on the timer while a run is active; one last repaint when it ends."""
+        self._running = running
         if running:
             self._timer.start()
         else:
             self._timer.stop()
             self.repaint_curves()
+            self.loss_plot.enableAutoRange()
 
     def clear(self) -> None:
         """Forget the current run and every overlay."""
@@ -282,8 +307,9 @@ class CurvesPanel(QWidget):
         self.runs_list.setVisible(False)
         self.runs_label.setVisible(False)
         self.current = RunCurves("")
-        self._dirty = True
+        self._batches_dirty = self._epochs_dirty = True
         self.repaint_curves()
+        self.loss_plot.enableAutoRange()
 
     def set_placeholder(self, text: str) -> None:
         """A message shown over the empty loss plot (e.g. what the window is waiting for); "" hides it."""
@@ -297,13 +323,17 @@ class CurvesPanel(QWidget):
     # ---- drawing --------------------------------------------------------------------------------
 
     def repaint_curves(self) -> None:
-        """Hand the buffers to the plot items (numpy views, no copies); called by the timer."""
-        if not self._dirty:
-            return
-        self._dirty = False
+        """Hand the new data to the plot items (numpy views, no copies); called by the timer."""
         c = self.current
-        self.raw_item.setData(c.batch_loss.x, c.batch_loss.y)
-        self.smooth_item.setData(c.smoothed_loss.x, c.smoothed_loss.y)
+        if self._batches_dirty:
+            self._batches_dirty = False
+            self.raw_item.setData(c.batch_loss.x, c.batch_loss.y)
+            self.smooth_item.setData(c.smoothed_loss.x, c.smoothed_loss.y)
+            if self._running:
+                self._fit_loss_range()
+        if not self._epochs_dirty:
+            return
+        self._epochs_dirty = False
         self.train_loss_item.setData(c.train_loss.x, c.train_loss.y)
         self.val_loss_item.setData(c.val_loss.x, c.val_loss.y)
         self.train_acc_item.setData(c.train_accuracy.x, 100 * c.train_accuracy.y)
@@ -315,6 +345,30 @@ class CurvesPanel(QWidget):
             self.test_item.setData([c.test_epoch], [100 * c.test_accuracy])
             self.test_text.setText(f"test {100 * c.test_accuracy:.2f} %")
             self.test_text.setPos(c.test_epoch, 100 * c.test_accuracy)
+
+    def _fit_loss_range(self) -> None:
+        """Snap the loss axis to 1-2-5 steps around the batch losses, so it changes only now and then."""
+        loss = self.current.batch_loss.y
+        finite = loss[np.isfinite(loss) & (loss > 0)]
+        if not finite.size:
+            return
+        high = LADDER[min(bisect.bisect_left(LADDER, finite.max()), len(LADDER) - 1)]
+        if self.log_scale.isChecked():
+            low = LADDER[max(bisect.bisect_right(LADDER, finite.min()) - 1, 0)]
+            span = (math.log10(low), math.log10(high))
+        else:
+            span = (0.0, high)
+        if span != self._loss_range:
+            self._loss_range = span
+            self.loss_plot.setYRange(*span, padding=0.02)
+
+    def _set_log_scale(self, on: bool) -> None:
+        self.loss_plot.setLogMode(y=on)
+        self._loss_range = None
+        if self._running:
+            self._fit_loss_range()
+        else:
+            self.loss_plot.enableAutoRange(axis="y")
 
     def _add_overlay(self, curves: RunCurves) -> None:
         color = OVERLAY_COLORS[len(self._overlays) % len(OVERLAY_COLORS)]

@@ -8,6 +8,7 @@ Signals
                                 metrics in ``model.metrics``), and when a model is opened, reset or created.
     ``dataset_changed(object)`` a ``scratchnet.data.Dataset``, once the data is loaded (or reloaded).
     ``run_state_changed(str)``  "idle", "running" or "paused" (heavy views may wait for "idle").
+    ``run_finished(object)``    a ``worker.RunOutcome`` (status, message, final model, history, test metrics).
 
 Methods
     ``add_tab(widget, title, icon=None) -> int``  add a panel as a tab (the first tab is "Training").
@@ -48,6 +49,7 @@ from scratchnet.errors import ConfigError, ModelFileError, ScratchNetError
 from scratchnet.model import Model, load_model, save_model
 from scratchnet.network import init_params
 from scratchnet.presets import resources_dir
+from scratchnet.trainer import BatchEvent
 
 from .controls_panel import CUSTOM, ControlsPanel
 from .curves_panel import CurvesPanel
@@ -55,6 +57,7 @@ from .data_loader import DataLoader, MissingDataDialog
 from .worker import BatchChunk, RunOutcome, TrainingWorker
 
 MODEL_FILTER = "ScratchNet models (*.safetensors)"
+STATUS_INTERVAL_MS = 250
 IDLE, RUNNING, PAUSED = "idle", "running", "paused"
 
 
@@ -110,6 +113,7 @@ class _Run:
     clock: QElapsedTimer
     paused_ms: int = 0
     paused_since: int | None = None
+    last_batch: BatchEvent | None = None
 
     def active_seconds(self) -> float:
         paused = self.paused_ms + (self.clock.elapsed() - self.paused_since if self.paused_since is not None else 0)
@@ -122,6 +126,7 @@ class MainWindow(QMainWindow):
     model_changed = Signal(object)
     dataset_changed = Signal(object)
     run_state_changed = Signal(str)
+    run_finished = Signal(object)
 
     def __init__(self, settings: QSettings | None = None, parent: QWidget | None = None):
         super().__init__(parent)
@@ -162,8 +167,8 @@ class MainWindow(QMainWindow):
         self.controls.config_changed.connect(self._update_actions)
         self.controls.validity_changed.connect(lambda _: self._update_actions())
         self.controls.live_changed.connect(self._live_changed)
-        self._clock_timer = QTimer(self, interval=1000)
-        self._clock_timer.timeout.connect(self._update_clock)
+        self._status_timer = QTimer(self, interval=STATUS_INTERVAL_MS)
+        self._status_timer.timeout.connect(self._update_status)
         self._restore_settings()
         self._update_actions()
 
@@ -393,11 +398,11 @@ class MainWindow(QMainWindow):
         clock.start()
         self._run = _Run(worker, thread, config, epochs_before, clock)
         label = config.describe() + (f" (from epoch {epochs_before})" if epochs_before else "")
-        self.curves.begin_run(label, epochs_before)
+        self.curves.begin_run(label, epochs_before, config.epochs)
         self.curves.set_running(True)
         self.controls.set_running(True)
         self.notice.clear()
-        self._clock_timer.start()
+        self._status_timer.start()
         self._set_state(RUNNING)
         thread.start()
 
@@ -480,16 +485,9 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage(text.capitalize(), 3000)
 
     def _batches(self, chunk: BatchChunk) -> None:
-        if self._run is None:
-            return
-        last = chunk.last
-        self.curves.add_batches(chunk.progress, chunk.loss, last.batches)
-        epochs = self._run.config.epochs
-        self.epoch_label.setText(f"Epoch {last.epoch} / {epochs}")
-        self.progress_bar.setValue(int(1000 * last.progress / epochs))
-        self.speed_label.setText(f"{last.samples_per_second:,.0f} samples/s")
-        self.lr_label.setText(f"lr {last.lr:.3g}")
-        self._update_clock(last.progress)
+        if self._run is not None:
+            self._run.last_batch = chunk.last
+            self.curves.add_batches(chunk.progress, chunk.loss, chunk.last.batches)
 
     def _epoch_done(self, event, model: Model) -> None:
         if self._run is None:
@@ -515,6 +513,7 @@ class MainWindow(QMainWindow):
         if outcome.status == "diverged":
             self.notice.show_message(f"<b>Training diverged.</b> {_html(outcome.message)}", "warning")
         self.statusBar().showMessage(summary, 15000)
+        self.run_finished.emit(outcome)
 
     def _failed(self, message: str) -> None:
         if self._end_run() is not None:
@@ -528,7 +527,8 @@ class MainWindow(QMainWindow):
         run.thread.quit()
         run.thread.wait()
         run.thread.deleteLater()
-        self._clock_timer.stop()
+        self._update_status(run)
+        self._status_timer.stop()
         self.curves.set_running(False)
         self.controls.set_running(False)
         self._set_state(IDLE)
@@ -657,15 +657,22 @@ class MainWindow(QMainWindow):
             return f"continues from the current weights ({self._weights_epochs} epochs trained); Reset weights to start afresh"
         return "starts from fresh random weights"
 
-    def _update_clock(self, progress: float | None = None) -> None:
-        run = self._run
+    def _update_status(self, run: _Run | None = None) -> None:
+        """Refresh the status bar from the latest batch (a few times a second: faster would be unreadable)."""
+        run = run or self._run
         if run is None:
             return
         seconds = run.active_seconds()
         self.elapsed_label.setText(f"elapsed {_duration(seconds)}")
-        if progress:
-            remaining = seconds / progress * (run.config.epochs - progress)
-            self.eta_label.setText(f"ETA {_duration(remaining)}")
+        last = run.last_batch
+        if last is None:
+            return
+        epochs = run.config.epochs
+        self.epoch_label.setText(f"Epoch {last.epoch} / {epochs}")
+        self.progress_bar.setValue(int(1000 * last.progress / epochs))
+        self.speed_label.setText(f"{last.samples_per_second:,.0f} samples/s")
+        self.lr_label.setText(f"lr {last.lr:.3g}")
+        self.eta_label.setText(f"ETA {_duration(seconds / last.progress * (epochs - last.progress))}")
 
     # ---- settings and closing ---------------------------------------------------------------------
 
@@ -703,7 +710,7 @@ class MainWindow(QMainWindow):
             run.worker.abort()
             run.thread.quit()
             run.thread.wait()
-        self._clock_timer.stop()
+        self._status_timer.stop()
         self.curves.set_running(False)
         self.loader.shutdown()
         super().closeEvent(event)

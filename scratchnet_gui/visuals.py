@@ -33,10 +33,13 @@ RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
 
 
 def _qimage(array: np.ndarray, fmt: QImage.Format) -> QImage:
-    """A QImage owning a copy of a C-contiguous uint8 array (H, W) or (H, W, 3)."""
-    array = np.ascontiguousarray(array, dtype=np.uint8)
+    """A new QImage holding a copy of a uint8 array (H, W) or (H, W, 3), row by row (Qt pads each row of
+    its own buffer to a multiple of 4 bytes, so the rows are copied to its stride)."""
     height, width = array.shape[:2]
-    return QImage(array.data, width, height, array.strides[0], fmt).copy()
+    image = QImage(width, height, fmt)
+    rows = np.frombuffer(image.bits(), np.uint8).reshape(height, image.bytesPerLine())
+    rows[:, : array[0].size] = array.reshape(height, -1)
+    return image
 
 
 def ink_image(image: np.ndarray) -> QImage:
@@ -48,7 +51,7 @@ def ink_image(image: np.ndarray) -> QImage:
 
 def rgb_image(rgb: np.ndarray) -> QImage:
     """A QImage of an (H, W, 3) array of colours 0–255."""
-    return _qimage(np.clip(rgb, 0, 255), QImage.Format.Format_RGB888)
+    return _qimage(np.clip(rgb, 0, 255).astype(np.uint8), QImage.Format.Format_RGB888)
 
 
 def diverging_colors(values: np.ndarray, limit: float) -> np.ndarray:

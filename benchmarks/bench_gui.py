@@ -1,0 +1,115 @@
+"""App benchmarks (run by hand, not in CI):
+
+(1) training speed inside the app: the same configuration trained by ``Trainer.run()`` directly (as the
+    CLI does) and through the app's worker thread with the window open and the curves repainting;
+    the goal is at least 90 % of the direct samples/s;
+(2) UI responsiveness while it trains: how late a 10 ms ``QTimer`` fires; the goal is p99 <= 50 ms.
+
+    python benchmarks/bench_gui.py [--data-dir DIR] [--preset default] [--epochs 2] [--repeats 2]
+
+Uses real MNIST ($SCRATCHNET_DATA_DIR, ../shared/data/mnist or the cache). The window is drawn
+offscreen (it still paints) unless QT_QPA_PLATFORM says otherwise. The machine may be busy: direct and in-app runs
+alternate, and the best of ``--repeats`` is kept for each.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+import numpy as np
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # QT_QPA_PLATFORM=xcb (or wayland) to watch it on screen
+
+from PySide6.QtCore import QElapsedTimer, QEventLoop, QSettings, Qt, QTimer  # noqa: E402
+
+from scratchnet.config import TrainConfig  # noqa: E402
+from scratchnet.data import ENV_VAR, load_dataset, locate_or_download  # noqa: E402
+from scratchnet.presets import load_preset  # noqa: E402
+from scratchnet.trainer import Trainer, TrainingData  # noqa: E402
+from scratchnet_gui.app import create_application  # noqa: E402
+from scratchnet_gui.main_window import MainWindow  # noqa: E402
+
+TICK_MS = 10
+
+
+def data_dir(given: str | None) -> str | None:
+    shared = Path(__file__).resolve().parents[2] / "shared" / "data" / "mnist"
+    return given or os.environ.get(ENV_VAR) or (str(shared) if shared.is_dir() else None)
+
+
+def direct_samples_per_second(config: TrainConfig, dataset) -> float:
+    """What the CLI measures: ``Trainer.run()`` on the calling thread, no Qt involved."""
+    data = TrainingData.from_dataset(dataset, config.validation_size, config.dtype)
+    return Trainer(config, data).run().samples_per_second
+
+
+def in_app_run(window: MainWindow, config: TrainConfig) -> tuple[float, np.ndarray]:
+    """Train ``config`` through the window's Start action; return samples/s and the 10 ms timer's delays (ms)."""
+    window.controls.set_config(config)
+    window.reset_action.trigger()
+    outcomes = []
+    window.run_finished.connect(outcomes.append)
+    delays = []
+    clock = QElapsedTimer()
+    timer = QTimer(interval=TICK_MS, timerType=Qt.TimerType.PreciseTimer)
+
+    def tick() -> None:
+        delays.append(clock.nsecsElapsed() / 1e6 - TICK_MS)
+        clock.restart()
+
+    timer.timeout.connect(tick)
+    clock.start()
+    timer.start()
+    loop = QEventLoop()
+    window.run_finished.connect(loop.quit)
+    window.start_action.trigger()
+    loop.exec()  # the app's ordinary event loop, until the run ends
+    timer.stop()
+    window.run_finished.disconnect(outcomes.append)
+    window.run_finished.disconnect(loop.quit)
+    return outcomes[0].samples_per_second, np.array(delays[1:])
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data-dir", default=None)
+    parser.add_argument("--preset", default="default")
+    parser.add_argument("--epochs", type=int, default=2)
+    parser.add_argument("--repeats", type=int, default=2)
+    args = parser.parse_args()
+
+    config = load_preset(args.preset)[0].replace(epochs=args.epochs)
+    dataset = load_dataset(locate_or_download(data_dir(args.data_dir)))
+    app = create_application(sys.argv[:1])  # noqa: F841 (kept alive for the whole benchmark)
+    settings = QSettings(str(Path(os.environ.get("TMPDIR", "/tmp")) / "scratchnet-bench.ini"), QSettings.Format.IniFormat)
+    window = MainWindow(settings)
+    window.resize(1280, 800)
+    window.show()
+    loop = QEventLoop()
+    window.dataset_changed.connect(loop.quit)
+    window.load_data(str(dataset.folder))
+    loop.exec()
+
+    print(f"config: {config.describe()} on {dataset.name}, {args.repeats} alternating repeats", flush=True)
+    direct, in_app, delays = [], [], []
+    for repeat in range(args.repeats):
+        direct.append(direct_samples_per_second(config, dataset))
+        speed, run_delays = in_app_run(window, config)
+        in_app.append(speed)
+        delays.append(run_delays)
+        print(f"  repeat {repeat + 1}: direct {direct[-1]:,.0f} samples/s, in the app {in_app[-1]:,.0f} samples/s", flush=True)
+    window.close()
+
+    ratio = max(in_app) / max(direct)
+    all_delays = np.concatenate(delays)
+    p50, p99, worst = np.percentile(all_delays, [50, 99, 100])
+    print(f"(1) in-app training speed: {max(in_app):,.0f} vs {max(direct):,.0f} samples/s direct = {ratio:.1%} (goal >= 90 %)")
+    print(f"(2) 10 ms QTimer lateness while training: p50 {p50:.1f} ms, p99 {p99:.1f} ms, max {worst:.1f} ms (goal p99 <= 50 ms)")
+    return 0 if ratio >= 0.9 and p99 <= 50 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,107 @@
+"""Screenshots of the app training on real MNIST, drawn offscreen, for the README and the docs.
+
+    python docs/make_screenshots.py [--data-dir DIR] [--tab Training --tab "Draw"] [--out docs]
+
+For each size in ``SIZES`` it trains a short, deliberately modest first run (kept as a faint overlay),
+then starts the ``default`` preset and takes the pictures while that run is in its third epoch. Each
+``--tab`` gives one picture per size named ``screenshot-<tab>[-<width>].png`` (the 1280×800 one
+without the suffix); panels added as tabs later are captured the same way, by their tab title.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import sys
+import tempfile
+from pathlib import Path
+
+os.environ["QT_QPA_PLATFORM"] = "offscreen"
+
+from PySide6.QtCore import QEventLoop, QSettings, QTimer  # noqa: E402
+
+from scratchnet.data import ENV_VAR  # noqa: E402
+from scratchnet.presets import load_preset  # noqa: E402
+from scratchnet_gui.app import create_application  # noqa: E402
+from scratchnet_gui.main_window import MainWindow  # noqa: E402
+
+SIZES = [(1280, 800), (1920, 1080)]
+DOCS = Path(__file__).resolve().parent
+
+
+def wait_for(signal, timeout_s: float = 600) -> None:
+    """Run the event loop until ``signal`` fires (or the timeout passes)."""
+    loop = QEventLoop()
+    signal.connect(loop.quit)
+    QTimer.singleShot(int(timeout_s * 1000), loop.quit)
+    loop.exec()
+    signal.disconnect(loop.quit)
+
+
+def wait_until(condition, timeout_s: float = 600) -> None:
+    loop = QEventLoop()
+    timer = QTimer(interval=50)
+    timer.timeout.connect(lambda: condition() and loop.quit())
+    timer.start()
+    QTimer.singleShot(int(timeout_s * 1000), loop.quit)
+    loop.exec()
+    timer.stop()
+
+
+def open_window(data_dir: str | None, size: tuple[int, int]) -> MainWindow:
+    """A fresh window (with throw-away settings) of ``size``, its data loaded."""
+    settings = QSettings(str(Path(tempfile.mkdtemp()) / "settings.ini"), QSettings.Format.IniFormat)
+    window = MainWindow(settings)
+    window.resize(*size)
+    window.show()
+    window.load_data(data_dir)
+    wait_for(window.dataset_changed)
+    return window
+
+
+def train_mid_run(window: MainWindow) -> None:
+    """One finished comparison run, then the default preset caught in its third epoch."""
+    window.controls.set_config(load_preset("default")[0].replace(optimizer="sgd", lr=0.05, schedule="constant", epochs=2))
+    window.start_action.trigger()
+    wait_for(window.run_finished)
+    window.controls.select_preset("default")
+    window.reset_action.trigger()
+    window.start_action.trigger()
+    wait_until(lambda: window.curves.current.batch_loss.size and window.curves.current.batch_loss.x[-1] >= 2.6)
+    window.curves.repaint_curves()
+
+
+def grab_tab(window: MainWindow, title: str, path: Path) -> Path:
+    """Show the tab called ``title`` and save a picture of the whole window to ``path``."""
+    window.show_tab(title)
+    loop = QEventLoop()
+    QTimer.singleShot(300, loop.quit)  # let layouts and plots settle
+    loop.exec()
+    window.grab().save(str(path))
+    return path
+
+
+def file_name(tab: str, size: tuple[int, int]) -> str:
+    slug = re.sub(r"[^a-z0-9]+", "-", tab.lower()).strip("-")
+    return f"screenshot-{slug}.png" if size == SIZES[0] else f"screenshot-{slug}-{size[0]}.png"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data-dir", default=os.environ.get(ENV_VAR) or str(DOCS.parents[1] / "shared" / "data" / "mnist"))
+    parser.add_argument("--tab", action="append", help="tab title to capture (repeatable; default: Training)")
+    parser.add_argument("--out", type=Path, default=DOCS)
+    args = parser.parse_args()
+    app = create_application(sys.argv[:1])  # noqa: F841 (kept alive while the windows exist)
+    for size in SIZES:
+        window = open_window(args.data_dir, size)
+        train_mid_run(window)
+        for tab in args.tab or ["Training"]:
+            print(grab_tab(window, tab, args.out / file_name(tab, size)))
+        window.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
