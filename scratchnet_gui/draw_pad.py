@@ -135,7 +135,6 @@ class Canvas(QWidget):
     def begin_stroke(self, position: QPointF) -> None:
         point = self.to_canvas(position)
         self._current = QPainterPath(point)
-        self._current.lineTo(point + QPointF(0.01, 0))  # a click leaves a dot
         self._last = point
         self._changed()
 
@@ -151,7 +150,7 @@ class Canvas(QWidget):
     def end_stroke(self) -> None:
         if self._current is None:
             return
-        self._current.lineTo(self._last)
+        self._current.lineTo(self._last)  # the last half segment; for a click, a dot (a round cap)
         self.strokes.append((self._current, self.pen_width))
         self._current = None
         self._changed()
@@ -214,6 +213,10 @@ class DrawPad(QWidget):
     def clear(self) -> None:
         self.canvas.clear()
 
+    def set_pen_width(self, width: float) -> None:
+        """Width of the next strokes, in canvas units (the canvas is ``CANVAS_SIZE`` units wide)."""
+        self.canvas.pen_width = float(width)
+
     def undo(self) -> None:
         self.canvas.undo()
 
@@ -237,7 +240,7 @@ class DrawPad(QWidget):
             "Pen width. The network sees the same stroke width whatever you choose:\n"
             "the preprocessing brings every drawing to MNIST's stroke width."
         )
-        self.pen_slider.valueChanged.connect(lambda value: setattr(self.canvas, "pen_width", float(value)))
+        self.pen_slider.valueChanged.connect(self.set_pen_width)
         undo_button = QPushButton("Undo")
         undo_button.setToolTip("Remove the last stroke (Ctrl+Z)")
         undo_button.clicked.connect(self.undo)
@@ -268,21 +271,25 @@ class DrawPad(QWidget):
         font.setBold(True)
         self.verdict.setFont(font)
         self.bars = ProbabilityBars()
-        self.input_view = ImageView("Nothing drawn", minimum=112)
+        self.input_view = ImageView("Nothing drawn")
+        self.input_view.setFixedSize(196, 196)
         self.input_view.setToolTip("The 28×28 image the network reads: your drawing cropped, scaled to a 20-px box and centred")
         self.saliency_box = QCheckBox("Saliency overlay")
-        self.saliency_box.setToolTip(
-            "Gradient of the predicted class's log-probability with respect to each input pixel:\n"
-            "red = more ink here would make the network surer of its answer, blue = less sure."
-        )
+        self.saliency_box.setToolTip("Gradient of the predicted class's log-probability with respect to each input pixel")
+        self.saliency_legend = QLabel("Red: more ink here would make the network surer of its answer. Blue: less sure.")
+        self.saliency_legend.setWordWrap(True)
+        self.saliency_legend.setFixedWidth(196)
+        self.saliency_legend.setForegroundRole(QPalette.ColorRole.PlaceholderText)
         self.saliency_box.toggled.connect(self._show)
         seen = QVBoxLayout()
         seen.addWidget(QLabel("What the network sees"))
-        seen.addWidget(self.input_view, 1)
+        seen.addWidget(self.input_view)
         seen.addWidget(self.saliency_box)
+        seen.addWidget(self.saliency_legend)
+        seen.addStretch(1)
         prediction = QHBoxLayout()
-        prediction.addWidget(self.bars, 3)
-        prediction.addLayout(seen, 2)
+        prediction.addWidget(self.bars, 1)
+        prediction.addLayout(seen)
         self.activations = ActivationsView()
         hidden = QGroupBox("Hidden layers for this drawing")
         QVBoxLayout(hidden).addWidget(self.activations)
@@ -316,5 +323,6 @@ class DrawPad(QWidget):
             winner = int(self.probabilities.argmax())
             self.verdict.setText(f"It's a {names[winner]}  ({100 * self.probabilities[winner]:.0f} % sure)")
         self.verdict.setStyleSheet(f"color: {ACCENT.name()}" if self.probabilities is not None else "")
+        self.saliency_legend.setVisible(self.saliency_box.isChecked())
         self.bars.set_probabilities(self.probabilities, names)
         self.activations.show_input(model, x)

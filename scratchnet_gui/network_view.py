@@ -21,7 +21,7 @@ from PySide6.QtWidgets import QGroupBox, QHBoxLayout, QLabel, QPushButton, QSpli
 
 from scratchnet.model import Model
 
-from .visuals import ActivationsView, ImageView, diverging_colors, grid_image, rgb_image
+from .visuals import ActivationsView, ImageView, diverging_colors, grid_image, ink_image, rgb_image
 
 TILES_PER_PAGE = 64
 REDRAW_MS = 500  # redraw weights at most twice a second, however often new models arrive
@@ -52,6 +52,7 @@ class NetworkView(QWidget):
     def show_input(self, x: np.ndarray | None) -> None:
         """Show every hidden layer's activations for the input ``x`` (or clear them for None)."""
         self._input = x
+        self.input_view.set_image(ink_image(x) if x is not None else None)
         self.activations.show_input(self.model, x)
 
     @property
@@ -62,6 +63,12 @@ class NetworkView(QWidget):
     def turn_page(self, step: int) -> None:
         self.page = int(np.clip(self.page + step, 0, self.pages - 1))
         self._draw_tiles()
+
+    def previous_page(self) -> None:
+        self.turn_page(-1)
+
+    def next_page(self) -> None:
+        self.turn_page(1)
 
     # ---- drawing --------------------------------------------------------------------------------
 
@@ -98,6 +105,7 @@ class NetworkView(QWidget):
             for k in range(len(sizes) - 1):
                 plot = self.histograms.addPlot(row=0, col=k, title=f"layer {k + 1}: {sizes[k]}→{sizes[k + 1]}")
                 plot.setLabel("bottom", "weight")
+                plot.getAxis("bottom").enableAutoSIPrefix(False)
                 plot.hideAxis("left")
                 plot.setMouseEnabled(x=False, y=False)
                 plot.hideButtons()
@@ -115,8 +123,9 @@ class NetworkView(QWidget):
             "red pixels push the unit up when inked, blue ones push it down."
         )
         self.previous_button, self.next_button = QPushButton("◀ Previous"), QPushButton("Next ▶")
-        self.previous_button.clicked.connect(lambda: self.turn_page(-1))
-        self.next_button.clicked.connect(lambda: self.turn_page(1))
+        # Bound methods, not lambdas: PySide holds lambdas strongly, which would keep this widget alive.
+        self.previous_button.clicked.connect(self.previous_page)
+        self.next_button.clicked.connect(self.next_page)
         self.page_label = QLabel()
         self.page_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
         pager = QHBoxLayout()
@@ -128,9 +137,12 @@ class NetworkView(QWidget):
         weights_column.addWidget(self.tiles, 1)
         weights_column.addLayout(pager)
 
+        self.input_view = ImageView("Draw a digit on the pad to follow it through the network.", minimum=112)
+        self.input_view.setFixedHeight(140)
         self.activations = ActivationsView()
-        activations_box = QGroupBox("Hidden layers for the drawing on the pad")
+        activations_box = QGroupBox("The drawing on the pad, layer by layer")
         activations_column = QVBoxLayout(activations_box)
+        activations_column.addWidget(self.input_view)
         activations_column.addWidget(self.activations)
         activations_column.addStretch(1)
         top = QSplitter()

@@ -41,7 +41,7 @@ from .visuals import CORRECT, WRONG, ImageView, ProbabilityBars, ink_image, sali
 
 IMAGE_ROLE = Qt.ItemDataRole.UserRole  # the test-set index of a row
 THUMBNAIL = 56  # pixels: 28×28 images shown twice their size
-CELL = QSize(84, 100)
+CELL = QSize(100, 96)
 MIN_REFRESH_SECONDS = 1.0  # recompute the 10 000 predictions at most this often
 
 
@@ -176,6 +176,10 @@ class ImageBrowser(QWidget):
             combo.setCurrentIndex(max(combo.findData(value), 0))
         self.apply_filter()
 
+    def open_selected_in_pad(self) -> None:
+        """Emit ``open_in_pad`` with a copy of the selected image."""
+        self.open_in_pad.emit(self.dataset.test_images[self.selected_image()].copy())
+
     def refresh_predictions(self) -> None:
         """Run the model on the whole test set (one batched pass in the core) and redraw."""
         predictions, problem = None, ""
@@ -286,7 +290,7 @@ class ImageBrowser(QWidget):
         self.detail_bars = ProbabilityBars()
         self.open_button = QPushButton("Open in drawing pad")
         self.open_button.setToolTip("Copy this image to the drawing pad to edit it and watch the prediction change")
-        self.open_button.clicked.connect(lambda: self.open_in_pad.emit(self.dataset.test_images[self.selected_image()].copy()))
+        self.open_button.clicked.connect(self.open_selected_in_pad)
         detail = QWidget()
         column = QVBoxLayout(detail)
         column.addWidget(self.detail_image, 3)
@@ -302,7 +306,12 @@ class ImageBrowser(QWidget):
         splitter.setStretchFactor(1, 1)
         layout = QVBoxLayout(self)
         layout.addLayout(bar)
-        layout.addWidget(self.count_label)
+        legend = QLabel("Each image: ✓ or ✗, the predicted class, (the true class when wrong), confidence")
+        legend.setForegroundRole(QPalette.ColorRole.PlaceholderText)
+        counts = QHBoxLayout()
+        counts.addWidget(self.count_label, 1)
+        counts.addWidget(legend)
+        layout.addLayout(counts)
         layout.addWidget(splitter, 1)
         self._show_detail()
 

@@ -90,19 +90,35 @@ def grid_image(tiles: np.ndarray, columns: int, gap: int) -> np.ndarray:
 
 
 class ImageView(QWidget):
-    """An image scaled to fit with its aspect ratio kept, or a grey placeholder text when there is none."""
+    """An image scaled to fit with its aspect ratio kept and its pixels sharp, or a grey placeholder text
+    when there is none. With ``fit_width`` the view fills its width and takes the height that needs."""
 
-    def __init__(self, placeholder: str = "", minimum: int = 56, smooth: bool = False, parent: QWidget | None = None):
+    def __init__(self, placeholder: str = "", minimum: int = 56, fit_width: bool = False, parent: QWidget | None = None):
         super().__init__(parent)
         self._image: QImage | None = None
         self.placeholder = placeholder
-        self.smooth = smooth
-        self.setMinimumSize(minimum, minimum)
-        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        self.fit_width = fit_width
+        self.setMinimumSize(minimum, minimum // 4 if fit_width else minimum)
+        policy = QSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred if fit_width else QSizePolicy.Policy.Expanding)
+        policy.setHeightForWidth(fit_width)
+        self.setSizePolicy(policy)
 
     def set_image(self, image: QImage | None) -> None:
+        reshaped = self._image is None or image is None or image.size() != self._image.size()
         self._image = image
+        if reshaped and self.fit_width:
+            self.updateGeometry()
         self.update()
+
+    def hasHeightForWidth(self) -> bool:
+        return self.fit_width and self._image is not None
+
+    def heightForWidth(self, width: int) -> int:
+        return max(round(width * self._image.height() / self._image.width()), 1) if self.hasHeightForWidth() else -1
+
+    def sizeHint(self) -> QSize:
+        hint = super().sizeHint()
+        return QSize(hint.width(), self.heightForWidth(hint.width())) if self.hasHeightForWidth() else hint
 
     def image(self) -> QImage | None:
         return self._image
@@ -121,7 +137,6 @@ class ImageView(QWidget):
             painter.setPen(self.palette().color(QPalette.ColorRole.PlaceholderText))
             painter.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap, self.placeholder)
             return
-        painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, self.smooth)
         target = self.target_rect()
         painter.drawImage(target, self._image)
         painter.setPen(self.palette().color(QPalette.ColorRole.Mid))
@@ -228,8 +243,7 @@ class ActivationsView(QWidget):
 
     def _ensure_rows(self, count: int) -> None:
         while len(self._rows) < count:
-            title, view = QLabel(), ImageView(minimum=12)
-            view.setMinimumHeight(24)
+            title, view = QLabel(), ImageView(minimum=120, fit_width=True)
             self._layout.addWidget(title)
             self._layout.addWidget(view)
             self._rows.append((title, view))
