@@ -117,7 +117,7 @@ class ThumbnailDelegate(QStyledItemDelegate):
         if option.state & QStyle.StateFlag.State_Selected:
             painter.fillRect(rect, palette.color(QPalette.ColorRole.Highlight))
         image_rect = QRect(rect.left() + (rect.width() - THUMBNAIL) // 2, rect.top() + 6, THUMBNAIL, THUMBNAIL)
-        painter.drawImage(image_rect, model.thumbnail(i))
+        painter.drawImage(image_rect, index.data(Qt.ItemDataRole.DecorationRole))
         text_rect = QRect(rect.left() + 2, image_rect.bottom() + 2, rect.width() - 4, rect.bottom() - image_rect.bottom() - 4)
         p = model.predictions
         if p is None:
@@ -127,7 +127,7 @@ class ThumbnailDelegate(QStyledItemDelegate):
         if option.state & QStyle.StateFlag.State_Selected:
             colour = palette.color(QPalette.ColorRole.HighlightedText)
         painter.setPen(colour)
-        text = painter.fontMetrics().elidedText(model.describe(i), Qt.TextElideMode.ElideRight, text_rect.width())
+        text = painter.fontMetrics().elidedText(index.data(), Qt.TextElideMode.ElideRight, text_rect.width())
         painter.drawText(text_rect, Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop, text)
 
 

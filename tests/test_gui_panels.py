@@ -3,7 +3,9 @@ browser, confusion matrix and the view inside the network."""
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QPoint, QPointF, Qt
+from PySide6.QtCore import QEvent, QPoint, QPointF, Qt
+from PySide6.QtGui import QInputDevice, QPointingDevice, QTabletEvent
+from PySide6.QtWidgets import QApplication
 
 from scratchnet.data import load_dataset
 from scratchnet.metrics import accuracy, confusion_matrix
@@ -82,6 +84,34 @@ def test_a_stroke_drawn_with_the_mouse_gives_a_centred_input_and_a_prediction(qt
     assert pad.probabilities.shape == (4,) and pad.probabilities.sum() == pytest.approx(1, abs=1e-5)
     assert pad.verdict.text().startswith("It's a ")
     assert any(name in pad.verdict.text() for name in CLASS_NAMES)
+
+
+def test_predictions_are_throttled_while_drawing(qtbot, pad, model):
+    pad.set_model(model)
+    qtbot.wait(100)
+    predictions = []
+    pad.input_changed.connect(predictions.append)
+    draw_stroke(qtbot, pad, [(0.2, 0.2), (0.8, 0.3), (0.3, 0.8), (0.8, 0.8)])  # 34 mouse events in a few ms
+    qtbot.waitUntil(lambda: len(predictions) >= 1, timeout=3000)
+    qtbot.wait(100)
+    assert 1 <= len(predictions) <= 3
+
+
+def test_a_pen_on_a_tablet_draws_strokes(qtbot, pad):
+    pen = QPointingDevice("pen", 1, QInputDevice.DeviceType.Stylus, QPointingDevice.PointerType.Pen, QInputDevice.Capability.Pressure, 1, 3)
+
+    def tablet(kind, u, v, pressure=0.7):
+        position = QPointF(canvas_point(pad, u, v))
+        global_position = QPointF(pad.canvas.mapToGlobal(position))
+        buttons = Qt.MouseButton.LeftButton
+        return QTabletEvent(kind, pen, position, global_position, pressure, 0, 0, 0, 0, 0, Qt.KeyboardModifier.NoModifier, buttons, buttons)
+
+    QApplication.sendEvent(pad.canvas, tablet(QEvent.Type.TabletPress, 0.5, 0.2))
+    for v in np.linspace(0.2, 0.8, 10):
+        QApplication.sendEvent(pad.canvas, tablet(QEvent.Type.TabletMove, 0.5, v))
+    with qtbot.waitSignal(pad.input_changed, timeout=3000):
+        QApplication.sendEvent(pad.canvas, tablet(QEvent.Type.TabletRelease, 0.5, 0.8, pressure=0))
+    assert len(pad.canvas.strokes) == 1 and pad.network_input.max() > 0.5
 
 
 def test_saliency_has_the_input_shape_and_is_finite(qtbot, pad, model):
