@@ -5,7 +5,7 @@
     the goal is at least 90 % of the direct samples/s;
 (2) UI responsiveness while it trains: how late a 10 ms ``QTimer`` fires; the goal is p99 <= 50 ms.
 
-    python benchmarks/bench_gui.py [--data-dir DIR] [--preset default] [--epochs 2] [--repeats 2]
+    python benchmarks/bench_gui.py [--data-dir DIR] [--preset default] [--epochs 1] [--repeats 4]
 
 Uses real MNIST ($SCRATCHNET_DATA_DIR, ../shared/data/mnist or the cache). The window is drawn
 offscreen (it still paints) unless QT_QPA_PLATFORM says otherwise. The machine may be busy: direct and in-app runs
@@ -77,8 +77,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data-dir", default=None)
     parser.add_argument("--preset", default="default")
-    parser.add_argument("--epochs", type=int, default=2)
-    parser.add_argument("--repeats", type=int, default=2)
+    parser.add_argument("--epochs", type=int, default=1)
+    parser.add_argument("--repeats", type=int, default=4)
     args = parser.parse_args()
 
     config = load_preset(args.preset)[0].replace(epochs=args.epochs)
@@ -104,9 +104,13 @@ def main() -> int:
     window.close()
 
     ratio = max(in_app) / max(direct)
+    median_ratio = float(np.median(in_app) / np.median(direct))
     all_delays = np.concatenate(delays)
     p50, p99, worst = np.percentile(all_delays, [50, 99, 100])
-    print(f"(1) in-app training speed: {max(in_app):,.0f} vs {max(direct):,.0f} samples/s direct = {ratio:.1%} (goal >= 90 %)")
+    print(
+        f"(1) in-app training speed: best {max(in_app):,.0f} vs {max(direct):,.0f} samples/s direct = {ratio:.1%} "
+        f"(medians: {median_ratio:.1%}; goal >= 90 %)"
+    )
     print(f"(2) 10 ms QTimer lateness while training: p50 {p50:.1f} ms, p99 {p99:.1f} ms, max {worst:.1f} ms (goal p99 <= 50 ms)")
     return 0 if ratio >= 0.9 and p99 <= 50 else 1
 

@@ -237,8 +237,8 @@ class DrawPad(QWidget):
     def _build(self) -> None:
         self.pen_slider = QSlider(Qt.Orientation.Horizontal, minimum=6, maximum=40, value=int(self.canvas.pen_width))
         self.pen_slider.setToolTip(
-            "Pen width. The network sees the same stroke width whatever you choose:\n"
-            "the preprocessing brings every drawing to MNIST's stroke width."
+            "Pen width, as you like it: the preprocessing thickens or thins the strokes\n"
+            "into MNIST's range of stroke widths before the network sees them."
         )
         self.pen_slider.valueChanged.connect(self.set_pen_width)
         undo_button = QPushButton("Undo")
@@ -321,7 +321,7 @@ class DrawPad(QWidget):
             self.verdict.setText("No model yet" if x is not None else "Draw a digit")
         elif self.probabilities is not None:
             winner = int(self.probabilities.argmax())
-            self.verdict.setText(f"It's a {names[winner]}  ({100 * self.probabilities[winner]:.0f} % sure)")
+            self.verdict.setText(f"Prediction: {names[winner]}  ({100 * self.probabilities[winner]:.0f} % sure)")
         self.verdict.setStyleSheet(f"color: {ACCENT.name()}" if self.probabilities is not None else "")
         self.saliency_legend.setVisible(self.saliency_box.isChecked())
         self.bars.set_probabilities(self.probabilities, names)

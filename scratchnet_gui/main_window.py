@@ -109,6 +109,7 @@ class _Run:
     worker: TrainingWorker
     thread: QThread
     config: TrainConfig
+    label: str
     epochs_before: int
     clock: QElapsedTimer
     paused_ms: int = 0
@@ -396,8 +397,8 @@ class MainWindow(QMainWindow):
         worker.failed.connect(self._failed)
         clock = QElapsedTimer()
         clock.start()
-        self._run = _Run(worker, thread, config, epochs_before, clock)
         label = config.describe() + (f" (from epoch {epochs_before})" if epochs_before else "")
+        self._run = _Run(worker, thread, config, label, epochs_before, clock)
         self.curves.begin_run(label, epochs_before, config.epochs)
         self.curves.set_running(True)
         self.controls.set_running(True)
@@ -485,8 +486,11 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage(text.capitalize(), 3000)
 
     def _batches(self, chunk: BatchChunk) -> None:
-        if self._run is not None:
-            self._run.last_batch = chunk.last
+        run = self._run
+        if run is not None:
+            if run.last_batch is None:
+                self.statusBar().showMessage(f"Training {run.label}")
+            run.last_batch = chunk.last
             self.curves.add_batches(chunk.progress, chunk.loss, chunk.last.batches)
 
     def _epoch_done(self, event, model: Model) -> None:

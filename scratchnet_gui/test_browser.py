@@ -16,7 +16,7 @@ from __future__ import annotations
 import time
 
 import numpy as np
-from PySide6.QtCore import QAbstractListModel, QModelIndex, QRect, QSize, Qt, QTimer, Signal
+from PySide6.QtCore import QAbstractListModel, QModelIndex, QRect, QSignalBlocker, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QFont, QImage, QPainter, QPalette
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -154,12 +154,11 @@ class ImageBrowser(QWidget):
         self.dataset = dataset
         self.list_model.set_images(dataset.test_images, dataset.test_labels, dataset.class_names)
         for combo in (self.true_combo, self.predicted_combo):
-            combo.blockSignals(True)
-            combo.clear()
-            combo.addItem("any", None)
-            for k, name in enumerate(dataset.class_names):
-                combo.addItem(name, k)
-            combo.blockSignals(False)
+            with QSignalBlocker(combo):
+                combo.clear()
+                combo.addItem("any", None)
+                for k, name in enumerate(dataset.class_names):
+                    combo.addItem(name, k)
         self.refresh_predictions()
 
     def set_model(self, model: Model | None) -> None:
@@ -171,9 +170,10 @@ class ImageBrowser(QWidget):
 
     def show_filter(self, true_class: int | None, predicted_class: int | None) -> None:
         """Show the images of this true class predicted as this class; None means any."""
-        self.mistakes_box.setChecked(False)
-        for combo, value in ((self.true_combo, true_class), (self.predicted_combo, predicted_class)):
-            combo.setCurrentIndex(max(combo.findData(value), 0))
+        with QSignalBlocker(self.mistakes_box), QSignalBlocker(self.true_combo), QSignalBlocker(self.predicted_combo):
+            self.mistakes_box.setChecked(False)
+            for combo, value in ((self.true_combo, true_class), (self.predicted_combo, predicted_class)):
+                combo.setCurrentIndex(max(combo.findData(value), 0))
         self.apply_filter()
 
     def open_selected_in_pad(self) -> None:
@@ -194,16 +194,18 @@ class ImageBrowser(QWidget):
         self.problem = problem
         for control in (self.predicted_combo, self.mistakes_box, self.sort_combo):
             control.setEnabled(predictions is not None)
-        self.apply_filter()
+        self.apply_filter(keep_scroll=True)
         self.predictions_changed.emit(predictions)
 
     # ---- filtering ------------------------------------------------------------------------------
 
-    def apply_filter(self) -> None:
-        """Recompute the shown rows from the controls, keeping the selected image if it is still shown."""
+    def apply_filter(self, keep_scroll: bool = False) -> None:
+        """Recompute the shown rows from the controls, keeping the selected image if it is still shown
+        (and, with ``keep_scroll``, the scroll position: new predictions should not move the view)."""
         if self.dataset is None:
             return
         selected = self.selected_image()
+        scroll = self.list_view.verticalScrollBar().value()
         true_class = self.true_combo.currentData()
         p = self.predictions
         if p is None:
@@ -216,9 +218,12 @@ class ImageBrowser(QWidget):
         if selected is not None and selected in rows:
             index = self.list_model.index(int(np.flatnonzero(rows == selected)[0]))
             self.list_view.setCurrentIndex(index)
-            self.list_view.scrollTo(index)
         else:
             self._show_detail()
+        if keep_scroll:
+            self.list_view.verticalScrollBar().setValue(scroll)
+        elif selected is not None:
+            self.list_view.scrollTo(self.list_view.currentIndex())
 
     @property
     def rows(self) -> np.ndarray:
