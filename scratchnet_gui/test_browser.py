@@ -225,6 +225,9 @@ class ImageBrowser(QWidget):
         elif selected is not None:
             self.list_view.scrollTo(self.list_view.currentIndex())
 
+    def _controls_changed(self) -> None:
+        self.apply_filter()  # not connected directly: the signals' value would land in keep_scroll
+
     @property
     def rows(self) -> np.ndarray:
         """Test-set indices of the images shown, in display order."""
@@ -255,8 +258,8 @@ class ImageBrowser(QWidget):
         for key, label in ORDERS.items():
             self.sort_combo.addItem(f"Sort by {label}", key)
         for combo in (self.true_combo, self.predicted_combo, self.sort_combo):
-            combo.currentIndexChanged.connect(self.apply_filter)
-        self.mistakes_box.toggled.connect(self.apply_filter)
+            combo.currentIndexChanged.connect(self._controls_changed)
+        self.mistakes_box.toggled.connect(self._controls_changed)
         self.count_label = QLabel()
         bar = QHBoxLayout()
         for widget in (

@@ -82,7 +82,7 @@ def test_a_stroke_drawn_with_the_mouse_gives_a_centred_input_and_a_prediction(qt
     row, col = centre_of_mass(x)
     assert abs(row - x.shape[0] // 2) <= 1 and abs(col - x.shape[1] // 2) <= 1
     assert pad.probabilities.shape == (4,) and pad.probabilities.sum() == pytest.approx(1, abs=1e-5)
-    assert pad.verdict.text().startswith("It's a ")
+    assert pad.verdict.text().startswith("Prediction: ")
     assert any(name in pad.verdict.text() for name in CLASS_NAMES)
 
 
@@ -186,6 +186,16 @@ def test_filters_and_sorting(qtbot, browser, named_dataset):
     assert np.all(np.diff(p.loss[browser.rows]) <= 0)
     browser.sort_combo.setCurrentIndex(browser.sort_combo.findData("confidence_ascending"))
     assert np.all(np.diff(p.confidence[browser.rows]) >= 0)
+
+
+def test_new_predictions_keep_the_scroll_position_and_the_selection(qtbot, browser):
+    browser.list_view.setCurrentIndex(browser.list_model.index(150))
+    bar = browser.list_view.verticalScrollBar()
+    qtbot.waitUntil(lambda: bar.maximum() > 0)
+    bar.setValue(bar.maximum() // 2)
+    browser.refresh_predictions()
+    assert bar.value() == bar.maximum() // 2
+    assert browser.selected_image() == 150
 
 
 def test_class_names_come_from_the_dataset(browser):
