@@ -321,7 +321,7 @@ class DrawPad(QWidget):
             self.verdict.setText("No model yet" if x is not None else "Draw a digit")
         elif self.probabilities is not None:
             winner = int(self.probabilities.argmax())
-            self.verdict.setText(f"Prediction: {names[winner]}  ({100 * self.probabilities[winner]:.0f} % sure)")
+            self.verdict.setText(f"Prediction: {names[winner]}  ({100 * self.probabilities[winner]:.1f} % sure)")
         self.verdict.setStyleSheet(f"color: {ACCENT.name()}" if self.probabilities is not None else "")
         self.saliency_legend.setVisible(self.saliency_box.isChecked())
         self.bars.set_probabilities(self.probabilities, names)
