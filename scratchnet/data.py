@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import hashlib
 import os
+import queue
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -192,22 +194,57 @@ def verify_mnist(folder: Path) -> bool:
     return all((folder / name).is_file() and sha256_of(folder / name) == digest for name, digest in MNIST_SHA256.items())
 
 
-class _PoochProgress:
-    """The small tqdm-like object pooch drives, forwarding to a plain callback."""
+HEARTBEAT_SECONDS = 0.2
 
-    def __init__(self, callback: ProgressCallback, file_name: str):
-        self.callback, self.file_name = callback, file_name
-        self.total, self.done = 0, 0
 
-    def update(self, n: int) -> None:
-        self.done = min(self.done + n, self.total) if self.total else self.done + n
-        self.callback(self.done, self.total, self.file_name)
+class _HttpDownloader:
+    """A pooch downloader that stays responsive: the transfer runs on a background thread, and the
+    caller's thread writes the bytes and calls ``progress`` at least every ``HEARTBEAT_SECONDS`` —
+    even while a stalled connection sends nothing — so a cancel acts within a fraction of a second."""
 
-    def reset(self) -> None:
-        self.done = 0
+    def __init__(self, file_name: str, progress: ProgressCallback | None, timeout: float):
+        self.file_name, self.progress, self.timeout = file_name, progress or (lambda done, total, name: None), timeout
 
-    def close(self) -> None:
-        pass
+    def __call__(self, url: str, output_file: str, _pooch) -> None:
+        chunks: queue.Queue = queue.Queue()
+        abandoned = threading.Event()
+        threading.Thread(target=self._fetch, args=(url, chunks, abandoned), daemon=True).start()
+        done = total = 0
+        try:
+            with open(output_file, "wb") as out:
+                while True:
+                    try:
+                        kind, value = chunks.get(timeout=HEARTBEAT_SECONDS)
+                    except queue.Empty:
+                        self.progress(done, total, self.file_name)  # a heartbeat while nothing arrives
+                        continue
+                    if kind == "total":
+                        total = value
+                    elif kind == "data":
+                        out.write(value)
+                        done += len(value)
+                        self.progress(done, total, self.file_name)
+                    elif kind == "error":
+                        raise value
+                    else:
+                        return
+        finally:
+            abandoned.set()  # a cancelled or failed transfer stops at its next chunk or read timeout
+
+    def _fetch(self, url: str, chunks: queue.Queue, abandoned: threading.Event) -> None:
+        import requests
+
+        try:
+            with requests.get(url, stream=True, timeout=self.timeout) as response:
+                response.raise_for_status()
+                chunks.put(("total", int(response.headers.get("content-length", 0))))
+                for chunk in response.iter_content(chunk_size=1 << 13):  # small reads: smooth progress on slow links
+                    if abandoned.is_set():
+                        return
+                    chunks.put(("data", chunk))
+            chunks.put(("done", None))
+        except Exception as error:  # handed to the caller's thread, which decides what it means
+            chunks.put(("error", error))
 
 
 def download_mnist(
@@ -218,8 +255,9 @@ def download_mnist(
 ) -> Path:
     """Download the four MNIST files into ``folder``, checking each sha256; try the mirrors in order.
 
-    pooch streams each file to a temporary name and only renames it once its hash matches, so a
-    failed, corrupt or cancelled download never leaves a partial file behind.
+    pooch has each file written to a temporary name and only renames it once its hash matches, so a
+    failed, corrupt or cancelled download never leaves a partial file behind. ``timeout`` bounds the
+    wait for a connection and for each read.
     """
     import pooch
 
@@ -228,10 +266,7 @@ def download_mnist(
         tried = []
         for mirror in mirrors:
             url = mirror + file_name
-            bar = _PoochProgress(progress, file_name) if progress else False
-            # 8 KiB chunks: progress (and so a cancel) gets a turn at least every 8 KiB, i.e. within a second
-            # on any connection faster than 8 KB/s; with 64 KiB a slow link kept a cancel waiting for seconds.
-            downloader = pooch.HTTPDownloader(progressbar=bar, timeout=timeout, chunk_size=1 << 13)
+            downloader = _HttpDownloader(file_name, progress, timeout)
             try:
                 pooch.retrieve(url, known_hash=f"sha256:{digest}", fname=file_name, path=folder, downloader=downloader)
                 break

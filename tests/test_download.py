@@ -251,15 +251,6 @@ def cancel_during_a_stall(server, cache, timeout: float) -> float:
     return time.monotonic() - cancel_at[0]
 
 
-def test_cancel_during_a_stall_is_bounded_by_the_timeout(server, cache):
-    """While no byte arrives the progress callback is not called, so a cancel waits for the read timeout."""
-    assert cancel_during_a_stall(server, cache, timeout=1.5) < 1.5 + 1.0
-
-
-@pytest.mark.xfail(
-    strict=True,
-    reason="core gap (data.py): a cancel can only act from the progress callback, which a stalled connection never calls; "
-    "it takes up to `timeout` seconds (30 by default)",
-)
 def test_cancel_during_a_stall_within_a_second(server, cache):
-    assert cancel_during_a_stall(server, cache, timeout=3.0) < 1.0
+    """While no byte arrives the progress callback still gets a heartbeat, so a cancel acts at once."""
+    assert cancel_during_a_stall(server, cache, timeout=30.0) < 1.0
