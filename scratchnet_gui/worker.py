@@ -27,7 +27,7 @@ from scratchnet.model import Model
 from scratchnet.network import Params
 from scratchnet.trainer import BatchEvent, EpochEvent, Trainer, TrainingData
 
-EMIT_INTERVAL = 0.08  # seconds between two batch reports (the UI repaints at 12.5 Hz too)
+EMIT_INTERVAL = 0.1  # seconds between two batch reports (the UI repaints at 10 Hz)
 
 
 @dataclass

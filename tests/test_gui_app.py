@@ -1,6 +1,8 @@
 """The desktop app driven through its real widgets and actions (pytest-qt, offscreen, the small fake dataset)."""
 
 import csv
+import subprocess
+import sys
 import time
 
 import numpy as np
@@ -10,6 +12,7 @@ from PySide6.QtWidgets import QFileDialog
 
 from scratchnet.config import MAX_WIDTH, TrainConfig
 from scratchnet.presets import load_preset, preset_names
+from scratchnet_gui import worker
 from scratchnet_gui.main_window import MainWindow
 
 RUN_TIMEOUT = 20_000  # ms; runs here take well under a second
@@ -273,3 +276,20 @@ def test_settings_and_data_folder_are_remembered(qtbot, fake_data_dir, tmp_path)
     with qtbot.waitSignal(second.dataset_changed, timeout=10_000) as loaded:
         second.load_data()  # no folder given: the remembered one
     assert loaded.args[0].folder == fake_data_dir
+
+
+def test_an_unexpected_error_in_the_worker_is_shown_and_the_app_recovers(window, qtbot, monkeypatch):
+    def broken(*args, **kwargs):
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(worker.TrainingData, "from_dataset", broken)
+    configure(window, epochs=2, batch_size=50)
+    window.start_action.trigger()
+    wait_idle(window, qtbot)
+    assert window.notice.level == "error" and "disk on fire" in window.notice.text.text()
+    assert window.start_action.isEnabled() and window.controls.field("epochs").isEnabled()
+
+
+def test_the_command_line_offers_data_dir():
+    result = subprocess.run([sys.executable, "-m", "scratchnet_gui", "--help"], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0 and "--data-dir DIR" in result.stdout
