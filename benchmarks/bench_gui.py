@@ -62,8 +62,10 @@ def direct_samples_per_second(config: TrainConfig, dataset) -> float:
     return Trainer(config, data).run().samples_per_second
 
 
-def in_app_run(window: MainWindow, config: TrainConfig) -> tuple[float, np.ndarray]:
-    """Train ``config`` through the window's Start action; return samples/s and the 10 ms timer's delays (ms)."""
+def in_app_run(window: MainWindow, config: TrainConfig, probe: bool) -> tuple[float, np.ndarray]:
+    """Train ``config`` through the window's Start action; return samples/s and, with ``probe``, how late
+    a 10 ms timer fired (ms). The probe is a measuring instrument with a cost of its own (100 wake-ups a
+    second that each take the GIL), so the speed figure comes from runs without it."""
     window.controls.set_config(config)
     window.reset_action.trigger()
     outcomes = []
@@ -78,7 +80,8 @@ def in_app_run(window: MainWindow, config: TrainConfig) -> tuple[float, np.ndarr
 
     timer.timeout.connect(tick)
     clock.start()
-    timer.start()
+    if probe:
+        timer.start()
     loop = QEventLoop()
     window.run_finished.connect(loop.quit)
     window.start_action.trigger()
@@ -105,13 +108,18 @@ def main(args: argparse.Namespace) -> int:
 
     threads = os.environ.get("OPENBLAS_NUM_THREADS", "default")
     print(f"config: {config.describe()} on {dataset.name}, {args.repeats} alternating repeats, BLAS threads: {threads}", flush=True)
-    direct, in_app, delays = [], [], []
+    direct, in_app, probed, delays = [], [], [], []
     for repeat in range(args.repeats):
         direct.append(direct_samples_per_second(config, dataset))
-        speed, run_delays = in_app_run(window, config)
-        in_app.append(speed)
+        in_app.append(in_app_run(window, config, probe=False)[0])
+        speed, run_delays = in_app_run(window, config, probe=True)
+        probed.append(speed)
         delays.append(run_delays)
-        print(f"  repeat {repeat + 1}: direct {direct[-1]:,.0f} samples/s, in the app {in_app[-1]:,.0f} samples/s", flush=True)
+        print(
+            f"  repeat {repeat + 1}: direct {direct[-1]:,.0f} samples/s, in the app {in_app[-1]:,.0f} samples/s "
+            f"({probed[-1]:,.0f} with the 10 ms probe timer running)",
+            flush=True,
+        )
     window.close()
 
     ratio = max(in_app) / max(direct)
@@ -122,6 +130,8 @@ def main(args: argparse.Namespace) -> int:
         f"(1) in-app training speed: best {max(in_app):,.0f} vs {max(direct):,.0f} samples/s direct = {ratio:.1%} "
         f"(medians: {median_ratio:.1%}; goal >= 90 %)"
     )
+    probed_median = np.median(probed) / np.median(direct)
+    print(f"    with the probe timer running as well: best {max(probed) / max(direct):.1%}, medians {probed_median:.1%}")
     print(f"(2) 10 ms QTimer lateness while training: p50 {p50:.1f} ms, p99 {p99:.1f} ms, max {worst:.1f} ms (goal p99 <= 50 ms)")
     return 0 if ratio >= 0.9 and p99 <= 50 else 1
 

@@ -202,8 +202,9 @@ class CurvesPanel(QWidget):
         self.loss_plot.setLabel("left", "loss (cross-entropy)")
         self.accuracy_plot.setLabel("left", "accuracy (%)")
         self.accuracy_plot.setXLink(self.loss_plot)
-        self.loss_plot.addLegend(offset=(-10, 10), labelTextSize="9pt")
-        self.accuracy_plot.addLegend(offset=(-10, -10), labelTextSize="9pt")
+        legend = {"labelTextSize": "9pt", "brush": pg.mkBrush(255, 255, 255, 235), "pen": pg.mkPen(AXIS)}
+        self.loss_plot.addLegend(offset=(-10, 10), **legend)
+        self.accuracy_plot.addLegend(offset=(-10, -10), **legend)
         for plot in (self.loss_plot, self.accuracy_plot):
             _cache(plot.legend)
 

@@ -293,3 +293,16 @@ def test_an_unexpected_error_in_the_worker_is_shown_and_the_app_recovers(window,
 def test_the_command_line_offers_data_dir():
     result = subprocess.run([sys.executable, "-m", "scratchnet_gui", "--help"], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0 and "--data-dir DIR" in result.stdout
+
+
+def test_hovering_reads_out_values_and_the_loss_axis_can_be_logarithmic(window, qtbot):
+    configure(window, epochs=2, batch_size=50)
+    window.start_action.trigger()
+    wait_idle(window, qtbot)
+    curves = window.curves
+    viewport = curves.loss_widget.viewport()
+    qtbot.mouseMove(viewport, viewport.rect().center())
+    qtbot.waitUntil(lambda: "batch loss" in curves.readout.text(), timeout=5_000)
+    assert "validation loss" in curves.readout.text()
+    curves.log_scale.click()
+    assert curves.loss_plot.getAxis("left").logMode
