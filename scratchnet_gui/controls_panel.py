@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QPushButton,
+    QScrollArea,
     QSpinBox,
     QToolButton,
     QVBoxLayout,
@@ -316,7 +317,8 @@ class ControlsPanel(QWidget):
     # ---- building ---------------------------------------------------------------------------------
 
     def _build(self) -> None:
-        layout = QVBoxLayout(self)
+        content = QWidget()
+        layout = QVBoxLayout(content)
         layout.setContentsMargins(6, 6, 6, 6)
         layout.setSpacing(8)
 
@@ -385,12 +387,22 @@ class ControlsPanel(QWidget):
         self._add(form, "dtype", "Precision", self._combo(DTYPES), "run")
         layout.addWidget(box)
 
-        self.error_label = QLabel()
+        layout.addStretch(1)
+
+        scroll = QScrollArea()
+        scroll.setWidget(content)
+        scroll.setWidgetResizable(True)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        scroll.setMinimumWidth(content.minimumSizeHint().width() + scroll.verticalScrollBar().sizeHint().width())
+        self.error_label = QLabel()  # below the scrolling settings, so it is always in view
         self.error_label.setObjectName("error")
         self.error_label.setWordWrap(True)
         self.error_label.setVisible(False)
-        layout.addWidget(self.error_label)
-        layout.addStretch(1)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.setSpacing(0)
+        outer.addWidget(scroll, 1)
+        outer.addWidget(self.error_label)
 
     @staticmethod
     def _group(title: str) -> tuple[QGroupBox, QFormLayout]:

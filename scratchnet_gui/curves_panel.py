@@ -69,11 +69,6 @@ class GrowingSeries:
     def y(self) -> np.ndarray:
         return self._y[: self.size]
 
-    def copy(self) -> GrowingSeries:
-        other = GrowingSeries(max(self.size, 1))
-        other.extend(self.x, self.y)
-        return other
-
 
 @dataclass
 class RunCurves:
@@ -197,11 +192,16 @@ class CurvesPanel(QWidget):
                 plot.getAxis(side).setPen(AXIS)
                 plot.getAxis(side).setTextPen(AXIS_TEXT)
                 plot.getAxis(side).setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)  # redrawn only when it changes
+                plot.getAxis(side).enableAutoSIPrefix(False)
             plot.setLabel("bottom", "epoch")
             plot.getViewBox().setMouseEnabled(x=True, y=False)
         self.loss_plot.setLabel("left", "loss (cross-entropy)")
         self.accuracy_plot.setLabel("left", "accuracy (%)")
         self.accuracy_plot.setXLink(self.loss_plot)
+        self.accuracy_plot.setLimits(yMin=0, yMax=101, minYRange=1)  # percent; never a range of 1e-12 around one point
+        self.loss_plot.disableAutoRange()  # the loss plot's ranges are set by begin_run and _fit_loss_range
+        self.loss_plot.setRange(xRange=(0, 1), yRange=(0, 2.5), padding=0.01)
+        self.accuracy_plot.setYRange(0, 100)
         legend = {"labelTextSize": "9pt", "brush": pg.mkBrush(255, 255, 255, 235), "pen": pg.mkPen(AXIS)}
         self.loss_plot.addLegend(offset=(-10, 10), **legend)
         self.accuracy_plot.addLegend(offset=(-10, -10), **legend)
@@ -221,6 +221,7 @@ class CurvesPanel(QWidget):
         self.test_item = self.accuracy_plot.plot(
             pen=None, symbol="star", symbolSize=16, symbolBrush=TEST, symbolPen=pg.mkPen(TEST.darker(130)), name="test accuracy"
         )
+        _style_legend_symbol(self.test_item, TEST, 12)
         self.test_text = pg.TextItem(color=TEST, anchor=(1.05, 1.1))
         self.accuracy_plot.addItem(self.test_text)
 
@@ -239,6 +240,7 @@ class CurvesPanel(QWidget):
         item = plot.plot(
             pen=pg.mkPen(color, width=2), symbol="o", symbolSize=6, symbolBrush=color, symbolPen=None, name=name, antialias=True
         )
+        _style_legend_symbol(item, color, 6)
         _cache(item)  # it changes once an epoch: not redrawn every frame
         return item
 
@@ -256,7 +258,6 @@ class CurvesPanel(QWidget):
         self._loss_range = None
         self.set_placeholder("")
         right = max([epochs_before + epochs, *(o.curves.batch_loss.x[-1] for o in self._overlays if o.curves.batch_loss.size)])
-        self.loss_plot.disableAutoRange()
         self.loss_plot.setXRange(0, right, padding=0.01)
         self._batches_dirty = self._epochs_dirty = True
         self.repaint_curves()
@@ -301,7 +302,6 @@ class CurvesPanel(QWidget):
         else:
             self._timer.stop()
             self.repaint_curves()
-            self.loss_plot.enableAutoRange()
 
     def clear(self) -> None:
         """Forget the current run and every overlay."""
@@ -314,7 +314,7 @@ class CurvesPanel(QWidget):
         self.current = RunCurves("")
         self._batches_dirty = self._epochs_dirty = True
         self.repaint_curves()
-        self.loss_plot.enableAutoRange()
+        self.loss_plot.setRange(xRange=(0, 1), yRange=(0, 2.5), padding=0.01)
 
     def set_placeholder(self, text: str) -> None:
         """A message shown over the empty loss plot (e.g. what the window is waiting for); "" hides it."""
@@ -334,8 +334,7 @@ class CurvesPanel(QWidget):
             self._batches_dirty = False
             self.raw_item.setData(c.batch_loss.x, c.batch_loss.y)
             self.smooth_item.setData(c.smoothed_loss.x, c.smoothed_loss.y)
-            if self._running:
-                self._fit_loss_range()
+            self._fit_loss_range()
         if not self._epochs_dirty:
             return
         self._epochs_dirty = False
@@ -350,16 +349,21 @@ class CurvesPanel(QWidget):
             self.test_item.setData([c.test_epoch], [100 * c.test_accuracy])
             self.test_text.setText(f"test {100 * c.test_accuracy:.2f} %")
             self.test_text.setPos(c.test_epoch, 100 * c.test_accuracy)
+            left, right = self.loss_plot.viewRange()[0]
+            on_the_left = c.test_epoch > (left + right) / 2  # put the label where there is room for it
+            self.test_text.setAnchor((1.05, 1.1) if on_the_left else (-0.05, 1.1))
 
     def _fit_loss_range(self) -> None:
-        """Snap the loss axis to round steps (``LADDER``) around the batch losses, so it changes only now and then."""
-        loss = self.current.batch_loss.y
-        finite = loss[np.isfinite(loss) & (loss > 0)]
-        if not finite.size:
+        """Snap the loss axis to round steps (``LADDER``) around the losses shown, so it changes only now and then."""
+        losses = [self.current.batch_loss.y, self.current.val_loss.y]
+        losses += [o.curves.smoothed_loss.y for o in self._overlays if o.items[0].isVisible()]
+        values = np.concatenate(losses)
+        values = values[np.isfinite(values) & (values > 0)]
+        if not values.size:
             return
-        high = LADDER[min(bisect.bisect_left(LADDER, finite.max()), len(LADDER) - 1)]
+        high = LADDER[min(bisect.bisect_left(LADDER, values.max()), len(LADDER) - 1)]
         if self.log_scale.isChecked():
-            low = LADDER[max(bisect.bisect_right(LADDER, finite.min()) - 1, 0)]
+            low = LADDER[max(bisect.bisect_right(LADDER, values.min()) - 1, 0)]
             span = (math.log10(low), math.log10(high))
         else:
             span = (0.0, high)
@@ -370,10 +374,7 @@ class CurvesPanel(QWidget):
     def _set_log_scale(self, on: bool) -> None:
         self.loss_plot.setLogMode(y=on)
         self._loss_range = None
-        if self._running:
-            self._fit_loss_range()
-        else:
-            self.loss_plot.enableAutoRange(axis="y")
+        self._fit_loss_range()
 
     def _add_overlay(self, curves: RunCurves) -> None:
         color = OVERLAY_COLORS[len(self._overlays) % len(OVERLAY_COLORS)]
@@ -393,6 +394,7 @@ class CurvesPanel(QWidget):
 
     def _overlay_toggled(self, item: QListWidgetItem) -> None:
         self._overlays[self.runs_list.row(item)].set_visible(item.checkState() == Qt.CheckState.Checked)
+        self._fit_loss_range()
 
     def _hover(self, plot: pg.PlotItem, position: QPointF) -> None:
         """Show the values under the mouse: the batch loss near x and the nearest epoch's scores."""
@@ -457,3 +459,10 @@ def _cache(item: QGraphicsItem) -> None:
     item.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
     for child in item.childItems():
         _cache(child)
+
+
+def _style_legend_symbol(item: pg.PlotDataItem, color: QColor, size: int) -> None:
+    """Give the item's symbol its colours before it has data, so that the legend shows them from the start."""
+    item.scatter.setBrush(color)
+    item.scatter.setPen(None)
+    item.scatter.setSize(size)

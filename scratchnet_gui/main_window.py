@@ -36,7 +36,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QMainWindow,
     QProgressBar,
-    QScrollArea,
     QTabWidget,
     QToolButton,
     QVBoxLayout,
@@ -176,14 +175,9 @@ class MainWindow(QMainWindow):
     # ---- building -----------------------------------------------------------------------------------
 
     def _build_dock(self) -> None:
-        scroll = QScrollArea()
-        scroll.setWidget(self.controls)
-        scroll.setWidgetResizable(True)
-        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        scroll.setMinimumWidth(self.controls.minimumSizeHint().width() + 24)
         self.dock = QDockWidget("Settings", self)
         self.dock.setObjectName("settingsDock")
-        self.dock.setWidget(scroll)
+        self.dock.setWidget(self.controls)
         self.dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable | QDockWidget.DockWidgetFeature.DockWidgetFloatable)
         self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.dock)
 
@@ -676,7 +670,8 @@ class MainWindow(QMainWindow):
         self.progress_bar.setValue(int(1000 * last.progress / epochs))
         self.speed_label.setText(f"{last.samples_per_second:,.0f} samples/s")
         self.lr_label.setText(f"lr {last.lr:.3g}")
-        self.eta_label.setText(f"ETA {_duration(seconds / last.progress * (epochs - last.progress))}")
+        remaining = seconds / last.progress * (epochs - last.progress) if self._run is run else 0.0
+        self.eta_label.setText(f"ETA {_duration(remaining)}")
 
     # ---- settings and closing ---------------------------------------------------------------------
 
