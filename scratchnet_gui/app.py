@@ -6,9 +6,11 @@ The window is shown before the data is loaded, so it appears at once and says wh
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 
 import pyqtgraph as pg
+from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
 
 from scratchnet import __version__
@@ -55,4 +57,16 @@ def main(argv: list[str] | None = None) -> int:
     window = MainWindow()
     window.show()
     window.load_data(args.data_dir)
+    close_on_interrupt(window)
     return app.exec()
+
+
+def close_on_interrupt(window: MainWindow) -> None:
+    """Let Ctrl+C in the terminal close the window cleanly (stopping any run) instead of being ignored.
+
+    Python only runs signal handlers between bytecodes, and Qt's event loop is C++; a timer that wakes
+    the interpreter a few times a second gives the handler its chance."""
+    signal.signal(signal.SIGINT, lambda *_: window.close())
+    timer = QTimer(window, interval=250)
+    timer.timeout.connect(lambda: None)
+    timer.start()
