@@ -48,7 +48,7 @@ from scratchnet.errors import ConfigError, ModelFileError, ScratchNetError
 from scratchnet.model import Model, load_model, save_model
 from scratchnet.network import init_params
 from scratchnet.presets import resources_dir
-from scratchnet.trainer import BatchEvent
+from scratchnet.trainer import BatchEvent, EpochEvent
 
 from .controls_panel import CUSTOM, ControlsPanel
 from .curves_panel import CurvesPanel
@@ -353,6 +353,9 @@ class MainWindow(QMainWindow):
     def _data_failed(self, message: str) -> None:
         self.notice.show_message(f"<b>No data to train on.</b> {_html(message)}", "error")
         self.curves.set_placeholder("Waiting for the data: use File ▸ Choose data folder…")
+        if self._missing_dialog is not None:
+            self._missing_dialog.close()
+            self._missing_dialog.deleteLater()
         self._missing_dialog = MissingDataDialog(message, self)
         self._missing_dialog.folder_chosen.connect(self.load_data)
         self._missing_dialog.retry_requested.connect(lambda: self.load_data(None))
@@ -487,7 +490,7 @@ class MainWindow(QMainWindow):
             run.last_batch = chunk.last
             self.curves.add_batches(chunk.progress, chunk.loss, chunk.last.batches)
 
-    def _epoch_done(self, event, model: Model) -> None:
+    def _epoch_done(self, event: EpochEvent, model: Model) -> None:
         if self._run is None:
             return
         self.curves.add_epoch(event)

@@ -52,6 +52,16 @@ def batches(window) -> int:
     return window.curves.current.batch_loss.size
 
 
+def settled_batches(window, qtbot) -> int:
+    """The batch count once it has stopped changing for 150 ms (a paused run reports its last batch first)."""
+    counts = [-1, batches(window)]
+    while counts[-1] != counts[-2]:
+        qtbot.wait(150)
+        counts.append(batches(window))
+        assert len(counts) < 40, "batches kept arriving after the pause"
+    return counts[-1]
+
+
 def start_long_run(window, qtbot, **values) -> None:
     configure(window, **{"epochs": 100_000, "batch_size": 16, "schedule": "constant", **values})
     window.start_action.trigger()
@@ -90,8 +100,7 @@ def test_pause_stops_batch_progress_and_resume_continues_it(window, qtbot):
     start_long_run(window, qtbot)
     window.pause_action.trigger()
     assert window.run_state() == "paused" and window.pause_action.text() == "&Resume"
-    qtbot.wait(200)  # the batch in flight finishes and is reported
-    paused_at = batches(window)
+    paused_at = settled_batches(window, qtbot)  # the batch in flight finishes and is reported
     qtbot.wait(400)
     assert batches(window) == paused_at
     window.pause_action.trigger()
@@ -137,8 +146,7 @@ def test_step_runs_one_epoch_then_pauses(window, qtbot):
     window.step_action.trigger()
     qtbot.waitUntil(lambda: window.run_state() == "paused", timeout=RUN_TIMEOUT)
     assert window.curves.current.train_loss.size == 1
-    qtbot.wait(200)
-    assert batches(window) == 10
+    assert settled_batches(window, qtbot) == 10
     window.step_action.trigger()
     qtbot.waitUntil(lambda: window.curves.current.train_loss.size == 2 and window.run_state() == "paused", timeout=RUN_TIMEOUT)
     window.stop_action.trigger()
