@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QPushButton,
     QScrollArea,
+    QSizePolicy,
     QSpinBox,
     QToolButton,
     QVBoxLayout,
@@ -389,6 +390,7 @@ class ControlsPanel(QWidget):
 
         layout.addStretch(1)
 
+        content.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Minimum)  # scroll rather than squeeze rows
         scroll = QScrollArea()
         scroll.setWidget(content)
         scroll.setWidgetResizable(True)

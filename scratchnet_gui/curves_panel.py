@@ -315,6 +315,7 @@ class CurvesPanel(QWidget):
         self._batches_dirty = self._epochs_dirty = True
         self.repaint_curves()
         self.loss_plot.setRange(xRange=(0, 1), yRange=(0, 2.5), padding=0.01)
+        self.accuracy_plot.setYRange(0, 100)
 
     def set_placeholder(self, text: str) -> None:
         """A message shown over the empty loss plot (e.g. what the window is waiting for); "" hides it."""
@@ -342,6 +343,8 @@ class CurvesPanel(QWidget):
         self.val_loss_item.setData(c.val_loss.x, c.val_loss.y)
         self.train_acc_item.setData(c.train_accuracy.x, 100 * c.train_accuracy.y)
         self.val_acc_item.setData(c.val_accuracy.x, 100 * c.val_accuracy.y)
+        if c.train_accuracy.size:
+            self.accuracy_plot.enableAutoRange(axis="y")  # zoom in on the scores (0-100 % while there are none)
         if c.test_accuracy is None:
             self.test_item.setData([], [])
             self.test_text.setText("")

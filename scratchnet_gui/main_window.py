@@ -57,6 +57,7 @@ from .worker import BatchChunk, RunOutcome, TrainingWorker
 
 MODEL_FILTER = "ScratchNet models (*.safetensors)"
 STATUS_INTERVAL_MS = 250
+DOCK_WIDTH = 310  # the settings panel's first width; the user's own is remembered
 IDLE, RUNNING, PAUSED = "idle", "running", "paused"
 
 
@@ -687,6 +688,8 @@ class MainWindow(QMainWindow):
         state = self.settings.value("window/state")
         if state is not None:
             self.restoreState(state)
+        else:
+            self.resizeDocks([self.dock], [DOCK_WIDTH], Qt.Orientation.Horizontal)
         preset = self.settings.value("preset")
         try:
             if preset and preset != CUSTOM:
