@@ -359,7 +359,7 @@ class MainWindow(QMainWindow):
             self._missing_dialog.deleteLater()
         self._missing_dialog = MissingDataDialog(message, self)
         self._missing_dialog.folder_chosen.connect(self.load_data)
-        self._missing_dialog.retry_requested.connect(lambda: self.load_data(None))
+        self._missing_dialog.retry_requested.connect(self.load_data)
         self._missing_dialog.open()
 
     def _data_cancelled(self) -> None:
