@@ -2,10 +2,5 @@
 
 Start it with ``scratchnet-gui`` or ``python -m scratchnet_gui``. ``app.main`` parses the command line,
 ``main_window.MainWindow`` is the window, ``worker.TrainingWorker`` runs the core trainer on a
-``QThread``; each panel lives in its own module. Importing the package first applies
-``compat.protect_singletons`` (a guard against a PySide6 reference-counting bug).
+``QThread``; each panel lives in its own module.
 """
-
-from .compat import protect_singletons
-
-protect_singletons()

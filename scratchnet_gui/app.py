@@ -17,7 +17,6 @@ from scratchnet import __version__
 from scratchnet.data import ENV_VAR
 from scratchnet.presets import resources_dir
 
-from .compat import protect_singletons
 from .main_window import MainWindow, icon
 
 
@@ -36,7 +35,6 @@ def build_parser() -> argparse.ArgumentParser:
 
 def create_application(argv: list[str]) -> QApplication:
     """The QApplication with ScratchNet's name, icon, stylesheet and plot colours (reused if it exists)."""
-    protect_singletons()  # also here: an editable install may import this package without running its __init__
     app = QApplication.instance() or QApplication(argv)
     app.setOrganizationName("ScratchNet")
     app.setApplicationName("ScratchNet")
