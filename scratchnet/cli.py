@@ -28,7 +28,7 @@ from .model import load_model, save_model
 from .optimizers import OPTIMIZER_NAMES
 from .presets import load_preset, preset_names
 from .schedules import SCHEDULE_NAMES
-from .trainer import EpochEvent, Trainer, TrainingData
+from .trainer import EpochEvent, Trainer, TrainingData, score_on_test_set
 
 USER_ERROR = 2
 
@@ -131,24 +131,18 @@ def cmd_train(args: argparse.Namespace) -> int:
     result = trainer.run()
     print(f"{result.status}: {result.message}", file=sys.stderr)
 
-    probabilities = trainer.model().predict_images(dataset.test_images)
-    test = evaluate(probabilities, dataset.test_labels)
-    last = result.history[-1] if result.history else None
+    model = trainer.model()
+    test = score_on_test_set(model, dataset, result)
     summary = {
         "status": result.status,
         "message": result.message,
-        "test_accuracy": test["accuracy"],
-        "test_loss": test["loss"],
-        "val_accuracy": last.val_accuracy if last else None,
-        "epochs": len(result.history),
+        **model.metrics,
         "best_epoch": result.best_epoch,
-        "train_seconds": result.train_seconds,
         "samples_per_second": result.samples_per_second,
         "config": trainer.config.to_dict(),
     }
     if args.out:
-        metrics = {k: summary[k] for k in ("test_accuracy", "test_loss", "val_accuracy", "epochs", "train_seconds")}
-        save_model(trainer.model(metrics), args.out)
+        save_model(model, args.out)
         summary["model_path"] = args.out
     if args.json:
         print(json.dumps(summary))

@@ -31,7 +31,7 @@ from .augment import random_shift
 from .config import TrainConfig
 from .data import Dataset, to_inputs
 from .errors import ConfigError
-from .metrics import accuracy, mean_cross_entropy
+from .metrics import accuracy, evaluate, mean_cross_entropy
 from .model import Model
 from .network import Params, backward, forward, init_params, layer_sizes_of, predict_proba, softmax_cross_entropy
 from .optimizers import clip_grad_norm, make_optimizer
@@ -332,6 +332,21 @@ class Trainer:
         for name in ("momentum", "beta1", "beta2", "weight_decay"):
             if name in changes and hasattr(self.optimizer, name):
                 setattr(self.optimizer, name, changes[name])
+
+
+def score_on_test_set(model: Model, dataset: Dataset, result: TrainResult) -> dict:
+    """Evaluate a trained ``model`` on the test set (see ``metrics.evaluate``), record the headline figures of
+    the run in ``model.metrics`` (saved with the model) and return the full report."""
+    test = evaluate(model.predict_images(dataset.test_images), dataset.test_labels)
+    last = result.history[-1] if result.history else None
+    model.metrics = {
+        "test_accuracy": test["accuracy"],
+        "test_loss": test["loss"],
+        "val_accuracy": last.val_accuracy if last else None,
+        "epochs": len(result.history),
+        "train_seconds": result.train_seconds,
+    }
+    return test
 
 
 class _RunEnded(Exception):

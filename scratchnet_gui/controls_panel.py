@@ -11,6 +11,7 @@ from __future__ import annotations
 import bisect
 import math
 
+import numpy as np
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QValidator
 from PySide6.QtWidgets import (
@@ -34,6 +35,7 @@ from scratchnet.activations import ACTIVATIONS
 from scratchnet.config import DTYPES, MAX_WIDTH, TrainConfig
 from scratchnet.errors import ConfigError
 from scratchnet.initializers import INITIALIZERS
+from scratchnet.memory import estimate_training_bytes, format_bytes
 from scratchnet.network import count_parameters
 from scratchnet.optimizers import OPTIMIZER_NAMES
 from scratchnet.presets import load_preset, preset_names
@@ -573,21 +575,14 @@ class ControlsPanel(QWidget):
             self.validity_changed.emit(self._valid)
 
     def _size_text(self) -> str:
+        """Parameter count and the memory a run needs (the core's estimate), for the settings as they stand."""
         values = self.values()
         sizes = [self._inputs, *values["hidden"], self._classes]
         params = count_parameters(sizes)
-        item = 4 if values["dtype"] == "float32" else 8
-        state = {"sgd": 0, "momentum": 1, "nesterov": 1}.get(values["optimizer"], 2)
-        train_rows = max(self._train_images - values["validation_size"], 1)
-        rows = min(values["batch_size"] or train_rows, train_rows)
-        activations = rows * (self._inputs + 2 * sum(values["hidden"]) + 2 * self._classes)
-        training = (params * (2 + state) + activations) * item
-        images = self._train_images * self._inputs * item
-        return (
-            f"{params:,} parameters ({_megabytes(params * item)} of weights)\n"
-            f"≈ {_megabytes(training)} to train, plus {_megabytes(images)} for the images as {values['dtype']}"
-        )
-
-
-def _megabytes(n_bytes: float) -> str:
-    return f"{n_bytes / 1e6:,.1f} MB" if n_bytes < 1e9 else f"{n_bytes / 1e9:,.2f} GB"
+        text = f"{params:,} parameters ({format_bytes(params * np.dtype(values['dtype']).itemsize)} of weights)"
+        try:
+            config = self.config()
+        except ConfigError:
+            return text
+        needed = estimate_training_bytes(config, self._train_images - config.validation_size, self._inputs, self._classes)
+        return text + f"\n≈ {format_bytes(needed)} to train, images included"

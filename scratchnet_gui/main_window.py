@@ -1,6 +1,7 @@
 """The main window: settings on the left, tabs in the centre, run controls above, progress below.
 
-Public interface for the other panels (the drawing pad, test browser, confusion matrix, network views):
+The testing panels (drawing pad, test images, confusion matrix, inside the network) are tabs that follow
+the signals below. Public interface for panels:
 
 Signals
     ``model_changed(object)``   a ``scratchnet.model.Model`` (a copy the panel may keep): after every epoch
@@ -35,6 +36,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QMainWindow,
+    QMessageBox,
     QProgressBar,
     QTabWidget,
     QToolButton,
@@ -45,14 +47,19 @@ from PySide6.QtWidgets import (
 from scratchnet.config import TrainConfig
 from scratchnet.data import Dataset, find_files
 from scratchnet.errors import ConfigError, ModelFileError, ScratchNetError
+from scratchnet.memory import available_bytes, estimate_training_bytes, format_bytes
 from scratchnet.model import Model, load_model, save_model
 from scratchnet.network import init_params
 from scratchnet.presets import resources_dir
 from scratchnet.trainer import BatchEvent, EpochEvent
 
+from .confusion_view import ConfusionView
 from .controls_panel import CUSTOM, ControlsPanel
 from .curves_panel import CurvesPanel
 from .data_loader import DataLoader, MissingDataDialog
+from .draw_pad import DrawPad
+from .network_view import NetworkView
+from .test_browser import ImageBrowser
 from .worker import BatchChunk, RunOutcome, TrainingWorker
 
 MODEL_FILTER = "ScratchNet models (*.safetensors)"
@@ -156,6 +163,7 @@ class MainWindow(QMainWindow):
         layout.addWidget(self.notice)
         layout.addWidget(self.tabs, 1)
         self.setCentralWidget(central)
+        self._build_testing_tabs()
         self._build_dock()
         self._build_actions()
         self._build_status_bar()
@@ -174,6 +182,35 @@ class MainWindow(QMainWindow):
         self._update_actions()
 
     # ---- building -----------------------------------------------------------------------------------
+
+    def _build_testing_tabs(self) -> None:
+        """The panels where a learner tests the network: they follow the current model and dataset."""
+        self.pad = DrawPad()
+        self.browser = ImageBrowser()
+        self.confusion = ConfusionView()
+        self.network = NetworkView()
+        for panel, title in (
+            (self.pad, "Drawing pad"),
+            (self.browser, "Test images"),
+            (self.confusion, "Confusion matrix"),
+            (self.network, "Inside the network"),
+        ):
+            self.add_tab(panel, title)
+        for panel in (self.pad, self.browser, self.network):
+            self.model_changed.connect(panel.set_model)
+        self.dataset_changed.connect(self.browser.set_dataset)
+        self.browser.predictions_changed.connect(self.confusion.set_predictions)
+        self.confusion.filter_requested.connect(self._show_in_browser)
+        self.browser.open_in_pad.connect(self._open_in_pad)
+        self.pad.input_changed.connect(self.network.show_input)
+
+    def _show_in_browser(self, true_class: int | None, predicted_class: int | None) -> None:
+        self.browser.show_filter(true_class, predicted_class)
+        self.tabs.setCurrentWidget(self.browser)
+
+    def _open_in_pad(self, image: np.ndarray) -> None:
+        self.pad.load_image(image)
+        self.tabs.setCurrentWidget(self.pad)
 
     def _build_dock(self) -> None:
         self.dock = QDockWidget("Settings", self)
@@ -381,6 +418,8 @@ class MainWindow(QMainWindow):
         except ConfigError as error:
             self.notice.show_message(f"Cannot start: {error}.", "error")
             return
+        if not self._memory_is_enough(config):
+            return
         params = self._weights_for(config)
         epochs_before = self._weights_epochs if params is not None else 0
         worker = TrainingWorker(config, self._dataset, params)
@@ -404,6 +443,24 @@ class MainWindow(QMainWindow):
         self._status_timer.start()
         self._set_state(RUNNING)
         thread.start()
+
+    def _memory_is_enough(self, config: TrainConfig) -> bool:
+        """True when the run fits in the memory available now, or the user chose to try anyway."""
+        features, classes = int(np.prod(self._dataset.image_shape)), self._dataset.num_classes
+        needed = estimate_training_bytes(config, len(self._dataset.train_images) - config.validation_size, features, classes)
+        available = available_bytes()
+        if available is None or needed <= available:
+            return True
+        answer = QMessageBox.warning(
+            self,
+            "Not enough memory",
+            f"This configuration needs about {format_bytes(needed)} of memory, but only {format_bytes(available)} is "
+            "available now. Training may fail or make the computer swap.\n\n"
+            "Use fewer or narrower layers, a smaller batch or float32 — or start anyway?",
+            QMessageBox.StandardButton.Cancel | QMessageBox.StandardButton.Ignore,
+            QMessageBox.StandardButton.Cancel,
+        )
+        return answer == QMessageBox.StandardButton.Ignore
 
     def toggle_pause(self) -> None:
         """Pause the run after the current batch, or resume it."""

@@ -22,10 +22,9 @@ from PySide6.QtCore import QObject, Signal, Slot
 
 from scratchnet.config import TrainConfig
 from scratchnet.data import Dataset
-from scratchnet.metrics import evaluate
 from scratchnet.model import Model
 from scratchnet.network import Params
-from scratchnet.trainer import BatchEvent, EpochEvent, Trainer, TrainingData
+from scratchnet.trainer import BatchEvent, EpochEvent, Trainer, TrainingData, score_on_test_set
 
 EMIT_INTERVAL = 0.1  # seconds between two batch reports (the UI repaints at 10 Hz)
 
@@ -158,15 +157,7 @@ class TrainingWorker(QObject):
             self.finished.emit(RunOutcome(result.status, result.message, trainer.model(), result.history))
             return
         model = trainer.model()
-        test = evaluate(model.predict_images(dataset.test_images), dataset.test_labels)
-        last = result.history[-1] if result.history else None
-        model.metrics = {
-            "test_accuracy": test["accuracy"],
-            "test_loss": test["loss"],
-            "val_accuracy": last.val_accuracy if last else None,
-            "epochs": len(result.history),
-            "train_seconds": result.train_seconds,
-        }
+        test = score_on_test_set(model, dataset, result)
         self.finished.emit(
             RunOutcome(result.status, result.message, model, result.history, test, result.train_seconds, result.samples_per_second)
         )

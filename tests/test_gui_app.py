@@ -314,3 +314,45 @@ def test_hovering_reads_out_values_and_the_loss_axis_can_be_logarithmic(window, 
     assert "validation loss" in curves.readout.text()
     curves.log_scale.click()
     assert curves.loss_plot.getAxis("left").logMode
+
+
+def test_testing_tabs_follow_the_run_and_a_confusion_click_filters_the_browser(window, qtbot):
+    """The wired window: a run's model reaches the browser and the confusion matrix, whose cell opens the browser."""
+    assert window.tab_titles() == ["Training", "Drawing pad", "Test images", "Confusion matrix", "Inside the network"]
+    configure(window, epochs=2, batch_size=50)
+    window.start_action.trigger()
+    wait_idle(window, qtbot)
+    final = window.current_model().predict_images(window.current_dataset().test_images).argmax(axis=1)
+
+    def panels_show_the_final_model():  # the browser refreshes at most once a second, the last model included
+        predictions = window.confusion.predictions
+        return predictions is not None and np.array_equal(predictions.predicted, final)
+
+    qtbot.waitUntil(panels_show_the_final_model, timeout=5000)
+    predictions = window.confusion.predictions
+    window.show_tab("Confusion matrix")
+    true_class, predicted_class = 1, 1
+    qtbot.mouseClick(
+        window.confusion, Qt.MouseButton.LeftButton, pos=window.confusion.cell_rect(true_class, predicted_class).center().toPoint()
+    )
+    assert window.tabs.currentWidget() is window.browser
+    shown = window.browser.list_model.rows
+    expected = np.flatnonzero((predictions.labels == true_class) & (predictions.predicted == predicted_class))
+    assert np.array_equal(np.sort(shown), expected)
+
+
+def test_a_run_that_would_not_fit_in_memory_asks_first(window, qtbot, monkeypatch):
+    from scratchnet_gui import main_window
+
+    asked = []
+    monkeypatch.setattr(main_window, "available_bytes", lambda: 1000)
+    monkeypatch.setattr(
+        main_window.QMessageBox, "warning", lambda *args: asked.append(args[2]) or main_window.QMessageBox.StandardButton.Cancel
+    )
+    window.start_action.trigger()
+    assert window.run_state() == "idle" and "needs about" in asked[0]
+    monkeypatch.setattr(main_window.QMessageBox, "warning", lambda *args: main_window.QMessageBox.StandardButton.Ignore)
+    configure(window, epochs=1)
+    window.start_action.trigger()
+    assert window.run_state() == "running"
+    wait_idle(window, qtbot)
