@@ -78,7 +78,8 @@ def grab_tab(window: MainWindow, title: str, path: Path) -> Path:
     loop = QEventLoop()
     QTimer.singleShot(300, loop.quit)  # let layouts and plots settle
     loop.exec()
-    window.grab().save(str(path))
+    if not window.grab().save(str(path)):
+        raise OSError(f"could not write {path}")
     return path
 
 
@@ -93,6 +94,7 @@ def main() -> int:
     parser.add_argument("--tab", action="append", help="tab title to capture (repeatable; default: Training)")
     parser.add_argument("--out", type=Path, default=DOCS)
     args = parser.parse_args()
+    args.out.mkdir(parents=True, exist_ok=True)
     app = create_application(sys.argv[:1])  # noqa: F841 (kept alive while the windows exist)
     for size in SIZES:
         window = open_window(args.data_dir, size)

@@ -137,7 +137,7 @@ class NetworkView(QWidget):
         weights_column.addWidget(self.tiles, 1)
         weights_column.addLayout(pager)
 
-        self.input_view = ImageView("Draw a digit on the pad to follow it through the network.", minimum=112)
+        self.input_view = ImageView("No drawing yet", minimum=112)
         self.input_view.setFixedHeight(140)
         self.activations = ActivationsView()
         activations_box = QGroupBox("The drawing on the pad, layer by layer")
