@@ -21,7 +21,7 @@ from PySide6.QtWidgets import QGroupBox, QHBoxLayout, QLabel, QPushButton, QSpli
 
 from scratchnet.model import Model
 
-from .visuals import ActivationsView, ImageView, diverging_colors, grid_image, ink_image, rgb_image
+from .visuals import NO_MODEL, ActivationsView, ImageView, diverging_colors, grid_image, ink_image, rgb_image
 
 TILES_PER_PAGE = 64
 REDRAW_MS = 500  # redraw weights at most twice a second, however often new models arrive
@@ -117,7 +117,7 @@ class NetworkView(QWidget):
         self.histogram_hint.setVisible(not sizes)
 
     def _build(self) -> None:
-        self.tiles = ImageView("No model yet: train one or open a model file.", minimum=200)
+        self.tiles = ImageView(NO_MODEL, minimum=200)
         self.tiles.setToolTip(
             "Each tile is one first-layer unit's 784 weights laid out as an image:\n"
             "red pixels push the unit up when inked, blue ones push it down."

@@ -30,6 +30,7 @@ CORRECT = QColor(26, 128, 70)
 WRONG = QColor(196, 40, 40)
 LEFT = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
 RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
+NO_MODEL = "No model yet: train one or open a model file."
 
 
 def _qimage(array: np.ndarray, fmt: QImage.Format) -> QImage:
@@ -152,7 +153,7 @@ class ProbabilityBars(QWidget):
         self._probabilities: np.ndarray | None = None
         self._class_names: list[str] = []
         self._true_class: int | None = None
-        self.placeholder = "No model yet: train one or open a model file."
+        self.placeholder = NO_MODEL
         self.setMinimumSize(200, 120)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
 
