@@ -27,6 +27,20 @@ def relative_error(a, b):
     return np.abs(a - b).max() / max(np.abs(a).max(), np.abs(b).max(), 1e-12)
 
 
+def numerical_gradient(loss, array, h=1e-6):
+    """Central differences of ``loss()`` with respect to every entry of ``array`` (changed in place, then restored)."""
+    gradient = np.zeros_like(array)
+    for index in np.ndindex(array.shape):
+        original = array[index]
+        array[index] = original + h
+        plus = loss()
+        array[index] = original - h
+        minus = loss()
+        array[index] = original
+        gradient[index] = (plus - minus) / (2 * h)
+    return gradient
+
+
 @pytest.mark.parametrize("activation_name", sorted(ACTIVATIONS))
 @pytest.mark.parametrize("hidden", [[], [7], [6, 5, 4]], ids=["depth0", "depth1", "depth3"])
 def test_gradients_match_finite_differences(activation_name, hidden):
@@ -41,30 +55,13 @@ def test_gradients_match_finite_differences(activation_name, hidden):
     _, dlogits = softmax_cross_entropy(logits, y)
     grads, dx = backward(params, cache, dlogits, activation, input_grad=True)
 
-    h = 1e-6
+    def loss():
+        return loss_of(params, x, y, activation)
+
     for layer, layer_grads in zip(params, grads):
         for name, array in layer.items():
-            numeric = np.zeros_like(array)
-            for index in np.ndindex(array.shape):
-                original = array[index]
-                array[index] = original + h
-                plus = loss_of(params, x, y, activation)
-                array[index] = original - h
-                minus = loss_of(params, x, y, activation)
-                array[index] = original
-                numeric[index] = (plus - minus) / (2 * h)
-            assert relative_error(layer_grads[name], numeric) < 1e-6, (name, activation_name, hidden)
-
-    numeric_dx = np.zeros_like(x)
-    for index in np.ndindex(x.shape):
-        original = x[index]
-        x[index] = original + h
-        plus = loss_of(params, x, y, activation)
-        x[index] = original - h
-        minus = loss_of(params, x, y, activation)
-        x[index] = original
-        numeric_dx[index] = (plus - minus) / (2 * h)
-    assert relative_error(dx, numeric_dx) < 1e-6
+            assert relative_error(layer_grads[name], numerical_gradient(loss, array)) < 1e-6, (name, activation_name, hidden)
+    assert relative_error(dx, numerical_gradient(loss, x)) < 1e-6
 
 
 def test_dropout_gradient_uses_the_same_mask():
@@ -81,17 +78,7 @@ def test_dropout_gradient_uses_the_same_mask():
     logits, cache = forward(params, x, activation, dropout=0.5, rng=np.random.default_rng(7))
     assert (cache.dropout_masks[0] == 0).any() and (cache.dropout_masks[0] == 2).any()
     grads, _ = backward(params, cache, softmax_cross_entropy(logits, y)[1], activation)
-    W = params[0]["W"]
-    numeric = np.zeros_like(W)
-    for index in np.ndindex(W.shape):
-        original = W[index]
-        W[index] = original + 1e-6
-        plus = loss_with_seeded_dropout()
-        W[index] = original - 1e-6
-        minus = loss_with_seeded_dropout()
-        W[index] = original
-        numeric[index] = (plus - minus) / 2e-6
-    assert relative_error(grads[0]["W"], numeric) < 1e-6
+    assert relative_error(grads[0]["W"], numerical_gradient(loss_with_seeded_dropout, params[0]["W"])) < 1e-6
 
 
 def test_softmax_is_stable_for_huge_logits():
