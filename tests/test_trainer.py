@@ -1,6 +1,7 @@
 """The training loop on small generated data: it learns, it is reproducible, and its controls work."""
 
 import threading
+import time
 
 import numpy as np
 import pytest
@@ -85,14 +86,17 @@ def test_pause_blocks_and_resume_continues(data):
     trainer = Trainer(small_config(epochs=2), data)
 
     def on_batch(event):
-        seen.append(event.step)
+        seen.append((event.step, time.perf_counter()))
         if event.step == 3:
             trainer.pause()
-            threading.Timer(0.2, trainer.resume).start()
+            threading.Timer(0.3, trainer.resume).start()
 
     trainer.on_batch = on_batch
     result = trainer.run()
-    assert result.status == "completed" and seen == list(range(1, len(seen) + 1))
+    steps, times = zip(*seen)
+    assert result.status == "completed" and list(steps) == list(range(1, len(steps) + 1))
+    assert times[3] - times[2] >= 0.25  # no batch ran while paused
+    assert max(np.diff(times[3:])) < 0.25  # and after resuming they follow at full speed
 
 
 def test_step_epoch_pauses_at_the_end_of_the_epoch(data):
