@@ -41,6 +41,7 @@ TRAIN = QColor(230, 126, 34)
 VALIDATION = QColor(39, 150, 96)
 TEST = QColor(200, 40, 60)
 OVERLAY_COLORS = ["#8e44ad", "#7f8c8d", "#16a085", "#c0392b", "#d35400", "#2c3e50", "#b7950b"]
+MAX_OVERLAYS = 20  # earlier runs kept as faint overlays
 
 
 class GrowingSeries:
@@ -132,6 +133,7 @@ class CurvesPanel(QWidget):
         self._offset = 0.0  # epochs the weights had before this run: the x where its curves start
         self._ema: tuple[float, float, int] | None = None  # (alpha, running average, count)
         self._overlays: list[_Overlay] = []
+        self._runs_seen = 0  # overlays made so far, for their colours
         self._batches_dirty = self._epochs_dirty = False
         self._running = False
         self._loss_range: tuple[float, float] | None = None
@@ -380,7 +382,11 @@ class CurvesPanel(QWidget):
         self._fit_loss_range()
 
     def _add_overlay(self, curves: RunCurves) -> None:
-        color = OVERLAY_COLORS[len(self._overlays) % len(OVERLAY_COLORS)]
+        if len(self._overlays) == MAX_OVERLAYS:  # more would be unreadable: the oldest run goes
+            self._overlays.pop(0).remove()
+            self.runs_list.takeItem(0)
+        color = OVERLAY_COLORS[self._runs_seen % len(OVERLAY_COLORS)]
+        self._runs_seen += 1
         overlay = _Overlay(curves, color, self.loss_plot, self.accuracy_plot)
         self._overlays.append(overlay)
         swatch = QPixmap(14, 14)

@@ -356,3 +356,16 @@ def test_a_run_that_would_not_fit_in_memory_asks_first(window, qtbot, monkeypatc
     window.start_action.trigger()
     assert window.run_state() == "running"
     wait_idle(window, qtbot)
+
+
+def test_only_the_latest_runs_stay_as_overlays(qtbot):
+    from scratchnet_gui.curves_panel import MAX_OVERLAYS, CurvesPanel
+
+    curves = CurvesPanel()
+    qtbot.addWidget(curves)
+    for run in range(MAX_OVERLAYS + 5):
+        curves.begin_run(f"run {run}", 0, 1)
+        curves.add_batches(np.array([0.5, 1.0]), np.array([2.0, 1.0]), 2)
+    curves.begin_run("current", 0, 1)
+    labels = [curves.runs_list.item(i).text() for i in range(curves.runs_list.count())]
+    assert labels == [f"run {run}" for run in range(5, MAX_OVERLAYS + 5)]
