@@ -125,6 +125,9 @@ def server(fake_files):
     httpd.shutdown()
     httpd.server_close()  # joins the handler threads
     thread.join(5)
+    # A cancelled download's transfer thread ends at its next read, which the server's release allows.
+    for leftover in set(threading.enumerate()) - threads_before:
+        leftover.join(5)
     leaked = [t for t in set(threading.enumerate()) - threads_before if t.is_alive()]
     assert not leaked, f"threads left running: {leaked}"
 
