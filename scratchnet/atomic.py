@@ -7,10 +7,14 @@ because ``os.replace`` within one folder is atomic on every platform we support.
 from __future__ import annotations
 
 import os
+import stat
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import BinaryIO
+
+_UMASK = os.umask(0)  # read the process's umask (the only way is to set it) ...
+os.umask(_UMASK)  # ... and put it back at once
 
 
 def atomic_write(path: str | os.PathLike, data: bytes) -> None:
@@ -24,6 +28,8 @@ def atomic_write_with(path: str | os.PathLike, write: Callable[[BinaryIO], objec
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
+        # mkstemp makes a private (0600) file; give it the permissions a plain open() would have.
+        os.chmod(tmp_name, stat.S_IMODE(path.stat().st_mode) if path.exists() else 0o666 & ~_UMASK)
         with os.fdopen(fd, "wb") as f:
             write(f)
             f.flush()

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -120,16 +121,20 @@ def cmd_train(args: argparse.Namespace) -> int:
     config, _ = load_preset(args.preset)
     config = config.replace(**{name: value for name, value in vars(args).items() if name in config.to_dict()})
 
+    if args.out:
+        check_writable(Path(args.out))
     dataset = load_dataset(locate_or_download(args.data_dir, progress=stderr_progress()))
+    features = dataset.image_shape[0] * dataset.image_shape[1]
+    train_images = len(dataset.train_images) - config.validation_size
+    check_fits(estimate_training_bytes(config, train_images, features, dataset.num_classes))
     data = TrainingData.from_dataset(dataset, config.validation_size, config.dtype)
-    check_fits(estimate_training_bytes(config, len(data.train_x), data.train_x.shape[1], data.num_classes))
     print(
         f"training {config.describe()} on {dataset.name} ({len(data.train_x)} train / {len(data.val_x)} validation)",
         file=sys.stderr,
     )
     trainer = Trainer(config, data, on_epoch=print_epoch)
     result = trainer.run()
-    print(f"{result.status}: {result.message}", file=sys.stderr)
+    print(result.message, file=sys.stderr)
 
     model = trainer.model()
     test = score_on_test_set(model, dataset, result)
@@ -142,7 +147,10 @@ def cmd_train(args: argparse.Namespace) -> int:
         "config": trainer.config.to_dict(),
     }
     if args.out:
-        save_model(model, args.out)
+        try:
+            save_model(model, args.out)
+        except OSError as error:
+            raise ConfigError(f"could not save the model to {args.out}: {error.strerror or error}") from None
         summary["model_path"] = args.out
     if args.json:
         print(json.dumps(summary))
@@ -154,6 +162,16 @@ def cmd_train(args: argparse.Namespace) -> int:
         if args.out:
             print(f"saved to {args.out}")
     return 1 if result.status == "diverged" else 0
+
+
+def check_writable(path: Path) -> None:
+    """Refuse, before any training, an output path that cannot be written."""
+    if path.is_dir():
+        raise ConfigError(f"--out {path} is a folder; give a file name such as {path / 'model.safetensors'}")
+    if not path.parent.is_dir():
+        raise ConfigError(f"--out {path}: the folder {path.parent} does not exist")
+    if not os.access(path.parent, os.W_OK):
+        raise ConfigError(f"--out {path}: the folder {path.parent} is not writable")
 
 
 def print_epoch(event: EpochEvent) -> None:

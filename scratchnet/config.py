@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
+import math
+import numbers
 from dataclasses import dataclass, field
 
 from .activations import ACTIVATIONS
@@ -13,6 +15,8 @@ from .schedules import SCHEDULE_NAMES
 
 MAX_WIDTH = 4096
 DTYPES = ("float32", "float64")
+INTEGER_SETTINGS = ("batch_size", "epochs", "augment_shift", "early_stopping", "validation_size", "seed")
+REAL_SETTINGS = ("lr", "momentum", "beta1", "beta2", "weight_decay", "dropout", "grad_clip", "warmup_epochs", "step_epochs", "step_gamma")
 
 
 @dataclass
@@ -43,11 +47,21 @@ class TrainConfig:
     dtype: str = "float32"
 
     def __post_init__(self):
+        if not isinstance(self.hidden, (list, tuple)) or not all(_is_int(width) for width in self.hidden):
+            raise ConfigError(f"hidden must be a list of whole-number layer widths; got {self.hidden!r}")
         self.hidden = [int(width) for width in self.hidden]
         self.validate()
 
     def validate(self) -> None:
         """Raise ``ConfigError`` naming the first impossible setting."""
+        for name in INTEGER_SETTINGS:
+            value = getattr(self, name)
+            if not (_is_int(value) or (name == "batch_size" and value is None)):
+                raise ConfigError(f"{name} must be a whole number; got {value!r}")
+        for name in REAL_SETTINGS:
+            value = getattr(self, name)
+            if not (isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isfinite(value)):
+                raise ConfigError(f"{name} must be a finite number; got {value!r}")
         _choice("activation", self.activation, ACTIVATIONS)
         _choice("init", self.init, INITIALIZERS)
         _choice("optimizer", self.optimizer, OPTIMIZER_NAMES)
@@ -71,6 +85,8 @@ class TrainConfig:
         _check("augment_shift", self.augment_shift, 0 <= self.augment_shift <= 8, "must be in [0, 8] pixels")
         _check("early_stopping", self.early_stopping, self.early_stopping >= 0, "must be >= 0 epochs (0 = off)")
         _check("validation_size", self.validation_size, self.validation_size >= 0, "must be >= 0")
+        _check("seed", self.seed, 0 <= self.seed < 2**63, "must be a whole number >= 0")
+        _check("early_stopping", self.early_stopping, not (self.early_stopping and not self.validation_size), "needs a validation set")
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
@@ -97,6 +113,10 @@ class TrainConfig:
         widths = "-".join(str(w) for w in self.hidden) or "linear"
         batch = "full" if self.batch_size is None else self.batch_size
         return f"{widths} {self.activation} {self.optimizer} lr={self.lr:g} bs={batch} ep={self.epochs}"
+
+
+def _is_int(value) -> bool:
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
 
 
 def _choice(name: str, value: str, choices) -> None:

@@ -46,6 +46,8 @@ def to_network_input(canvas: np.ndarray, shape: tuple[int, int] = (28, 28)) -> n
     top, bottom, left, right = box
     work = _resample_longer_side(image[top:bottom, left:right], WORK_SIZE, margin=MAX_WIDTH_STEPS + 1)
     work = normalise_stroke_width(work, *STROKE_RANGE)
+    if _ink_box(work) is None:  # ink so faint and thin that resampling spread it below the threshold
+        return None
     return _fit_and_centre(work, shape)
 
 

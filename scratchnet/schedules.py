@@ -1,8 +1,9 @@
 """Learning-rate schedules: the factor by which the base learning rate is multiplied at each point of a run.
 
 A schedule is a function of ``epoch_progress``, the number of epochs done so far as a
-fraction (2.5 = halfway through the third epoch), counting the step about to be taken, so it
-never starts at 0 and does not depend on the batch size.
+fraction (2.5 = halfway through the third epoch), so it does not depend on the batch size. The
+trainer asks for the factor at the middle of each step: warm-up never starts at 0, cosine never
+wastes a last step at 0, and a step decay falls exactly at its epoch boundary.
 """
 
 from __future__ import annotations

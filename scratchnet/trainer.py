@@ -233,33 +233,36 @@ class Trainer:
         last_good = _copy(self.params)
         clock = _EpochClock()
         loss_sum = correct = seen = 0
-        for batch in range(1, batches + 1):
-            clock.paused += self._wait_while_paused()
-            if self._stop_requested:
-                raise _RunEnded("stopped", f"stopped by the user in epoch {epoch}, batch {batch}")
-            self._apply_pending_settings()
-            rows = slice(None) if order is None else order[(batch - 1) * batch_size : batch * batch_size]
-            x, y = data.train_x[rows], data.train_y[rows]
-            if config.augment_shift:
-                x = random_shift(x.reshape(len(x), *data.image_shape), config.augment_shift, self.rng).reshape(len(x), -1)
-            lr = config.lr * self.schedule.factor(epoch - 1 + batch / batches)
-            loss, predicted = self._step(x, y, lr)
-            if self._loss_limit is None:
-                self._loss_limit = DIVERGENCE_FACTOR * max(loss, math.log(data.num_classes))
-            if not loss <= self._loss_limit:  # also true for NaN
-                self._restore(last_good)
-                self.optimizer = self._make_optimizer()
-                raise _RunEnded("diverged", _divergence_message(epoch, batch, lr))
-            loss_sum += loss * len(y)
-            correct += int((predicted == y).sum())
-            seen += len(y)
-            self._result.samples_seen += len(y)
-            step = (epoch - 1) * batches + batch
-            self.on_batch(BatchEvent(epoch, batch, batches, step, loss, lr, seen / clock.elapsed()))
-        if not all(np.isfinite(array).all() for layer in self.params for array in layer.values()):
-            self._restore(last_good)
-            raise _RunEnded("diverged", _divergence_message(epoch, batches, lr))
-        val_loss, val_accuracy = self._validate()
+        try:
+            for batch in range(1, batches + 1):
+                clock.paused += self._wait_while_paused()
+                if self._stop_requested:
+                    raise _RunEnded("stopped", f"stopped by the user in epoch {epoch}, batch {batch}")
+                self._apply_pending_settings()
+                rows = slice(None) if order is None else order[(batch - 1) * batch_size : batch * batch_size]
+                x, y = data.train_x[rows], data.train_y[rows]
+                if config.augment_shift:
+                    x = random_shift(x.reshape(len(x), *data.image_shape), config.augment_shift, self.rng).reshape(len(x), -1)
+                lr = config.lr * self.schedule.factor(epoch - 1 + (batch - 0.5) / batches)  # at the middle of this step
+                loss, predicted = self._step(x, y, lr)
+                if self._loss_limit is None:
+                    self._loss_limit = DIVERGENCE_FACTOR * max(loss, math.log(data.num_classes))
+                if not loss <= self._loss_limit:  # also true for NaN
+                    self._diverged(last_good, epoch, batch, lr)
+                loss_sum += loss * len(y)
+                correct += int((predicted == y).sum())
+                seen += len(y)
+                self._result.samples_seen += len(y)
+                step = (epoch - 1) * batches + batch
+                self.on_batch(BatchEvent(epoch, batch, batches, step, loss, lr, seen / clock.elapsed()))
+            if not all(np.isfinite(array).all() for layer in self.params for array in layer.values()):
+                self._diverged(last_good, epoch, batches, lr)
+            val_loss, val_accuracy = self._validate()
+            if val_loss is not None and not math.isfinite(val_loss):
+                self._diverged(last_good, epoch, batches, lr)
+        except _RunEnded:
+            self._result.train_seconds += clock.elapsed()  # the partial epoch counts too
+            raise
         seconds = clock.elapsed()
         self._result.train_seconds += seconds
         event = EpochEvent(epoch, config.epochs, loss_sum / seen, correct / seen, val_loss, val_accuracy, seconds, lr)
@@ -274,16 +277,16 @@ class Trainer:
     def _step(self, x: np.ndarray, y: np.ndarray, lr: float) -> tuple[float, np.ndarray]:
         """One gradient-descent step on the batch (x, y); returns its loss and the predicted classes."""
         config = self.config
-        with np.errstate(over="ignore", invalid="ignore"):  # a non-finite loss is reported as divergence
+        with np.errstate(over="ignore", invalid="ignore"):  # overflow shows as a non-finite loss: divergence
             logits, cache = forward(self.params, x, self.activation, config.dropout, self.rng)
             loss, dlogits = softmax_cross_entropy(logits, y)
-        if math.isfinite(loss):
-            grads, _ = backward(self.params, cache, dlogits, self.activation)
-            if config.grad_clip:
-                clip_grad_norm(grads, config.grad_clip)
-            with self._lock:
-                self.optimizer.lr = lr
-                self.optimizer.step(self.params, grads)
+            if math.isfinite(loss):
+                grads, _ = backward(self.params, cache, dlogits, self.activation)
+                if config.grad_clip:
+                    clip_grad_norm(grads, config.grad_clip)
+                with self._lock:
+                    self.optimizer.lr = lr
+                    self.optimizer.step(self.params, grads)
         return loss, logits.argmax(axis=1)
 
     def _wait_while_paused(self) -> float:
@@ -307,6 +310,12 @@ class Trainer:
                 "early_stopped",
                 f"validation loss has not improved for {patience} epochs; restored the weights of epoch {self._best.epoch}",
             )
+
+    def _diverged(self, last_good: Params, epoch: int, batch: int, lr: float) -> None:
+        """Roll back to the weights of the start of the epoch, with a fresh optimiser, and end the run."""
+        self._restore(last_good)
+        self.optimizer = self._make_optimizer()
+        raise _RunEnded("diverged", _divergence_message(epoch, batch, lr))
 
     def _restore(self, params: Params) -> None:
         with self._lock:

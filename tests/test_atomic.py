@@ -174,3 +174,18 @@ def test_write_idx_failure_keeps_the_previous_file(tmp_path, monkeypatch, name):
     monkeypatch.undo()
     np.testing.assert_array_equal(read_idx(path), np.arange(10, dtype=np.uint8))
     assert listing(tmp_path) == [name]
+
+
+def test_written_files_get_ordinary_permissions(tmp_path):
+    """mkstemp's private 0600 mode must not leak into saved files: new ones follow the umask, old ones keep theirs."""
+    import os
+    import stat
+
+    from scratchnet import atomic
+
+    atomic.atomic_write(tmp_path / "new.bin", b"x")
+    assert stat.S_IMODE((tmp_path / "new.bin").stat().st_mode) == 0o666 & ~atomic._UMASK
+    (tmp_path / "kept.bin").write_bytes(b"old")
+    os.chmod(tmp_path / "kept.bin", 0o640)
+    atomic.atomic_write(tmp_path / "kept.bin", b"new")
+    assert stat.S_IMODE((tmp_path / "kept.bin").stat().st_mode) == 0o640

@@ -87,3 +87,12 @@ def test_default_preset_reaches_98_percent_on_real_mnist(mnist_dir, capsys):
     assert main(["train", "--data-dir", str(mnist_dir), "--json"]) == 0
     result = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert result["test_accuracy"] >= 0.98, result
+
+
+@pytest.mark.parametrize("out", ["folder", "missing/model.safetensors"])
+def test_unwritable_output_is_refused_before_training(fake_data_dir, tmp_path, capsys, out):
+    (tmp_path / "folder").mkdir()
+    assert main(["train", "--data-dir", str(fake_data_dir), *FAST, "--out", str(tmp_path / out)]) == 2
+    captured = capsys.readouterr()
+    assert "--out" in captured.err and "epoch" not in captured.err  # refused before the first epoch
+    assert not (tmp_path / "missing").exists()

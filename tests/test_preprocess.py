@@ -82,3 +82,20 @@ def test_mnist_digits_keep_their_class_through_the_pipeline(mnist):
     # A quick 92 % model is touchy about small changes; a well-trained one keeps about 98 % of its answers.
     assert (before == after).mean() >= 0.93
     assert (after == labels).mean() >= (before == labels).mean() - 0.015
+
+
+def test_faint_thin_ink_is_nothing_drawn_not_a_crash():
+    canvas = np.zeros((280, 280), np.uint8)
+    canvas[100:200, 140] = 40  # a 1-pixel line barely above the ink threshold
+    assert to_network_input(canvas) is None
+
+
+def test_random_canvases_never_crash():
+    rng = np.random.default_rng(0)
+    for _ in range(300):
+        canvas = np.zeros((64, 64))
+        for _ in range(rng.integers(0, 4)):
+            r, c = rng.integers(0, 64, 2)
+            canvas[r : r + rng.integers(1, 20), c : c + rng.integers(1, 20)] = rng.random()
+        x = to_network_input(canvas)
+        assert x is None or (x.shape == (28, 28) and np.isfinite(x).all() and 0 <= x.min() and x.max() <= 1)
