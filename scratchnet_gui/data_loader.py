@@ -139,6 +139,8 @@ class DataLoader(QObject):
         self.cancelled.emit()
 
     def _finish(self) -> None:
+        if self._thread is None:  # a report queued before shutdown() arrived after it
+            return
         if self.progress_dialog is not None:
             self.progress_dialog.close()
             self.progress_dialog.deleteLater()

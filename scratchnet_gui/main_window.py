@@ -196,13 +196,21 @@ class MainWindow(QMainWindow):
             (self.network, "Inside the network"),
         ):
             self.add_tab(panel, title)
-        for panel in (self.pad, self.browser, self.network):
+        for panel in (self.pad, self.network):
             self.model_changed.connect(panel.set_model)
+        self.model_changed.connect(self._update_test_set_tabs)
+        self.tabs.currentChanged.connect(self._update_test_set_tabs)
         self.dataset_changed.connect(self.browser.set_dataset)
         self.browser.predictions_changed.connect(self.confusion.set_predictions)
         self.confusion.filter_requested.connect(self._show_in_browser)
         self.browser.open_in_pad.connect(self._open_in_pad)
         self.pad.input_changed.connect(self.network.show_input)
+
+    def _update_test_set_tabs(self, _=None) -> None:
+        """Give the current model to the test-image browser (and so the confusion matrix) when one of them
+        is on screen: 10 000 predictions per epoch are worth their time only when someone looks."""
+        if self.tabs.currentWidget() in (self.browser, self.confusion) and self.browser.model is not self._model:
+            self.browser.set_model(self._model)
 
     def _show_in_browser(self, true_class: int | None, predicted_class: int | None) -> None:
         self.browser.show_filter(true_class, predicted_class)

@@ -322,6 +322,8 @@ def test_testing_tabs_follow_the_run_and_a_confusion_click_filters_the_browser(w
     configure(window, epochs=2, batch_size=50)
     window.start_action.trigger()
     wait_idle(window, qtbot)
+    assert window.browser.model is None  # 10 000 predictions are not made for tabs nobody looks at
+    window.show_tab("Confusion matrix")
     final = window.current_model().predict_images(window.current_dataset().test_images).argmax(axis=1)
 
     def panels_show_the_final_model():  # the browser refreshes at most once a second, the last model included
@@ -330,7 +332,6 @@ def test_testing_tabs_follow_the_run_and_a_confusion_click_filters_the_browser(w
 
     qtbot.waitUntil(panels_show_the_final_model, timeout=5000)
     predictions = window.confusion.predictions
-    window.show_tab("Confusion matrix")
     true_class, predicted_class = 1, 1
     qtbot.mouseClick(
         window.confusion, Qt.MouseButton.LeftButton, pos=window.confusion.cell_rect(true_class, predicted_class).center().toPoint()
