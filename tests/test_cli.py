@@ -82,6 +82,7 @@ def test_data_command_reports_folder(fake_data_dir, capsys):
     assert str(fake_data_dir) in out and "4 classes" in out and "verified:    no" in out
 
 
+@pytest.mark.slow
 @pytest.mark.mnist
 def test_default_preset_reaches_98_percent_on_real_mnist(mnist_dir, capsys):
     assert main(["train", "--data-dir", str(mnist_dir), "--json"]) == 0
