@@ -268,11 +268,11 @@ class Trainer:
         event = EpochEvent(epoch, config.epochs, loss_sum / seen, correct / seen, val_loss, val_accuracy, seconds, lr)
         self._result.history.append(event)
         self._epochs_done = epoch
-        self.on_epoch(event)
-        self._check_early_stopping(event)
-        if self._pause_after_epoch == epoch:
+        if self._pause_after_epoch == epoch:  # before on_epoch, so that a callback sees a step's pause
             self._pause_after_epoch = None
             self.pause()
+        self.on_epoch(event)
+        self._check_early_stopping(event)
 
     def _step(self, x: np.ndarray, y: np.ndarray, lr: float) -> tuple[float, np.ndarray]:
         """One gradient-descent step on the batch (x, y); returns its loss and the predicted classes."""

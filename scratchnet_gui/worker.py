@@ -71,7 +71,7 @@ class TrainingWorker(QObject):
         self._requested_pause = False
         self._stop_requested = False
         self._aborted = False
-        self._pause_at_epoch_end = False
+        self._stepping = False  # a "step one epoch" is under way
         self._progress: list[float] = []
         self._loss: list[float] = []
         self._last_event: BatchEvent | None = None
@@ -79,31 +79,24 @@ class TrainingWorker(QObject):
 
     # ---- controls: any thread ----------------------------------------------------------------------
 
-    @property
-    def trainer(self) -> Trainer | None:
-        """The core trainer while the run trains (None before the data is ready and after the run)."""
-        return self._trainer
-
     def pause(self) -> None:
         with self._lock:
-            self._requested_pause, self._pause_at_epoch_end = True, False
+            self._requested_pause, self._stepping = True, False
             if self._trainer:
                 self._trainer.pause()
 
     def resume(self) -> None:
         with self._lock:
-            self._requested_pause, self._pause_at_epoch_end = False, False
+            self._requested_pause, self._stepping = False, False
             if self._trainer:
                 self._trainer.resume()
 
     def step_epoch(self) -> None:
-        """Run to the end of the current epoch, then pause and emit ``paused_after_step``.
-
-        The pause is made from the epoch callback itself, so the window learns exactly when it happened."""
+        """Run to the end of the current epoch (the core trainer's ``step_epoch``), then emit ``paused_after_step``."""
         with self._lock:
-            self._requested_pause, self._pause_at_epoch_end = False, True
+            self._requested_pause, self._stepping = False, True
             if self._trainer:
-                self._trainer.resume()
+                self._trainer.step_epoch()
 
     def stop(self) -> None:
         """End the run after the current batch; the final model is still scored on the test set."""
@@ -155,6 +148,8 @@ class TrainingWorker(QObject):
             self._trainer = trainer
             if self._stop_requested:
                 trainer.stop()
+            elif self._stepping:
+                trainer.step_epoch()
             elif self._requested_pause:
                 trainer.pause()
         self._last_emit = time.perf_counter()
@@ -188,9 +183,8 @@ class TrainingWorker(QObject):
     def _on_epoch(self, event: EpochEvent) -> None:
         self.epoch_done.emit(event, self._trainer.model())
         with self._lock:
-            step_done = self._pause_at_epoch_end and event.epoch < event.epochs
+            step_done = self._stepping and self._trainer.paused  # the trainer pauses before it reports the epoch
             if step_done:
-                self._pause_at_epoch_end, self._requested_pause = False, True
-                self._trainer.pause()
-        if step_done:
+                self._stepping, self._requested_pause = False, True
+        if step_done and event.epoch < event.epochs:
             self.paused_after_step.emit(event.epoch)

@@ -104,8 +104,11 @@ def test_step_epoch_pauses_at_the_end_of_the_epoch(data):
     trainer = Trainer(small_config(epochs=3), data)
     epochs_done = []
 
+    paused_when_reported = []
+
     def on_epoch(event):
         epochs_done.append(event.epoch)
+        paused_when_reported.append(trainer.paused)
         if event.epoch == 1:
             trainer.pause()
             trainer.step_epoch()
@@ -116,6 +119,7 @@ def test_step_epoch_pauses_at_the_end_of_the_epoch(data):
     try:
         runner.join(timeout=2)
         assert runner.is_alive() and trainer.paused and epochs_done == [1, 2]
+        assert paused_when_reported == [False, True]  # the epoch event already shows the step's pause
         trainer.resume()
         runner.join(timeout=5)
         assert epochs_done == [1, 2, 3]
