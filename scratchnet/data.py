@@ -282,7 +282,8 @@ def download_mnist(
 
 
 def _describe(error: Exception) -> str:
-    text = str(error).splitlines()[0] if str(error) else type(error).__name__
-    if "does not match the known hash" in str(error) or "hash" in text.lower():
+    """One short line for the list of mirrors tried (pooch reports a hash mismatch as a ValueError)."""
+    if isinstance(error, ValueError) and "hash" in str(error):
         return "hash mismatch (corrupt or different file)"
-    return text[:200]
+    lines = str(error).splitlines()
+    return lines[0][:200] if lines else type(error).__name__
