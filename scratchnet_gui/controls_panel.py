@@ -477,8 +477,9 @@ class ControlsPanel(QWidget):
             raise ConfigError(f"validation_size must leave images to train on: the training set has {self._train_images:,} images")
         return config
 
-    def set_config(self, config: TrainConfig, preset: str = CUSTOM) -> None:
-        """Fill every control from ``config`` and show ``preset`` as its origin."""
+    def set_config(self, config: TrainConfig, preset: str = CUSTOM) -> list[str]:
+        """Fill every control from ``config`` and show ``preset`` as its origin; return the names of the
+        settings the controls could not show exactly (outside their range), so the caller can say so."""
         self._filling = True
         try:
             self.layers.set_widths(config.hidden)
@@ -494,6 +495,8 @@ class ControlsPanel(QWidget):
             self._filling = False
         self._refresh()
         self.config_changed.emit()
+        shown = self.values()
+        return [name for name, value in config.to_dict().items() if name in shown and not _same(shown[name], value)]
 
     def select_preset(self, name: str) -> None:
         """Choose a preset by name, filling the controls (``"custom"`` keeps them as they are)."""
@@ -586,3 +589,10 @@ class ControlsPanel(QWidget):
             return text
         needed = estimate_training_bytes(config, self._train_images - config.validation_size, self._inputs, self._classes)
         return text + f"\n≈ {format_bytes(needed)} to train, images included"
+
+
+def _same(shown, wanted) -> bool:
+    """A control's value equals the setting (floats to the spin box's display precision)."""
+    if isinstance(wanted, float) and isinstance(shown, (int, float)):
+        return math.isclose(shown, wanted, rel_tol=1e-3, abs_tol=1e-9)
+    return shown == wanted

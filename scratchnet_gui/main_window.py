@@ -640,7 +640,13 @@ class MainWindow(QMainWindow):
             self.notice.show_message(f"<b>Could not open the model.</b> {_html(str(error))}", "error")
             return
         try:
-            self.controls.set_config(TrainConfig.from_dict(model.config))
+            adjusted = self.controls.set_config(TrainConfig.from_dict(model.config))
+            if adjusted:
+                self.notice.show_message(
+                    f"The model was trained with settings the panel cannot show ({', '.join(adjusted)}); "
+                    "the panel shows the nearest values it allows.",
+                    "warning",
+                )
         except (ConfigError, TypeError):
             self.notice.show_message("The model file has no usable training settings; the panel keeps its own.", "warning")
         self.settings.setValue("last_folder", str(Path(path).parent))

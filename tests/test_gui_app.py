@@ -370,3 +370,15 @@ def test_only_the_latest_runs_stay_as_overlays(qtbot):
     curves.begin_run("current", 0, 1)
     labels = [curves.runs_list.item(i).text() for i in range(curves.runs_list.count())]
     assert labels == [f"run {run}" for run in range(5, MAX_OVERLAYS + 5)]
+
+
+def test_opening_a_model_trained_beyond_the_panels_ranges_says_so(window, qtbot, tmp_path):
+    from scratchnet.model import save_model
+
+    model = window.current_model()
+    model.config = TrainConfig(hidden=[128, 128], lr=50.0, epochs=3).to_dict()  # lr beyond what the panel offers
+    path = tmp_path / "odd.safetensors"
+    save_model(model, path)
+    window.open_model_from(path)
+    assert window.notice.isVisible() and "cannot show (lr)" in window.notice.text.text()
+    assert window.controls.field("epochs").value() == 3
