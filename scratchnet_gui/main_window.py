@@ -571,7 +571,7 @@ class MainWindow(QMainWindow):
         run = self._end_run()
         if run is None:
             return
-        epochs = run.epochs_before + len(outcome.history)
+        epochs = run.epochs_before + outcome.weights_epoch
         self._set_model(outcome.model, fresh=False, epochs=epochs)
         summary = outcome.message[:1].upper() + outcome.message[1:]
         if outcome.test is not None:

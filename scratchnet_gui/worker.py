@@ -49,6 +49,12 @@ class RunOutcome:
     test: dict | None = None  # scratchnet.metrics.evaluate() on the test set
     train_seconds: float = 0.0
     samples_per_second: float = 0.0
+    best_epoch: int | None = None  # with early stopping: the epoch whose weights the model has
+
+    @property
+    def weights_epoch(self) -> int:
+        """Epochs of this run behind the final weights (the best epoch when early stopping restored it)."""
+        return self.best_epoch or len(self.history)
 
 
 class TrainingWorker(QObject):
@@ -156,12 +162,21 @@ class TrainingWorker(QObject):
         result = trainer.run()
         self._flush()
         if self._aborted:
-            self.finished.emit(RunOutcome(result.status, result.message, trainer.model(), result.history))
+            self.finished.emit(RunOutcome(result.status, result.message, trainer.model(), result.history, best_epoch=result.best_epoch))
             return
         model = trainer.model()
         test = score_on_test_set(model, dataset, result)
         self.finished.emit(
-            RunOutcome(result.status, result.message, model, result.history, test, result.train_seconds, result.samples_per_second)
+            RunOutcome(
+                result.status,
+                result.message,
+                model,
+                result.history,
+                test,
+                result.train_seconds,
+                result.samples_per_second,
+                result.best_epoch,
+            )
         )
 
     def _on_batch(self, event: BatchEvent) -> None:

@@ -382,3 +382,13 @@ def test_opening_a_model_trained_beyond_the_panels_ranges_says_so(window, qtbot,
     window.open_model_from(path)
     assert window.notice.isVisible() and "cannot show (lr)" in window.notice.text.text()
     assert window.controls.field("epochs").value() == 3
+
+
+def test_after_early_stopping_the_test_score_sits_at_the_restored_epoch(window, qtbot):
+    configure(window, epochs=60, batch_size=50, early_stopping=1, lr=0.05)
+    with qtbot.waitSignal(window.run_finished, timeout=RUN_TIMEOUT) as finished:
+        window.start_action.trigger()
+    outcome = finished.args[0]
+    assert outcome.status == "early_stopped" and outcome.best_epoch < len(outcome.history)
+    assert window.curves.current.test_epoch == outcome.best_epoch
+    assert f"continues from the current weights ({outcome.best_epoch} epochs" in window.start_action.toolTip()
