@@ -50,7 +50,11 @@ def create_application(argv: list[str]) -> QApplication:
 def main(argv: list[str] | None = None) -> int:
     """Entry point of ``scratchnet-gui``; returns the exit status."""
     argv = sys.argv if argv is None else [sys.argv[0], *argv]
-    args, qt_args = build_parser().parse_known_args(argv[1:])
+    parser = build_parser()
+    args, qt_args = parser.parse_known_args(argv[1:])  # the rest is for Qt (-style, -platform, ...)
+    unknown = [arg for arg in qt_args if arg.startswith("--")]
+    if unknown:
+        parser.error(f"unrecognized arguments: {' '.join(unknown)}")
     app = create_application([argv[0], *qt_args])
     window = MainWindow()
     window.show()

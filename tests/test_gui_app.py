@@ -392,3 +392,8 @@ def test_after_early_stopping_the_test_score_sits_at_the_restored_epoch(window, 
     assert outcome.status == "early_stopped" and outcome.best_epoch < len(outcome.history)
     assert window.curves.current.test_epoch == outcome.best_epoch
     assert f"continues from the current weights ({outcome.best_epoch} epochs" in window.start_action.toolTip()
+
+
+def test_unknown_options_are_refused():
+    result = subprocess.run([sys.executable, "-m", "scratchnet_gui", "--bogus"], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2 and "unrecognized arguments: --bogus" in result.stderr
