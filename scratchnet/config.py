@@ -88,6 +88,10 @@ class TrainConfig:
         _check("seed", self.seed, 0 <= self.seed < 2**63, "must be a whole number >= 0")
         _check("early_stopping", self.early_stopping, not (self.early_stopping and not self.validation_size), "needs a validation set")
 
+    def layer_sizes(self, inputs: int, classes: int) -> list[int]:
+        """``[inputs, hidden..., classes]``: the widths of every layer of the network this config describes."""
+        return [inputs, *self.hidden, classes]
+
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
 

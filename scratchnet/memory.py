@@ -19,7 +19,7 @@ _COPIES_OF_ACTIVATIONS = 4
 def estimate_training_bytes(config: TrainConfig, n_train: int, n_features: int, n_classes: int) -> int:
     """Bytes a run needs: the float training set, the weights with their optimiser state, and one batch's activations."""
     itemsize = np.dtype(config.dtype).itemsize
-    sizes = [n_features, *config.hidden, n_classes]
+    sizes = config.layer_sizes(n_features, n_classes)
     batch = min(config.batch_size or n_train, n_train)
     dataset = n_train * n_features * itemsize
     weights = count_parameters(sizes) * itemsize * _COPIES_OF_WEIGHTS

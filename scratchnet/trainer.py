@@ -134,7 +134,7 @@ class Trainer:
         self.activation = get_activation(config.activation)
         self.rng = np.random.default_rng(config.seed)
         dtype = np.dtype(config.dtype)
-        self.layer_sizes = [data.train_x.shape[1], *config.hidden, data.num_classes]
+        self.layer_sizes = config.layer_sizes(data.train_x.shape[1], data.num_classes)
         if params is None:
             params = init_params(self.layer_sizes, config.init, self.rng, dtype)
         elif layer_sizes_of(params) != self.layer_sizes:

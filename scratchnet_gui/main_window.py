@@ -505,7 +505,7 @@ class MainWindow(QMainWindow):
         except ConfigError:
             config = TrainConfig()
         dataset = self._dataset
-        sizes = [int(np.prod(dataset.image_shape)), *config.hidden, dataset.num_classes]
+        sizes = config.layer_sizes(int(np.prod(dataset.image_shape)), dataset.num_classes)
         params = init_params(sizes, config.init, np.random.default_rng(config.seed), np.dtype(config.dtype))
         self._set_model(
             Model(params, config.activation, list(dataset.class_names), dataset.image_shape, dataset.name, config.to_dict()),
@@ -527,8 +527,7 @@ class MainWindow(QMainWindow):
         model = self._model
         if model is None or self._fresh:
             return None
-        height, width = self._dataset.image_shape
-        sizes = [height * width, *config.hidden, self._dataset.num_classes]
+        sizes = config.layer_sizes(int(np.prod(self._dataset.image_shape)), self._dataset.num_classes)
         if model.layer_sizes != sizes or model.activation != config.activation or model.dtype != np.dtype(config.dtype):
             return None
         return [{name: array.copy() for name, array in layer.items()} for layer in model.params]
