@@ -25,7 +25,7 @@ from .activations import ACTIVATIONS, get_activation
 from .atomic import atomic_write
 from .data import to_inputs
 from .errors import ModelFileError
-from .network import Params, input_saliency, layer_sizes_of, predict_proba
+from .network import Params, forward, input_saliency, layer_sizes_of, predict_proba
 
 FORMAT = "scratchnet-mlp"
 FORMAT_VERSION = 1
@@ -68,6 +68,11 @@ class Model:
                 f"the model reads {self.image_shape[0]}×{self.image_shape[1]} images into {len(self.class_names)} classes, "
                 f"but the dataset has {image_shape[0]}×{image_shape[1]} images and {len(class_names)} classes"
             )
+
+    def hidden_activations(self, inputs: np.ndarray) -> list[np.ndarray]:
+        """What each hidden layer outputs for inputs (n, features): one (n, width) array per hidden layer."""
+        _, cache = forward(self.params, inputs.astype(self.dtype, copy=False), get_activation(self.activation))
+        return cache.activations
 
     def saliency(self, inputs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Input gradients of the predicted class's log-probability, and the probabilities; see ``input_saliency``."""

@@ -18,9 +18,7 @@ from PySide6.QtCore import QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPalette
 from PySide6.QtWidgets import QLabel, QSizePolicy, QVBoxLayout, QWidget
 
-from scratchnet.activations import get_activation
 from scratchnet.model import Model
-from scratchnet.network import forward
 
 RED, WHITE, BLUE = np.array([178, 24, 43.0]), np.array([255, 255, 255.0]), np.array([33, 102, 172.0])
 DARK_BLUE = np.array([8, 48, 107.0])
@@ -223,8 +221,7 @@ class ActivationsView(QWidget):
             self.activations = []
             self._message.setText("No model yet." if model is None else "Draw a digit to see the hidden layers respond.")
         else:
-            _, cache = forward(model.params, x.reshape(1, -1).astype(model.dtype), get_activation(model.activation))
-            self.activations = [a[0] for a in cache.activations]
+            self.activations = [a[0] for a in model.hidden_activations(x.reshape(1, -1))]
             self._message.setText("" if self.activations else "This network has no hidden layer.")
         self._message.setVisible(bool(self._message.text()))
         self._ensure_rows(len(self.activations))

@@ -165,3 +165,13 @@ def test_model_for_another_dataset_is_refused():
     model.check_compatible((28, 28), [str(i) for i in range(10)])
     with pytest.raises(ModelFileError, match="10 classes.*dataset has 12×12 images and 4 classes"):
         model.check_compatible((12, 12), ["a", "b", "c", "d"])
+
+
+def test_hidden_activations_are_each_layers_output():
+    model = make_model(sizes=(784, 32, 16, 10), activation="tanh")
+    x = np.random.default_rng(2).random((3, 784), dtype=np.float32)
+    first, second = model.hidden_activations(x)
+    (w1, b1), (w2, b2) = ((layer["W"], layer["b"]) for layer in model.params[:2])
+    np.testing.assert_allclose(first, np.tanh(x @ w1 + b1), rtol=1e-5)
+    np.testing.assert_allclose(second, np.tanh(first @ w2 + b2), rtol=1e-5)
+    assert make_model(sizes=(784, 10)).hidden_activations(x) == []
