@@ -7,14 +7,11 @@ because ``os.replace`` within one folder is atomic on every platform we support.
 from __future__ import annotations
 
 import os
+import secrets
 import stat
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import BinaryIO
-
-_UMASK = os.umask(0)  # read the process's umask (the only way is to set it) ...
-os.umask(_UMASK)  # ... and put it back at once
 
 
 def atomic_write(path: str | os.PathLike, data: bytes) -> None:
@@ -26,10 +23,10 @@ def atomic_write_with(path: str | os.PathLike, write: Callable[[BinaryIO], objec
     """Call ``write(f)`` on a temporary file beside ``path``, flush it to disk, then rename it to ``path``."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    fd, tmp_name = _create_beside(path)
     try:
-        # mkstemp makes a private (0600) file; give it the permissions a plain open() would have.
-        os.chmod(tmp_name, stat.S_IMODE(path.stat().st_mode) if path.exists() else 0o666 & ~_UMASK)
+        if path.exists():  # a replaced file keeps its permissions
+            os.chmod(tmp_name, stat.S_IMODE(path.stat().st_mode))
         with os.fdopen(fd, "wb") as f:
             write(f)
             f.flush()
@@ -38,3 +35,16 @@ def atomic_write_with(path: str | os.PathLike, write: Callable[[BinaryIO], objec
     except BaseException:
         Path(tmp_name).unlink(missing_ok=True)
         raise
+
+
+def _create_beside(path: Path) -> tuple[int, str]:
+    """Create and open a new, uniquely named temporary file next to ``path``.
+
+    Mode 0666 lets the kernel apply the user's umask, so the file gets the permissions a plain
+    ``open()`` would give it (``tempfile.mkstemp`` would make it private to the owner)."""
+    while True:
+        name = str(path.parent / f".{path.name}.{secrets.token_hex(6)}.tmp")
+        try:
+            return os.open(name, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666), name
+        except FileExistsError:
+            continue

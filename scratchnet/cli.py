@@ -124,9 +124,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     if args.out:
         check_writable(Path(args.out))
     dataset = load_dataset(locate_or_download(args.data_dir, progress=stderr_progress()))
-    features = dataset.image_shape[0] * dataset.image_shape[1]
-    train_images = len(dataset.train_images) - config.validation_size
-    check_fits(estimate_training_bytes(config, train_images, features, dataset.num_classes))
+    check_fits(estimate_training_bytes(config, len(dataset.train_images), dataset.num_features, dataset.num_classes))
     data = TrainingData.from_dataset(dataset, config.validation_size, config.dtype)
     print(
         f"training {config.describe()} on {dataset.name} ({len(data.train_x)} train / {len(data.val_x)} validation)",
@@ -142,7 +140,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         "status": result.status,
         "message": result.message,
         **model.metrics,
-        "best_epoch": result.best_epoch,
+        "weights_epoch": result.weights_epoch,
         "samples_per_second": result.samples_per_second,
         "config": trainer.config.to_dict(),
     }

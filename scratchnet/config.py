@@ -104,16 +104,16 @@ class TrainConfig:
             raise ConfigError(f"unknown setting(s) {', '.join(unknown)}; known settings: {', '.join(sorted(known))}")
         try:
             return cls(**values)
+        except ConfigError:
+            raise
         except (TypeError, ValueError) as error:
-            if isinstance(error, ConfigError):
-                raise
             raise ConfigError(f"invalid setting: {error}") from None
 
     def replace(self, **changes) -> TrainConfig:
         return TrainConfig.from_dict({**self.to_dict(), **changes})
 
     def describe(self) -> str:
-        """A short label such as ``784-128-128-10 relu adam lr=0.001 bs=128``, used to tell runs apart."""
+        """A short label such as ``128-128 relu adam lr=0.002 bs=128 ep=8``, used to tell runs apart."""
         widths = "-".join(str(w) for w in self.hidden) or "linear"
         batch = "full" if self.batch_size is None else self.batch_size
         return f"{widths} {self.activation} {self.optimizer} lr={self.lr:g} bs={batch} ep={self.epochs}"

@@ -69,6 +69,11 @@ class Dataset:
         return tuple(self.train_images.shape[1:])
 
     @property
+    def num_features(self) -> int:
+        """Inputs of a network for these images: one per pixel."""
+        return self.train_images.shape[1] * self.train_images.shape[2]
+
+    @property
     def num_classes(self) -> int:
         return len(self.class_names)
 
@@ -261,29 +266,48 @@ def download_mnist(
     """
     import pooch
 
+    pooch.get_logger().setLevel("WARNING")  # our progress callback reports the downloads, not pooch's log lines
+    created = not folder.exists()
     folder.mkdir(parents=True, exist_ok=True)
-    for file_name, digest in MNIST_SHA256.items():
-        tried = []
-        for mirror in mirrors:
-            url = mirror + file_name
-            downloader = _HttpDownloader(file_name, progress, timeout)
-            try:
-                pooch.retrieve(url, known_hash=f"sha256:{digest}", fname=file_name, path=folder, downloader=downloader)
-                break
-            except DownloadCancelled:
-                raise
-            except Exception as error:  # requests and pooch raise many kinds; each means "try the next mirror"
-                tried.append(f"  - {url}: {_describe(error)}")
-        else:
-            raise DownloadError(
-                f"could not download {file_name} from any mirror:\n" + "\n".join(tried) + "\n\n" + missing_files_message([folder])
-            )
+    try:
+        for file_name, digest in MNIST_SHA256.items():
+            tried = []
+            for mirror in mirrors:
+                url = mirror + file_name
+                downloader = _HttpDownloader(file_name, progress, timeout)
+                try:
+                    pooch.retrieve(url, known_hash=f"sha256:{digest}", fname=file_name, path=folder, downloader=downloader)
+                    break
+                except DownloadCancelled:
+                    raise
+                except Exception as error:  # requests and pooch raise many kinds; each means "try the next mirror"
+                    tried.append(f"  - {url}: {_describe(error, timeout)}")
+            else:
+                raise DownloadError(
+                    f"could not download {file_name} from any mirror:\n" + "\n".join(tried) + "\n\n" + missing_files_message([folder])
+                )
+    except (DownloadError, DownloadCancelled):
+        if created and not any(folder.iterdir()):
+            folder.rmdir()  # leave no empty folder behind when nothing arrived
+        raise
     return folder
 
 
-def _describe(error: Exception) -> str:
-    """One short line for the list of mirrors tried (pooch reports a hash mismatch as a ValueError)."""
-    if isinstance(error, ValueError) and "hash" in str(error):
+def _describe(error: Exception, timeout: float) -> str:
+    """One short line for the list of mirrors tried, in words rather than the HTTP library's repr."""
+    import requests
+
+    text = " ".join(str(error).split())
+    if isinstance(error, ValueError) and "hash" in text:  # how pooch reports a hash mismatch
         return "hash mismatch (corrupt or different file)"
-    lines = str(error).splitlines()
-    return lines[0][:200] if lines else type(error).__name__
+    if isinstance(error, requests.HTTPError) and error.response is not None:
+        return f"HTTP {error.response.status_code} {error.response.reason}"
+    if isinstance(error, requests.Timeout) or "timed out" in text:  # a stalled read arrives as a ConnectionError
+        return f"timed out (no answer within {timeout:g} s)"
+    if isinstance(error, requests.ConnectionError):
+        if "NameResolution" in text or "Name or service not known" in text or "getaddrinfo" in text:
+            return "cannot look up the host name (offline?)"
+        return "cannot connect to the server"
+    if not text:
+        return type(error).__name__
+    return text if len(text) <= 160 else text[:160].rsplit(" ", 1)[0] + " …"

@@ -16,8 +16,11 @@ _COPIES_OF_WEIGHTS = 5
 _COPIES_OF_ACTIVATIONS = 4
 
 
-def estimate_training_bytes(config: TrainConfig, n_train: int, n_features: int, n_classes: int) -> int:
-    """Bytes a run needs: the float training set, the weights with their optimiser state, and one batch's activations."""
+def estimate_training_bytes(config: TrainConfig, n_images: int, n_features: int, n_classes: int) -> int:
+    """Bytes a run needs: the float training set, the weights with their optimiser state, and one batch's activations.
+
+    ``n_images`` counts the whole training file; the config's validation split comes out of it."""
+    n_train = n_images - config.validation_size
     itemsize = np.dtype(config.dtype).itemsize
     sizes = config.layer_sizes(n_features, n_classes)
     batch = min(config.batch_size or n_train, n_train)

@@ -28,10 +28,15 @@ def per_class_accuracy(confusion: np.ndarray) -> np.ndarray:
         return np.where(totals > 0, np.diag(confusion) / totals, np.nan)
 
 
-def mean_cross_entropy(probabilities: np.ndarray, labels: np.ndarray) -> float:
-    """Mean ``-log p(label)``, with probabilities floored at the smallest positive float to stay finite."""
+def cross_entropies(probabilities: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """Each image's ``-log p(label)``, with probabilities floored at the smallest positive float to stay finite."""
     p = probabilities[np.arange(len(labels)), labels]
-    return float(-np.log(np.maximum(p, np.finfo(p.dtype).tiny)).mean())
+    return -np.log(np.maximum(p, np.finfo(p.dtype).tiny))
+
+
+def mean_cross_entropy(probabilities: np.ndarray, labels: np.ndarray) -> float:
+    """The loss over a whole set: the mean of ``cross_entropies``."""
+    return float(cross_entropies(probabilities, labels).mean())
 
 
 def evaluate(probabilities: np.ndarray, labels: np.ndarray) -> dict:

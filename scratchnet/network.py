@@ -39,6 +39,11 @@ def init_params(layer_sizes: list[int], init: str, rng: np.random.Generator, dty
     ]
 
 
+def copy_params(params: Params) -> Params:
+    """An independent copy of every weight and bias (for snapshots and rollbacks)."""
+    return [{name: array.copy() for name, array in layer.items()} for layer in params]
+
+
 def layer_sizes_of(params: Params) -> list[int]:
     """``[inputs, hidden..., classes]`` read back from the weight shapes."""
     return [params[0]["W"].shape[0]] + [layer["W"].shape[1] for layer in params]

@@ -107,8 +107,9 @@ class Adam:
         if self.t % FLUSH_EVERY == 0:
             _flush_subnormals(self.m)
             _flush_subnormals(self.v)
-        # Fold both bias corrections into one step size: lr * sqrt(1 - b2^t) / (1 - b1^t).
-        # (Python floats, so float32 arrays stay float32.)
+        # With m̂ = m / (1 - b1^t) and v̂ = v / (1 - b2^t), the update lr · m̂ / (√v̂ + eps) equals
+        # step_size · m / (√v + eps · √(1 - b2^t)): both bias corrections folded into two scalars, so the
+        # arrays are touched once. (Python floats, so float32 arrays stay float32.)
         step_size = self.lr * math.sqrt(1.0 - self.beta2**self.t) / (1.0 - self.beta1**self.t)
         eps = self.eps * math.sqrt(1.0 - self.beta2**self.t)
         for i, (layer, layer_grads) in enumerate(zip(params, grads)):
@@ -131,7 +132,14 @@ class Adam:
                 param -= update
 
 
-OPTIMIZER_NAMES = ("sgd", "momentum", "nesterov", "adam", "adamw")
+OPTIMIZER_SETTINGS = {  # the hyper-parameters each optimiser reads besides lr and weight_decay
+    "sgd": (),
+    "momentum": ("momentum",),
+    "nesterov": ("momentum",),
+    "adam": ("beta1", "beta2"),
+    "adamw": ("beta1", "beta2"),
+}
+OPTIMIZER_NAMES = tuple(OPTIMIZER_SETTINGS)
 
 
 def make_optimizer(

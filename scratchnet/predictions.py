@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .data import Dataset
-from .metrics import confusion_matrix
+from .metrics import confusion_matrix, cross_entropies
 from .model import Model
 
 # The orders ``select`` knows, each with a label for menus.
@@ -43,8 +43,7 @@ class Predictions:
         rows = np.arange(len(self.labels))
         self.predicted = self.probabilities.argmax(axis=1)
         self.confidence = self.probabilities[rows, self.predicted]
-        p_label = self.probabilities[rows, self.labels]
-        self.loss = -np.log(np.maximum(p_label, np.finfo(p_label.dtype).tiny))
+        self.loss = cross_entropies(self.probabilities, self.labels)
         self.correct = self.predicted == self.labels
 
     @classmethod

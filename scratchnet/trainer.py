@@ -33,8 +33,8 @@ from .data import Dataset, to_inputs
 from .errors import ConfigError
 from .metrics import accuracy, evaluate, mean_cross_entropy
 from .model import Model
-from .network import Params, backward, forward, init_params, layer_sizes_of, predict_proba, softmax_cross_entropy
-from .optimizers import clip_grad_norm, make_optimizer
+from .network import Params, backward, copy_params, forward, init_params, layer_sizes_of, predict_proba, softmax_cross_entropy
+from .optimizers import OPTIMIZER_SETTINGS, clip_grad_norm, make_optimizer
 from .schedules import Schedule
 
 # A run has diverged when a batch's loss is not finite or exceeds this many times the first batch's loss
@@ -109,7 +109,7 @@ class TrainResult:
     history: list[EpochEvent] = field(default_factory=list)
     status: str = "completed"  # completed | stopped | early_stopped | diverged
     message: str = ""
-    best_epoch: int | None = None
+    weights_epoch: int = 0  # the epoch the final weights are from: the best one if restored, else the last one completed
     train_seconds: float = 0.0
     samples_seen: int = 0
 
@@ -140,7 +140,7 @@ class Trainer:
         elif layer_sizes_of(params) != self.layer_sizes:
             raise ConfigError(f"the given weights have layer sizes {layer_sizes_of(params)}, the config needs {self.layer_sizes}")
         self.params = [{name: array.astype(dtype) for name, array in layer.items()} for layer in params]  # our own copy
-        self.optimizer = self._make_optimizer()
+        self.optimizer = make_optimizer(config.optimizer, config.lr, config.momentum, config.beta1, config.beta2, config.weight_decay)
         self.schedule = Schedule(config.schedule, config.epochs, config.warmup_epochs, config.step_epochs, config.step_gamma)
         self.on_batch = on_batch or (lambda event: None)
         self.on_epoch = on_epoch or (lambda event: None)
@@ -148,8 +148,7 @@ class Trainer:
         self._running = threading.Event()
         self._running.set()
         self._stop_requested = False
-        self._epochs_done = 0
-        self._pause_after_epoch: int | None = None  # pause once this many epochs are done
+        self._pause_at_epoch_end = False  # set by step_epoch, cleared by the training thread when it pauses
         self._pending: dict[str, float] = {}
 
     # ---- controls (thread-safe) ----------------------------------------------------------------
@@ -159,12 +158,12 @@ class Trainer:
         self._running.clear()
 
     def resume(self) -> None:
-        self._pause_after_epoch = None
+        self._pause_at_epoch_end = False
         self._running.set()
 
     def step_epoch(self) -> None:
         """Run to the end of the epoch in progress (or one whole epoch, between epochs), then pause."""
-        self._pause_after_epoch = self._epochs_done + 1
+        self._pause_at_epoch_end = True
         self._running.set()
 
     def stop(self) -> None:
@@ -188,7 +187,7 @@ class Trainer:
     def snapshot(self) -> Params:
         """A consistent copy of the current weights, safe to use from another thread."""
         with self._lock:
-            return _copy(self.params)
+            return copy_params(self.params)
 
     def model(self, metrics: dict | None = None) -> Model:
         """The current network as a ``Model`` (a copy of the weights, with its config and class names)."""
@@ -207,7 +206,7 @@ class Trainer:
 
     def run(self) -> TrainResult:
         """Train for ``config.epochs`` epochs, or until stopped, diverged or early-stopped."""
-        self._result = TrainResult(params=self.params)
+        self._result = TrainResult(params=self.params)  # the same list: restores change it in place
         self._best = _Best()
         self._loss_limit: float | None = None  # set from the first batch's loss
         try:
@@ -215,13 +214,12 @@ class Trainer:
                 self._run_epoch(epoch)
             status, message = "completed", f"completed {self.config.epochs} epochs"
             if self._best.params is not None and self._best.epoch != self.config.epochs:
-                self._restore(self._best.params)
+                self._restore_best()
                 message = f"restored the weights of the best epoch, {self._best.epoch}"
         except _RunEnded as ended:
             status, message = ended.status, ended.message
-        result = self._result
-        result.params, result.status, result.message, result.best_epoch = self.params, status, message, self._best.epoch
-        return result
+        self._result.status, self._result.message = status, message
+        return self._result
 
     def _run_epoch(self, epoch: int) -> None:
         """One pass over a fresh shuffle of the training set, then validation and the end-of-epoch checks."""
@@ -230,7 +228,7 @@ class Trainer:
         batch_size = min(config.batch_size or n, n)
         batches = math.ceil(n / batch_size)
         order = self.rng.permutation(n) if batch_size < n else None
-        last_good = _copy(self.params)
+        last_good = copy_params(self.params)
         clock = _EpochClock()
         loss_sum = correct = seen = 0
         try:
@@ -267,9 +265,9 @@ class Trainer:
         self._result.train_seconds += seconds
         event = EpochEvent(epoch, config.epochs, loss_sum / seen, correct / seen, val_loss, val_accuracy, seconds, lr)
         self._result.history.append(event)
-        self._epochs_done = epoch
-        if self._pause_after_epoch == epoch:  # before on_epoch, so that a callback sees a step's pause
-            self._pause_after_epoch = None
+        self._result.weights_epoch = epoch
+        if self._pause_at_epoch_end:  # before on_epoch, so that a callback sees a step's pause
+            self._pause_at_epoch_end = False
             self.pause()
         self.on_epoch(event)
         self._check_early_stopping(event)
@@ -303,19 +301,22 @@ class Trainer:
         if not patience or event.val_loss is None:
             return
         if event.val_loss < self._best.val_loss:
-            self._best = _Best(event.val_loss, event.epoch, _copy(self.params))
+            self._best = _Best(event.val_loss, event.epoch, copy_params(self.params))
         elif event.epoch - self._best.epoch >= patience:
-            self._restore(self._best.params)
+            self._restore_best()
             raise _RunEnded(
                 "early_stopped",
                 f"validation loss has not improved for {patience} epochs; restored the weights of epoch {self._best.epoch}",
             )
 
     def _diverged(self, last_good: Params, epoch: int, batch: int, lr: float) -> None:
-        """Roll back to the weights of the start of the epoch, with a fresh optimiser, and end the run."""
+        """Roll back to the weights of the start of the epoch and end the run."""
         self._restore(last_good)
-        self.optimizer = self._make_optimizer()
         raise _RunEnded("diverged", _divergence_message(epoch, batch, lr))
+
+    def _restore_best(self) -> None:
+        self._restore(self._best.params)
+        self._result.weights_epoch = self._best.epoch
 
     def _restore(self, params: Params) -> None:
         with self._lock:
@@ -327,10 +328,6 @@ class Trainer:
         probabilities = predict_proba(self.params, self.data.val_x, self.activation)
         return mean_cross_entropy(probabilities, self.data.val_y), accuracy(probabilities, self.data.val_y)
 
-    def _make_optimizer(self):
-        c = self.config
-        return make_optimizer(c.optimizer, c.lr, c.momentum, c.beta1, c.beta2, c.weight_decay)
-
     def _apply_pending_settings(self) -> None:
         if not self._pending:
             return
@@ -338,21 +335,24 @@ class Trainer:
             changes, self._pending = self._pending, {}
         for name, value in changes.items():
             setattr(self.config, name, value)
-        for name in ("momentum", "beta1", "beta2", "weight_decay"):
-            if name in changes and hasattr(self.optimizer, name):
+        for name in ("weight_decay", *OPTIMIZER_SETTINGS[self.config.optimizer]):  # plain SGD has no momentum to change
+            if name in changes:
                 setattr(self.optimizer, name, changes[name])
 
 
-def score_on_test_set(model: Model, dataset: Dataset, result: TrainResult) -> dict:
+def score_on_test_set(model: Model, dataset: Dataset, result: TrainResult, epochs_before: int = 0) -> dict:
     """Evaluate a trained ``model`` on the test set (see ``metrics.evaluate``), record the headline figures of
-    the run in ``model.metrics`` (saved with the model) and return the full report."""
+    the run in ``model.metrics`` (saved with the model) and return the full report.
+
+    ``epochs`` counts every epoch behind the weights: ``epochs_before`` (when the run continued from trained
+    weights) plus those of this run up to the epoch the weights are from."""
     test = evaluate(model.predict_images(dataset.test_images), dataset.test_labels)
-    last = result.history[-1] if result.history else None
+    weights_event = result.history[result.weights_epoch - 1] if result.weights_epoch else None
     model.metrics = {
         "test_accuracy": test["accuracy"],
         "test_loss": test["loss"],
-        "val_accuracy": last.val_accuracy if last else None,
-        "epochs": len(result.history),
+        "val_accuracy": weights_event.val_accuracy if weights_event else None,
+        "epochs": epochs_before + result.weights_epoch,
         "train_seconds": result.train_seconds,
     }
     return test
@@ -383,10 +383,6 @@ class _EpochClock:
 
     def elapsed(self) -> float:
         return max(time.perf_counter() - self.start - self.paused, 1e-9)
-
-
-def _copy(params: Params) -> Params:
-    return [{name: array.copy() for name, array in layer.items()} for layer in params]
 
 
 def _divergence_message(epoch: int, batch: int, lr: float) -> str:

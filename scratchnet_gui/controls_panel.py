@@ -37,7 +37,7 @@ from scratchnet.errors import ConfigError
 from scratchnet.initializers import INITIALIZERS
 from scratchnet.memory import estimate_training_bytes, format_bytes
 from scratchnet.network import count_parameters
-from scratchnet.optimizers import OPTIMIZER_NAMES
+from scratchnet.optimizers import OPTIMIZER_NAMES, OPTIMIZER_SETTINGS
 from scratchnet.presets import load_preset, preset_names
 from scratchnet.schedules import SCHEDULE_NAMES
 from scratchnet.trainer import LIVE_SETTINGS
@@ -113,7 +113,17 @@ TOOLTIPS = {
 }
 
 
-class LogSpinBox(QDoubleSpinBox):
+class _LadderSteps:
+    """For spin boxes whose arrows walk a ladder of values (``_next``) instead of adding a fixed step."""
+
+    def stepBy(self, steps: int) -> None:
+        value = self.value()
+        for _ in range(abs(steps)):
+            value = self._next(value, up=steps > 0)
+        self.setValue(value)
+
+
+class LogSpinBox(_LadderSteps, QDoubleSpinBox):
     """A number input for values that span decades (learning rates, weight decay).
 
     Accepts typed values such as ``3e-4``; the arrows walk the 1-2-5 ladder (…, 0.001, 0.002, 0.005, 0.01, …).
@@ -154,12 +164,6 @@ class LogSpinBox(QDoubleSpinBox):
             return QValidator.State.Intermediate, text, position
         return QValidator.State.Acceptable, text, position
 
-    def stepBy(self, steps: int) -> None:
-        value = self.value()
-        for _ in range(abs(steps)):
-            value = self._next(value, up=steps > 0)
-        self.setValue(value)
-
     def _next(self, value: float, up: bool) -> float:
         if up:
             if value < self._smallest:
@@ -171,19 +175,13 @@ class LogSpinBox(QDoubleSpinBox):
         return lower if lower >= self._smallest else self.minimum()
 
 
-class BatchSizeSpinBox(QSpinBox):
+class BatchSizeSpinBox(_LadderSteps, QSpinBox):
     """Batch size: any number typed, powers of two with the arrows, and "full" (the value 0) above them all."""
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self.setRange(0, 1 << 20)
         self.setSpecialValueText("full")
-
-    def stepBy(self, steps: int) -> None:
-        value = self.value()
-        for _ in range(abs(steps)):
-            value = self._next(value, up=steps > 0)
-        self.setValue(value)
 
     def stepEnabled(self) -> QAbstractSpinBox.StepEnabledFlag:
         flags = QAbstractSpinBox.StepEnabledFlag.StepNone
@@ -314,6 +312,7 @@ class ControlsPanel(QWidget):
         self._inputs, self._classes, self._train_images = 784, 10, 60000
         self._fields: dict[str, QWidget] = {}
         self._lock_groups: dict[str, str] = {}
+        self._labels: dict[str, str] = {}  # field name -> its label text
         self._build()
         self.select_preset("default" if "default" in preset_names() else preset_names()[0])
 
@@ -424,6 +423,7 @@ class ControlsPanel(QWidget):
         widget.setObjectName(name)
         label_widget = QLabel(label)
         label_widget.setToolTip(TOOLTIPS[name])
+        self._labels[name] = label
         label_widget.setBuddy(widget)
         form.addRow(label_widget, widget)
         self._fields[name] = widget
@@ -524,6 +524,7 @@ class ControlsPanel(QWidget):
         """Lock the settings that cannot change mid-run (explaining why in their tooltips); keep the live ones."""
         self._running = running
         widgets = {**self._fields, "hidden": self.layers, "preset": self.preset}
+        live = ", ".join(self._labels[name].lower() for name in LIVE_SETTINGS)
         for name, group in self._lock_groups.items():
             widget = widgets[name]
             widget.setEnabled(not running)
@@ -531,8 +532,8 @@ class ControlsPanel(QWidget):
             if running:
                 reason = LOCK_REASONS[group]
                 widget.setToolTip(
-                    f"{base}\n\nLocked during a run: {reason}. Stop the run to change it. The learning rate, momentum,\n"
-                    "betas, weight decay, gradient clip and dropout can still be changed while it trains."
+                    f"{base}\n\nLocked during a run: {reason}. Stop the run to change it.\n"
+                    f"These can still be changed while it trains: {live}."
                 )
             else:
                 widget.setToolTip(base)
@@ -559,9 +560,8 @@ class ControlsPanel(QWidget):
     def _refresh(self) -> None:
         """Show the rows that matter for this optimiser and schedule; update the size read-out and the error."""
         optimizer = self._fields["optimizer"].currentText()
-        self.optimizer_form.setRowVisible(self._fields["momentum"], optimizer in ("momentum", "nesterov"))
-        for beta in ("beta1", "beta2"):
-            self.optimizer_form.setRowVisible(self._fields[beta], optimizer in ("adam", "adamw"))
+        for setting in ("momentum", "beta1", "beta2"):
+            self.optimizer_form.setRowVisible(self._fields[setting], setting in OPTIMIZER_SETTINGS[optimizer])
         is_step = self._fields["schedule"].currentText() == "step"
         for name in ("step_epochs", "step_gamma"):
             self.schedule_form.setRowVisible(self._fields[name], is_step)
@@ -587,7 +587,7 @@ class ControlsPanel(QWidget):
             config = self.config()
         except ConfigError:
             return text
-        needed = estimate_training_bytes(config, self._train_images - config.validation_size, self._inputs, self._classes)
+        needed = estimate_training_bytes(config, self._train_images, self._inputs, self._classes)
         return text + f"\n≈ {format_bytes(needed)} to train, images included"
 
 

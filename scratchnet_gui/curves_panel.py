@@ -32,6 +32,7 @@ from scratchnet.atomic import atomic_write
 from scratchnet.trainer import EpochEvent
 
 REPAINT_HZ = 10
+FIRST_SPAN = 16  # epochs the x axis spans when a long run starts; it doubles whenever the run outgrows it
 AXIS = QColor("#e4e7eb")  # axis lines and grid
 AXIS_TEXT = QColor("#3a4652")
 LADDER = sorted(m * 10.0**k for k in range(-6, 7) for m in (1, 1.5, 2, 2.5, 3, 4, 5, 6, 8))  # the loss axis snaps to these
@@ -131,6 +132,8 @@ class CurvesPanel(QWidget):
         super().__init__(parent)
         self.current = RunCurves("")
         self._offset = 0.0  # epochs the weights had before this run: the x where its curves start
+        self._run_end = 1.0  # the x where the current run will end if it runs all its epochs
+        self._x_right = 1.0  # the right end of the x axis
         self._ema: tuple[float, float, int] | None = None  # (alpha, running average, count)
         self._overlays: list[_Overlay] = []
         self._runs_seen = 0  # overlays made so far, for their colours
@@ -251,7 +254,8 @@ class CurvesPanel(QWidget):
     def begin_run(self, label: str, epochs_before: float = 0.0, epochs: float = 1.0) -> None:
         """Start new curves for a run of ``epochs`` labelled ``label``; the previous run becomes a faint overlay.
 
-        The x axis is set to span the whole run (and the earlier runs) now, so that it stays still while it fills."""
+        The x axis spans the whole run (and the earlier runs) from the start, so that it stays still while it
+        fills; a run of more than ``FIRST_SPAN`` epochs starts with that many and doubles the span as needed."""
         if not self.current.empty:
             self._add_overlay(self.current)
         self.current = RunCurves(label)
@@ -259,8 +263,8 @@ class CurvesPanel(QWidget):
         self._ema = None
         self._loss_range = None
         self.set_placeholder("")
-        right = max([epochs_before + epochs, *(o.curves.batch_loss.x[-1] for o in self._overlays if o.curves.batch_loss.size)])
-        self.loss_plot.setXRange(0, right, padding=0.01)
+        self._run_end = epochs_before + epochs
+        self._set_x_right(epochs_before + min(epochs, FIRST_SPAN))
         self._batches_dirty = self._epochs_dirty = True
         self.repaint_curves()
 
@@ -304,6 +308,8 @@ class CurvesPanel(QWidget):
         else:
             self._timer.stop()
             self.repaint_curves()
+            if self.current.batch_loss.size:  # fit the axis to what the run did, however early it ended
+                self._set_x_right(self.current.batch_loss.x[-1])
 
     def clear(self) -> None:
         """Forget the current run and every overlay."""
@@ -317,6 +323,7 @@ class CurvesPanel(QWidget):
         self._batches_dirty = self._epochs_dirty = True
         self.repaint_curves()
         self.loss_plot.setRange(xRange=(0, 1), yRange=(0, 2.5), padding=0.01)
+        self._x_right = 1.0
         self.accuracy_plot.setYRange(0, 100)
 
     def set_placeholder(self, text: str) -> None:
@@ -338,6 +345,7 @@ class CurvesPanel(QWidget):
             self.raw_item.setData(c.batch_loss.x, c.batch_loss.y)
             self.smooth_item.setData(c.smoothed_loss.x, c.smoothed_loss.y)
             self._fit_loss_range()
+            self._grow_x_range()
         if not self._epochs_dirty:
             return
         self._epochs_dirty = False
@@ -357,6 +365,22 @@ class CurvesPanel(QWidget):
             left, right = self.loss_plot.viewRange()[0]
             on_the_left = c.test_epoch > (left + right) / 2  # put the label where there is room for it
             self.test_text.setAnchor((1.05, 1.1) if on_the_left else (-0.05, 1.1))
+
+    def _grow_x_range(self) -> None:
+        """Double the span of the x axis (up to the end of the run) when the curves reach its right end."""
+        if not self.current.batch_loss.size or self.current.batch_loss.x[-1] <= self._x_right:
+            return
+        span = max(self._x_right - self._offset, 1.0)
+        while self._offset + span < self.current.batch_loss.x[-1]:
+            span *= 2
+        self._set_x_right(min(self._offset + span, self._run_end))
+
+    def _set_x_right(self, right: float) -> None:
+        """Span the x axis from 0 to ``right``, or further when earlier runs' curves reach beyond it."""
+        right = max([right, *(o.curves.batch_loss.x[-1] for o in self._overlays if o.curves.batch_loss.size)])
+        if right != self._x_right:
+            self._x_right = right
+            self.loss_plot.setXRange(0, right, padding=0.01)
 
     def _fit_loss_range(self) -> None:
         """Snap the loss axis to round steps (``LADDER``) around the losses shown, so it changes only now and then."""

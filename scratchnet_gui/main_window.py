@@ -49,7 +49,7 @@ from scratchnet.data import Dataset, find_files
 from scratchnet.errors import ConfigError, ModelFileError, ScratchNetError
 from scratchnet.memory import available_bytes, estimate_training_bytes, format_bytes
 from scratchnet.model import Model, load_model, save_model
-from scratchnet.network import init_params
+from scratchnet.network import copy_params, init_params
 from scratchnet.presets import resources_dir
 from scratchnet.trainer import BatchEvent, EpochEvent
 
@@ -430,7 +430,7 @@ class MainWindow(QMainWindow):
             return
         params = self._weights_for(config)
         epochs_before = self._weights_epochs if params is not None else 0
-        worker = TrainingWorker(config, self._dataset, params)
+        worker = TrainingWorker(config, self._dataset, params, epochs_before)
         thread = QThread(self)
         worker.moveToThread(thread)
         thread.started.connect(worker.run)
@@ -454,8 +454,8 @@ class MainWindow(QMainWindow):
 
     def _memory_is_enough(self, config: TrainConfig) -> bool:
         """True when the run fits in the memory available now, or the user chose to try anyway."""
-        features, classes = int(np.prod(self._dataset.image_shape)), self._dataset.num_classes
-        needed = estimate_training_bytes(config, len(self._dataset.train_images) - config.validation_size, features, classes)
+        dataset = self._dataset
+        needed = estimate_training_bytes(config, len(dataset.train_images), dataset.num_features, dataset.num_classes)
         available = available_bytes()
         if available is None or needed <= available:
             return True
@@ -505,7 +505,7 @@ class MainWindow(QMainWindow):
         except ConfigError:
             config = TrainConfig()
         dataset = self._dataset
-        sizes = config.layer_sizes(int(np.prod(dataset.image_shape)), dataset.num_classes)
+        sizes = config.layer_sizes(dataset.num_features, dataset.num_classes)
         params = init_params(sizes, config.init, np.random.default_rng(config.seed), np.dtype(config.dtype))
         self._set_model(
             Model(params, config.activation, list(dataset.class_names), dataset.image_shape, dataset.name, config.to_dict()),
@@ -527,10 +527,10 @@ class MainWindow(QMainWindow):
         model = self._model
         if model is None or self._fresh:
             return None
-        sizes = config.layer_sizes(int(np.prod(self._dataset.image_shape)), self._dataset.num_classes)
+        sizes = config.layer_sizes(self._dataset.num_features, self._dataset.num_classes)
         if model.layer_sizes != sizes or model.activation != config.activation or model.dtype != np.dtype(config.dtype):
             return None
-        return [{name: array.copy() for name, array in layer.items()} for layer in model.params]
+        return copy_params(model.params)
 
     def _live_changed(self, changes: dict) -> None:
         if self._run is None:

@@ -49,12 +49,7 @@ class RunOutcome:
     test: dict | None = None  # scratchnet.metrics.evaluate() on the test set
     train_seconds: float = 0.0
     samples_per_second: float = 0.0
-    best_epoch: int | None = None  # with early stopping: the epoch whose weights the model has
-
-    @property
-    def weights_epoch(self) -> int:
-        """Epochs of this run behind the final weights (the best epoch when early stopping restored it)."""
-        return self.best_epoch or len(self.history)
+    weights_epoch: int = 0  # the epoch of this run the final weights are from (the best one, if restored)
 
 
 class TrainingWorker(QObject):
@@ -67,11 +62,13 @@ class TrainingWorker(QObject):
     finished = Signal(object)  # RunOutcome
     failed = Signal(str)  # an unexpected error, as text a user can read
 
-    def __init__(self, config: TrainConfig, dataset: Dataset, params: Params | None = None):
+    def __init__(self, config: TrainConfig, dataset: Dataset, params: Params | None = None, epochs_before: int = 0):
+        """``epochs_before``: the epochs already behind ``params``, so the final model counts them too."""
         super().__init__()
         self._config = config
         self._dataset = dataset
         self._params = params
+        self._epochs_before = epochs_before
         self._lock = threading.Lock()  # guards the requests made before the trainer exists
         self._trainer: Trainer | None = None
         self._requested_pause = False
@@ -132,9 +129,10 @@ class TrainingWorker(QObject):
         try:
             self._run()
         except MemoryError:
+            self._flush()  # the batches trained before the error still belong on the curves
             self.failed.emit("not enough memory for this network and data type: use fewer or narrower layers, or float32")
         except Exception as error:  # the window must hear about every failure, whatever it is
-            self._flush()  # the batches trained before the error still belong on the curves
+            self._flush()
             self.failed.emit(f"{type(error).__name__}: {error}")
         finally:
             # The trainer calls back into this worker, so the two form a reference cycle that only Python's
@@ -162,10 +160,11 @@ class TrainingWorker(QObject):
         result = trainer.run()
         self._flush()
         if self._aborted:
-            self.finished.emit(RunOutcome(result.status, result.message, trainer.model(), result.history, best_epoch=result.best_epoch))
+            outcome = RunOutcome(result.status, result.message, trainer.model(), result.history, weights_epoch=result.weights_epoch)
+            self.finished.emit(outcome)
             return
         model = trainer.model()
-        test = score_on_test_set(model, dataset, result)
+        test = score_on_test_set(model, dataset, result, self._epochs_before)
         self.finished.emit(
             RunOutcome(
                 result.status,
@@ -175,7 +174,7 @@ class TrainingWorker(QObject):
                 test,
                 result.train_seconds,
                 result.samples_per_second,
-                result.best_epoch,
+                result.weights_epoch,
             )
         )
 

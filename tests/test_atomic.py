@@ -177,14 +177,15 @@ def test_write_idx_failure_keeps_the_previous_file(tmp_path, monkeypatch, name):
 
 
 def test_written_files_get_ordinary_permissions(tmp_path):
-    """mkstemp's private 0600 mode must not leak into saved files: new ones follow the umask, old ones keep theirs."""
+    """New files get what a plain open() gives them (the umask applies), replaced files keep their mode."""
     import os
     import stat
 
     from scratchnet import atomic
 
+    (tmp_path / "plain.bin").write_bytes(b"x")
     atomic.atomic_write(tmp_path / "new.bin", b"x")
-    assert stat.S_IMODE((tmp_path / "new.bin").stat().st_mode) == 0o666 & ~atomic._UMASK
+    assert stat.S_IMODE((tmp_path / "new.bin").stat().st_mode) == stat.S_IMODE((tmp_path / "plain.bin").stat().st_mode)
     (tmp_path / "kept.bin").write_bytes(b"old")
     os.chmod(tmp_path / "kept.bin", 0o640)
     atomic.atomic_write(tmp_path / "kept.bin", b"new")

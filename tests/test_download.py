@@ -185,9 +185,15 @@ def test_all_mirrors_fail_with_a_helpful_error(server, cache):
     assert f"could not download {GZ_NAMES[0]} from any mirror" in message
     for mirror in mirrors:
         assert mirror + GZ_NAMES[0] in message  # every URL tried is listed ...
-    assert "404" in message and "hash mismatch" in message  # ... with what went wrong
+    assert "HTTP 404" in message and "hash mismatch" in message  # ... with what went wrong
     assert "Put the four standard files" in message and str(cache) in message and "--data-dir" in message
-    assert cache_contents(cache) == []
+    assert not cache.exists()  # the folder it made for the files is gone again
+
+
+def test_an_unreachable_host_is_named_in_plain_words(cache):
+    with deadline(30), pytest.raises(DownloadError) as caught:
+        download_mnist(cache, mirrors=("http://127.0.0.1:9/",), timeout=2)  # the discard port: nothing listens
+    assert "127.0.0.1:9/train-images-idx3-ubyte.gz: cannot connect to the server\n" in str(caught.value)
 
 
 def test_stalled_mirror_times_out_then_the_next_one_serves(server, cache):

@@ -133,12 +133,31 @@ def test_a_learning_rate_typed_mid_run_reaches_the_trainer(window, qtbot):
 
 def test_stop_ends_the_run_and_keeps_the_weights(window, qtbot):
     start_long_run(window, qtbot)
-    window.stop_action.trigger()
-    wait_idle(window, qtbot)
+    qtbot.waitUntil(lambda: window.curves.current.train_loss.size >= 2, timeout=RUN_TIMEOUT)
+    with qtbot.waitSignal(window.run_finished, timeout=RUN_TIMEOUT) as finished:
+        window.stop_action.trigger()
+    outcome = finished.args[0]
     assert "stopped by the user" in window.statusBar().currentMessage().lower()
     assert window.curves.current.test_accuracy is not None
     assert window.start_action.isEnabled() and not window.stop_action.isEnabled()
-    assert window.current_model().metrics["epochs"] >= 0
+    epochs = len(outcome.history)
+    assert epochs >= 2 and window.current_model().metrics["epochs"] == epochs == window.curves.current.test_epoch
+    assert f"continues from the current weights ({epochs} epochs" in window.start_action.toolTip()
+    for kept, trained in zip(window.current_model().params, outcome.model.params):
+        np.testing.assert_array_equal(kept["W"], trained["W"])
+
+
+def test_a_continued_run_counts_every_epoch_in_the_saved_model(window, qtbot, tmp_path):
+    configure(window, epochs=2, batch_size=50)
+    for _ in range(2):
+        window.start_action.trigger()
+        wait_idle(window, qtbot)
+    assert window.current_model().metrics["epochs"] == 4
+    path = tmp_path / "net.safetensors"
+    window.save_model_to(path)
+    window.reset_action.trigger()
+    window.open_model_from(path)
+    assert "continues from the current weights (4 epochs" in window.start_action.toolTip()
 
 
 def test_step_runs_one_epoch_then_pauses(window, qtbot):
@@ -372,6 +391,27 @@ def test_only_the_latest_runs_stay_as_overlays(qtbot):
     assert labels == [f"run {run}" for run in range(5, MAX_OVERLAYS + 5)]
 
 
+def test_the_epoch_axis_grows_with_a_long_run_and_fits_it_when_it_ends(qtbot):
+    from scratchnet_gui.curves_panel import FIRST_SPAN, CurvesPanel
+
+    curves = CurvesPanel()
+    qtbot.addWidget(curves)
+
+    def right_end() -> float:
+        return curves.loss_plot.viewRange()[0][1]
+
+    curves.begin_run("short", 0, 8)
+    assert right_end() == pytest.approx(8, rel=0.03)  # a short run: the whole run from the start
+    curves.begin_run("notebook", 0, 2000)
+    curves.set_running(True)
+    assert right_end() == pytest.approx(FIRST_SPAN, rel=0.03)
+    curves.add_batches(np.arange(1.0, 21.0), np.linspace(2.0, 1.0, 20), 1)
+    curves.repaint_curves()
+    assert right_end() == pytest.approx(2 * FIRST_SPAN, rel=0.03)
+    curves.set_running(False)  # stopped at epoch 20 of 2000
+    assert right_end() == pytest.approx(20, rel=0.03)
+
+
 def test_opening_a_model_trained_beyond_the_panels_ranges_says_so(window, qtbot, tmp_path):
     from scratchnet.model import save_model
 
@@ -389,9 +429,12 @@ def test_after_early_stopping_the_test_score_sits_at_the_restored_epoch(window, 
     with qtbot.waitSignal(window.run_finished, timeout=RUN_TIMEOUT) as finished:
         window.start_action.trigger()
     outcome = finished.args[0]
-    assert outcome.status == "early_stopped" and outcome.best_epoch < len(outcome.history)
-    assert window.curves.current.test_epoch == outcome.best_epoch
-    assert f"continues from the current weights ({outcome.best_epoch} epochs" in window.start_action.toolTip()
+    assert outcome.status == "early_stopped" and outcome.weights_epoch < len(outcome.history)
+    assert window.curves.current.test_epoch == outcome.weights_epoch
+    assert window.current_model().metrics["epochs"] == outcome.weights_epoch
+    best = outcome.history[outcome.weights_epoch - 1]
+    assert window.current_model().metrics["val_accuracy"] == best.val_accuracy
+    assert f"continues from the current weights ({outcome.weights_epoch} epochs" in window.start_action.toolTip()
 
 
 def test_unknown_options_are_refused():

@@ -1,5 +1,6 @@
 """The training loop on small generated data: it learns, it is reproducible, and its controls work."""
 
+import dataclasses
 import threading
 import time
 
@@ -162,23 +163,57 @@ def test_huge_learning_rate_is_diagnosed_and_weights_restored(data, optimizer):
         assert np.array_equal(layer["W"], original["W"])
 
 
-def test_early_stopping_restores_the_best_epoch(data):
-    # A tiny learning rate that is then raised absurdly: validation loss gets worse after epoch 2.
-    trainer = Trainer(small_config(epochs=20, early_stopping=2, lr=0.01), data)
-    best_weights = {}
+@pytest.fixture
+def unlearnable_validation(data):
+    """Validation labels shuffled: the better the network fits the training set, the worse its validation loss."""
+    return dataclasses.replace(data, val_y=np.random.default_rng(0).permutation(data.val_y))
 
-    def on_epoch(event):
-        best_weights[event.epoch] = trainer.snapshot()
-        if event.epoch == 2:
-            trainer.set_hyperparameters(lr=3.0)
 
-    trainer.on_epoch = on_epoch
+def test_early_stopping_restores_the_best_epoch(unlearnable_validation):
+    trainer = Trainer(small_config(epochs=20, early_stopping=2, lr=0.05), unlearnable_validation)
+    snapshots = {}
+    trainer.on_epoch = lambda event: snapshots.setdefault(event.epoch, trainer.snapshot())
     result = trainer.run()
-    assert result.status in ("early_stopped", "diverged")
-    if result.status == "early_stopped":
-        best = min(result.history, key=lambda e: e.val_loss)
-        assert result.best_epoch == best.epoch
-        assert np.array_equal(result.params[0]["W"], best_weights[best.epoch][0]["W"])
+    best = min(result.history, key=lambda e: e.val_loss)
+    assert result.status == "early_stopped" and len(result.history) == best.epoch + 2
+    assert result.weights_epoch == best.epoch
+    for layer, kept in zip(result.params, snapshots[best.epoch]):
+        np.testing.assert_array_equal(layer["W"], kept["W"])
+
+
+def test_completed_run_with_early_stopping_ends_on_its_best_weights(unlearnable_validation):
+    result = Trainer(small_config(epochs=4, early_stopping=10, lr=0.05), unlearnable_validation).run()
+    best = min(result.history, key=lambda e: e.val_loss)
+    assert result.status == "completed" and best.epoch < 4
+    assert result.weights_epoch == best.epoch and f"best epoch, {best.epoch}" in result.message
+
+
+def test_a_stopped_run_with_early_stopping_keeps_its_latest_weights(unlearnable_validation):
+    trainer = Trainer(small_config(epochs=1000, early_stopping=1000, lr=0.05), unlearnable_validation)
+    trainer.on_epoch = lambda event: event.epoch == 6 and trainer.stop()
+    result = trainer.run()
+    assert result.status == "stopped" and len(result.history) == 6
+    assert min(result.history, key=lambda e: e.val_loss).epoch < 6  # a better epoch exists, but was not restored
+    assert result.weights_epoch == 6
+
+
+def test_a_diverged_run_reports_the_epoch_its_weights_are_from(data):
+    trainer = Trainer(small_config(epochs=10, optimizer="sgd"), data)
+    trainer.on_epoch = lambda event: event.epoch == 3 and trainer.set_hyperparameters(lr=1e30)
+    result = trainer.run()
+    assert result.status == "diverged" and len(result.history) == 3
+    assert result.weights_epoch == 3  # rolled back to the start of epoch 4
+
+
+def test_a_live_momentum_change_does_not_give_plain_sgd_momentum(data):
+    trainer = Trainer(small_config(epochs=2, optimizer="sgd"), data)
+    trainer.on_epoch = lambda event: trainer.set_hyperparameters(momentum=0.5)
+    trainer.run()
+    assert trainer.optimizer.momentum == 0 and trainer.optimizer.velocity is None
+    momentum = Trainer(small_config(epochs=2, optimizer="momentum", momentum=0.9), data)
+    momentum.on_epoch = lambda event: momentum.set_hyperparameters(momentum=0.5)
+    momentum.run()
+    assert momentum.optimizer.momentum == 0.5
 
 
 def test_validation_size_must_leave_training_data(fake_dataset):
