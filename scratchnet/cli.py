@@ -20,7 +20,16 @@ from pathlib import Path
 from . import __version__
 from .activations import ACTIVATIONS
 from .config import DTYPES
-from .data import ProgressCallback, cache_dir, download_mnist, find_files, load_dataset, locate_or_download, verify_mnist
+from .data import (
+    ProgressCallback,
+    cache_dir,
+    download_mnist,
+    find_files,
+    load_dataset,
+    locate_or_download,
+    verify_mnist,
+    what_is_missing,
+)
 from .errors import ConfigError, ScratchNetError
 from .initializers import INITIALIZERS
 from .memory import check_fits, estimate_training_bytes
@@ -45,6 +54,9 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("scratchnet: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # whoever read our output stopped early (``| head``): nothing left to say
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # so that exiting does not complain again
+        return 1
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -62,6 +74,8 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--optimizer", choices=list(OPTIMIZER_NAMES))
     train.add_argument("--lr", type=float, help="learning rate")
     train.add_argument("--momentum", type=float, help="momentum for the momentum and nesterov optimizers")
+    train.add_argument("--beta1", type=float, help="Adam's decay rate for its running average of gradients (default 0.9)")
+    train.add_argument("--beta2", type=float, help="Adam's decay rate for its running average of squared gradients (default 0.999)")
     train.add_argument("--batch-size", type=parse_batch_size, help="mini-batch size, or 'full' for full-batch gradient descent")
     train.add_argument("--epochs", type=int)
     train.add_argument("--weight-decay", type=float, help="L2 penalty (decoupled for adamw)")
@@ -69,6 +83,8 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--grad-clip", type=float, help="largest global gradient norm (0 = off)")
     train.add_argument("--schedule", choices=list(SCHEDULE_NAMES))
     train.add_argument("--warmup-epochs", type=float, help="linear learning-rate warm-up, in epochs")
+    train.add_argument("--step-epochs", type=float, help="the step schedule multiplies the learning rate every this many epochs")
+    train.add_argument("--step-gamma", type=float, help="... by this factor (default 0.1)")
     train.add_argument("--augment-shift", type=int, help="shift training images by up to this many pixels")
     train.add_argument("--early-stopping", type=int, help="stop after this many epochs without validation improvement (0 = off)")
     train.add_argument("--validation-size", type=int, help="training images held out for validation (default 5000)")
@@ -144,7 +160,8 @@ def cmd_train(args: argparse.Namespace) -> int:
         "samples_per_second": result.samples_per_second,
         "config": trainer.config.to_dict(),
     }
-    if args.out:
+    saved = bool(args.out) and result.weights_epoch > 0  # untrained weights are not worth a file
+    if saved:
         try:
             save_model(model, args.out)
         except OSError as error:
@@ -153,12 +170,15 @@ def cmd_train(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(summary))
     else:
+        weights = f"the weights of epoch {result.weights_epoch}" if result.weights_epoch else "the untrained weights"
         print(
-            f"test accuracy {test['accuracy']:.2%} after {len(result.history)} epochs, {result.train_seconds:.1f} s of training "
-            f"({result.samples_per_second:,.0f} samples/s)"
+            f"test accuracy {test['accuracy']:.2%} with {weights} ({result.train_seconds:.1f} s of training, "
+            f"{result.samples_per_second:,.0f} samples/s)"
         )
-        if args.out:
+        if saved:
             print(f"saved to {args.out}")
+        elif args.out:
+            print(f"not saved to {args.out}: no epoch was completed")
     return 1 if result.status == "diverged" else 0
 
 
@@ -208,8 +228,8 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 def cmd_data(args: argparse.Namespace) -> int:
     target = Path(args.data_dir).expanduser() if args.data_dir else None
     if target is not None and find_files(target) is None:
-        if args.no_download:
-            raise ConfigError(f"{target} does not hold the dataset (and --no-download was given)")
+        if args.no_download or not target.is_dir():  # a mistyped folder name is not a place to download into
+            raise ConfigError(f"--data-dir {target}: {what_is_missing(target).removeprefix('which ')}")
         folder = download_mnist(target, progress=stderr_progress())
         print(file=sys.stderr)
     else:

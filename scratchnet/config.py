@@ -114,9 +114,9 @@ class TrainConfig:
 
     def describe(self) -> str:
         """A short label such as ``128-128 relu adam lr=0.002 bs=128 ep=8``, used to tell runs apart."""
-        widths = "-".join(str(w) for w in self.hidden) or "linear"
+        network = f"{'-'.join(str(w) for w in self.hidden)} {self.activation}" if self.hidden else "softmax regression"
         batch = "full" if self.batch_size is None else self.batch_size
-        return f"{widths} {self.activation} {self.optimizer} lr={self.lr:g} bs={batch} ep={self.epochs}"
+        return f"{network} {self.optimizer} lr={self.lr:g} bs={batch} ep={self.epochs}"
 
 
 def _is_int(value) -> bool:

@@ -212,7 +212,7 @@ class Trainer:
         try:
             for epoch in range(1, self.config.epochs + 1):
                 self._run_epoch(epoch)
-            status, message = "completed", f"completed {self.config.epochs} epochs"
+            status, message = "completed", f"completed {self.config.epochs} epoch{'s' * (self.config.epochs != 1)}"
             if self._best.params is not None and self._best.epoch != self.config.epochs:
                 self._restore_best()
                 message = f"restored the weights of the best epoch, {self._best.epoch}"

@@ -27,7 +27,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--data-dir",
         metavar="DIR",
         default=None,
-        help=f"folder holding the four MNIST IDX files (default: the last folder used, ${ENV_VAR}, or the cache; "
+        help=f"folder holding the four MNIST IDX files (default: ${ENV_VAR}, the last folder used, or the cache; "
         "MNIST is downloaded when it is nowhere)",
     )
     return parser

@@ -23,6 +23,7 @@ the user's commands to it and draws what it reports.
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -45,7 +46,7 @@ from PySide6.QtWidgets import (
 )
 
 from scratchnet.config import TrainConfig
-from scratchnet.data import Dataset, find_files
+from scratchnet.data import ENV_VAR, Dataset, find_files
 from scratchnet.errors import ConfigError, ModelFileError, ScratchNetError
 from scratchnet.memory import available_bytes, estimate_training_bytes, format_bytes
 from scratchnet.model import Model, load_model, save_model
@@ -351,9 +352,9 @@ class MainWindow(QMainWindow):
     # ---- data -------------------------------------------------------------------------------------
 
     def load_data(self, data_dir: str | None = None) -> None:
-        """Find and load the dataset in the background: ``data_dir``, else the last folder used, else the
-        usual places (``$SCRATCHNET_DATA_DIR``, the cache), downloading MNIST when it is nowhere."""
-        if data_dir is None:
+        """Find and load the dataset in the background: ``data_dir``, else ``$SCRATCHNET_DATA_DIR``, else the
+        last folder used, else the cache, downloading MNIST when it is nowhere."""
+        if data_dir is None and not os.environ.get(ENV_VAR):
             remembered = self.settings.value("data_dir")
             if remembered and find_files(Path(remembered)) is not None:
                 data_dir = remembered
@@ -398,6 +399,7 @@ class MainWindow(QMainWindow):
 
     def _data_failed(self, message: str) -> None:
         self.notice.show_message(f"<b>No data to train on.</b> {_html(message)}", "error")
+        self.statusBar().showMessage("No data: choose the folder holding the MNIST files (File ▸ Choose data folder…)")
         self.curves.set_placeholder("Waiting for the data: use File ▸ Choose data folder…")
         if self._missing_dialog is not None:
             self._missing_dialog.close()
@@ -413,6 +415,7 @@ class MainWindow(QMainWindow):
             "if you have the files, or restart to download them.",
             "warning",
         )
+        self.statusBar().showMessage("Download cancelled: no data to train on")
         self.curves.set_placeholder("Waiting for the data: use File ▸ Choose data folder…")
 
     # ---- run control --------------------------------------------------------------------------------

@@ -64,6 +64,28 @@ def test_missing_data_folder_is_explained(tmp_path, capsys):
     assert "train-images-idx3-ubyte.gz" in err and str(tmp_path) in err
 
 
+def test_a_partial_data_folder_names_the_files_it_lacks(fake_data_dir, capsys):
+    (fake_data_dir / "train-labels-idx1-ubyte.gz").unlink()
+    assert main(["train", "--data-dir", str(fake_data_dir)]) == 2
+    assert "which lacks train-labels-idx1-ubyte.gz.\n" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("command", ["train", "data"])
+def test_a_mistyped_data_folder_is_refused_not_created(tmp_path, capsys, command):
+    typo = tmp_path / "mnsit"
+    assert main([command, "--data-dir", str(typo)]) == 2
+    assert "does not exist" in capsys.readouterr().err and not typo.exists()
+
+
+def test_output_cut_short_by_the_reader_ends_quietly(fake_data_dir, tmp_path):
+    model = tmp_path / "model.safetensors"
+    assert main(["train", "--data-dir", str(fake_data_dir), *FAST, "--out", str(model)]) == 0
+    command = [sys.executable, "-m", "scratchnet", "evaluate", str(model), "--data-dir", str(fake_data_dir)]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    process.stdout.close()  # like `| head` exiting before the report is written
+    assert process.wait(timeout=60) == 1 and "Traceback" not in process.stderr.read()
+
+
 def test_bad_flag_values_exit_2():
     result = subprocess.run([sys.executable, "-m", "scratchnet", "train", "--batch-size", "many"], capture_output=True, text=True)
     assert result.returncode == 2 and "expected a number or 'full'" in result.stderr
@@ -74,6 +96,13 @@ def test_diverging_run_is_reported(fake_data_dir, capsys):
     assert main(args) == 1
     result = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert result["status"] == "diverged" and "lower the learning rate" in result["message"]
+
+
+def test_a_run_that_diverges_in_its_first_epoch_saves_nothing(fake_data_dir, tmp_path, capsys):
+    out = tmp_path / "model.safetensors"
+    args = ["train", "--data-dir", str(fake_data_dir), *FAST, "--optimizer", "sgd", "--lr", "1e30", "--out", str(out)]
+    assert main(args) == 1
+    assert "with the untrained weights" in capsys.readouterr().out and not out.exists()
 
 
 def test_data_command_reports_folder(fake_data_dir, capsys):

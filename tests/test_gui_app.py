@@ -15,6 +15,8 @@ from scratchnet.presets import load_preset, preset_names
 from scratchnet_gui import worker
 from scratchnet_gui.main_window import MainWindow
 
+from .conftest import write_dataset
+
 RUN_TIMEOUT = 20_000  # ms; runs here take well under a second
 
 
@@ -292,7 +294,8 @@ def test_export_writes_csv_and_png(window, qtbot, tmp_path, monkeypatch):
     assert (tmp_path / "curves.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
-def test_settings_and_data_folder_are_remembered(qtbot, fake_data_dir, tmp_path):
+def test_settings_and_data_folder_are_remembered(qtbot, fake_data_dir, tmp_path, monkeypatch):
+    monkeypatch.delenv("SCRATCHNET_DATA_DIR", raising=False)
     first = make_window(qtbot, tmp_path / "settings.ini", fake_data_dir)
     first.controls.preset.setCurrentText("notebook")
     first.controls.field("lr").setValue(0.05)
@@ -303,6 +306,12 @@ def test_settings_and_data_folder_are_remembered(qtbot, fake_data_dir, tmp_path)
     with qtbot.waitSignal(second.dataset_changed, timeout=10_000) as loaded:
         second.load_data()  # no folder given: the remembered one
     assert loaded.args[0].folder == fake_data_dir
+
+    other = write_dataset(tmp_path / "other")
+    monkeypatch.setenv("SCRATCHNET_DATA_DIR", str(other))  # set for this launch: it wins over the remembered folder
+    with qtbot.waitSignal(second.dataset_changed, timeout=10_000) as loaded:
+        second.load_data()
+    assert loaded.args[0].folder == other
 
 
 def test_an_unexpected_error_in_the_worker_is_shown_and_the_app_recovers(window, qtbot, monkeypatch):
