@@ -4,10 +4,11 @@
     the same run (skipped when torch is not installed: pip install '.[bench]'), with the ratio;
 (b) the presets' test accuracy and training wall time, as ``scratchnet train --preset NAME`` measures them.
 
-    python benchmarks/bench_core.py [--data-dir DIR] [--repeats 3] [--presets default best]
+    python benchmarks/bench_core.py [--data-dir DIR] [--repeats 3] [--presets default best] [--threads N]
 
 The machine is noisy: each figure is the best of ``--repeats`` runs, and both frameworks are timed in
-alternation so that a busy moment hurts both. Set OPENBLAS_NUM_THREADS / torch threads to compare fairly.
+alternation so that a busy moment hurts both. ``--threads N`` gives both the same number of threads
+(NumPy's BLAS and PyTorch's intra-op pool); by default each uses its own default (all cores).
 """
 
 from __future__ import annotations
@@ -73,20 +74,28 @@ def matrix_product_floor_seconds(data: TrainingData) -> float:
     return time.perf_counter() - start
 
 
-def compare_with_torch(data: TrainingData, repeats: int) -> None:
+def compare_with_torch(data: TrainingData, repeats: int, threads: int | None) -> None:
     try:
         import torch
+        from threadpoolctl import threadpool_info, threadpool_limits
     except ImportError:
         print("(a) PyTorch is not installed: pip install '.[bench]' to compare")
         return
+    if threads:
+        torch.set_num_threads(threads)
     ours, theirs = [], []
-    for _ in range(repeats):
-        ours.append(scratchnet_epoch_seconds(data))
-        theirs.append(torch_epoch_seconds(data))
+    with threadpool_limits(threads):  # None: leave NumPy's BLAS as it is
+        for _ in range(repeats):
+            ours.append(scratchnet_epoch_seconds(data))
+            theirs.append(torch_epoch_seconds(data))
+        floor = min(matrix_product_floor_seconds(data) for _ in range(repeats))
+        blas_threads = max((pool["num_threads"] for pool in threadpool_info() if pool["user_api"] == "blas"), default="?")
     print(f"(a) 784-128-128-10 tanh SGD batch 128, one epoch of {len(data.train_x)} images (best of {repeats}):")
-    print(f"    ScratchNet {min(ours):.3f} s   PyTorch {torch.__version__} ({torch.get_num_threads()} threads) {min(theirs):.3f} s")
+    print(
+        f"    ScratchNet ({blas_threads} BLAS threads) {min(ours):.3f} s   "
+        f"PyTorch {torch.__version__} ({torch.get_num_threads()} threads) {min(theirs):.3f} s"
+    )
     print(f"    ScratchNet is {min(theirs) / min(ours):.2f}x as fast as PyTorch (goal: >= 1.5x)")
-    floor = min(matrix_product_floor_seconds(data) for _ in range(repeats))
     print(f"    the matrix products and batch gathers alone take {floor:.3f} s: at most {min(theirs) / floor:.2f}x with no other work")
 
 
@@ -111,12 +120,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data-dir")
     parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--presets", nargs="*", default=["default"])
+    parser.add_argument("--presets", nargs="*", default=["default"], help="presets to time (none: only the PyTorch comparison)")
+    parser.add_argument("--threads", type=int, help="threads for both frameworks' matrix products (default: their own)")
     args = parser.parse_args()
     dataset = load_dataset(locate_or_download(args.data_dir, download=False))
     data = TrainingData.from_dataset(dataset)
     print(f"numpy {np.__version__}; data: {dataset.name} from {dataset.folder}")
-    compare_with_torch(data, args.repeats)
+    compare_with_torch(data, args.repeats, args.threads)
     for name in args.presets:
         preset_figures(name, args.data_dir, args.repeats)
 
