@@ -70,22 +70,27 @@ class TrainConfig:
         for width in self.hidden:
             if not 1 <= width <= MAX_WIDTH:
                 raise ConfigError(f"hidden layer widths must be between 1 and {MAX_WIDTH}; got {width}")
-        _check("lr", self.lr, self.lr > 0, "must be > 0")
-        _check("momentum", self.momentum, 0 <= self.momentum < 1, "must be in [0, 1)")
-        _check("beta1", self.beta1, 0 <= self.beta1 < 1, "must be in [0, 1)")
-        _check("beta2", self.beta2, 0 <= self.beta2 < 1, "must be in [0, 1)")
-        _check("batch_size", self.batch_size, self.batch_size is None or self.batch_size >= 1, "must be >= 1 (or full)")
-        _check("epochs", self.epochs, self.epochs >= 1, "must be >= 1")
-        _check("weight_decay", self.weight_decay, self.weight_decay >= 0, "must be >= 0")
-        _check("dropout", self.dropout, 0 <= self.dropout < 1, "must be in [0, 1)")
-        _check("grad_clip", self.grad_clip, self.grad_clip >= 0, "must be >= 0 (0 = off)")
-        _check("warmup_epochs", self.warmup_epochs, 0 <= self.warmup_epochs < self.epochs, "must be in [0, epochs)")
-        _check("step_epochs", self.step_epochs, self.step_epochs > 0, "must be > 0")
-        _check("step_gamma", self.step_gamma, 0 < self.step_gamma <= 1, "must be in (0, 1]")
-        _check("augment_shift", self.augment_shift, 0 <= self.augment_shift <= 8, "must be in [0, 8] pixels")
-        _check("early_stopping", self.early_stopping, self.early_stopping >= 0, "must be >= 0 epochs (0 = off)")
-        _check("validation_size", self.validation_size, self.validation_size >= 0, "must be >= 0")
-        _check("seed", self.seed, 0 <= self.seed < 2**63, "must be a whole number >= 0")
+        _check("lr", self.lr, self.lr > 0, "must be above 0")
+        _check("momentum", self.momentum, 0 <= self.momentum < 1, "must be at least 0 and below 1")
+        _check("beta1", self.beta1, 0 <= self.beta1 < 1, "must be at least 0 and below 1")
+        _check("beta2", self.beta2, 0 <= self.beta2 < 1, "must be at least 0 and below 1")
+        _check("batch_size", self.batch_size, self.batch_size is None or self.batch_size >= 1, "must be at least 1 (or full)")
+        _check("epochs", self.epochs, self.epochs >= 1, "must be at least 1")
+        _check("weight_decay", self.weight_decay, self.weight_decay >= 0, "must not be negative")
+        _check("dropout", self.dropout, 0 <= self.dropout < 1, "must be at least 0 and below 1")
+        _check("grad_clip", self.grad_clip, self.grad_clip >= 0, "must not be negative (0 = off)")
+        _check(
+            "warmup_epochs",
+            self.warmup_epochs,
+            0 <= self.warmup_epochs < self.epochs,
+            f"must be at least 0 and shorter than the run ({self.epochs} epochs)",
+        )
+        _check("step_epochs", self.step_epochs, self.step_epochs > 0, "must be above 0")
+        _check("step_gamma", self.step_gamma, 0 < self.step_gamma <= 1, "must be above 0 and at most 1")
+        _check("augment_shift", self.augment_shift, 0 <= self.augment_shift <= 8, "must be 0 to 8 pixels")
+        _check("early_stopping", self.early_stopping, self.early_stopping >= 0, "must not be negative (0 = off)")
+        _check("validation_size", self.validation_size, self.validation_size >= 0, "must not be negative")
+        _check("seed", self.seed, 0 <= self.seed < 2**63, "must be a whole number, 0 or more")
         _check("early_stopping", self.early_stopping, not (self.early_stopping and not self.validation_size), "needs a validation set")
 
     def layer_sizes(self, inputs: int, classes: int) -> list[int]:

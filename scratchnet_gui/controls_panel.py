@@ -50,7 +50,7 @@ LADDER = sorted(m * 10.0**k for k in range(-9, 5) for m in (1, 2, 5))
 
 LOCK_REASONS = {
     "architecture": "the weights already have this shape",
-    "run": "the run was laid out with it when it started",
+    "run": "the run was planned with it at the start (its batches, schedule and data split)",
 }
 TOOLTIPS = {
     "preset": "A starting point: choosing a preset fills every control below. Editing any control switches to 'custom'.",
@@ -312,7 +312,7 @@ class ControlsPanel(QWidget):
         self._inputs, self._classes, self._train_images = 784, 10, 60000
         self._fields: dict[str, QWidget] = {}
         self._lock_groups: dict[str, str] = {}
-        self._labels: dict[str, str] = {}  # field name -> its label text
+        self._labels: dict[str, QLabel] = {}  # field name -> the label in front of its control
         self._build()
         self.select_preset("default" if "default" in preset_names() else preset_names()[0])
 
@@ -401,9 +401,15 @@ class ControlsPanel(QWidget):
         self.error_label.setObjectName("error")
         self.error_label.setWordWrap(True)
         self.error_label.setVisible(False)
+        self.run_hint = QLabel("Training: the greyed settings are fixed for this run; the others apply from the next batch.")
+        self.run_hint.setObjectName("hint")
+        self.run_hint.setWordWrap(True)
+        self.run_hint.setContentsMargins(8, 4, 8, 4)
+        self.run_hint.setVisible(False)
         outer = QVBoxLayout(self)
         outer.setContentsMargins(0, 0, 0, 0)
         outer.setSpacing(0)
+        outer.addWidget(self.run_hint)
         outer.addWidget(scroll, 1)
         outer.addWidget(self.error_label)
 
@@ -423,7 +429,7 @@ class ControlsPanel(QWidget):
         widget.setObjectName(name)
         label_widget = QLabel(label)
         label_widget.setToolTip(TOOLTIPS[name])
-        self._labels[name] = label
+        self._labels[name] = label_widget
         label_widget.setBuddy(widget)
         form.addRow(label_widget, widget)
         self._fields[name] = widget
@@ -471,10 +477,16 @@ class ControlsPanel(QWidget):
         return values
 
     def config(self) -> TrainConfig:
-        """The settings as a checked ``TrainConfig``; raises ``ConfigError`` naming what is impossible."""
-        config = TrainConfig.from_dict(self.values())
+        """The settings as a checked ``TrainConfig``; raises ``ConfigError`` naming what is impossible (in the
+        panel's words: "Warm-up must be …", where the core says "warmup_epochs must be …")."""
+        try:
+            config = TrainConfig.from_dict(self.values())
+        except ConfigError as error:
+            name, _, rest = str(error).partition(" ")
+            raise ConfigError(f"{self._labels[name].text()} {rest}" if name in self._labels else str(error)) from None
         if config.validation_size >= self._train_images:
-            raise ConfigError(f"validation_size must leave images to train on: the training set has {self._train_images:,} images")
+            label = self._labels["validation_size"].text()
+            raise ConfigError(f"{label} must leave images to train on: the training set has {self._train_images:,} images")
         return config
 
     def set_config(self, config: TrainConfig, preset: str = CUSTOM) -> list[str]:
@@ -523,11 +535,16 @@ class ControlsPanel(QWidget):
     def set_running(self, running: bool) -> None:
         """Lock the settings that cannot change mid-run (explaining why in their tooltips); keep the live ones."""
         self._running = running
+        self.run_hint.setVisible(running)
         widgets = {**self._fields, "hidden": self.layers, "preset": self.preset}
-        live = ", ".join(self._labels[name].lower() for name in LIVE_SETTINGS)
+        optimizer = self._fields["optimizer"].currentText()
+        unused = {"momentum", "beta1", "beta2"} - set(OPTIMIZER_SETTINGS[optimizer])
+        live = ", ".join(self._labels[name].text().lower() for name in LIVE_SETTINGS if name not in unused)
         for name, group in self._lock_groups.items():
             widget = widgets[name]
             widget.setEnabled(not running)
+            if name in self._labels:
+                self._labels[name].setEnabled(not running)
             base = TOOLTIPS[name]
             if running:
                 reason = LOCK_REASONS[group]
@@ -573,6 +590,12 @@ class ControlsPanel(QWidget):
             error = f"Cannot start: {problem}."
         self.error_label.setText(error)
         self.error_label.setVisible(bool(error))
+        for label in self._labels.values():  # the label of the impossible setting turns red
+            invalid = error.startswith(f"Cannot start: {label.text()} ")
+            if label.property("invalid") != invalid:
+                label.setProperty("invalid", invalid)
+                label.style().unpolish(label)
+                label.style().polish(label)
         if self._valid != (not error):
             self._valid = not error
             self.validity_changed.emit(self._valid)

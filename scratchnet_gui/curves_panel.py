@@ -198,6 +198,7 @@ class CurvesPanel(QWidget):
                 plot.getAxis(side).setTextPen(AXIS_TEXT)
                 plot.getAxis(side).setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)  # redrawn only when it changes
                 plot.getAxis(side).enableAutoSIPrefix(False)
+                plot.getAxis(side).setZValue(-1000)  # its grid lines go behind the curves and the legend
             plot.setLabel("bottom", "epoch")
             plot.getViewBox().setMouseEnabled(x=True, y=False)
         self.loss_plot.setLabel("left", "loss (cross-entropy)")
@@ -380,12 +381,15 @@ class CurvesPanel(QWidget):
         right = max([right, *(o.curves.batch_loss.x[-1] for o in self._overlays if o.curves.batch_loss.size)])
         if right != self._x_right:
             self._x_right = right
-            self.loss_plot.setXRange(0, right, padding=0.01)
+            self.loss_plot.setXRange(-0.01 * right, 1.03 * right, padding=0)  # room on the right for the test star
 
     def _fit_loss_range(self) -> None:
-        """Snap the loss axis to round steps (``LADDER``) around the losses shown, so it changes only now and then."""
-        losses = [self.current.batch_loss.y, self.current.val_loss.y]
-        losses += [o.curves.smoothed_loss.y for o in self._overlays if o.items[0].isVisible()]
+        """Snap the loss axis to round steps (``LADDER``) around the smoothed and per-epoch losses, so it changes
+        only now and then. The first 5 % of each run's batches are left out: the starting loss (about 2.3 for
+        ten classes) would squash the rest, and the gap between train and validation loss, into the bottom."""
+        c = self.current
+        shown = [c] + [o.curves for o in self._overlays if o.items[0].isVisible()]
+        losses = [curves.smoothed_loss.y[curves.smoothed_loss.size // 20 :] for curves in shown] + [c.train_loss.y, c.val_loss.y]
         values = np.concatenate(losses)
         values = values[np.isfinite(values) & (values > 0)]
         if not values.size:

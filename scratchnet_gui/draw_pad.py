@@ -321,7 +321,8 @@ class DrawPad(QWidget):
             self.verdict.setText("No model yet" if x is not None else "Draw a digit")
         elif self.probabilities is not None:
             winner = int(self.probabilities.argmax())
-            self.verdict.setText(f"Prediction: {names[winner]}  ({100 * self.probabilities[winner]:.1f} % sure)")
+            untrained = "  — untrained network (random weights)" if model.metrics.get("epochs") == 0 else ""
+            self.verdict.setText(f"Prediction: {names[winner]}  ({100 * self.probabilities[winner]:.1f} % sure){untrained}")
         self.verdict.setStyleSheet(f"color: {ACCENT.name()}" if self.probabilities is not None else "")
         self.saliency_legend.setVisible(self.saliency_box.isChecked())
         self.bars.placeholder = NO_MODEL if model is None else "The probability of each class appears as you draw."

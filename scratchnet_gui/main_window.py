@@ -575,12 +575,13 @@ class MainWindow(QMainWindow):
             return
         epochs = run.epochs_before + outcome.weights_epoch
         self._set_model(outcome.model, fresh=False, epochs=epochs)
-        summary = outcome.message[:1].upper() + outcome.message[1:]
-        if outcome.test is not None:
+        summary = _sentence(outcome.message)
+        rolled_back_to_start = outcome.status == "diverged" and outcome.weights_epoch == 0
+        if outcome.test is not None and not rolled_back_to_start:  # no star for weights the run never changed
             self.curves.set_test_accuracy(outcome.test["accuracy"], epochs)
-            summary += f". Test accuracy {100 * outcome.test['accuracy']:.2f} % ({outcome.samples_per_second:,.0f} samples/s)"
+            summary += f" Test accuracy {100 * outcome.test['accuracy']:.2f} % ({outcome.samples_per_second:,.0f} samples/s)."
         if outcome.status == "diverged":
-            self.notice.show_message(f"<b>Training diverged.</b> {_html(outcome.message)}", "warning")
+            self.notice.show_message(f"<b>Training diverged.</b> {_html(_sentence(outcome.message))}", "warning")
         self.statusBar().showMessage(summary, 15000)
         self.run_finished.emit(outcome)
 
@@ -604,6 +605,10 @@ class MainWindow(QMainWindow):
         return run
 
     def _set_model(self, model: Model, fresh: bool, epochs: int) -> None:
+        """Make ``model`` the current network; ``epochs`` of training are behind it (0: random weights).
+
+        The panels read that count from ``model.metrics["epochs"]`` to say which weights they show."""
+        model.metrics["epochs"] = epochs
         self._model, self._fresh, self._weights_epochs = model, fresh, epochs
         self.model_changed.emit(model)
         self._update_actions()
@@ -619,8 +624,9 @@ class MainWindow(QMainWindow):
         """Write the current model to ``path`` (atomically; see ``scratchnet.model.save_model``)."""
         try:
             save_model(self._model, path)
-        except (OSError, ScratchNetError) as error:
-            self.notice.show_message(f"Could not save the model: {_html(str(error))}", "error")
+        except OSError as error:
+            reason = error.strerror or str(error)
+            self.notice.show_message(f"<b>Could not save the model.</b> {_html(f'{path}: {reason}')}", "error")
             return
         self.settings.setValue("last_folder", str(Path(path).parent))
         self.statusBar().showMessage(f"Saved {path}", 5000)
@@ -747,8 +753,10 @@ class MainWindow(QMainWindow):
         self.progress_bar.setValue(int(1000 * last.progress / epochs))
         self.speed_label.setText(f"{last.samples_per_second:,.0f} samples/s")
         self.lr_label.setText(f"lr {last.lr:.3g}")
-        remaining = seconds / last.progress * (epochs - last.progress) if self._run is run else 0.0
-        self.eta_label.setText(f"ETA {_duration(remaining)}")
+        if self._run is run:
+            self.eta_label.setText(f"ETA {_duration(seconds / last.progress * (epochs - last.progress))}")
+        else:
+            self.eta_label.setText("finished" if last.progress >= epochs else "ended early")
 
     # ---- settings and closing ---------------------------------------------------------------------
 
@@ -792,6 +800,12 @@ class MainWindow(QMainWindow):
         self.curves.set_running(False)
         self.loader.shutdown()
         super().closeEvent(event)
+
+
+def _sentence(text: str) -> str:
+    """``text`` as a sentence: a capital first letter and one full stop at the end."""
+    text = text.rstrip(". ")
+    return text[:1].upper() + text[1:] + "."
 
 
 def _duration(seconds: float) -> str:

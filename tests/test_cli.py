@@ -47,7 +47,7 @@ def test_full_batch_and_preset_overrides(fake_data_dir, capsys):
     "args, message",
     [
         (["train", "--preset", "nope"], "unknown preset"),
-        (["train", "--lr", "-1"], "lr must be > 0"),
+        (["train", "--lr", "-1"], "lr must be above 0"),
         (["train", "--hidden", "0"], "hidden layer widths"),
         (["evaluate", "missing.safetensors"], "cannot read"),
     ],

@@ -225,13 +225,16 @@ def test_invalid_values_cannot_be_typed_or_are_explained(window, qtbot):
     assert lr.value() == pytest.approx(3e-4)
 
     configure(window, schedule="cosine", epochs=2, warmup_epochs=5)
-    assert window.controls.error_label.isVisible() and "warmup_epochs" in window.controls.error_label.text()
+    assert window.controls.error_label.text() == "Cannot start: Warm-up must be at least 0 and shorter than the run (2 epochs); got 5.0."
+    warmup_label = window.controls.field("warmup_epochs").parentWidget().layout().labelForField(window.controls.field("warmup_epochs"))
+    assert window.controls.error_label.isVisible() and warmup_label.property("invalid")
     assert not window.start_action.isEnabled()
     configure(window, warmup_epochs=1)
+    assert not warmup_label.property("invalid")
     assert not window.controls.error_label.isVisible() and window.start_action.isEnabled()
 
     configure(window, validation_size=600)
-    assert "validation_size" in window.controls.error_label.text() and not window.start_action.isEnabled()
+    assert "Validation must leave images" in window.controls.error_label.text() and not window.start_action.isEnabled()
 
 
 @pytest.mark.parametrize("name", preset_names())
@@ -410,15 +413,15 @@ def test_the_epoch_axis_grows_with_a_long_run_and_fits_it_when_it_ends(qtbot):
         return curves.loss_plot.viewRange()[0][1]
 
     curves.begin_run("short", 0, 8)
-    assert right_end() == pytest.approx(8, rel=0.03)  # a short run: the whole run from the start
+    assert right_end() == pytest.approx(8, rel=0.05)  # a short run: the whole run from the start
     curves.begin_run("notebook", 0, 2000)
     curves.set_running(True)
-    assert right_end() == pytest.approx(FIRST_SPAN, rel=0.03)
+    assert right_end() == pytest.approx(FIRST_SPAN, rel=0.05)
     curves.add_batches(np.arange(1.0, 21.0), np.linspace(2.0, 1.0, 20), 1)
     curves.repaint_curves()
-    assert right_end() == pytest.approx(2 * FIRST_SPAN, rel=0.03)
+    assert right_end() == pytest.approx(2 * FIRST_SPAN, rel=0.05)
     curves.set_running(False)  # stopped at epoch 20 of 2000
-    assert right_end() == pytest.approx(20, rel=0.03)
+    assert right_end() == pytest.approx(20, rel=0.05)
 
 
 def test_opening_a_model_trained_beyond_the_panels_ranges_says_so(window, qtbot, tmp_path):
