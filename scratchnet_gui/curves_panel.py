@@ -229,7 +229,7 @@ class CurvesPanel(QWidget):
         )
         _style_legend_symbol(self.test_item, TEST, 12)
         self.test_text = pg.TextItem(color=TEST, anchor=(1.05, 1.1))
-        self.accuracy_plot.addItem(self.test_text)
+        self.accuracy_plot.addItem(self.test_text, ignoreBounds=True)  # its empty default at y = 0 must not stretch the axis
 
         cursor_pen = pg.mkPen(QColor(90, 90, 90, 110), width=1, style=Qt.PenStyle.DotLine)
         self.cursors = [pg.InfiniteLine(angle=90, pen=cursor_pen) for _ in range(2)]

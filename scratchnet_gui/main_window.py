@@ -580,6 +580,7 @@ class MainWindow(QMainWindow):
         if outcome.test is not None and not rolled_back_to_start:  # no star for weights the run never changed
             self.curves.set_test_accuracy(outcome.test["accuracy"], epochs)
             summary += f" Test accuracy {100 * outcome.test['accuracy']:.2f} % ({outcome.samples_per_second:,.0f} samples/s)."
+            self.speed_label.setText(f"{outcome.samples_per_second:,.0f} samples/s")  # the run's average, as in the message
         if outcome.status == "diverged":
             self.notice.show_message(f"<b>Training diverged.</b> {_html(_sentence(outcome.message))}", "warning")
         self.statusBar().showMessage(summary, 15000)
