@@ -6,9 +6,10 @@ though they are a hundred times rarer than right answers. A column on the right 
 accuracy. Clicking a cell asks the browser for exactly those images; clicking a row or column label
 asks for a whole true or predicted class.
 
-Public API of ``ConfusionView``: slot ``set_predictions(predictions)`` (connect the browser's
-``predictions_changed``); signal ``filter_requested(object, object)`` = (true class or None, predicted
-class or None), ready for ``ImageBrowser.show_filter``.
+Public API of ``ConfusionView``: slot ``set_predictions(predictions, weights="")`` (connect the browser's
+``predictions_changed``: the answers and which weights gave them, for the title); signal
+``filter_requested(object, object)`` = (true class or None, predicted class or None), ready for
+``ImageBrowser.show_filter``.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from PySide6.QtWidgets import QSizePolicy, QToolTip, QWidget
 from scratchnet.metrics import per_class_accuracy
 from scratchnet.predictions import Predictions
 
-from .visuals import WHITE
+from .visuals import LEFT, WHITE
 
 DIAGONAL = np.array([26, 128, 70.0])  # right answers: green
 OFF_DIAGONAL = np.array([196, 40, 40.0])  # mistakes: red
@@ -35,35 +36,43 @@ class ConfusionView(QWidget):
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self.predictions: Predictions | None = None
+        self.weights = ""  # which weights the predictions come from, e.g. "weights after epoch 3"
         self.matrix = np.zeros((0, 0), np.int64)
         self._hover: tuple[int | None, int | None] | None = None
         self.setMouseTracking(True)
         self.setMinimumSize(420, 360)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
 
-    def set_predictions(self, predictions: Predictions | None) -> None:
-        self.predictions = predictions
+    def set_predictions(self, predictions: Predictions | None, weights: str = "") -> None:
+        self.predictions, self.weights = predictions, weights
         self.matrix = predictions.confusion() if predictions is not None else np.zeros((0, 0), np.int64)
         self.update()
 
     def sizeHint(self) -> QSize:
         return QSize(640, 560)
 
+    def title(self) -> str:
+        """The first line above the matrix: overall accuracy, mistakes, and which weights made them."""
+        p = self.predictions
+        text = f"Test accuracy {100 * p.accuracy:.2f} %  ·  {p.mistakes} mistakes in {len(p.labels):,} images".replace(",", " ")
+        return f"{text} — {self.weights}" if self.weights else text
+
     # ---- geometry -------------------------------------------------------------------------------
 
     def _layout(self) -> tuple[QRectF, float, float]:
-        """The matrix area, the width of the row labels and the side of a cell."""
+        """The matrix area, the width of the row labels and the side of a cell. The block of axis title,
+        row labels, matrix and accuracy column is centred across the widget."""
         names = self.predictions.class_names
         metrics = self.fontMetrics()
         label_width = max(metrics.horizontalAdvance(name) for name in names) + 12
         header = 4.4 * metrics.height()  # title, explanation, axis title
         n = len(names)
-        accuracy_width = metrics.horizontalAdvance("100.0 %") + 16
-        side = min(
-            (self.width() - label_width - accuracy_width - 24 - metrics.height()) / n, (self.height() - header - 2.2 * metrics.height()) / n
-        )
+        left_of_grid = metrics.height() + 8 + label_width  # axis title "true", row labels
+        right_of_grid = 8 + metrics.horizontalAdvance("100.0 %") + 8  # accuracy column
+        side = min((self.width() - left_of_grid - right_of_grid - 16) / n, (self.height() - header - 2.2 * metrics.height()) / n)
         side = max(side, 8.0)
-        grid = QRectF(label_width + metrics.height() + 8, header + metrics.height() * 1.4, side * n, side * n)
+        margin = max((self.width() - left_of_grid - side * n - right_of_grid) / 2, 0.0)
+        grid = QRectF(margin + left_of_grid, header + metrics.height() * 1.4, side * n, side * n)
         return grid, label_width, side
 
     def cell_at(self, position: QPointF) -> tuple[int | None, int | None] | None:
@@ -112,24 +121,21 @@ class ConfusionView(QWidget):
                 self.rect(), Qt.AlignmentFlag.AlignCenter, "No model yet: the confusion matrix appears once there are predictions."
             )
             return
-        names, matrix, p = self.predictions.class_names, self.matrix, self.predictions
+        names, matrix = self.predictions.class_names, self.matrix
         grid, label_width, side = self._layout()
         metrics = self.fontMetrics()
         bold = QFont(self.font())
         bold.setBold(True)
+        left = max(grid.left() - label_width - metrics.height() - 8, 8.0)  # the header lines up with the block
 
         painter.setFont(bold)
         painter.setPen(text_colour)
-        painter.drawText(
-            QRectF(8, 4, self.width() - 16, metrics.height() * 1.5),
-            Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
-            f"Test accuracy {100 * p.accuracy:.2f} %  ·  {p.mistakes} mistakes in {len(p.labels):,} images".replace(",", " "),
-        )
+        painter.drawText(QRectF(left, 4, self.width() - left - 8, metrics.height() * 1.5), LEFT, self.title())
         painter.setFont(self.font())
         painter.setPen(palette.color(QPalette.ColorRole.PlaceholderText))
         painter.drawText(
-            QRectF(8, 4 + metrics.height() * 1.5, self.width() - 16, metrics.height() * 1.3),
-            Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
+            QRectF(left, 4 + metrics.height() * 1.5, self.width() - left - 8, metrics.height() * 1.3),
+            LEFT,
             "Rows: true class · columns: predicted class · click a cell to see those images in the browser",
         )
         painter.setPen(text_colour)
@@ -166,7 +172,7 @@ class ConfusionView(QWidget):
             acc = "–" if np.isnan(accuracy[i]) else f"{100 * accuracy[i]:.1f} %"
             painter.drawText(
                 QRectF(grid.right() + 8, grid.top() + i * side, self.width() - grid.right() - 8, side),
-                Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
+                LEFT,
                 acc,
             )
             painter.setFont(small)
@@ -181,7 +187,7 @@ class ConfusionView(QWidget):
         painter.setPen(text_colour)
         painter.drawText(
             QRectF(grid.right() + 8, grid.top() - metrics.height() * 1.4, self.width(), metrics.height() * 1.3),
-            Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
+            LEFT,
             "accuracy",
         )
         painter.setPen(palette.color(QPalette.ColorRole.Mid))
@@ -194,14 +200,22 @@ class ConfusionView(QWidget):
 
     # ---- interaction ----------------------------------------------------------------------------
 
-    def mouseMoveEvent(self, event) -> None:
-        hover = self.cell_at(event.position())
+    def _set_hover(self, hover: tuple[int | None, int | None] | None) -> None:
+        """Outline the cell under the pointer (and show a pointing hand over anything clickable)."""
         if hover != self._hover:
             self._hover = hover
             self.setCursor(Qt.CursorShape.PointingHandCursor if hover else Qt.CursorShape.ArrowCursor)
             self.update()
+
+    def mouseMoveEvent(self, event) -> None:
+        hover = self.cell_at(event.position())
+        self._set_hover(hover)
         if hover:
             QToolTip.showText(event.globalPosition().toPoint(), self.describe(*hover), self)
+
+    def leaveEvent(self, event) -> None:
+        self._set_hover(None)
+        super().leaveEvent(event)
 
     def mouseReleaseEvent(self, event) -> None:
         target = self.cell_at(event.position())

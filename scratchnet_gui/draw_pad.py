@@ -29,7 +29,7 @@ from PySide6.QtWidgets import (
 from scratchnet.model import Model
 from scratchnet.preprocess import to_network_input
 
-from .visuals import ACCENT, NO_MODEL, ActivationsView, ImageView, ProbabilityBars, ink_image, saliency_image
+from .visuals import ACCENT, NO_MODEL, ActivationsView, ImageView, ProbabilityBars, ink_image, percent, saliency_image
 
 CANVAS_SIZE = 280  # side of the square canvas in canvas units; rendered at this many pixels for the network
 PREDICT_INTERVAL_MS = 40  # live predictions at most 25 times a second while drawing
@@ -322,7 +322,7 @@ class DrawPad(QWidget):
         elif self.probabilities is not None:
             winner = int(self.probabilities.argmax())
             untrained = "  — untrained network (random weights)" if model.metrics.get("epochs") == 0 else ""
-            self.verdict.setText(f"Prediction: {names[winner]}  ({100 * self.probabilities[winner]:.1f} % sure){untrained}")
+            self.verdict.setText(f"Prediction: {names[winner]}  ({percent(self.probabilities[winner])} sure){untrained}")
         self.verdict.setStyleSheet(f"color: {ACCENT.name()}" if self.probabilities is not None else "")
         self.saliency_legend.setVisible(self.saliency_box.isChecked())
         self.bars.placeholder = NO_MODEL if model is None else "The probability of each class appears as you draw."

@@ -1,10 +1,10 @@
 """Inside the network: first-layer weights as images, weight histograms, hidden activations for an input.
 
 Each unit of the first hidden layer computes a weighted sum of the 784 pixels; drawn as a 28×28 image
-(red = positive weight, blue = negative, white = 0), its weights show the pattern the unit responds to.
-At initialisation they are noise; within an epoch strokes and blobs appear. Wide layers are shown a page
-of tiles at a time. Below: one histogram of weights per layer (pyqtgraph), and the activations of every
-hidden layer for the drawing on the pad.
+(red = positive weight, blue = negative, white = 0, as the colour key under the tiles says), its weights
+show the pattern the unit responds to. At initialisation they are noise; within an epoch strokes and
+blobs appear. Wide layers are shown a page of tiles at a time. Below: one histogram of weights per layer
+(pyqtgraph), and the activations of every hidden layer for the drawing on the pad.
 
 Public API of ``NetworkView``: slots ``set_model(model)`` (redrawn at most every ``REDRAW_MS``) and
 ``show_input(x)`` (an input image, e.g. from ``DrawPad.input_changed``, or None).
@@ -16,16 +16,46 @@ import math
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import QRectF, QSize, Qt, QTimer
+from PySide6.QtGui import QPainter, QPalette
 from PySide6.QtWidgets import QGroupBox, QHBoxLayout, QLabel, QPushButton, QSplitter, QVBoxLayout, QWidget
 
 from scratchnet.model import Model
 
-from .visuals import NO_MODEL, ActivationsView, ImageView, diverging_colors, grid_image, ink_image, rgb_image
+from .visuals import LEFT, NO_MODEL, RIGHT, ActivationsView, ImageView, diverging_colors, grid_image, ink_image, rgb_image
 
 TILES_PER_PAGE = 64
 REDRAW_MS = 500  # redraw weights at most twice a second, however often new models arrive
 HISTOGRAM_BINS = 60
+
+
+class WeightColourKey(QWidget):
+    """The colour key of the weight tiles: a strip from blue through white to red, drawn with the tiles' own
+    colour map, labelled "negative", "0" and "positive weight" underneath."""
+
+    STRIP_WIDTH = 240
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self._strip = rgb_image(diverging_colors(np.linspace(-1.0, 1.0, self.STRIP_WIDTH)[None, :], 1.0))
+        self.setFixedHeight(round(2.2 * self.fontMetrics().height()))
+        self.setToolTip("Each tile has its own scale: full red or blue is that unit's largest weight.")
+
+    def sizeHint(self) -> QSize:
+        return QSize(self.STRIP_WIDTH, self.height())
+
+    def paintEvent(self, event) -> None:
+        painter = QPainter(self)
+        text_height = self.fontMetrics().height()
+        strip = QRectF((self.width() - self.STRIP_WIDTH) / 2, 1, self.STRIP_WIDTH, self.height() - text_height - 3)
+        painter.drawImage(strip, self._strip)
+        painter.setPen(self.palette().color(QPalette.ColorRole.Mid))
+        painter.drawRect(strip.adjusted(0, 0, -1, -1))
+        painter.setPen(self.palette().color(QPalette.ColorRole.Text))
+        labels = QRectF(strip.left(), strip.bottom() + 2, strip.width(), text_height)
+        painter.drawText(labels, LEFT, "negative")
+        painter.drawText(labels, Qt.AlignmentFlag.AlignCenter, "0")
+        painter.drawText(labels, RIGHT, "positive weight")
 
 
 class NetworkView(QWidget):
@@ -135,12 +165,13 @@ class NetworkView(QWidget):
         weights_box = QGroupBox("First-layer weights: what each unit looks for")
         weights_column = QVBoxLayout(weights_box)
         weights_column.addWidget(self.tiles, 1)
+        weights_column.addWidget(WeightColourKey())
         weights_column.addLayout(pager)
 
         self.input_view = ImageView("No drawing yet", minimum=112)
         self.input_view.setFixedHeight(140)
         self.activations = ActivationsView()
-        activations_box = QGroupBox("The drawing on the pad, layer by layer")
+        activations_box = QGroupBox("Your drawing, layer by layer")
         activations_column = QVBoxLayout(activations_box)
         activations_column.addWidget(self.input_view)
         activations_column.addWidget(self.activations)
@@ -150,6 +181,7 @@ class NetworkView(QWidget):
         top.addWidget(activations_box)
         top.setStretchFactor(0, 3)
         top.setStretchFactor(1, 2)
+        top.setSizes([3000, 2000])  # start 3 : 2 too (sizes are scaled to the space), not squeezed to a minimum
 
         self.histograms = pg.GraphicsLayoutWidget()
         self.histograms.setBackground(None)

@@ -7,8 +7,9 @@ painted and then cached; every cell has the same size, so the view lays out and 
 
 Public API of ``ImageBrowser``: slots ``set_dataset(dataset)``, ``set_model(model)`` (predictions refresh at
 most once a second, however often it is called), ``show_filter(true_class, predicted_class)``; signals
-``open_in_pad(object)`` (a uint8 image, H×W) and ``predictions_changed(object)`` (a ``Predictions``, or
-None without a model), which the confusion matrix listens to.
+``open_in_pad(object)`` (a uint8 image, H×W) and ``predictions_changed(object, str)`` (a ``Predictions``, or
+None without a model, and the weights they come from as ``weights_caption`` words them), which the
+confusion matrix listens to.
 """
 
 from __future__ import annotations
@@ -37,12 +38,22 @@ from scratchnet.errors import ModelFileError
 from scratchnet.model import Model
 from scratchnet.predictions import ORDERS, Predictions
 
-from .visuals import CORRECT, WRONG, ImageView, ProbabilityBars, ink_image, saliency_image
+from .visuals import CORRECT, NO_MODEL, WRONG, ImageView, ProbabilityBars, ink_image, percent, saliency_image
 
 IMAGE_ROLE = Qt.ItemDataRole.UserRole  # the test-set index of a row
 THUMBNAIL = 56  # pixels: 28×28 images shown twice their size
 CELL = QSize(100, 96)
 MIN_REFRESH_SECONDS = 1.0  # recompute the 10 000 predictions at most this often
+SELECT_IMAGE = "Select an image to see the network's probabilities for it."
+
+
+def weights_caption(model: Model | None) -> str:
+    """Which weights figures come from, from ``model.metrics["epochs"]``: "untrained network (random
+    weights)", "weights after epoch 3", or "" when the model does not say."""
+    epochs = model.metrics.get("epochs") if model is not None else None
+    if epochs is None:
+        return ""
+    return "untrained network (random weights)" if epochs == 0 else f"weights after epoch {epochs}"
 
 
 class ImageListModel(QAbstractListModel):
@@ -90,15 +101,16 @@ class ImageListModel(QAbstractListModel):
         return None
 
     def describe(self, i: int, long: bool = False) -> str:
-        """Short: "✓ 7  99%" or "✗ 2 (7)  87%"; long: a sentence for the tooltip and the detail pane."""
+        """Short: "✓ 7  99.5 %" or "✗ 2 (7)  87.3 %"; long: a sentence for the tooltip and the detail pane,
+        "Test image #12, labelled 7: predicted 2, 87.3 % sure. ✗ Wrong (loss 2.06)"."""
         true = self.class_names[self.labels[i]]
         p = self.predictions
         if p is None:
-            return f"Test image #{i}: a {true}" if long else true
-        guess, sure = self.class_names[p.predicted[i]], f"{100 * p.confidence[i]:.0f}%"
+            return f"Test image #{i}, labelled {true}" if long else true
+        guess, sure = self.class_names[p.predicted[i]], percent(p.confidence[i])
         if long:
-            verdict = "✓ right" if p.correct[i] else "✗ wrong"
-            return f"Test image #{i}: a {true}, read as {guess} ({sure} sure), {verdict}; loss {p.loss[i]:.2f}"
+            verdict = "✓ Right" if p.correct[i] else "✗ Wrong"
+            return f"Test image #{i}, labelled {true}: predicted {guess}, {sure} sure. {verdict} (loss {p.loss[i]:.2f})"
         return f"✓ {guess}  {sure}" if p.correct[i] else f"✗ {guess} ({true})  {sure}"
 
 
@@ -135,13 +147,14 @@ class ImageBrowser(QWidget):
     """Filter bar, the grid of test images and a detail pane for the selected one."""
 
     open_in_pad = Signal(object)  # uint8 image (H, W)
-    predictions_changed = Signal(object)  # Predictions | None
+    predictions_changed = Signal(object, str)  # (Predictions | None, weights_caption of their model)
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self.dataset: Dataset | None = None
         self.model: Model | None = None
         self.predictions: Predictions | None = None
+        self.weights = ""  # which weights the predictions come from (weights_caption)
         self.problem = ""  # why there are no predictions, when a model is set but does not fit the data
         self._last_refresh = -np.inf
         self._refresh_timer = QTimer(self, singleShot=True, timeout=self.refresh_predictions)
@@ -182,20 +195,19 @@ class ImageBrowser(QWidget):
 
     def refresh_predictions(self) -> None:
         """Run the model on the whole test set (one batched pass in the core) and redraw."""
-        predictions, problem = None, ""
+        predictions, weights, problem = None, "", ""
         if self.dataset is not None and self.model is not None:
             self._last_refresh = time.monotonic()
             try:
                 self.model.check_compatible(self.dataset.image_shape, self.dataset.class_names)
-                predictions = Predictions.on_test_set(self.model, self.dataset)
+                predictions, weights = Predictions.on_test_set(self.model, self.dataset), weights_caption(self.model)
             except ModelFileError as error:
                 problem = str(error)
-        self.predictions = predictions
-        self.problem = problem
+        self.predictions, self.weights, self.problem = predictions, weights, problem
         for control in (self.predicted_combo, self.mistakes_box, self.sort_combo):
             control.setEnabled(predictions is not None)
         self.apply_filter(keep_scroll=True)
-        self.predictions_changed.emit(predictions)
+        self.predictions_changed.emit(predictions, weights)
 
     # ---- filtering ------------------------------------------------------------------------------
 
@@ -242,7 +254,9 @@ class ImageBrowser(QWidget):
         text = f"{len(rows):,} of {total:,} shown".replace(",", " ")
         if self.predictions is not None:
             p = self.predictions
-            text += f" · {p.mistakes} misclassified ({100 * p.accuracy:.1f} % correct)"
+            text += f" · {p.mistakes} misclassified ({percent(p.accuracy)} correct)"
+            if self.weights:
+                text += f" — {self.weights}"
         elif self.problem:
             text += f" · {self.problem}"
         else:
@@ -261,6 +275,7 @@ class ImageBrowser(QWidget):
             combo.currentIndexChanged.connect(self._controls_changed)
         self.mistakes_box.toggled.connect(self._controls_changed)
         self.count_label = QLabel()
+        self.count_label.setWordWrap(True)
         bar = QHBoxLayout()
         for widget in (
             QLabel("True class"),
@@ -314,12 +329,11 @@ class ImageBrowser(QWidget):
         splitter.setStretchFactor(1, 1)
         layout = QVBoxLayout(self)
         layout.addLayout(bar)
-        legend = QLabel("Each image: ✓ or ✗, the predicted class, (the true class when wrong), confidence")
-        legend.setForegroundRole(QPalette.ColorRole.PlaceholderText)
-        counts = QHBoxLayout()
-        counts.addWidget(self.count_label, 1)
-        counts.addWidget(legend)
-        layout.addLayout(counts)
+        self.legend = QLabel("Under each image: ✓ right or ✗ wrong, the predicted class, the true class in brackets when wrong, confidence")
+        self.legend.setForegroundRole(QPalette.ColorRole.PlaceholderText)
+        self.legend.setWordWrap(True)  # both lines wrap rather than hold the window wide
+        layout.addWidget(self.count_label)
+        layout.addWidget(self.legend)
         layout.addWidget(splitter, 1)
         self._show_detail()
 
@@ -327,6 +341,7 @@ class ImageBrowser(QWidget):
         i = self.selected_image()
         self.open_button.setEnabled(i is not None)
         self.detail_saliency.setEnabled(i is not None and self.predictions is not None)
+        self.detail_bars.placeholder = self.problem or (NO_MODEL if self.model is None else SELECT_IMAGE)
         if i is None:
             self.detail_image.set_image(None)
             self.detail_text.setText("")

@@ -31,6 +31,12 @@ RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
 NO_MODEL = "No model yet: train one or open a model file."
 
 
+def percent(probability: float) -> str:
+    """A probability (or fraction) as a percentage with one decimal, rounded down: "99.5 %". Only a
+    certainty shows as 100.0 %, so a 99.96 % answer is never presented as sure."""
+    return f"{math.floor(1000 * float(probability)) / 10:.1f} %"
+
+
 def _qimage(array: np.ndarray, fmt: QImage.Format) -> QImage:
     """A new QImage holding a copy of a uint8 array (H, W) or (H, W, 3), row by row (Qt pads each row of
     its own buffer to a multiple of 4 bytes, so the rows are copied to its stride)."""
@@ -189,7 +195,7 @@ class ProbabilityBars(QWidget):
             )
             painter.fillRect(bar, palette.color(QPalette.ColorRole.AlternateBase))
             painter.fillRect(QRectF(bar.left(), bar.top(), bar.width() * float(p), bar.height()), ACCENT if k == winner else MUTED)
-            label = f"{100 * p:5.1f} %" + ("  true" if k == self._true_class else "")
+            label = percent(p) + ("  true" if k == self._true_class else "")
             painter.drawText(
                 QRectF(bar.right() + 6, top, value_width, row), Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, label
             )

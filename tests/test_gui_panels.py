@@ -1,10 +1,12 @@
 """The testing panels driven through their real widgets (pytest-qt, offscreen): drawing pad, test-set
 browser, confusion matrix and the view inside the network."""
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 from PySide6.QtCore import QEvent, QPoint, QPointF, Qt
-from PySide6.QtGui import QInputDevice, QPointingDevice, QTabletEvent
+from PySide6.QtGui import QInputDevice, QMouseEvent, QPointingDevice, QTabletEvent
 from PySide6.QtWidgets import QApplication
 
 from scratchnet.data import load_dataset
@@ -13,7 +15,8 @@ from scratchnet.preprocess import centre_of_mass
 from scratchnet_gui.confusion_view import ConfusionView
 from scratchnet_gui.draw_pad import DrawPad
 from scratchnet_gui.network_view import TILES_PER_PAGE, NetworkView
-from scratchnet_gui.test_browser import ImageBrowser
+from scratchnet_gui.test_browser import SELECT_IMAGE, ImageBrowser
+from scratchnet_gui.visuals import NO_MODEL, percent
 
 from .conftest import write_dataset
 from .quick_models import quick_model
@@ -45,16 +48,34 @@ def pad(qtbot):
     return pad
 
 
-@pytest.fixture
-def browser(qtbot, named_dataset, model):
+def shown_browser(qtbot, dataset, model):
+    """A browser on screen over ``dataset``, with the predictions of ``model`` computed."""
     browser = ImageBrowser()
     qtbot.addWidget(browser)
     browser.resize(1000, 640)
     browser.show()
-    browser.set_dataset(named_dataset)
+    browser.set_dataset(dataset)
     with qtbot.waitSignal(browser.predictions_changed, timeout=5000):
         browser.set_model(model)
     return browser
+
+
+@pytest.fixture
+def browser(qtbot, named_dataset, model):
+    return shown_browser(qtbot, named_dataset, model)
+
+
+@pytest.fixture
+def confusion(qtbot, browser):
+    """A confusion matrix on screen, following the browser's predictions as the main window wires it."""
+    view = ConfusionView()
+    qtbot.addWidget(view)
+    view.resize(640, 560)
+    view.show()
+    browser.predictions_changed.connect(view.set_predictions)
+    view.filter_requested.connect(browser.show_filter)
+    view.set_predictions(browser.predictions, browser.weights)
+    return view
 
 
 def canvas_point(pad, u: float, v: float) -> QPoint:
@@ -205,14 +226,8 @@ def test_class_names_come_from_the_dataset(browser):
     assert any(name in browser.detail_text.text() for name in CLASS_NAMES)
 
 
-def test_a_confusion_cell_click_filters_the_browser_to_exactly_those_images(qtbot, browser, named_dataset):
-    view = ConfusionView()
-    qtbot.addWidget(view)
-    view.resize(640, 560)
-    view.show()
-    browser.predictions_changed.connect(view.set_predictions)
-    view.filter_requested.connect(browser.show_filter)
-    view.set_predictions(browser.predictions)
+def test_a_confusion_cell_click_filters_the_browser_to_exactly_those_images(qtbot, browser, confusion, named_dataset):
+    view = confusion
     labels, predicted = named_dataset.test_labels, browser.predictions.predicted
     matrix = confusion_matrix(labels, predicted, 4)
     np.testing.assert_array_equal(view.matrix, matrix)
@@ -245,7 +260,7 @@ def test_open_in_drawing_pad_copies_the_selected_image(qtbot, browser, pad, name
 
 def test_new_models_refresh_the_predictions_at_most_once_a_second(qtbot, browser, model):
     refreshes = []
-    browser.predictions_changed.connect(refreshes.append)
+    browser.predictions_changed.connect(lambda predictions, weights: refreshes.append(predictions))
     for _ in range(5):
         browser.set_model(model)
     qtbot.wait(600)
@@ -260,6 +275,91 @@ def test_browser_without_a_model_shows_every_image(qtbot, named_dataset):
     assert len(browser.rows) == len(named_dataset.test_labels)
     assert "no model yet" in browser.count_label.text()
     assert not browser.mistakes_box.isEnabled()
+
+
+def test_without_a_selection_the_probability_pane_asks_for_one_and_only_mentions_a_missing_model_when_there_is_none(
+    qtbot, browser, named_dataset
+):
+    assert browser.selected_image() is None
+    assert browser.detail_bars.placeholder == SELECT_IMAGE
+    browser.list_view.setCurrentIndex(browser.list_model.index(3))
+    browser.list_view.setCurrentIndex(browser.list_model.index(-1))  # deselect
+    assert browser.detail_bars.placeholder == SELECT_IMAGE and browser.detail_text.text() == ""
+    empty = ImageBrowser()
+    qtbot.addWidget(empty)
+    empty.set_dataset(named_dataset)
+    assert empty.detail_bars.placeholder == NO_MODEL
+
+
+def test_the_count_line_and_legend_wrap_instead_of_holding_the_browser_wide(qtbot, named_dataset, model):
+    browser = ImageBrowser()
+    qtbot.addWidget(browser)
+    browser.show()
+    browser.set_dataset(named_dataset)
+    without_predictions = browser.minimumSizeHint().width()
+    with qtbot.waitSignal(browser.predictions_changed, timeout=5000):
+        browser.set_model(replace(model, metrics={"epochs": 12}))
+    assert "misclassified" in browser.count_label.text() and "weights after epoch 12" in browser.count_label.text()
+    assert browser.minimumSizeHint().width() < 700
+    assert browser.minimumSizeHint().width() <= without_predictions + 20
+    browser.resize(browser.minimumSizeHint())
+    qtbot.waitUntil(lambda: browser.width() < 700)
+    assert browser.legend.height() >= 2 * browser.legend.fontMetrics().height()  # wrapped onto a second line
+    assert browser.count_label.width() < 700 and browser.legend.width() < 700
+
+
+def test_one_confidence_figure_per_image_never_rounded_up_to_certainty(browser, named_dataset):
+    assert [percent(p) for p in (0.0, 0.1234, 0.995, 0.99996, 1.0)] == ["0.0 %", "12.3 %", "99.5 %", "99.9 %", "100.0 %"]
+    p = browser.predictions
+    i = int(np.argmax(p.confidence))
+    row = int(np.flatnonzero(browser.rows == i)[0])
+    browser.list_view.setCurrentIndex(browser.list_model.index(row))
+    sure = percent(p.confidence[i])
+    assert browser.list_model.index(row).data().endswith(sure)
+    assert f"predicted {named_dataset.class_names[p.predicted[i]]}, {sure} sure" in browser.detail_text.text()
+    assert " a " not in browser.detail_text.text()
+
+
+@pytest.mark.parametrize(
+    ("metrics", "caption"),
+    [({"epochs": 0}, " — untrained network (random weights)"), ({"epochs": 3}, " — weights after epoch 3"), ({}, "")],
+)
+def test_the_count_line_and_the_confusion_title_say_which_weights_the_figures_come_from(qtbot, named_dataset, model, metrics, caption):
+    browser = shown_browser(qtbot, named_dataset, replace(model, metrics=metrics))
+    view = ConfusionView()
+    qtbot.addWidget(view)
+    browser.predictions_changed.connect(view.set_predictions)
+    browser.refresh_predictions()
+    count, title = browser.count_label.text(), view.title()
+    assert count.endswith("correct)" + caption) and title.endswith("images" + caption)
+    assert title.startswith(f"Test accuracy {100 * browser.predictions.accuracy:.2f} %")
+
+
+def test_the_confusion_hover_outline_goes_when_the_pointer_leaves(qtbot, confusion):
+    untouched = confusion.grab().toImage()
+    at = confusion.cell_rect(1, 2).center()
+    none = Qt.MouseButton.NoButton
+    move = QMouseEvent(QEvent.Type.MouseMove, at, confusion.mapToGlobal(at), none, none, Qt.KeyboardModifier.NoModifier)
+    QApplication.sendEvent(confusion, move)  # a hover (QTest's mouseMove does not reach an offscreen window)
+    assert confusion.grab().toImage() != untouched  # the cell is outlined
+    QApplication.sendEvent(confusion, QEvent(QEvent.Type.Leave))
+    assert confusion.grab().toImage() == untouched
+
+
+def test_the_confusion_matrix_is_centred_in_a_wide_view_and_clicks_still_hit_the_drawn_cells(qtbot, confusion):
+    confusion.resize(1200, 500)
+    qtbot.wait(50)
+    image = confusion.grab().toImage()
+    background = image.pixelColor(1, 1)
+    grid = confusion.cell_rect(0, 0).united(confusion.cell_rect(3, 3))
+    inked = [x for x in range(image.width()) for y in range(int(grid.top()), int(grid.bottom()), 7) if image.pixelColor(x, y) != background]
+    left_margin, right_margin = min(inked), image.width() - 1 - max(inked)
+    assert left_margin > 200 and abs(left_margin - right_margin) < 40
+    for true_class, predicted_class in ((0, 0), (3, 1)):
+        with qtbot.waitSignal(confusion.filter_requested) as clicked:
+            qtbot.mouseClick(confusion, Qt.MouseButton.LeftButton, pos=confusion.cell_rect(true_class, predicted_class).center().toPoint())
+        assert clicked.args == [true_class, predicted_class]
+        assert image.pixelColor(confusion.cell_rect(true_class, predicted_class).center().toPoint()) != background
 
 
 def test_network_view_pages_weights_and_shows_activations(qtbot, model, named_dataset):
