@@ -85,6 +85,7 @@ class RunCurves:
     val_accuracy: GrowingSeries = field(default_factory=lambda: GrowingSeries(64))
     test_accuracy: float | None = None
     test_epoch: float | None = None
+    diverged_at: float | None = None  # the x of the last batch before the loss exploded
 
     def series(self) -> dict[str, GrowingSeries]:
         return {
@@ -230,6 +231,9 @@ class CurvesPanel(QWidget):
         _style_legend_symbol(self.test_item, TEST, 12)
         self.test_text = pg.TextItem(color=TEST, anchor=(1.05, 1.1))
         self.accuracy_plot.addItem(self.test_text, ignoreBounds=True)  # its empty default at y = 0 must not stretch the axis
+        self.divergence_item = self.loss_plot.plot(pen=None, symbol="x", symbolSize=14, symbolBrush=TEST, symbolPen=pg.mkPen(TEST))
+        self.divergence_text = pg.TextItem(color=TEST, anchor=(1.05, 0.5))
+        self.loss_plot.addItem(self.divergence_text, ignoreBounds=True)
 
         cursor_pen = pg.mkPen(QColor(90, 90, 90, 110), width=1, style=Qt.PenStyle.DotLine)
         self.cursors = [pg.InfiniteLine(angle=90, pen=cursor_pen) for _ in range(2)]
@@ -301,6 +305,14 @@ class CurvesPanel(QWidget):
         self._epochs_dirty = True
         self.repaint_curves()
 
+    def mark_divergence(self) -> None:
+        """Mark where the current run diverged with a red ✕ half-way up the loss plot, just after its last
+        batch on the plot (the batch whose loss exploded is never reported)."""
+        if self.current.batch_loss.size:
+            self.current.diverged_at = self.current.batch_loss.x[-1]
+            self._batches_dirty = self._epochs_dirty = True
+            self.repaint_curves()
+
     def set_running(self, running: bool) -> None:
         """Repaint on the timer while a run is active; one last repaint when it ends."""
         self._running = running
@@ -356,6 +368,15 @@ class CurvesPanel(QWidget):
         self.val_acc_item.setData(c.val_accuracy.x, 100 * c.val_accuracy.y)
         if c.train_accuracy.size:
             self.accuracy_plot.enableAutoRange(axis="y")  # zoom in on the scores (0-100 % while there are none)
+        if c.diverged_at is None:
+            self.divergence_item.setData([], [])
+            self.divergence_text.setText("")
+        else:
+            low, high = self.loss_plot.viewRange()[1]
+            y = high - 0.45 * (high - low)  # below the legend, in view coordinates (log10 of the loss on a log axis)
+            self.divergence_item.setData([c.diverged_at], [10**y if self.log_scale.isChecked() else y])
+            self.divergence_text.setText("diverged")
+            self.divergence_text.setPos(c.diverged_at, y)
         if c.test_accuracy is None:
             self.test_item.setData([], [])
             self.test_text.setText("")

@@ -33,6 +33,11 @@ from .visuals import ACCENT, NO_MODEL, ActivationsView, ImageView, ProbabilityBa
 
 CANVAS_SIZE = 280  # side of the square canvas in canvas units; rendered at this many pixels for the network
 PREDICT_INTERVAL_MS = 40  # live predictions at most 25 times a second while drawing
+DRAW_HINT = "Write one digit, large or small: it is cropped, scaled and centred as MNIST's digits were."
+LOADED_HINT = (
+    "A test image, prepared as a drawing would be (cropped, scaled, centred): the prediction can differ a little "
+    "from the browser's, which used the image as it is. Draw over it to see what changes."
+)
 INK = QColor(20, 20, 20)
 
 
@@ -260,10 +265,10 @@ class DrawPad(QWidget):
         left = QVBoxLayout()
         left.addWidget(self.canvas, 1)
         left.addLayout(tools)
-        hint = QLabel("Write one digit, large or small: it is cropped, scaled and centred as MNIST's digits were.")
-        hint.setWordWrap(True)
-        hint.setForegroundRole(QPalette.ColorRole.PlaceholderText)
-        left.addWidget(hint)
+        self.hint = QLabel(DRAW_HINT)
+        self.hint.setWordWrap(True)
+        self.hint.setForegroundRole(QPalette.ColorRole.PlaceholderText)
+        left.addWidget(self.hint)
 
         self.verdict = QLabel()
         font = QFont(self.verdict.font())
@@ -309,6 +314,7 @@ class DrawPad(QWidget):
 
     def _show(self) -> None:
         model, x = self.model, self.network_input
+        self.hint.setText(LOADED_HINT if self.canvas.background is not None else DRAW_HINT)
         names = list(model.class_names) if model is not None else []
         if x is None:
             self.verdict.setText("Draw a digit")

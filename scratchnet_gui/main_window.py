@@ -582,6 +582,7 @@ class MainWindow(QMainWindow):
             summary += f" Test accuracy {100 * outcome.test['accuracy']:.2f} % ({outcome.samples_per_second:,.0f} samples/s)."
             self.speed_label.setText(f"{outcome.samples_per_second:,.0f} samples/s")  # the run's average, as in the message
         if outcome.status == "diverged":
+            self.curves.mark_divergence()
             self.notice.show_message(f"<b>Training diverged.</b> {_html(_sentence(outcome.message))}", "warning")
         self.statusBar().showMessage(summary, 15000)
         self.run_finished.emit(outcome)

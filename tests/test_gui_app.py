@@ -267,6 +267,9 @@ def test_divergence_is_reported_without_blocking_and_the_app_keeps_working(windo
     wait_idle(window, qtbot)
     assert window.notice.isVisible() and window.notice.level == "warning"
     assert "lower the learning rate" in window.notice.text.text()
+    assert "Training diverged.</b> Diverged at epoch" in window.notice.text.text()
+    curves = window.curves
+    assert curves.current.diverged_at == curves.current.batch_loss.x[-1] and curves.divergence_text.toPlainText() == "diverged"
     configure(window, lr=0.01, init="he")
     window.start_action.trigger()
     wait_idle(window, qtbot)

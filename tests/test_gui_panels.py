@@ -256,6 +256,9 @@ def test_open_in_drawing_pad_copies_the_selected_image(qtbot, browser, pad, name
     np.testing.assert_array_equal(opened.args[0], named_dataset.test_images[browser.selected_image()])
     qtbot.waitUntil(lambda: pad.probabilities is not None, timeout=3000)
     assert pad.network_input.shape == named_dataset.image_shape
+    assert "A test image, prepared as a drawing would be" in pad.hint.text()
+    pad.clear()
+    qtbot.waitUntil(lambda: pad.hint.text().startswith("Write one digit"), timeout=3000)
 
 
 def test_new_models_refresh_the_predictions_at_most_once_a_second(qtbot, browser, model):
