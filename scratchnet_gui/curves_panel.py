@@ -19,6 +19,7 @@ import bisect
 import csv
 import io
 import math
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -32,6 +33,7 @@ from scratchnet.atomic import atomic_write
 from scratchnet.trainer import EpochEvent
 
 REPAINT_HZ = 10
+RAW_LOSS_HZ = 2  # the faint raw batch losses, the costliest curve to draw, are refreshed less often
 FIRST_SPAN = 16  # epochs the x axis spans when a long run starts; it doubles whenever the run outgrows it
 AXIS = QColor("#e4e7eb")  # axis lines and grid
 AXIS_TEXT = QColor("#3a4652")
@@ -139,6 +141,8 @@ class CurvesPanel(QWidget):
         self._overlays: list[_Overlay] = []
         self._runs_seen = 0  # overlays made so far, for their colours
         self._batches_dirty = self._epochs_dirty = False
+        self._raw_pending = False  # batch losses not yet handed to the raw curve
+        self._raw_drawn_at = -math.inf  # when they last were
         self._running = False
         self._loss_range: tuple[float, float] | None = None
         self._timer = QTimer(self, interval=round(1000 / REPAINT_HZ), timerType=Qt.TimerType.PreciseTimer)
@@ -218,6 +222,7 @@ class CurvesPanel(QWidget):
         self.raw_item = self.loss_plot.plot(pen=pg.mkPen(RAW_LOSS, width=1), name="batch loss")
         self.raw_item.setDownsampling(auto=True, method="peak")
         self.raw_item.setClipToView(True)
+        _cache(self.raw_item)  # the other curves' repaints reuse its pixmap
         self.smooth_item = self.loss_plot.plot(pen=pg.mkPen(SMOOTH_LOSS, width=2), name="batch loss, smoothed")
         self.smooth_item.setDownsampling(auto=True, method="mean")
         self.smooth_item.setClipToView(True)
@@ -272,6 +277,7 @@ class CurvesPanel(QWidget):
         self._set_x_right(epochs_before + min(epochs, FIRST_SPAN))
         self._batches_dirty = self._epochs_dirty = True
         self.repaint_curves()
+        self._draw_markers()
 
     def add_batches(self, progress: np.ndarray, loss: np.ndarray, batches_per_epoch: int) -> None:
         """Append batch losses at ``progress`` (fractional epochs of this run) and their running average."""
@@ -304,6 +310,7 @@ class CurvesPanel(QWidget):
         self.current.test_accuracy, self.current.test_epoch = accuracy, epoch
         self._epochs_dirty = True
         self.repaint_curves()
+        self._draw_markers()
 
     def mark_divergence(self) -> None:
         """Mark where the current run diverged with a red ✕ half-way up the loss plot, just after its last
@@ -312,6 +319,7 @@ class CurvesPanel(QWidget):
             self.current.diverged_at = self.current.batch_loss.x[-1]
             self._batches_dirty = self._epochs_dirty = True
             self.repaint_curves()
+            self._draw_markers()
 
     def set_running(self, running: bool) -> None:
         """Repaint on the timer while a run is active; one last repaint when it ends."""
@@ -321,6 +329,7 @@ class CurvesPanel(QWidget):
         else:
             self._timer.stop()
             self.repaint_curves()
+            self._fit_loss_range(shrink=True)
             if self.current.batch_loss.size:  # fit the axis to what the run did, however early it ended
                 self._set_x_right(self.current.batch_loss.x[-1])
 
@@ -335,6 +344,7 @@ class CurvesPanel(QWidget):
         self.current = RunCurves("")
         self._batches_dirty = self._epochs_dirty = True
         self.repaint_curves()
+        self._draw_markers()
         self.loss_plot.setRange(xRange=(0, 1), yRange=(0, 2.5), padding=0.01)
         self._x_right = 1.0
         self.accuracy_plot.setYRange(0, 100)
@@ -354,11 +364,14 @@ class CurvesPanel(QWidget):
         """Hand the new data to the plot items (numpy views, no copies); called by the timer."""
         c = self.current
         if self._batches_dirty:
-            self._batches_dirty = False
-            self.raw_item.setData(c.batch_loss.x, c.batch_loss.y)
+            self._batches_dirty, self._raw_pending = False, True
             self.smooth_item.setData(c.smoothed_loss.x, c.smoothed_loss.y)
-            self._fit_loss_range()
+            self._fit_loss_range(shrink=not self._running)
             self._grow_x_range()
+        now = time.monotonic()
+        if self._raw_pending and (not self._running or now - self._raw_drawn_at >= 1 / RAW_LOSS_HZ):
+            self._raw_pending, self._raw_drawn_at = False, now
+            self.raw_item.setData(c.batch_loss.x, c.batch_loss.y)
         if not self._epochs_dirty:
             return
         self._epochs_dirty = False
@@ -366,8 +379,13 @@ class CurvesPanel(QWidget):
         self.val_loss_item.setData(c.val_loss.x, c.val_loss.y)
         self.train_acc_item.setData(c.train_accuracy.x, 100 * c.train_accuracy.y)
         self.val_acc_item.setData(c.val_accuracy.x, 100 * c.val_accuracy.y)
+        self._fit_loss_range(shrink=True)
         if c.train_accuracy.size:
             self.accuracy_plot.enableAutoRange(axis="y")  # zoom in on the scores (0-100 % while there are none)
+
+    def _draw_markers(self) -> None:
+        """The red ✕ where the run diverged and the test-accuracy star, when the run has them."""
+        c = self.current
         if c.diverged_at is None:
             self.divergence_item.setData([], [])
             self.divergence_text.setText("")
@@ -404,10 +422,13 @@ class CurvesPanel(QWidget):
             self._x_right = right
             self.loss_plot.setXRange(-0.01 * right, 1.03 * right, padding=0)  # room on the right for the test star
 
-    def _fit_loss_range(self) -> None:
+    def _fit_loss_range(self, shrink: bool) -> None:
         """Snap the loss axis to round steps (``LADDER``) around the smoothed and per-epoch losses, so it changes
         only now and then. The first 5 % of each run's batches are left out: the starting loss (about 2.3 for
-        ten classes) would squash the rest, and the gap between train and validation loss, into the bottom."""
+        ten classes) would squash the rest, and the gap between train and validation loss, into the bottom.
+
+        The axis grows at once but shrinks only when ``shrink`` (at the end of an epoch or of the run): each
+        change redraws every curve, which costs the training thread time while it runs."""
         c = self.current
         shown = [c] + [o.curves for o in self._overlays if o.items[0].isVisible()]
         losses = [curves.smoothed_loss.y[curves.smoothed_loss.size // 20 :] for curves in shown] + [c.train_loss.y, c.val_loss.y]
@@ -421,14 +442,16 @@ class CurvesPanel(QWidget):
             span = (math.log10(low), math.log10(high))
         else:
             span = (0.0, high)
-        if span != self._loss_range:
+        grows = self._loss_range is None or span[0] < self._loss_range[0] or span[1] > self._loss_range[1]
+        if span != self._loss_range and (grows or shrink):
             self._loss_range = span
             self.loss_plot.setYRange(*span, padding=0.02)
 
     def _set_log_scale(self, on: bool) -> None:
         self.loss_plot.setLogMode(y=on)
         self._loss_range = None
-        self._fit_loss_range()
+        self._fit_loss_range(shrink=True)
+        self._draw_markers()
 
     def _add_overlay(self, curves: RunCurves) -> None:
         if len(self._overlays) == MAX_OVERLAYS:  # more would be unreadable: the oldest run goes
@@ -452,7 +475,7 @@ class CurvesPanel(QWidget):
 
     def _overlay_toggled(self, item: QListWidgetItem) -> None:
         self._overlays[self.runs_list.row(item)].set_visible(item.checkState() == Qt.CheckState.Checked)
-        self._fit_loss_range()
+        self._fit_loss_range(shrink=True)
 
     def _hover(self, plot: pg.PlotItem, position: QPointF) -> None:
         """Show the values under the mouse: the batch loss near x and the nearest epoch's scores."""
