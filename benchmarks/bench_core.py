@@ -78,18 +78,18 @@ def compare_with_torch(data: TrainingData, repeats: int, threads: int | None) ->
     try:
         import torch
         from threadpoolctl import threadpool_info, threadpool_limits
-    except ImportError:
-        print("(a) PyTorch is not installed: pip install '.[bench]' to compare")
+    except ImportError as missing:
+        print(f"(a) {missing.name} is not installed: pip install '.[bench]' to compare with PyTorch")
         return
     if threads:
         torch.set_num_threads(threads)
     ours, theirs = [], []
-    with threadpool_limits(threads):  # None: leave NumPy's BLAS as it is
+    with threadpool_limits(threads, user_api="blas"):  # None: leave NumPy's BLAS (and PyTorch's MKL) as they are
         for _ in range(repeats):
             ours.append(scratchnet_epoch_seconds(data))
             theirs.append(torch_epoch_seconds(data))
         floor = min(matrix_product_floor_seconds(data) for _ in range(repeats))
-        blas_threads = max((pool["num_threads"] for pool in threadpool_info() if pool["user_api"] == "blas"), default="?")
+        blas_threads = max((pool["num_threads"] for pool in threadpool_info() if pool["internal_api"] == "openblas"), default="?")
     print(f"(a) 784-128-128-10 tanh SGD batch 128, one epoch of {len(data.train_x)} images (best of {repeats}):")
     print(
         f"    ScratchNet ({blas_threads} BLAS threads) {min(ours):.3f} s   "

@@ -170,7 +170,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(summary))
     else:
-        weights = f"the weights of epoch {result.weights_epoch}" if result.weights_epoch else "the untrained weights"
+        weights = f"the weights of epoch {result.weights_epoch:g}" if result.weights_epoch else "the untrained weights"
         print(
             f"test accuracy {test['accuracy']:.2%} with {weights} ({result.train_seconds:.1f} s of training, "
             f"{result.samples_per_second:,.0f} samples/s)"

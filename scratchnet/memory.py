@@ -19,12 +19,12 @@ _COPIES_OF_ACTIVATIONS = 4
 def estimate_training_bytes(config: TrainConfig, n_images: int, n_features: int, n_classes: int) -> int:
     """Bytes a run needs: the float training set, the weights with their optimiser state, and one batch's activations.
 
-    ``n_images`` counts the whole training file; the config's validation split comes out of it."""
+    ``n_images`` counts the whole training file: all of it becomes floats, the validation split included."""
     n_train = n_images - config.validation_size
     itemsize = np.dtype(config.dtype).itemsize
     sizes = config.layer_sizes(n_features, n_classes)
     batch = min(config.batch_size or n_train, n_train)
-    dataset = n_train * n_features * itemsize
+    dataset = n_images * n_features * itemsize
     weights = count_parameters(sizes) * itemsize * _COPIES_OF_WEIGHTS
     activations = batch * (sum(sizes[1:]) * _COPIES_OF_ACTIVATIONS + n_features * 2) * itemsize
     return dataset + weights + activations

@@ -109,7 +109,9 @@ class TrainResult:
     history: list[EpochEvent] = field(default_factory=list)
     status: str = "completed"  # completed | stopped | early_stopped | diverged
     message: str = ""
-    weights_epoch: int = 0  # the epoch the final weights are from: the best one if restored, else the last one completed
+    # Epochs of training behind the final weights: the best epoch when restored, the last completed one
+    # otherwise, with a fraction for the batches of an epoch cut short by ``stop`` (0: untouched weights).
+    weights_epoch: float = 0
     train_seconds: float = 0.0
     samples_seen: int = 0
 
@@ -144,7 +146,7 @@ class Trainer:
         self.schedule = Schedule(config.schedule, config.epochs, config.warmup_epochs, config.step_epochs, config.step_gamma)
         self.on_batch = on_batch or (lambda event: None)
         self.on_epoch = on_epoch or (lambda event: None)
-        self._lock = threading.Lock()  # held while weights change, so snapshots are consistent
+        self._lock = threading.Lock()  # held while weights or the pause state change, so others see them whole
         self._running = threading.Event()
         self._running.set()
         self._stop_requested = False
@@ -158,13 +160,15 @@ class Trainer:
         self._running.clear()
 
     def resume(self) -> None:
-        self._pause_at_epoch_end = False
-        self._running.set()
+        with self._lock:
+            self._pause_at_epoch_end = False
+            self._running.set()
 
     def step_epoch(self) -> None:
         """Run to the end of the epoch in progress (or one whole epoch, between epochs), then pause."""
-        self._pause_at_epoch_end = True
-        self._running.set()
+        with self._lock:
+            self._pause_at_epoch_end = True
+            self._running.set()
 
     def stop(self) -> None:
         """End the run after the current batch; ``run`` returns with status "stopped"."""
@@ -235,6 +239,7 @@ class Trainer:
             for batch in range(1, batches + 1):
                 clock.paused += self._wait_while_paused()
                 if self._stop_requested:
+                    self._result.weights_epoch = epoch - 1 + (batch - 1) / batches
                     raise _RunEnded("stopped", f"stopped by the user in epoch {epoch}, batch {batch}")
                 self._apply_pending_settings()
                 rows = slice(None) if order is None else order[(batch - 1) * batch_size : batch * batch_size]
@@ -266,9 +271,10 @@ class Trainer:
         event = EpochEvent(epoch, config.epochs, loss_sum / seen, correct / seen, val_loss, val_accuracy, seconds, lr)
         self._result.history.append(event)
         self._result.weights_epoch = epoch
-        if self._pause_at_epoch_end:  # before on_epoch, so that a callback sees a step's pause
-            self._pause_at_epoch_end = False
-            self.pause()
+        with self._lock:  # so that a resume() cannot slip in between the check and the pause
+            if self._pause_at_epoch_end:  # before on_epoch, so that a callback sees a step's pause
+                self._pause_at_epoch_end = False
+                self._running.clear()
         self.on_epoch(event)
         self._check_early_stopping(event)
 
@@ -347,7 +353,8 @@ def score_on_test_set(model: Model, dataset: Dataset, result: TrainResult, epoch
     ``epochs`` counts every epoch behind the weights: ``epochs_before`` (when the run continued from trained
     weights) plus those of this run up to the epoch the weights are from."""
     test = evaluate(model.predict_images(dataset.test_images), dataset.test_labels)
-    weights_event = result.history[result.weights_epoch - 1] if result.weights_epoch else None
+    completed = float(result.weights_epoch).is_integer() and result.weights_epoch >= 1  # weights from an epoch's end
+    weights_event = result.history[int(result.weights_epoch) - 1] if completed else None
     model.metrics = {
         "test_accuracy": test["accuracy"],
         "test_loss": test["loss"],

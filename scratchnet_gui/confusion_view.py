@@ -22,7 +22,7 @@ from PySide6.QtWidgets import QSizePolicy, QToolTip, QWidget
 from scratchnet.metrics import per_class_accuracy
 from scratchnet.predictions import Predictions
 
-from .visuals import LEFT, WHITE
+from .visuals import LEFT, WHITE, percent
 
 DIAGONAL = np.array([26, 128, 70.0])  # right answers: green
 OFF_DIAGONAL = np.array([196, 40, 40.0])  # mistakes: red
@@ -169,7 +169,7 @@ class ConfusionView(QWidget):
                 Qt.AlignmentFlag.AlignCenter,
                 name,
             )
-            acc = "–" if np.isnan(accuracy[i]) else f"{100 * accuracy[i]:.1f} %"
+            acc = "–" if np.isnan(accuracy[i]) else percent(accuracy[i])
             painter.drawText(
                 QRectF(grid.right() + 8, grid.top() + i * side, self.width() - grid.right() - 8, side),
                 LEFT,

@@ -7,10 +7,12 @@ epochs, fractional during an epoch (2.5 = halfway through the third).
 
 Drawing shares the Python interpreter (its GIL) with the training thread, so every millisecond
 spent here is taken from learning. A frame is therefore kept cheap: during a run the x axis spans
-the whole run from the start and the loss axis moves only in round steps (axes and legends are
-cached as pixmaps and redrawn only when they change), the grid is drawn opaque (alpha blending is
-slow), the per-epoch curves are cached and only touched when an epoch ends, and the timer runs
-at 10 Hz.
+the whole run from the start (a long run: 16 epochs, doubling when the curves reach the edge) and
+the loss axis moves only in round steps, shrinking only at the end of an epoch (axes and legends
+are cached as pixmaps and redrawn only when they change), the grid is drawn opaque (alpha blending
+is slow), the per-epoch curves are cached and only touched when an epoch ends, the raw batch losses
+(the costliest line: it zig-zags across the plot) are cached and refreshed twice a second, and the
+timer runs at 10 Hz.
 """
 
 from __future__ import annotations
@@ -274,7 +276,7 @@ class CurvesPanel(QWidget):
         self._loss_range = None
         self.set_placeholder("")
         self._run_end = epochs_before + epochs
-        self._set_x_right(epochs_before + min(epochs, FIRST_SPAN))
+        self._set_x_right(epochs_before + min(epochs, FIRST_SPAN), force=True)
         self._batches_dirty = self._epochs_dirty = True
         self.repaint_curves()
         self._draw_markers()
@@ -331,7 +333,7 @@ class CurvesPanel(QWidget):
             self.repaint_curves()
             self._fit_loss_range(shrink=True)
             if self.current.batch_loss.size:  # fit the axis to what the run did, however early it ended
-                self._set_x_right(self.current.batch_loss.x[-1])
+                self._set_x_right(self.current.batch_loss.x[-1], force=True)
 
     def clear(self) -> None:
         """Forget the current run and every overlay."""
@@ -415,10 +417,11 @@ class CurvesPanel(QWidget):
             span *= 2
         self._set_x_right(min(self._offset + span, self._run_end))
 
-    def _set_x_right(self, right: float) -> None:
-        """Span the x axis from 0 to ``right``, or further when earlier runs' curves reach beyond it."""
+    def _set_x_right(self, right: float, force: bool = False) -> None:
+        """Span the x axis from 0 to ``right``, or further when earlier runs' curves reach beyond it; ``force``
+        also undoes a zoom or pan of the user's (at the start and the end of a run)."""
         right = max([right, *(o.curves.batch_loss.x[-1] for o in self._overlays if o.curves.batch_loss.size)])
-        if right != self._x_right:
+        if force or right != self._x_right:
             self._x_right = right
             self.loss_plot.setXRange(-0.01 * right, 1.03 * right, padding=0)  # room on the right for the test star
 
@@ -446,9 +449,12 @@ class CurvesPanel(QWidget):
         if span != self._loss_range and (grows or shrink):
             self._loss_range = span
             self.loss_plot.setYRange(*span, padding=0.02)
+            self._draw_markers()  # the ✕ sits at a height relative to the axis
 
     def _set_log_scale(self, on: bool) -> None:
         self.loss_plot.setLogMode(y=on)
+        self.loss_plot.disableAutoRange()  # setLogMode turns pyqtgraph's own range fitting back on
+        self._set_x_right(self._x_right, force=True)
         self._loss_range = None
         self._fit_loss_range(shrink=True)
         self._draw_markers()

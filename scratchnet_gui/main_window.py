@@ -23,6 +23,7 @@ the user's commands to it and draws what it reports.
 from __future__ import annotations
 
 import json
+import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -61,6 +62,7 @@ from .data_loader import DataLoader, MissingDataDialog
 from .draw_pad import DrawPad
 from .network_view import NetworkView
 from .test_browser import ImageBrowser
+from .visuals import epochs_text
 from .worker import BatchChunk, RunOutcome, TrainingWorker
 
 MODEL_FILTER = "ScratchNet models (*.safetensors)"
@@ -145,7 +147,7 @@ class MainWindow(QMainWindow):
         self._dataset: Dataset | None = None
         self._model: Model | None = None
         self._fresh = True  # the current weights are untrained: a run starts from the seed instead
-        self._weights_epochs = 0  # epochs of training behind the current weights
+        self._weights_epochs: float | None = 0  # epochs of training behind the current weights (None: unknown)
         self._state = IDLE
         self._run: _Run | None = None
         self._data_folder: str | None = None
@@ -432,7 +434,7 @@ class MainWindow(QMainWindow):
         if not self._memory_is_enough(config):
             return
         params = self._weights_for(config)
-        epochs_before = self._weights_epochs if params is not None else 0
+        epochs_before = (self._weights_epochs or 0) if params is not None else 0
         worker = TrainingWorker(config, self._dataset, params, epochs_before)
         thread = QThread(self)
         worker.moveToThread(thread)
@@ -606,11 +608,13 @@ class MainWindow(QMainWindow):
         self._set_state(IDLE)
         return run
 
-    def _set_model(self, model: Model, fresh: bool, epochs: int) -> None:
-        """Make ``model`` the current network; ``epochs`` of training are behind it (0: random weights).
+    def _set_model(self, model: Model, fresh: bool, epochs: float | None) -> None:
+        """Make ``model`` the current network; ``epochs`` of training are behind it (0: random weights; None:
+        unknown, e.g. a file that does not record it).
 
         The panels read that count from ``model.metrics["epochs"]`` to say which weights they show."""
-        model.metrics["epochs"] = epochs
+        if epochs is not None:
+            model.metrics["epochs"] = epochs
         self._model, self._fresh, self._weights_epochs = model, fresh, epochs
         self.model_changed.emit(model)
         self._update_actions()
@@ -660,7 +664,9 @@ class MainWindow(QMainWindow):
         except (ConfigError, TypeError):
             self.notice.show_message("The model file has no usable training settings; the panel keeps its own.", "warning")
         self.settings.setValue("last_folder", str(Path(path).parent))
-        self._set_model(model, fresh=False, epochs=int(model.metrics.get("epochs") or 0))
+        recorded = model.metrics.get("epochs")
+        known = isinstance(recorded, (int, float)) and not isinstance(recorded, bool) and math.isfinite(recorded) and recorded >= 0
+        self._set_model(model, fresh=False, epochs=recorded if known else None)
         test = model.metrics.get("test_accuracy")
         tested = f", test accuracy {100 * test:.2f} %" if isinstance(test, (int, float)) else ""
         self.statusBar().showMessage(f"Opened {Path(path).name}: {'-'.join(map(str, model.layer_sizes))} {model.activation}{tested}", 10000)
@@ -737,7 +743,8 @@ class MainWindow(QMainWindow):
         except ConfigError:
             return "fix the settings first"
         if continues:
-            return f"continues from the current weights ({self._weights_epochs} epochs trained); Reset weights to start afresh"
+            trained = "" if self._weights_epochs is None else f" ({epochs_text(self._weights_epochs)} trained)"
+            return f"continues from the current weights{trained}; Reset weights to start afresh"
         return "starts from fresh random weights"
 
     def _update_status(self, run: _Run | None = None) -> None:

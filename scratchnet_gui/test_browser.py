@@ -38,7 +38,7 @@ from scratchnet.errors import ModelFileError
 from scratchnet.model import Model
 from scratchnet.predictions import ORDERS, Predictions
 
-from .visuals import CORRECT, NO_MODEL, WRONG, ImageView, ProbabilityBars, ink_image, percent, saliency_image
+from .visuals import CORRECT, NO_MODEL, WRONG, ImageView, ProbabilityBars, epochs_text, ink_image, percent, saliency_image
 
 IMAGE_ROLE = Qt.ItemDataRole.UserRole  # the test-set index of a row
 THUMBNAIL = 56  # pixels: 28×28 images shown twice their size
@@ -49,11 +49,11 @@ SELECT_IMAGE = "Select an image to see the network's probabilities for it."
 
 def weights_caption(model: Model | None) -> str:
     """Which weights figures come from, from ``model.metrics["epochs"]``: "untrained network (random
-    weights)", "weights after epoch 3", or "" when the model does not say."""
+    weights)", "weights after 3 epochs", or "" when the model does not say."""
     epochs = model.metrics.get("epochs") if model is not None else None
     if epochs is None:
         return ""
-    return "untrained network (random weights)" if epochs == 0 else f"weights after epoch {epochs}"
+    return "untrained network (random weights)" if epochs == 0 else f"weights after {epochs_text(epochs)}"
 
 
 class ImageListModel(QAbstractListModel):

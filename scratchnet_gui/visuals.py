@@ -34,7 +34,14 @@ NO_MODEL = "No model yet: train one or open a model file."
 def percent(probability: float) -> str:
     """A probability (or fraction) as a percentage with one decimal, rounded down: "99.5 %". Only a
     certainty shows as 100.0 %, so a 99.96 % answer is never presented as sure."""
-    return f"{math.floor(1000 * float(probability)) / 10:.1f} %"
+    return f"{math.floor(round(1000 * float(probability), 6)) / 10:.1f} %"  # round(): float32 0.57 is 0.5699999...
+
+
+def epochs_text(epochs: float) -> str:
+    """How much training weights have had: "1 epoch", "3 epochs", "0.81 epochs" (a run stopped mid-epoch)."""
+    if float(epochs).is_integer():
+        return f"{epochs:.0f} epoch" + ("" if epochs == 1 else "s")
+    return f"{epochs:.2g} epochs" if epochs < 1 else f"{epochs:.1f} epochs"
 
 
 def _qimage(array: np.ndarray, fmt: QImage.Format) -> QImage:

@@ -49,7 +49,7 @@ class RunOutcome:
     test: dict | None = None  # scratchnet.metrics.evaluate() on the test set
     train_seconds: float = 0.0
     samples_per_second: float = 0.0
-    weights_epoch: int = 0  # the epoch of this run the final weights are from (the best one, if restored)
+    weights_epoch: float = 0  # epochs of this run behind the final weights (see TrainResult.weights_epoch)
 
 
 class TrainingWorker(QObject):

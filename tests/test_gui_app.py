@@ -14,6 +14,7 @@ from scratchnet.config import MAX_WIDTH, TrainConfig
 from scratchnet.presets import load_preset, preset_names
 from scratchnet_gui import worker
 from scratchnet_gui.main_window import MainWindow
+from scratchnet_gui.visuals import epochs_text
 
 from .conftest import write_dataset
 
@@ -142,9 +143,10 @@ def test_stop_ends_the_run_and_keeps_the_weights(window, qtbot):
     assert "stopped by the user" in window.statusBar().currentMessage().lower()
     assert window.curves.current.test_accuracy is not None
     assert window.start_action.isEnabled() and not window.stop_action.isEnabled()
-    epochs = len(outcome.history)
-    assert epochs >= 2 and window.current_model().metrics["epochs"] == epochs == window.curves.current.test_epoch
-    assert f"continues from the current weights ({epochs} epochs" in window.start_action.toolTip()
+    epochs = outcome.weights_epoch  # the epochs completed, plus the fraction of the one cut short
+    assert len(outcome.history) >= 2 and len(outcome.history) <= epochs < len(outcome.history) + 1
+    assert window.current_model().metrics["epochs"] == epochs == window.curves.current.test_epoch
+    assert f"continues from the current weights ({epochs_text(epochs)} trained)" in window.start_action.toolTip()
     for kept, trained in zip(window.current_model().params, outcome.model.params):
         np.testing.assert_array_equal(kept["W"], trained["W"])
 
@@ -269,7 +271,10 @@ def test_divergence_is_reported_without_blocking_and_the_app_keeps_working(windo
     assert "lower the learning rate" in window.notice.text.text()
     assert "Training diverged.</b> Diverged at epoch" in window.notice.text.text()
     curves = window.curves
-    assert curves.current.diverged_at == curves.current.batch_loss.x[-1] and curves.divergence_text.toPlainText() == "diverged"
+    assert curves.divergence_text.toPlainText() == "diverged"
+    (left, right), (bottom, top) = curves.loss_plot.viewRange()
+    marker = curves.divergence_text.pos()
+    assert left <= marker.x() <= right and bottom <= marker.y() <= top  # on screen, at the run's last batch
     configure(window, lr=0.01, init="he")
     window.start_action.trigger()
     wait_idle(window, qtbot)
@@ -425,6 +430,12 @@ def test_the_epoch_axis_grows_with_a_long_run_and_fits_it_when_it_ends(qtbot):
     assert right_end() == pytest.approx(2 * FIRST_SPAN, rel=0.05)
     curves.set_running(False)  # stopped at epoch 20 of 2000
     assert right_end() == pytest.approx(20, rel=0.05)
+    curves.log_scale.setChecked(True)  # pyqtgraph's log mode must not bring back its own x fitting
+    assert right_end() == pytest.approx(20, rel=0.05)
+
+    curves.loss_plot.setXRange(1, 1.5, padding=0)  # the user zooms in ...
+    curves.begin_run("next", 20, 4)  # ... and the next run shows all the runs again
+    assert right_end() == pytest.approx(24, rel=0.05)
 
 
 def test_opening_a_model_trained_beyond_the_panels_ranges_says_so(window, qtbot, tmp_path):
@@ -439,6 +450,20 @@ def test_opening_a_model_trained_beyond_the_panels_ranges_says_so(window, qtbot,
     assert window.controls.field("epochs").value() == 3
 
 
+def test_a_model_file_that_does_not_record_its_epochs_is_not_called_untrained(window, qtbot, tmp_path):
+    from scratchnet.model import save_model
+
+    configure(window, epochs=1, batch_size=50)
+    window.start_action.trigger()
+    wait_idle(window, qtbot)
+    model = window.current_model()
+    model.metrics = {}
+    save_model(model, tmp_path / "bare.safetensors")
+    window.open_model_from(tmp_path / "bare.safetensors")
+    assert "epochs" not in window.current_model().metrics
+    assert "continues from the current weights; Reset" in window.start_action.toolTip()
+
+
 def test_after_early_stopping_the_test_score_sits_at_the_restored_epoch(window, qtbot):
     configure(window, epochs=60, batch_size=50, early_stopping=1, lr=0.05)
     with qtbot.waitSignal(window.run_finished, timeout=RUN_TIMEOUT) as finished:
@@ -449,7 +474,7 @@ def test_after_early_stopping_the_test_score_sits_at_the_restored_epoch(window, 
     assert window.current_model().metrics["epochs"] == outcome.weights_epoch
     best = outcome.history[outcome.weights_epoch - 1]
     assert window.current_model().metrics["val_accuracy"] == best.val_accuracy
-    assert f"continues from the current weights ({outcome.weights_epoch} epochs" in window.start_action.toolTip()
+    assert f"continues from the current weights ({epochs_text(outcome.weights_epoch)} trained)" in window.start_action.toolTip()
 
 
 def test_unknown_options_are_refused():

@@ -302,7 +302,7 @@ def test_the_count_line_and_legend_wrap_instead_of_holding_the_browser_wide(qtbo
     without_predictions = browser.minimumSizeHint().width()
     with qtbot.waitSignal(browser.predictions_changed, timeout=5000):
         browser.set_model(replace(model, metrics={"epochs": 12}))
-    assert "misclassified" in browser.count_label.text() and "weights after epoch 12" in browser.count_label.text()
+    assert "misclassified" in browser.count_label.text() and "weights after 12 epochs" in browser.count_label.text()
     assert browser.minimumSizeHint().width() < 700
     assert browser.minimumSizeHint().width() <= without_predictions + 20
     browser.resize(browser.minimumSizeHint())
@@ -325,7 +325,12 @@ def test_one_confidence_figure_per_image_never_rounded_up_to_certainty(browser, 
 
 @pytest.mark.parametrize(
     ("metrics", "caption"),
-    [({"epochs": 0}, " — untrained network (random weights)"), ({"epochs": 3}, " — weights after epoch 3"), ({}, "")],
+    [
+        ({"epochs": 0}, " — untrained network (random weights)"),
+        ({"epochs": 3}, " — weights after 3 epochs"),
+        ({"epochs": 0.81}, " — weights after 0.81 epochs"),
+        ({}, ""),
+    ],
 )
 def test_the_count_line_and_the_confusion_title_say_which_weights_the_figures_come_from(qtbot, named_dataset, model, metrics, caption):
     browser = shown_browser(qtbot, named_dataset, replace(model, metrics=metrics))

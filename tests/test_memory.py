@@ -11,7 +11,7 @@ from scratchnet.memory import check_fits, estimate_training_bytes, format_bytes
 def test_estimate_counts_dataset_weights_and_activations():
     config = TrainConfig(hidden=[128, 128], batch_size=128, validation_size=5000)
     estimate = estimate_training_bytes(config, 60000, 784, 10)
-    dataset = 55000 * 784 * 4
+    dataset = 60000 * 784 * 4  # the validation images become floats too
     weights = (784 * 128 + 128 + 128 * 128 + 128 + 128 * 10 + 10) * 4
     assert dataset + 5 * weights < estimate < dataset + 5 * weights + 10 * 2**20
     assert estimate_training_bytes(config.replace(dtype="float64"), 60000, 784, 10) == pytest.approx(2 * estimate, rel=0.01)

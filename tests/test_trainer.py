@@ -266,5 +266,6 @@ def test_a_run_stopped_mid_epoch_counts_its_partial_epoch(data):
     trainer.on_batch = lambda event: event.step == 5 and trainer.stop()
     result = trainer.run()
     assert result.status == "stopped" and result.history == []
+    assert result.weights_epoch == pytest.approx(5 / 16)  # 5 of the epoch's 16 batches of 32 (500 images)
     assert result.samples_seen == 5 * 32 and result.train_seconds > 0
     assert result.samples_per_second == pytest.approx(result.samples_seen / result.train_seconds)
