@@ -34,7 +34,7 @@ NO_MODEL = "No model yet: train one or open a model file."
 def percent(probability: float) -> str:
     """A probability (or fraction) as a percentage with one decimal, rounded down: "99.5 %". Only a
     certainty shows as 100.0 %, so a 99.96 % answer is never presented as sure."""
-    return f"{math.floor(round(1000 * float(probability), 6)) / 10:.1f} %"  # round(): float32 0.57 is 0.5699999...
+    return f"{math.floor(round(1000 * float(probability), 3)) / 10:.1f} %"  # round(): float32 0.57 is 0.5699999...
 
 
 def epochs_text(epochs: float) -> str:

@@ -313,6 +313,7 @@ def test_the_count_line_and_legend_wrap_instead_of_holding_the_browser_wide(qtbo
 
 def test_one_confidence_figure_per_image_never_rounded_up_to_certainty(browser, named_dataset):
     assert [percent(p) for p in (0.0, 0.1234, 0.995, 0.99996, 1.0)] == ["0.0 %", "12.3 %", "99.5 %", "99.9 %", "100.0 %"]
+    assert percent(np.float32(0.57)) == "57.0 %"  # float32 0.57 is 0.5699999...: not floored to 56.9
     p = browser.predictions
     i = int(np.argmax(p.confidence))
     row = int(np.flatnonzero(browser.rows == i)[0])
