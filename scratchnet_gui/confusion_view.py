@@ -54,7 +54,7 @@ class ConfusionView(QWidget):
     def title(self) -> str:
         """The first line above the matrix: overall accuracy, mistakes, and which weights made them."""
         p = self.predictions
-        text = f"Test accuracy {100 * p.accuracy:.2f} %  ·  {p.mistakes} mistakes in {len(p.labels):,} images".replace(",", " ")
+        text = f"Test accuracy {100 * p.accuracy:.2f} %  ·  {p.mistakes} mistakes in {len(p.labels):,} images"
         return f"{text} — {self.weights}" if self.weights else text
 
     # ---- geometry -------------------------------------------------------------------------------

@@ -251,7 +251,7 @@ class ImageBrowser(QWidget):
 
     def _show_count(self, rows: np.ndarray) -> None:
         total = len(self.dataset.test_labels)
-        text = f"{len(rows):,} of {total:,} shown".replace(",", " ")
+        text = f"{len(rows):,} of {total:,} shown"
         if self.predictions is not None:
             p = self.predictions
             text += f" · {p.mistakes} misclassified ({percent(p.accuracy)} correct)"
