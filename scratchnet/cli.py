@@ -229,7 +229,7 @@ def cmd_data(args: argparse.Namespace) -> int:
     target = Path(args.data_dir).expanduser() if args.data_dir else None
     if target is not None and find_files(target) is None:
         if args.no_download or not target.is_dir():  # a mistyped folder name is not a place to download into
-            raise ConfigError(f"--data-dir {target}: {what_is_missing(target).removeprefix('which ')}")
+            raise ConfigError(f"--data-dir {target} {what_is_missing(target)}")
         folder = download_mnist(target, progress=stderr_progress())
         print(file=sys.stderr)
     else:

@@ -103,13 +103,14 @@ def find_files(folder: Path) -> dict[str, Path] | None:
 
 
 def what_is_missing(folder: Path) -> str:
-    """Why ``folder`` does not hold a dataset, as the end of a sentence: no such folder, or the files it lacks."""
+    """Why ``folder`` does not hold a dataset, as a predicate: "does not exist", "is a file, not a folder" or
+    "lacks" and the files it lacks."""
     if not folder.exists():
-        return "which does not exist"
+        return "does not exist"
     if not folder.is_dir():
-        return "which is a file, not a folder"
+        return "is a file, not a folder"
     missing = [f"{name}.gz" for name in FILE_NAMES if not (folder / f"{name}.gz").is_file() and not (folder / name).is_file()]
-    return "which lacks " + ", ".join(missing)
+    return "lacks " + ", ".join(missing)
 
 
 def missing_files_message(folders: list[Path]) -> str:
@@ -129,9 +130,9 @@ def resolve_data_dir(data_dir: str | os.PathLike | None = None) -> Path | None:
         if folder is not None:
             folder = Path(folder).expanduser()
             if not folder.is_dir():
-                raise DataError(f"{source} points to {folder}, {what_is_missing(folder)}")
+                raise DataError(f"{source} points to {folder}, which {what_is_missing(folder)}")
             if find_files(folder) is None:
-                raise DataError(f"{source} points to {folder}, {what_is_missing(folder)}.\n" + missing_files_message([folder]))
+                raise DataError(f"{source} points to {folder}, which {what_is_missing(folder)}.\n" + missing_files_message([folder]))
             return folder
     # The cache only ever holds downloaded MNIST: a file there that fails its hash is downloaded again.
     return cache_dir() if verify_mnist(cache_dir()) else None
