@@ -483,10 +483,14 @@ class ControlsPanel(QWidget):
             config = TrainConfig.from_dict(self.values())
         except ConfigError as error:
             name, _, rest = str(error).partition(" ")
-            raise ConfigError(f"{self._labels[name].text()} {rest}" if name in self._labels else str(error)) from None
+            if name not in self._labels:
+                raise
+            raise _SettingError(name, f"{self._labels[name].text()} {rest}") from None
         if config.validation_size >= self._train_images:
             label = self._labels["validation_size"].text()
-            raise ConfigError(f"{label} must leave images to train on: the training set has {self._train_images:,} images")
+            raise _SettingError(
+                "validation_size", f"{label} must leave images to train on: the training set has {self._train_images:,} images"
+            )
         return config
 
     def set_config(self, config: TrainConfig, preset: str = CUSTOM) -> list[str]:
@@ -585,13 +589,13 @@ class ControlsPanel(QWidget):
         self.size_label.setText(self._size_text())
         try:
             self.config()
-            error = ""
+            error, culprit = "", None
         except ConfigError as problem:
-            error = f"Cannot start: {problem}."
+            error, culprit = f"Cannot start: {problem}.", getattr(problem, "setting", None)
         self.error_label.setText(error)
         self.error_label.setVisible(bool(error))
-        for label in self._labels.values():  # the label of the impossible setting turns red
-            invalid = error.startswith(f"Cannot start: {label.text()} ")
+        for name, label in self._labels.items():  # the label of the impossible setting turns red
+            invalid = name == culprit
             if label.property("invalid") != invalid:
                 label.setProperty("invalid", invalid)
                 label.style().unpolish(label)
@@ -612,6 +616,14 @@ class ControlsPanel(QWidget):
             return text
         needed = estimate_training_bytes(config, self._train_images, self._inputs, self._classes)
         return text + f"\n≈ {format_bytes(needed)} to train, images included"
+
+
+class _SettingError(ConfigError):
+    """A ``ConfigError`` worded with the panel's labels, naming the ``setting`` (config field) at fault."""
+
+    def __init__(self, setting: str, message: str):
+        super().__init__(message)
+        self.setting = setting
 
 
 def _same(shown, wanted) -> bool:

@@ -310,8 +310,6 @@ class CurvesPanel(QWidget):
     def set_test_accuracy(self, accuracy: float, epoch: float) -> None:
         """Mark the final test-set accuracy of the run at x = ``epoch`` (epochs the weights have had)."""
         self.current.test_accuracy, self.current.test_epoch = accuracy, epoch
-        self._epochs_dirty = True
-        self.repaint_curves()
         self._draw_markers()
 
     def mark_divergence(self) -> None:
@@ -319,8 +317,6 @@ class CurvesPanel(QWidget):
         batch on the plot (the batch whose loss exploded is never reported)."""
         if self.current.batch_loss.size:
             self.current.diverged_at = self.current.batch_loss.x[-1]
-            self._batches_dirty = self._epochs_dirty = True
-            self.repaint_curves()
             self._draw_markers()
 
     def set_running(self, running: bool) -> None:
