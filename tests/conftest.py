@@ -8,7 +8,8 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 import numpy as np
 import pytest
 
-from scratchnet.data import FILE_NAMES, MNIST_SHA256, load_dataset
+from scratchnet.data import FILE_NAMES, MNIST_SHA256, cache_dir, load_dataset
+from scratchnet.home import HOME_ENV_VAR
 from scratchnet.idx import write_idx
 
 REPO = Path(__file__).resolve().parent.parent
@@ -35,6 +36,14 @@ def write_dataset(folder: Path, n_train=600, n_test=200, num_classes=4, shape=(1
     return folder
 
 
+@pytest.fixture(autouse=True)
+def data_home(tmp_path, monkeypatch) -> Path:
+    """Every test (and every process it starts) keeps the app's own files in a temporary data home."""
+    home = tmp_path / "scratchnet-home"
+    monkeypatch.setenv(HOME_ENV_VAR, str(home))
+    return home
+
+
 @pytest.fixture
 def fake_data_dir(tmp_path) -> Path:
     """A folder laid out like MNIST: 600 train / 200 test images of 12×12, 4 classes."""
@@ -47,7 +56,8 @@ def fake_dataset(fake_data_dir):
 
 
 def real_mnist_dir() -> Path | None:
-    candidates = [os.environ.get("SCRATCHNET_DATA_DIR"), REPO.parent / "shared" / "data" / "mnist"]
+    """The real MNIST files: $SCRATCHNET_DATA_DIR, the project's ../shared, or the cache the app downloads into."""
+    candidates = [os.environ.get("SCRATCHNET_DATA_DIR"), REPO.parent / "shared" / "data" / "mnist", cache_dir()]
     for candidate in candidates:
         if candidate and all((Path(candidate) / name).is_file() for name in MNIST_SHA256):
             return Path(candidate)
@@ -58,7 +68,10 @@ def real_mnist_dir() -> Path | None:
 def mnist_dir() -> Path:
     folder = real_mnist_dir()
     if folder is None:
-        pytest.skip("real MNIST files not found: set SCRATCHNET_DATA_DIR to a folder holding the four *-ubyte.gz files")
+        pytest.skip(
+            "real MNIST files not found: set SCRATCHNET_DATA_DIR to a folder holding the four *-ubyte.gz files "
+            "(or let the app download them into its cache)"
+        )
     return folder
 
 
