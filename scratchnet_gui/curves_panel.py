@@ -40,13 +40,21 @@ FIRST_SPAN = 16  # epochs the x axis spans when a long run starts; it doubles wh
 AXIS = QColor("#e4e7eb")  # axis lines and grid
 AXIS_TEXT = QColor("#3a4652")
 LADDER = sorted(m * 10.0**k for k in range(-6, 7) for m in (1, 1.5, 2, 2.5, 3, 4, 5, 6, 8))  # the loss axis snaps to these
+# Colours from Okabe and Ito's palette, which stays distinct for the common colour-vision deficiencies; train
+# and validation also differ in line style and marker shape (``EPOCH_STYLES``), so no one has to tell them by hue.
 RAW_LOSS = QColor(185, 208, 233)  # a pale blue, opaque: blending translucent lines is slow
-SMOOTH_LOSS = QColor(31, 86, 168)
-TRAIN = QColor(230, 126, 34)
-VALIDATION = QColor(39, 150, 96)
-TEST = QColor(200, 40, 60)
+SMOOTH_LOSS = QColor(0, 114, 178)
+TRAIN = QColor(213, 94, 0)
+VALIDATION = QColor(0, 158, 115)
+TEST = QColor(170, 51, 119)  # a deep reddish purple
+EPOCH_STYLES = {  # line style and marker of the per-epoch curves
+    "train": (Qt.PenStyle.SolidLine, "o"),
+    "validation": (Qt.PenStyle.DashLine, "s"),
+}
 OVERLAY_COLORS = ["#8e44ad", "#7f8c8d", "#16a085", "#c0392b", "#d35400", "#2c3e50", "#b7950b"]
+OVERLAY_Z = -5  # earlier runs: above the raw batch-loss band, below this run's lines
 MAX_OVERLAYS = 20  # earlier runs kept as faint overlays
+READOUT_HINT = "Hover over the plots to read the values."
 
 
 class GrowingSeries:
@@ -112,13 +120,13 @@ class _Overlay:
     def __init__(self, curves: RunCurves, color: str, loss_plot: pg.PlotItem, accuracy_plot: pg.PlotItem):
         self.curves = curves
         self.plots = (loss_plot, accuracy_plot)
-        pen = pg.mkPen(_faint(QColor(color)), width=1.5)
+        pen = pg.mkPen(_faint(QColor(color), 0.75), width=2)
         self.items = [
             loss_plot.plot(curves.smoothed_loss.x, curves.smoothed_loss.y, pen=pen),
             accuracy_plot.plot(curves.val_accuracy.x, 100 * curves.val_accuracy.y, pen=pen),
         ]
         for item in self.items:
-            item.setZValue(-10)
+            item.setZValue(OVERLAY_Z)
             _cache(item)  # it never changes: drawn once, then blitted
 
     def set_visible(self, visible: bool) -> None:
@@ -156,7 +164,7 @@ class CurvesPanel(QWidget):
             "both phases, and makes steady exponential progress look like a straight line."
         )
         self.log_scale.toggled.connect(self._set_log_scale)
-        self.readout = QLabel("Hover over the plots to read the values.")
+        self.readout = QLabel(READOUT_HINT)
         self.readout.setObjectName("readout")
         self.readout.setTextFormat(Qt.TextFormat.RichText)
         self.readout.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
@@ -222,21 +230,22 @@ class CurvesPanel(QWidget):
             _cache(plot.legend)
 
         self.raw_item = self.loss_plot.plot(pen=pg.mkPen(RAW_LOSS, width=1), name="batch loss")
+        self.raw_item.setZValue(OVERLAY_Z - 1)
         self.raw_item.setDownsampling(auto=True, method="peak")
         self.raw_item.setClipToView(True)
         _cache(self.raw_item)  # the other curves' repaints reuse its pixmap
         self.smooth_item = self.loss_plot.plot(pen=pg.mkPen(SMOOTH_LOSS, width=2), name="batch loss, smoothed")
         self.smooth_item.setDownsampling(auto=True, method="mean")
         self.smooth_item.setClipToView(True)
-        self.train_loss_item = self._epoch_curve(self.loss_plot, TRAIN, "train loss (epoch mean)")
-        self.val_loss_item = self._epoch_curve(self.loss_plot, VALIDATION, "validation loss")
-        self.train_acc_item = self._epoch_curve(self.accuracy_plot, TRAIN, "train accuracy")
-        self.val_acc_item = self._epoch_curve(self.accuracy_plot, VALIDATION, "validation accuracy")
+        self.train_loss_item = self._epoch_curve(self.loss_plot, "train", TRAIN, "train loss (epoch mean)")
+        self.val_loss_item = self._epoch_curve(self.loss_plot, "validation", VALIDATION, "validation loss")
+        self.train_acc_item = self._epoch_curve(self.accuracy_plot, "train", TRAIN, "train accuracy")
+        self.val_acc_item = self._epoch_curve(self.accuracy_plot, "validation", VALIDATION, "validation accuracy")
         self.test_item = self.accuracy_plot.plot(
             pen=None, symbol="star", symbolSize=16, symbolBrush=TEST, symbolPen=pg.mkPen(TEST.darker(130)), name="test accuracy"
         )
         _style_legend_symbol(self.test_item, TEST, 12)
-        self.test_text = pg.TextItem(color=TEST, anchor=(1.05, 1.1))
+        self.test_text = pg.TextItem(color=TEST, anchor=(1.05, 1.1), fill=pg.mkBrush(255, 255, 255, 230))  # readable over curves
         self.accuracy_plot.addItem(self.test_text, ignoreBounds=True)  # its empty default at y = 0 must not stretch the axis
         self.divergence_item = self.loss_plot.plot(pen=None, symbol="x", symbolSize=14, symbolBrush=TEST, symbolPen=pg.mkPen(TEST))
         self.divergence_text = pg.TextItem(color=TEST, anchor=(1.05, 0.5))
@@ -253,11 +262,18 @@ class CurvesPanel(QWidget):
         ]
 
     @staticmethod
-    def _epoch_curve(plot: pg.PlotItem, color: QColor, name: str) -> pg.PlotDataItem:
+    def _epoch_curve(plot: pg.PlotItem, split: str, color: QColor, name: str) -> pg.PlotDataItem:
+        style, symbol = EPOCH_STYLES[split]
         item = plot.plot(
-            pen=pg.mkPen(color, width=2), symbol="o", symbolSize=6, symbolBrush=color, symbolPen=None, name=name, antialias=True
+            pen=pg.mkPen(color, width=2, style=style),
+            symbol=symbol,
+            symbolSize=7,
+            symbolBrush=color,
+            symbolPen=None,
+            name=name,
+            antialias=True,
         )
-        _style_legend_symbol(item, color, 6)
+        _style_legend_symbol(item, color, 7)
         _cache(item)  # it changes once an epoch: not redrawn every frame
         return item
 
@@ -271,6 +287,7 @@ class CurvesPanel(QWidget):
         if not self.current.empty:
             self._add_overlay(self.current)
         self.current = RunCurves(label)
+        self._clear_readout()
         self._offset = epochs_before
         self._ema = None
         self._loss_range = None
@@ -340,6 +357,7 @@ class CurvesPanel(QWidget):
         self.runs_list.setVisible(False)
         self.runs_label.setVisible(False)
         self.current = RunCurves("")
+        self._clear_readout()
         self._batches_dirty = self._epochs_dirty = True
         self.repaint_curves()
         self._draw_markers()
@@ -423,20 +441,22 @@ class CurvesPanel(QWidget):
 
     def _fit_loss_range(self, shrink: bool) -> None:
         """Snap the loss axis to round steps (``LADDER``) around the smoothed and per-epoch losses, so it changes
-        only now and then. The first 5 % of each run's batches are left out: the starting loss (about 2.3 for
-        ten classes) would squash the rest, and the gap between train and validation loss, into the bottom.
+        only now and then. On a linear axis the first 5 % of each run's batches are left out: the starting loss
+        (about 2.3 for ten classes) would squash the rest, and the gap between train and validation loss, into
+        the bottom. A log axis has room for both phases, so it shows every batch.
 
         The axis grows at once but shrinks only when ``shrink`` (at the end of an epoch or of the run): each
         change redraws every curve, which costs the training thread time while it runs."""
         c = self.current
         shown = [c] + [o.curves for o in self._overlays if o.items[0].isVisible()]
-        losses = [curves.smoothed_loss.y[curves.smoothed_loss.size // 20 :] for curves in shown] + [c.train_loss.y, c.val_loss.y]
-        values = np.concatenate(losses)
+        log = self.log_scale.isChecked()
+        losses = [curves.smoothed_loss.y[0 if log else curves.smoothed_loss.size // 20 :] for curves in shown]
+        values = np.concatenate([*losses, c.train_loss.y, c.val_loss.y])
         values = values[np.isfinite(values) & (values > 0)]
         if not values.size:
             return
         high = LADDER[min(bisect.bisect_left(LADDER, values.max()), len(LADDER) - 1)]
-        if self.log_scale.isChecked():
+        if log:
             low = LADDER[max(bisect.bisect_right(LADDER, values.min()) - 1, 0)]
             span = (math.log10(low), math.log10(high))
         else:
@@ -488,6 +508,12 @@ class CurvesPanel(QWidget):
             cursor.setPos(x)
             cursor.setVisible(True)
         self.readout.setText(self._describe(x))
+
+    def _clear_readout(self) -> None:
+        """Forget the values under the mouse: they belonged to the curves that were just replaced."""
+        self.readout.setText(READOUT_HINT)
+        for cursor in self.cursors:
+            cursor.setVisible(False)
 
     def _describe(self, x: float) -> str:
         c = self.current
