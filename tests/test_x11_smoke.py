@@ -68,10 +68,9 @@ def drawing_sheet(pixels: np.ndarray) -> tuple[int, int, int] | None:
 
 def seven(left: int, top: int, side: int) -> list[tuple[int, int]]:
     """Pointer positions along a '7' in the middle of the sheet: the bar left to right, then the stem down."""
-    at = lambda u, v: (round(left + u * side), round(top + v * side))  # noqa: E731 — a coordinate transform
-    bar = [at(0.25 + 0.05 * i, 0.25) for i in range(11)]
-    stem = [at(0.75 - 0.025 * i, 0.25 + 0.05 * i) for i in range(1, 12)]
-    return bar + stem
+    bar = [(0.25 + 0.05 * i, 0.25) for i in range(11)]
+    stem = [(0.75 - 0.025 * i, 0.25 + 0.05 * i) for i in range(1, 12)]
+    return [(round(left + u * side), round(top + v * side)) for u, v in bar + stem]
 
 
 @pytest.fixture
