@@ -18,6 +18,7 @@ from scratchnet.data import ENV_VAR
 from scratchnet.presets import resources_dir
 
 from .main_window import MainWindow, icon
+from .system_libraries import xcb_problem
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -55,6 +56,10 @@ def main(argv: list[str] | None = None) -> int:
     unknown = [arg for arg in qt_args if arg.startswith("--")]
     if unknown:
         parser.error(f"unrecognized arguments: {' '.join(unknown)}")
+    problem = xcb_problem(qt_args)
+    if problem:  # say it in one line instead of Qt's abort
+        print(f"{parser.prog}: error: {problem}", file=sys.stderr)
+        return 2
     app = create_application([argv[0], *qt_args])
     window = MainWindow()
     window.show()
