@@ -170,9 +170,13 @@ def load_dataset(folder: str | os.PathLike) -> Dataset:
             raise DataError(f"{split} set has {len(images)} images but {len(labels)} labels")
     if train_images.shape[1:] != test_images.shape[1:]:
         raise DataError(f"train images are {train_images.shape[1:]} but test images are {test_images.shape[1:]}")
-    num_classes = int(max(train_labels.max(), test_labels.max())) + 1
     is_mnist = verify_mnist(folder)
-    class_names = MNIST_CLASS_NAMES if is_mnist else read_class_names(folder, num_classes)
+    declared = MNIST_CLASS_NAMES if is_mnist else read_class_names(folder)
+    _check_every_class_is_trained(folder, train_labels, test_labels, declared=len(declared or ()))
+    num_classes = int(max(train_labels.max(), test_labels.max())) + 1
+    if declared is not None and len(declared) < num_classes:
+        raise DataError(f"{folder / 'classes.txt'} names {len(declared)} classes but the labels use {num_classes}")
+    class_names = declared or [str(i) for i in range(num_classes)]
     return Dataset(
         name="MNIST" if is_mnist else folder.name,
         train_images=train_images,
@@ -184,19 +188,49 @@ def load_dataset(folder: str | os.PathLike) -> Dataset:
     )
 
 
-def read_class_names(folder: Path, num_classes: int) -> list[str]:
-    """Names from ``classes.txt`` (one per line) when present, otherwise "0", "1", ..."""
+def read_class_names(folder: Path) -> list[str] | None:
+    """The class names of ``classes.txt`` (one per line), or None when the folder has none."""
     names_file = folder / "classes.txt"
     if not names_file.is_file():
-        return [str(i) for i in range(num_classes)]
+        return None
     try:
         text = names_file.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as error:
         raise DataError(f"{names_file}: cannot read the class names: {error}") from None
-    names = [line.strip() for line in text.splitlines() if line.strip()]
-    if len(names) < num_classes:
-        raise DataError(f"{names_file} names {len(names)} classes but the labels use {num_classes}")
-    return names
+    return [line.strip() for line in text.splitlines() if line.strip()]
+
+
+def _check_every_class_is_trained(folder: Path, train_labels: np.ndarray, test_labels: np.ndarray, declared: int) -> None:
+    """Refuse a class that no training image carries, unless ``classes.txt`` declares it (its first ``declared``
+    classes). The classes are 0 to the largest label, so one stray label 255 in a 10-class folder would
+    otherwise make 246 classes the network can never learn."""
+    num_classes = int(max(train_labels.max(), test_labels.max())) + 1
+    trained = np.bincount(train_labels, minlength=num_classes) > 0
+    untrained = np.flatnonzero(~trained[declared:]) + declared
+    if untrained.size == 0:
+        return
+    tested = int(np.isin(test_labels, untrained).sum())
+    on_test = f"{_images(tested, 'test')} {'does' if tested == 1 else 'do'}" if tested else "nor any test image"
+    problem = f"{folder}: the labels make {num_classes} classes, but no training image has {_label_ranges(untrained)} ({on_test})"
+    largest = num_classes - 1
+    if largest - 1 in untrained and trained[largest]:  # the largest label stands apart from the rest: likely a stray
+        on_train, on_test = int((train_labels == largest).sum()), int((test_labels == largest).sum())
+        problem += f"; the largest label, {largest}, is on {_images(on_train, 'training')} and {_images(on_test, 'test')}"
+    raise DataError(f"{problem}. Fix the labels, or name every class in classes.txt if these classes are meant to exist")
+
+
+def _label_ranges(labels: np.ndarray) -> str:
+    """Sorted label values as short runs: "label 3", "labels 10–254", "labels 3, 7–9"."""
+    runs, start = [], labels[0]
+    for previous, label in zip(labels, [*labels[1:], None]):
+        if label != previous + 1:
+            runs.append(f"{start}" if start == previous else f"{start}–{previous}")
+            start = label
+    return f"label{'s' if labels.size > 1 else ''} {', '.join(runs)}"
+
+
+def _images(count: int, split: str) -> str:
+    return f"{count:,} {split} image{'' if count == 1 else 's'}"
 
 
 def sha256_of(path: Path) -> str:
