@@ -463,7 +463,8 @@ def test_any_setting_the_core_accepts_is_shown_or_named_never_an_exception(contr
     config = TrainConfig(epochs=2 + math.ceil(value) if name == "warmup_epochs" else 2).replace(**{name: value})
     unshown = controls.set_config(config)
     on_screen = controls.values()[name]
-    assert unshown == ([] if math.isclose(on_screen, value, rel_tol=1e-3, abs_tol=1e-9) else [name])
+    same = on_screen == value if name in INTEGER_SETTINGS else math.isclose(on_screen, value, rel_tol=1e-3, abs_tol=1e-9)
+    assert unshown == ([] if same else [name])
 
 
 def test_a_model_with_a_seed_and_a_batch_size_past_32_bits_opens_and_the_notice_names_the_batch_size(qtbot, tmp_path, named_dataset, model):
@@ -479,3 +480,41 @@ def test_a_model_with_a_seed_and_a_batch_size_past_32_bits_opens_and_the_notice_
     assert window.controls.field("seed").value() == 3_000_000_000
     assert window.notice.level == "warning"
     assert "(batch_size)" in window.notice.text.text()
+
+
+# ---- many classes with long names ---------------------------------------------------------------------
+
+LONG_NAMES = [f"class {k:03d}: a deliberately long, descriptive category name" for k in range(100)]
+
+
+@pytest.fixture
+def hundred_classes(tmp_path):
+    """1,000 training and 500 test images of 12×12 in 100 classes, each with a long name from classes.txt."""
+    folder = write_dataset(tmp_path / "hundred", n_train=1000, n_test=500, num_classes=100)
+    (folder / "classes.txt").write_text("\n".join(LONG_NAMES), encoding="utf-8")
+    return load_dataset(folder)
+
+
+def test_a_confusion_matrix_of_100_long_named_classes_fits_its_view_and_every_cell_still_answers(qtbot, hundred_classes):
+    browser = shown_browser(qtbot, hundred_classes, quick_model(hundred_classes, train_images=1000, hidden=(32,), epochs=1))
+    view = ConfusionView()
+    qtbot.addWidget(view)
+    view.resize(900, 700)
+    view.show()
+    view.set_predictions(browser.predictions, browser.weights)
+    assert view.rect().toRectF().contains(view.cell_rect(0, 0).united(view.cell_rect(99, 99)))
+    for true_class, predicted_class in ((0, 0), (37, 62), (99, 99)):
+        with qtbot.waitSignal(view.filter_requested) as clicked:
+            qtbot.mouseClick(view, Qt.MouseButton.LeftButton, pos=view.cell_rect(true_class, predicted_class).center().toPoint())
+        assert clicked.args == [true_class, predicted_class]
+    assert LONG_NAMES[37] in view.describe(37, 62) and LONG_NAMES[62] in view.describe(37, 62)
+
+
+def test_long_class_names_do_not_hold_the_browser_wide_and_the_filters_name_them_in_full(qtbot, hundred_classes):
+    browser = shown_browser(qtbot, hundred_classes, quick_model(hundred_classes, train_images=1000, hidden=(32,), epochs=1))
+    for combo in (browser.true_combo, browser.predicted_combo):
+        assert combo.minimumSizeHint().width() < combo.fontMetrics().horizontalAdvance(LONG_NAMES[37])
+        index = combo.findData(37)
+        assert combo.itemText(index) == LONG_NAMES[37] and combo.itemData(index, Qt.ItemDataRole.ToolTipRole) == LONG_NAMES[37]
+    browser.show_filter(37, None)
+    assert browser.true_combo.toolTip() == LONG_NAMES[37]
