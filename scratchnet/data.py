@@ -17,14 +17,18 @@ from __future__ import annotations
 import hashlib
 import os
 import queue
+import re
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from .atomic import remove_files, remove_stale_temp_files
 from .errors import DataError, DownloadCancelled, DownloadError
+from .home import data_home
 from .idx import read_idx
 
 ENV_VAR = "SCRATCHNET_DATA_DIR"
@@ -247,6 +251,30 @@ def verify_mnist(folder: Path) -> bool:
 
 
 HEARTBEAT_SECONDS = 0.2
+# pooch downloads into tempfile.NamedTemporaryFile(dir=folder): "tmp" and 8 of tempfile's name characters.
+POOCH_TEMP_NAME = re.compile(r"tmp[a-z0-9_]{8}")
+# A download under way writes to its temp file at least once per read timeout (30 s) or fails and deletes
+# it; one untouched for an hour is a killed download's, not another process's download still running.
+DOWNLOAD_STALE_AFTER = 3600  # seconds
+
+
+def remove_leftovers() -> None:
+    """At start-up: delete what killed processes left in our folders, never anything else. That is our own
+    temporary files whose writer is gone (in the data home and the download cache) and pooch's temporary
+    downloads in the cache untouched for ``DOWNLOAD_STALE_AFTER``."""
+    remove_stale_temp_files(data_home())
+    remove_stale_temp_files(cache_dir())
+    if cache_dir().is_dir():
+        now = time.time()
+        remove_files(
+            [
+                Path(entry.path)
+                for entry in os.scandir(cache_dir())
+                if POOCH_TEMP_NAME.fullmatch(entry.name)
+                and entry.is_file(follow_symlinks=False)
+                and now - entry.stat().st_mtime > DOWNLOAD_STALE_AFTER
+            ]
+        )
 
 
 class _HttpDownloader:
