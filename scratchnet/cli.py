@@ -27,6 +27,7 @@ from .data import (
     find_files,
     load_dataset,
     locate_or_download,
+    remove_leftovers,
     verify_mnist,
     what_is_missing,
 )
@@ -46,6 +47,7 @@ USER_ERROR = 2
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    remove_leftovers()  # what a killed save or download left behind
     try:
         return args.command(args)
     except ScratchNetError as error:

@@ -19,6 +19,52 @@ INTEGER_SETTINGS = ("batch_size", "epochs", "augment_shift", "early_stopping", "
 REAL_SETTINGS = ("lr", "momentum", "beta1", "beta2", "weight_decay", "dropout", "grad_clip", "warmup_epochs", "step_epochs", "step_gamma")
 
 
+@dataclass(frozen=True)
+class Range:
+    """The values the core accepts for one numeric setting: ``low`` to ``high``, each end included unless open.
+
+    ``high`` is infinite where the core sets no upper limit. The app's controls read their limits from here."""
+
+    low: float
+    high: float = math.inf
+    low_open: bool = False
+    high_open: bool = False
+    note: str = ""  # said after the rule, e.g. "(0 = off)"
+
+    def __contains__(self, value: float) -> bool:
+        above = value > self.low if self.low_open else value >= self.low
+        below = value < self.high if self.high_open else value <= self.high
+        return above and below
+
+    def rule(self) -> str:
+        """The range in words: "must be at least 0 and below 1", "must be above 0"."""
+        words = f"above {_number(self.low)}" if self.low_open else f"at least {_number(self.low)}"
+        if self.high != math.inf:
+            words += f" and {'below' if self.high_open else 'at most'} {_number(self.high)}"
+        return f"must be {words}" + (f" {self.note}" if self.note else "")
+
+
+BELOW_ONE = Range(0, 1, high_open=True)
+RANGES = {
+    "lr": Range(0, low_open=True),
+    "momentum": BELOW_ONE,
+    "beta1": BELOW_ONE,
+    "beta2": BELOW_ONE,
+    "batch_size": Range(1, note="(or full)"),
+    "epochs": Range(1),
+    "weight_decay": Range(0),
+    "dropout": BELOW_ONE,
+    "grad_clip": Range(0, note="(0 = off)"),
+    "warmup_epochs": Range(0),  # and shorter than the run: checked with the epochs
+    "step_epochs": Range(0, low_open=True),
+    "step_gamma": Range(0, 1, low_open=True),
+    "augment_shift": Range(0, 8, note="pixels"),
+    "early_stopping": Range(0, note="(0 = off)"),
+    "validation_size": Range(0),
+    "seed": Range(0, 2**63 - 1),  # numpy takes any size; 64 bits is what a seed file or a log keeps exactly
+}
+
+
 @dataclass
 class TrainConfig:
     """Architecture and learning settings. ``batch_size=None`` means full-batch gradient descent."""
@@ -70,27 +116,15 @@ class TrainConfig:
         for width in self.hidden:
             if not 1 <= width <= MAX_WIDTH:
                 raise ConfigError(f"hidden layer widths must be between 1 and {MAX_WIDTH}; got {width}")
-        _check("lr", self.lr, self.lr > 0, "must be above 0")
-        _check("momentum", self.momentum, 0 <= self.momentum < 1, "must be at least 0 and below 1")
-        _check("beta1", self.beta1, 0 <= self.beta1 < 1, "must be at least 0 and below 1")
-        _check("beta2", self.beta2, 0 <= self.beta2 < 1, "must be at least 0 and below 1")
-        _check("batch_size", self.batch_size, self.batch_size is None or self.batch_size >= 1, "must be at least 1 (or full)")
-        _check("epochs", self.epochs, self.epochs >= 1, "must be at least 1")
-        _check("weight_decay", self.weight_decay, self.weight_decay >= 0, "must not be negative")
-        _check("dropout", self.dropout, 0 <= self.dropout < 1, "must be at least 0 and below 1")
-        _check("grad_clip", self.grad_clip, self.grad_clip >= 0, "must not be negative (0 = off)")
+        for name, allowed in RANGES.items():
+            value = getattr(self, name)
+            _check(name, value, value is None or value in allowed, allowed.rule())
         _check(
             "warmup_epochs",
             self.warmup_epochs,
-            0 <= self.warmup_epochs < self.epochs,
+            self.warmup_epochs < self.epochs,
             f"must be at least 0 and shorter than the run ({self.epochs} epochs)",
         )
-        _check("step_epochs", self.step_epochs, self.step_epochs > 0, "must be above 0")
-        _check("step_gamma", self.step_gamma, 0 < self.step_gamma <= 1, "must be above 0 and at most 1")
-        _check("augment_shift", self.augment_shift, 0 <= self.augment_shift <= 8, "must be 0 to 8 pixels")
-        _check("early_stopping", self.early_stopping, self.early_stopping >= 0, "must not be negative (0 = off)")
-        _check("validation_size", self.validation_size, self.validation_size >= 0, "must not be negative")
-        _check("seed", self.seed, 0 <= self.seed < 2**63, "must be a whole number, 0 or more")
         _check("early_stopping", self.early_stopping, not (self.early_stopping and not self.validation_size), "needs a validation set")
 
     def layer_sizes(self, inputs: int, classes: int) -> list[int]:
@@ -131,6 +165,11 @@ def _is_int(value) -> bool:
 def _choice(name: str, value: str, choices) -> None:
     if value not in choices:
         raise ConfigError(f"unknown {name} {value!r}; choose one of {', '.join(choices)}")
+
+
+def _number(value: float) -> str:
+    """A limit as a person writes it: 1, 0.5, 9,223,372,036,854,775,807."""
+    return f"{value:,}" if _is_int(value) else f"{value:g}"
 
 
 def _check(name: str, value, ok: bool, rule: str) -> None:

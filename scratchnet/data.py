@@ -17,14 +17,18 @@ from __future__ import annotations
 import hashlib
 import os
 import queue
+import re
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from .atomic import remove_files, remove_stale_temp_files
 from .errors import DataError, DownloadCancelled, DownloadError
+from .home import data_home
 from .idx import read_idx
 
 ENV_VAR = "SCRATCHNET_DATA_DIR"
@@ -170,9 +174,13 @@ def load_dataset(folder: str | os.PathLike) -> Dataset:
             raise DataError(f"{split} set has {len(images)} images but {len(labels)} labels")
     if train_images.shape[1:] != test_images.shape[1:]:
         raise DataError(f"train images are {train_images.shape[1:]} but test images are {test_images.shape[1:]}")
-    num_classes = int(max(train_labels.max(), test_labels.max())) + 1
     is_mnist = verify_mnist(folder)
-    class_names = MNIST_CLASS_NAMES if is_mnist else read_class_names(folder, num_classes)
+    declared = MNIST_CLASS_NAMES if is_mnist else read_class_names(folder)
+    _check_every_class_is_trained(folder, train_labels, test_labels, declared=len(declared or ()))
+    num_classes = int(max(train_labels.max(), test_labels.max())) + 1
+    if declared is not None and len(declared) < num_classes:
+        raise DataError(f"{folder / 'classes.txt'} names {len(declared)} classes but the labels use {num_classes}")
+    class_names = declared or [str(i) for i in range(num_classes)]
     return Dataset(
         name="MNIST" if is_mnist else folder.name,
         train_images=train_images,
@@ -184,19 +192,49 @@ def load_dataset(folder: str | os.PathLike) -> Dataset:
     )
 
 
-def read_class_names(folder: Path, num_classes: int) -> list[str]:
-    """Names from ``classes.txt`` (one per line) when present, otherwise "0", "1", ..."""
+def read_class_names(folder: Path) -> list[str] | None:
+    """The class names of ``classes.txt`` (one per line), or None when the folder has none."""
     names_file = folder / "classes.txt"
     if not names_file.is_file():
-        return [str(i) for i in range(num_classes)]
+        return None
     try:
         text = names_file.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as error:
         raise DataError(f"{names_file}: cannot read the class names: {error}") from None
-    names = [line.strip() for line in text.splitlines() if line.strip()]
-    if len(names) < num_classes:
-        raise DataError(f"{names_file} names {len(names)} classes but the labels use {num_classes}")
-    return names
+    return [line.strip() for line in text.splitlines() if line.strip()]
+
+
+def _check_every_class_is_trained(folder: Path, train_labels: np.ndarray, test_labels: np.ndarray, declared: int) -> None:
+    """Refuse a class that no training image carries, unless ``classes.txt`` declares it (its first ``declared``
+    classes). The classes are 0 to the largest label, so one stray label 255 in a 10-class folder would
+    otherwise make 246 classes the network can never learn."""
+    num_classes = int(max(train_labels.max(), test_labels.max())) + 1
+    trained = np.bincount(train_labels, minlength=num_classes) > 0
+    untrained = np.flatnonzero(~trained[declared:]) + declared
+    if untrained.size == 0:
+        return
+    tested = int(np.isin(test_labels, untrained).sum())
+    on_test = f"{_images(tested, 'test')} {'does' if tested == 1 else 'do'}" if tested else "nor any test image"
+    problem = f"{folder}: the labels make {num_classes} classes, but no training image has {_label_ranges(untrained)} ({on_test})"
+    largest = num_classes - 1
+    if largest - 1 in untrained and trained[largest]:  # the largest label stands apart from the rest: likely a stray
+        on_train, on_test = int((train_labels == largest).sum()), int((test_labels == largest).sum())
+        problem += f"; the largest label, {largest}, is on {_images(on_train, 'training')} and {_images(on_test, 'test')}"
+    raise DataError(f"{problem}. Fix the labels, or name every class in classes.txt if these classes are meant to exist")
+
+
+def _label_ranges(labels: np.ndarray) -> str:
+    """Sorted label values as short runs: "label 3", "labels 10–254", "labels 3, 7–9"."""
+    runs, start = [], labels[0]
+    for previous, label in zip(labels, [*labels[1:], None]):
+        if label != previous + 1:
+            runs.append(f"{start}" if start == previous else f"{start}–{previous}")
+            start = label
+    return f"label{'s' if labels.size > 1 else ''} {', '.join(runs)}"
+
+
+def _images(count: int, split: str) -> str:
+    return f"{count:,} {split} image{'' if count == 1 else 's'}"
 
 
 def sha256_of(path: Path) -> str:
@@ -213,6 +251,30 @@ def verify_mnist(folder: Path) -> bool:
 
 
 HEARTBEAT_SECONDS = 0.2
+# pooch downloads into tempfile.NamedTemporaryFile(dir=folder): "tmp" and 8 of tempfile's name characters.
+POOCH_TEMP_NAME = re.compile(r"tmp[a-z0-9_]{8}")
+# A download under way writes to its temp file at least once per read timeout (30 s) or fails and deletes
+# it; one untouched for an hour is a killed download's, not another process's download still running.
+DOWNLOAD_STALE_AFTER = 3600  # seconds
+
+
+def remove_leftovers() -> None:
+    """At start-up: delete what killed processes left in our folders, never anything else. That is our own
+    temporary files whose writer is gone (in the data home and the download cache) and pooch's temporary
+    downloads in the cache untouched for ``DOWNLOAD_STALE_AFTER``."""
+    remove_stale_temp_files(data_home())
+    remove_stale_temp_files(cache_dir())
+    if cache_dir().is_dir():
+        now = time.time()
+        remove_files(
+            [
+                Path(entry.path)
+                for entry in os.scandir(cache_dir())
+                if POOCH_TEMP_NAME.fullmatch(entry.name)
+                and entry.is_file(follow_symlinks=False)
+                and now - entry.stat().st_mtime > DOWNLOAD_STALE_AFTER
+            ]
+        )
 
 
 class _HttpDownloader:

@@ -14,7 +14,7 @@ from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
 
 from scratchnet import __version__
-from scratchnet.data import ENV_VAR
+from scratchnet.data import ENV_VAR, remove_leftovers
 from scratchnet.presets import resources_dir
 
 from .main_window import MainWindow, icon
@@ -60,6 +60,7 @@ def main(argv: list[str] | None = None) -> int:
     if problem:  # say it in one line instead of Qt's abort
         print(f"{parser.prog}: error: {problem}", file=sys.stderr)
         return 2
+    remove_leftovers()  # what a killed save or download left behind
     app = create_application([argv[0], *qt_args])
     window = MainWindow()
     window.show()

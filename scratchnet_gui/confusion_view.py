@@ -6,6 +6,11 @@ though they are a hundred times rarer than right answers. A column on the right 
 accuracy. Clicking a cell asks the browser for exactly those images; clicking a row or column label
 asks for a whole true or predicted class.
 
+The matrix always fits the widget: with many classes (up to a hundred or so) the cells shrink, long
+row names are elided, a name goes beside every k-th row when rows are shorter than a line of text,
+columns too narrow for their names show class numbers, and counts that do not fit a cell are left to
+its tooltip, which always names both classes in full.
+
 Public API of ``ConfusionView``: slot ``set_predictions(predictions, weights="")`` (connect the browser's
 ``predictions_changed``: the answers and which weights gave them, for the title); signal
 ``filter_requested(object, object)`` = (true class or None, predicted class or None), ready for
@@ -14,9 +19,11 @@ Public API of ``ConfusionView``: slot ``set_predictions(predictions, weights="")
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Signal
-from PySide6.QtGui import QColor, QFont, QPainter, QPalette
+from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainter, QPalette
 from PySide6.QtWidgets import QSizePolicy, QToolTip, QWidget
 
 from scratchnet.metrics import per_class_accuracy
@@ -24,6 +31,7 @@ from scratchnet.predictions import Predictions
 
 from .visuals import LEFT, WHITE, percent
 
+NAME_CHARACTERS = 16  # row labels are elided beyond about this many characters
 DIAGONAL = np.array([26, 128, 70.0])  # right answers: green
 OFF_DIAGONAL = np.array([196, 40, 40.0])  # mistakes: red
 
@@ -64,13 +72,14 @@ class ConfusionView(QWidget):
         row labels, matrix and accuracy column is centred across the widget."""
         names = self.predictions.class_names
         metrics = self.fontMetrics()
-        label_width = max(metrics.horizontalAdvance(name) for name in names) + 12
+        longest = max(metrics.horizontalAdvance(name) for name in names)
+        label_width = min(longest, NAME_CHARACTERS * metrics.averageCharWidth()) + 12
         header = 4.4 * metrics.height()  # title, explanation, axis title
         n = len(names)
         left_of_grid = metrics.height() + 8 + label_width  # axis title "true", row labels
         right_of_grid = 8 + metrics.horizontalAdvance("100.0 %") + 8  # accuracy column
         side = min((self.width() - left_of_grid - right_of_grid - 16) / n, (self.height() - header - 2.2 * metrics.height()) / n)
-        side = max(side, 8.0)
+        side = max(side, 2.0)
         margin = max((self.width() - left_of_grid - side * n - right_of_grid) / 2, 0.0)
         grid = QRectF(margin + left_of_grid, header + metrics.height() * 1.4, side * n, side * n)
         return grid, label_width, side
@@ -91,6 +100,15 @@ class ConfusionView(QWidget):
         if inside_columns and grid.top() - self.fontMetrics().height() * 1.4 <= position.y() < grid.top():
             return None, column
         return None
+
+    def column_labels(self, side: float) -> tuple[list[str], bool]:
+        """The text above each column ("" for an unlabelled one) and whether it is class numbers rather than
+        names: names when every one fits above its column, else the number of every k-th column."""
+        names, metrics = self.predictions.class_names, self.fontMetrics()
+        if all(metrics.horizontalAdvance(name) <= side for name in names):
+            return list(names), False
+        step = math.ceil(metrics.horizontalAdvance("000 ") / side)
+        return [str(k) if k % step == 0 else "" for k in range(len(names))], True
 
     def cell_rect(self, true_class: int, predicted_class: int) -> QRectF:
         grid, _, side = self._layout()
@@ -139,10 +157,11 @@ class ConfusionView(QWidget):
             "Rows: true class · columns: predicted class · click a cell to see those images in the browser",
         )
         painter.setPen(text_colour)
+        column_labels, numbered = self.column_labels(side)
         painter.drawText(
             QRectF(grid.left(), grid.top() - 2.6 * metrics.height(), grid.width(), metrics.height()),
             Qt.AlignmentFlag.AlignCenter,
-            "predicted",
+            "predicted (class numbers; point at one for its name)" if numbered else "predicted",
         )
         painter.save()
         painter.translate(grid.left() - label_width - 8, grid.center().y())
@@ -156,33 +175,36 @@ class ConfusionView(QWidget):
         accuracy = per_class_accuracy(matrix)
         small = QFont(self.font())
         small.setPointSizeF(max(6.0, min(self.font().pointSizeF(), side / 3.2)))
+        small_metrics = QFontMetricsF(small)
+        line = metrics.height()
+        row_step = math.ceil(line / side)  # a name beside every k-th row when rows are shorter than a line
         for i, name in enumerate(names):
+            row_centre = grid.top() + (i + 0.5) * side
             painter.setFont(self.font())
             painter.setPen(text_colour)
+            if i % row_step == 0:
+                painter.drawText(
+                    QRectF(grid.left() - label_width - 4, row_centre - line / 2, label_width, line),
+                    Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
+                    metrics.elidedText(name, Qt.TextElideMode.ElideRight, int(label_width)),
+                )
+                acc = "–" if np.isnan(accuracy[i]) else percent(accuracy[i])
+                painter.drawText(QRectF(grid.right() + 8, row_centre - line / 2, self.width() - grid.right() - 8, line), LEFT, acc)
+            width = metrics.horizontalAdvance(column_labels[i]) + side
             painter.drawText(
-                QRectF(grid.left() - label_width - 4, grid.top() + i * side, label_width, side),
-                Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
-                name,
-            )
-            painter.drawText(
-                QRectF(grid.left() + i * side, grid.top() - metrics.height() * 1.4, side, metrics.height() * 1.3),
+                QRectF(grid.left() + (i + 0.5) * side - width / 2, grid.top() - line * 1.4, width, line * 1.3),
                 Qt.AlignmentFlag.AlignCenter,
-                name,
-            )
-            acc = "–" if np.isnan(accuracy[i]) else percent(accuracy[i])
-            painter.drawText(
-                QRectF(grid.right() + 8, grid.top() + i * side, self.width() - grid.right() - 8, side),
-                LEFT,
-                acc,
+                column_labels[i],
             )
             painter.setFont(small)
             for j in range(len(names)):
                 cell = self.cell_rect(i, j)
                 colour = QColor(*colours[i, j].astype(int))
                 painter.fillRect(cell, colour)
-                if matrix[i, j]:
+                count = str(matrix[i, j])
+                if matrix[i, j] and small_metrics.horizontalAdvance(count) < side and small_metrics.height() <= side * 1.2:
                     painter.setPen(Qt.GlobalColor.white if colour.lightness() < 140 else Qt.GlobalColor.black)
-                    painter.drawText(cell, Qt.AlignmentFlag.AlignCenter, str(matrix[i, j]))
+                    painter.drawText(cell, Qt.AlignmentFlag.AlignCenter, count)
         painter.setFont(self.font())
         painter.setPen(text_colour)
         painter.drawText(

@@ -1,7 +1,7 @@
 """The side panel of training settings: presets, architecture, learning, regularisation, reproducibility.
 
-Every control only accepts values the core accepts (ranges on the spin boxes, fixed choices in the
-combo boxes); combinations that are still impossible (e.g. a warm-up as long as the run) are named
+Every control only accepts values the core accepts (the spin boxes take their ranges from the core's
+``RANGES``, the combo boxes its fixed choices); combinations that are still impossible (e.g. a warm-up as long as the run) are named
 under the controls and keep Start disabled. During a run the live settings (``LIVE``) keep working
 and are sent to the trainer; the others lock, with a tooltip saying why.
 """
@@ -32,7 +32,7 @@ from PySide6.QtWidgets import (
 )
 
 from scratchnet.activations import ACTIVATIONS
-from scratchnet.config import DTYPES, MAX_WIDTH, TrainConfig
+from scratchnet.config import DTYPES, MAX_WIDTH, RANGES, TrainConfig
 from scratchnet.errors import ConfigError
 from scratchnet.initializers import INITIALIZERS
 from scratchnet.memory import estimate_training_bytes, format_bytes
@@ -47,6 +47,7 @@ MAX_LAYERS = 10
 LIVE = frozenset(LIVE_SETTINGS)
 # 1-2-5 steps over many decades: the up/down arrows of the log-scale inputs walk this ladder.
 LADDER = sorted(m * 10.0**k for k in range(-9, 5) for m in (1, 2, 5))
+QSPINBOX_MAX = 2**31 - 1  # QSpinBox holds a C int
 
 LOCK_REASONS = {
     "architecture": "the weights already have this shape",
@@ -129,10 +130,12 @@ class LogSpinBox(_LadderSteps, QDoubleSpinBox):
     Accepts typed values such as ``3e-4``; the arrows walk the 1-2-5 ladder (…, 0.001, 0.002, 0.005, 0.01, …).
     With ``minimum == 0`` the value 0 reads "off" and sits one step below the smallest positive value."""
 
+    DECIMALS = 12
+
     def __init__(self, minimum: float, maximum: float, smallest: float, parent: QWidget | None = None):
         super().__init__(parent)
         self._smallest = smallest
-        self.setDecimals(12)
+        self.setDecimals(self.DECIMALS)
         self.setRange(minimum, maximum)
         self.setKeyboardTracking(False)  # commit on Enter or focus-out, not at each keystroke
         self.setCorrectionMode(QAbstractSpinBox.CorrectionMode.CorrectToPreviousValue)
@@ -180,7 +183,7 @@ class BatchSizeSpinBox(_LadderSteps, QSpinBox):
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
-        self.setRange(0, 1 << 20)
+        self.setRange(0, min(RANGES["batch_size"].high, QSPINBOX_MAX))
         self.setSpecialValueText("full")
 
     def stepEnabled(self) -> QAbstractSpinBox.StepEnabledFlag:
@@ -198,6 +201,68 @@ class BatchSizeSpinBox(_LadderSteps, QSpinBox):
         if up:
             return 0 if value >= largest else 1 << value.bit_length()
         return max(1, 1 << ((value - 1).bit_length() - 1))
+
+
+class WholeNumberSpinBox(QAbstractSpinBox):
+    """A spin box for whole numbers past QSpinBox's 32 bits (seeds up to 2⁶³−1), held as a Python int.
+
+    Typed digits commit on Enter or focus-out; the arrows, arrow keys, Page Up/Down and the wheel step by one
+    (ten with Page keys). ``valueChanged`` carries the int as an object, since Qt's int signal is 32-bit."""
+
+    valueChanged = Signal(object)
+
+    def __init__(self, minimum: int, maximum: int, parent: QWidget | None = None):
+        super().__init__(parent)
+        self._minimum, self._maximum, self._value = minimum, maximum, minimum
+        self.setCorrectionMode(QAbstractSpinBox.CorrectionMode.CorrectToPreviousValue)
+        self.lineEdit().setText(str(minimum))
+        self.editingFinished.connect(self._commit)
+
+    def minimum(self) -> int:
+        return self._minimum
+
+    def maximum(self) -> int:
+        return self._maximum
+
+    def value(self) -> int:
+        return self._value
+
+    def setValue(self, value: int) -> None:
+        value = min(max(int(value), self._minimum), self._maximum)
+        self.lineEdit().setText(str(value))
+        if value != self._value:
+            self._value = value
+            self.valueChanged.emit(value)
+
+    def stepBy(self, steps: int) -> None:
+        self.setValue(self._value + steps)
+
+    def stepEnabled(self) -> QAbstractSpinBox.StepEnabledFlag:
+        flags = QAbstractSpinBox.StepEnabledFlag.StepNone
+        if self._value < self._maximum:
+            flags |= QAbstractSpinBox.StepEnabledFlag.StepUpEnabled
+        if self._value > self._minimum:
+            flags |= QAbstractSpinBox.StepEnabledFlag.StepDownEnabled
+        return flags
+
+    def validate(self, text: str, position: int) -> tuple[QValidator.State, str, int]:
+        digits = text.strip()
+        if not digits:
+            return QValidator.State.Intermediate, text, position
+        if not (digits.isascii() and digits.isdigit()) or int(digits) > self._maximum:
+            return QValidator.State.Invalid, text, position
+        state = QValidator.State.Acceptable if int(digits) >= self._minimum else QValidator.State.Intermediate
+        return state, text, position
+
+    def fixup(self, text: str) -> str:
+        return str(self._value)
+
+    def _commit(self) -> None:
+        text = self.lineEdit().text()
+        if self.validate(text, 0)[0] == QValidator.State.Acceptable:
+            self.setValue(int(text))
+        else:
+            self.lineEdit().setText(str(self._value))
 
 
 class LayersEditor(QWidget):
@@ -358,34 +423,34 @@ class ControlsPanel(QWidget):
 
         box, form = self._group("Optimiser")
         self._add(form, "optimizer", "Optimiser", self._combo(OPTIMIZER_NAMES), "run")
-        self._add(form, "lr", "Learning rate", LogSpinBox(1e-6, 10.0, 1e-6))
-        self._add(form, "momentum", "Momentum", self._double(0.0, 0.999, 0.05, 3))
-        self._add(form, "beta1", "β₁", self._double(0.0, 0.999, 0.01, 3))
-        self._add(form, "beta2", "β₂", self._double(0.0, 0.99999, 0.001, 5))
-        self._add(form, "weight_decay", "Weight decay", LogSpinBox(0.0, 1.0, 1e-6))
-        self._add(form, "grad_clip", "Gradient clip", LogSpinBox(0.0, 1000.0, 0.01))
+        self._add(form, "lr", "Learning rate", self._log("lr", LADDER[0], up_to=10.0))
+        self._add(form, "momentum", "Momentum", self._double("momentum", 0.05, 3))
+        self._add(form, "beta1", "β₁", self._double("beta1", 0.01, 3))
+        self._add(form, "beta2", "β₂", self._double("beta2", 0.001, 5))
+        self._add(form, "weight_decay", "Weight decay", self._log("weight_decay", 1e-6, up_to=1.0))
+        self._add(form, "grad_clip", "Gradient clip", self._log("grad_clip", 0.01, up_to=1000.0))
         self.optimizer_form = form
         layout.addWidget(box)
 
         box, form = self._group("Schedule and batches")
         self._add(form, "schedule", "LR schedule", self._combo(SCHEDULE_NAMES), "run")
-        self._add(form, "warmup_epochs", "Warm-up", self._double(0.0, 1000.0, 0.5, 2, " epochs"), "run")
-        self._add(form, "step_epochs", "Step every", self._double(0.1, 10000.0, 1.0, 1, " epochs"), "run")
-        self._add(form, "step_gamma", "Step factor", self._double(0.01, 1.0, 0.05, 3), "run")
+        self._add(form, "warmup_epochs", "Warm-up", self._double("warmup_epochs", 0.5, 2, " epochs", up_to=1000.0), "run")
+        self._add(form, "step_epochs", "Step every", self._double("step_epochs", 1.0, 1, " epochs", up_to=10000.0), "run")
+        self._add(form, "step_gamma", "Step factor", self._double("step_gamma", 0.05, 3), "run")
         self._add(form, "batch_size", "Batch size", BatchSizeSpinBox(), "run")
-        self._add(form, "epochs", "Epochs", self._int(1, 100000), "run")
+        self._add(form, "epochs", "Epochs", self._int("epochs"), "run")
         self.schedule_form = form
         layout.addWidget(box)
 
         box, form = self._group("Regularisation and data")
-        self._add(form, "dropout", "Dropout", self._double(0.0, 0.95, 0.05, 2))
-        self._add(form, "augment_shift", "Random shift", self._int(0, 8, " px"), "run")
-        self._add(form, "early_stopping", "Early stopping", self._int(0, 1000, " epochs", "off"), "run")
-        self._add(form, "validation_size", "Validation", self._int(0, 1_000_000, " images"), "run")
+        self._add(form, "dropout", "Dropout", self._double("dropout", 0.05, 2))
+        self._add(form, "augment_shift", "Random shift", self._int("augment_shift", " px"), "run")
+        self._add(form, "early_stopping", "Early stopping", self._int("early_stopping", " epochs", "off"), "run")
+        self._add(form, "validation_size", "Validation", self._int("validation_size", " images"), "run")
         layout.addWidget(box)
 
         box, form = self._group("Reproducibility")
-        self._add(form, "seed", "Seed", self._int(0, 2**31 - 1), "run")
+        self._add(form, "seed", "Seed", WholeNumberSpinBox(RANGES["seed"].low, RANGES["seed"].high), "run")
         self._add(form, "dtype", "Precision", self._combo(DTYPES), "run")
         layout.addWidget(box)
 
@@ -445,18 +510,25 @@ class ControlsPanel(QWidget):
         return combo
 
     @staticmethod
-    def _double(minimum: float, maximum: float, step: float, decimals: int, suffix: str = "") -> QDoubleSpinBox:
+    def _log(name: str, smallest: float, up_to: float) -> LogSpinBox:
+        """A decade-spanning input for setting ``name``, over the core's range (up to ``up_to`` where it has no limit)."""
+        return LogSpinBox(*_shown_range(name, LogSpinBox.DECIMALS, up_to), smallest)
+
+    @staticmethod
+    def _double(name: str, step: float, decimals: int, suffix: str = "", up_to: float = math.inf) -> QDoubleSpinBox:
+        """A decimal input for setting ``name``, over the core's range (up to ``up_to`` where the core has no limit)."""
         spin = QDoubleSpinBox()
-        spin.setRange(minimum, maximum)
-        spin.setSingleStep(step)
         spin.setDecimals(decimals)
+        spin.setRange(*_shown_range(name, decimals, up_to))
+        spin.setSingleStep(step)
         spin.setSuffix(suffix)
         return spin
 
     @staticmethod
-    def _int(minimum: int, maximum: int, suffix: str = "", zero_text: str = "") -> QSpinBox:
+    def _int(name: str, suffix: str = "", zero_text: str = "") -> QSpinBox:
+        """A whole-number input for setting ``name``, over the core's range as far as a QSpinBox reaches."""
         spin = QSpinBox()
-        spin.setRange(minimum, maximum)
+        spin.setRange(*_shown_range(name, 0, QSPINBOX_MAX))
         spin.setSuffix(suffix)
         if zero_text:
             spin.setSpecialValueText(zero_text)
@@ -503,8 +575,8 @@ class ControlsPanel(QWidget):
                 widget = self._fields.get(name)
                 if isinstance(widget, QComboBox):
                     widget.setCurrentText(value)
-                elif widget is not None:
-                    widget.setValue(0 if value is None else value)
+                elif widget is not None:  # a value past the control's end shows as that end, and is reported below
+                    widget.setValue(min(max(0 if value is None else value, widget.minimum()), widget.maximum()))
             self.preset.setCurrentText(preset)
             self.preset_description.setText(load_preset(preset)[1] if preset != CUSTOM else "Your own settings.")
         finally:
@@ -624,6 +696,16 @@ class _SettingError(ConfigError):
     def __init__(self, setting: str, message: str):
         super().__init__(message)
         self.setting = setting
+
+
+def _shown_range(name: str, decimals: int, up_to: float) -> tuple[float, float]:
+    """The core's range of setting ``name`` as a spin box with ``decimals`` holds it: an open end moves in by
+    one displayed step, and an end the core leaves open-ended stops at ``up_to``."""
+    allowed, step = RANGES[name], 10.0**-decimals
+    low = allowed.low + step if allowed.low_open else allowed.low
+    high = min(allowed.high, up_to)
+    high = high - step if allowed.high_open and high == allowed.high else high
+    return (int(low), int(high)) if decimals == 0 else (low, high)
 
 
 def _same(shown, wanted) -> bool:

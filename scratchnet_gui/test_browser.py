@@ -43,6 +43,7 @@ from .visuals import CORRECT, NO_MODEL, WRONG, ImageView, ProbabilityBars, epoch
 IMAGE_ROLE = Qt.ItemDataRole.UserRole  # the test-set index of a row
 THUMBNAIL = 56  # pixels: 28×28 images shown twice their size
 CELL = QSize(100, 96)
+CLASS_NAME_CHARACTERS = 14  # the class filters are this wide; longer names are elided, in full in the tooltips
 MIN_REFRESH_SECONDS = 1.0  # recompute the 10 000 predictions at most this often
 SELECT_IMAGE = "Select an image to see the network's probabilities for it."
 
@@ -166,12 +167,15 @@ class ImageBrowser(QWidget):
     def set_dataset(self, dataset: Dataset) -> None:
         self.dataset = dataset
         self.list_model.set_images(dataset.test_images, dataset.test_labels, dataset.class_names)
+        longest = max(len(name) for name in ["any", *dataset.class_names])
         for combo in (self.true_combo, self.predicted_combo):
+            combo.setMinimumContentsLength(min(longest, CLASS_NAME_CHARACTERS))
             with QSignalBlocker(combo):
                 combo.clear()
                 combo.addItem("any", None)
                 for k, name in enumerate(dataset.class_names):
                     combo.addItem(name, k)
+                    combo.setItemData(k + 1, name, Qt.ItemDataRole.ToolTipRole)  # the full name, however long
         self.refresh_predictions()
 
     def set_model(self, model: Model | None) -> None:
@@ -218,6 +222,8 @@ class ImageBrowser(QWidget):
             return
         selected = self.selected_image()
         scroll = self.list_view.verticalScrollBar().value()
+        for combo in (self.true_combo, self.predicted_combo):
+            combo.setToolTip(combo.currentText())  # the full class name, which the box may elide
         true_class = self.true_combo.currentData()
         p = self.predictions
         if p is None:
@@ -271,6 +277,8 @@ class ImageBrowser(QWidget):
         self.sort_combo = QComboBox()
         for key, label in ORDERS.items():
             self.sort_combo.addItem(f"Sort by {label}", key)
+        for combo in (self.true_combo, self.predicted_combo):  # long class names are elided, not held wide
+            combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
         for combo in (self.true_combo, self.predicted_combo, self.sort_combo):
             combo.currentIndexChanged.connect(self._controls_changed)
         self.mistakes_box.toggled.connect(self._controls_changed)

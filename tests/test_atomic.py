@@ -8,15 +8,18 @@ from __future__ import annotations
 
 import errno
 import os
+import signal
 import subprocess
 import sys
 import threading
+import time
 
 import numpy as np
 import pytest
 
 import scratchnet.atomic as atomic
-from scratchnet.atomic import atomic_write, atomic_write_with
+import scratchnet.data
+from scratchnet.atomic import atomic_write, atomic_write_with, remove_stale_temp_files
 from scratchnet.idx import read_idx, write_idx
 from scratchnet.model import Model, load_model, save_model
 from scratchnet.network import init_params
@@ -190,3 +193,100 @@ def test_written_files_get_ordinary_permissions(tmp_path):
     os.chmod(tmp_path / "kept.bin", 0o640)
     atomic.atomic_write(tmp_path / "kept.bin", b"new")
     assert stat.S_IMODE((tmp_path / "kept.bin").stat().st_mode) == 0o640
+
+
+# ---- leftovers of killed writers ----------------------------------------------------------------------
+
+# A writer in another process: it starts writing ``sys.argv[1]`` atomically, says "writing" once its first
+# megabyte is in the temp file, then writes on until its stdin closes (never, if it is killed first).
+SLOW_WRITER = (
+    "import sys\n"
+    "from scratchnet.atomic import atomic_write_with\n"
+    "def write(f):\n"
+    "    f.write(b'x' * 2**20); f.flush(); print('writing', flush=True)\n"
+    "    sys.stdin.read(); f.write(b'done')\n"
+    "atomic_write_with(sys.argv[1], write)\n"
+)
+
+
+def start_slow_writer(target) -> subprocess.Popen:
+    """A writer busy on ``target``: returns once its temp file exists beside it."""
+    writer = subprocess.Popen(
+        [sys.executable, "-c", SLOW_WRITER, str(target)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        cwd=os.path.dirname(os.path.dirname(__file__)),
+    )
+    with deadline(60):
+        assert writer.stdout.readline() == b"writing\n"
+    return writer
+
+
+def temp_files(folder) -> list[str]:
+    return [name for name in listing(folder) if name.endswith(".tmp")]
+
+
+def dead_pid() -> int:
+    """The process id of a process that has exited."""
+    process = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, check=True, timeout=60)
+    return int(process.stdout)
+
+
+@pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="SIGKILL is POSIX")
+def test_a_save_killed_with_sigkill_leaves_a_temp_file_that_the_next_save_removes(target):
+    writer = start_slow_writer(target)
+    writer.kill()
+    writer.wait(60)
+    assert writer.returncode == -signal.SIGKILL
+    [leftover] = temp_files(target.parent)
+    assert leftover.startswith(f".curves.csv.{writer.pid}.")
+    atomic_write(target, NEW)
+    assert listing(target.parent) == ["curves.csv"] and target.read_bytes() == NEW
+
+
+@pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="SIGKILL is POSIX")
+def test_a_save_killed_with_sigkill_is_cleaned_up_at_the_next_start(data_home, tmp_path, monkeypatch):
+    monkeypatch.setattr(scratchnet.data, "cache_dir", lambda: tmp_path / "cache")
+    target = data_home / "runs" / "run-1" / "model.safetensors"
+    target.parent.mkdir(parents=True)
+    writer = start_slow_writer(target)
+    writer.kill()
+    writer.wait(60)
+    assert len(temp_files(target.parent)) == 1
+    scratchnet.data.remove_leftovers()
+    assert listing(target.parent) == []
+
+
+def test_a_live_writers_temp_file_is_never_removed(target, data_home):
+    """Another process still writing: neither a save to the same target nor a clean-up touches its temp file."""
+    writer = start_slow_writer(target)
+    try:
+        [in_progress] = temp_files(target.parent)
+        atomic_write(target, NEW)
+        assert remove_stale_temp_files(target.parent) == []
+        assert temp_files(target.parent) == [in_progress]
+    finally:
+        writer.communicate(b"", timeout=60)
+    assert writer.returncode == 0
+    assert listing(target.parent) == ["curves.csv"] and target.read_bytes().endswith(b"done")
+
+
+def test_only_our_own_stale_temp_files_are_removed(tmp_path):
+    day = 24 * 3600
+    ours_dead_writer = f".model.safetensors.{dead_pid()}.0123456789ab.tmp"
+    ours_old_style = ".model.safetensors.0123456789ab.tmp"  # no process id: judged by age
+    ours_old_style_recent = ".curves.csv.ba9876543210.tmp"
+    ours_live_writer = f".curves.csv.{os.getpid()}.0123456789ab.tmp"
+    users = ["tmp_notes.txt", ".model.safetensors.backup", ".model.safetensors.tmp", ".notes.0123456789ab.tmp.txt", "tmpabcdefgh"]
+    sub = tmp_path / "runs"
+    sub.mkdir()
+    for name in [ours_dead_writer, ours_old_style, ours_old_style_recent, ours_live_writer, *users]:
+        for folder in (tmp_path, sub):
+            (folder / name).write_bytes(b"?")
+            os.utime(folder / name, (time.time() - 2 * day, time.time() - 2 * day))
+    os.utime(tmp_path / ours_old_style_recent)
+    os.utime(sub / ours_old_style_recent)
+    removed = remove_stale_temp_files(tmp_path)
+    assert sorted(path.name for path in removed) == sorted(2 * [ours_dead_writer, ours_old_style])
+    kept = sorted([ours_old_style_recent, ours_live_writer, *users])
+    assert listing(tmp_path) == sorted([*kept, "runs"]) and listing(sub) == kept

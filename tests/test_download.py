@@ -8,7 +8,11 @@ address other than 127.0.0.1, so these tests can never reach the internet.
 from __future__ import annotations
 
 import hashlib
+import os
+import signal
 import socket
+import subprocess
+import sys
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -263,3 +267,44 @@ def cancel_during_a_stall(server, cache, timeout: float) -> float:
 def test_cancel_during_a_stall_within_a_second(server, cache):
     """While no byte arrives the progress callback still gets a heartbeat, so a cancel acts at once."""
     assert cancel_during_a_stall(server, cache, timeout=30.0) < 1.0
+
+
+# A download in another process, from the mirror ``sys.argv[2]`` into ``sys.argv[1]``; it says "started" at its
+# first progress report, when pooch's temporary file holds the first bytes.
+DOWNLOADER = (
+    "import sys\n"
+    "from pathlib import Path\n"
+    "from scratchnet.data import download_mnist\n"
+    "started = []\n"
+    "def progress(done, total, name):\n"
+    "    if done and not started:\n"
+    "        print('started', flush=True)\n"
+    "        started.append(done)\n"
+    "download_mnist(Path(sys.argv[1]), progress=progress, mirrors=(sys.argv[2],))\n"
+)
+
+
+@pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="SIGKILL is POSIX")
+def test_pooch_temp_file_of_a_download_killed_with_sigkill_is_removed_once_stale(server, cache, big_files, monkeypatch):
+    server.files = big_files
+    downloader = subprocess.Popen(
+        [sys.executable, "-c", DOWNLOADER, str(cache), server.mirror("slow", "trickle")],
+        stdout=subprocess.PIPE,
+        cwd=Path(__file__).parent.parent,
+    )
+    with deadline(60):
+        assert downloader.stdout.readline() == b"started\n"
+    downloader.kill()
+    downloader.wait(60)
+    [leftover] = cache.iterdir()
+    assert data.POOCH_TEMP_NAME.fullmatch(leftover.name)  # the pattern we clean is the one pooch really uses
+    (cache / "tmp_notes.txt").write_text("mine")
+    monkeypatch.setattr(data, "cache_dir", lambda: cache)
+
+    data.remove_leftovers()
+    assert leftover.exists()  # as fresh as another process's download still running: kept
+    an_hour_ago = time.time() - data.DOWNLOAD_STALE_AFTER - 60
+    for path in cache.iterdir():
+        os.utime(path, (an_hour_ago, an_hour_ago))
+    data.remove_leftovers()
+    assert cache_contents(cache) == ["tmp_notes.txt"]

@@ -1,18 +1,24 @@
 """The testing panels driven through their real widgets (pytest-qt, offscreen): drawing pad, test-set
 browser, confusion matrix and the view inside the network."""
 
+import math
 from dataclasses import replace
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QEvent, QPoint, QPointF, Qt
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from PySide6.QtCore import QEvent, QPoint, QPointF, QSettings, Qt
 from PySide6.QtGui import QInputDevice, QMouseEvent, QPointingDevice, QTabletEvent
 from PySide6.QtWidgets import QApplication
 
+from scratchnet.config import INTEGER_SETTINGS, RANGES, TrainConfig
 from scratchnet.data import load_dataset
 from scratchnet.metrics import accuracy, confusion_matrix
+from scratchnet.model import save_model
 from scratchnet.preprocess import centre_of_mass
 from scratchnet_gui.confusion_view import ConfusionView
+from scratchnet_gui.controls_panel import ControlsPanel
 from scratchnet_gui.draw_pad import DrawPad
 from scratchnet_gui.network_view import TILES_PER_PAGE, NetworkView
 from scratchnet_gui.test_browser import SELECT_IMAGE, ImageBrowser
@@ -387,3 +393,128 @@ def test_network_view_pages_weights_and_shows_activations(qtbot, model, named_da
     assert [len(a) for a in view.activations.activations] == [100, 16]
     view.set_model(None)
     qtbot.waitUntil(lambda: view.tiles.image() is None, timeout=3000)
+
+
+# ---- the settings panel shows every setting the core accepts ------------------------------------------
+
+
+@pytest.fixture
+def controls(qtbot):
+    panel = ControlsPanel()
+    qtbot.addWidget(panel)
+    return panel
+
+
+# Every finite end the core's range includes, as (setting, value): the values a control must reach exactly.
+CLOSED_ENDS = [
+    (name, end)
+    for name, allowed in RANGES.items()
+    for end, is_open in ((allowed.low, allowed.low_open), (allowed.high, allowed.high_open))
+    if not is_open and math.isfinite(end)
+]
+
+
+@pytest.mark.parametrize(("name", "value"), CLOSED_ENDS)
+def test_every_setting_at_an_end_of_the_cores_range_round_trips_through_the_panel(controls, name, value):
+    config = TrainConfig(epochs=2).replace(**{name: value})
+    assert controls.set_config(config) == []
+    assert TrainConfig.from_dict(controls.values()) == config
+
+
+@pytest.mark.parametrize("seed", [2**31, 3_000_000_000, 2**32 - 1, 2**63 - 1])
+def test_seeds_past_32_bits_show_in_the_panel_and_read_back_as_the_same_number(controls, seed):
+    assert controls.set_config(TrainConfig(seed=seed)) == []
+    assert controls.field("seed").text() == str(seed)
+    assert controls.config().seed == seed
+
+
+def test_the_seed_box_steps_with_the_arrow_keys_and_refuses_what_the_core_refuses(controls, qtbot):
+    seed = controls.field("seed")
+    controls.set_config(TrainConfig(seed=2**63 - 2))
+    qtbot.keyClick(seed, Qt.Key.Key_Up)
+    assert seed.value() == 2**63 - 1
+    qtbot.keyClick(seed, Qt.Key.Key_Up)  # the top of the core's range: no further
+    assert seed.value() == 2**63 - 1
+    seed.stepBy(-3)
+    assert controls.config().seed == 2**63 - 4
+    for text, kept in (("abc", 2**63 - 4), ("-5", 5), (str(2**63), int(str(2**63)[:-1])), ("42", 42)):
+        seed.lineEdit().selectAll()
+        qtbot.keyClicks(seed.lineEdit(), text)
+        qtbot.keyClick(seed.lineEdit(), Qt.Key.Key_Return)
+        assert seed.value() == kept, text
+
+
+def values_the_core_accepts():
+    """(setting, value) pairs inside the core's range for that one setting, the other settings at their defaults."""
+
+    def inside(name):
+        allowed = RANGES[name]
+        if name in INTEGER_SETTINGS:
+            return st.integers(int(allowed.low), min(allowed.high, 2**63 - 1))
+        return st.floats(allowed.low, min(allowed.high, 1e9), exclude_min=allowed.low_open, exclude_max=allowed.high_open)
+
+    return st.sampled_from(sorted(RANGES)).flatmap(lambda name: st.tuples(st.just(name), inside(name)))
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(setting=values_the_core_accepts())
+def test_any_setting_the_core_accepts_is_shown_or_named_never_an_exception(controls, setting):
+    name, value = setting
+    config = TrainConfig(epochs=2 + math.ceil(value) if name == "warmup_epochs" else 2).replace(**{name: value})
+    unshown = controls.set_config(config)
+    on_screen = controls.values()[name]
+    same = on_screen == value if name in INTEGER_SETTINGS else math.isclose(on_screen, value, rel_tol=1e-3, abs_tol=1e-9)
+    assert unshown == ([] if same else [name])
+
+
+def test_a_model_with_a_seed_and_a_batch_size_past_32_bits_opens_and_the_notice_names_the_batch_size(qtbot, tmp_path, named_dataset, model):
+    from scratchnet_gui.main_window import MainWindow
+
+    config = TrainConfig(hidden=[100, 16], seed=3_000_000_000, batch_size=2**31)
+    path = tmp_path / "cli.safetensors"
+    save_model(replace(model, config=config.to_dict()), path)
+    window = MainWindow(QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat))
+    qtbot.addWidget(window)
+    window.open_model_from(path)
+    assert window.current_model() is not None
+    assert window.controls.field("seed").value() == 3_000_000_000
+    assert window.notice.level == "warning"
+    assert "(batch_size)" in window.notice.text.text()
+
+
+# ---- many classes with long names ---------------------------------------------------------------------
+
+LONG_NAMES = [f"class {k:03d}: a deliberately long, descriptive category name" for k in range(100)]
+
+
+@pytest.fixture
+def hundred_classes(tmp_path):
+    """1,000 training and 500 test images of 12×12 in 100 classes, each with a long name from classes.txt."""
+    folder = write_dataset(tmp_path / "hundred", n_train=1000, n_test=500, num_classes=100)
+    (folder / "classes.txt").write_text("\n".join(LONG_NAMES), encoding="utf-8")
+    return load_dataset(folder)
+
+
+def test_a_confusion_matrix_of_100_long_named_classes_fits_its_view_and_every_cell_still_answers(qtbot, hundred_classes):
+    browser = shown_browser(qtbot, hundred_classes, quick_model(hundred_classes, train_images=1000, hidden=(32,), epochs=1))
+    view = ConfusionView()
+    qtbot.addWidget(view)
+    view.resize(900, 700)
+    view.show()
+    view.set_predictions(browser.predictions, browser.weights)
+    assert view.rect().toRectF().contains(view.cell_rect(0, 0).united(view.cell_rect(99, 99)))
+    for true_class, predicted_class in ((0, 0), (37, 62), (99, 99)):
+        with qtbot.waitSignal(view.filter_requested) as clicked:
+            qtbot.mouseClick(view, Qt.MouseButton.LeftButton, pos=view.cell_rect(true_class, predicted_class).center().toPoint())
+        assert clicked.args == [true_class, predicted_class]
+    assert LONG_NAMES[37] in view.describe(37, 62) and LONG_NAMES[62] in view.describe(37, 62)
+
+
+def test_long_class_names_do_not_hold_the_browser_wide_and_the_filters_name_them_in_full(qtbot, hundred_classes):
+    browser = shown_browser(qtbot, hundred_classes, quick_model(hundred_classes, train_images=1000, hidden=(32,), epochs=1))
+    for combo in (browser.true_combo, browser.predicted_combo):
+        assert combo.minimumSizeHint().width() < combo.fontMetrics().horizontalAdvance(LONG_NAMES[37])
+        index = combo.findData(37)
+        assert combo.itemText(index) == LONG_NAMES[37] and combo.itemData(index, Qt.ItemDataRole.ToolTipRole) == LONG_NAMES[37]
+    browser.show_filter(37, None)
+    assert browser.true_combo.toolTip() == LONG_NAMES[37]

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from scratchnet import data as data_module
+from scratchnet.cli import main as cli_main
 from scratchnet.data import FILE_NAMES, load_dataset, locate_or_download, resolve_data_dir
 from scratchnet.errors import DataError
 from scratchnet.idx import read_idx, write_idx
@@ -114,6 +115,43 @@ def test_labels_must_be_one_dimensional(tmp_path):
     write_idx(folder / "train-labels-idx1-ubyte.gz", np.zeros((600, 2), np.uint8))
     with pytest.raises(DataError, match="labels must be a 1-d uint8"):
         load_dataset(folder)
+
+
+def relabel(folder, split: str, index: int, label: int) -> None:
+    """Give one image of ``split`` ("train" or "t10k") another label, as a slip in a labelling tool would."""
+    path = folder / f"{split}-labels-idx1-ubyte.gz"
+    labels = read_idx(path)
+    labels[index] = label
+    write_idx(path, labels)
+
+
+def test_one_stray_label_is_refused_naming_the_label_and_the_images_that_carry_it(tmp_path, capsys):
+    folder = write_dataset(tmp_path / "d", num_classes=10)
+    relabel(folder, "train", 7, 255)
+    with pytest.raises(DataError) as refused:
+        load_dataset(folder)
+    message = str(refused.value)
+    assert "the labels make 256 classes, but no training image has labels 10–254 (nor any test image)" in message
+    assert "the largest label, 255, is on 1 training image and 0 test images" in message
+    assert "name every class in classes.txt" in message
+    assert cli_main(["train", "--data-dir", str(folder), "--epochs", "1"]) == 2
+    assert capsys.readouterr().err.startswith(f"scratchnet: error: {folder}: the labels make 256 classes")
+
+
+def test_a_test_label_no_training_image_has_is_refused_with_its_count(tmp_path):
+    folder = write_dataset(tmp_path / "d", num_classes=4)
+    relabel(folder, "t10k", 0, 4)
+    relabel(folder, "t10k", 1, 4)
+    with pytest.raises(DataError, match=r"the labels make 5 classes, but no training image has label 4 \(2 test images do\)\."):
+        load_dataset(folder)
+
+
+def test_classes_declared_in_classes_txt_may_have_no_training_image(tmp_path):
+    folder = write_dataset(tmp_path / "d", num_classes=4)
+    relabel(folder, "t10k", 0, 5)
+    (folder / "classes.txt").write_text("\n".join(["a", "b", "c", "d", "e", "f", "g"]), encoding="utf-8")
+    dataset = load_dataset(folder)
+    assert dataset.num_classes == 7 and dataset.class_names[5] == "f"
 
 
 def test_resolution_order(tmp_path, monkeypatch):
