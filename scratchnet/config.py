@@ -48,7 +48,7 @@ class TrainConfig:
 
     def __post_init__(self):
         if not isinstance(self.hidden, (list, tuple)) or not all(_is_int(width) for width in self.hidden):
-            raise ConfigError(f"hidden must be a list of whole-number layer widths; got {self.hidden!r}")
+            raise ConfigError.about("hidden", f"must be a list of whole-number layer widths; got {self.hidden!r}")
         self.hidden = [int(width) for width in self.hidden]
         self.validate()
 
@@ -57,11 +57,11 @@ class TrainConfig:
         for name in INTEGER_SETTINGS:
             value = getattr(self, name)
             if not (_is_int(value) or (name == "batch_size" and value is None)):
-                raise ConfigError(f"{name} must be a whole number; got {value!r}")
+                raise ConfigError.about(name, f"must be a whole number; got {value!r}")
         for name in REAL_SETTINGS:
             value = getattr(self, name)
             if not (isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isfinite(value)):
-                raise ConfigError(f"{name} must be a finite number; got {value!r}")
+                raise ConfigError.about(name, f"must be a finite number; got {value!r}")
         _choice("activation", self.activation, ACTIVATIONS)
         _choice("init", self.init, INITIALIZERS)
         _choice("optimizer", self.optimizer, OPTIMIZER_NAMES)
@@ -69,7 +69,7 @@ class TrainConfig:
         _choice("dtype", self.dtype, DTYPES)
         for width in self.hidden:
             if not 1 <= width <= MAX_WIDTH:
-                raise ConfigError(f"hidden layer widths must be between 1 and {MAX_WIDTH}; got {width}")
+                raise ConfigError.about("hidden", f"widths must be between 1 and {MAX_WIDTH}; got {width}")
         _check("lr", self.lr, self.lr > 0, "must be above 0")
         _check("momentum", self.momentum, 0 <= self.momentum < 1, "must be at least 0 and below 1")
         _check("beta1", self.beta1, 0 <= self.beta1 < 1, "must be at least 0 and below 1")
@@ -130,9 +130,9 @@ def _is_int(value) -> bool:
 
 def _choice(name: str, value: str, choices) -> None:
     if value not in choices:
-        raise ConfigError(f"unknown {name} {value!r}; choose one of {', '.join(choices)}")
+        raise ConfigError.about(name, f"must be one of {', '.join(choices)}; got {value!r}")
 
 
 def _check(name: str, value, ok: bool, rule: str) -> None:
     if not ok:
-        raise ConfigError(f"{name} {rule}; got {value!r}")
+        raise ConfigError.about(name, f"{rule}; got {value!r}")

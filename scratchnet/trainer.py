@@ -68,7 +68,7 @@ class TrainingData:
         """Hold out the last ``validation_size`` training images for validation; the test set stays untouched."""
         n = len(dataset.train_images)
         if validation_size >= n:
-            raise ConfigError(f"validation_size {validation_size} leaves no training images (the set has {n})")
+            raise ConfigError.about("validation_size", f"{validation_size} leaves no training images (the set has {n})")
         x = to_inputs(dataset.train_images, np.dtype(dtype).type)
         split = n - validation_size
         labels = dataset.train_labels
