@@ -4,8 +4,10 @@
     scratchnet evaluate model.safetensors
     scratchnet data
 
-Progress goes to stderr; results to stdout (with ``--json``, the last stdout line is one JSON object).
-User errors exit with status 2 and one line of explanation.
+Progress goes to stderr (on a terminal, with a live bar for the epoch in progress); results to stdout (with
+``--json``, the last stdout line is one JSON object). User errors exit with status 2 and one line of explanation.
+Ctrl+C during training ends the run after the current batch on the last completed epoch's weights, which are
+scored, printed and saved as for a finished run, then exits with status 130; a second Ctrl+C aborts at once.
 """
 
 from __future__ import annotations
@@ -119,7 +121,7 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--step-gamma", type=real_number, help="... by this factor (default 0.1)")
     train.add_argument("--augment-shift", type=whole_number, help="shift training images by up to this many pixels")
     train.add_argument("--early-stopping", type=whole_number, help="stop after this many epochs without validation improvement (0 = off)")
-    train.add_argument("--validation-size", type=whole_number, help="training images held out for validation (default 5000; the notebook preset: 0)")
+    train.add_argument("--validation-size", type=whole_number, help="training images held out for validation (default 5000; notebook: 0)")
     train.add_argument("--seed", type=whole_number, help="seed of the random numbers: the same seed gives the same run")
     train.add_argument("--dtype", choices=list(DTYPES), help="float precision of the weights and data")
     train.add_argument("--data-dir", default=None, help="folder holding the four MNIST IDX files")
@@ -251,7 +253,8 @@ def interrupt_ends_the_run(trainer: Trainer) -> Iterator[None]:
     def on_first_interrupt(signum, frame) -> None:
         signal.signal(signal.SIGINT, signal.default_int_handler)
         trainer.interrupt()
-        os.write(sys.stderr.fileno(), notice)  # not print: that could land in the middle of another write to stderr
+        with contextlib.suppress(OSError):  # to the descriptor, not print(): this may run in the middle of a write to sys.stderr
+            os.write(2, notice)
 
     previous = signal.signal(signal.SIGINT, on_first_interrupt)
     try:
