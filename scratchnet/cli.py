@@ -4,18 +4,26 @@
     scratchnet evaluate model.safetensors
     scratchnet data
 
-Progress goes to stderr; results to stdout (with ``--json``, the last stdout line is one JSON object).
-User errors exit with status 2 and one line of explanation.
+Progress goes to stderr (on a terminal, with a live bar for the epoch in progress); results to stdout (with
+``--json``, the last stdout line is one JSON object). User errors exit with status 2 and one line of explanation.
+Ctrl+C during training ends the run after the current batch on the last completed epoch's weights, which are
+scored, printed and saved as for a finished run, then exits with status 130; a second Ctrl+C aborts at once.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
+import signal
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
+from typing import NoReturn
+
+from tqdm import tqdm
 
 from . import __version__
 from .activations import ACTIVATIONS
@@ -39,74 +47,114 @@ from .model import load_model, save_model
 from .optimizers import OPTIMIZER_NAMES
 from .presets import load_preset, preset_names
 from .schedules import SCHEDULE_NAMES
-from .trainer import EpochEvent, Trainer, TrainingData, score_on_test_set
+from .trainer import BatchEvent, EpochEvent, Trainer, TrainingData, score_on_test_set
 
 USER_ERROR = 2
+INTERRUPTED = 130  # the shell's code for a process ended by Ctrl+C (128 + SIGINT)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args, unknown = parser.parse_known_args(argv)
+    if unknown:  # reported by the command's own parser, so that the hint points at its --help
+        args.parser.error(f"unrecognized arguments: {' '.join(unknown)}")
     remove_leftovers()  # what a killed save or download left behind
     try:
         return args.command(args)
     except ScratchNetError as error:
-        print(f"scratchnet: error: {error}", file=sys.stderr)
+        print(f"scratchnet: error: {in_command_line_words(error)}", file=sys.stderr)
         return USER_ERROR
     except KeyboardInterrupt:
         print("scratchnet: interrupted", file=sys.stderr)
-        return 130
+        return INTERRUPTED
     except BrokenPipeError:  # whoever read our output stopped early (``| head``): nothing left to say
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # so that exiting does not complain again
         return 1
 
 
+class OneLineErrorParser(argparse.ArgumentParser):
+    """An argument parser whose errors are one line and a pointer to the command's help, not the usage block."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(USER_ERROR, f"scratchnet: error: {message}; see '{self.prog} --help'\n")
+
+
+def in_command_line_words(error: ScratchNetError) -> str:
+    """The error's message with the setting at fault named by its flag (``--batch-size``, not ``batch_size``)."""
+    if isinstance(error, ConfigError) and error.setting and error.rule:
+        return f"--{error.setting.replace('_', '-')} {error.rule}"
+    return str(error)
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="scratchnet", description="A neural network from scratch in NumPy, learning MNIST.")
+    parser = OneLineErrorParser(prog="scratchnet", description="A neural network from scratch in NumPy, learning MNIST.")
     parser.add_argument("--version", action="version", version=f"scratchnet {__version__}")
     commands = parser.add_subparsers(required=True, metavar="COMMAND")
 
     # Settings flags default to "absent" so that only the ones given override the preset.
-    train = commands.add_parser("train", help="train a network (flags override the preset)", argument_default=argparse.SUPPRESS)
-    train.set_defaults(command=cmd_train)
-    train.add_argument("--preset", default="default", help=f"starting configuration: {', '.join(preset_names())} (default: default)")
+    train = commands.add_parser(
+        "train",
+        help="train a network (flags override the preset)",
+        description="Train a network on MNIST. Every setting starts from the preset; the flags given override it.",
+        argument_default=argparse.SUPPRESS,
+    )
+    train.set_defaults(command=cmd_train, parser=train)
+    train.add_argument(
+        "--preset",
+        default="default",
+        help=f"starting configuration: {', '.join(preset_names())}, or a preset .json file of your own (default: default)",
+    )
     train.add_argument("--hidden", type=parse_hidden, help="hidden layer widths, e.g. 128,128 ('none' for softmax regression)")
-    train.add_argument("--activation", choices=list(ACTIVATIONS))
-    train.add_argument("--init", choices=list(INITIALIZERS))
-    train.add_argument("--optimizer", choices=list(OPTIMIZER_NAMES))
-    train.add_argument("--lr", type=float, help="learning rate")
-    train.add_argument("--momentum", type=float, help="momentum for the momentum and nesterov optimizers")
-    train.add_argument("--beta1", type=float, help="Adam's decay rate for its running average of gradients (default 0.9)")
-    train.add_argument("--beta2", type=float, help="Adam's decay rate for its running average of squared gradients (default 0.999)")
+    train.add_argument("--activation", choices=list(ACTIVATIONS), help="activation function of the hidden layers")
+    train.add_argument("--init", choices=list(INITIALIZERS), help="how the initial weights are drawn (randn: the notebook's)")
+    train.add_argument("--optimizer", choices=list(OPTIMIZER_NAMES), help="the rule that turns gradients into weight updates")
+    train.add_argument("--lr", type=real_number, help="learning rate")
+    train.add_argument("--momentum", type=real_number, help="momentum for the momentum and nesterov optimizers")
+    train.add_argument("--beta1", type=real_number, help="Adam's decay rate for its running average of gradients (default 0.9)")
+    train.add_argument("--beta2", type=real_number, help="Adam's decay rate for its running average of squared gradients (default 0.999)")
     train.add_argument("--batch-size", type=parse_batch_size, help="mini-batch size, or 'full' for full-batch gradient descent")
-    train.add_argument("--epochs", type=int)
-    train.add_argument("--weight-decay", type=float, help="L2 penalty (decoupled for adamw)")
-    train.add_argument("--dropout", type=float, help="probability of dropping a hidden unit while training")
-    train.add_argument("--grad-clip", type=float, help="largest global gradient norm (0 = off)")
-    train.add_argument("--schedule", choices=list(SCHEDULE_NAMES))
-    train.add_argument("--warmup-epochs", type=float, help="linear learning-rate warm-up, in epochs")
-    train.add_argument("--step-epochs", type=float, help="the step schedule multiplies the learning rate every this many epochs")
-    train.add_argument("--step-gamma", type=float, help="... by this factor (default 0.1)")
-    train.add_argument("--augment-shift", type=int, help="shift training images by up to this many pixels")
-    train.add_argument("--early-stopping", type=int, help="stop after this many epochs without validation improvement (0 = off)")
-    train.add_argument("--validation-size", type=int, help="training images held out for validation (default 5000)")
-    train.add_argument("--seed", type=int)
-    train.add_argument("--dtype", choices=list(DTYPES))
+    train.add_argument("--epochs", type=whole_number, help="passes over the training set")
+    train.add_argument("--weight-decay", type=real_number, help="L2 penalty (decoupled for adamw)")
+    train.add_argument("--dropout", type=real_number, help="probability of dropping a hidden unit while training")
+    train.add_argument("--grad-clip", type=real_number, help="largest global gradient norm (0 = off)")
+    train.add_argument("--schedule", choices=list(SCHEDULE_NAMES), help="how the learning rate changes over the run")
+    train.add_argument("--warmup-epochs", type=real_number, help="linear learning-rate warm-up, in epochs")
+    train.add_argument("--step-epochs", type=real_number, help="the step schedule multiplies the learning rate every this many epochs")
+    train.add_argument("--step-gamma", type=real_number, help="... by this factor (default 0.1)")
+    train.add_argument("--augment-shift", type=whole_number, help="shift training images by up to this many pixels")
+    train.add_argument("--early-stopping", type=whole_number, help="stop after this many epochs without validation improvement (0 = off)")
+    train.add_argument("--validation-size", type=whole_number, help="training images held out for validation (default 5000; notebook: 0)")
+    train.add_argument("--seed", type=whole_number, help="seed of the random numbers: the same seed gives the same run")
+    train.add_argument("--dtype", choices=list(DTYPES), help="float precision of the weights and data")
     train.add_argument("--data-dir", default=None, help="folder holding the four MNIST IDX files")
     train.add_argument("--out", default=None, help="save the trained model to this .safetensors file")
     train.add_argument("--json", action="store_true", default=False, help="print the result as one JSON object (the last stdout line)")
 
     evaluate_cmd = commands.add_parser("evaluate", help="accuracy, per-class accuracy and confusion matrix of a model on the test set")
-    evaluate_cmd.set_defaults(command=cmd_evaluate)
+    evaluate_cmd.set_defaults(command=cmd_evaluate, parser=evaluate_cmd)
     evaluate_cmd.add_argument("model", help="a .safetensors model file")
     evaluate_cmd.add_argument("--data-dir", help="folder holding the four MNIST IDX files")
     evaluate_cmd.add_argument("--json", action="store_true", help="print the result as one JSON object")
 
     data = commands.add_parser("data", help="show where the data is and whether it verifies; download it if missing")
-    data.set_defaults(command=cmd_data)
+    data.set_defaults(command=cmd_data, parser=data)
     data.add_argument("--data-dir", help="folder to check (and download into, when it is empty)")
     data.add_argument("--no-download", action="store_true", help="only report, never download")
     return parser
+
+
+def whole_number(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number; got {text!r}") from None
+
+
+def real_number(text: str) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number; got {text!r}") from None
 
 
 def parse_hidden(text: str) -> list[int]:
@@ -148,8 +196,10 @@ def cmd_train(args: argparse.Namespace) -> int:
         f"training {config.describe()} on {dataset.name} ({len(data.train_x)} train / {len(data.val_x)} validation)",
         file=sys.stderr,
     )
-    trainer = Trainer(config, data, on_epoch=print_epoch)
-    result = trainer.run()
+    progress = EpochProgress(live_bar=sys.stderr.isatty())
+    trainer = Trainer(config, data, on_batch=progress.show_batch, on_epoch=progress.show_epoch)
+    with progress, interrupt_ends_the_run(trainer):
+        result = trainer.run()
     print(result.message, file=sys.stderr)
 
     model = trainer.model()
@@ -181,7 +231,7 @@ def cmd_train(args: argparse.Namespace) -> int:
             print(f"saved to {args.out}")
         elif args.out:
             print(f"not saved to {args.out}: no epoch was completed")
-    return 1 if result.status == "diverged" else 0
+    return {"diverged": 1, "interrupted": INTERRUPTED}.get(result.status, 0)
 
 
 def check_writable(path: Path) -> None:
@@ -194,14 +244,64 @@ def check_writable(path: Path) -> None:
         raise ConfigError(f"--out {path}: the folder {path.parent} is not writable")
 
 
-def print_epoch(event: EpochEvent) -> None:
-    val = f"val loss {event.val_loss:.4f} acc {event.val_accuracy:.2%}" if event.val_loss is not None else "no validation"
-    print(
-        f"epoch {event.epoch:>3}/{event.epochs}  train loss {event.train_loss:.4f} acc {event.train_accuracy:.2%}  "
-        f"{val}  lr {event.lr:.2e}  {event.seconds:.2f} s",
-        file=sys.stderr,
-        flush=True,
-    )
+@contextlib.contextmanager
+def interrupt_ends_the_run(trainer: Trainer) -> Iterator[None]:
+    """While ``trainer`` runs, a first Ctrl+C ends the run after the current batch on the weights of the last
+    completed epoch (``Trainer.interrupt``); a second one raises ``KeyboardInterrupt`` at once, as usual."""
+
+    below_the_bar = "\n" if sys.stderr.isatty() else ""  # the terminal's cursor sits after "^C" on the progress bar's line
+    notice = f"{below_the_bar}interrupted: finishing the current batch...; Ctrl+C again to abort at once\n".encode()
+
+    def on_first_interrupt(signum, frame) -> None:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        trainer.interrupt()
+        with contextlib.suppress(OSError):  # to the descriptor, not print(): this may run in the middle of a write to sys.stderr
+            os.write(2, notice)
+
+    previous = signal.signal(signal.SIGINT, on_first_interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+class EpochProgress:
+    """Training progress on stderr: one line per epoch and, with ``live_bar`` (on a terminal), a bar for the
+    epoch in progress. Its methods are the trainer's callbacks; as a context manager it clears a bar left behind."""
+
+    def __init__(self, live_bar: bool):
+        self.live_bar = live_bar
+        self.bar: tqdm | None = None
+
+    def __enter__(self) -> EpochProgress:
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close_bar()
+
+    def show_batch(self, event: BatchEvent) -> None:
+        if not self.live_bar:
+            return
+        if self.bar is None:
+            # tqdm redraws at most every mininterval seconds, so a batch costs it a counter update, not a redraw.
+            self.bar = tqdm(total=event.batches, desc=f"epoch {event.epoch}", unit="batch", leave=False, file=sys.stderr, mininterval=0.2)
+        self.bar.set_postfix_str(f"loss {event.loss:.4f}", refresh=False)
+        self.bar.update()
+
+    def show_epoch(self, event: EpochEvent) -> None:
+        self.close_bar()
+        val = f"val loss {event.val_loss:.4f} acc {event.val_accuracy:.2%}" if event.val_loss is not None else "no validation"
+        print(
+            f"epoch {event.epoch:>3}/{event.epochs}  train loss {event.train_loss:.4f} acc {event.train_accuracy:.2%}  "
+            f"{val}  lr {event.lr:.2e}  {event.seconds:.2f} s",
+            file=sys.stderr,
+            flush=True,
+        )
+
+    def close_bar(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:

@@ -94,7 +94,7 @@ class TrainConfig:
 
     def __post_init__(self):
         if not isinstance(self.hidden, (list, tuple)) or not all(_is_int(width) for width in self.hidden):
-            raise ConfigError(f"hidden must be a list of whole-number layer widths; got {self.hidden!r}")
+            raise ConfigError.about("hidden", f"must be a list of whole-number layer widths; got {self.hidden!r}")
         self.hidden = [int(width) for width in self.hidden]
         self.validate()
 
@@ -103,11 +103,11 @@ class TrainConfig:
         for name in INTEGER_SETTINGS:
             value = getattr(self, name)
             if not (_is_int(value) or (name == "batch_size" and value is None)):
-                raise ConfigError(f"{name} must be a whole number; got {value!r}")
+                raise ConfigError.about(name, f"must be a whole number; got {value!r}")
         for name in REAL_SETTINGS:
             value = getattr(self, name)
             if not (isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isfinite(value)):
-                raise ConfigError(f"{name} must be a finite number; got {value!r}")
+                raise ConfigError.about(name, f"must be a finite number; got {value!r}")
         _choice("activation", self.activation, ACTIVATIONS)
         _choice("init", self.init, INITIALIZERS)
         _choice("optimizer", self.optimizer, OPTIMIZER_NAMES)
@@ -115,7 +115,7 @@ class TrainConfig:
         _choice("dtype", self.dtype, DTYPES)
         for width in self.hidden:
             if not 1 <= width <= MAX_WIDTH:
-                raise ConfigError(f"hidden layer widths must be between 1 and {MAX_WIDTH}; got {width}")
+                raise ConfigError.about("hidden", f"widths must be between 1 and {MAX_WIDTH}; got {width}")
         for name, allowed in RANGES.items():
             value = getattr(self, name)
             _check(name, value, value is None or value in allowed, allowed.rule())
@@ -164,7 +164,7 @@ def _is_int(value) -> bool:
 
 def _choice(name: str, value: str, choices) -> None:
     if value not in choices:
-        raise ConfigError(f"unknown {name} {value!r}; choose one of {', '.join(choices)}")
+        raise ConfigError.about(name, f"must be one of {', '.join(choices)}; got {value!r}")
 
 
 def _number(value: float) -> str:
@@ -174,4 +174,4 @@ def _number(value: float) -> str:
 
 def _check(name: str, value, ok: bool, rule: str) -> None:
     if not ok:
-        raise ConfigError(f"{name} {rule}; got {value!r}")
+        raise ConfigError.about(name, f"{rule}; got {value!r}")

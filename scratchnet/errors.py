@@ -1,12 +1,28 @@
 """The project's own error types: every bad input ends in one of these, with a message a user can act on."""
 
+from __future__ import annotations
+
 
 class ScratchNetError(Exception):
     """Base class for every error ScratchNet reports to a user."""
 
 
 class ConfigError(ScratchNetError, ValueError):
-    """An impossible or unknown setting (negative width, unknown optimiser, ...)."""
+    """An impossible or unknown setting (negative width, unknown optimiser, ...).
+
+    Made by ``ConfigError.about(setting, rule)`` when one setting is at fault, it carries ``setting`` (the
+    ``TrainConfig`` field) and ``rule`` (what is wrong with it: "must be above 0; got -1"), so that an interface
+    can name the setting its own way (``--lr``, "Learning rate") without parsing the message."""
+
+    setting: str | None = None
+    rule: str | None = None
+
+    @classmethod
+    def about(cls, setting: str, rule: str) -> ConfigError:
+        """The error "<setting> <rule>", e.g. ``ConfigError.about("lr", "must be above 0; got -1")``."""
+        error = cls(f"{setting} {rule}")
+        error.setting, error.rule = setting, rule
+        return error
 
 
 class DataError(ScratchNetError):

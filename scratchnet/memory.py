@@ -10,6 +10,8 @@ from .config import TrainConfig
 from .errors import ConfigError
 from .network import count_parameters
 
+# A run may take this share of the memory available when it starts; the rest covers the estimate's error and the system.
+MEMORY_MARGIN = 0.85
 # Weights, their gradients and up to two optimiser moments (Adam's m and v), plus a snapshot for rollback.
 _COPIES_OF_WEIGHTS = 5
 # Each hidden unit keeps z, f(z), a dropout mask and its error signal for the batch; inputs are gathered per batch.
@@ -45,13 +47,19 @@ def available_bytes() -> int | None:
         return None
 
 
+def fits_in_memory(needed: int, available: int | None) -> bool:
+    """True when a run needing ``needed`` bytes stays within ``MEMORY_MARGIN`` of the ``available`` bytes (or when
+    the available memory is unknown): the estimate is not exact, and the system needs room of its own."""
+    return available is None or needed <= MEMORY_MARGIN * available
+
+
 def check_fits(needed: int) -> None:
     """Raise ``ConfigError`` when a run needing ``needed`` bytes would not fit in the memory available now."""
     available = available_bytes()
-    if available is not None and needed > available:
+    if not fits_in_memory(needed, available):
         raise ConfigError(
-            f"this configuration needs about {format_bytes(needed)} of memory but only {format_bytes(available)} is available: "
-            "use narrower layers, a smaller batch or float32"
+            f"this configuration needs about {format_bytes(needed)} of memory, more than {MEMORY_MARGIN * 100:.0f} % of the "
+            f"{format_bytes(available)} available now: use narrower layers, a smaller batch or float32"
         )
 
 

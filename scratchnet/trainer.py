@@ -11,8 +11,8 @@ The loop is the notebook's, generalised::
         evaluate on the validation split
 
 Around it: a learning-rate schedule, early stopping, divergence detection, and the
-``pause``/``resume``/``step_epoch``/``stop``/``set_hyperparameters`` controls, which are
-thread-safe and take effect between two batches.
+``pause``/``resume``/``step_epoch``/``stop``/``interrupt``/``set_hyperparameters`` controls, which
+are thread-safe and take effect between two batches.
 """
 
 from __future__ import annotations
@@ -68,7 +68,7 @@ class TrainingData:
         """Hold out the last ``validation_size`` training images for validation; the test set stays untouched."""
         n = len(dataset.train_images)
         if validation_size >= n:
-            raise ConfigError(f"validation_size {validation_size} leaves no training images (the set has {n})")
+            raise ConfigError.about("validation_size", f"{validation_size} leaves no training images (the set has {n})")
         x = to_inputs(dataset.train_images, np.dtype(dtype).type)
         split = n - validation_size
         labels = dataset.train_labels
@@ -107,7 +107,7 @@ class EpochEvent:
 class TrainResult:
     params: Params
     history: list[EpochEvent] = field(default_factory=list)
-    status: str = "completed"  # completed | stopped | early_stopped | diverged
+    status: str = "completed"  # completed | stopped | interrupted | early_stopped | diverged
     message: str = ""
     # Epochs of training behind the final weights: the best epoch when restored, the last completed one
     # otherwise, with a fraction for the batches of an epoch cut short by ``stop`` (0: untouched weights).
@@ -149,7 +149,7 @@ class Trainer:
         self._lock = threading.Lock()  # held while weights or the pause state change, so others see them whole
         self._running = threading.Event()
         self._running.set()
-        self._stop_requested = False
+        self._end_requested: str | None = None  # "stopped" or "interrupted": how the run should end at the next batch
         self._pause_at_epoch_end = False  # set by step_epoch, cleared by the training thread when it pauses
         self._pending: dict[str, float] = {}
 
@@ -171,8 +171,17 @@ class Trainer:
             self._running.set()
 
     def stop(self) -> None:
-        """End the run after the current batch; ``run`` returns with status "stopped"."""
-        self._stop_requested = True
+        """End the run after the current batch, keeping its weights; ``run`` returns with status "stopped"."""
+        self._request_end("stopped")
+
+    def interrupt(self) -> None:
+        """End the run after the current batch, back on the weights of the last completed epoch (of the best
+        one, with early stopping); ``run`` returns with status "interrupted". Ctrl+C in the command line does
+        this: what it keeps is a whole number of epochs, as a finished run would have left them."""
+        self._request_end("interrupted")
+
+    def _request_end(self, status: str) -> None:
+        self._end_requested = status
         self._running.set()
 
     @property
@@ -238,9 +247,11 @@ class Trainer:
         try:
             for batch in range(1, batches + 1):
                 clock.paused += self._wait_while_paused()
-                if self._stop_requested:
+                if self._end_requested == "stopped":
                     self._result.weights_epoch = epoch - 1 + (batch - 1) / batches
                     raise _RunEnded("stopped", f"stopped by the user in epoch {epoch}, batch {batch}")
+                if self._end_requested == "interrupted":
+                    self._interrupted(last_good, epoch, batch)
                 self._apply_pending_settings()
                 rows = slice(None) if order is None else order[(batch - 1) * batch_size : batch * batch_size]
                 x, y = data.train_x[rows], data.train_y[rows]
@@ -319,6 +330,16 @@ class Trainer:
         """Roll back to the weights of the start of the epoch and end the run."""
         self._restore(last_good)
         raise _RunEnded("diverged", _divergence_message(epoch, batch, lr))
+
+    def _interrupted(self, last_good: Params, epoch: int, batch: int) -> None:
+        """Go back to the weights of the last completed epoch (the best epoch's, with early stopping) and end the run."""
+        if self._best.params is not None:
+            self._restore_best()
+        else:
+            self._restore(last_good)
+            self._result.weights_epoch = epoch - 1
+        kept = f"kept the weights of epoch {self._result.weights_epoch}" if self._result.weights_epoch else "no epoch was completed"
+        raise _RunEnded("interrupted", f"interrupted in epoch {epoch}, batch {batch}: {kept}")
 
     def _restore_best(self) -> None:
         self._restore(self._best.params)

@@ -49,7 +49,7 @@ from PySide6.QtWidgets import (
 from scratchnet.config import TrainConfig
 from scratchnet.data import ENV_VAR, Dataset, find_files
 from scratchnet.errors import ConfigError, ModelFileError, ScratchNetError
-from scratchnet.memory import available_bytes, estimate_training_bytes, format_bytes
+from scratchnet.memory import MEMORY_MARGIN, available_bytes, estimate_training_bytes, fits_in_memory, format_bytes
 from scratchnet.model import Model, load_model, save_model
 from scratchnet.network import copy_params, init_params
 from scratchnet.presets import resources_dir
@@ -458,17 +458,18 @@ class MainWindow(QMainWindow):
         thread.start()
 
     def _memory_is_enough(self, config: TrainConfig) -> bool:
-        """True when the run fits in the memory available now, or the user chose to try anyway."""
+        """True when the run fits in the memory available now (with the margin of ``fits_in_memory``), or the user
+        chose to try anyway."""
         dataset = self._dataset
         needed = estimate_training_bytes(config, len(dataset.train_images), dataset.num_features, dataset.num_classes)
         available = available_bytes()
-        if available is None or needed <= available:
+        if fits_in_memory(needed, available):
             return True
         answer = QMessageBox.warning(
             self,
             "Not enough memory",
-            f"This configuration needs about {format_bytes(needed)} of memory, but only {format_bytes(available)} is "
-            "available now. Training may fail or make the computer swap.\n\n"
+            f"This configuration needs about {format_bytes(needed)} of memory, more than {MEMORY_MARGIN * 100:.0f} % of the "
+            f"{format_bytes(available)} available now. Training may fail or make the computer swap.\n\n"
             "Use fewer or narrower layers, a smaller batch or float32 — or start anyway?",
             QMessageBox.StandardButton.Cancel | QMessageBox.StandardButton.Ignore,
             QMessageBox.StandardButton.Cancel,

@@ -1,13 +1,21 @@
 """The ``scratchnet`` command, run as a user would run it."""
 
+import fcntl
 import json
+import os
+import pty
+import signal
+import struct
 import subprocess
 import sys
+import termios
 
 import pytest
 
-from scratchnet.cli import main
+from scratchnet import cli
+from scratchnet.cli import build_parser, main
 from scratchnet.model import load_model
+from tests.guards import deadline
 
 FAST = ["--hidden", "16", "--epochs", "3", "--batch-size", "32", "--validation-size", "100", "--lr", "0.01"]
 
@@ -22,6 +30,7 @@ def test_train_json_then_evaluate(fake_data_dir, tmp_path, capsys):
     assert result["config"]["hidden"] == [16] and result["config"]["batch_size"] == 32
     assert result["config"]["optimizer"] == "adam"  # from the default preset
     assert captured.err.count("epoch ") >= 3  # one progress line per epoch on stderr
+    assert "batch/s" not in captured.err  # no progress bar when stderr is not a terminal
 
     model = load_model(out)
     assert model.metrics["test_accuracy"] == pytest.approx(result["test_accuracy"])
@@ -43,19 +52,89 @@ def test_full_batch_and_preset_overrides(fake_data_dir, capsys):
     assert config["epochs"] == 2
 
 
+def test_the_notebook_preset_trains_on_every_image_as_the_notebook_did(fake_data_dir, capsys):
+    assert main(["train", "--data-dir", str(fake_data_dir), "--preset", "notebook", "--epochs", "1"]) == 0
+    assert "(600 train / 0 validation)" in capsys.readouterr().err
+
+
 @pytest.mark.parametrize(
     "args, message",
     [
-        (["train", "--preset", "nope"], "unknown preset"),
-        (["train", "--lr", "-1"], "lr must be above 0"),
-        (["train", "--hidden", "0"], "hidden layer widths"),
+        (["train", "--preset", "nope"], "unknown preset 'nope'; choose one of notebook, default, best, or give a .json file"),
+        (["train", "--lr", "-1"], "--lr must be above 0; got -1.0"),
+        (["train", "--hidden", "0"], "--hidden widths must be between 1 and 4096; got 0"),
+        (["train", "--warmup-epochs", "9", "--epochs", "3"], "--warmup-epochs must be at least 0 and shorter than the run (3 epochs)"),
+        (["train", "--validation-size", "600"], "--validation-size 600 leaves no training images (the set has 600)"),
         (["evaluate", "missing.safetensors"], "cannot read"),
     ],
 )
-def test_user_errors_exit_2_with_one_line(fake_data_dir, capsys, args, message):
+def test_user_errors_exit_2_with_one_line_naming_the_flag(fake_data_dir, capsys, args, message):
     assert main([*args, "--data-dir", str(fake_data_dir)]) == 2
     err = capsys.readouterr().err
-    assert message in err and "Traceback" not in err
+    assert err.startswith("scratchnet: error: ") and message in err and err.count("\n") == 1
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["train", "--hidden", "abc"], "argument --hidden: expected comma-separated widths such as 128,128; got 'abc'"),
+        (["train", "--epochs", "2.5"], "argument --epochs: expected a whole number; got '2.5'"),
+        (["train", "--lr", "fast"], "argument --lr: expected a number; got 'fast'"),
+        (["train", "--activation", "swish"], "argument --activation: invalid choice: 'swish'"),
+        (["train", "--bogus"], "unrecognized arguments: --bogus"),
+        (["evaluate"], "the following arguments are required: model"),
+    ],
+)
+def test_bad_flags_get_one_line_and_a_pointer_to_the_commands_help(capsys, args, message):
+    with pytest.raises(SystemExit) as exited:
+        main(args)
+    err = capsys.readouterr().err
+    assert exited.value.code == 2 and err.count("\n") == 1 and "usage" not in err
+    assert err.startswith(f"scratchnet: error: {message}") and err.endswith(f"; see 'scratchnet {args[0]} --help'\n")
+
+
+def test_every_train_flag_has_help_and_the_preset_flag_lists_the_presets(capsys):
+    train = build_parser().parse_known_args(["train"])[0].parser
+    undocumented = [action.option_strings for action in train._actions if not action.help]
+    assert undocumented == []
+    with pytest.raises(SystemExit):
+        main(["train", "--help"])
+    help_text = " ".join(capsys.readouterr().out.split())
+    assert "notebook, default, best, or a preset .json file" in help_text
+
+
+def test_a_preset_file_of_ones_own(fake_data_dir, tmp_path, capsys):
+    preset = tmp_path / "mine.json"
+    preset.write_text(json.dumps({"description": "tiny", "config": {"hidden": [8], "epochs": 2, "validation_size": 100}}))
+    assert main(["train", "--data-dir", str(fake_data_dir), "--preset", str(preset), "--lr", "0.01", "--json"]) == 0
+    config = json.loads(capsys.readouterr().out.strip().splitlines()[-1])["config"]
+    assert config["hidden"] == [8] and config["epochs"] == 2 and config["lr"] == 0.01
+
+
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        (b'{"config": {"lr": 0.1,}}', "is not a preset file: it is not valid JSON (line 1, column 23"),
+        (b"[" * 100_000, "is not a preset file: it is not valid JSON"),
+        (b"\xff\xfe{}", "is not a preset file: it is not UTF-8 text"),
+        (b'{"hidden": [8]}', 'is not a preset file: it needs a JSON object with a "config" object of settings'),
+        (b'[{"config": {}}]', 'is not a preset file: it needs a JSON object with a "config" object of settings'),
+        (b'{"config": {}, "description": 3}', '"description" must be a string'),
+        (b'{"config": {"learning_rate": 0.1}}', "unknown setting(s) learning_rate"),
+        (b'{"config": {"lr": -1}}', "lr must be above 0; got -1"),
+    ],
+)
+def test_a_broken_preset_file_is_refused_in_one_line_naming_it(fake_data_dir, tmp_path, capsys, content, message):
+    preset = tmp_path / "broken.json"
+    preset.write_bytes(content)
+    assert main(["train", "--data-dir", str(fake_data_dir), "--preset", str(preset)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"scratchnet: error: {preset}") and message in err and err.count("\n") == 1
+
+
+def test_a_missing_preset_file_is_named(fake_data_dir, tmp_path, capsys):
+    assert main(["train", "--data-dir", str(fake_data_dir), "--preset", str(tmp_path / "typo.json")]) == 2
+    assert f"preset file {tmp_path / 'typo.json'} does not exist" in capsys.readouterr().err
 
 
 def test_missing_data_folder_is_explained(tmp_path, capsys):
@@ -84,11 +163,6 @@ def test_output_cut_short_by_the_reader_ends_quietly(fake_data_dir, tmp_path):
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     process.stdout.close()  # like `| head` exiting before the report is written
     assert process.wait(timeout=60) == 1 and "Traceback" not in process.stderr.read()
-
-
-def test_bad_flag_values_exit_2():
-    result = subprocess.run([sys.executable, "-m", "scratchnet", "train", "--batch-size", "many"], capture_output=True, text=True)
-    assert result.returncode == 2 and "expected a number or 'full'" in result.stderr
 
 
 def test_diverging_run_is_reported(fake_data_dir, capsys):
@@ -126,3 +200,71 @@ def test_unwritable_output_is_refused_before_training(fake_data_dir, tmp_path, c
     captured = capsys.readouterr()
     assert "--out" in captured.err and "epoch" not in captured.err  # refused before the first epoch
     assert not (tmp_path / "missing").exists()
+
+
+def scratchnet_command(*args: str) -> list[str]:
+    return [sys.executable, "-m", "scratchnet", *args]
+
+
+def test_ctrl_c_ends_the_run_on_its_last_completed_epoch_and_saves_it(fake_data_dir, tmp_path):
+    out = tmp_path / "model.safetensors"
+    command = scratchnet_command("train", "--data-dir", str(fake_data_dir), *FAST, "--epochs", "100000", "--out", str(out), "--json")
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    with deadline(120, "scratchnet train after Ctrl+C"):
+        err = ""
+        for line in process.stderr:  # wait for the first completed epoch
+            err += line
+            if line.startswith("epoch "):
+                break
+        process.send_signal(signal.SIGINT)
+        stdout, rest = process.communicate()
+    err += rest
+    completed = sum(line.startswith("epoch ") for line in err.splitlines())
+    assert process.returncode == 130, err
+    assert "interrupted: finishing the current batch...; Ctrl+C again to abort at once" in err and "Traceback" not in err
+    result = json.loads(stdout.strip().splitlines()[-1])
+    assert result["status"] == "interrupted" and f"kept the weights of epoch {completed}" in result["message"]
+    assert result["weights_epoch"] == result["epochs"] == completed >= 1 and result["model_path"] == str(out)
+    assert load_model(out).metrics["epochs"] == completed
+
+
+def test_a_second_ctrl_c_aborts_at_once_and_saves_nothing(fake_data_dir, tmp_path, capfd, monkeypatch):
+    show_batch = cli.EpochProgress.show_batch
+
+    def press_ctrl_c_twice_in_epoch_2(progress, event):
+        show_batch(progress, event)
+        if event.epoch == 2 and event.batch == 3:
+            signal.raise_signal(signal.SIGINT)  # handled before raise_signal returns
+            signal.raise_signal(signal.SIGINT)
+
+    monkeypatch.setattr(cli.EpochProgress, "show_batch", press_ctrl_c_twice_in_epoch_2)
+    out = tmp_path / "model.safetensors"
+    assert main(["train", "--data-dir", str(fake_data_dir), *FAST, "--out", str(out), "--json"]) == 130
+    captured = capfd.readouterr()
+    assert captured.out == "" and not out.exists()
+    assert "interrupted: finishing the current batch" in captured.err and captured.err.endswith("scratchnet: interrupted\n")
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # Ctrl+C is back to normal after the run
+
+
+def test_a_terminal_gets_a_live_progress_bar(fake_data_dir):
+    terminal, child_side = pty.openpty()
+    fcntl.ioctl(child_side, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 100, 0, 0))  # 24 rows of 100 columns, as a window has
+    command = scratchnet_command("train", "--data-dir", str(fake_data_dir), *FAST, "--json")
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=child_side)
+    os.close(child_side)
+    shown = b""
+    with deadline(120, "scratchnet train on a terminal"):
+        while True:
+            try:
+                chunk = os.read(terminal, 4096)
+            except OSError:  # EIO: the child closed its side of the terminal
+                break
+            if not chunk:
+                break
+            shown += chunk
+        stdout = process.communicate()[0]
+    os.close(terminal)
+    assert process.returncode == 0
+    assert b"epoch 1:   0%|" in shown and b"| 0/16 [" in shown and b"batch/s" in shown  # 500 images in batches of 32
+    assert b"epoch   3/3  train loss" in shown
+    assert json.loads(stdout.decode().strip().splitlines()[-1])["status"] == "completed"

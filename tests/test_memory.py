@@ -26,8 +26,20 @@ def test_available_memory_is_known_here():
 def test_runs_that_do_not_fit_are_refused(monkeypatch):
     monkeypatch.setattr(memory, "available_bytes", lambda: 100 * 2**20)
     check_fits(50 * 2**20)
-    with pytest.raises(ConfigError, match="needs about 200.0 MB of memory but only 100.0 MB"):
+    with pytest.raises(ConfigError, match="needs about 200.0 MB of memory, more than 85 % of the 100.0 MB available now"):
         check_fits(200 * 2**20)
+
+
+def test_a_run_needing_nearly_all_the_free_memory_is_refused_too(monkeypatch):
+    available = int(22.7 * 2**30)
+    monkeypatch.setattr(memory, "available_bytes", lambda: available)
+    check_fits(int(0.85 * available))
+    with pytest.raises(ConfigError, match="needs about 22.5 GB of memory, more than 85 % of the 22.7 GB available now"):
+        check_fits(int(22.5 * 2**30))
+
+
+def test_unknown_free_memory_lets_a_run_start():
+    assert memory.fits_in_memory(10**15, None)
 
 
 def test_cli_refuses_before_training(fake_data_dir, monkeypatch, capsys):
@@ -35,7 +47,25 @@ def test_cli_refuses_before_training(fake_data_dir, monkeypatch, capsys):
 
     monkeypatch.setattr(memory, "available_bytes", lambda: 1000)
     assert main(["train", "--data-dir", str(fake_data_dir), "--validation-size", "100"]) == 2
-    assert "of memory but only" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "of memory, more than 85 % of the 1000 B available now" in err and "epoch" not in err
+
+
+def test_the_app_asks_before_a_run_needing_nearly_all_the_free_memory(qtbot, fake_data_dir, tmp_path, monkeypatch):
+    from scratchnet_gui import main_window
+    from tests.test_gui_app import make_window
+
+    window = make_window(qtbot, tmp_path / "settings.ini", fake_data_dir)
+    window.controls.field("validation_size").setValue(100)
+    asked = []
+    monkeypatch.setattr(main_window, "estimate_training_bytes", lambda *args: 900 * 2**20)
+    monkeypatch.setattr(main_window, "available_bytes", lambda: 1000 * 2**20)
+    monkeypatch.setattr(
+        main_window.QMessageBox, "warning", lambda *args: asked.append(args[2]) or main_window.QMessageBox.StandardButton.Cancel
+    )
+    window.start_action.trigger()
+    assert window.run_state() == "idle"
+    assert "needs about 900.0 MB of memory, more than 85 % of the 1000.0 MB available now" in asked[0]
 
 
 @pytest.mark.parametrize("count, text", [(512, "512 B"), (1536, "1.5 KB"), (3 * 2**20, "3.0 MB"), (5 * 2**30, "5.0 GB")])

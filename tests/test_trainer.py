@@ -269,3 +269,38 @@ def test_a_run_stopped_mid_epoch_counts_its_partial_epoch(data):
     assert result.weights_epoch == pytest.approx(5 / 16)  # 5 of the epoch's 16 batches of 32 (500 images)
     assert result.samples_seen == 5 * 32 and result.train_seconds > 0
     assert result.samples_per_second == pytest.approx(result.samples_seen / result.train_seconds)
+
+
+def test_an_interrupted_run_keeps_the_weights_of_its_last_completed_epoch(data):
+    trainer = Trainer(small_config(epochs=5), data)
+    ends_of_epochs = {}
+    trainer.on_epoch = lambda event: ends_of_epochs.setdefault(event.epoch, trainer.snapshot())
+    trainer.on_batch = lambda event: event.epoch == 3 and event.batch == 5 and trainer.interrupt()
+    result = trainer.run()
+    assert result.status == "interrupted" and len(result.history) == 2
+    assert result.weights_epoch == 2 and "kept the weights of epoch 2" in result.message
+    for layer, kept in zip(result.params, ends_of_epochs[2]):
+        np.testing.assert_array_equal(layer["W"], kept["W"])
+
+
+def test_a_run_interrupted_in_its_first_epoch_is_back_on_its_initial_weights(data):
+    trainer = Trainer(small_config(epochs=5), data)
+    initial = trainer.snapshot()
+    trainer.on_batch = lambda event: event.step == 3 and trainer.interrupt()
+    result = trainer.run()
+    assert result.status == "interrupted" and result.weights_epoch == 0 and "no epoch was completed" in result.message
+    for layer, kept in zip(result.params, initial):
+        np.testing.assert_array_equal(layer["W"], kept["W"])
+
+
+def test_an_interrupted_run_with_early_stopping_keeps_its_best_epoch(unlearnable_validation):
+    trainer = Trainer(small_config(epochs=1000, early_stopping=1000, lr=0.05), unlearnable_validation)
+    ends_of_epochs = {}
+    trainer.on_epoch = lambda event: ends_of_epochs.setdefault(event.epoch, trainer.snapshot())
+    trainer.on_batch = lambda event: event.epoch == 7 and event.batch == 2 and trainer.interrupt()
+    result = trainer.run()
+    best = min(result.history, key=lambda e: e.val_loss).epoch
+    assert result.status == "interrupted" and len(result.history) == 6 and best < 6
+    assert result.weights_epoch == best
+    for layer, kept in zip(result.params, ends_of_epochs[best]):
+        np.testing.assert_array_equal(layer["W"], kept["W"])
