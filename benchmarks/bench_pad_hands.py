@@ -24,8 +24,7 @@ from collections import defaultdict
 from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))  # the synthetic hand lives with the tests
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the synthetic hand lives with the tests
 
 import numpy as np
 from PySide6.QtCore import QRectF, Qt
@@ -37,6 +36,7 @@ from scratchnet.model import load_model
 from scratchnet_gui.draw_pad import CANVAS_SIZE, DrawPad
 from tests.synthetic_hands import PEN_WIDTHS, POSITIONS, SIZES, SLANTS, Hand, hand_strokes, train_reader, write
 
+REPO = Path(__file__).resolve().parent.parent
 OLD_COMMIT = "709dc58"  # main before issue 10: the raster pipeline with stroke-width correction
 
 

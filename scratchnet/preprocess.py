@@ -139,19 +139,19 @@ def render_strokes(
 
     A point ``p`` (x, y) of a stroke lands at ``p·scale + offset`` in pixels (x along the columns, y down
     the rows; pixel i covers [i, i + 1)); stroke j is ``widths[j]`` pixels wide. On a grid ``supersample``
-    times finer, the centre lines are inked, widened by a disc of the pen's diameter, and averaged back
-    to pixels: that averaging is the anti-aliasing.
+    times finer, the centre lines are marked (at the nearest corners between fine points), widened by a
+    disc of the pen's diameter, and averaged back to pixels: that averaging is the anti-aliasing.
     """
     height, width = shape
     fine = np.zeros((height * supersample, width * supersample), dtype=bool)
     for pen in sorted(set(widths)):
         radius = pen / 2 * supersample  # in fine points
         margin = int(np.ceil(radius))  # centre lines this far outside the field still ink it
-        centre_lines = np.zeros((fine.shape[0] + 2 * margin, fine.shape[1] + 2 * margin), dtype=bool)
+        centre_lines = np.zeros((fine.shape[0] + 2 * margin + 1, fine.shape[1] + 2 * margin + 1), dtype=bool)  # corners
         for stroke, stroke_width in zip(strokes, widths):
             if stroke_width == pen:
                 points = _along(np.asarray(stroke, dtype=np.float64) * scale + offset, 0.5 / supersample)
-                column, row = np.floor(points * supersample).astype(int).T + margin
+                column, row = np.round(points * supersample).astype(int).T + margin
                 inside = (row >= 0) & (row < centre_lines.shape[0]) & (column >= 0) & (column < centre_lines.shape[1])
                 centre_lines[row[inside], column[inside]] = True
         fine |= _widen(centre_lines, radius)[margin : margin + fine.shape[0], margin : margin + fine.shape[1]]
@@ -191,14 +191,19 @@ def _along(points: np.ndarray, step: float) -> np.ndarray:
     return np.column_stack([np.interp(at, travelled, points[:, 0]), np.interp(at, travelled, points[:, 1])])
 
 
-def _widen(mask: np.ndarray, radius: float) -> np.ndarray:
-    """``mask`` dilated by a disc of ``radius`` points: true wherever a true point lies within the radius."""
-    reach = int(np.floor(radius))
-    padded = np.pad(mask, reach)
-    wide = np.zeros_like(mask)
-    height, width = mask.shape
-    for dy in range(-reach, reach + 1):
-        for dx in range(-reach, reach + 1):
-            if dx * dx + dy * dy <= radius * radius:
+def _widen(corners: np.ndarray, radius: float) -> np.ndarray:
+    """The points within ``radius`` of a marked corner, from ``corners`` (n + 1, m + 1) bool marking the
+    corners between n × m points (point (i, j) has corner (i, j) at its top left); cut to (n, m).
+
+    Measured from a corner, a disc of radius r covers 2r points across (to the nearest even count), so
+    a stroke comes out as wide as the pen, not one point wider.
+    """
+    reach = int(np.ceil(radius)) + 1
+    padded = np.pad(corners, reach)
+    height, width = corners.shape[0] - 1, corners.shape[1] - 1
+    wide = np.zeros((height, width), dtype=bool)
+    for dy in range(-reach + 1, reach + 1):  # the corner (i + dy, j + dx) is (dy - 0.5, dx - 0.5) from the point's centre
+        for dx in range(-reach + 1, reach + 1):
+            if (dy - 0.5) ** 2 + (dx - 0.5) ** 2 <= radius * radius:
                 wide |= padded[reach + dy : reach + dy + height, reach + dx : reach + dx + width]
     return wide

@@ -4,11 +4,13 @@ While you draw, the pad hands its strokes (as vectors) to the core's ``preproces
 which draws them as the dataset's images were made (MNIST style when the training images look like
 MNIST's, else as drawn in the image's frame; see ``preprocess.choose_preparation``), and asks the current
 model for its probabilities, at most ~25 times a second. A test image opened from the browser goes to the
-network exactly as the browser gives it; strokes drawn over it add ink in its frame. Beside the canvas: the class probabilities, the 28×28 image the network actually sees (with the
-saliency overlay from the core's backward pass, if switched on) and the hidden layers' activations.
+network exactly as the browser gives it; strokes drawn over it add ink in its frame. Beside the canvas:
+the class probabilities, the 28×28 image the network actually sees (with the saliency overlay from the
+core's backward pass, if switched on) and the hidden layers' activations.
 
 Public API: ``DrawPad.set_model(model)``, ``DrawPad.set_dataset(dataset)``, ``DrawPad.load_image(image)``,
-``clear()``, ``undo()``, and the signal ``input_changed(object)`` carrying the network input (H, W) float32, or None when nothing is drawn.
+``clear()``, ``undo()``, and the signal ``input_changed(object)`` carrying the network input (H, W) in
+[0, 1] (the model's dtype), or None when nothing is drawn.
 """
 
 from __future__ import annotations
