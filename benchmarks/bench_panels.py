@@ -71,7 +71,7 @@ def bench_pad(model: Model, repeats: int) -> None:
     QApplication.processEvents()
 
     def compute():
-        x = to_network_input(canvas.render_ink(), model.image_shape)
+        x = to_network_input(canvas.drawing(), model.image_shape, pad.preparation)
         model.saliency(x.reshape(1, -1))
 
     print("(a) drawing pad, one prediction (goal ≤ 5 ms)")

@@ -1,65 +1,162 @@
-"""Turn a drawing into the kind of image MNIST was made of.
+"""Turn what is on the drawing pad into the network's input, the way the network's training images were made.
 
-MNIST's digits were written on paper, scanned, then normalised: the ink's bounding box was scaled so its
-longer side is 20 pixels (keeping the aspect ratio, with anti-aliasing), and the result was placed in a
-28×28 field so that the centre of mass of the ink lies at the centre (pixel (14, 14)). A network trained on MNIST only
-knows digits like that, so a drawing must go through the same steps before the network sees it:
+The pad hands over its strokes as vectors (a ``Drawing``: polylines in canvas units, the pen width of
+each, and possibly a test image under them), so the input is *rendered* from them rather than resampled
+from a raster. Which rendering suits a dataset is measured from its training images (``choose_preparation``):
 
-    canvas (any size) --crop to the ink--> --resample to a work grid--> --normalise the stroke width-->
-        --scale the longer side to 20 px, centre of mass to the centre--> 28×28 input in [0, 1]
+MNIST style, for datasets made like MNIST. MNIST's digits were written on paper, scanned, scaled so the
+ink's bounding box has a longer side of 20 pixels, and placed in a 28×28 field with the ink's centre of mass
+at pixel (14, 14). So the strokes' centre lines are scaled into that 20-px box, drawn at MNIST's own stroke
+width whatever pen drew them, and shifted until their centre of mass sits at (14, 14)::
 
-Stroke width. A pen of fixed width gives thin strokes on a large digit and fat ones on a small digit once
-both are scaled to 20 px, whereas MNIST's strokes are 2.4–3.1 px wide in the 20-px box for half its digits.
-So the width is measured and corrected: a ribbon of ink of width ``w`` and length ``L`` has the area
-``w·L`` and an outline ``2·(L + w)`` long, which gives ``w`` from the area and the perimeter (see
-``stroke_width``). The area is the sum of the grey levels and the perimeter is the sum of the gradient
-magnitude (the coarea formula), which also works for anti-aliased strokes. A grey-level dilation (3×3
-maximum) widens every stroke by 2 work pixels, an erosion (3×3 minimum) narrows it by 2; the pipeline
-applies as many as bring the width into MNIST's range and leaves a width already in it alone. Drawn at
-any size with any pen, a digit comes out between about 2.2 and 3 px wide. The width is measured on a
-20-px preview, where MNIST's own widths were measured, so an MNIST digit sent through the pipeline again
-keeps its strokes (and the network's answer: about 98 % of test digits keep theirs).
+    strokes --scale the centre lines' box to 20 px − MNIST_STROKE--> --draw every segment MNIST_STROKE px
+        wide, anti-aliased--> --move the centre of mass to (14, 14)--> 28×28 input in [0, 1]
 
-Everything is plain NumPy. Resampling uses exact area overlaps (a box filter): each output pixel is the
-average of the source area it covers, which anti-aliases when shrinking and keeps the centre of mass.
+Because every segment is drawn at the target width, a small digit written with a fat pen keeps its holes
+(the 4, 6, 8 and 9 stay open), and a mouse that reports points far apart gives straight segments, as drawn.
+
+In the frame, for other datasets (and for a test image opened from the browser): the pad *is* the image's
+frame, so the strokes are drawn where they were drawn, at the pen's width scaled to the frame. An opened
+test image goes to the network exactly as the browser gives it (``to_inputs``); strokes over it add ink.
+
+Drawing is plain NumPy: on a grid ``SUPERSAMPLE`` times finer than the pixels, the centre lines are inked,
+widened by a disc as wide as the pen, and averaged back to pixels (which anti-aliases the edges).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 import numpy as np
 
+from .data import to_inputs
+
 MNIST_BOX, MNIST_FIELD = 20, 28  # MNIST: the ink's 20-px box inside the 28-px field
-# MNIST's stroke widths over its 20-px box: the middle half of the test set lies between 2.4 and 3.1 px.
-STROKE_RANGE = (2.4 / MNIST_BOX, 3.1 / MNIST_BOX)
-INK_THRESHOLD = 0.1  # grey level above which a pixel counts as ink for the bounding box
-WORK_SIZE = 80  # longer side of the grid where the stroke width is corrected (4× MNIST's box)
-MAX_WIDTH_STEPS = 12  # at most this many dilations or erosions, i.e. ±24 work pixels of stroke width
+# Drawn this wide (px in the 28-px field), rendered digits have the stroke width MNIST's test digits have
+# as ``stroke_width`` measures it (median 2.66 px, the middle half 2.4–3.1 px): a median of 2.65 px.
+MNIST_STROKE = 2.3
+INK_THRESHOLD = 0.1  # grey level above which a pixel counts as ink
+SUPERSAMPLE = 4  # points per pixel side when drawing strokes
+MNIST_LIKE_SHARE = 0.9  # a dataset is MNIST-like when at least this share of its images are
+CENTRE_TOLERANCE = 1.0  # px in a 28-px field: how far from (14, 14) an MNIST-like centre of mass may be
+MEASURED_IMAGES = 2000  # training images measured by ``choose_preparation``
 
 
-def to_network_input(canvas: np.ndarray, shape: tuple[int, int] = (28, 28)) -> np.ndarray | None:
-    """MNIST-style image (H, W) float32 in [0, 1] from a grayscale ``canvas`` (ink = high values), or None
-    when nothing is drawn. ``canvas`` may be uint8 (0–255) or float (0–1), of any size."""
-    image = _as_unit_float(canvas)
-    box = _ink_box(image)
-    if box is None:
-        return None
-    top, bottom, left, right = box
-    work = _resample_longer_side(image[top:bottom, left:right], WORK_SIZE, margin=MAX_WIDTH_STEPS + 1)
-    work = normalise_stroke_width(work, *STROKE_RANGE)
-    if _ink_box(work) is None:  # ink so faint and thin that resampling spread it below the threshold
-        return None
-    return _fit_and_centre(work, shape)
+@dataclass
+class Drawing:
+    """What is on the pad, as plain arrays: strokes as polylines and the image they were drawn over."""
+
+    strokes: list[np.ndarray] = field(default_factory=list)  # each (k, 2): points (x, y) in canvas units
+    widths: list[float] = field(default_factory=list)  # the pen width of each stroke, in canvas units
+    size: float = 280.0  # side of the square canvas, in canvas units
+    image: np.ndarray | None = None  # a uint8 image (H, W), ink = high values, filling the canvas
 
 
-def stroke_width(image: np.ndarray) -> float:
-    """Mean stroke width in pixels, reading the ink as one ribbon of width ``w`` and length ``L``.
+@dataclass(frozen=True)
+class Preparation:
+    """How drawings are turned into inputs for one dataset, and why: ``reason`` is a sentence the pad shows."""
 
-    Its area is ``A = w·L`` and its outline ``P = 2·(L + w)``, so ``w`` is the smaller root of
-    ``2w² − P·w + 2A = 0``; for long thin strokes that is close to ``2A / P``. 0 for an empty image.
+    mnist_style: bool
+    reason: str
+
+
+MNIST_DEFAULT = Preparation(True, "No dataset is loaded yet, so drawings are prepared as MNIST's digits were.")
+
+
+def choose_preparation(images: np.ndarray) -> Preparation:
+    """MNIST style when the training ``images`` (n, H, W) uint8 look like MNIST's, else drawing in the frame.
+
+    An image looks like MNIST's when its ink (grey level above ``INK_THRESHOLD``) fits the 20-px box (one
+    pixel of slack) and its centre of mass lies within ``CENTRE_TOLERANCE`` of the field's centre, both
+    scaled from 28 px to the image's size. Measured on the first ``MEASURED_IMAGES`` images.
     """
-    dy, dx = np.gradient(image.astype(np.float32))
-    perimeter, area = float(np.hypot(dx, dy).sum()), float(image.sum())
-    return (perimeter - np.sqrt(max(perimeter**2 - 16.0 * area, 0.0))) / 4.0
+    sample = images[:MEASURED_IMAGES].astype(np.float32) / 255
+    height, width = sample.shape[1:]
+    unit = min(height, width) / MNIST_FIELD  # one MNIST pixel, in this dataset's pixels
+    ink = sample > INK_THRESHOLD
+    box_fits = (_extent(ink.any(axis=2)) <= MNIST_BOX * unit + 1) & (_extent(ink.any(axis=1)) <= MNIST_BOX * unit + 1)
+    mass = np.maximum(sample.sum(axis=(1, 2)), 1e-12)
+    rows = (sample.sum(axis=2) * np.arange(height)).sum(axis=1) / mass
+    cols = (sample.sum(axis=1) * np.arange(width)).sum(axis=1) / mass
+    centred = np.hypot(rows - height // 2, cols - width // 2) <= CENTRE_TOLERANCE * unit
+    share = float((box_fits & centred & ink.any(axis=(1, 2))).mean())
+    like = f"{share:.0%} of its training images have their ink in a {MNIST_BOX}-px box centred by mass at the centre, as MNIST's"
+    if share >= MNIST_LIKE_SHARE:
+        return Preparation(True, f"{like}: drawings are prepared the same way.")
+    return Preparation(False, f"Only {like}: drawings go to the network as drawn, the pad being the image's frame.")
+
+
+def to_network_input(drawing: Drawing, shape: tuple[int, int], preparation: Preparation, dtype=np.float32) -> np.ndarray | None:
+    """The network input (H, W) in [0, 1] for ``drawing``, or None when nothing is drawn.
+
+    With an image under the strokes, the input has the image's shape and starts from the image exactly as
+    ``to_inputs`` scales it (``dtype`` as the model's, so an unedited image is read as in the test browser);
+    the strokes are drawn in its frame. Without one, ``preparation`` says how the strokes are drawn.
+    """
+    if drawing.image is not None:
+        return frame_input(drawing, drawing.image.shape, dtype)
+    if not drawing.strokes:
+        return None
+    if preparation.mnist_style:
+        return mnist_style_input(drawing.strokes, shape).astype(dtype)
+    return frame_input(drawing, shape, dtype)
+
+
+def mnist_style_input(strokes: list[np.ndarray], shape: tuple[int, int] = (MNIST_FIELD, MNIST_FIELD)) -> np.ndarray:
+    """Strokes (polylines of (x, y) points) drawn as an MNIST digit: centre lines scaled so the ink fits the
+    20-px box, every segment ``MNIST_STROKE`` px wide, centre of mass at pixel (14, 14); (H, W) float32."""
+    points = np.concatenate(strokes)
+    low, high = points.min(axis=0), points.max(axis=0)
+    unit = min(shape) / MNIST_FIELD
+    width = MNIST_STROKE * unit
+    scale = (MNIST_BOX * unit - width) / max(float((high - low).max()), 1e-6)
+    field_size = np.array(shape[::-1], dtype=np.float64)  # (x, y) = (columns, rows)
+    offset = field_size / 2 - (low + high) / 2 * scale  # the box's centre at the field's centre
+    widths = [width] * len(strokes)
+    image = render_strokes(strokes, widths, shape, scale, offset)
+    # Pixel i covers [i, i + 1), so a centre of mass at pixel index c sits at c + 0.5 on the axis.
+    com_row, com_col = centre_of_mass(image)
+    offset += (shape[1] // 2 - com_col, shape[0] // 2 - com_row)
+    return render_strokes(strokes, widths, shape, scale, offset)
+
+
+def frame_input(drawing: Drawing, shape: tuple[int, int], dtype=np.float32) -> np.ndarray | None:
+    """The drawing as it is on the pad, the canvas filling a (H, W) frame: the image under the strokes
+    scaled as ``to_inputs`` scales it, the strokes drawn over it at the pen's width; None when empty."""
+    scale = np.array(shape[::-1], dtype=np.float64) / drawing.size  # canvas units → pixels, per (x, y)
+    base = None if drawing.image is None else to_inputs(drawing.image[None], dtype)[0].reshape(shape)
+    if not drawing.strokes:
+        return base
+    widths = [width * float(scale.mean()) for width in drawing.widths]
+    ink = render_strokes(drawing.strokes, widths, shape, scale, np.zeros(2)).astype(dtype)
+    return ink if base is None else np.maximum(base, ink)
+
+
+def render_strokes(
+    strokes: list[np.ndarray], widths: list[float], shape: tuple[int, int], scale, offset, supersample: int = SUPERSAMPLE
+) -> np.ndarray:
+    """Anti-aliased image (H, W) float32 in [0, 1] of polylines drawn with a round pen.
+
+    A point ``p`` (x, y) of a stroke lands at ``p·scale + offset`` in pixels (x along the columns, y down
+    the rows; pixel i covers [i, i + 1)); stroke j is ``widths[j]`` pixels wide. On a grid ``supersample``
+    times finer, the centre lines are marked (at the nearest corners between fine points), widened by a
+    disc of the pen's diameter, and averaged back to pixels: that averaging is the anti-aliasing.
+    """
+    height, width = shape
+    fine = np.zeros((height * supersample, width * supersample), dtype=bool)
+    for pen in sorted(set(widths)):
+        radius = pen / 2 * supersample  # in fine points
+        margin = int(np.ceil(radius))  # centre lines this far outside the field still ink it
+        centre_lines = np.zeros((fine.shape[0] + 2 * margin + 1, fine.shape[1] + 2 * margin + 1), dtype=bool)  # corners
+        for stroke, stroke_width in zip(strokes, widths):
+            if stroke_width == pen:
+                points = _along(np.asarray(stroke, dtype=np.float64) * scale + offset, 0.5 / supersample)
+                column, row = np.round(points * supersample).astype(int).T + margin
+                inside = (row >= 0) & (row < centre_lines.shape[0]) & (column >= 0) & (column < centre_lines.shape[1])
+                centre_lines[row[inside], column[inside]] = True
+        fine |= _widen(centre_lines, radius)[margin : margin + fine.shape[0], margin : margin + fine.shape[1]]
+    image = fine.reshape(height, supersample, width, supersample).mean(axis=(1, 3))
+    return image.astype(np.float32)
 
 
 def centre_of_mass(image: np.ndarray) -> tuple[float, float]:
@@ -69,92 +166,44 @@ def centre_of_mass(image: np.ndarray) -> tuple[float, float]:
     return float((rows * image).sum() / total), float((cols * image).sum() / total)
 
 
-def normalise_stroke_width(image: np.ndarray, low: float, high: float) -> np.ndarray:
-    """Dilate or erode ``image`` until its stroke width lies between ``low`` and ``high`` times its ink
-    box's longer side; a width already in that range is left alone.
+def stroke_width(image: np.ndarray) -> float:
+    """Mean stroke width in pixels, reading the ink as one ribbon of width ``w`` and length ``L``.
 
-    Widening by ``2k`` pixels also grows the box by ``2k`` (and the box is what gets scaled to MNIST's
-    size), so the number of steps ``k`` to reach a fraction ``f`` solves ``(w + 2k) / (L + 2k) = f``,
-    with ``w`` the measured width and ``L`` the box's longer side.
+    Its area is ``A = w·L`` (the sum of the grey levels) and its outline ``P = 2·(L + w)`` (the sum of the
+    gradient's magnitude), so ``w`` is the smaller root of ``2w² − P·w + 2A = 0``. 0 for an empty image.
     """
-    box = _ink_box(image)
-    if box is None:
-        return image
-    top, bottom, left, right = box
-    longer = max(bottom - top, right - left)
-    # Measured where MNIST's own widths were measured: on the ink scaled to a 20-px box, anti-aliased.
-    preview = _resample_longer_side(image[top:bottom, left:right], MNIST_BOX, margin=2)
-    width = stroke_width(preview) * longer / MNIST_BOX
-    fraction = float(np.clip(width / longer, low, high))
-    steps = round((fraction * longer - width) / (2.0 * (1.0 - fraction)))
-    steps = int(np.clip(steps, -MAX_WIDTH_STEPS, MAX_WIDTH_STEPS))
-    morph = np.maximum if steps > 0 else np.minimum
-    for _ in range(abs(steps)):
-        image = _filter3x3(image, morph)
-    return image
+    dy, dx = np.gradient(image.astype(np.float32))
+    perimeter, area = float(np.hypot(dx, dy).sum()), float(image.sum())
+    return (perimeter - np.sqrt(max(perimeter**2 - 16.0 * area, 0.0))) / 4.0
 
 
-def _as_unit_float(canvas: np.ndarray) -> np.ndarray:
-    canvas = np.asarray(canvas)
-    if canvas.ndim != 2:
-        raise ValueError(f"expected a 2-d grayscale canvas, got shape {canvas.shape}")
-    if canvas.dtype == np.uint8:
-        return canvas.astype(np.float32) / np.float32(255)
-    return np.clip(canvas.astype(np.float32), 0.0, 1.0)
+def _extent(occupied: np.ndarray) -> np.ndarray:
+    """Per row of ``occupied`` (n, k) bool, the span from the first to the last True (0 when none)."""
+    first = occupied.argmax(axis=1)
+    last = occupied.shape[1] - 1 - occupied[:, ::-1].argmax(axis=1)
+    return np.where(occupied.any(axis=1), last - first + 1, 0)
 
 
-def _ink_box(image: np.ndarray) -> tuple[int, int, int, int] | None:
-    """(top, bottom, left, right) bounds of the pixels above ``INK_THRESHOLD``; None when there are none."""
-    ink = image > INK_THRESHOLD
-    rows, cols = np.flatnonzero(ink.any(axis=1)), np.flatnonzero(ink.any(axis=0))
-    if rows.size == 0:
-        return None
-    return int(rows[0]), int(rows[-1]) + 1, int(cols[0]), int(cols[-1]) + 1
+def _along(points: np.ndarray, step: float) -> np.ndarray:
+    """Points every ``step`` along the polyline (k, 2), with both its ends (a single point stays one)."""
+    travelled = np.concatenate([[0.0], np.cumsum(np.hypot(*np.diff(points, axis=0).T))])
+    at = np.append(np.arange(0.0, travelled[-1], step), travelled[-1])
+    return np.column_stack([np.interp(at, travelled, points[:, 0]), np.interp(at, travelled, points[:, 1])])
 
 
-def _filter3x3(image: np.ndarray, reduce) -> np.ndarray:
-    """3×3 grey-level maximum (dilation) or minimum (erosion), with zero padding outside."""
-    padded = np.pad(image, 1)
-    rows = reduce(reduce(padded[:-2], padded[1:-1]), padded[2:])
-    return reduce(reduce(rows[:, :-2], rows[:, 1:-1]), rows[:, 2:])
+def _widen(corners: np.ndarray, radius: float) -> np.ndarray:
+    """The points within ``radius`` of a marked corner, from ``corners`` (n + 1, m + 1) bool marking the
+    corners between n × m points (point (i, j) has corner (i, j) at its top left); cut to (n, m).
 
-
-def _area_weights(n_in: int, n_out: int, scale: float, offset: float) -> np.ndarray:
-    """Matrix (n_out, n_in) resampling a line: source pixel ``i`` covers ``[i·scale + offset, (i+1)·scale
-    + offset)`` on the output axis, and each output pixel ``j`` (covering ``[j, j+1)``) takes the source
-    values weighted by how much of it they overlap. Shrinking averages (anti-aliasing), growing repeats."""
-    edges = np.arange(n_in + 1, dtype=np.float64) * scale + offset
-    out = np.arange(n_out, dtype=np.float64)[:, None]
-    overlap = np.minimum(out + 1, edges[None, 1:]) - np.maximum(out, edges[None, :-1])
-    return np.maximum(overlap, 0.0).astype(np.float32)
-
-
-def _resample(image: np.ndarray, out_shape: tuple[int, int], scale: float, offset: tuple[float, float]) -> np.ndarray:
-    """Scale ``image`` by ``scale`` and shift it by ``offset`` (rows, cols) into an ``out_shape`` grid."""
-    rows = _area_weights(image.shape[0], out_shape[0], scale, offset[0])
-    cols = _area_weights(image.shape[1], out_shape[1], scale, offset[1])
-    return rows @ image @ cols.T
-
-
-def _resample_longer_side(image: np.ndarray, size: int, margin: int) -> np.ndarray:
-    """Scale so the longer side is ``size`` pixels, centred in a grid with ``margin`` empty pixels around."""
-    scale = size / max(image.shape)
-    height, width = (round(side * scale) for side in image.shape)
-    out_shape = (size + 2 * margin, size + 2 * margin)
-    offset = (margin + (size - height) / 2, margin + (size - width) / 2)
-    return _resample(image, out_shape, scale, offset)
-
-
-def _fit_and_centre(image: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
-    """Scale the ink box's longer side to MNIST's box and put the centre of mass at the field's centre.
-
-    The shift is applied inside the resampling, so it is exact to a fraction of a pixel and adds no blur
-    beyond the area averaging itself.
+    Measured from a corner, a disc of radius r covers 2r points across (to the nearest even count), so
+    a stroke comes out as wide as the pen, not one point wider.
     """
-    top, bottom, left, right = _ink_box(image)
-    scale = MNIST_BOX / MNIST_FIELD * min(shape) / max(bottom - top, right - left)
-    com_row, com_col = centre_of_mass(image)
-    # MNIST's centres of mass sit at pixel (14, 14) of 28×28 (measured on its test set): pixel i of the
-    # source covers [i, i + 1), so its centre i + 0.5 must land on the centre of output pixel shape / 2.
-    offset = tuple(size // 2 + 0.5 - (com + 0.5) * scale for size, com in zip(shape, (com_row, com_col)))
-    return np.clip(_resample(image, shape, scale, offset), 0.0, 1.0)
+    reach = int(np.ceil(radius)) + 1
+    padded = np.pad(corners, reach)
+    height, width = corners.shape[0] - 1, corners.shape[1] - 1
+    wide = np.zeros((height, width), dtype=bool)
+    for dy in range(-reach + 1, reach + 1):  # the corner (i + dy, j + dx) is (dy - 0.5, dx - 0.5) from the point's centre
+        for dx in range(-reach + 1, reach + 1):
+            if (dy - 0.5) ** 2 + (dx - 0.5) ** 2 <= radius * radius:
+                wide |= padded[reach + dy : reach + dy + height, reach + dx : reach + dx + width]
+    return wide

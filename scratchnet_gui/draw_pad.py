@@ -1,12 +1,16 @@
 """The drawing pad: write a digit with the mouse or a pen and watch the network read it.
 
-While you draw, the pad renders your strokes, turns them into an MNIST-style 28×28 input with the core's
-``preprocess.to_network_input`` and asks the current model for its probabilities, at most ~25 times a
-second. Beside the canvas: the class probabilities, the 28×28 image the network actually sees (with the
-saliency overlay from the core's backward pass, if switched on) and the hidden layers' activations.
+While you draw, the pad hands its strokes (as vectors) to the core's ``preprocess.to_network_input``,
+which draws them as the dataset's images were made (MNIST style when the training images look like
+MNIST's, else as drawn in the image's frame; see ``preprocess.choose_preparation``), and asks the current
+model for its probabilities, at most ~25 times a second. A test image opened from the browser goes to the
+network exactly as the browser gives it; strokes drawn over it add ink in its frame. Beside the canvas:
+the class probabilities, the 28×28 image the network actually sees (with the saliency overlay from the
+core's backward pass, if switched on) and the hidden layers' activations.
 
-Public API: ``DrawPad.set_model(model)``, ``DrawPad.load_image(image)``, ``clear()``, ``undo()``, and the
-signal ``input_changed(object)`` carrying the network input (H, W) float32, or None when nothing is drawn.
+Public API: ``DrawPad.set_model(model)``, ``DrawPad.set_dataset(dataset)``, ``DrawPad.load_image(image)``,
+``clear()``, ``undo()``, and the signal ``input_changed(object)`` carrying the network input (H, W) in
+[0, 1] (the model's dtype), or None when nothing is drawn.
 """
 
 from __future__ import annotations
@@ -26,17 +30,22 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from scratchnet.data import Dataset
 from scratchnet.model import Model
-from scratchnet.preprocess import to_network_input
+from scratchnet.preprocess import MNIST_DEFAULT, Drawing, Preparation, choose_preparation, to_network_input
 
 from .visuals import ACCENT, NO_MODEL, ActivationsView, ImageView, ProbabilityBars, ink_image, percent, saliency_image
 
 CANVAS_SIZE = 280  # side of the square canvas in canvas units; rendered at this many pixels for the network
 PREDICT_INTERVAL_MS = 40  # live predictions at most 25 times a second while drawing
-DRAW_HINT = "Write one digit, large or small: it is cropped, scaled and centred as MNIST's digits were."
+DRAW_HINTS = {  # what happens to a drawing, by preparation (MNIST style or not); the reason follows
+    True: "Write one digit, large or small, anywhere, with any pen: it is scaled into a 20-px box, redrawn at "
+    "MNIST's stroke width and centred by its centre of mass, as MNIST's digits were.",
+    False: "Draw in the frame: the pad is the image, and the network reads your strokes where and as wide as you draw them.",
+}
 LOADED_HINT = (
-    "A test image, prepared as a drawing would be (cropped, scaled, centred): the prediction can differ a little "
-    "from the browser's, which used the image as it is. Draw over it to see what changes."
+    "A test image, given to the network exactly as in the test browser (the same prediction). "
+    "Draw over it to see what changes: your strokes are added in the image's own frame."
 )
 INK = QColor(20, 20, 20)
 
@@ -51,8 +60,8 @@ class Canvas(QWidget):
         super().__init__(parent)
         self.pen_width = 18.0  # in canvas units (the canvas is CANVAS_SIZE units wide)
         self.strokes: list[tuple[QPainterPath, float]] = []
-        self.background: QImage | None = None  # a loaded image, dark ink on white, drawn under the strokes
-        self._background_ink: QImage | None = None  # the same, inverted: ink = white, for the network
+        self.image: np.ndarray | None = None  # a loaded uint8 image (H, W), ink = high values, under the strokes
+        self.background: QImage | None = None  # the same, dark ink on white paper, for the screen
         self._current: QPainterPath | None = None
         self._last: QPointF | None = None
         self.setMinimumSize(240, 240)
@@ -67,7 +76,7 @@ class Canvas(QWidget):
 
     def clear(self) -> None:
         self.strokes, self._current = [], None
-        self.background = self._background_ink = None
+        self.image = self.background = None
         self._changed()
 
     def undo(self) -> None:
@@ -76,22 +85,17 @@ class Canvas(QWidget):
             self.strokes.pop()
             self._changed()
 
-    def set_background(self, image: QImage) -> None:
-        """Start from ``image`` (dark ink on white paper), replacing the drawing."""
+    def set_background(self, image: np.ndarray) -> None:
+        """Start from ``image`` (H, W) uint8, ink = high values, replacing the drawing."""
         self.strokes, self._current = [], None
-        self.background, self._background_ink = image, QImage(image)
-        self._background_ink.invertPixels()
+        self.image, self.background = image, ink_image(image)
         self._changed()
 
-    def render_ink(self) -> np.ndarray:
-        """The drawing as a (CANVAS_SIZE, CANVAS_SIZE) uint8 array, ink = 255 on 0, anti-aliased."""
-        image = QImage(CANVAS_SIZE, CANVAS_SIZE, QImage.Format.Format_Grayscale8)
-        image.fill(0)
-        painter = QPainter(image)
-        self._paint_drawing(painter, QRectF(0, 0, CANVAS_SIZE, CANVAS_SIZE), for_network=True)
-        painter.end()
-        pixels = np.frombuffer(image.constBits(), np.uint8).reshape(CANVAS_SIZE, image.bytesPerLine())
-        return pixels[:, :CANVAS_SIZE].copy()
+    def drawing(self) -> Drawing:
+        """The drawing as plain arrays for the core: each stroke (finished or not) as the polyline Qt paints
+        it, with its pen width, and the loaded image under them."""
+        strokes = self.strokes + ([(self._current, self.pen_width)] if self._current is not None else [])
+        return Drawing([_polyline(path) for path, _ in strokes], [width for _, width in strokes], CANVAS_SIZE, self.image)
 
     # ---- geometry -------------------------------------------------------------------------------
 
@@ -101,26 +105,26 @@ class Canvas(QWidget):
         return QRectF((self.width() - side) / 2, (self.height() - side) / 2, side, side)
 
     def to_canvas(self, position: QPointF) -> QPointF:
-        """Widget coordinates → canvas units."""
+        """Widget coordinates → canvas units, held on the sheet: a pen leaving the paper runs along its edge."""
         sheet = self.sheet()
-        return (position - sheet.topLeft()) * (CANVAS_SIZE / sheet.width())
+        point = (position - sheet.topLeft()) * (CANVAS_SIZE / sheet.width())
+        return QPointF(min(max(point.x(), 0.0), CANVAS_SIZE), min(max(point.y(), 0.0), CANVAS_SIZE))
 
     # ---- painting -------------------------------------------------------------------------------
 
-    def _paint_drawing(self, painter: QPainter, target: QRectF, for_network: bool) -> None:
-        """Paint background and strokes into ``target`` with round, anti-aliased pens: white ink on black
-        for the network, dark ink on white paper for the screen."""
+    def _paint_drawing(self, painter: QPainter, target: QRectF) -> None:
+        """Paint background and strokes into ``target``, dark ink on white paper, with round anti-aliased pens."""
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
+        painter.setClipRect(target)
         if self.background is not None:
-            painter.drawImage(target, self._background_ink if for_network else self.background)
-        ink = QColor(Qt.GlobalColor.white) if for_network else INK
+            painter.drawImage(target, self.background)
         painter.save()
         painter.translate(target.topLeft())
         painter.scale(target.width() / CANVAS_SIZE, target.height() / CANVAS_SIZE)
         strokes = self.strokes + ([(self._current, self.pen_width)] if self._current is not None else [])
         for path, width in strokes:
-            painter.setPen(QPen(ink, width, Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap, Qt.PenJoinStyle.RoundJoin))
+            painter.setPen(QPen(INK, width, Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap, Qt.PenJoinStyle.RoundJoin))
             painter.drawPath(path)
         painter.restore()
 
@@ -128,7 +132,8 @@ class Canvas(QWidget):
         painter = QPainter(self)
         sheet = self.sheet()
         painter.fillRect(sheet, Qt.GlobalColor.white)
-        self._paint_drawing(painter, sheet, for_network=False)
+        self._paint_drawing(painter, sheet)
+        painter.setClipping(False)
         painter.setPen(QPen(QColor(190, 190, 190), 1))
         painter.drawRect(sheet.adjusted(0, 0, -1, -1))
         if self.is_empty:
@@ -188,6 +193,13 @@ class Canvas(QWidget):
         self.changed.emit()
 
 
+def _polyline(path: QPainterPath) -> np.ndarray:
+    """The points (k, 2) of a stroke's path as Qt flattens it to paint it; a dot is its one point."""
+    polygons = path.toSubpathPolygons()
+    points = polygons[0] if polygons else [path.currentPosition()]
+    return np.array([(point.x(), point.y()) for point in points])
+
+
 class DrawPad(QWidget):
     """Canvas, pen controls, live prediction, the network's view of the drawing and its hidden layers."""
 
@@ -196,6 +208,7 @@ class DrawPad(QWidget):
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self.model: Model | None = None
+        self.preparation: Preparation = MNIST_DEFAULT
         self.network_input: np.ndarray | None = None
         self.probabilities: np.ndarray | None = None
         self.saliency: np.ndarray | None = None
@@ -211,9 +224,14 @@ class DrawPad(QWidget):
         self.model = model
         self._schedule()
 
+    def set_dataset(self, dataset: Dataset) -> None:
+        """Prepare drawings as ``dataset``'s images were made: measured from its training images."""
+        self.preparation = choose_preparation(dataset.train_images)
+        self._schedule()
+
     def load_image(self, image: np.ndarray) -> None:
-        """Put an image (H, W), ink = high values (uint8 or float in [0, 1]), on the canvas to edit."""
-        self.canvas.set_background(ink_image(image))
+        """Put a test image (H, W) uint8, ink = high values, on the canvas to read and draw over."""
+        self.canvas.set_background(image)
 
     def clear(self) -> None:
         self.canvas.clear()
@@ -226,14 +244,17 @@ class DrawPad(QWidget):
         self.canvas.undo()
 
     def predict(self) -> None:
-        """Preprocess the drawing and show what the model makes of it (called by the throttling timer)."""
+        """Turn the drawing into the network's input and show what the model makes of it (called by the
+        throttling timer). The probabilities come from the same call as the test browser's."""
         shape = tuple(self.model.image_shape) if self.model is not None else (28, 28)
-        x = to_network_input(self.canvas.render_ink(), shape)
+        dtype = self.model.dtype.type if self.model is not None else np.float32
+        x = to_network_input(self.canvas.drawing(), shape, self.preparation, dtype)
         self.network_input = x
         self.probabilities = self.saliency = None
-        if x is not None and self.model is not None:
-            saliency, probabilities = self.model.saliency(x.reshape(1, -1))
-            self.saliency, self.probabilities = saliency[0].reshape(shape), probabilities[0]
+        if x is not None and self.model is not None and x.shape == shape:
+            inputs = x.reshape(1, -1)
+            self.probabilities = self.model.predict_proba(inputs)[0]
+            self.saliency = self.model.saliency(inputs)[0][0].reshape(shape)
         self._show()
         self.input_changed.emit(x)
 
@@ -242,8 +263,8 @@ class DrawPad(QWidget):
     def _build(self) -> None:
         self.pen_slider = QSlider(Qt.Orientation.Horizontal, minimum=6, maximum=40, value=int(self.canvas.pen_width))
         self.pen_slider.setToolTip(
-            "Pen width, as you like it: the preprocessing thickens or thins the strokes\n"
-            "into MNIST's range of stroke widths before the network sees them."
+            "Pen width, as you like it: for an MNIST-like dataset the strokes are redrawn\n"
+            "at MNIST's stroke width; otherwise the network reads them as wide as drawn."
         )
         self.pen_slider.valueChanged.connect(self.set_pen_width)
         undo_button = QPushButton("Undo")
@@ -265,7 +286,7 @@ class DrawPad(QWidget):
         left = QVBoxLayout()
         left.addWidget(self.canvas, 1)
         left.addLayout(tools)
-        self.hint = QLabel(DRAW_HINT)
+        self.hint = QLabel()
         self.hint.setWordWrap(True)
         self.hint.setForegroundRole(QPalette.ColorRole.PlaceholderText)
         left.addWidget(self.hint)
@@ -278,7 +299,7 @@ class DrawPad(QWidget):
         self.bars = ProbabilityBars()
         self.input_view = ImageView("Nothing drawn")
         self.input_view.setFixedSize(196, 196)
-        self.input_view.setToolTip("The 28×28 image the network reads: your drawing cropped, scaled to a 20-px box and centred")
+        self.input_view.setToolTip("The image the network reads, prepared as the hint below the pad says")
         self.saliency_box = QCheckBox("Saliency overlay")
         self.saliency_box.setToolTip("Gradient of the predicted class's log-probability with respect to each input pixel")
         self.saliency_legend = QLabel("Red: more ink here would make the network surer of its answer. Blue: less sure.")
@@ -314,7 +335,10 @@ class DrawPad(QWidget):
 
     def _show(self) -> None:
         model, x = self.model, self.network_input
-        self.hint.setText(LOADED_HINT if self.canvas.background is not None else DRAW_HINT)
+        if self.canvas.image is not None:
+            self.hint.setText(LOADED_HINT)
+        else:
+            self.hint.setText(f"{DRAW_HINTS[self.preparation.mnist_style]} {self.preparation.reason}")
         names = list(model.class_names) if model is not None else []
         if x is None:
             self.verdict.setText("Draw a digit")
@@ -329,6 +353,9 @@ class DrawPad(QWidget):
             winner = int(self.probabilities.argmax())
             untrained = "  — untrained network (random weights)" if model.metrics.get("epochs") == 0 else ""
             self.verdict.setText(f"Prediction: {names[winner]}  ({percent(self.probabilities[winner])} sure){untrained}")
+        elif x is not None:  # an opened image of another size than the model reads
+            x = None
+            self.verdict.setText(f"The model reads {model.image_shape[0]}×{model.image_shape[1]} images, not this one")
         self.verdict.setStyleSheet(f"color: {ACCENT.name()}" if self.probabilities is not None else "")
         self.saliency_legend.setVisible(self.saliency_box.isChecked())
         self.bars.placeholder = NO_MODEL if model is None else "The probability of each class appears as you draw."

@@ -204,6 +204,7 @@ class MainWindow(QMainWindow):
         self.model_changed.connect(self._update_test_set_tabs)
         self.tabs.currentChanged.connect(self._update_test_set_tabs)
         self.dataset_changed.connect(self.browser.set_dataset)
+        self.dataset_changed.connect(self.pad.set_dataset)
         self.browser.predictions_changed.connect(self.confusion.set_predictions)
         self.confusion.filter_requested.connect(self._show_in_browser)
         self.browser.open_in_pad.connect(self._open_in_pad)

@@ -19,7 +19,7 @@ from scratchnet.model import save_model
 from scratchnet.preprocess import centre_of_mass
 from scratchnet_gui.confusion_view import ConfusionView
 from scratchnet_gui.controls_panel import ControlsPanel
-from scratchnet_gui.draw_pad import DrawPad
+from scratchnet_gui.draw_pad import LOADED_HINT, DrawPad
 from scratchnet_gui.network_view import TILES_PER_PAGE, NetworkView
 from scratchnet_gui.test_browser import SELECT_IMAGE, ImageBrowser
 from scratchnet_gui.visuals import NO_MODEL, percent
@@ -262,7 +262,7 @@ def test_open_in_drawing_pad_copies_the_selected_image(qtbot, browser, pad, name
     np.testing.assert_array_equal(opened.args[0], named_dataset.test_images[browser.selected_image()])
     qtbot.waitUntil(lambda: pad.probabilities is not None, timeout=3000)
     assert pad.network_input.shape == named_dataset.image_shape
-    assert "A test image, prepared as a drawing would be" in pad.hint.text()
+    assert pad.hint.text() == LOADED_HINT
     pad.clear()
     qtbot.waitUntil(lambda: pad.hint.text().startswith("Write one digit"), timeout=3000)
 
