@@ -32,8 +32,10 @@ from scratchnet.predictions import Predictions
 from .visuals import LEFT, WHITE, percent
 
 NAME_CHARACTERS = 16  # row labels are elided beyond about this many characters
-DIAGONAL = np.array([26, 128, 70.0])  # right answers: green
-OFF_DIAGONAL = np.array([196, 40, 40.0])  # mistakes: red
+# Blue for right answers and orange for mistakes (Okabe and Ito's palette): unlike green and red, they stay
+# far apart for people with any of the common colour-vision deficiencies (tests/test_colour_vision.py).
+DIAGONAL = np.array([0, 114, 178.0])  # right answers: blue
+OFF_DIAGONAL = np.array([230, 120, 0.0])  # mistakes: orange
 
 
 class ConfusionView(QWidget):
@@ -117,7 +119,7 @@ class ConfusionView(QWidget):
     # ---- painting -------------------------------------------------------------------------------
 
     def _colours(self) -> np.ndarray:
-        """Cell colours (n, n, 3): white to green on the diagonal by the row's accuracy; white to red
+        """Cell colours (n, n, 3): white to blue on the diagonal by the row's accuracy; white to orange
         elsewhere by the square root of the count over the largest mistake count, so rare ones still show."""
         matrix = self.matrix
         mistakes = matrix.astype(float)
