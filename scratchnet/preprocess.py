@@ -86,44 +86,76 @@ def choose_preparation(images: np.ndarray) -> Preparation:
     return Preparation(False, f"Only {like}: drawings go to the network as drawn, the pad being the image's frame.")
 
 
+@dataclass
+class PreparedInput:
+    """The network's input made from a drawing, and where the canvas lies in it: a canvas point ``p`` (x, y)
+    lands at ``p·scale + offset`` pixels of ``image`` (which the pad uses to lay maps of the input over the
+    canvas)."""
+
+    image: np.ndarray  # (H, W) in [0, 1]
+    scale: np.ndarray  # (2,) pixels per canvas unit, along x and y
+    offset: np.ndarray  # (2,) pixels
+
+
 def to_network_input(drawing: Drawing, shape: tuple[int, int], preparation: Preparation, dtype=np.float32) -> np.ndarray | None:
-    """The network input (H, W) in [0, 1] for ``drawing``, or None when nothing is drawn.
+    """The network input (H, W) in [0, 1] for ``drawing``, or None when nothing is drawn; see ``prepare``."""
+    prepared = prepare(drawing, shape, preparation, dtype)
+    return None if prepared is None else prepared.image
+
+
+def prepare(drawing: Drawing, shape: tuple[int, int], preparation: Preparation, dtype=np.float32) -> PreparedInput | None:
+    """The network input for ``drawing`` and where the canvas lies in it, or None when nothing is drawn.
 
     With an image under the strokes, the input has the image's shape and starts from the image exactly as
     ``to_inputs`` scales it (``dtype`` as the model's, so an unedited image is read as in the test browser);
     the strokes are drawn in its frame. Without one, ``preparation`` says how the strokes are drawn.
     """
     if drawing.image is not None:
-        return frame_input(drawing, drawing.image.shape, dtype)
-    if not drawing.strokes:
+        shape = drawing.image.shape
+    elif not drawing.strokes:
         return None
-    if preparation.mnist_style:
-        return mnist_style_input(drawing.strokes, shape).astype(dtype)
-    return frame_input(drawing, shape, dtype)
+    elif preparation.mnist_style:
+        scale, offset = mnist_style_placement(drawing.strokes, shape)
+        widths = [mnist_stroke_width(shape)] * len(drawing.strokes)
+        return PreparedInput(render_strokes(drawing.strokes, widths, shape, scale, offset).astype(dtype), scale, offset)
+    return PreparedInput(frame_input(drawing, shape, dtype), frame_scale(drawing, shape), np.zeros(2))
+
+
+def frame_scale(drawing: Drawing, shape: tuple[int, int]) -> np.ndarray:
+    """Pixels per canvas unit along x and y when the canvas fills a (H, W) frame."""
+    return np.array(shape[::-1], dtype=np.float64) / drawing.size
+
+
+def mnist_stroke_width(shape: tuple[int, int]) -> float:
+    """``MNIST_STROKE`` in pixels of a field of ``shape`` (MNIST's is 28×28)."""
+    return MNIST_STROKE * min(shape) / MNIST_FIELD
+
+
+def mnist_style_placement(strokes: list[np.ndarray], shape: tuple[int, int] = (MNIST_FIELD, MNIST_FIELD)) -> tuple[np.ndarray, np.ndarray]:
+    """Scale and offset (see ``PreparedInput``) that put the strokes' centre lines in MNIST's 20-px box, so
+    that drawn ``MNIST_STROKE`` wide the ink fits it, with the ink's centre of mass at pixel (14, 14)."""
+    points = np.concatenate(strokes)
+    low, high = points.min(axis=0), points.max(axis=0)
+    width = mnist_stroke_width(shape)
+    scale = np.full(2, (MNIST_BOX * min(shape) / MNIST_FIELD - width) / max(float((high - low).max()), 1e-6))
+    offset = np.array(shape[::-1], dtype=np.float64) / 2 - (low + high) / 2 * scale  # the box's centre at the field's centre
+    image = render_strokes(strokes, [width] * len(strokes), shape, scale, offset)
+    # Pixel i covers [i, i + 1), so a centre of mass at pixel index c sits at c + 0.5 on the axis.
+    com_row, com_col = centre_of_mass(image)
+    return scale, offset + (shape[1] // 2 - com_col, shape[0] // 2 - com_row)
 
 
 def mnist_style_input(strokes: list[np.ndarray], shape: tuple[int, int] = (MNIST_FIELD, MNIST_FIELD)) -> np.ndarray:
     """Strokes (polylines of (x, y) points) drawn as an MNIST digit: centre lines scaled so the ink fits the
     20-px box, every segment ``MNIST_STROKE`` px wide, centre of mass at pixel (14, 14); (H, W) float32."""
-    points = np.concatenate(strokes)
-    low, high = points.min(axis=0), points.max(axis=0)
-    unit = min(shape) / MNIST_FIELD
-    width = MNIST_STROKE * unit
-    scale = (MNIST_BOX * unit - width) / max(float((high - low).max()), 1e-6)
-    field_size = np.array(shape[::-1], dtype=np.float64)  # (x, y) = (columns, rows)
-    offset = field_size / 2 - (low + high) / 2 * scale  # the box's centre at the field's centre
-    widths = [width] * len(strokes)
-    image = render_strokes(strokes, widths, shape, scale, offset)
-    # Pixel i covers [i, i + 1), so a centre of mass at pixel index c sits at c + 0.5 on the axis.
-    com_row, com_col = centre_of_mass(image)
-    offset += (shape[1] // 2 - com_col, shape[0] // 2 - com_row)
-    return render_strokes(strokes, widths, shape, scale, offset)
+    scale, offset = mnist_style_placement(strokes, shape)
+    return render_strokes(strokes, [mnist_stroke_width(shape)] * len(strokes), shape, scale, offset)
 
 
 def frame_input(drawing: Drawing, shape: tuple[int, int], dtype=np.float32) -> np.ndarray | None:
     """The drawing as it is on the pad, the canvas filling a (H, W) frame: the image under the strokes
     scaled as ``to_inputs`` scales it, the strokes drawn over it at the pen's width; None when empty."""
-    scale = np.array(shape[::-1], dtype=np.float64) / drawing.size  # canvas units → pixels, per (x, y)
+    scale = frame_scale(drawing, shape)
     base = None if drawing.image is None else to_inputs(drawing.image[None], dtype)[0].reshape(shape)
     if not drawing.strokes:
         return base

@@ -19,22 +19,27 @@ import numpy as np
 from PySide6.QtCore import QPointF, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QColor, QFont, QImage, QKeySequence, QPainter, QPainterPath, QPalette, QPen
 from PySide6.QtWidgets import (
+    QAbstractSpinBox,
+    QApplication,
     QCheckBox,
     QGroupBox,
     QHBoxLayout,
     QLabel,
+    QLineEdit,
+    QPlainTextEdit,
     QPushButton,
     QSizePolicy,
     QSlider,
+    QTextEdit,
     QVBoxLayout,
     QWidget,
 )
 
 from scratchnet.data import Dataset
 from scratchnet.model import Model
-from scratchnet.preprocess import MNIST_DEFAULT, Drawing, Preparation, choose_preparation, to_network_input
+from scratchnet.preprocess import MNIST_DEFAULT, Drawing, Preparation, PreparedInput, choose_preparation, prepare
 
-from .visuals import ACCENT, NO_MODEL, ActivationsView, ImageView, ProbabilityBars, ink_image, percent, saliency_image
+from .visuals import ACCENT, NO_MODEL, ActivationsView, ImageView, ProbabilityBars, ink_image, percent, saliency_image, saliency_overlay
 
 CANVAS_SIZE = 280  # side of the square canvas in canvas units; rendered at this many pixels for the network
 PREDICT_INTERVAL_MS = 40  # live predictions at most 25 times a second while drawing
@@ -48,6 +53,7 @@ LOADED_HINT = (
     "Draw over it to see what changes: your strokes are added in the image's own frame."
 )
 INK = QColor(20, 20, 20)
+TEXT_FIELDS = (QLineEdit, QAbstractSpinBox, QTextEdit, QPlainTextEdit)  # where Ctrl+Z and Esc are the field's own
 
 
 class Canvas(QWidget):
@@ -64,6 +70,7 @@ class Canvas(QWidget):
         self.background: QImage | None = None  # the same, dark ink on white paper, for the screen
         self._current: QPainterPath | None = None
         self._last: QPointF | None = None
+        self._overlay: tuple[QImage, PreparedInput] | None = None
         self.setMinimumSize(240, 240)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.setCursor(Qt.CursorShape.CrossCursor)
@@ -90,6 +97,12 @@ class Canvas(QWidget):
         self.strokes, self._current = [], None
         self.image, self.background = image, ink_image(image)
         self._changed()
+
+    def set_overlay(self, image: QImage | None, placement: PreparedInput | None = None) -> None:
+        """Lay ``image``, a map of the network input (e.g. its saliency), over the drawing where ``placement``
+        says the input lies on the canvas; None removes it. Only the screen shows it, never the network."""
+        self._overlay = None if image is None else (image, placement)
+        self.update()
 
     def drawing(self) -> Drawing:
         """The drawing as plain arrays for the core: each stroke (finished or not) as the polyline Qt paints
@@ -126,6 +139,12 @@ class Canvas(QWidget):
         for path, width in strokes:
             painter.setPen(QPen(INK, width, Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap, Qt.PenJoinStyle.RoundJoin))
             painter.drawPath(path)
+        if self._overlay is not None:  # input pixel p lies at canvas point (p - offset) / scale
+            image, placement = self._overlay
+            (scale_x, scale_y), (offset_x, offset_y) = placement.scale, placement.offset
+            painter.translate(-offset_x / scale_x, -offset_y / scale_y)
+            painter.scale(1 / scale_x, 1 / scale_y)
+            painter.drawImage(QRectF(0, 0, image.width(), image.height()), image)
         painter.restore()
 
     def paintEvent(self, event) -> None:
@@ -210,6 +229,7 @@ class DrawPad(QWidget):
         self.model: Model | None = None
         self.preparation: Preparation = MNIST_DEFAULT
         self.network_input: np.ndarray | None = None
+        self.prepared: PreparedInput | None = None
         self.probabilities: np.ndarray | None = None
         self.saliency: np.ndarray | None = None
         self.canvas = Canvas()
@@ -243,13 +263,21 @@ class DrawPad(QWidget):
     def undo(self) -> None:
         self.canvas.undo()
 
+    def _key_undo(self) -> None:
+        if not _typing():
+            self.undo()
+
+    def _key_clear(self) -> None:
+        if not _typing():
+            self.clear()
+
     def predict(self) -> None:
         """Turn the drawing into the network's input and show what the model makes of it (called by the
         throttling timer). The probabilities come from the same call as the test browser's."""
         shape = tuple(self.model.image_shape) if self.model is not None else (28, 28)
         dtype = self.model.dtype.type if self.model is not None else np.float32
-        x = to_network_input(self.canvas.drawing(), shape, self.preparation, dtype)
-        self.network_input = x
+        self.prepared = prepare(self.canvas.drawing(), shape, self.preparation, dtype)
+        x = self.network_input = None if self.prepared is None else self.prepared.image
         self.probabilities = self.saliency = None
         if x is not None and self.model is not None and x.shape == shape:
             inputs = x.reshape(1, -1)
@@ -273,9 +301,13 @@ class DrawPad(QWidget):
         clear_button = QPushButton("Clear")
         clear_button.setToolTip("Start again (Esc)")
         clear_button.clicked.connect(self.clear)
-        for text, keys, slot in (("Undo stroke", QKeySequence.StandardKey.Undo, self.undo), ("Clear", Qt.Key.Key_Escape, self.clear)):
+        # Whenever the pad is on screen (Qt ignores the shortcuts of hidden widgets), except while typing.
+        for text, keys, slot in (
+            ("Undo stroke", QKeySequence.StandardKey.Undo, self._key_undo),
+            ("Clear", Qt.Key.Key_Escape, self._key_clear),
+        ):
             action = QAction(text, self, shortcut=QKeySequence(keys), triggered=slot)
-            action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
             self.addAction(action)
 
         tools = QHBoxLayout()
@@ -296,12 +328,16 @@ class DrawPad(QWidget):
         font.setPointSizeF(font.pointSizeF() * 1.6)
         font.setBold(True)
         self.verdict.setFont(font)
+        self.verdict.setWordWrap(True)  # a long verdict wraps rather than widening its column and shrinking the canvas
         self.bars = ProbabilityBars()
         self.input_view = ImageView("Nothing drawn")
         self.input_view.setFixedSize(196, 196)
         self.input_view.setToolTip("The image the network reads, prepared as the hint below the pad says")
         self.saliency_box = QCheckBox("Saliency overlay")
-        self.saliency_box.setToolTip("Gradient of the predicted class's log-probability with respect to each input pixel")
+        self.saliency_box.setToolTip(
+            "Gradient of the predicted class's log-probability with respect to each input pixel,\n"
+            "shown over the network's view and over your drawing"
+        )
         self.saliency_legend = QLabel("Red: more ink here would make the network surer of its answer. Blue: less sure.")
         self.saliency_legend.setWordWrap(True)
         self.saliency_legend.setFixedWidth(196)
@@ -347,6 +383,8 @@ class DrawPad(QWidget):
             self.input_view.set_image(saliency_image(x, self.saliency))
         else:
             self.input_view.set_image(ink_image(x))
+        showing_saliency = self.saliency_box.isChecked() and self.saliency is not None
+        self.canvas.set_overlay(saliency_overlay(self.saliency) if showing_saliency else None, self.prepared)
         if model is None:
             self.verdict.setText("No model yet" if x is not None else "Draw a digit")
         elif self.probabilities is not None:
@@ -361,3 +399,8 @@ class DrawPad(QWidget):
         self.bars.placeholder = NO_MODEL if model is None else "The probability of each class appears as you draw."
         self.bars.set_probabilities(self.probabilities, names)
         self.activations.show_input(model, x)
+
+
+def _typing() -> bool:
+    """Whether the keyboard is in a text field, whose own Ctrl+Z and Esc come first."""
+    return isinstance(QApplication.focusWidget(), TEXT_FIELDS)

@@ -79,15 +79,27 @@ def sequential_colors(values: np.ndarray, limit: float) -> np.ndarray:
 
 
 def saliency_image(image: np.ndarray, saliency: np.ndarray) -> QImage:
-    """``image`` (H, W) in [0, 1], faded to grey, under its saliency (H, W): red where more ink would raise
-    the predicted class's probability, blue where it would lower it, more opaque for a larger effect
-    (full colour from the 99th percentile of the magnitudes up, so one extreme pixel does not wash out
-    the rest)."""
+    """``image`` (H, W) in [0, 1], faded to grey, under its saliency (H, W); see ``saliency_colours``."""
     base = (255.0 - 110.0 * np.clip(image, 0.0, 1.0))[..., None]
+    colour, alpha = saliency_colours(saliency)
+    return rgb_image(base * (1.0 - alpha) + colour * alpha)
+
+
+def saliency_overlay(saliency: np.ndarray) -> QImage:
+    """The saliency (H, W) alone, as a translucent image to lay over a drawing; see ``saliency_colours``."""
+    colour, alpha = saliency_colours(saliency)
+    return _qimage(np.round(np.concatenate([colour, 255 * alpha], axis=-1)).astype(np.uint8), QImage.Format.Format_RGBA8888)
+
+
+def saliency_colours(saliency: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Colours (H, W, 3) and opacities (H, W, 1) for a saliency map: red where more ink would raise the
+    predicted class's probability, blue where it would lower it, more opaque for a larger effect (full
+    colour from the 99th percentile of the magnitudes up, so one extreme pixel does not wash out the rest).
+    Non-finite values are shown as no effect."""
+    saliency = np.nan_to_num(saliency, nan=0.0, posinf=0.0, neginf=0.0)
     magnitude = np.abs(saliency)
     alpha = (0.85 * np.clip(magnitude / max(float(np.percentile(magnitude, 99)), 1e-12), 0.0, 1.0))[..., None]
-    colour = np.where(saliency[..., None] > 0, RED, BLUE)
-    return rgb_image(base * (1.0 - alpha) + colour * alpha)
+    return np.where(saliency[..., None] > 0, RED, BLUE), alpha
 
 
 def grid_image(tiles: np.ndarray, columns: int, gap: int) -> np.ndarray:
