@@ -1,5 +1,6 @@
 """Model files: round trip, interop with PyTorch and safetensors, and refusal of anything malformed."""
 
+import dataclasses
 import json
 import os
 import pickle
@@ -10,6 +11,7 @@ import warnings
 import numpy as np
 import pytest
 
+from scratchnet.cli import main
 from scratchnet.config import TrainConfig
 from scratchnet.data import load_dataset
 from scratchnet.errors import ModelFileError
@@ -173,9 +175,8 @@ def test_unreadable_path(tmp_path):
 
 
 def scaled(model: Model, factor: float) -> Model:
-    """The same model with every weight multiplied by ``factor`` (finite, but the sums overflow)."""
-    params = [{"W": layer["W"] * layer["W"].dtype.type(factor), "b": layer["b"]} for layer in model.params]
-    return Model(params, model.activation, model.class_names, model.image_shape, model.dataset, model.config, model.metrics)
+    """The same model with every weight multiplied by ``factor`` (finite, but the sums may overflow)."""
+    return dataclasses.replace(model, params=[{"W": layer["W"] * layer["W"].dtype.type(factor), "b": layer["b"]} for layer in model.params])
 
 
 @pytest.mark.parametrize(
@@ -363,3 +364,49 @@ def test_hidden_activations_are_each_layers_output():
     np.testing.assert_allclose(first, np.tanh(x @ w1 + b1), rtol=1e-5)
     np.testing.assert_allclose(second, np.tanh(first @ w2 + b2), rtol=1e-5)
     assert make_model(sizes=(784, 10)).hidden_activations(x) == []
+
+
+# ---- the command line --------------------------------------------------------------------------------------
+
+
+def trained_file(tmp_path, dataset, factor: float = 1.0) -> str:
+    """A model trained for an epoch on ``dataset``, its weights times ``factor``, saved; returns the path."""
+    trainer = Trainer(TrainConfig(hidden=[16], epochs=1, validation_size=100), TrainingData.from_dataset(dataset, 100))
+    trainer.run()
+    path = tmp_path / "model.safetensors"
+    save_model(scaled(trainer.model(), factor), path)
+    return str(path)
+
+
+def test_evaluate_refuses_weights_that_overflow_in_one_line(tmp_path, fake_data_dir, capsys):
+    path = trained_file(tmp_path, load_dataset(fake_data_dir), 1e38)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert main(["evaluate", path, "--data-dir", str(fake_data_dir)]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert re.fullmatch(
+        r"scratchnet: error: model.safetensors: the weights overflow: layer \d of 2 computes infinite or NaN values [^\n]*\n", captured.err
+    )
+
+
+def test_evaluate_refuses_pipes_and_devices_in_one_line(tmp_path, fake_data_dir, capsys):
+    os.mkfifo(tmp_path / "x.safetensors")
+    with deadline(10, "evaluating a FIFO"):
+        for path, kind in ((tmp_path / "x.safetensors", "a pipe (FIFO)"), ("/dev/zero", "a device")):
+            assert main(["evaluate", str(path), "--data-dir", str(fake_data_dir)]) == 2
+            assert capsys.readouterr().err == f"scratchnet: error: {path}: this is {kind}, not a model file\n"
+
+
+def test_evaluate_warns_about_another_dataset_and_still_evaluates(tmp_path, fake_data_dir, capsys):
+    path = trained_file(tmp_path, load_dataset(fake_data_dir))
+    other = write_dataset(tmp_path / "other", seed=1)
+    assert main(["evaluate", path, "--data-dir", str(other), "--json"]) == 0
+    captured = capsys.readouterr()
+    assert captured.err == (
+        "scratchnet: warning: the model learnt from another dataset (fake) than this one (other): "
+        "their test sets differ; evaluating anyway\n"
+    )
+    assert json.loads(captured.out.splitlines()[-1])["count"] == 200
+    assert main(["evaluate", path, "--data-dir", str(fake_data_dir), "--json"]) == 0
+    assert capsys.readouterr().err == ""  # the dataset it learnt from: no warning
