@@ -29,7 +29,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, NamedTuple
 
 import numpy as np
 
@@ -62,6 +62,15 @@ METRIC_RANGES = {
     "train_seconds": (0.0, math.inf),
 }
 _DTYPES = {"F32": np.dtype("<f4"), "F64": np.dtype("<f8")}
+
+
+class _TensorPlace(NamedTuple):
+    """Where a tensor lies in the data that follows the header, and how to read it."""
+
+    dtype: np.dtype
+    shape: tuple[int, ...]
+    start: int
+    end: int
 
 
 @dataclass
@@ -226,8 +235,14 @@ def _read_model(file: BinaryIO, size: int, name: str) -> Model:
     header, data_start = _read_header(file, size, name)
     meta = _read_metadata(header, name)
     layout = _tensor_layout(header, meta["layer_sizes"], name)
-    _check_covers_data(layout, size - data_start, name)
-    data = _read_exactly(file, size - data_start, name)
+    data_size = size - data_start
+    _check_covers_data(layout, data_size, name)
+    available = available_bytes()
+    if available is not None and data_size > available:
+        raise ModelFileError(
+            f"{name}: the weights take {format_bytes(data_size)}, more than the {format_bytes(available)} of memory available"
+        )
+    data = _read_exactly(file, data_size, name)
     params: Params = []
     for i in range(len(meta["layer_sizes"]) - 1):
         weight, bias = (_read_tensor(data, key, layout[key], name) for key in (f"{2 * i}.weight", f"{2 * i}.bias"))
@@ -343,7 +358,7 @@ def _names(names: list[str]) -> str:
     return shown + (", …" if len(names) > 4 else "")
 
 
-def _tensor_layout(header: dict, sizes: list[int], name: str) -> dict[str, tuple[np.dtype, tuple[int, ...], int, int]]:
+def _tensor_layout(header: dict, sizes: list[int], name: str) -> dict[str, _TensorPlace]:
     """Each tensor's dtype, shape and byte span in the data, checked against ``layer_sizes``: exactly the tensors
     of those layers, each with the shape they imply and as many bytes as its dtype and shape need."""
     expected = {f"{2 * i}.weight": (sizes[i + 1], sizes[i]) for i in range(len(sizes) - 1)}
@@ -372,36 +387,30 @@ def _tensor_layout(header: dict, sizes: list[int], name: str) -> dict[str, tuple
                 f"{name}: tensor {key} spans {span[1] - span[0]} bytes, but {math.prod(shape)} {entry['dtype']} values take "
                 f"{math.prod(shape) * dtype.itemsize}; the file is corrupt"
             )
-        layout[key] = (dtype, shape, span[0], span[1])
+        layout[key] = _TensorPlace(dtype, shape, span[0], span[1])
     return layout
 
 
-def _check_covers_data(layout: dict, data_size: int, name: str) -> None:
-    """The safetensors rule: the tensors tile the data exactly, with no overlap, no gap and nothing after the
-    last one. Also refuse data that would not fit in memory, before reading any of it."""
+def _check_covers_data(layout: dict[str, _TensorPlace], data_size: int, name: str) -> None:
+    """The safetensors rule: the tensors tile the ``data_size`` bytes after the header exactly, with no overlap,
+    no gap and nothing after the last one (so a file cannot hide other content, or promise more than it holds)."""
     position = 0
-    for key, (_, _, start, end) in sorted(layout.items(), key=lambda item: item[1][2:]):
-        if start < position:
+    for key, place in sorted(layout.items(), key=lambda item: (item[1].start, item[1].end)):
+        if place.start < position:
             raise ModelFileError(f"{name}: tensor {key} overlaps the tensor before it; the safetensors format forbids overlaps")
-        if start > position:
-            raise ModelFileError(f"{name}: {start - position} unused bytes before tensor {key}; the safetensors format forbids gaps")
-        position = end
+        if place.start > position:
+            raise ModelFileError(f"{name}: {place.start - position} unused bytes before tensor {key}; the safetensors format forbids gaps")
+        position = place.end
     if position > data_size:
         raise ModelFileError(
             f"{name}: the tensors need {position} bytes of data but the file holds {data_size}; it is truncated or corrupt"
         )
     if position < data_size:
         raise ModelFileError(f"{name}: {data_size - position} bytes after the last tensor; the safetensors format forbids trailing data")
-    available = available_bytes()
-    if available is not None and data_size > available:
-        raise ModelFileError(
-            f"{name}: the weights take {format_bytes(data_size)}, more than the {format_bytes(available)} of memory available"
-        )
 
 
-def _read_tensor(data: bytes, key: str, place: tuple[np.dtype, tuple[int, ...], int, int], name: str) -> np.ndarray:
-    dtype, shape, start, _ = place
-    array = np.frombuffer(data, dtype=dtype, count=math.prod(shape), offset=start).reshape(shape)
+def _read_tensor(data: bytes, key: str, place: _TensorPlace, name: str) -> np.ndarray:
+    array = np.frombuffer(data, dtype=place.dtype, count=math.prod(place.shape), offset=place.start).reshape(place.shape)
     if not np.isfinite(array).all():
         raise ModelFileError(f"{name}: tensor {key} holds NaN or infinite values")
-    return array.astype(dtype.newbyteorder("="))
+    return array.astype(place.dtype.newbyteorder("="))
