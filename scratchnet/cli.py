@@ -307,9 +307,11 @@ class EpochProgress:
 def cmd_evaluate(args: argparse.Namespace) -> int:
     model = load_model(args.model)
     dataset = load_dataset(locate_or_download(args.data_dir, progress=stderr_progress()))
-    model.check_compatible(dataset.image_shape, dataset.class_names)
     start = time.perf_counter()
-    probabilities = model.predict_images(dataset.test_images)
+    probabilities = model.predict_test_set(dataset)  # refuses a model for other images or classes, or that overflows on them
+    mismatch = model.dataset_mismatch(dataset)
+    if mismatch:
+        print(f"scratchnet: warning: {mismatch}; evaluating anyway", file=sys.stderr)
     report = evaluate(probabilities, dataset.test_labels)
     report["inference_seconds"] = time.perf_counter() - start
     if args.json:

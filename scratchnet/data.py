@@ -81,6 +81,15 @@ class Dataset:
     def num_classes(self) -> int:
         return len(self.class_names)
 
+    @property
+    def test_fingerprint(self) -> str:
+        """ "sha256:…" of the test images and labels: the same data gives the same fingerprint whatever its folder,
+        file names or compression, so a model can record which dataset it learnt from (about 10 ms for MNIST)."""
+        digest = hashlib.sha256(repr(self.test_images.shape).encode())
+        digest.update(np.ascontiguousarray(self.test_images, np.uint8))
+        digest.update(np.ascontiguousarray(self.test_labels, "<i8"))
+        return f"sha256:{digest.hexdigest()}"
+
 
 def to_inputs(images: np.ndarray, dtype=np.float32) -> np.ndarray:
     """Flatten uint8 images (n, H, W) into network inputs (n, H·W) scaled to [0, 1]."""

@@ -54,6 +54,7 @@ class TrainingData:
     image_shape: tuple[int, int]
     class_names: list[str]
     dataset_name: str = ""
+    dataset_fingerprint: str | None = None  # Dataset.test_fingerprint, recorded in the models trained on this data
 
     @property
     def num_classes(self) -> int:
@@ -71,8 +72,8 @@ class TrainingData:
             raise ConfigError.about("validation_size", f"{validation_size} leaves no training images (the set has {n})")
         x = to_inputs(dataset.train_images, np.dtype(dtype).type)
         split = n - validation_size
-        labels = dataset.train_labels
-        return cls(x[:split], labels[:split], x[split:], labels[split:], dataset.image_shape, dataset.class_names, dataset.name)
+        labels, shape = dataset.train_labels, dataset.image_shape
+        return cls(x[:split], labels[:split], x[split:], labels[split:], shape, dataset.class_names, dataset.name, dataset.test_fingerprint)
 
 
 @dataclass
@@ -203,7 +204,7 @@ class Trainer:
             return copy_params(self.params)
 
     def model(self, metrics: dict | None = None) -> Model:
-        """The current network as a ``Model`` (a copy of the weights, with its config and class names)."""
+        """The current network as a ``Model`` (a copy of the weights, with its config, class names and dataset)."""
         data = self.data
         return Model(
             self.snapshot(),
@@ -213,6 +214,7 @@ class Trainer:
             data.dataset_name,
             self.config.to_dict(),
             metrics or {},
+            data.dataset_fingerprint,
         )
 
     # ---- the loop ---------------------------------------------------------------------------------

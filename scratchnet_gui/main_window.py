@@ -23,7 +23,6 @@ the user's commands to it and draws what it reports.
 from __future__ import annotations
 
 import json
-import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -69,6 +68,7 @@ MODEL_FILTER = "ScratchNet models (*.safetensors)"
 STATUS_INTERVAL_MS = 250
 DOCK_WIDTH = 310  # the settings panel's first width; the user's own is remembered
 IDLE, RUNNING, PAUSED = "idle", "running", "paused"
+DIFFERENT_DATASET = "Its scores on this data may mean little."
 
 
 def icon(name: str) -> QIcon:
@@ -390,12 +390,16 @@ class MainWindow(QMainWindow):
         self.dataset_changed.emit(dataset)
         if self._model is not None:
             try:
-                self._model.check_compatible(dataset.image_shape, dataset.class_names)
+                self._model.predict_test_set(dataset)  # refuses a model for other images or classes, or that overflows on them
             except ModelFileError as error:
                 self.notice.show_message(
                     f"The current model does not fit this dataset ({error}); it was replaced by fresh weights.", "warning"
                 )
                 self._model = None
+            else:
+                mismatch = self._model.dataset_mismatch(dataset)
+                if mismatch:
+                    self.notice.show_message(f"{_html(_sentence(mismatch))} {DIFFERENT_DATASET}", "warning")
         if self._model is None:
             self.reset_weights()
         self._update_actions()
@@ -651,24 +655,27 @@ class MainWindow(QMainWindow):
         try:
             model = load_model(path)
             if self._dataset is not None:
-                model.check_compatible(self._dataset.image_shape, self._dataset.class_names)
+                model.predict_test_set(self._dataset)  # refuses a model for other images or classes, or that overflows on them
         except ModelFileError as error:
             self.notice.show_message(f"<b>Could not open the model.</b> {_html(str(error))}", "error")
             return
+        warnings = []
         try:
             adjusted = self.controls.set_config(TrainConfig.from_dict(model.config))
             if adjusted:
-                self.notice.show_message(
+                warnings.append(
                     f"The model was trained with settings the panel cannot show ({', '.join(adjusted)}); "
-                    "the panel shows the nearest values it allows.",
-                    "warning",
+                    "the panel shows the nearest values it allows."
                 )
         except (ConfigError, TypeError):
-            self.notice.show_message("The model file has no usable training settings; the panel keeps its own.", "warning")
+            warnings.append("The model file has no usable training settings; the panel keeps its own.")
+        mismatch = model.dataset_mismatch(self._dataset) if self._dataset is not None else None
+        if mismatch:
+            warnings.append(f"{_html(_sentence(mismatch))} {DIFFERENT_DATASET}")
+        if warnings:
+            self.notice.show_message("<br>".join(warnings), "warning")
         self.settings.setValue("last_folder", str(Path(path).parent))
-        recorded = model.metrics.get("epochs")
-        known = isinstance(recorded, (int, float)) and not isinstance(recorded, bool) and math.isfinite(recorded) and recorded >= 0
-        self._set_model(model, fresh=False, epochs=recorded if known else None)
+        self._set_model(model, fresh=False, epochs=model.metrics.get("epochs"))  # load_model checked it: a number >= 0, or None
         test = model.metrics.get("test_accuracy")
         tested = f", test accuracy {100 * test:.2f} %" if isinstance(test, (int, float)) else ""
         self.statusBar().showMessage(f"Opened {Path(path).name}: {'-'.join(map(str, model.layer_sizes))} {model.activation}{tested}", 10000)

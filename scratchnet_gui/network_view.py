@@ -29,6 +29,21 @@ REDRAW_MS = 500  # redraw weights at most twice a second, however often new mode
 HISTOGRAM_BINS = 60
 
 
+def weight_histogram(weights: np.ndarray, bins: int = HISTOGRAM_BINS) -> tuple[np.ndarray, np.ndarray]:
+    """Bin edges (bins + 1,) and counts (bins,) of the finite ``weights``, in float64.
+
+    ``np.histogram`` cannot split a range wider than the float type holds ("Too many bins"), as weights near
+    ±1e38 in float32 or ±1e308 in float64 have: the values are binned divided by their largest magnitude, then
+    the edges scaled back. NaN and infinities are left out; with no finite value at all there are no bins.
+    """
+    finite = weights[np.isfinite(weights)].astype(np.float64)
+    if finite.size == 0:
+        return np.zeros(1), np.zeros(0, np.int64)
+    scale = float(np.abs(finite).max()) or 1.0
+    counts, edges = np.histogram(finite / scale, bins=bins)
+    return edges * scale, counts
+
+
 class WeightColourKey(QWidget):
     """The colour key of the weight tiles: a strip from blue through white to red, drawn with the tiles' own
     colour map, labelled "negative", "0" and "positive weight" underneath."""
@@ -142,8 +157,7 @@ class NetworkView(QWidget):
                 curve = plot.plot(stepMode="center", fillLevel=0, brush=(33, 113, 181, 150), pen=pg.mkPen((33, 113, 181), width=1))
                 self._curves.append(curve)
         for curve, layer in zip(self._curves, self.model.params if self.model is not None else []):
-            counts, edges = np.histogram(layer["W"], bins=HISTOGRAM_BINS)
-            curve.setData(edges, counts)
+            curve.setData(*weight_histogram(layer["W"]))
         self.histogram_hint.setVisible(not sizes)
 
     def _build(self) -> None:

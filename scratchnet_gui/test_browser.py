@@ -38,7 +38,7 @@ from scratchnet.errors import ModelFileError
 from scratchnet.model import Model
 from scratchnet.predictions import ORDERS, Predictions
 
-from .visuals import CORRECT, NO_MODEL, WRONG, ImageView, ProbabilityBars, epochs_text, ink_image, percent, saliency_image
+from .visuals import CORRECT, NO_MODEL, WRONG, ImageView, ProbabilityBars, epochs_text, figure, ink_image, percent, saliency_image
 
 IMAGE_ROLE = Qt.ItemDataRole.UserRole  # the test-set index of a row
 THUMBNAIL = 56  # pixels: 28×28 images shown twice their size
@@ -98,7 +98,7 @@ class ImageListModel(QAbstractListModel):
         if role == Qt.ItemDataRole.DecorationRole:
             return self.thumbnail(i)
         if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
-            return self.describe(i, long=role == Qt.ItemDataRole.ToolTipRole)
+            return self.describe(i, long=role == Qt.ItemDataRole.ToolTipRole)  # a string whatever the predictions hold
         return None
 
     def describe(self, i: int, long: bool = False) -> str:
@@ -111,7 +111,7 @@ class ImageListModel(QAbstractListModel):
         guess, sure = self.class_names[p.predicted[i]], percent(p.confidence[i])
         if long:
             verdict = "✓ Right" if p.correct[i] else "✗ Wrong"
-            return f"Test image #{i}, labelled {true}: predicted {guess}, {sure} sure. {verdict} (loss {p.loss[i]:.2f})"
+            return f"Test image #{i}, labelled {true}: predicted {guess}, {sure} sure. {verdict} (loss {figure(p.loss[i])})"
         return f"✓ {guess}  {sure}" if p.correct[i] else f"✗ {guess} ({true})  {sure}"
 
 
@@ -140,7 +140,8 @@ class ThumbnailDelegate(QStyledItemDelegate):
         if option.state & QStyle.StateFlag.State_Selected:
             colour = palette.color(QPalette.ColorRole.HighlightedText)
         painter.setPen(colour)
-        text = painter.fontMetrics().elidedText(index.data(), Qt.TextElideMode.ElideRight, text_rect.width())
+        label = index.data()  # a string; if data() ever failed, PySide would hand us None, which elidedText cannot take
+        text = painter.fontMetrics().elidedText(label if isinstance(label, str) else "", Qt.TextElideMode.ElideRight, text_rect.width())
         painter.drawText(text_rect, Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop, text)
 
 

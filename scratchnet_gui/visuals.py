@@ -7,6 +7,9 @@
 Images are drawn the way people write: dark ink on white paper, whatever the array stores (the
 network's inputs have ink = 1). Signed quantities (weights, gradients) use blue for negative, white for
 zero and red for positive.
+
+Every helper here copes with NaN and infinity, whatever a model computes: numbers show as "n/a", colours
+as grey, pixels as blank paper.
 """
 
 from __future__ import annotations
@@ -29,23 +32,34 @@ WRONG = QColor(196, 40, 40)
 LEFT = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
 RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
 NO_MODEL = "No model yet: train one or open a model file."
+NOT_A_NUMBER = "n/a"  # what a NaN or infinite figure shows as
+NO_VALUE_GREY = 200.0  # the colour of a cell without a (finite) value
+
+
+def figure(value: float, spec: str = ".2f") -> str:
+    """``value`` formatted with ``spec``, or "n/a" when it is NaN or infinite."""
+    return format(float(value), spec) if math.isfinite(value) else NOT_A_NUMBER
 
 
 def percent(probability: float) -> str:
     """A probability (or fraction) as a percentage with one decimal, rounded down: "99.5 %". Only a
-    certainty shows as 100.0 %, so a 99.96 % answer is never presented as sure."""
+    certainty shows as 100.0 %, so a 99.96 % answer is never presented as sure. NaN or infinity: "n/a"."""
+    if not math.isfinite(probability):
+        return NOT_A_NUMBER
     return f"{math.floor(round(1000 * float(probability), 3)) / 10:.1f} %"  # round(): float32 0.57 is 0.5699999...
 
 
 def epochs_text(epochs: float) -> str:
     """How much training weights have had: "1 epoch", "3 epochs", "0.81 epochs" (a run stopped mid-epoch)."""
+    if not math.isfinite(epochs):
+        return "an unknown number of epochs"
     if float(epochs).is_integer():
         return f"{epochs:.0f} epoch" + ("" if epochs == 1 else "s")
     return f"{epochs:.2g} epochs" if epochs < 1 else f"{epochs:.1f} epochs"
 
 
 def _qimage(array: np.ndarray, fmt: QImage.Format) -> QImage:
-    """A new QImage holding a copy of a uint8 array (H, W) or (H, W, 3), row by row (Qt pads each row of
+    """A new QImage holding a copy of a uint8 array (H, W) or (H, W, channels), row by row (Qt pads each row of
     its own buffer to a multiple of 4 bytes, so the rows are copied to its stride)."""
     height, width = array.shape[:2]
     image = QImage(width, height, fmt)
@@ -57,13 +71,13 @@ def _qimage(array: np.ndarray, fmt: QImage.Format) -> QImage:
 def ink_image(image: np.ndarray) -> QImage:
     """A grayscale picture of ``image`` (H, W) with ink = high values (uint8, or float in [0, 1]): dark on white."""
     if image.dtype != np.uint8:
-        image = np.round(np.clip(image, 0.0, 1.0) * 255).astype(np.uint8)
+        image = np.round(np.clip(np.nan_to_num(image, nan=0.0), 0.0, 1.0) * 255).astype(np.uint8)
     return _qimage(255 - image, QImage.Format.Format_Grayscale8)
 
 
 def rgb_image(rgb: np.ndarray) -> QImage:
-    """A QImage of an (H, W, 3) array of colours 0–255."""
-    return _qimage(np.clip(rgb, 0, 255).astype(np.uint8), QImage.Format.Format_RGB888)
+    """A QImage of an (H, W, 3) array of colours 0–255; NaN shows grey."""
+    return _qimage(np.clip(np.nan_to_num(rgb, nan=NO_VALUE_GREY), 0, 255).astype(np.uint8), QImage.Format.Format_RGB888)
 
 
 def diverging_colors(values: np.ndarray, limit: float) -> np.ndarray:
@@ -195,8 +209,9 @@ class ProbabilityBars(QWidget):
             painter.setPen(palette.color(QPalette.ColorRole.PlaceholderText))
             painter.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap, self.placeholder)
             return
-        n = len(self._probabilities)
-        winner = int(np.argmax(self._probabilities))
+        probabilities = np.clip(np.nan_to_num(self._probabilities, nan=0.0), 0.0, 1.0)  # what the bars can draw
+        n = len(probabilities)
+        winner = int(np.argmax(probabilities))
         metrics = painter.fontMetrics()
         name_width = max(metrics.horizontalAdvance(name) for name in self._class_names) + 8
         value_width = metrics.horizontalAdvance("100.0 %  true") + 8
@@ -204,7 +219,7 @@ class ProbabilityBars(QWidget):
         bar_left, bar_width = name_width, max(self.width() - name_width - value_width, 10)
         bold = QFont(painter.font())
         bold.setBold(True)
-        for k, p in enumerate(self._probabilities):
+        for k, (p, drawn) in enumerate(zip(self._probabilities, probabilities)):
             top = k * row
             bar = QRectF(bar_left, top + row * 0.18, bar_width, row * 0.64)
             painter.setFont(bold if k == winner else self.font())
@@ -213,7 +228,7 @@ class ProbabilityBars(QWidget):
                 QRectF(0, top, name_width - 6, row), Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, self._class_names[k]
             )
             painter.fillRect(bar, palette.color(QPalette.ColorRole.AlternateBase))
-            painter.fillRect(QRectF(bar.left(), bar.top(), bar.width() * float(p), bar.height()), ACCENT if k == winner else MUTED)
+            painter.fillRect(QRectF(bar.left(), bar.top(), bar.width() * float(drawn), bar.height()), ACCENT if k == winner else MUTED)
             label = percent(p) + ("  true" if k == self._true_class else "")
             painter.drawText(
                 QRectF(bar.right() + 6, top, value_width, row), Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, label
@@ -255,13 +270,15 @@ class ActivationsView(QWidget):
             view.set_image(rgb_image(self._cells(values)))
 
     def _cells(self, values: np.ndarray) -> np.ndarray:
+        """Cell colours, scaled to the largest finite value; padding and non-finite values are grey."""
         columns = min(len(values), self.COLUMNS)
         padded = np.full(math.ceil(len(values) / columns) * columns, np.nan)
-        padded[: len(values)] = values
+        padded[: len(values)] = np.where(np.isfinite(values), values, np.nan)
         grid = padded.reshape(-1, columns)
-        limit = float(np.abs(values).max())
-        colors = sequential_colors(grid, limit) if values.min() >= 0 else diverging_colors(grid, limit)
-        colors[np.isnan(grid)] = 200
+        finite = values[np.isfinite(values)]
+        limit = float(np.abs(finite).max()) if finite.size else 1.0
+        colors = sequential_colors(grid, limit) if finite.size == 0 or finite.min() >= 0 else diverging_colors(grid, limit)
+        colors[np.isnan(grid)] = NO_VALUE_GREY
         return colors
 
     def _ensure_rows(self, count: int) -> None:
