@@ -60,6 +60,8 @@ from .curves_panel import CurvesPanel
 from .data_loader import DataLoader, MissingDataDialog
 from .draw_pad import DrawPad
 from .network_view import NetworkView
+from .shortcuts import FocusedControlsKeepSpace
+from .status_bar import StatusBar
 from .test_browser import ImageBrowser
 from .visuals import epochs_text
 from .worker import BatchChunk, RunOutcome, TrainingWorker
@@ -170,6 +172,7 @@ class MainWindow(QMainWindow):
         self._build_dock()
         self._build_actions()
         self._build_status_bar()
+        FocusedControlsKeepSpace(self)
 
         self.loader = DataLoader(self)
         self.loader.status.connect(self._data_status)
@@ -301,7 +304,8 @@ class MainWindow(QMainWindow):
             toolbar.addAction(action)
 
     def _build_status_bar(self) -> None:
-        bar = self.statusBar()
+        bar = StatusBar()
+        self.setStatusBar(bar)
         self.state_label = QLabel()
         self.epoch_label = QLabel("Epoch – / –")
         self.progress_bar = QProgressBar()

@@ -1,0 +1,37 @@
+"""The main window at the edges a user meets: small screens and keys on focused controls."""
+
+from PySide6.QtCore import Qt
+
+from .test_gui_app import start_long_run, wait_idle, window  # noqa: F401  (the fixture)
+
+
+def test_a_long_status_message_is_elided_with_the_whole_text_in_its_tooltip(window, qtbot):  # noqa: F811
+    window.resize(1024, 768)
+    qtbot.wait(20)
+    message = "Completed 8 epochs. Test accuracy 98.46 % (93,500 samples/s); the weights of epoch 8 were kept " * 2
+    window.statusBar().showMessage(message)
+    label = window.statusBar().message
+    assert window.statusBar().currentMessage() == message and label.toolTip() == message
+    shown = label.shown_text()
+    assert shown.endswith("…") and message.startswith(shown[:-1])
+    assert label.geometry().right() < window.state_label.geometry().left()  # it stops before the figures
+
+
+def test_status_messages_expire(window, qtbot):  # noqa: F811
+    window.statusBar().showMessage("Saved", 50)
+    qtbot.waitUntil(lambda: window.statusBar().currentMessage() == "", timeout=2000)
+
+
+def test_space_on_a_focused_check_box_ticks_it_instead_of_pausing_the_run(window, qtbot):  # noqa: F811
+    start_long_run(window, qtbot)
+    window.activateWindow()
+    box = window.curves.log_scale
+    box.setFocus()
+    qtbot.waitUntil(box.hasFocus, timeout=2000)
+    qtbot.keyClick(box, Qt.Key.Key_Space)
+    assert box.isChecked() and window.run_state() == "running"
+    window.tabs.setFocus()
+    qtbot.keyClick(window.tabs, Qt.Key.Key_Space)  # elsewhere, Space still pauses
+    assert window.run_state() == "paused"
+    window.stop_action.trigger()
+    wait_idle(window, qtbot)
