@@ -540,6 +540,10 @@ class ControlsPanel(QWidget):
         """The control of config field ``name`` (e.g. ``field("lr")`` is the learning-rate input)."""
         return self._fields[name]
 
+    def label_of(self, name: str) -> str:
+        """The panel's words for config field ``name``: "Learning rate" for "lr" (the name itself when unshown)."""
+        return self._labels[name].text() if name in self._labels else name
+
     def values(self) -> dict:
         """The controls' values as TrainConfig fields (not yet validated)."""
         values = {"hidden": self.layers.widths()}
@@ -554,10 +558,9 @@ class ControlsPanel(QWidget):
         try:
             config = TrainConfig.from_dict(self.values())
         except ConfigError as error:
-            name, _, rest = str(error).partition(" ")
-            if name not in self._labels:
+            if error.setting not in self._labels:
                 raise
-            raise _SettingError(name, f"{self._labels[name].text()} {rest}") from None
+            raise _SettingError(error.setting, f"{self.label_of(error.setting)} {error.rule}") from None
         if config.validation_size >= self._train_images:
             label = self._labels["validation_size"].text()
             raise _SettingError(

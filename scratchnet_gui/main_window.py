@@ -665,10 +665,12 @@ class MainWindow(QMainWindow):
             return
         warnings = []
         try:
-            adjusted = self.controls.set_config(TrainConfig.from_dict(model.config))
+            config = TrainConfig.from_dict(model.config)
+            adjusted = self.controls.set_config(config)
             if adjusted:
+                unshown = ", ".join(f"{self.controls.label_of(name)} {getattr(config, name):,}" for name in adjusted)
                 warnings.append(
-                    f"The model was trained with settings the panel cannot show ({', '.join(adjusted)}); "
+                    f"The model was trained with settings the panel cannot show ({_html(unshown)}); "
                     "the panel shows the nearest values it allows."
                 )
         except (ConfigError, TypeError):

@@ -446,7 +446,7 @@ def test_opening_a_model_trained_beyond_the_panels_ranges_says_so(window, qtbot,
     path = tmp_path / "odd.safetensors"
     save_model(model, path)
     window.open_model_from(path)
-    assert window.notice.isVisible() and "cannot show (lr)" in window.notice.text.text()
+    assert window.notice.isVisible() and "cannot show (Learning rate 50.0)" in window.notice.text.text()
     assert window.controls.field("epochs").value() == 3
 
 

@@ -479,7 +479,7 @@ def test_a_model_with_a_seed_and_a_batch_size_past_32_bits_opens_and_the_notice_
     assert window.current_model() is not None
     assert window.controls.field("seed").value() == 3_000_000_000
     assert window.notice.level == "warning"
-    assert "(batch_size)" in window.notice.text.text()
+    assert "(Batch size 2,147,483,648)" in window.notice.text.text()
 
 
 # ---- many classes with long names ---------------------------------------------------------------------
