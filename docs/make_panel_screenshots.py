@@ -87,6 +87,7 @@ def main() -> None:
         widget.resize(*size)
         widget.show()
     pad.set_model(model)
+    pad.set_dataset(dataset)
     network.set_model(model)
     browser.set_dataset(dataset)
     browser.set_model(model)

@@ -18,7 +18,7 @@ import time
 
 import numpy as np
 from PySide6.QtCore import QAbstractListModel, QModelIndex, QRect, QSignalBlocker, QSize, Qt, QTimer, Signal
-from PySide6.QtGui import QFont, QImage, QPainter, QPalette
+from PySide6.QtGui import QFont, QFontMetrics, QImage, QPainter, QPalette
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -112,7 +112,17 @@ class ImageListModel(QAbstractListModel):
         if long:
             verdict = "✓ Right" if p.correct[i] else "✗ Wrong"
             return f"Test image #{i}, labelled {true}: predicted {guess}, {sure} sure. {verdict} (loss {figure(p.loss[i])})"
-        return f"✓ {guess}  {sure}" if p.correct[i] else f"✗ {guess} ({true})  {sure}"
+        return "  ".join(self.caption(i))
+
+    def caption(self, i: int) -> tuple[str, ...]:
+        """The thumbnail's caption in parts: the answer, then the confidence when there are predictions,
+        ("✗ 2 (7)", "87.3 %"); a long answer is elided, never the confidence."""
+        true = self.class_names[self.labels[i]]
+        p = self.predictions
+        if p is None:
+            return (true,)
+        guess = self.class_names[p.predicted[i]]
+        return (f"✓ {guess}" if p.correct[i] else f"✗ {guess} ({true})"), percent(p.confidence[i])
 
 
 class ThumbnailDelegate(QStyledItemDelegate):
@@ -140,9 +150,16 @@ class ThumbnailDelegate(QStyledItemDelegate):
         if option.state & QStyle.StateFlag.State_Selected:
             colour = palette.color(QPalette.ColorRole.HighlightedText)
         painter.setPen(colour)
-        label = index.data()  # a string; if data() ever failed, PySide would hand us None, which elidedText cannot take
-        text = painter.fontMetrics().elidedText(label if isinstance(label, str) else "", Qt.TextElideMode.ElideRight, text_rect.width())
+        text = fit_caption(painter.fontMetrics(), model.caption(i), text_rect.width())
         painter.drawText(text_rect, Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop, text)
+
+
+def fit_caption(metrics: QFontMetrics, parts: tuple[str, ...], width: int) -> str:
+    """The caption ``parts`` joined to fit ``width`` pixels by eliding the first (the answer), so that the rest
+    (the confidence) always shows: ("✗ class 12: a long name (7)", "87.3 %") → "✗ class 12: a lo…  87.3 %"."""
+    answer, *rest = parts
+    tail = "".join(f"  {part}" for part in rest)
+    return metrics.elidedText(answer, Qt.TextElideMode.ElideRight, max(width - metrics.horizontalAdvance(tail), 0)) + tail
 
 
 class ImageBrowser(QWidget):

@@ -35,3 +35,15 @@ def test_space_on_a_focused_check_box_ticks_it_instead_of_pausing_the_run(window
     assert window.run_state() == "paused"
     window.stop_action.trigger()
     wait_idle(window, qtbot)
+
+
+def test_a_thumbnail_caption_elides_a_long_class_name_but_never_the_confidence(window):  # noqa: F811
+    from scratchnet_gui.test_browser import fit_caption
+
+    metrics = window.fontMetrics()
+    parts = ("✗ class 037: a deliberately long, descriptive category name (class 012: another long name)", "87.3 %")
+    for width in (90, 120, 200):
+        caption = fit_caption(metrics, parts, width)
+        assert caption.endswith("  87.3 %") and "…" in caption
+        assert metrics.horizontalAdvance(caption) <= width
+    assert fit_caption(metrics, ("✓ 7", "99.5 %"), 200) == "✓ 7  99.5 %"
