@@ -80,10 +80,10 @@ def choose_preparation(images: np.ndarray) -> Preparation:
     cols = (sample.sum(axis=1) * np.arange(width)).sum(axis=1) / mass
     centred = np.hypot(rows - height // 2, cols - width // 2) <= CENTRE_TOLERANCE * unit
     share = float((box_fits & centred & ink.any(axis=(1, 2))).mean())
-    like = f"{share:.0%} of its training images have their ink in a {MNIST_BOX}-px box centred by mass at the centre, as MNIST's"
+    made_so = f"{100 * share:.0f} % of this dataset's training images have their ink in a {MNIST_BOX}-px box, centred by mass"
     if share >= MNIST_LIKE_SHARE:
-        return Preparation(True, f"{like}: drawings are prepared the same way.")
-    return Preparation(False, f"Only {like}: drawings go to the network as drawn, the pad being the image's frame.")
+        return Preparation(True, f"Why: {made_so}, as MNIST's.")
+    return Preparation(False, f"Why: only {made_so}, as MNIST's are.")
 
 
 @dataclass

@@ -44,8 +44,8 @@ from .visuals import ACCENT, NO_MODEL, ActivationsView, ImageView, ProbabilityBa
 CANVAS_SIZE = 280  # side of the square canvas in canvas units; rendered at this many pixels for the network
 PREDICT_INTERVAL_MS = 40  # live predictions at most 25 times a second while drawing
 DRAW_HINTS = {  # what happens to a drawing, by preparation (MNIST style or not); the reason follows
-    True: "Write one digit, large or small, anywhere, with any pen: it is scaled into a 20-px box, redrawn at "
-    "MNIST's stroke width and centred by its centre of mass, as MNIST's digits were.",
+    True: "Write one digit anywhere, at any size, with any pen: it is redrawn as MNIST's digits were made "
+    "(scaled into a 20-px box, at MNIST's stroke width, centred by mass).",
     False: "Draw in the frame: the pad is the image, and the network reads your strokes where and as wide as you draw them.",
 }
 LOADED_HINT = (

@@ -100,9 +100,10 @@ def saliency_image(image: np.ndarray, saliency: np.ndarray) -> QImage:
 
 
 def saliency_overlay(saliency: np.ndarray) -> QImage:
-    """The saliency (H, W) alone, as a translucent image to lay over a drawing; see ``saliency_colours``."""
+    """The saliency (H, W) alone, as a translucent image to lay over a drawing (lighter than on the network's
+    view, so the drawing stays legible under it); see ``saliency_colours``."""
     colour, alpha = saliency_colours(saliency)
-    return _qimage(np.round(np.concatenate([colour, 255 * alpha], axis=-1)).astype(np.uint8), QImage.Format.Format_RGBA8888)
+    return _qimage(np.round(np.concatenate([colour, 160 * alpha], axis=-1)).astype(np.uint8), QImage.Format.Format_RGBA8888)
 
 
 def saliency_colours(saliency: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -152,11 +152,11 @@ def test_the_preparation_follows_the_dataset_and_the_pad_says_which_and_why(qtbo
     pad.set_dataset(photos)
     write(pad, corner_stroke, PEN_WIDTHS["default"])
     pad.predict()
-    assert pad.hint.text().startswith(DRAW_HINTS[False]) and "Only 0%" in pad.hint.text()
+    assert pad.hint.text().startswith(DRAW_HINTS[False]) and "only 0 %" in pad.hint.text()
     rows, cols = np.nonzero(pad.network_input > 0.1)
     assert rows.max() < 10 and cols.max() < 5  # drawn where it was drawn
     pad.set_dataset(mnist)
     pad.predict()
-    assert pad.hint.text().startswith(DRAW_HINTS[True]) and "100%" in pad.hint.text()
+    assert pad.hint.text().startswith(DRAW_HINTS[True]) and "100 %" in pad.hint.text()
     rows, cols = np.nonzero(pad.network_input > 0.1)
     assert rows.max() - rows.min() + 1 >= 20  # scaled into MNIST's 20-px box

@@ -136,7 +136,7 @@ def test_choose_preparation_measures_the_training_images():
     assert choose_preparation(mnist_like_images(30, rng)).mnist_style
     bands, _ = make_images(200, 4, (28, 28), rng)  # noisy bands filling the frame (tests/conftest.py)
     chosen = choose_preparation(bands)
-    assert not chosen.mnist_style and chosen.reason.startswith("Only 0%")
+    assert not chosen.mnist_style and chosen.reason.startswith("Why: only 0 %")
     off_centre = np.zeros((30, 28, 28), np.uint8)
     off_centre[:, 2:12, 3:8] = 200  # small and in a corner: not MNIST's layout
     assert not choose_preparation(off_centre).mnist_style
@@ -145,7 +145,7 @@ def test_choose_preparation_measures_the_training_images():
 @pytest.mark.mnist
 def test_mnist_is_mnist_like(mnist):
     chosen = choose_preparation(mnist.train_images)
-    assert chosen.mnist_style and "100%" in chosen.reason
+    assert chosen.mnist_style and "100 %" in chosen.reason
 
 
 @settings(max_examples=60, deadline=None)
