@@ -158,8 +158,8 @@ class RunSummary:
     model_path: Path | None  # the weights, when the run completed an epoch
 
     def to_json(self) -> dict:
-        """A JSON-ready dict: times in ISO 8601, paths as strings, NaN and infinities as null."""
-        return {field.name: _json_ready(getattr(self, field.name)) for field in dataclasses.fields(self)}
+        """Every field as JSON-ready values: times in ISO 8601, paths as strings, NaN and infinities as null."""
+        return _json_ready(vars(self))
 
 
 @dataclass
@@ -524,7 +524,12 @@ def _utc(timestamp: float) -> datetime:
 
 
 def _json_ready(value):
-    """``value`` with datetimes as ISO 8601, paths as strings, tuples as lists and NaN or infinities as None."""
+    """``value`` with datetimes as ISO 8601, paths as strings, dataclasses as dicts, tuples and arrays as lists,
+    and NaN or infinities as None."""
+    if dataclasses.is_dataclass(value):
+        value = vars(value)
+    if isinstance(value, np.ndarray):
+        value = value.tolist()
     if isinstance(value, dict):
         return {key: _json_ready(item) for key, item in value.items()}
     if isinstance(value, (list, tuple)):
