@@ -374,14 +374,14 @@ class RunStore:
     # ---- the database ------------------------------------------------------------------------------
 
     def _open(self) -> sqlite3.Connection:
-        """Connect, moving an unusable file aside first; then bring the schema up to date."""
-        db = _connect(self.path)
-        problem = _why_unusable(db)
+        """Move an unusable store aside (looked at read-only, so that nothing in it, or in its WAL, is changed);
+        then connect and bring the schema up to date."""
+        problem = _why_unusable(self.path) if self.path.exists() else None
         if problem:
-            db.close()
             aside = self._move_aside()
             self.notice = f"the run store {self.path} {problem}; it was moved to {aside.name} and a new store was started"
-            db = _connect(self.path)
+        db = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT, isolation_level=None, check_same_thread=False)  # our lock guards it
+        db.execute("PRAGMA foreign_keys = ON")
         db.execute("PRAGMA journal_mode = WAL")
         db.execute("PRAGMA synchronous = NORMAL")  # with WAL: a power cut may lose the last writes, never the store
         _migrate(db)
@@ -456,15 +456,10 @@ _SUMMARY_COLUMNS = ", ".join(
 )
 
 
-def _connect(path: Path) -> sqlite3.Connection:
-    db = sqlite3.connect(path, timeout=BUSY_TIMEOUT, isolation_level=None, check_same_thread=False)  # our lock guards it
-    db.execute("PRAGMA foreign_keys = ON")
-    return db
-
-
-def _why_unusable(db: sqlite3.Connection) -> str | None:
-    """Why the database cannot be used as a run store (not a database, damaged, another program's, or from a
-    newer ScratchNet), or None when it can (an empty file can: it becomes a new store)."""
+def _why_unusable(path: Path) -> str | None:
+    """Why the file cannot be used as a run store (not a database, damaged, another program's, or from a newer
+    ScratchNet), or None when it can (an empty file can: it becomes a new store)."""
+    db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=BUSY_TIMEOUT)
     try:
         check = db.execute("PRAGMA quick_check(1)").fetchone()[0]
         application_id = db.execute("PRAGMA application_id").fetchone()[0]
@@ -474,6 +469,8 @@ def _why_unusable(db: sqlite3.Connection) -> str | None:
         raise
     except sqlite3.DatabaseError as error:  # "file is not a database", "database disk image is malformed"
         return f"is damaged ({error})"
+    finally:
+        db.close()
     if check != "ok":
         return f"is damaged ({check})"
     if has_tables and application_id != APPLICATION_ID:
