@@ -27,6 +27,7 @@ from __future__ import annotations
 import contextlib
 import csv
 import dataclasses
+import functools
 import io
 import json
 import math
@@ -148,7 +149,7 @@ class RunSummary:
     ended: datetime | None
     status: str
     message: str
-    config: dict  # TrainConfig.to_dict() as the run ended
+    config_json: str = dataclasses.field(repr=False)  # read as ``config`` when asked for: listing many runs stays fast
     dataset_name: str
     epochs: int  # completed epochs
     val_accuracy: float | None  # of the weights kept (of the last epoch while running)
@@ -157,9 +158,15 @@ class RunSummary:
     samples_per_second: float
     model_path: Path | None  # the weights, when the run completed an epoch
 
+    @functools.cached_property
+    def config(self) -> dict:
+        """The run's settings as it ended (``TrainConfig.to_dict()``)."""
+        return json.loads(self.config_json)
+
     def to_json(self) -> dict:
         """Every field as JSON-ready values: times in ISO 8601, paths as strings, NaN and infinities as null."""
-        return _json_ready(vars(self))
+        fields = {field.name: getattr(self, field.name) for field in dataclasses.fields(self) if field.name != "config_json"}
+        return _json_ready({**fields, "config": self.config})
 
 
 @dataclass
@@ -298,7 +305,7 @@ class RunStore:
     def runs(self) -> list[RunSummary]:
         """Every run not deleted, newest first (one indexed query: fast for tens of thousands of runs)."""
         rows = self._read(f"SELECT {_SUMMARY_COLUMNS} FROM runs WHERE deleted IS NULL ORDER BY started DESC, id DESC")
-        return [self._summary(row) for row in rows]
+        return [RunSummary(**self._summary_fields(row)) for row in rows]
 
     def run(self, run_id: int) -> RunRecord:
         """Everything recorded about one run; ``RunStoreError`` when there is no such run."""
@@ -316,7 +323,7 @@ class RunStore:
         identity = json.loads(dataset)
         identity["image_shape"] = tuple(identity["image_shape"])
         return RunRecord(
-            **vars(self._summary(row)),
+            **self._summary_fields(row),
             dataset=DatasetIdentity(**identity),
             environment=Environment(**json.loads(environment)),
             history=history,
@@ -411,13 +418,13 @@ class RunStore:
                     ("the process recording the run ended before the run did", RUNNING, *gone),
                 )
 
-    def _summary(self, row: tuple) -> RunSummary:
+    def _summary_fields(self, row: tuple) -> dict:
+        """The ``RunSummary`` fields of a row of ``_SUMMARY_COLUMNS``."""
         values = dict(zip(_SUMMARY_FIELDS, row))
         values["started"] = _utc(values["started"])
         values["ended"] = _utc(values["ended"]) if values["ended"] is not None else None
-        values["config"] = json.loads(values["config"])
         values["model_path"] = self.path.parent / values["model_path"] if values["model_path"] else None
-        return RunSummary(**values)
+        return values
 
     def _check_exist(self, run_ids: list[int]) -> None:
         found = {run_id for (run_id,) in self._read("SELECT id FROM runs WHERE deleted IS NULL")}
@@ -451,9 +458,8 @@ class RunStore:
 
 
 _SUMMARY_FIELDS = tuple(field.name for field in dataclasses.fields(RunSummary))
-_SUMMARY_COLUMNS = ", ".join(
-    {"dataset_name": "json_extract(dataset, '$.name')", "model_path": "model_file"}.get(name, name) for name in _SUMMARY_FIELDS
-)
+_SUMMARY_COLUMN_OF = {"config_json": "config", "dataset_name": "json_extract(dataset, '$.name')", "model_path": "model_file"}
+_SUMMARY_COLUMNS = ", ".join(_SUMMARY_COLUMN_OF.get(name, name) for name in _SUMMARY_FIELDS)
 
 
 def _why_unusable(path: Path) -> str | None:
