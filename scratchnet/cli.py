@@ -3,11 +3,13 @@
     scratchnet train --preset default --out model.safetensors
     scratchnet evaluate model.safetensors
     scratchnet data
+    scratchnet runs list
 
 Progress goes to stderr (on a terminal, with a live bar for the epoch in progress); results to stdout (with
 ``--json``, the last stdout line is one JSON object). User errors exit with status 2 and one line of explanation.
 Ctrl+C during training ends the run after the current batch on the last completed epoch's weights, which are
 scored, printed and saved as for a finished run, then exits with status 130; a second Ctrl+C aborts at once.
+Every training run is recorded in the run store (``scratchnet runs``) unless ``--no-record`` is given.
 """
 
 from __future__ import annotations
@@ -19,15 +21,16 @@ import os
 import signal
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from datetime import datetime
 from pathlib import Path
-from typing import NoReturn
+from typing import NoReturn, TypeVar
 
 from tqdm import tqdm
 
 from . import __version__
 from .activations import ACTIVATIONS
-from .config import DTYPES
+from .config import DTYPES, TrainConfig
 from .data import (
     ProgressCallback,
     cache_dir,
@@ -39,16 +42,18 @@ from .data import (
     verify_mnist,
     what_is_missing,
 )
-from .errors import ConfigError, ScratchNetError
+from .errors import ConfigError, RunStoreError, ScratchNetError
 from .initializers import INITIALIZERS
 from .memory import check_fits, estimate_training_bytes
 from .metrics import evaluate
 from .model import load_model, save_model
 from .optimizers import OPTIMIZER_NAMES
 from .presets import load_preset, preset_names
+from .runs import RunRecorder, RunStore, RunSummary
 from .schedules import SCHEDULE_NAMES
 from .trainer import BatchEvent, EpochEvent, Trainer, TrainingData, score_on_test_set
 
+Event = TypeVar("Event")
 USER_ERROR = 2
 INTERRUPTED = 130  # the shell's code for a process ended by Ctrl+C (128 + SIGINT)
 
@@ -129,6 +134,7 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--data-dir", default=None, help="folder holding the four MNIST IDX files")
     train.add_argument("--out", default=None, help="save the trained model to this .safetensors file")
     train.add_argument("--json", action="store_true", default=False, help="print the result as one JSON object (the last stdout line)")
+    train.add_argument("--no-record", action="store_true", default=False, help="do not record this run in the run store")
 
     evaluate_cmd = commands.add_parser("evaluate", help="accuracy, per-class accuracy and confusion matrix of a model on the test set")
     evaluate_cmd.set_defaults(command=cmd_evaluate, parser=evaluate_cmd)
@@ -140,6 +146,7 @@ def build_parser() -> argparse.ArgumentParser:
     data.set_defaults(command=cmd_data, parser=data)
     data.add_argument("--data-dir", help="folder to check (and download into, when it is empty)")
     data.add_argument("--no-download", action="store_true", help="only report, never download")
+    add_runs_commands(commands)
     return parser
 
 
@@ -196,14 +203,19 @@ def cmd_train(args: argparse.Namespace) -> int:
         f"training {config.describe()} on {dataset.name} ({len(data.train_x)} train / {len(data.val_x)} validation)",
         file=sys.stderr,
     )
+    recorder = RunRecorder(None if args.no_record else open_run_store_or_warn(), config, data, warn=warn)
     progress = EpochProgress(live_bar=sys.stderr.isatty())
-    trainer = Trainer(config, data, on_batch=progress.show_batch, on_epoch=progress.show_epoch)
-    with progress, interrupt_ends_the_run(trainer):
-        result = trainer.run()
-    print(result.message, file=sys.stderr)
+    trainer = Trainer(
+        config, data, on_batch=each(progress.show_batch, recorder.on_batch), on_epoch=each(progress.show_epoch, recorder.on_epoch)
+    )
+    with recorder.recording_aborts():
+        with progress, interrupt_ends_the_run(trainer):
+            result = trainer.run()
+        print(result.message, file=sys.stderr)
+        model = trainer.model()
+        test = score_on_test_set(model, dataset, result)
+        recorder.finish(result, model, test)
 
-    model = trainer.model()
-    test = score_on_test_set(model, dataset, result)
     summary = {
         "status": result.status,
         "message": result.message,
@@ -211,6 +223,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         "weights_epoch": result.weights_epoch,
         "samples_per_second": result.samples_per_second,
         "config": trainer.config.to_dict(),
+        "run_id": recorder.run_id,
     }
     saved = bool(args.out) and result.weights_epoch > 0  # untrained weights are not worth a file
     if saved:
@@ -231,7 +244,35 @@ def cmd_train(args: argparse.Namespace) -> int:
             print(f"saved to {args.out}")
         elif args.out:
             print(f"not saved to {args.out}: no epoch was completed")
+        if recorder.run_id is not None:
+            print(f"recorded as run {recorder.run_id} (scratchnet runs show {recorder.run_id})")
     return {"diverged": 1, "interrupted": INTERRUPTED}.get(result.status, 0)
+
+
+def warn(message: str) -> None:
+    print(f"scratchnet: warning: {message}", file=sys.stderr)
+
+
+def each(*callbacks: Callable[[Event], None]) -> Callable[[Event], None]:
+    """One trainer callback that calls each of ``callbacks`` in turn."""
+
+    def call_each(event: Event) -> None:
+        for callback in callbacks:
+            callback(event)
+
+    return call_each
+
+
+def open_run_store_or_warn() -> RunStore | None:
+    """The run store; None, with a warning, when it cannot be opened: a run is never refused for that."""
+    try:
+        store = RunStore()
+    except RunStoreError as error:
+        warn(f"{error}; this run will not be recorded")
+        return None
+    if store.notice:
+        warn(store.notice)
+    return store
 
 
 def check_writable(path: Path) -> None:
@@ -347,4 +388,141 @@ def cmd_data(args: argparse.Namespace) -> int:
     )
     print(f"verified:    {'yes, sha256 matches the original MNIST files' if verified else 'no (not the original MNIST .gz files)'}")
     print(f"cache:       {cache_dir()}")
+    return 0
+
+
+def add_runs_commands(commands: argparse._SubParsersAction) -> None:
+    """``scratchnet runs list|show|export|delete``: the run store from the command line."""
+    runs = commands.add_parser(
+        "runs",
+        help="list, show, export and delete the recorded training runs",
+        description=(
+            "The runs that 'scratchnet train' and the app recorded, kept in runs.sqlite3 in ScratchNet's data home "
+            "($SCRATCHNET_HOME, else the user data folder) with their weights in models/ beside it."
+        ),
+    )
+    runs.set_defaults(parser=runs)
+    actions = runs.add_subparsers(required=True, metavar="ACTION")
+
+    listing = actions.add_parser("list", help="one line per run, newest first")
+    listing.set_defaults(command=cmd_runs_list, parser=listing)
+    listing.add_argument("--json", action="store_true", help="print a JSON array with one object per run")
+
+    show = actions.add_parser("show", help="everything recorded about one run")
+    show.set_defaults(command=cmd_runs_show, parser=show)
+    show.add_argument("id", type=whole_number, help="the run's id, as 'scratchnet runs list' shows it")
+    show.add_argument("--json", action="store_true", help="print the whole record as one JSON object")
+
+    export = actions.add_parser("export", help="write the epochs of runs to a CSV file, one row per run and epoch")
+    export.set_defaults(command=cmd_runs_export, parser=export)
+    export.add_argument("ids", nargs="+", type=whole_number, metavar="ID", help="ids of the runs to export")
+    export.add_argument("--csv", required=True, metavar="FILE", help="the CSV file to write (columns: run_id, epoch, metrics)")
+
+    delete = actions.add_parser("delete", help="delete runs and their saved weights")
+    delete.set_defaults(command=cmd_runs_delete, parser=delete)
+    delete.add_argument("ids", nargs="+", type=whole_number, metavar="ID", help="ids of the runs to delete")
+
+
+def open_run_store() -> RunStore:
+    store = RunStore()
+    if store.notice:
+        warn(store.notice)
+    return store
+
+
+def cmd_runs_list(args: argparse.Namespace) -> int:
+    with open_run_store() as store:
+        runs = store.runs()
+    if args.json:
+        print(json.dumps([run.to_json() for run in runs]))
+    elif not runs:
+        print(f"no runs recorded yet (in {store.path})")
+    else:
+        titles = ["id", "started", "status", "settings", "epochs", "test acc", "val acc", "seconds"]
+        print_table(titles, [run_row(run) for run in runs], right_aligned={"id", "epochs", "test acc", "val acc", "seconds"})
+    return 0
+
+
+def run_row(run: RunSummary) -> list[str]:
+    started = run.started.astimezone().strftime("%Y-%m-%d %H:%M")
+    accuracies = [percent(run.test_accuracy), percent(run.val_accuracy)]
+    return [str(run.id), started, run.status, settings_of(run.config), str(run.epochs), *accuracies, f"{run.train_seconds:.1f}"]
+
+
+def print_table(titles: list[str], rows: list[list[str]], right_aligned: set[str]) -> None:
+    """Rows of text in columns as wide as their widest cell, separated by two spaces."""
+    widths = [max(len(title), *(len(row[i]) for row in rows)) for i, title in enumerate(titles)]
+    for row in [titles, *rows]:
+        cells = [cell.rjust(width) if title in right_aligned else cell.ljust(width) for title, cell, width in zip(titles, row, widths)]
+        print("  ".join(cells).rstrip())
+
+
+def settings_of(config: dict) -> str:
+    """The short label of a recorded config (``TrainConfig.describe``)."""
+    try:
+        return TrainConfig.from_dict(config).describe()
+    except ConfigError:  # recorded by a ScratchNet with other settings
+        return "(settings unknown to this version)"
+
+
+def percent(fraction: float | None) -> str:
+    return "-" if fraction is None else f"{fraction:.2%}"
+
+
+def local_time(moment: datetime | None) -> str:
+    return "-" if moment is None else moment.astimezone().strftime("%Y-%m-%d %H:%M:%S")
+
+
+def cmd_runs_show(args: argparse.Namespace) -> int:
+    with open_run_store() as store:
+        run = store.run(args.id)
+    if args.json:
+        print(json.dumps(run.to_json()))
+        return 0
+    dataset, environment = run.dataset, run.environment
+    lines = [
+        f"run {run.id}: {run.status}" + (f" ({run.message})" if run.message else ""),
+        f"started      {local_time(run.started)}, ended {local_time(run.ended)}",
+        f"training     {run.train_seconds:.1f} s, {run.samples_per_second:,.0f} samples/s",
+        f"settings     {settings_of(run.config)}",
+        f"             {' '.join(f'{name}={value}' for name, value in run.config.items())}",
+        f"dataset      {dataset.name or 'unnamed'}: {dataset.train_size} train / {dataset.validation_size} validation images "
+        f"of {dataset.image_shape[0]}×{dataset.image_shape[1]}, {len(dataset.class_names)} classes",
+        f"             test set {dataset.fingerprint or 'without fingerprint'}",
+        f"environment  NumPy {environment.numpy}, {environment.blas} with {environment.threads or '?'} threads, "
+        f"Python {environment.python}, {environment.machine}; host {run.host}, process {run.pid}",
+        f"test         accuracy {percent(run.test_accuracy)}" + (f", loss {run.test['loss']:.4f}" if run.test else ""),
+        f"validation   accuracy {percent(run.val_accuracy)}",
+        f"weights      {run.model_path or 'not saved (no epoch completed)'}",
+        f"loss curve   {len(run.loss_curve)} points of the smoothed batch loss",
+    ]
+    print("\n".join(lines))
+    if run.history:
+        print()
+        titles = ["epoch", "train loss", "train acc", "val loss", "val acc", "lr", "seconds"]
+        rows = [
+            [str(e.epoch), f"{e.train_loss:.4f}", percent(e.train_accuracy), number(e.val_loss, ".4f"), percent(e.val_accuracy)]
+            + [f"{e.lr:.2e}", f"{e.seconds:.2f}"]
+            for e in run.history
+        ]
+        print_table(titles, rows, right_aligned=set(titles))
+    return 0
+
+
+def number(value: float | None, spec: str) -> str:
+    return "-" if value is None else format(value, spec)
+
+
+def cmd_runs_export(args: argparse.Namespace) -> int:
+    with open_run_store() as store:
+        store.export_csv(args.ids, args.csv)
+    print(f"exported the epochs of {len(args.ids)} run{'s' * (len(args.ids) != 1)} to {args.csv}")
+    return 0
+
+
+def cmd_runs_delete(args: argparse.Namespace) -> int:
+    with open_run_store() as store:
+        store.delete(args.ids)
+        store.purge(args.ids)
+    print(f"deleted run{'s' * (len(args.ids) != 1)} {', '.join(map(str, args.ids))}")
     return 0

@@ -39,3 +39,7 @@ class DownloadCancelled(DownloadError):
 
 class ModelFileError(ScratchNetError):
     """A model file that cannot be read or does not describe a valid network."""
+
+
+class RunStoreError(ScratchNetError):
+    """The run store cannot be opened or written, or holds no run of a given id."""

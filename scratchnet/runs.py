@@ -1,0 +1,634 @@
+"""The run store: every training run, recorded in one SQLite file, to be listed, compared, exported and reopened.
+
+    store = RunStore()                                    # <data home>/runs.sqlite3, made when missing
+    recorder = RunRecorder(store, config, data)
+    trainer = Trainer(config, data, on_batch=recorder.on_batch, on_epoch=recorder.on_epoch)
+    with recorder.recording_aborts():                     # an exception marks the run "failed" (Ctrl+C: "interrupted")
+        result = trainer.run()
+        recorder.finish(result, model, test_report)
+    store.runs()                                          # summaries, newest first
+
+Tables: ``runs`` (one row per run: when, how it ended, its settings, dataset and machine as JSON, the headline
+figures), ``epochs`` (one row per completed epoch, written as the epoch ends, so that a killed process leaves
+its epochs behind) and ``curves`` (the smoothed batch loss, at most 2 000 (epochs, loss) pairs of little-endian
+float32). The weights of every run that completed an epoch go to ``models/<id>.safetensors`` beside the store.
+
+Several processes may record at once: the journal is a write-ahead log and a writer waits up to
+``BUSY_TIMEOUT`` seconds for another to finish. Opening a store
+- moves a file that is not a readable ScratchNet store aside to ``runs.sqlite3.corrupt-<UTC time>`` (nothing is
+  deleted), starts a fresh one and says so in ``notice``;
+- creates or upgrades the schema, whose version is ``PRAGMA user_version``, one migration per version;
+- marks "interrupted" the runs left "running" by a process of this machine that is gone;
+- purges the runs deleted more than a day ago (``delete`` only hides a run, so that it can be restored).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import dataclasses
+import functools
+import io
+import json
+import math
+import os
+import platform
+import socket
+import sqlite3
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+import psutil
+
+from .atomic import atomic_write, remove_files
+from .config import TrainConfig
+from .errors import RunStoreError
+from .home import data_home
+from .model import Model, save_model
+from .trainer import BatchEvent, EpochEvent, TrainingData, TrainResult
+
+STORE_NAME = "runs.sqlite3"
+MODELS_FOLDER = "models"
+APPLICATION_ID = 0x53434E54  # "SCNT" in PRAGMA application_id: tells our store from any other SQLite file
+BUSY_TIMEOUT = 30.0  # seconds a writer waits for another process's write to end
+PURGE_DELETED_AFTER = 24 * 3600  # seconds a deleted run can still be restored, at least
+MAX_CURVE_POINTS = 2000
+RUNNING = "running"
+ENDINGS = ("completed", "early_stopped", "stopped", "interrupted", "diverged", "failed")  # TrainResult.status, or "failed"
+EPOCH_COLUMNS = tuple(field.name for field in dataclasses.fields(EpochEvent))  # the epochs table's, in the same order
+
+# MIGRATIONS[v] turns a store of version v - 1 (0: an empty file) into version v. Never edit a released one:
+# add the next version instead.
+MIGRATIONS: dict[int, list[str]] = {
+    1: [
+        """CREATE TABLE runs (
+            id INTEGER PRIMARY KEY,
+            started REAL NOT NULL,                  -- Unix time
+            ended REAL,
+            status TEXT NOT NULL,                   -- "running" or one of ENDINGS
+            message TEXT NOT NULL DEFAULT '',
+            config TEXT NOT NULL,                   -- JSON of TrainConfig.to_dict()
+            dataset TEXT NOT NULL,                  -- JSON of DatasetIdentity
+            environment TEXT NOT NULL,              -- JSON of Environment
+            host TEXT NOT NULL,                     -- the recording process: host name,
+            pid INTEGER NOT NULL,                   -- process id
+            process_started REAL NOT NULL,          -- and start time (process ids are reused)
+            epochs INTEGER NOT NULL DEFAULT 0,      -- completed epochs
+            val_accuracy REAL,
+            test_accuracy REAL,
+            test TEXT,                              -- JSON of metrics.evaluate on the test set
+            train_seconds REAL NOT NULL DEFAULT 0,
+            samples_per_second REAL NOT NULL DEFAULT 0,
+            model_file TEXT,                        -- relative to the store's folder
+            deleted REAL                            -- Unix time of a delete not yet purged
+        )""",
+        "CREATE INDEX runs_by_start ON runs (started)",
+        "CREATE INDEX runs_running ON runs (host) WHERE status = 'running'",
+        "CREATE INDEX runs_deleted ON runs (deleted) WHERE deleted IS NOT NULL",
+        """CREATE TABLE epochs (
+            run_id INTEGER NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+            epoch INTEGER NOT NULL, epochs INTEGER NOT NULL, train_loss REAL, train_accuracy REAL,
+            val_loss REAL, val_accuracy REAL, seconds REAL, lr REAL,
+            PRIMARY KEY (run_id, epoch)
+        ) WITHOUT ROWID""",
+        """CREATE TABLE curves (
+            run_id INTEGER PRIMARY KEY REFERENCES runs (id) ON DELETE CASCADE,
+            points BLOB NOT NULL                    -- (epochs, smoothed loss) pairs, little-endian float32
+        )""",
+    ],
+}
+
+
+@dataclass(frozen=True)
+class DatasetIdentity:
+    """Which data a run learnt from: enough to tell two datasets apart and to compare runs fairly."""
+
+    name: str
+    fingerprint: str | None  # Dataset.test_fingerprint
+    class_names: list[str]
+    image_shape: tuple[int, int]
+    train_size: int
+    validation_size: int
+
+    @classmethod
+    def of(cls, data: TrainingData) -> DatasetIdentity:
+        shape = tuple(data.image_shape)
+        return cls(data.dataset_name, data.dataset_fingerprint, list(data.class_names), shape, len(data.train_x), len(data.val_x))
+
+
+@dataclass(frozen=True)
+class Environment:
+    """The software a run's speed depends on: NumPy, its BLAS library and that library's threads."""
+
+    numpy: str
+    blas: str  # "openblas 0.3.27", or "unknown"
+    threads: int | None
+    python: str
+    machine: str
+
+    @classmethod
+    def current(cls) -> Environment:
+        from threadpoolctl import threadpool_info
+
+        blas = next((pool for pool in threadpool_info() if pool.get("user_api") == "blas"), {})
+        name = f"{blas['internal_api']} {blas.get('version') or ''}".strip() if blas else "unknown"
+        return cls(np.__version__, name, blas.get("num_threads"), platform.python_version(), platform.platform(terse=True))
+
+
+@dataclass
+class RunSummary:
+    """One line of the run list: what ``RunStore.runs`` returns for each run."""
+
+    id: int
+    started: datetime  # UTC
+    ended: datetime | None
+    status: str
+    message: str
+    config_json: str = dataclasses.field(repr=False)  # read as ``config`` when asked for: listing many runs stays fast
+    dataset_name: str
+    epochs: int  # completed epochs
+    val_accuracy: float | None  # of the weights kept (of the last epoch while running)
+    test_accuracy: float | None
+    train_seconds: float
+    samples_per_second: float
+    model_path: Path | None  # the weights, when the run completed an epoch
+
+    @functools.cached_property
+    def config(self) -> dict:
+        """The run's settings as it ended (``TrainConfig.to_dict()``)."""
+        return json.loads(self.config_json)
+
+    def to_json(self) -> dict:
+        """Every field as JSON-ready values: times in ISO 8601, paths as strings, NaN and infinities as null."""
+        fields = {field.name: getattr(self, field.name) for field in dataclasses.fields(self) if field.name != "config_json"}
+        return _json_ready({**fields, "config": self.config})
+
+
+@dataclass
+class RunRecord(RunSummary):
+    """Everything recorded about one run: what ``RunStore.run`` returns."""
+
+    dataset: DatasetIdentity | None = None
+    environment: Environment | None = None
+    history: list[EpochEvent] = dataclasses.field(default_factory=list)
+    loss_curve: np.ndarray = dataclasses.field(default_factory=lambda: np.empty((0, 2), np.float32))  # (n, 2): epochs, loss
+    test: dict | None = None  # metrics.evaluate on the test set
+    host: str = ""
+    pid: int = 0
+
+
+@dataclass
+class RunOutcome:
+    """How a run ended: what ``RunStore.finish`` records."""
+
+    status: str  # one of ENDINGS
+    message: str = ""
+    train_seconds: float | None = None  # None: the sum of the recorded epochs' seconds
+    samples_per_second: float = 0.0
+    test: dict | None = None  # metrics.evaluate on the test set
+    loss_curve: np.ndarray | None = None  # (n, 2): epochs, smoothed batch loss; thinned to MAX_CURVE_POINTS
+    model: Model | None = None  # the final weights, saved when the run completed at least one epoch
+
+
+class RunStore:
+    """The runs recorded in the SQLite file ``path`` (default: ``runs.sqlite3`` in the data home).
+
+    Safe to share between threads (one lock serialises its calls) and between processes (SQLite's locking).
+    Every failure of the file or the database is raised as ``RunStoreError``."""
+
+    def __init__(self, path: str | os.PathLike | None = None):
+        self.path = Path(path) if path is not None else data_home() / STORE_NAME
+        self.models_folder = self.path.parent / MODELS_FOLDER
+        self.notice: str | None = None  # set when an unusable store was moved aside; for the user to read
+        self._lock = threading.Lock()
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._db = self._open()
+        except (OSError, sqlite3.Error) as error:
+            raise RunStoreError(f"cannot open the run store {self.path}: {_reason(error)}") from None
+        self._mark_abandoned_runs_interrupted()
+        self.purge(deleted_before=time.time() - PURGE_DELETED_AFTER)
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    def __enter__(self) -> RunStore:
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()
+
+    # ---- recording ---------------------------------------------------------------------------------
+
+    def begin(self, config: TrainConfig, dataset: DatasetIdentity, environment: Environment | None = None) -> int:
+        """Record the start of a run by this process; return its id."""
+        environment = environment or Environment.current()
+        process = psutil.Process()
+        with self._transaction() as db:
+            return db.execute(
+                "INSERT INTO runs (started, status, config, dataset, environment, host, pid, process_started) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    time.time(),
+                    RUNNING,
+                    json.dumps(config.to_dict()),
+                    json.dumps(dataclasses.asdict(dataset)),
+                    json.dumps(dataclasses.asdict(environment)),
+                    socket.gethostname(),
+                    process.pid,
+                    process.create_time(),
+                ),
+            ).lastrowid
+
+    def add_epoch(self, run_id: int, event: EpochEvent) -> None:
+        """Record a completed epoch (at once, so that it survives a killed process)."""
+        with self._transaction() as db:
+            names = ", ".join(EPOCH_COLUMNS)
+            values = ", ".join(f":{name}" for name in EPOCH_COLUMNS)
+            db.execute(f"INSERT OR REPLACE INTO epochs (run_id, {names}) VALUES (:run_id, {values})", {"run_id": run_id, **vars(event)})
+            db.execute(
+                "UPDATE runs SET epochs = ?, val_accuracy = ?, train_seconds = train_seconds + ? WHERE id = ?",
+                (event.epoch, event.val_accuracy, event.seconds, run_id),
+            )
+
+    def finish(self, run_id: int, outcome: RunOutcome) -> None:
+        """Record how the run ended, with its loss curve; then save its weights if it completed an epoch."""
+        if outcome.status not in ENDINGS:
+            raise ValueError(f"unknown run ending {outcome.status!r}; expected one of {', '.join(ENDINGS)}")
+        model = outcome.model
+        with self._transaction() as db:
+            ended = db.execute(
+                "UPDATE runs SET ended = ?, status = ?, message = ?, train_seconds = COALESCE(?, train_seconds), "
+                "samples_per_second = ?, test = ?, test_accuracy = ?, val_accuracy = COALESCE(?, val_accuracy), "
+                "config = COALESCE(?, config) WHERE id = ?",
+                (
+                    time.time(),
+                    outcome.status,
+                    outcome.message,
+                    outcome.train_seconds,
+                    outcome.samples_per_second,
+                    json.dumps(_json_ready(outcome.test)) if outcome.test else None,
+                    (outcome.test or {}).get("accuracy"),
+                    model.metrics.get("val_accuracy") if model else None,
+                    json.dumps(model.config) if model else None,
+                    run_id,
+                ),
+            )
+            if ended.rowcount == 0:
+                raise _no_such_runs([run_id])
+            if outcome.loss_curve is not None and len(outcome.loss_curve):
+                points = thinned(np.asarray(outcome.loss_curve), MAX_CURVE_POINTS).astype("<f4").tobytes()
+                db.execute("INSERT OR REPLACE INTO curves (run_id, points) VALUES (?, ?)", (run_id, points))
+            completed = db.execute("SELECT epochs FROM runs WHERE id = ?", (run_id,)).fetchone()[0]
+        if model is not None and completed >= 1:
+            self._save_weights(run_id, model)
+
+    def _save_weights(self, run_id: int, model: Model) -> None:
+        """Save the weights to ``models/<id>.safetensors``, then point the run at them. The file is written
+        outside any transaction, so that other processes need not wait for it."""
+        model_file = f"{MODELS_FOLDER}/{run_id}.safetensors"
+        try:
+            save_model(model, self.path.parent / model_file)
+        except OSError as error:
+            raise RunStoreError(f"cannot save the weights of run {run_id}: {_reason(error)}") from None
+        with self._transaction() as db:
+            db.execute("UPDATE runs SET model_file = ? WHERE id = ?", (model_file, run_id))
+
+    # ---- reading -----------------------------------------------------------------------------------
+
+    def runs(self) -> list[RunSummary]:
+        """Every run not deleted, newest first (one indexed query: fast for tens of thousands of runs)."""
+        rows = self._read(f"SELECT {_SUMMARY_COLUMNS} FROM runs WHERE deleted IS NULL ORDER BY started DESC, id DESC")
+        return [RunSummary(**self._summary_fields(row)) for row in rows]
+
+    def run(self, run_id: int) -> RunRecord:
+        """Everything recorded about one run; ``RunStoreError`` when there is no such run."""
+        with self._transaction(write=False) as db:  # one snapshot: the run, its epochs and curve as of one moment
+            row = db.execute(
+                f"SELECT {_SUMMARY_COLUMNS}, dataset, environment, test, host, pid FROM runs WHERE id = ? AND deleted IS NULL",
+                (run_id,),
+            ).fetchone()
+            if row is None:
+                raise _no_such_runs([run_id])
+            history = db.execute(f"SELECT {', '.join(EPOCH_COLUMNS)} FROM epochs WHERE run_id = ? ORDER BY epoch", (run_id,))
+            history = [EpochEvent(*values) for values in history]
+            curve = db.execute("SELECT points FROM curves WHERE run_id = ?", (run_id,)).fetchone()
+        dataset, environment, test, host, pid = row[len(_SUMMARY_FIELDS) :]
+        identity = json.loads(dataset)
+        identity["image_shape"] = tuple(identity["image_shape"])
+        return RunRecord(
+            **self._summary_fields(row),
+            dataset=DatasetIdentity(**identity),
+            environment=Environment(**json.loads(environment)),
+            history=history,
+            loss_curve=np.frombuffer(curve[0], "<f4").reshape(-1, 2) if curve else np.empty((0, 2), np.float32),
+            test=json.loads(test) if test else None,
+            host=host,
+            pid=pid,
+        )
+
+    def export_csv(self, run_ids: Iterable[int], path: str | os.PathLike) -> None:
+        """Write the epochs of the runs to a CSV file in long format: one row per run and epoch, with
+        ``run_id``, the epoch and each metric as columns. Written atomically; unknown ids write nothing."""
+        run_ids = list(run_ids)
+        self._check_exist(run_ids)
+        text = io.StringIO()
+        writer = csv.writer(text, lineterminator="\n")
+        writer.writerow(["run_id", *EPOCH_COLUMNS])
+        for run_id in run_ids:
+            rows = self._read(f"SELECT run_id, {', '.join(EPOCH_COLUMNS)} FROM epochs WHERE run_id = ? ORDER BY epoch", run_id)
+            writer.writerows(["" if value is None else value for value in row] for row in rows)
+        try:
+            atomic_write(path, text.getvalue().encode())
+        except OSError as error:
+            raise RunStoreError(f"cannot write {path}: {_reason(error)}") from None
+
+    # ---- deleting ----------------------------------------------------------------------------------
+
+    def delete(self, run_ids: Iterable[int]) -> None:
+        """Hide the runs; ``restore`` brings them back until ``purge`` removes them (a day later, at the latest
+        when a store is next opened then). Unknown ids delete nothing."""
+        run_ids = list(run_ids)
+        self._check_exist(run_ids)
+        self._set_deleted(run_ids, time.time())
+
+    def restore(self, run_ids: Iterable[int]) -> None:
+        """Undo ``delete`` for runs not purged yet."""
+        self._set_deleted(list(run_ids), None)
+
+    def purge(self, run_ids: Iterable[int] | None = None, deleted_before: float | None = None) -> None:
+        """Remove for good the deleted runs (only ``run_ids``, or only those deleted before that Unix time, when
+        given), their epochs, curves and weights."""
+        condition, values = "deleted IS NOT NULL", []
+        if run_ids is not None:
+            run_ids = list(run_ids)
+            condition += f" AND id IN ({', '.join('?' * len(run_ids))})"
+            values += run_ids
+        if deleted_before is not None:
+            condition += " AND deleted < ?"
+            values.append(deleted_before)
+        with self._transaction() as db:
+            files = [file for (file,) in db.execute(f"SELECT model_file FROM runs WHERE {condition}", values) if file]
+            db.execute(f"DELETE FROM runs WHERE {condition}", values)
+        remove_files([self.path.parent / file for file in files])  # after the rows: a row never points at a missing file
+
+    # ---- the database ------------------------------------------------------------------------------
+
+    def _open(self) -> sqlite3.Connection:
+        """Move an unusable store aside (looked at read-only, so that nothing in it, or in its WAL, is changed);
+        then connect and bring the schema up to date."""
+        problem = _why_unusable(self.path) if self.path.exists() else None
+        if problem:
+            aside = self._move_aside()
+            self.notice = f"the run store {self.path} {problem}; it was moved to {aside.name} and a new store was started"
+        db = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT, isolation_level=None, check_same_thread=False)  # our lock guards it
+        db.execute("PRAGMA foreign_keys = ON")
+        db.execute("PRAGMA journal_mode = WAL")
+        db.execute("PRAGMA synchronous = NORMAL")  # with WAL: a power cut may lose the last writes, never the store
+        _migrate(db)
+        return db
+
+    def _move_aside(self) -> Path:
+        """Rename the store (and its WAL and shared-memory files) to ``<name>.corrupt-<UTC time>``; return the new path."""
+        stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+        aside = self.path.with_name(f"{self.path.name}.corrupt-{stamp}")
+        copy = 1
+        while aside.exists():  # two in the same second: never replace an earlier one
+            copy += 1
+            aside = self.path.with_name(f"{self.path.name}.corrupt-{stamp}-{copy}")
+        for suffix in ("", "-wal", "-shm"):
+            with contextlib.suppress(FileNotFoundError):
+                os.replace(f"{self.path}{suffix}", f"{aside}{suffix}")
+        return aside
+
+    def _mark_abandoned_runs_interrupted(self) -> None:
+        """A run still "running" whose process (on this machine) is gone was killed: mark it interrupted."""
+        running = self._read("SELECT id, pid, process_started FROM runs WHERE status = ? AND host = ?", RUNNING, socket.gethostname())
+        gone = [run_id for run_id, pid, started in running if not _process_alive(pid, started)]
+        if gone:
+            with self._transaction() as db:
+                db.execute(
+                    f"UPDATE runs SET status = 'interrupted', message = ? WHERE status = ? AND id IN ({', '.join('?' * len(gone))})",
+                    ("the process recording the run ended before the run did", RUNNING, *gone),
+                )
+
+    def _summary_fields(self, row: tuple) -> dict:
+        """The ``RunSummary`` fields of a row of ``_SUMMARY_COLUMNS``."""
+        values = dict(zip(_SUMMARY_FIELDS, row))
+        values["started"] = _utc(values["started"])
+        values["ended"] = _utc(values["ended"]) if values["ended"] is not None else None
+        values["model_path"] = self.path.parent / values["model_path"] if values["model_path"] else None
+        return values
+
+    def _check_exist(self, run_ids: list[int]) -> None:
+        found = {run_id for (run_id,) in self._read("SELECT id FROM runs WHERE deleted IS NULL")}
+        missing = [run_id for run_id in run_ids if run_id not in found]
+        if missing:
+            raise _no_such_runs(missing)
+
+    def _set_deleted(self, run_ids: list[int], deleted: float | None) -> None:
+        with self._transaction() as db:
+            db.executemany("UPDATE runs SET deleted = ? WHERE id = ?", [(deleted, run_id) for run_id in run_ids])
+
+    def _read(self, query: str, *values) -> list[tuple]:
+        with self._transaction(write=False) as db:
+            return db.execute(query, values).fetchall()
+
+    @contextlib.contextmanager
+    def _transaction(self, write: bool = True) -> Iterator[sqlite3.Connection]:
+        """One transaction (a writing one takes the write lock at once, so it never has to be retried), with
+        SQLite's errors raised as ``RunStoreError``."""
+        with self._lock:
+            try:
+                self._db.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+                try:
+                    yield self._db
+                except BaseException:
+                    self._db.execute("ROLLBACK")
+                    raise
+                self._db.execute("COMMIT")
+            except sqlite3.Error as error:
+                raise RunStoreError(f"the run store {self.path}: {_reason(error)}") from None
+
+
+_SUMMARY_FIELDS = tuple(field.name for field in dataclasses.fields(RunSummary))
+_SUMMARY_COLUMN_OF = {"config_json": "config", "dataset_name": "json_extract(dataset, '$.name')", "model_path": "model_file"}
+_SUMMARY_COLUMNS = ", ".join(_SUMMARY_COLUMN_OF.get(name, name) for name in _SUMMARY_FIELDS)
+
+
+def _why_unusable(path: Path) -> str | None:
+    """Why the file cannot be used as a run store (not a database, damaged, another program's, or from a newer
+    ScratchNet), or None when it can (an empty file can: it becomes a new store)."""
+    db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=BUSY_TIMEOUT)
+    try:
+        check = db.execute("PRAGMA quick_check(1)").fetchone()[0]
+        application_id = db.execute("PRAGMA application_id").fetchone()[0]
+        version = db.execute("PRAGMA user_version").fetchone()[0]
+        has_tables = db.execute("SELECT count(*) FROM sqlite_master").fetchone()[0] > 0
+    except sqlite3.OperationalError:  # locked, unreadable, ...: a problem of access, not of the file
+        raise
+    except sqlite3.DatabaseError as error:  # "file is not a database", "database disk image is malformed"
+        return f"is damaged ({error})"
+    finally:
+        db.close()
+    if check != "ok":
+        return f"is damaged ({check})"
+    if has_tables and application_id != APPLICATION_ID:
+        return "is not a ScratchNet run store"
+    if version > max(MIGRATIONS):
+        return f"was written by a newer ScratchNet (store version {version}; this one reads up to {max(MIGRATIONS)})"
+    return None
+
+
+def _migrate(db: sqlite3.Connection) -> None:
+    """Apply the migrations from the store's version up to the latest, each in its own transaction (so that two
+    processes opening a new store at once create it once)."""
+    for version in range(1, max(MIGRATIONS) + 1):
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            if db.execute("PRAGMA user_version").fetchone()[0] < version:
+                for statement in MIGRATIONS[version]:
+                    db.execute(statement)
+                db.execute(f"PRAGMA user_version = {version}")
+                db.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        db.execute("COMMIT")
+
+
+def _process_alive(pid: int, started: float) -> bool:
+    """Is the process that recorded a run still running? (The same id with another start time is another process.)"""
+    try:
+        return abs(psutil.Process(pid).create_time() - started) < 1.0
+    except psutil.NoSuchProcess:
+        return False
+    except psutil.Error:  # not allowed to look: assume it lives
+        return True
+
+
+def _no_such_runs(run_ids: list[int]) -> RunStoreError:
+    ids = ", ".join(str(run_id) for run_id in run_ids)
+    return RunStoreError(f"no recorded run with id {ids}" if len(run_ids) == 1 else f"no recorded runs with ids {ids}")
+
+
+def _reason(error: Exception) -> str:
+    return getattr(error, "strerror", None) or str(error)
+
+
+def _utc(timestamp: float) -> datetime:
+    return datetime.fromtimestamp(timestamp, timezone.utc)
+
+
+def _json_ready(value):
+    """``value`` with datetimes as ISO 8601, paths as strings, dataclasses as dicts, tuples and arrays as lists,
+    and NaN or infinities as None."""
+    if dataclasses.is_dataclass(value):
+        value = vars(value)
+    if isinstance(value, np.ndarray):
+        value = value.tolist()
+    if isinstance(value, dict):
+        return {key: _json_ready(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_json_ready(item) for item in value]
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, Path):
+        return str(value)
+    return value
+
+
+def thinned(points: np.ndarray, limit: int) -> np.ndarray:
+    """At most ``limit`` rows of ``points``, evenly spread from the first to the last."""
+    if len(points) <= limit:
+        return points
+    return points[np.unique(np.linspace(0, len(points) - 1, limit).round().astype(int))]
+
+
+class SmoothedLoss:
+    """The batch loss smoothed as the app's loss plot draws it: a bias-corrected exponential moving average over
+    about a tenth of an epoch. Memory stays bounded: every ``stride``-th point is kept, and whenever
+    ``2 * MAX_CURVE_POINTS`` have been kept, every other one is dropped and the stride doubles."""
+
+    def __init__(self):
+        self._keep: float | None = None  # the average's weight on its past, set from the first batch
+        self._average = 0.0
+        self._count = 0
+        self._stride = 1
+        self._kept: list[tuple[float, float]] = []
+        self._last: tuple[float, float] | None = None
+
+    def add(self, event: BatchEvent) -> None:
+        if self._keep is None:
+            span = min(max(event.batches / 10, 1.0), 50.0)
+            self._keep = 1 - 2 / (span + 1)
+        self._average = self._keep * self._average + (1 - self._keep) * event.loss
+        self._count += 1
+        self._last = (event.progress, self._average / (1 - self._keep**self._count))
+        if (self._count - 1) % self._stride == 0:
+            self._kept.append(self._last)
+            if len(self._kept) >= 2 * MAX_CURVE_POINTS:
+                self._kept = self._kept[::2]
+                self._stride *= 2
+
+    def points(self) -> np.ndarray:
+        """(n, 2): epochs of training and smoothed loss, ending with the latest batch."""
+        ending = [self._last] if self._kept and self._kept[-1] is not self._last else []
+        return np.array(self._kept + ending, dtype=np.float32).reshape(-1, 2)
+
+
+class RunRecorder:
+    """Records one training run in a store as it happens; ``on_batch`` and ``on_epoch`` are trainer callbacks.
+
+    Recording never stops training: when the store fails, ``warn`` is told once and recording stops. With no
+    store (``None``), nothing is recorded."""
+
+    def __init__(self, store: RunStore | None, config: TrainConfig, data: TrainingData, warn: Callable[[str], None]):
+        self.store, self.warn = store, warn
+        self.curve = SmoothedLoss()
+        self.run_id = self._safely(lambda store: store.begin(config, DatasetIdentity.of(data)))
+
+    def on_batch(self, event: BatchEvent) -> None:
+        self.curve.add(event)
+
+    def on_epoch(self, event: EpochEvent) -> None:
+        self._safely(lambda store: store.add_epoch(self.run_id, event))
+
+    def finish(self, result: TrainResult, model: Model | None, test: dict | None) -> None:
+        """Record how the run ended, with its test-set report and the weights the run kept."""
+        outcome = RunOutcome(
+            result.status, result.message, result.train_seconds, result.samples_per_second, test, self.curve.points(), model
+        )
+        self._end(outcome)
+
+    @contextlib.contextmanager
+    def recording_aborts(self) -> Iterator[None]:
+        """Record a run that the block ends by an exception: "interrupted" for ``KeyboardInterrupt``, else "failed"."""
+        try:
+            yield
+        except BaseException as error:
+            status = "interrupted" if isinstance(error, KeyboardInterrupt) else "failed"
+            self._end(RunOutcome(status, str(error) or type(error).__name__, loss_curve=self.curve.points()))
+            raise
+
+    def _end(self, outcome: RunOutcome) -> None:
+        self._safely(lambda store: store.finish(self.run_id, outcome))
+        self.store = None  # a run ends once
+
+    def _safely(self, write: Callable[[RunStore], int | None]) -> int | None:
+        if self.store is None:
+            return None
+        try:
+            return write(self.store)
+        except RunStoreError as error:
+            self.warn(f"{error}; the run goes on without being recorded")
+            self.store = None
+            return None
