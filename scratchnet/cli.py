@@ -386,6 +386,9 @@ def cmd_finetune(args: argparse.Namespace) -> int:
     model = load_model(args.model)
     examples = read_examples(args.examples)
     dataset = load_dataset(locate_or_download(args.data_dir, progress=stderr_progress()))
+    mismatch = model.dataset_mismatch(dataset)
+    if mismatch:
+        print(f"scratchnet: warning: {mismatch}; replaying it anyway", file=sys.stderr)
     settings = FinetuneSettings(epochs=args.epochs, seed=args.seed)
     progress = EpochProgress(live_bar=sys.stderr.isatty())
     run = Finetune(model, examples, dataset, settings, on_batch=progress.show_batch, on_epoch=progress.show_epoch)
@@ -410,17 +413,20 @@ def cmd_finetune(args: argparse.Namespace) -> int:
         print_finetune_report(result)
         if saved:
             print(f"saved to {args.out}")
+        elif args.out:
+            print(f"not saved to {args.out}: no epoch was completed")
     return {"diverged": 1, "interrupted": INTERRUPTED}.get(result.training.status, 0)
 
 
 def print_finetune_report(result: FinetuneResult) -> None:
     """Before → after on the held-out examples and the test set, per class, and the examples that flipped."""
 
-    def percent(value: float | None) -> str:
-        return "   n/a" if value is None else f"{value:6.1%}"
+    def percent(value: float | None, decimals: int = 1) -> str:
+        return "n/a".rjust(5 + decimals) if value is None else f"{value:{5 + decimals}.{decimals}%}"
 
-    print(f"held-out examples ({len(result.held_out)}): {percent(result.examples_before)} → {percent(result.examples_after)}")
-    print(f"test set:                {percent(result.test_before)} → {percent(result.test_after)}")
+    held_out = f"{percent(result.examples_before, 2)} → {percent(result.examples_after, 2)}"
+    print(f"your held-out examples: {held_out}  ({len(result.held_out)} examples)")
+    print(f"test set:               {percent(result.test_before, 2)} → {percent(result.test_after, 2)}")
     print(f"({result.training.train_seconds:.1f} s of training; {result.training.message})")
     print("\nclass  examples  held out   held-out before → after    test before → after")
     for row in result.classes:
@@ -433,4 +439,4 @@ def print_finetune_report(result: FinetuneResult) -> None:
         print(f"\ntoo few examples to hold any out (used for training only): {names}")
     for what, positions in (("misread before, read right after", result.fixed), ("read right before, misread after", result.broken)):
         if len(positions):
-            print(f"\n{what}: examples {', '.join(map(str, positions))}")
+            print(f"\n{what}: examples (positions from 0) {', '.join(map(str, positions))}")

@@ -101,7 +101,7 @@ def test_the_report_names_the_classes_used_for_training_only(model_file, fake_da
     assert main(["finetune", str(model_file), "--examples", str(tmp_path / "hand"), "--data-dir", str(fake_data_dir)]) == 0
     text = capsys.readouterr().out
     assert "too few examples to hold any out (used for training only): 3" in text
-    assert "held-out examples" in text and "test set" in text
+    assert "your held-out examples" in text and "test set" in text
 
 
 @pytest.mark.parametrize(
