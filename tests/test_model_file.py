@@ -254,7 +254,8 @@ def test_null_and_missing_optional_metadata_are_accepted(tmp_path):
         del meta["saved_at"]
 
     model = parse_model(rewrite_metadata(model_bytes(tmp_path), clear))
-    assert (model.dataset, model.dataset_fingerprint, model.config, model.metrics) == ("", None, {}, {"val_accuracy": None, "epochs": 3})
+    assert (model.dataset, model.dataset_fingerprint, model.config, model.metrics) == ("", None, {}, {"val_accuracy": None})
+    assert model.epochs_trained == 3  # read from metrics.epochs
 
 
 def test_special_files_are_refused_without_reading_them(tmp_path):
