@@ -116,7 +116,7 @@ class RunControls:
 
     @property
     def end_requested(self) -> str | None:
-        """"stopped" or "interrupted" once the user asked the run to end, else None."""
+        """ "stopped" or "interrupted" once the user asked the run to end, else None."""
         return self._end_requested
 
     def wait_while_paused(self) -> float:

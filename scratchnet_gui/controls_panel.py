@@ -2,8 +2,8 @@
 
 Every control only accepts values the core accepts (the spin boxes take their ranges from the core's
 ``RANGES``, the combo boxes its fixed choices); combinations that are still impossible (e.g. a warm-up as long as the run) are named
-under the controls and keep Start disabled. During a run the live settings (``LIVE``) keep working
-and are sent to the trainer; the others lock, with a tooltip saying why.
+under the controls and keep Start disabled. During a run the live settings (``LIVE_SETTINGS``) keep
+working and are sent out as a ``LiveSettings``; the others lock, with a tooltip saying why.
 """
 
 from __future__ import annotations
@@ -33,6 +33,7 @@ from PySide6.QtWidgets import (
 
 from scratchnet.activations import ACTIVATIONS
 from scratchnet.config import DTYPES, MAX_WIDTH, RANGES, TrainConfig
+from scratchnet.controls import LIVE_SETTINGS, LiveSettings
 from scratchnet.errors import ConfigError
 from scratchnet.initializers import INITIALIZERS
 from scratchnet.memory import estimate_training_bytes, format_bytes
@@ -40,11 +41,9 @@ from scratchnet.network import count_parameters
 from scratchnet.optimizers import OPTIMIZER_NAMES, OPTIMIZER_SETTINGS
 from scratchnet.presets import load_preset, preset_names
 from scratchnet.schedules import SCHEDULE_NAMES
-from scratchnet.trainer import LIVE_SETTINGS
 
 CUSTOM = "custom"
 MAX_LAYERS = 10
-LIVE = frozenset(LIVE_SETTINGS)
 # 1-2-5 steps over many decades: the up/down arrows of the log-scale inputs walk this ladder.
 LADDER = sorted(m * 10.0**k for k in range(-9, 5) for m in (1, 2, 5))
 QSPINBOX_MAX = 2**31 - 1  # QSpinBox holds a C int
@@ -362,11 +361,11 @@ class LayersEditor(QWidget):
 class ControlsPanel(QWidget):
     """Every training setting, as widgets. ``config()`` reads them as a ``TrainConfig``.
 
-    Signals: ``config_changed()`` after any edit; ``live_changed(dict)`` with the live settings that
-    changed during a run (e.g. ``{"lr": 0.01}``); ``validity_changed(bool)``."""
+    Signals: ``config_changed()`` after any edit; ``live_changed(LiveSettings)`` when a live setting changed
+    during a run (all of them, as they now stand); ``validity_changed(bool)``."""
 
     config_changed = Signal()
-    live_changed = Signal(dict)
+    live_changed = Signal(object)
     validity_changed = Signal(bool)
 
     def __init__(self, parent: QWidget | None = None):
@@ -649,8 +648,8 @@ class ControlsPanel(QWidget):
             self.preset_description.setText("Your own settings.")
             self._filling = False
         self._refresh()
-        if self._running and name in LIVE and self._valid:
-            self.live_changed.emit({name: self.values()[name]})
+        if self._running and name in LIVE_SETTINGS and self._valid:
+            self.live_changed.emit(LiveSettings.of(self.config()))
         self.config_changed.emit()
 
     def _refresh(self) -> None:

@@ -279,8 +279,9 @@ class CurvesPanel(QWidget):
 
     # ---- feeding data ---------------------------------------------------------------------------
 
-    def begin_run(self, label: str, epochs_before: float = 0.0, epochs: float = 1.0) -> None:
-        """Start new curves for a run of ``epochs`` labelled ``label``; the previous run becomes a faint overlay.
+    def begin_run(self, label: str, from_epoch: float = 0.0, epochs: float = 1.0) -> None:
+        """Start new curves for a run of ``epochs`` labelled ``label``, continuing weights trained for ``from_epoch``
+        epochs (where its curves start on the x axis); the previous run becomes a faint overlay.
 
         The x axis spans the whole run (and the earlier runs) from the start, so that it stays still while it
         fills; a run of more than ``FIRST_SPAN`` epochs starts with that many and doubles the span as needed."""
@@ -288,12 +289,12 @@ class CurvesPanel(QWidget):
             self._add_overlay(self.current)
         self.current = RunCurves(label)
         self._clear_readout()
-        self._offset = epochs_before
+        self._offset = from_epoch
         self._ema = None
         self._loss_range = None
         self.set_placeholder("")
-        self._run_end = epochs_before + epochs
-        self._set_x_right(epochs_before + min(epochs, FIRST_SPAN), force=True)
+        self._run_end = from_epoch + epochs
+        self._set_x_right(from_epoch + min(epochs, FIRST_SPAN), force=True)
         self._batches_dirty = self._epochs_dirty = True
         self.repaint_curves()
         self._draw_markers()

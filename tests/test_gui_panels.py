@@ -476,7 +476,7 @@ def test_a_model_with_a_seed_and_a_batch_size_past_32_bits_opens_and_the_notice_
     window = MainWindow(QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat))
     qtbot.addWidget(window)
     window.open_model_from(path)
-    assert window.current_model() is not None
+    assert window.session.model is not None
     assert window.controls.field("seed").value() == 3_000_000_000
     assert window.notice.level == "warning"
     assert "(Batch size 2,147,483,648)" in window.notice.text.text()
