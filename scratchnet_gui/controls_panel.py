@@ -9,10 +9,12 @@ working and are sent out as a ``LiveSettings``; the others lock, with a tooltip 
 from __future__ import annotations
 
 import bisect
+import json
 import math
+from typing import TYPE_CHECKING
 
 import numpy as np
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QSettings, Qt, Signal
 from PySide6.QtGui import QValidator
 from PySide6.QtWidgets import (
     QAbstractSpinBox,
@@ -34,13 +36,16 @@ from PySide6.QtWidgets import (
 from scratchnet.activations import ACTIVATIONS
 from scratchnet.config import DTYPES, MAX_WIDTH, RANGES, TrainConfig
 from scratchnet.controls import LIVE_SETTINGS, LiveSettings
-from scratchnet.errors import ConfigError
+from scratchnet.errors import ConfigError, ScratchNetError
 from scratchnet.initializers import INITIALIZERS
 from scratchnet.memory import estimate_training_bytes, format_bytes
 from scratchnet.network import count_parameters
 from scratchnet.optimizers import OPTIMIZER_NAMES, OPTIMIZER_SETTINGS
 from scratchnet.presets import load_preset, preset_names
 from scratchnet.schedules import SCHEDULE_NAMES
+
+if TYPE_CHECKING:
+    from .session import Session
 
 CUSTOM = "custom"
 MAX_LAYERS = 10
@@ -588,6 +593,19 @@ class ControlsPanel(QWidget):
         shown = self.values()
         return [name for name, value in config.to_dict().items() if name in shown and not _same(shown[name], value)]
 
+    def show_settings_of(self, values: dict) -> str | None:
+        """Fill the controls with the settings a model was trained with (``Model.config``); return a warning when
+        they are unusable (the controls keep theirs) or some cannot be shown exactly, else None."""
+        try:
+            config = TrainConfig.from_dict(values)
+        except (ConfigError, TypeError):
+            return "The model file has no usable training settings; the panel keeps its own."
+        adjusted = self.set_config(config)
+        if not adjusted:
+            return None
+        unshown = ", ".join(f"{self.label_of(name)} {getattr(config, name):,}" for name in adjusted)
+        return f"The model was trained with settings the panel cannot show ({unshown}); the panel shows the nearest values it allows."
+
     def select_preset(self, name: str) -> None:
         """Choose a preset by name, filling the controls (``"custom"`` keeps them as they are)."""
         if name == CUSTOM:
@@ -608,7 +626,30 @@ class ControlsPanel(QWidget):
     def valid(self) -> bool:
         return self._valid
 
+    def save_to(self, settings: QSettings) -> None:
+        """Remember the preset and the settings for the next start (``restore_from``)."""
+        settings.setValue("preset", self.preset_name)
+        settings.setValue("config", json.dumps(self.values()))
+
+    def restore_from(self, settings: QSettings) -> None:
+        """Show the preset or settings ``save_to`` remembered; an old or hand-edited file leaves the controls as they are."""
+        preset = settings.value("preset")
+        try:
+            if preset and preset != CUSTOM:
+                self.select_preset(preset)
+            elif settings.value("config"):
+                self.set_config(TrainConfig.from_dict(json.loads(settings.value("config"))))
+        except (ScratchNetError, ValueError, TypeError):
+            pass
+
     # ---- running ----------------------------------------------------------------------------------
+
+    def follow(self, session: Session) -> None:
+        """Lock the settings while ``session`` trains and send it the live ones as they change; size the
+        parameter count and the validation limit to its data."""
+        session.state_changed.connect(lambda state: self.set_running(state.active))
+        session.dataset_changed.connect(lambda data: self.set_dataset_shape(data.num_features, data.num_classes, len(data.train_images)))
+        self.live_changed.connect(session.set_live_settings)
 
     def set_running(self, running: bool) -> None:
         """Lock the settings that cannot change mid-run (explaining why in their tooltips); keep the live ones."""

@@ -12,7 +12,6 @@ For panels added later: ``add_tab(widget, title, icon=None) -> int`` adds a tab 
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 
@@ -23,26 +22,39 @@ from PySide6.QtWidgets import QDockWidget, QFileDialog, QMainWindow, QMessageBox
 
 from scratchnet.config import TrainConfig
 from scratchnet.data import ENV_VAR, Dataset, find_files
-from scratchnet.errors import ConfigError, ModelFileError, ScratchNetError
-from scratchnet.model import Model
+from scratchnet.errors import ConfigError
 from scratchnet.presets import resources_dir
 
 from .confusion_view import ConfusionView
-from .controls_panel import CUSTOM, ControlsPanel
+from .controls_panel import ControlsPanel
 from .curves_panel import CurvesPanel
 from .data_loader import DownloadDialog, MissingDataDialog
 from .draw_pad import DrawPad
+from .files import FileCommands
 from .network_view import NetworkView
-from .session import DIFFERENT_DATASET, RunState, Session, memory_warning, sentence
+from .session import RunState, Session, memory_warning, sentence
 from .shortcuts import FocusedControlsKeepSpace
 from .status_bar import NoticeBar, StatusBar, html
 from .test_browser import ImageBrowser
 from .visuals import epochs_text
 from .worker import RunOutcome
 
-MODEL_FILTER = "ScratchNet models (*.safetensors)"
+KEY = QKeySequence.StandardKey
+ACTIONS = {  # text, icon, shortcut and tooltip of each action in the menus and the toolbar
+    "start": ("&Start", "play", "F5", "Train with the settings on the left"),
+    "pause": ("&Pause", "pause", "Space", "Pause after the current batch; again to resume"),
+    "step": ("Step one &epoch", "step", "F10", "Train to the end of the current epoch, then pause"),
+    "stop": ("S&top", "stop", "Shift+F5", "End the run after the current batch, keeping the weights"),
+    "reset": ("&Reset weights", "reset", "Ctrl+Shift+R", "Discard the trained weights: the next run starts from fresh random ones"),
+    "new": ("&New", "new", KEY.New, "Fresh weights, no curves, default settings"),
+    "open": ("&Open model…", "open", KEY.Open, "Load a saved .safetensors model"),
+    "save": ("&Save model…", "save", KEY.Save, "Save the current network to a file"),
+    "export_csv": ("Export curves as &CSV…", "export", "Ctrl+E", "Write every curve to a CSV file"),
+    "export_png": ("Export curves as &PNG…", None, "Ctrl+Shift+E", "Save a picture of the plots"),
+    "data": ("Choose &data folder…", None, None, "Load MNIST from another folder"),
+    "quit": ("&Quit", None, KEY.Quit, "Close ScratchNet"),
+}
 DOCK_WIDTH = 310  # the settings panel's first width; the user's own is remembered
-WAITING = "Waiting for the data: use File ▸ Choose data folder…"
 
 
 def icon(name: str) -> QIcon:
@@ -64,6 +76,7 @@ class MainWindow(QMainWindow):
         self.controls = ControlsPanel()
         self.curves = CurvesPanel()
         self.notice = NoticeBar()
+        self.files = FileCommands(self, self.session, self.controls, self.notice, self.settings)
         self.tabs = QTabWidget()
         self.tabs.setDocumentMode(True)
         self.tabs.addTab(self.curves, "Training")
@@ -78,13 +91,11 @@ class MainWindow(QMainWindow):
         self._build_dock()
         self._build_actions()
         self.setStatusBar(StatusBar())
-        self.statusBar().follow(self.session)
         self.download = DownloadDialog(self.session.loader, self)
         FocusedControlsKeepSpace(self)
         self._wire_session()
         self.controls.config_changed.connect(self._update_actions)
         self.controls.validity_changed.connect(lambda _: self._update_actions())
-        self.controls.live_changed.connect(self.session.set_live_settings)
         self._restore_settings()
         self._update_actions()
 
@@ -129,48 +140,29 @@ class MainWindow(QMainWindow):
         return action
 
     def _build_actions(self) -> None:
-        session = self.session
-        self.start_action = self._action("&Start", "play", "F5", "Train with the settings on the left", self.start)
-        self.pause_action = self._action("&Pause", "pause", "Space", "Pause after the current batch; again to resume", self.toggle_pause)
+        self.start_action = self._action(*ACTIONS["start"], self.start)
+        self.pause_action = self._action(*ACTIONS["pause"], self.toggle_pause)
         self.pause_action.setCheckable(True)
-        self.step_action = self._action("Step one &epoch", "step", "F10", "Train to the end of the current epoch, then pause", self.step)
-        self.stop_action = self._action(
-            "S&top", "stop", "Shift+F5", "End the run after the current batch, keeping the weights", session.stop
-        )
-        self.reset_action = self._action(
-            "&Reset weights",
-            "reset",
-            "Ctrl+Shift+R",
-            "Discard the trained weights: the next run starts from fresh random ones",
-            self.reset_weights,
-        )
-        self.new_action = self._action("&New", "new", QKeySequence.StandardKey.New, "Fresh weights, no curves, default settings", self.new)
-        self.open_action = self._action(
-            "&Open model…", "open", QKeySequence.StandardKey.Open, "Load a saved .safetensors model", self.open_model
-        )
-        self.save_action = self._action(
-            "&Save model…", "save", QKeySequence.StandardKey.Save, "Save the current network to a file", self.save_model
-        )
+        self.step_action = self._action(*ACTIONS["step"], self.step)
+        self.stop_action = self._action(*ACTIONS["stop"], self.session.stop)
+        self.reset_action = self._action(*ACTIONS["reset"], self.reset_weights)
+        self.new_action = self._action(*ACTIONS["new"], self.new)
+        self.open_action = self._action(*ACTIONS["open"], self.files.open_model)
+        self.save_action = self._action(*ACTIONS["save"], self.files.save_model)
         self.export_csv_action = self._action(
-            "Export curves as &CSV…", "export", "Ctrl+E", "Write every curve to a CSV file", self.export_csv
+            *ACTIONS["export_csv"], lambda: self.files.export(self.curves.export_csv, "curves.csv", "CSV files (*.csv)")
         )
         self.export_png_action = self._action(
-            "Export curves as &PNG…", None, "Ctrl+Shift+E", "Save a picture of the plots", self.export_png
+            *ACTIONS["export_png"], lambda: self.files.export(self.curves.export_png, "curves.png", "PNG images (*.png)")
         )
-        self.data_action = self._action("Choose &data folder…", None, None, "Load MNIST from another folder", self.choose_data_folder)
-        self.quit_action = self._action("&Quit", None, QKeySequence.StandardKey.Quit, "Close ScratchNet", self.close)
+        self.data_action = self._action(*ACTIONS["data"], self.choose_data_folder)
+        self.quit_action = self._action(*ACTIONS["quit"], self.close)
 
+        run = (self.start_action, self.pause_action, self.step_action, self.stop_action, None, self.reset_action)
+        files = (self.new_action, self.open_action, self.save_action, None, self.export_csv_action, self.export_png_action)
         menu = self.menuBar()
-        file_menu = menu.addMenu("&File")
-        for action in (self.new_action, self.open_action, self.save_action, None, self.export_csv_action, self.export_png_action):
-            file_menu.addAction(action) if action else file_menu.addSeparator()
-        file_menu.addSeparator()
-        file_menu.addAction(self.data_action)
-        file_menu.addSeparator()
-        file_menu.addAction(self.quit_action)
-        train_menu = menu.addMenu("&Training")
-        for action in (self.start_action, self.pause_action, self.step_action, self.stop_action, None, self.reset_action):
-            train_menu.addAction(action) if action else train_menu.addSeparator()
+        _add_actions(menu.addMenu("&File"), (*files, None, self.data_action, None, self.quit_action))
+        _add_actions(menu.addMenu("&Training"), run)
         view_menu = menu.addMenu("&View")
         view_menu.addAction(self.dock.toggleViewAction())
         log_action = view_menu.addAction(self.curves.log_scale.text())
@@ -182,15 +174,14 @@ class MainWindow(QMainWindow):
         toolbar.setObjectName("runToolbar")
         toolbar.setMovable(False)
         toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
-        for action in (self.start_action, self.pause_action, self.step_action, self.stop_action, None, self.reset_action):
-            toolbar.addAction(action) if action else toolbar.addSeparator()
-        toolbar.addSeparator()
-        for action in (self.open_action, self.save_action, self.export_csv_action):
-            toolbar.addAction(action)
+        _add_actions(toolbar, (*run, None, self.open_action, self.save_action, self.export_csv_action))
 
     def _wire_session(self) -> None:
         """Panels follow the session's signals; the window shows its notices and the data's progress."""
-        session, curves = self.session, self.curves
+        session = self.session
+        self.controls.follow(session)
+        self.curves.follow(session)
+        self.statusBar().follow(session)
         for panel in (self.pad, self.network):
             session.model_changed.connect(panel.set_model)
         for panel in (self.browser, self.pad):
@@ -199,17 +190,12 @@ class MainWindow(QMainWindow):
         session.model_changed.connect(lambda _: self._update_actions())
         session.dataset_changed.connect(self._dataset_changed)
         session.state_changed.connect(self._show_state)
-        session.run_started.connect(curves.begin_run)
         session.run_started.connect(lambda *_: self.notice.clear())
-        session.batches.connect(lambda chunk: curves.add_batches(chunk.progress, chunk.loss, chunk.last.batches))
-        session.epoch_done.connect(curves.add_epoch)
         session.run_finished.connect(self._run_finished)
         session.run_failed.connect(lambda message: self.notice.show_message(f"<b>Training failed.</b> {html(message)}", "error"))
-        session.history_cleared.connect(curves.clear)
         session.notice.connect(lambda text, level: self.notice.show_message(html(text), level))
         session.data_status.connect(self._data_status)
         session.data_failed.connect(self._data_failed)
-        session.data_cancelled.connect(self._data_cancelled)
 
     # ---- tabs ------------------------------------------------------------------------------------------
 
@@ -251,24 +237,19 @@ class MainWindow(QMainWindow):
         self.session.load_data(data_dir)
 
     def choose_data_folder(self) -> None:
-        dataset = self.session.dataset
-        start = str(dataset.folder) if dataset is not None and dataset.folder else ""
+        start = self.settings.value("data_dir", "")  # the folder loaded last
         folder = QFileDialog.getExistingDirectory(self, "Choose the folder holding the MNIST files", start)
         if folder:
             self.load_data(folder)
 
     def _data_status(self, text: str) -> None:
         self.notice.show_message(text, "info")
-        self.curves.set_placeholder(f"Waiting for the data.\n{text}")
         self.statusBar().showMessage(text)
 
     def _dataset_changed(self, dataset: Dataset) -> None:
         if dataset.folder:
             self.settings.setValue("data_dir", str(dataset.folder))
         self.notice.clear()
-        height, width = dataset.image_shape
-        self.controls.set_dataset_shape(height * width, dataset.num_classes, len(dataset.train_images))
-        self.curves.set_placeholder("" if not self.curves.current.empty else "Press Start to train the network.")
         if self.session.model is None:
             self.reset_weights()
         self._update_actions()
@@ -276,7 +257,6 @@ class MainWindow(QMainWindow):
     def _data_failed(self, message: str) -> None:
         self.notice.show_message(f"<b>No data to train on.</b> {html(message)}", "error")
         self.statusBar().showMessage("No data: choose the folder holding the MNIST files (File ▸ Choose data folder…)")
-        self.curves.set_placeholder(WAITING)
         if self._missing_dialog is not None:
             self._missing_dialog.close()
             self._missing_dialog.deleteLater()
@@ -284,15 +264,6 @@ class MainWindow(QMainWindow):
         self._missing_dialog.folder_chosen.connect(self.load_data)
         self._missing_dialog.retry_requested.connect(self.load_data)
         self._missing_dialog.open()
-
-    def _data_cancelled(self) -> None:
-        self.notice.show_message(
-            "The download was cancelled. ScratchNet needs MNIST to train: use File ▸ Choose data folder… "
-            "if you have the files, or restart to download them.",
-            "warning",
-        )
-        self.statusBar().showMessage("Download cancelled: no data to train on")
-        self.curves.set_placeholder(WAITING)
 
     # ---- run commands -------------------------------------------------------------------------------
 
@@ -352,15 +323,10 @@ class MainWindow(QMainWindow):
     # ---- what the session reports ----------------------------------------------------------------
 
     def _run_finished(self, outcome: RunOutcome) -> None:
-        if outcome.test_accuracy is not None:
-            self.curves.set_test_accuracy(outcome.test_accuracy, outcome.model.epochs_trained)
         if outcome.status == "diverged":
-            self.curves.mark_divergence()
             self.notice.show_message(f"<b>Training diverged.</b> {html(sentence(outcome.message))}", "warning")
 
     def _show_state(self, state: RunState) -> None:
-        self.curves.set_running(state.active)
-        self.controls.set_running(state.active)
         paused = state == RunState.PAUSED
         self.pause_action.setChecked(paused)
         self.pause_action.setText("&Resume" if paused else "&Pause")
@@ -399,113 +365,25 @@ class MainWindow(QMainWindow):
         trained = "" if model.epochs_trained is None else f" ({epochs_text(model.epochs_trained)} trained)"
         return f"continues from the current weights{trained}; Reset weights to start afresh"
 
-    # ---- files ------------------------------------------------------------------------------------
-
-    def save_model(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(self, "Save model", self._last_folder("model.safetensors"), MODEL_FILTER)
-        if path:
-            self.save_model_to(path if path.endswith(".safetensors") else path + ".safetensors")
-
-    def save_model_to(self, path: str | Path) -> None:
-        """Write the current model to ``path`` (atomically; see ``scratchnet.model.save_model``)."""
-        try:
-            self.session.save_model(path)
-        except OSError as error:
-            reason = error.strerror or str(error)
-            self.notice.show_message(f"<b>Could not save the model.</b> {html(f'{path}: {reason}')}", "error")
-            return
-        self.settings.setValue("last_folder", str(Path(path).parent))
-        self.statusBar().showMessage(f"Saved {path}", 5000)
-
-    def open_model(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Open model", self._last_folder(""), MODEL_FILTER)
-        if path:
-            self.open_model_from(path)
-
-    def open_model_from(self, path: str | Path) -> None:
-        """Load a model file; its weights become the current ones and its settings fill the panel."""
-        try:
-            model = self.session.open_model(path)
-        except ModelFileError as error:
-            self.notice.show_message(f"<b>Could not open the model.</b> {html(str(error))}", "error")
-            return
-        if model is None:
-            return
-        warnings = self._show_settings_of(model)
-        mismatch = self.session.dataset_mismatch()
-        if mismatch:
-            warnings.append(f"{html(sentence(mismatch))} {DIFFERENT_DATASET}")
-        if warnings:
-            self.notice.show_message("<br>".join(warnings), "warning")
-        self.settings.setValue("last_folder", str(Path(path).parent))
-        test = model.metrics.get("test_accuracy")
-        tested = f", test accuracy {100 * test:.2f} %" if isinstance(test, (int, float)) else ""
-        self.statusBar().showMessage(f"Opened {Path(path).name}: {'-'.join(map(str, model.layer_sizes))} {model.activation}{tested}", 10000)
-
-    def _show_settings_of(self, model: Model) -> list[str]:
-        """Fill the panel with the settings ``model`` was trained with; return warnings about what it cannot show."""
-        try:
-            config = TrainConfig.from_dict(model.config)
-        except (ConfigError, TypeError):
-            return ["The model file has no usable training settings; the panel keeps its own."]
-        adjusted = self.controls.set_config(config)
-        if not adjusted:
-            return []
-        unshown = ", ".join(f"{self.controls.label_of(name)} {getattr(config, name):,}" for name in adjusted)
-        return [
-            f"The model was trained with settings the panel cannot show ({html(unshown)}); the panel shows the nearest values it allows."
-        ]
-
-    def export_csv(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(self, "Export curves", self._last_folder("curves.csv"), "CSV files (*.csv)")
-        if path:
-            self._export(self.curves.export_csv, path)
-
-    def export_png(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(self, "Export curves", self._last_folder("curves.png"), "PNG images (*.png)")
-        if path:
-            self._export(self.curves.export_png, path)
-
-    def _export(self, write, path: str) -> None:
-        try:
-            write(path)
-        except OSError as error:
-            self.notice.show_message(f"Could not export the curves: {html(str(error))}", "error")
-            return
-        self.settings.setValue("last_folder", str(Path(path).parent))
-        self.statusBar().showMessage(f"Exported {path}", 5000)
-
-    def _last_folder(self, file_name: str) -> str:
-        return str(Path(self.settings.value("last_folder", str(Path.home()))) / file_name)
-
     # ---- settings and closing ---------------------------------------------------------------------
 
     def _restore_settings(self) -> None:
-        geometry = self.settings.value("window/geometry")
+        geometry, state = self.settings.value("window/geometry"), self.settings.value("window/state")
         if geometry is not None:
             self.restoreGeometry(geometry)
         else:
             self.resize(1280, 800)
-        state = self.settings.value("window/state")
         if state is not None:
             self.restoreState(state)
         else:
             self.resizeDocks([self.dock], [DOCK_WIDTH], Qt.Orientation.Horizontal)
-        preset = self.settings.value("preset")
-        try:
-            if preset and preset != CUSTOM:
-                self.controls.select_preset(preset)
-            elif self.settings.value("config"):
-                self.controls.set_config(TrainConfig.from_dict(json.loads(self.settings.value("config"))))
-        except (ScratchNetError, ValueError, TypeError):
-            pass  # an old or hand-edited settings file: keep the default preset
+        self.controls.restore_from(self.settings)
 
     def save_settings(self) -> None:
         """Remember the window's geometry and layout, the settings and the data folder."""
         self.settings.setValue("window/geometry", self.saveGeometry())
         self.settings.setValue("window/state", self.saveState())
-        self.settings.setValue("preset", self.controls.preset_name)
-        self.settings.setValue("config", json.dumps(self.controls.values()))
+        self.controls.save_to(self.settings)
         self.settings.sync()
 
     def closeEvent(self, event: QCloseEvent) -> None:
@@ -514,3 +392,9 @@ class MainWindow(QMainWindow):
         self.session.shutdown()
         self.curves.set_running(False)
         super().closeEvent(event)
+
+
+def _add_actions(target, actions) -> None:
+    """Add ``actions`` to a menu or toolbar in order, None standing for a separator."""
+    for action in actions:
+        target.addAction(action) if action else target.addSeparator()

@@ -159,7 +159,7 @@ class Session(QObject):
         self.loader.status.connect(self.data_status)
         self.loader.loaded.connect(self._data_loaded)
         self.loader.failed.connect(self.data_failed)
-        self.loader.cancelled.connect(self.data_cancelled)
+        self.loader.cancelled.connect(self._data_cancelled)
 
     # ---- data ---------------------------------------------------------------------------------------
 
@@ -189,6 +189,15 @@ class Session(QObject):
         mismatch = self.dataset_mismatch()
         if warning or mismatch:
             self.notice.emit(warning or f"{sentence(mismatch)} {DIFFERENT_DATASET}", "warning")
+
+    def _data_cancelled(self) -> None:
+        self.notice.emit(
+            "The download was cancelled. ScratchNet needs MNIST to train: use File ▸ Choose data folder… "
+            "if you have the files, or restart to download them.",
+            "warning",
+        )
+        self.status.emit("Download cancelled: no data to train on", 0)
+        self.data_cancelled.emit()
 
     def dataset_mismatch(self) -> str | None:
         """Why the dataset seems not to be the one the current model learnt from (see ``Model.dataset_mismatch``)."""
@@ -233,11 +242,15 @@ class Session(QObject):
             model.predict_test_set(self.dataset)  # refuses a model for other images or classes, or that overflows on them
         self.set_model(model)
         self._set_state(RunState.IDLE)
+        test = model.metrics.get("test_accuracy")
+        tested = f", test accuracy {100 * test:.2f} %" if isinstance(test, (int, float)) else ""
+        self.status.emit(f"Opened {Path(path).name}: {'-'.join(map(str, model.layer_sizes))} {model.activation}{tested}", 10000)
         return model
 
     def save_model(self, path: str | Path) -> None:
         """Write the current model to ``path`` (atomically; ``OSError`` when it cannot be written)."""
         save_model(self.model, path)
+        self.status.emit(f"Saved {path}", 5000)
 
     def model_to_continue(self, config: TrainConfig) -> Model | None:
         """The current model when a run with ``config`` would continue from it: weights that have been trained

@@ -535,7 +535,7 @@ def test_mutated_model_files_opened_in_the_window(tmp_path, window_and_model, ex
         path.write_bytes(bytes(data))
         before = window.current_model()
         window.notice.clear()
-        window.open_model_from(path)
+        window.files.open_model_from(path)
         error_shown = not window.notice.isHidden() and window.notice.level == "error"
         if window.current_model() is before:
             assert error_shown and window.notice.text.text().startswith("<b>Could not open the model.</b> mutated.safetensors: ")

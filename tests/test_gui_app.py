@@ -160,9 +160,9 @@ def test_a_continued_run_counts_every_epoch_in_the_saved_model(window, qtbot, tm
         wait_idle(window, qtbot)
     assert window.session.model.epochs_trained == 4
     path = tmp_path / "net.safetensors"
-    window.save_model_to(path)
+    window.files.save_model_to(path)
     window.reset_action.trigger()
-    window.open_model_from(path)
+    window.files.open_model_from(path)
     assert "continues from the current weights (4 epochs" in window.start_action.toolTip()
 
 
@@ -447,7 +447,7 @@ def test_opening_a_model_trained_beyond_the_panels_ranges_says_so(window, qtbot,
     model.config = TrainConfig(hidden=[128, 128], lr=50.0, epochs=3).to_dict()  # lr beyond what the panel offers
     path = tmp_path / "odd.safetensors"
     save_model(model, path)
-    window.open_model_from(path)
+    window.files.open_model_from(path)
     assert window.notice.isVisible() and "cannot show (Learning rate 50.0)" in window.notice.text.text()
     assert window.controls.field("epochs").value() == 3
 
@@ -460,7 +460,7 @@ def test_a_model_file_that_does_not_record_its_epochs_is_not_called_untrained(wi
     wait_idle(window, qtbot)
     model = dataclasses.replace(window.session.model, metrics={}, epochs_trained=None)  # as older files were saved
     save_model(model, tmp_path / "bare.safetensors")
-    window.open_model_from(tmp_path / "bare.safetensors")
+    window.files.open_model_from(tmp_path / "bare.safetensors")
     assert window.session.model.epochs_trained is None
     assert "continues from the current weights; Reset" in window.start_action.toolTip()
 

@@ -133,7 +133,7 @@ def notice(window) -> tuple[str, str]:
 def test_opening_a_model_whose_weights_overflow_shows_an_error_and_changes_nothing(window, model, tmp_path):
     save_model(overflowing(model), tmp_path / "huge.safetensors")
     before = window.session.model
-    window.open_model_from(tmp_path / "huge.safetensors")
+    window.files.open_model_from(tmp_path / "huge.safetensors")
     level, text = notice(window)
     assert level == "error" and text.startswith("<b>Could not open the model.</b> huge.safetensors: the weights overflow: layer")
     assert window.session.model is before
@@ -145,7 +145,7 @@ def test_opening_a_model_whose_weights_overflow_shows_an_error_and_changes_nothi
 def test_opening_a_pipe_shows_an_error_at_once(window, tmp_path):
     os.mkfifo(tmp_path / "x.safetensors")
     with deadline(10, "opening a FIFO in the app"):
-        window.open_model_from(tmp_path / "x.safetensors")
+        window.files.open_model_from(tmp_path / "x.safetensors")
     assert notice(window) == (
         "error",
         f"<b>Could not open the model.</b> {tmp_path / 'x.safetensors'}: this is a pipe (FIFO), not a model file",
@@ -155,7 +155,7 @@ def test_opening_a_pipe_shows_an_error_at_once(window, tmp_path):
 def test_a_model_from_another_dataset_opens_with_a_warning(window, fake_dataset, model, tmp_path):
     other = load_dataset(write_dataset(tmp_path / "other", seed=1))
     save_model(quick_model(other, train_images=600, hidden=(16,), epochs=1), tmp_path / "other.safetensors")
-    window.open_model_from(tmp_path / "other.safetensors")
+    window.files.open_model_from(tmp_path / "other.safetensors")
     assert notice(window) == (
         "warning",
         "The model learnt from another dataset (other) than this one (fake): their test sets differ. "
@@ -165,13 +165,13 @@ def test_a_model_from_another_dataset_opens_with_a_warning(window, fake_dataset,
 
     save_model(model, tmp_path / "own.safetensors")
     window.notice.clear()
-    window.open_model_from(tmp_path / "own.safetensors")
+    window.files.open_model_from(tmp_path / "own.safetensors")
     assert notice(window) == ("", "")
 
 
 def test_loading_another_dataset_under_a_trained_model_warns(window, qtbot, model, tmp_path):
     save_model(model, tmp_path / "own.safetensors")
-    window.open_model_from(tmp_path / "own.safetensors")
+    window.files.open_model_from(tmp_path / "own.safetensors")
     with qtbot.waitSignal(window.session.dataset_changed, timeout=10_000):
         window.load_data(str(write_dataset(tmp_path / "other", seed=1)))
     level, text = notice(window)
