@@ -125,8 +125,8 @@ class TrainResult:
 class Trainer:
     """Runs ``config`` on ``data``; ``run()`` blocks, ``controls`` may be used from any thread.
 
-    ``params``: the weights to start from (default: drawn as ``config`` says), with ``epochs_trained``
-    epochs of training already behind them, which the trained ``model()`` counts too."""
+    ``params``: the weights to start from (default: drawn as ``config`` says), trained for ``from_epoch``
+    epochs already (their ``Model.epochs_trained``): the ``model()`` it trains counts those epochs too."""
 
     def __init__(
         self,
@@ -136,7 +136,7 @@ class Trainer:
         on_batch: Callable[[BatchEvent], None] | None = None,
         on_epoch: Callable[[EpochEvent], None] | None = None,
         controls: RunControls | None = None,
-        epochs_trained: float = 0,
+        from_epoch: float = 0,
     ):
         self.config = config.replace()  # our own copy: live changes update it, not the caller's
         self.data = data.astype(config.dtype)
@@ -154,7 +154,7 @@ class Trainer:
         self.on_batch = on_batch or (lambda event: None)
         self.on_epoch = on_epoch or (lambda event: None)
         self.controls = controls or RunControls(LiveSettings.of(config))
-        self.epochs_trained_before = epochs_trained
+        self.from_epoch = from_epoch
         self._lock = threading.Lock()  # held while the weights change, so that a snapshot sees them whole
         self._result = TrainResult(params=self.params)  # the same list: restores change it in place
 
@@ -165,7 +165,7 @@ class Trainer:
 
     def model(self, metrics: dict | None = None) -> Model:
         """The current network as a ``Model`` (a copy of the weights, with its config, class names and dataset,
-        and the epochs behind the weights: those before this run and this run's ``weights_epoch``)."""
+        and the epochs behind the weights: ``from_epoch`` and this run's ``weights_epoch``)."""
         data = self.data
         return Model(
             self.snapshot(),
@@ -176,7 +176,7 @@ class Trainer:
             self.config.to_dict(),
             metrics or {},
             data.dataset_fingerprint,
-            epochs_trained=self.epochs_trained_before + self._result.weights_epoch,
+            epochs_trained=self.from_epoch + self._result.weights_epoch,
         )
 
     # ---- the loop ---------------------------------------------------------------------------------

@@ -61,8 +61,8 @@ class RunOutcome:
 
 
 class TrainingWorker(QObject):
-    """Trains ``config`` on ``dataset`` when its thread calls ``run``: from ``params`` when given, which have
-    ``epochs_trained`` epochs behind them; ``controls`` are the run's pause/step/stop flags and live settings."""
+    """Trains ``config`` on ``dataset`` when its thread calls ``run``: from ``params`` when given, trained for
+    ``from_epoch`` epochs already; ``controls`` are the run's pause/step/stop flags and live settings."""
 
     preparing = Signal(str)  # what it is doing before the first batch
     batches = Signal(object)  # BatchChunk
@@ -76,14 +76,14 @@ class TrainingWorker(QObject):
         dataset: Dataset,
         controls: RunControls,
         params: Params | None = None,
-        epochs_trained: float = 0,
+        from_epoch: float = 0,
     ):
         super().__init__()
         self._config = config
         self._dataset = dataset
         self._controls = controls
         self._params = params
-        self._epochs_trained = epochs_trained
+        self._from_epoch = from_epoch
         self._aborted = False
         self._trainer: Trainer | None = None
         self._progress: list[float] = []
@@ -120,7 +120,7 @@ class TrainingWorker(QObject):
         self.preparing.emit(f"preparing {len(dataset.train_images):,} images as {config.dtype}…")
         data = TrainingData.from_dataset(dataset, config.validation_size, config.dtype)
         params, self._params = self._params, None  # the trainer owns (and updates) them from here on
-        trainer = Trainer(config, data, params, self._on_batch, self._on_epoch, self._controls, self._epochs_trained)
+        trainer = Trainer(config, data, params, self._on_batch, self._on_epoch, self._controls, self._from_epoch)
         self._trainer = trainer
         self._last_emit = time.perf_counter()
         result = trainer.run()

@@ -222,6 +222,27 @@ def test_a_live_momentum_change_does_not_give_plain_sgd_momentum(data):
     assert momentum.optimizer.momentum == 0.5
 
 
+def test_live_settings_reach_the_optimizer(data):
+    trainer = Trainer(small_config(epochs=2, optimizer="adam"), data)
+    trainer.on_epoch = lambda event: change_live(trainer, beta1=0.8, beta2=0.99, weight_decay=0.01)
+    trainer.run()
+    optimizer = trainer.optimizer
+    assert (optimizer.beta1, optimizer.beta2, optimizer.weight_decay) == (0.8, 0.99, 0.01)
+    assert trainer.config.beta1 == 0.8 and trainer.controls.settings.beta1 == 0.8
+
+
+def test_the_model_counts_the_epochs_behind_the_weights_it_started_from(data):
+    first = Trainer(small_config(epochs=2), data)
+    assert first.model().epochs_trained == 0
+    first.run()
+    assert first.model().epochs_trained == 2
+    second = Trainer(small_config(epochs=3), data, params=first.params, from_epoch=2)
+    second.on_epoch = lambda event: event.epoch == 1 and snapshots.append(second.model().epochs_trained)
+    snapshots = []
+    result = second.run()
+    assert snapshots == [3] and result.weights_epoch == 3 and second.model().epochs_trained == 5
+
+
 def test_validation_size_must_leave_training_data(fake_dataset):
     with pytest.raises(ConfigError, match="leaves no training images"):
         TrainingData.from_dataset(fake_dataset, validation_size=600)
