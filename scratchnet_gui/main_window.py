@@ -32,12 +32,11 @@ from .data_loader import DownloadDialog, MissingDataDialog
 from .draw_pad import DrawPad
 from .files import FileCommands
 from .network_view import NetworkView
-from .session import RunState, Session, memory_warning, sentence
+from .session import RunOutcome, RunState, Session, memory_warning, sentence
 from .shortcuts import FocusedControlsKeepSpace
 from .status_bar import NoticeBar, StatusBar, html
 from .test_browser import ImageBrowser
 from .visuals import epochs_text
-from .worker import RunOutcome
 
 KEY = QKeySequence.StandardKey
 ACTIONS = {  # text, icon, shortcut and tooltip of each action in the menus and the toolbar

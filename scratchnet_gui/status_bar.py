@@ -16,8 +16,7 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QPainter
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QProgressBar, QSizePolicy, QStatusBar, QToolButton, QWidget
 
-from .session import RunProgress, RunState, Session
-from .worker import RunOutcome
+from .session import RunOutcome, RunProgress, RunState, Session
 
 REFRESH_MS = 250  # the figures change a few times a second: faster would be unreadable
 STATE_TEXT = {
