@@ -69,7 +69,7 @@ def in_app_run(window: MainWindow, config: TrainConfig, probe: bool) -> tuple[fl
     window.controls.set_config(config)
     window.reset_action.trigger()
     outcomes = []
-    window.run_finished.connect(outcomes.append)
+    window.session.run_finished.connect(outcomes.append)
     delays = []
     clock = QElapsedTimer()
     timer = QTimer(interval=TICK_MS, timerType=Qt.TimerType.PreciseTimer)
@@ -83,12 +83,12 @@ def in_app_run(window: MainWindow, config: TrainConfig, probe: bool) -> tuple[fl
     if probe:
         timer.start()
     loop = QEventLoop()
-    window.run_finished.connect(loop.quit)
+    window.session.run_finished.connect(loop.quit)
     window.start_action.trigger()
     loop.exec()  # the app's ordinary event loop, until the run ends
     timer.stop()
-    window.run_finished.disconnect(outcomes.append)
-    window.run_finished.disconnect(loop.quit)
+    window.session.run_finished.disconnect(outcomes.append)
+    window.session.run_finished.disconnect(loop.quit)
     return outcomes[0].samples_per_second, np.array(delays[1:])
 
 
@@ -102,7 +102,7 @@ def main(args: argparse.Namespace) -> int:
     window.resize(1280, 800)
     window.show()
     loop = QEventLoop()
-    window.dataset_changed.connect(loop.quit)
+    window.session.dataset_changed.connect(loop.quit)
     window.load_data(str(dataset.folder))
     loop.exec()
 

@@ -59,7 +59,7 @@ def open_window(data_dir: str | None, size: tuple[int, int]) -> MainWindow:
     window.resize(*size)
     window.show()
     window.load_data(data_dir)
-    wait_for(window.dataset_changed)
+    wait_for(window.session.dataset_changed)
     return window
 
 
@@ -67,7 +67,7 @@ def train_mid_run(window: MainWindow) -> None:
     """One finished comparison run, then the default preset caught in its third epoch."""
     window.controls.set_config(load_preset("default")[0].replace(optimizer="sgd", lr=0.05, schedule="constant", epochs=2))
     window.start_action.trigger()
-    wait_for(window.run_finished)
+    wait_for(window.session.run_finished)
     window.controls.select_preset("default")
     window.reset_action.trigger()
     window.start_action.trigger()

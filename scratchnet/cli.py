@@ -249,6 +249,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         "status": result.status,
         "message": result.message,
         **model.metrics,
+        "epochs": model.epochs_trained,
         "weights_epoch": result.weights_epoch,
         "samples_per_second": result.samples_per_second,
         "config": trainer.config.to_dict(),
@@ -317,14 +318,14 @@ def check_writable(path: Path) -> None:
 @contextlib.contextmanager
 def interrupt_ends_the_run(trainer: Trainer) -> Iterator[None]:
     """While ``trainer`` runs, a first Ctrl+C ends the run after the current batch on the weights of the last
-    completed epoch (``Trainer.interrupt``); a second one raises ``KeyboardInterrupt`` at once, as usual."""
+    completed epoch (``RunControls.interrupt``); a second one raises ``KeyboardInterrupt`` at once, as usual."""
 
     below_the_bar = "\n" if sys.stderr.isatty() else ""  # the terminal's cursor sits after "^C" on the progress bar's line
     notice = f"{below_the_bar}interrupted: finishing the current batch...; Ctrl+C again to abort at once\n".encode()
 
     def on_first_interrupt(signum, frame) -> None:
         signal.signal(signal.SIGINT, signal.default_int_handler)
-        trainer.interrupt()
+        trainer.controls.interrupt()
         with contextlib.suppress(OSError):  # to the descriptor, not print(): this may run in the middle of a write to sys.stderr
             os.write(2, notice)
 

@@ -4,7 +4,8 @@ Model files are safetensors: a JSON header, then raw little-endian arrays; nothi
 them is ever executed. Layer ``i`` is stored as ``f"{2*i}.weight"`` (out, in) and
 ``f"{2*i}.bias"``, the names and layout of ``torch.nn.Sequential(Linear, act, Linear,
 act, ..., Linear)``, so ``load_state_dict`` accepts the file as it is. Everything else
-(layer sizes, activation, input scaling, class names, training config, final metrics)
+(layer sizes, activation, input scaling, class names, training config, final metrics, and
+``metrics.epochs``, the epochs of training behind the weights: ``Model.epochs_trained``)
 is JSON in the header's ``__metadata__["scratchnet"]``, including a fingerprint of the dataset the
 model learnt from, so that using it on another dataset can be flagged.
 
@@ -85,6 +86,9 @@ class Model:
     config: dict = field(default_factory=dict)
     metrics: dict = field(default_factory=dict)
     dataset_fingerprint: str | None = None  # Dataset.test_fingerprint of the data it learnt from; None when unknown
+    # Epochs of training behind these weights, over every run that trained them (2.5: stopped halfway through
+    # the third); 0 for fresh random weights, None when unknown (a file that does not record it).
+    epochs_trained: float | None = 0
 
     @property
     def layer_sizes(self) -> list[int]:
@@ -175,7 +179,7 @@ def save_model(model: Model, path: str | os.PathLike) -> None:
         "dataset_fingerprint": model.dataset_fingerprint,
         "class_names": list(model.class_names),
         "config": model.config,
-        "metrics": model.metrics,
+        "metrics": model.metrics if model.epochs_trained is None else {**model.metrics, "epochs": model.epochs_trained},
         "saved_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
     }
     atomic_write(path, save(tensors, metadata={"scratchnet": json.dumps(metadata)}))
@@ -249,6 +253,7 @@ def _read_model(file: BinaryIO, size: int, name: str) -> Model:
         if weight.dtype != bias.dtype or (params and weight.dtype != params[0]["W"].dtype):
             raise ModelFileError(f"{name}: all tensors must share one dtype")
         params.append({"W": np.ascontiguousarray(weight.T), "b": bias})
+    metrics = dict(meta.get("metrics") or {})
     model = Model(
         params=params,
         activation=meta["activation"],
@@ -256,8 +261,9 @@ def _read_model(file: BinaryIO, size: int, name: str) -> Model:
         image_shape=tuple(meta["input"]["image_shape"]),
         dataset=meta.get("dataset") or "",
         config=meta.get("config") or {},
-        metrics=meta.get("metrics") or {},
+        metrics=metrics,
         dataset_fingerprint=meta.get("dataset_fingerprint"),
+        epochs_trained=metrics.pop("epochs", None),
     )
     probes = probe_images(model.image_shape)
     try:

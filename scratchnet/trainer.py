@@ -10,9 +10,9 @@ The loop is the notebook's, generalised::
             optimizer.step(params, grads)
         evaluate on the validation split
 
-Around it: a learning-rate schedule, early stopping, divergence detection, and the
-``pause``/``resume``/``step_epoch``/``stop``/``interrupt``/``set_hyperparameters`` controls, which
-are thread-safe and take effect between two batches.
+Around it: a learning-rate schedule, early stopping, divergence detection, and the run's
+``RunControls`` (pause, step one epoch, stop, live settings; see ``controls.py``), which another
+thread may use at any time and which the loop reads between two batches.
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ import numpy as np
 from .activations import get_activation
 from .augment import random_shift
 from .config import TrainConfig
+from .controls import LiveSettings, RunControls
 from .data import Dataset, to_inputs
 from .errors import ConfigError
 from .metrics import accuracy, evaluate, mean_cross_entropy
@@ -40,7 +41,6 @@ from .schedules import Schedule
 # A run has diverged when a batch's loss is not finite or exceeds this many times the first batch's loss
 # (or log(classes), the loss of a uniform guess, when that is larger): no healthy run climbs that far.
 DIVERGENCE_FACTOR = 100.0
-LIVE_SETTINGS = ("lr", "momentum", "beta1", "beta2", "weight_decay", "grad_clip", "dropout")
 
 
 @dataclass
@@ -110,8 +110,9 @@ class TrainResult:
     history: list[EpochEvent] = field(default_factory=list)
     status: str = "completed"  # completed | stopped | interrupted | early_stopped | diverged
     message: str = ""
-    # Epochs of training behind the final weights: the best epoch when restored, the last completed one
-    # otherwise, with a fraction for the batches of an epoch cut short by ``stop`` (0: untouched weights).
+    # Epochs of this run behind the final weights: the best epoch when restored, the last completed one
+    # otherwise, with a fraction for the batches of an epoch cut short by ``stop`` (0: the weights the run
+    # started from). The model counts the epochs before the run too: ``Model.epochs_trained``.
     weights_epoch: float = 0
     train_seconds: float = 0.0
     samples_seen: int = 0
@@ -122,7 +123,10 @@ class TrainResult:
 
 
 class Trainer:
-    """Runs ``config`` on ``data``; ``run()`` blocks, the controls may be called from any thread."""
+    """Runs ``config`` on ``data``; ``run()`` blocks, ``controls`` may be used from any thread.
+
+    ``params``: the weights to start from (default: drawn as ``config`` says), trained for ``from_epoch``
+    epochs already (their ``Model.epochs_trained``): the ``model()`` it trains counts those epochs too."""
 
     def __init__(
         self,
@@ -131,6 +135,8 @@ class Trainer:
         params: Params | None = None,
         on_batch: Callable[[BatchEvent], None] | None = None,
         on_epoch: Callable[[EpochEvent], None] | None = None,
+        controls: RunControls | None = None,
+        from_epoch: float = 0,
     ):
         self.config = config.replace()  # our own copy: live changes update it, not the caller's
         self.data = data.astype(config.dtype)
@@ -147,56 +153,10 @@ class Trainer:
         self.schedule = Schedule(config.schedule, config.epochs, config.warmup_epochs, config.step_epochs, config.step_gamma)
         self.on_batch = on_batch or (lambda event: None)
         self.on_epoch = on_epoch or (lambda event: None)
-        self._lock = threading.Lock()  # held while weights or the pause state change, so others see them whole
-        self._running = threading.Event()
-        self._running.set()
-        self._end_requested: str | None = None  # "stopped" or "interrupted": how the run should end at the next batch
-        self._pause_at_epoch_end = False  # set by step_epoch, cleared by the training thread when it pauses
-        self._pending: dict[str, float] = {}
-
-    # ---- controls (thread-safe) ----------------------------------------------------------------
-
-    def pause(self) -> None:
-        """Stop before the next batch until ``resume``, ``step_epoch`` or ``stop``."""
-        self._running.clear()
-
-    def resume(self) -> None:
-        with self._lock:
-            self._pause_at_epoch_end = False
-            self._running.set()
-
-    def step_epoch(self) -> None:
-        """Run to the end of the epoch in progress (or one whole epoch, between epochs), then pause."""
-        with self._lock:
-            self._pause_at_epoch_end = True
-            self._running.set()
-
-    def stop(self) -> None:
-        """End the run after the current batch, keeping its weights; ``run`` returns with status "stopped"."""
-        self._request_end("stopped")
-
-    def interrupt(self) -> None:
-        """End the run after the current batch, back on the weights of the last completed epoch (of the best
-        one, with early stopping); ``run`` returns with status "interrupted". Ctrl+C in the command line does
-        this: what it keeps is a whole number of epochs, as a finished run would have left them."""
-        self._request_end("interrupted")
-
-    def _request_end(self, status: str) -> None:
-        self._end_requested = status
-        self._running.set()
-
-    @property
-    def paused(self) -> bool:
-        return not self._running.is_set()
-
-    def set_hyperparameters(self, **changes: float) -> None:
-        """Change live settings (lr, momentum, beta1, beta2, weight_decay, grad_clip, dropout) from the next batch on."""
-        unknown = set(changes) - set(LIVE_SETTINGS)
-        if unknown:
-            raise ConfigError(f"cannot change {', '.join(sorted(unknown))} during a run; live settings: {', '.join(LIVE_SETTINGS)}")
-        self.config.replace(**changes)  # validates the new values before they are queued
-        with self._lock:
-            self._pending.update(changes)
+        self.controls = controls or RunControls(LiveSettings.of(config))
+        self.from_epoch = from_epoch
+        self._lock = threading.Lock()  # held while the weights change, so that a snapshot sees them whole
+        self._result = TrainResult(params=self.params)  # the same list: restores change it in place
 
     def snapshot(self) -> Params:
         """A consistent copy of the current weights, safe to use from another thread."""
@@ -204,7 +164,8 @@ class Trainer:
             return copy_params(self.params)
 
     def model(self, metrics: dict | None = None) -> Model:
-        """The current network as a ``Model`` (a copy of the weights, with its config, class names and dataset)."""
+        """The current network as a ``Model`` (a copy of the weights, with its config, class names and dataset,
+        and the epochs behind the weights: ``from_epoch`` and this run's ``weights_epoch``)."""
         data = self.data
         return Model(
             self.snapshot(),
@@ -215,13 +176,13 @@ class Trainer:
             self.config.to_dict(),
             metrics or {},
             data.dataset_fingerprint,
+            epochs_trained=self.from_epoch + self._result.weights_epoch,
         )
 
     # ---- the loop ---------------------------------------------------------------------------------
 
     def run(self) -> TrainResult:
         """Train for ``config.epochs`` epochs, or until stopped, diverged or early-stopped."""
-        self._result = TrainResult(params=self.params)  # the same list: restores change it in place
         self._best = _Best()
         self._loss_limit: float | None = None  # set from the first batch's loss
         try:
@@ -238,7 +199,7 @@ class Trainer:
 
     def _run_epoch(self, epoch: int) -> None:
         """One pass over a fresh shuffle of the training set, then validation and the end-of-epoch checks."""
-        config, data = self.config, self.data  # config also sees the live changes made between batches
+        config, data, controls = self.config, self.data, self.controls
         n = len(data.train_x)
         batch_size = min(config.batch_size or n, n)
         batches = math.ceil(n / batch_size)
@@ -248,13 +209,16 @@ class Trainer:
         loss_sum = correct = seen = 0
         try:
             for batch in range(1, batches + 1):
-                clock.paused += self._wait_while_paused()
-                if self._end_requested == "stopped":
+                clock.paused += controls.wait_while_paused()
+                if controls.end_requested == "stopped":
                     self._result.weights_epoch = epoch - 1 + (batch - 1) / batches
                     raise _RunEnded("stopped", f"stopped by the user in epoch {epoch}, batch {batch}")
-                if self._end_requested == "interrupted":
+                if controls.end_requested == "interrupted":
                     self._interrupted(last_good, epoch, batch)
-                self._apply_pending_settings()
+                live = controls.take_new_settings()
+                if live is not None:
+                    self._apply_live_settings(live)
+                    config = self.config
                 rows = slice(None) if order is None else order[(batch - 1) * batch_size : batch * batch_size]
                 x, y = data.train_x[rows], data.train_y[rows]
                 if config.augment_shift:
@@ -284,10 +248,7 @@ class Trainer:
         event = EpochEvent(epoch, config.epochs, loss_sum / seen, correct / seen, val_loss, val_accuracy, seconds, lr)
         self._result.history.append(event)
         self._result.weights_epoch = epoch
-        with self._lock:  # so that a resume() cannot slip in between the check and the pause
-            if self._pause_at_epoch_end:  # before on_epoch, so that a callback sees a step's pause
-                self._pause_at_epoch_end = False
-                self._running.clear()
+        controls.pause_if_stepping()  # before on_epoch, so that a callback sees a step's pause
         self.on_epoch(event)
         self._check_early_stopping(event)
 
@@ -305,14 +266,6 @@ class Trainer:
                     self.optimizer.lr = lr
                     self.optimizer.step(self.params, grads)
         return loss, logits.argmax(axis=1)
-
-    def _wait_while_paused(self) -> float:
-        """Block while paused; return the seconds spent waiting."""
-        if self._running.is_set():
-            return 0.0
-        start = time.perf_counter()
-        self._running.wait()
-        return time.perf_counter() - start
 
     def _check_early_stopping(self, event: EpochEvent) -> None:
         """Remember the weights of the best validation loss; end the run after ``early_stopping`` epochs without one."""
@@ -357,24 +310,22 @@ class Trainer:
         probabilities = predict_proba(self.params, self.data.val_x, self.activation)
         return mean_cross_entropy(probabilities, self.data.val_y), accuracy(probabilities, self.data.val_y)
 
-    def _apply_pending_settings(self) -> None:
-        if not self._pending:
-            return
-        with self._lock:
-            changes, self._pending = self._pending, {}
-        for name, value in changes.items():
-            setattr(self.config, name, value)
-        for name in ("weight_decay", *OPTIMIZER_SETTINGS[self.config.optimizer]):  # plain SGD has no momentum to change
-            if name in changes:
-                setattr(self.optimizer, name, changes[name])
+    def _apply_live_settings(self, live: LiveSettings) -> None:
+        """Train with the live settings changed during the run from this batch on: the loop reads the learning
+        rate (which the schedule scales), gradient clipping and dropout from the config; the optimiser holds
+        its own weight decay, and momentum or betas when it uses them."""
+        self.config = live.applied_to(self.config)
+        uses = OPTIMIZER_SETTINGS[self.config.optimizer]  # plain SGD has no momentum to change, Adam no momentum at all
+        self.optimizer.weight_decay = live.weight_decay
+        if "momentum" in uses:
+            self.optimizer.momentum = live.momentum
+        if "beta1" in uses:
+            self.optimizer.beta1, self.optimizer.beta2 = live.beta1, live.beta2
 
 
-def score_on_test_set(model: Model, dataset: Dataset, result: TrainResult, epochs_before: int = 0) -> dict:
+def score_on_test_set(model: Model, dataset: Dataset, result: TrainResult) -> dict:
     """Evaluate a trained ``model`` on the test set (see ``metrics.evaluate``), record the headline figures of
-    the run in ``model.metrics`` (saved with the model) and return the full report.
-
-    ``epochs`` counts every epoch behind the weights: ``epochs_before`` (when the run continued from trained
-    weights) plus those of this run up to the epoch the weights are from."""
+    the run in ``model.metrics`` (saved with the model) and return the full report."""
     test = evaluate(model.predict_images(dataset.test_images), dataset.test_labels)
     completed = float(result.weights_epoch).is_integer() and result.weights_epoch >= 1  # weights from an epoch's end
     weights_event = result.history[int(result.weights_epoch) - 1] if completed else None
@@ -382,7 +333,6 @@ def score_on_test_set(model: Model, dataset: Dataset, result: TrainResult, epoch
         "test_accuracy": test["accuracy"],
         "test_loss": test["loss"],
         "val_accuracy": weights_event.val_accuracy if weights_event else None,
-        "epochs": epochs_before + result.weights_epoch,
         "train_seconds": result.train_seconds,
     }
     return test

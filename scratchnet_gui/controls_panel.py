@@ -2,17 +2,19 @@
 
 Every control only accepts values the core accepts (the spin boxes take their ranges from the core's
 ``RANGES``, the combo boxes its fixed choices); combinations that are still impossible (e.g. a warm-up as long as the run) are named
-under the controls and keep Start disabled. During a run the live settings (``LIVE``) keep working
-and are sent to the trainer; the others lock, with a tooltip saying why.
+under the controls and keep Start disabled. During a run the live settings (``LIVE_SETTINGS``) keep
+working and are sent out as a ``LiveSettings``; the others lock, with a tooltip saying why.
 """
 
 from __future__ import annotations
 
 import bisect
+import json
 import math
+from typing import TYPE_CHECKING
 
 import numpy as np
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QSettings, Qt, Signal
 from PySide6.QtGui import QValidator
 from PySide6.QtWidgets import (
     QAbstractSpinBox,
@@ -33,18 +35,20 @@ from PySide6.QtWidgets import (
 
 from scratchnet.activations import ACTIVATIONS
 from scratchnet.config import DTYPES, MAX_WIDTH, RANGES, TrainConfig
-from scratchnet.errors import ConfigError
+from scratchnet.controls import LIVE_SETTINGS, LiveSettings
+from scratchnet.errors import ConfigError, ScratchNetError
 from scratchnet.initializers import INITIALIZERS
 from scratchnet.memory import estimate_training_bytes, format_bytes
 from scratchnet.network import count_parameters
 from scratchnet.optimizers import OPTIMIZER_NAMES, OPTIMIZER_SETTINGS
 from scratchnet.presets import load_preset, preset_names
 from scratchnet.schedules import SCHEDULE_NAMES
-from scratchnet.trainer import LIVE_SETTINGS
+
+if TYPE_CHECKING:
+    from .session import Session
 
 CUSTOM = "custom"
 MAX_LAYERS = 10
-LIVE = frozenset(LIVE_SETTINGS)
 # 1-2-5 steps over many decades: the up/down arrows of the log-scale inputs walk this ladder.
 LADDER = sorted(m * 10.0**k for k in range(-9, 5) for m in (1, 2, 5))
 QSPINBOX_MAX = 2**31 - 1  # QSpinBox holds a C int
@@ -362,11 +366,11 @@ class LayersEditor(QWidget):
 class ControlsPanel(QWidget):
     """Every training setting, as widgets. ``config()`` reads them as a ``TrainConfig``.
 
-    Signals: ``config_changed()`` after any edit; ``live_changed(dict)`` with the live settings that
-    changed during a run (e.g. ``{"lr": 0.01}``); ``validity_changed(bool)``."""
+    Signals: ``config_changed()`` after any edit; ``live_changed(LiveSettings)`` when a live setting changed
+    during a run (all of them, as they now stand); ``validity_changed(bool)``."""
 
     config_changed = Signal()
-    live_changed = Signal(dict)
+    live_changed = Signal(object)
     validity_changed = Signal(bool)
 
     def __init__(self, parent: QWidget | None = None):
@@ -589,6 +593,19 @@ class ControlsPanel(QWidget):
         shown = self.values()
         return [name for name, value in config.to_dict().items() if name in shown and not _same(shown[name], value)]
 
+    def show_settings_of(self, values: dict) -> str | None:
+        """Fill the controls with the settings a model was trained with (``Model.config``); return a warning when
+        they are unusable (the controls keep theirs) or some cannot be shown exactly, else None."""
+        try:
+            config = TrainConfig.from_dict(values)
+        except (ConfigError, TypeError):
+            return "The model file has no usable training settings; the panel keeps its own."
+        adjusted = self.set_config(config)
+        if not adjusted:
+            return None
+        unshown = ", ".join(f"{self.label_of(name)} {getattr(config, name):,}" for name in adjusted)
+        return f"The model was trained with settings the panel cannot show ({unshown}); the panel shows the nearest values it allows."
+
     def select_preset(self, name: str) -> None:
         """Choose a preset by name, filling the controls (``"custom"`` keeps them as they are)."""
         if name == CUSTOM:
@@ -609,7 +626,30 @@ class ControlsPanel(QWidget):
     def valid(self) -> bool:
         return self._valid
 
+    def save_to(self, settings: QSettings) -> None:
+        """Remember the preset and the settings for the next start (``restore_from``)."""
+        settings.setValue("preset", self.preset_name)
+        settings.setValue("config", json.dumps(self.values()))
+
+    def restore_from(self, settings: QSettings) -> None:
+        """Show the preset or settings ``save_to`` remembered; an old or hand-edited file leaves the controls as they are."""
+        preset = settings.value("preset")
+        try:
+            if preset and preset != CUSTOM:
+                self.select_preset(preset)
+            elif settings.value("config"):
+                self.set_config(TrainConfig.from_dict(json.loads(settings.value("config"))))
+        except (ScratchNetError, ValueError, TypeError):
+            pass
+
     # ---- running ----------------------------------------------------------------------------------
+
+    def follow(self, session: Session) -> None:
+        """Lock the settings while ``session`` trains and send it the live ones as they change; size the
+        parameter count and the validation limit to its data."""
+        session.state_changed.connect(lambda state: self.set_running(state.active))
+        session.dataset_changed.connect(lambda data: self.set_dataset_shape(data.num_features, data.num_classes, len(data.train_images)))
+        self.live_changed.connect(session.set_live_settings)
 
     def set_running(self, running: bool) -> None:
         """Lock the settings that cannot change mid-run (explaining why in their tooltips); keep the live ones."""
@@ -649,8 +689,8 @@ class ControlsPanel(QWidget):
             self.preset_description.setText("Your own settings.")
             self._filling = False
         self._refresh()
-        if self._running and name in LIVE and self._valid:
-            self.live_changed.emit({name: self.values()[name]})
+        if self._running and name in LIVE_SETTINGS and self._valid:
+            self.live_changed.emit(LiveSettings.of(self.config()))
         self.config_changed.emit()
 
     def _refresh(self) -> None:

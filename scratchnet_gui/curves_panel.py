@@ -24,6 +24,7 @@ import math
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pyqtgraph as pg
@@ -33,6 +34,9 @@ from PySide6.QtWidgets import QCheckBox, QGraphicsItem, QHBoxLayout, QLabel, QLi
 
 from scratchnet.atomic import atomic_write
 from scratchnet.trainer import EpochEvent
+
+if TYPE_CHECKING:
+    from .session import RunOutcome, Session
 
 REPAINT_HZ = 10
 RAW_LOSS_HZ = 2  # the faint raw batch losses, the costliest curve to draw, are refreshed less often
@@ -55,6 +59,7 @@ OVERLAY_COLORS = ["#8e44ad", "#7f8c8d", "#16a085", "#c0392b", "#d35400", "#2c3e5
 OVERLAY_Z = -5  # earlier runs: above the raw batch-loss band, below this run's lines
 MAX_OVERLAYS = 20  # earlier runs kept as faint overlays
 READOUT_HINT = "Hover over the plots to read the values."
+WAITING = "Waiting for the data: use File ▸ Choose data folder…"
 
 
 class GrowingSeries:
@@ -279,8 +284,29 @@ class CurvesPanel(QWidget):
 
     # ---- feeding data ---------------------------------------------------------------------------
 
-    def begin_run(self, label: str, epochs_before: float = 0.0, epochs: float = 1.0) -> None:
-        """Start new curves for a run of ``epochs`` labelled ``label``; the previous run becomes a faint overlay.
+    def follow(self, session: Session) -> None:
+        """Draw ``session``'s runs as they train and how each ended; while it has no data, say what it waits for."""
+        session.run_started.connect(self.begin_run)
+        session.batches.connect(lambda chunk: self.add_batches(chunk.progress, chunk.loss, chunk.last.batches))
+        session.epoch_done.connect(self.add_epoch)
+        session.state_changed.connect(lambda state: self.set_running(state.active))
+        session.run_finished.connect(self._show_outcome)
+        session.history_cleared.connect(self.clear)
+        session.data_status.connect(lambda text: self.set_placeholder(f"Waiting for the data.\n{text}"))
+        session.data_failed.connect(lambda _: self.set_placeholder(WAITING))
+        session.data_cancelled.connect(lambda: self.set_placeholder(WAITING))
+        session.dataset_changed.connect(lambda _: self.set_placeholder("Press Start to train the network." if self.current.empty else ""))
+
+    def _show_outcome(self, outcome: RunOutcome) -> None:
+        """Mark the test accuracy of the run's final weights (at the epochs behind them), and a divergence."""
+        if outcome.test_accuracy is not None:
+            self.set_test_accuracy(outcome.test_accuracy, outcome.model.epochs_trained)
+        if outcome.status == "diverged":
+            self.mark_divergence()
+
+    def begin_run(self, label: str, from_epoch: float = 0.0, epochs: float = 1.0) -> None:
+        """Start new curves for a run of ``epochs`` labelled ``label``, continuing weights trained for ``from_epoch``
+        epochs (where its curves start on the x axis); the previous run becomes a faint overlay.
 
         The x axis spans the whole run (and the earlier runs) from the start, so that it stays still while it
         fills; a run of more than ``FIRST_SPAN`` epochs starts with that many and doubles the span as needed."""
@@ -288,12 +314,12 @@ class CurvesPanel(QWidget):
             self._add_overlay(self.current)
         self.current = RunCurves(label)
         self._clear_readout()
-        self._offset = epochs_before
+        self._offset = from_epoch
         self._ema = None
         self._loss_range = None
         self.set_placeholder("")
-        self._run_end = epochs_before + epochs
-        self._set_x_right(epochs_before + min(epochs, FIRST_SPAN), force=True)
+        self._run_end = from_epoch + epochs
+        self._set_x_right(from_epoch + min(epochs, FIRST_SPAN), force=True)
         self._batches_dirty = self._epochs_dirty = True
         self.repaint_curves()
         self._draw_markers()

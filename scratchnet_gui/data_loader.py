@@ -1,10 +1,11 @@
 """Finding, downloading and reading the dataset without freezing the window.
 
-``DataLoader`` runs ``scratchnet.data.locate_or_download`` and ``load_dataset`` on a worker thread.
-A download (first run, no data anywhere) shows a ``QProgressDialog``; its Cancel button makes the
-progress callback raise ``DownloadCancelled``, which the core turns into a clean stop with no
-partial file left behind. When the data cannot be found or fetched, ``MissingDataDialog`` says
-which files are needed and where, and offers a folder picker.
+``DataLoader`` (no widgets; the session owns it) runs ``scratchnet.data.locate_or_download`` and
+``load_dataset`` on a worker thread. A download (first run, no data anywhere) is shown by a
+``DownloadDialog`` following the loader; its Cancel button makes the progress callback raise
+``DownloadCancelled``, which the core turns into a clean stop with no partial file left behind. When
+the data cannot be found or fetched, ``MissingDataDialog`` says which files are needed and where, and
+offers a folder picker.
 """
 
 from __future__ import annotations
@@ -67,19 +68,19 @@ class _LoadWorker(QObject):
 class DataLoader(QObject):
     """Loads a dataset in the background; ``loaded``, ``failed`` or ``cancelled`` ends every ``start``.
 
-    ``status`` describes what it is doing, for the window to show while it waits."""
+    ``status`` describes what it is doing, for the window to show while it waits; ``progress`` reports a
+    download (bytes done, bytes total or 0 when unknown, file name)."""
 
     status = Signal(str)
+    progress = Signal(int, int, str)
     loaded = Signal(object)
     failed = Signal(str)
     cancelled = Signal()
 
-    def __init__(self, parent_widget: QWidget):
-        super().__init__(parent_widget)
-        self._parent_widget = parent_widget
+    def __init__(self, parent: QObject | None = None):
+        super().__init__(parent)
         self._thread: QThread | None = None
         self._worker: _LoadWorker | None = None
-        self.progress_dialog: QProgressDialog | None = None
 
     @property
     def busy(self) -> bool:
@@ -94,7 +95,7 @@ class DataLoader(QObject):
         self._worker.moveToThread(self._thread)
         self._thread.started.connect(self._worker.run)
         self._worker.status.connect(self.status)
-        self._worker.progress.connect(self._show_progress)
+        self._worker.progress.connect(self.progress)
         self._worker.loaded.connect(self._loaded)
         self._worker.failed.connect(self._failed)
         self._worker.cancelled.connect(self._cancelled)
@@ -109,22 +110,6 @@ class DataLoader(QObject):
         if self._thread is not None:
             self._worker.cancel()
             self._finish()
-
-    @Slot(int, int, str)
-    def _show_progress(self, done: int, total: int, file_name: str) -> None:
-        if self.progress_dialog is None:
-            dialog = QProgressDialog("Downloading MNIST…", "Cancel", 0, 1000, self._parent_widget)
-            dialog.setWindowTitle("Downloading MNIST")
-            dialog.setWindowModality(Qt.WindowModality.WindowModal)
-            dialog.setMinimumDuration(0)
-            dialog.setAutoClose(False)
-            dialog.setAutoReset(False)
-            dialog.canceled.connect(self.cancel)
-            self.progress_dialog = dialog
-            dialog.show()
-        megabytes = f"{done / 1e6:.1f} of {total / 1e6:.1f} MB" if total else f"{done / 1e6:.1f} MB"
-        self.progress_dialog.setLabelText(f"Downloading {file_name} into {cache_dir()}\n{megabytes}")
-        self.progress_dialog.setValue(int(1000 * done / total) if total else 0)
 
     def _loaded(self, dataset) -> None:
         self._finish()
@@ -141,14 +126,46 @@ class DataLoader(QObject):
     def _finish(self) -> None:
         if self._thread is None:  # a report queued before shutdown() arrived after it
             return
-        if self.progress_dialog is not None:
-            self.progress_dialog.close()
-            self.progress_dialog.deleteLater()
-            self.progress_dialog = None
         self._thread.quit()
         self._thread.wait()
         self._thread.deleteLater()
         self._thread = self._worker = None
+
+
+class DownloadDialog(QObject):
+    """Shows a ``loader``'s download in a window-modal progress dialog (``dialog`` while one is under way),
+    from its first progress report to the end of the load; Cancel cancels it."""
+
+    def __init__(self, loader: DataLoader, parent_widget: QWidget):
+        super().__init__(parent_widget)
+        self._loader = loader
+        self._parent_widget = parent_widget
+        self.dialog: QProgressDialog | None = None
+        loader.progress.connect(self._show_progress)
+        for ended in (loader.loaded, loader.failed, loader.cancelled):
+            ended.connect(self._close)
+
+    @Slot(int, int, str)
+    def _show_progress(self, done: int, total: int, file_name: str) -> None:
+        if self.dialog is None:
+            dialog = QProgressDialog("Downloading MNIST…", "Cancel", 0, 1000, self._parent_widget)
+            dialog.setWindowTitle("Downloading MNIST")
+            dialog.setWindowModality(Qt.WindowModality.WindowModal)
+            dialog.setMinimumDuration(0)
+            dialog.setAutoClose(False)
+            dialog.setAutoReset(False)
+            dialog.canceled.connect(self._loader.cancel)
+            self.dialog = dialog
+            dialog.show()
+        megabytes = f"{done / 1e6:.1f} of {total / 1e6:.1f} MB" if total else f"{done / 1e6:.1f} MB"
+        self.dialog.setLabelText(f"Downloading {file_name} into {cache_dir()}\n{megabytes}")
+        self.dialog.setValue(int(1000 * done / total) if total else 0)
+
+    def _close(self) -> None:
+        if self.dialog is not None:
+            self.dialog.close()
+            self.dialog.deleteLater()
+            self.dialog = None
 
 
 class MissingDataDialog(QMessageBox):

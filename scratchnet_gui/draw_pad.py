@@ -389,7 +389,7 @@ class DrawPad(QWidget):
             self.verdict.setText("No model yet" if x is not None else "Draw a digit")
         elif self.probabilities is not None:
             winner = int(self.probabilities.argmax())
-            untrained = "  — untrained network (random weights)" if model.metrics.get("epochs") == 0 else ""
+            untrained = "  — untrained network (random weights)" if model.epochs_trained == 0 else ""
             self.verdict.setText(f"Prediction: {names[winner]}  ({percent(self.probabilities[winner])} sure){untrained}")
         elif x is not None:  # an opened image of another size than the model reads
             x = None

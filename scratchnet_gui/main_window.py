@@ -1,76 +1,59 @@
 """The main window: settings on the left, tabs in the centre, run controls above, progress below.
 
-The testing panels (drawing pad, test images, confusion matrix, inside the network) are tabs that follow
-the signals below. Public interface for panels:
+The window builds the menus, toolbar, dock and tabs and wires them to ``self.session``, a ``Session``
+(see ``session.py``) that holds the app's state: the dataset, the current model, the run and its
+history. Panels follow the session's signals (``dataset_changed``, ``model_changed``,
+``state_changed``, ``run_finished`` …); the window turns the user's actions into the session's
+commands and shows what it reports. It holds no run logic of its own.
 
-Signals
-    ``model_changed(object)``   a ``scratchnet.model.Model`` (a copy the panel may keep): after every epoch
-                                of a run (a snapshot of the weights), at the end of a run (with the test
-                                metrics in ``model.metrics``), and when a model is opened, reset or created.
-    ``dataset_changed(object)`` a ``scratchnet.data.Dataset``, once the data is loaded (or reloaded).
-    ``run_state_changed(str)``  "idle", "running" or "paused" (heavy views may wait for "idle").
-    ``run_finished(object)``    a ``worker.RunOutcome`` (status, message, final model, history, test metrics).
-
-Methods
-    ``add_tab(widget, title, icon=None) -> int``  add a panel as a tab (the first tab is "Training").
-    ``show_tab(title)``, ``tab_titles()``          switch to / list the tabs.
-    ``current_model() -> Model | None``, ``current_dataset() -> Dataset | None``, ``run_state() -> str``.
-
-Training runs in a ``TrainingWorker`` on a ``QThread`` (see ``worker.py``); this window only forwards
-the user's commands to it and draws what it reports.
+For panels added later: ``add_tab(widget, title, icon=None) -> int`` adds a tab after the existing ones
+(the first is "Training"); ``show_tab(title)`` and ``tab_titles()`` switch to and list them.
 """
 
 from __future__ import annotations
 
-import json
 import os
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import QElapsedTimer, QSettings, Qt, QThread, QTimer, Signal
+from PySide6.QtCore import QSettings, Qt
 from PySide6.QtGui import QAction, QCloseEvent, QIcon, QKeySequence
-from PySide6.QtWidgets import (
-    QDockWidget,
-    QFileDialog,
-    QFrame,
-    QHBoxLayout,
-    QLabel,
-    QMainWindow,
-    QMessageBox,
-    QProgressBar,
-    QTabWidget,
-    QToolButton,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtWidgets import QDockWidget, QFileDialog, QMainWindow, QMessageBox, QTabWidget, QVBoxLayout, QWidget
 
 from scratchnet.config import TrainConfig
 from scratchnet.data import ENV_VAR, Dataset, find_files
-from scratchnet.errors import ConfigError, ModelFileError, ScratchNetError
-from scratchnet.memory import MEMORY_MARGIN, available_bytes, estimate_training_bytes, fits_in_memory, format_bytes
-from scratchnet.model import Model, load_model, save_model
-from scratchnet.network import copy_params, init_params
+from scratchnet.errors import ConfigError
 from scratchnet.presets import resources_dir
-from scratchnet.trainer import BatchEvent, EpochEvent
 
 from .confusion_view import ConfusionView
-from .controls_panel import CUSTOM, ControlsPanel
+from .controls_panel import ControlsPanel
 from .curves_panel import CurvesPanel
-from .data_loader import DataLoader, MissingDataDialog
+from .data_loader import DownloadDialog, MissingDataDialog
 from .draw_pad import DrawPad
+from .files import FileCommands
 from .network_view import NetworkView
+from .session import RunOutcome, RunState, Session, memory_warning, sentence
 from .shortcuts import FocusedControlsKeepSpace
-from .status_bar import StatusBar
+from .status_bar import NoticeBar, StatusBar, html
 from .test_browser import ImageBrowser
 from .visuals import epochs_text
-from .worker import BatchChunk, RunOutcome, TrainingWorker
 
-MODEL_FILTER = "ScratchNet models (*.safetensors)"
-STATUS_INTERVAL_MS = 250
+KEY = QKeySequence.StandardKey
+ACTIONS = {  # text, icon, shortcut and tooltip of each action in the menus and the toolbar
+    "start": ("&Start", "play", "F5", "Train with the settings on the left"),
+    "pause": ("&Pause", "pause", "Space", "Pause after the current batch; again to resume"),
+    "step": ("Step one &epoch", "step", "F10", "Train to the end of the current epoch, then pause"),
+    "stop": ("S&top", "stop", "Shift+F5", "End the run after the current batch, keeping the weights"),
+    "reset": ("&Reset weights", "reset", "Ctrl+Shift+R", "Discard the trained weights: the next run starts from fresh random ones"),
+    "new": ("&New", "new", KEY.New, "Fresh weights, no curves, default settings"),
+    "open": ("&Open model…", "open", KEY.Open, "Load a saved .safetensors model"),
+    "save": ("&Save model…", "save", KEY.Save, "Save the current network to a file"),
+    "export_csv": ("Export curves as &CSV…", "export", "Ctrl+E", "Write every curve to a CSV file"),
+    "export_png": ("Export curves as &PNG…", None, "Ctrl+Shift+E", "Save a picture of the plots"),
+    "data": ("Choose &data folder…", None, None, "Load MNIST from another folder"),
+    "quit": ("&Quit", None, KEY.Quit, "Close ScratchNet"),
+}
 DOCK_WIDTH = 310  # the settings panel's first width; the user's own is remembered
-IDLE, RUNNING, PAUSED = "idle", "running", "paused"
-DIFFERENT_DATASET = "Its scores on this data may mean little."
 
 
 def icon(name: str) -> QIcon:
@@ -78,86 +61,21 @@ def icon(name: str) -> QIcon:
     return QIcon(str(resources_dir() / "icons" / f"{name}.svg"))
 
 
-class NoticeBar(QFrame):
-    """A dismissible message across the top of the window: info, warning or error. Never blocks."""
-
-    def __init__(self, parent: QWidget | None = None):
-        super().__init__(parent)
-        self.setObjectName("notice")
-        self.text = QLabel()
-        self.text.setWordWrap(True)
-        self.text.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        close = QToolButton()
-        close.setText("✕")
-        close.setAutoRaise(True)
-        close.setToolTip("Dismiss this message")
-        close.clicked.connect(self.hide)
-        layout = QHBoxLayout(self)
-        layout.setContentsMargins(10, 6, 6, 6)
-        layout.addWidget(self.text, 1)
-        layout.addWidget(close, 0, Qt.AlignmentFlag.AlignTop)
-        self.hide()
-
-    @property
-    def level(self) -> str:
-        return self.property("level") or ""
-
-    def show_message(self, text: str, level: str = "info") -> None:
-        self.setProperty("level", level)
-        self.style().unpolish(self)
-        self.style().polish(self)
-        self.text.setText(text)
-        self.show()
-
-    def clear(self) -> None:
-        self.hide()
-        self.text.clear()
-
-
-@dataclass
-class _Run:
-    """The run in progress: its worker and thread, its settings and where its curves start."""
-
-    worker: TrainingWorker
-    thread: QThread
-    config: TrainConfig
-    label: str
-    epochs_before: int
-    clock: QElapsedTimer
-    paused_ms: int = 0
-    paused_since: int | None = None
-    last_batch: BatchEvent | None = None
-
-    def active_seconds(self) -> float:
-        paused = self.paused_ms + (self.clock.elapsed() - self.paused_since if self.paused_since is not None else 0)
-        return (self.clock.elapsed() - paused) / 1000
-
-
 class MainWindow(QMainWindow):
-    """ScratchNet's window. Call ``load_data()`` after showing it; see the module docstring for the panel API."""
-
-    model_changed = Signal(object)
-    dataset_changed = Signal(object)
-    run_state_changed = Signal(str)
-    run_finished = Signal(object)
+    """ScratchNet's window over a ``Session``. Call ``load_data()`` after showing it."""
 
     def __init__(self, settings: QSettings | None = None, parent: QWidget | None = None):
         super().__init__(parent)
         self.settings = settings if settings is not None else QSettings("ScratchNet", "ScratchNet")
         self.setWindowTitle("ScratchNet")
         self.setWindowIcon(icon("scratchnet"))
-        self._dataset: Dataset | None = None
-        self._model: Model | None = None
-        self._fresh = True  # the current weights are untrained: a run starts from the seed instead
-        self._weights_epochs: float | None = 0  # epochs of training behind the current weights (None: unknown)
-        self._state = IDLE
-        self._run: _Run | None = None
-        self._data_folder: str | None = None
+        self.session = Session(confirm_low_memory=self._ask_to_start_anyway, parent=self)
         self._missing_dialog: MissingDataDialog | None = None
 
         self.controls = ControlsPanel()
         self.curves = CurvesPanel()
         self.notice = NoticeBar()
+        self.files = FileCommands(self, self.session, self.controls, self.notice, self.settings)
         self.tabs = QTabWidget()
         self.tabs.setDocumentMode(True)
         self.tabs.addTab(self.curves, "Training")
@@ -171,19 +89,12 @@ class MainWindow(QMainWindow):
         self._build_testing_tabs()
         self._build_dock()
         self._build_actions()
-        self._build_status_bar()
+        self.setStatusBar(StatusBar())
+        self.download = DownloadDialog(self.session.loader, self)
         FocusedControlsKeepSpace(self)
-
-        self.loader = DataLoader(self)
-        self.loader.status.connect(self._data_status)
-        self.loader.loaded.connect(self._data_loaded)
-        self.loader.failed.connect(self._data_failed)
-        self.loader.cancelled.connect(self._data_cancelled)
+        self._wire_session()
         self.controls.config_changed.connect(self._update_actions)
         self.controls.validity_changed.connect(lambda _: self._update_actions())
-        self.controls.live_changed.connect(self._live_changed)
-        self._status_timer = QTimer(self, interval=STATUS_INTERVAL_MS)
-        self._status_timer.timeout.connect(self._update_status)
         self._restore_settings()
         self._update_actions()
 
@@ -202,30 +113,11 @@ class MainWindow(QMainWindow):
             (self.network, "Inside the network"),
         ):
             self.add_tab(panel, title)
-        for panel in (self.pad, self.network):
-            self.model_changed.connect(panel.set_model)
-        self.model_changed.connect(self._update_test_set_tabs)
         self.tabs.currentChanged.connect(self._update_test_set_tabs)
-        self.dataset_changed.connect(self.browser.set_dataset)
-        self.dataset_changed.connect(self.pad.set_dataset)
         self.browser.predictions_changed.connect(self.confusion.set_predictions)
         self.confusion.filter_requested.connect(self._show_in_browser)
         self.browser.open_in_pad.connect(self._open_in_pad)
         self.pad.input_changed.connect(self.network.show_input)
-
-    def _update_test_set_tabs(self, _=None) -> None:
-        """Give the current model to the test-image browser (and so the confusion matrix) when one of them
-        is on screen: 10 000 predictions per epoch are worth their time only when someone looks."""
-        if self.tabs.currentWidget() in (self.browser, self.confusion) and self.browser.model is not self._model:
-            self.browser.set_model(self._model)
-
-    def _show_in_browser(self, true_class: int | None, predicted_class: int | None) -> None:
-        self.browser.show_filter(true_class, predicted_class)
-        self.tabs.setCurrentWidget(self.browser)
-
-    def _open_in_pad(self, image: np.ndarray) -> None:
-        self.pad.load_image(image)
-        self.tabs.setCurrentWidget(self.pad)
 
     def _build_dock(self) -> None:
         self.dock = QDockWidget("Settings", self)
@@ -247,45 +139,29 @@ class MainWindow(QMainWindow):
         return action
 
     def _build_actions(self) -> None:
-        self.start_action = self._action("&Start", "play", "F5", "Train with the settings on the left", self.start)
-        self.pause_action = self._action("&Pause", "pause", "Space", "Pause after the current batch; again to resume", self.toggle_pause)
+        self.start_action = self._action(*ACTIONS["start"], self.start)
+        self.pause_action = self._action(*ACTIONS["pause"], self.toggle_pause)
         self.pause_action.setCheckable(True)
-        self.step_action = self._action("Step one &epoch", "step", "F10", "Train to the end of the current epoch, then pause", self.step)
-        self.stop_action = self._action("S&top", "stop", "Shift+F5", "End the run after the current batch, keeping the weights", self.stop)
-        self.reset_action = self._action(
-            "&Reset weights",
-            "reset",
-            "Ctrl+Shift+R",
-            "Discard the trained weights: the next run starts from fresh random ones",
-            self.reset_weights,
-        )
-        self.new_action = self._action("&New", "new", QKeySequence.StandardKey.New, "Fresh weights, no curves, default settings", self.new)
-        self.open_action = self._action(
-            "&Open model…", "open", QKeySequence.StandardKey.Open, "Load a saved .safetensors model", self.open_model
-        )
-        self.save_action = self._action(
-            "&Save model…", "save", QKeySequence.StandardKey.Save, "Save the current network to a file", self.save_model
-        )
+        self.step_action = self._action(*ACTIONS["step"], self.step)
+        self.stop_action = self._action(*ACTIONS["stop"], self.session.stop)
+        self.reset_action = self._action(*ACTIONS["reset"], self.reset_weights)
+        self.new_action = self._action(*ACTIONS["new"], self.new)
+        self.open_action = self._action(*ACTIONS["open"], self.files.open_model)
+        self.save_action = self._action(*ACTIONS["save"], self.files.save_model)
         self.export_csv_action = self._action(
-            "Export curves as &CSV…", "export", "Ctrl+E", "Write every curve to a CSV file", self.export_csv
+            *ACTIONS["export_csv"], lambda: self.files.export(self.curves.export_csv, "curves.csv", "CSV files (*.csv)")
         )
         self.export_png_action = self._action(
-            "Export curves as &PNG…", None, "Ctrl+Shift+E", "Save a picture of the plots", self.export_png
+            *ACTIONS["export_png"], lambda: self.files.export(self.curves.export_png, "curves.png", "PNG images (*.png)")
         )
-        self.data_action = self._action("Choose &data folder…", None, None, "Load MNIST from another folder", self.choose_data_folder)
-        self.quit_action = self._action("&Quit", None, QKeySequence.StandardKey.Quit, "Close ScratchNet", self.close)
+        self.data_action = self._action(*ACTIONS["data"], self.choose_data_folder)
+        self.quit_action = self._action(*ACTIONS["quit"], self.close)
 
+        run = (self.start_action, self.pause_action, self.step_action, self.stop_action, None, self.reset_action)
+        files = (self.new_action, self.open_action, self.save_action, None, self.export_csv_action, self.export_png_action)
         menu = self.menuBar()
-        file_menu = menu.addMenu("&File")
-        for action in (self.new_action, self.open_action, self.save_action, None, self.export_csv_action, self.export_png_action):
-            file_menu.addAction(action) if action else file_menu.addSeparator()
-        file_menu.addSeparator()
-        file_menu.addAction(self.data_action)
-        file_menu.addSeparator()
-        file_menu.addAction(self.quit_action)
-        train_menu = menu.addMenu("&Training")
-        for action in (self.start_action, self.pause_action, self.step_action, self.stop_action, None, self.reset_action):
-            train_menu.addAction(action) if action else train_menu.addSeparator()
+        _add_actions(menu.addMenu("&File"), (*files, None, self.data_action, None, self.quit_action))
+        _add_actions(menu.addMenu("&Training"), run)
         view_menu = menu.addMenu("&View")
         view_menu.addAction(self.dock.toggleViewAction())
         log_action = view_menu.addAction(self.curves.log_scale.text())
@@ -297,43 +173,30 @@ class MainWindow(QMainWindow):
         toolbar.setObjectName("runToolbar")
         toolbar.setMovable(False)
         toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
-        for action in (self.start_action, self.pause_action, self.step_action, self.stop_action, None, self.reset_action):
-            toolbar.addAction(action) if action else toolbar.addSeparator()
-        toolbar.addSeparator()
-        for action in (self.open_action, self.save_action, self.export_csv_action):
-            toolbar.addAction(action)
+        _add_actions(toolbar, (*run, None, self.open_action, self.save_action, self.export_csv_action))
 
-    def _build_status_bar(self) -> None:
-        bar = StatusBar()
-        self.setStatusBar(bar)
-        self.state_label = QLabel()
-        self.epoch_label = QLabel("Epoch – / –")
-        self.progress_bar = QProgressBar()
-        self.progress_bar.setRange(0, 1000)
-        self.progress_bar.setTextVisible(False)
-        self.progress_bar.setFixedWidth(150)
-        self.progress_bar.setToolTip("Progress of the whole run")
-        self.speed_label = QLabel()
-        self.speed_label.setToolTip("Training speed this epoch: images per second through forward, backward and update")
-        self.elapsed_label = QLabel()
-        self.elapsed_label.setToolTip("Training time of this run (pauses excluded)")
-        self.eta_label = QLabel()
-        self.eta_label.setToolTip("Estimated time left in this run")
-        self.lr_label = QLabel()
-        self.lr_label.setToolTip("The learning rate of the last batch (after the schedule)")
-        for widget in (
-            self.state_label,
-            self.epoch_label,
-            self.progress_bar,
-            self.speed_label,
-            self.elapsed_label,
-            self.eta_label,
-            self.lr_label,
-        ):
-            bar.addPermanentWidget(widget)
-        self._set_state(IDLE)
+    def _wire_session(self) -> None:
+        """Panels follow the session's signals; the window shows its notices and the data's progress."""
+        session = self.session
+        self.controls.follow(session)
+        self.curves.follow(session)
+        self.statusBar().follow(session)
+        for panel in (self.pad, self.network):
+            session.model_changed.connect(panel.set_model)
+        for panel in (self.browser, self.pad):
+            session.dataset_changed.connect(panel.set_dataset)
+        session.model_changed.connect(self._update_test_set_tabs)
+        session.model_changed.connect(lambda _: self._update_actions())
+        session.dataset_changed.connect(self._dataset_changed)
+        session.state_changed.connect(self._show_state)
+        session.run_started.connect(lambda *_: self.notice.clear())
+        session.run_finished.connect(self._run_finished)
+        session.run_failed.connect(lambda message: self.notice.show_message(f"<b>Training failed.</b> {html(message)}", "error"))
+        session.notice.connect(lambda text, level: self.notice.show_message(html(text), level))
+        session.data_status.connect(self._data_status)
+        session.data_failed.connect(self._data_failed)
 
-    # ---- public API for panels ---------------------------------------------------------------------
+    # ---- tabs ------------------------------------------------------------------------------------------
 
     def add_tab(self, widget: QWidget, title: str, icon: QIcon | None = None) -> int:
         """Add a panel as a tab after the existing ones; returns its index."""
@@ -346,15 +209,20 @@ class MainWindow(QMainWindow):
     def tab_titles(self) -> list[str]:
         return [self.tabs.tabText(i) for i in range(self.tabs.count())]
 
-    def current_model(self) -> Model | None:
-        """The latest network: the last epoch's snapshot during a run, otherwise the current weights."""
-        return self._model
+    def _update_test_set_tabs(self, _=None) -> None:
+        """Give the current model to the test-image browser (and so the confusion matrix) when one of them
+        is on screen: 10 000 predictions per epoch are worth their time only when someone looks."""
+        model = self.session.model
+        if self.tabs.currentWidget() in (self.browser, self.confusion) and self.browser.model is not model:
+            self.browser.set_model(model)
 
-    def current_dataset(self) -> Dataset | None:
-        return self._dataset
+    def _show_in_browser(self, true_class: int | None, predicted_class: int | None) -> None:
+        self.browser.show_filter(true_class, predicted_class)
+        self.tabs.setCurrentWidget(self.browser)
 
-    def run_state(self) -> str:
-        return self._state
+    def _open_in_pad(self, image: np.ndarray) -> None:
+        self.pad.load_image(image)
+        self.tabs.setCurrentWidget(self.pad)
 
     # ---- data -------------------------------------------------------------------------------------
 
@@ -365,53 +233,29 @@ class MainWindow(QMainWindow):
             remembered = self.settings.value("data_dir")
             if remembered and find_files(Path(remembered)) is not None:
                 data_dir = remembered
-        self.loader.start(data_dir)
+        self.session.load_data(data_dir)
 
     def choose_data_folder(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Choose the folder holding the MNIST files", self._data_folder or "")
+        start = self.settings.value("data_dir", "")  # the folder loaded last
+        folder = QFileDialog.getExistingDirectory(self, "Choose the folder holding the MNIST files", start)
         if folder:
             self.load_data(folder)
 
     def _data_status(self, text: str) -> None:
         self.notice.show_message(text, "info")
-        self.curves.set_placeholder(f"Waiting for the data.\n{text}")
         self.statusBar().showMessage(text)
 
-    def _data_loaded(self, dataset: Dataset) -> None:
-        self._dataset = dataset
-        self._data_folder = str(dataset.folder) if dataset.folder else None
-        if self._data_folder:
-            self.settings.setValue("data_dir", self._data_folder)
+    def _dataset_changed(self, dataset: Dataset) -> None:
+        if dataset.folder:
+            self.settings.setValue("data_dir", str(dataset.folder))
         self.notice.clear()
-        height, width = dataset.image_shape
-        self.controls.set_dataset_shape(height * width, dataset.num_classes, len(dataset.train_images))
-        self.curves.set_placeholder("" if not self.curves.current.empty else "Press Start to train the network.")
-        self.statusBar().showMessage(
-            f"{dataset.name}: {len(dataset.train_images):,} training and {len(dataset.test_images):,} test images "
-            f"of {height}×{width} from {dataset.folder}",
-            10000,
-        )
-        self.dataset_changed.emit(dataset)
-        if self._model is not None:
-            try:
-                self._model.predict_test_set(dataset)  # refuses a model for other images or classes, or that overflows on them
-            except ModelFileError as error:
-                self.notice.show_message(
-                    f"The current model does not fit this dataset ({error}); it was replaced by fresh weights.", "warning"
-                )
-                self._model = None
-            else:
-                mismatch = self._model.dataset_mismatch(dataset)
-                if mismatch:
-                    self.notice.show_message(f"{_html(_sentence(mismatch))} {DIFFERENT_DATASET}", "warning")
-        if self._model is None:
+        if self.session.model is None:
             self.reset_weights()
         self._update_actions()
 
     def _data_failed(self, message: str) -> None:
-        self.notice.show_message(f"<b>No data to train on.</b> {_html(message)}", "error")
+        self.notice.show_message(f"<b>No data to train on.</b> {html(message)}", "error")
         self.statusBar().showMessage("No data: choose the folder holding the MNIST files (File ▸ Choose data folder…)")
-        self.curves.set_placeholder("Waiting for the data: use File ▸ Choose data folder…")
         if self._missing_dialog is not None:
             self._missing_dialog.close()
             self._missing_dialog.deleteLater()
@@ -420,66 +264,28 @@ class MainWindow(QMainWindow):
         self._missing_dialog.retry_requested.connect(self.load_data)
         self._missing_dialog.open()
 
-    def _data_cancelled(self) -> None:
-        self.notice.show_message(
-            "The download was cancelled. ScratchNet needs MNIST to train: use File ▸ Choose data folder… "
-            "if you have the files, or restart to download them.",
-            "warning",
-        )
-        self.statusBar().showMessage("Download cancelled: no data to train on")
-        self.curves.set_placeholder("Waiting for the data: use File ▸ Choose data folder…")
+    # ---- run commands -------------------------------------------------------------------------------
 
-    # ---- run control --------------------------------------------------------------------------------
+    def _config_or_notice(self) -> TrainConfig | None:
+        """The settings on the left, or None (and a notice saying what is impossible)."""
+        try:
+            return self.controls.config()
+        except ConfigError as error:
+            self.notice.show_message(f"Cannot start: {html(str(error))}.", "error")
+            return None
 
     def start(self) -> None:
         """Start a run with the settings on the left, from the current weights when they fit them."""
-        if self._state != IDLE or self._dataset is None:
-            return
-        try:
-            config = self.controls.config()
-        except ConfigError as error:
-            self.notice.show_message(f"Cannot start: {error}.", "error")
-            return
-        if not self._memory_is_enough(config):
-            return
-        params = self._weights_for(config)
-        epochs_before = (self._weights_epochs or 0) if params is not None else 0
-        worker = TrainingWorker(config, self._dataset, params, epochs_before)
-        thread = QThread(self)
-        worker.moveToThread(thread)
-        thread.started.connect(worker.run)
-        worker.preparing.connect(self._preparing)
-        worker.batches.connect(self._batches)
-        worker.epoch_done.connect(self._epoch_done)
-        worker.paused_after_step.connect(self._paused_after_step)
-        worker.finished.connect(self._finished)
-        worker.failed.connect(self._failed)
-        clock = QElapsedTimer()
-        clock.start()
-        label = config.describe() + (f" (from epoch {epochs_before})" if epochs_before else "")
-        self._run = _Run(worker, thread, config, label, epochs_before, clock)
-        self.curves.begin_run(label, epochs_before, config.epochs)
-        self.curves.set_running(True)
-        self.controls.set_running(True)
-        self.notice.clear()
-        self._status_timer.start()
-        self._set_state(RUNNING)
-        thread.start()
+        config = self._config_or_notice()
+        if config is not None:
+            self.session.start(config)
 
-    def _memory_is_enough(self, config: TrainConfig) -> bool:
-        """True when the run fits in the memory available now (with the margin of ``fits_in_memory``), or the user
-        chose to try anyway."""
-        dataset = self._dataset
-        needed = estimate_training_bytes(config, len(dataset.train_images), dataset.num_features, dataset.num_classes)
-        available = available_bytes()
-        if fits_in_memory(needed, available):
-            return True
+    def _ask_to_start_anyway(self, needed: int, available: int | None) -> bool:
+        """Asked by the session before a run that may not fit in memory: True to start it anyway."""
         answer = QMessageBox.warning(
             self,
             "Not enough memory",
-            f"This configuration needs about {format_bytes(needed)} of memory, more than {MEMORY_MARGIN * 100:.0f} % of the "
-            f"{format_bytes(available)} available now. Training may fail or make the computer swap.\n\n"
-            "Use fewer or narrower layers, a smaller batch or float32 — or start anyway?",
+            f"{memory_warning(needed, available)}\n\nUse fewer or narrower layers, a smaller batch or float32 — or start anyway?",
             QMessageBox.StandardButton.Cancel | QMessageBox.StandardButton.Ignore,
             QMessageBox.StandardButton.Cancel,
         )
@@ -487,252 +293,48 @@ class MainWindow(QMainWindow):
 
     def toggle_pause(self) -> None:
         """Pause the run after the current batch, or resume it."""
-        if self._run is None:
-            self.pause_action.setChecked(False)
-        elif self._state == RUNNING:
-            self._run.worker.pause()
-            self._set_state(PAUSED)
-        else:
-            self._run.worker.resume()
-            self._set_state(RUNNING)
+        self.session.resume() if self.session.state == RunState.PAUSED else self.session.pause()
+        self.pause_action.setChecked(self.session.state == RunState.PAUSED)
 
     def step(self) -> None:
-        """Train to the end of the current epoch (a whole epoch when idle), then pause."""
-        if self._run is None:
-            self.start()
-            if self._run is None:
-                return
-        self._run.worker.step_epoch()
-        self._set_state(RUNNING)
-
-    def stop(self) -> None:
-        """End the run after the current batch; the weights are kept and scored on the test set."""
-        if self._run is not None:
-            self._run.worker.stop()
-            self.statusBar().showMessage("Stopping after the current batch…")
+        """Train to the end of the current epoch (a whole epoch when no run is under way), then pause."""
+        if self.session.state.active:
+            self.session.step()
+        elif (config := self._config_or_notice()) is not None:
+            self.session.step(config)
 
     def reset_weights(self) -> None:
-        """Replace the weights by fresh random ones drawn as the settings say (initialisation, seed)."""
-        if self._state != IDLE or self._dataset is None:
-            return
-        try:
-            config = self.controls.config()
-        except ConfigError:
-            config = TrainConfig()
-        dataset = self._dataset
-        sizes = config.layer_sizes(dataset.num_features, dataset.num_classes)
-        params = init_params(sizes, config.init, np.random.default_rng(config.seed), np.dtype(config.dtype))
-        self._set_model(
-            Model(params, config.activation, list(dataset.class_names), dataset.image_shape, dataset.name, config.to_dict()),
-            fresh=True,
-            epochs=0,
-        )
-        self.statusBar().showMessage("Fresh weights: the next run starts from scratch.", 5000)
+        self.session.reset_weights(self._weights_config())
 
     def new(self) -> None:
         """Default settings, fresh weights and empty plots."""
-        if self._state != IDLE:
-            return
-        self.controls.select_preset("default")
-        self.curves.clear()
-        self.reset_weights()
+        if not self.session.state.active:
+            self.controls.select_preset("default")
+            self.session.new(self._weights_config())
 
-    def _weights_for(self, config: TrainConfig) -> list | None:
-        """The current weights (a copy) if they were trained and fit ``config``, else None (start from the seed)."""
-        model = self._model
-        if model is None or self._fresh:
-            return None
-        sizes = config.layer_sizes(self._dataset.num_features, self._dataset.num_classes)
-        if model.layer_sizes != sizes or model.activation != config.activation or model.dtype != np.dtype(config.dtype):
-            return None
-        return copy_params(model.params)
-
-    def _live_changed(self, changes: dict) -> None:
-        if self._run is None:
-            return
+    def _weights_config(self) -> TrainConfig:
+        """The settings fresh weights are drawn from: the panel's, or the defaults while those are impossible."""
         try:
-            self._run.worker.set_hyperparameters(**changes)
-            self.statusBar().showMessage("Applied from the next batch: " + ", ".join(f"{k} = {v:g}" for k, v in changes.items()), 4000)
-        except ConfigError as error:
-            self.notice.show_message(f"Could not apply the change: {error}.", "error")
+            return self.controls.config()
+        except ConfigError:
+            return TrainConfig()
 
-    # ---- worker reports ---------------------------------------------------------------------------
+    # ---- what the session reports ----------------------------------------------------------------
 
-    def _preparing(self, text: str) -> None:
-        if self._run is not None:
-            self.statusBar().showMessage(text.capitalize(), 3000)
-
-    def _batches(self, chunk: BatchChunk) -> None:
-        run = self._run
-        if run is not None:
-            if run.last_batch is None:
-                self.statusBar().showMessage(f"Training {run.label}")
-            run.last_batch = chunk.last
-            self.curves.add_batches(chunk.progress, chunk.loss, chunk.last.batches)
-
-    def _epoch_done(self, event: EpochEvent, model: Model) -> None:
-        if self._run is None:
-            return
-        self.curves.add_epoch(event)
-        self._set_model(model, fresh=False, epochs=self._run.epochs_before + event.epoch)
-
-    def _paused_after_step(self, epoch: int) -> None:
-        if self._run is not None:
-            self._set_state(PAUSED)
-            self.statusBar().showMessage(f"Paused after epoch {epoch}: Step for one more, Space to resume.", 5000)
-
-    def _finished(self, outcome: RunOutcome) -> None:
-        run = self._end_run()
-        if run is None:
-            return
-        epochs = run.epochs_before + outcome.weights_epoch
-        self._set_model(outcome.model, fresh=False, epochs=epochs)
-        summary = _sentence(outcome.message)
-        rolled_back_to_start = outcome.status == "diverged" and outcome.weights_epoch == 0
-        if outcome.test is not None and not rolled_back_to_start:  # no star for weights the run never changed
-            self.curves.set_test_accuracy(outcome.test["accuracy"], epochs)
-            summary += f" Test accuracy {100 * outcome.test['accuracy']:.2f} % ({outcome.samples_per_second:,.0f} samples/s)."
-            self.speed_label.setText(f"{outcome.samples_per_second:,.0f} samples/s")  # the run's average, as in the message
+    def _run_finished(self, outcome: RunOutcome) -> None:
         if outcome.status == "diverged":
-            self.curves.mark_divergence()
-            self.notice.show_message(f"<b>Training diverged.</b> {_html(_sentence(outcome.message))}", "warning")
-        self.statusBar().showMessage(summary, 15000)
-        self.run_finished.emit(outcome)
+            self.notice.show_message(f"<b>Training diverged.</b> {html(sentence(outcome.message))}", "warning")
 
-    def _failed(self, message: str) -> None:
-        if self._end_run() is not None:
-            self.notice.show_message(f"<b>Training failed.</b> {_html(message)}", "error")
-
-    def _end_run(self) -> _Run | None:
-        """Wait for the finished worker's thread and return to idle; None when no run was active."""
-        run, self._run = self._run, None
-        if run is None:
-            return None
-        run.thread.quit()
-        run.thread.wait()
-        run.thread.deleteLater()
-        self._update_status(run)
-        self._status_timer.stop()
-        self.curves.set_running(False)
-        self.controls.set_running(False)
-        self._set_state(IDLE)
-        return run
-
-    def _set_model(self, model: Model, fresh: bool, epochs: float | None) -> None:
-        """Make ``model`` the current network; ``epochs`` of training are behind it (0: random weights; None:
-        unknown, e.g. a file that does not record it).
-
-        The panels read that count from ``model.metrics["epochs"]`` to say which weights they show."""
-        if epochs is not None:
-            model.metrics["epochs"] = epochs
-        self._model, self._fresh, self._weights_epochs = model, fresh, epochs
-        self.model_changed.emit(model)
+    def _show_state(self, state: RunState) -> None:
+        paused = state == RunState.PAUSED
+        self.pause_action.setChecked(paused)
+        self.pause_action.setText("&Resume" if paused else "&Pause")
+        self.pause_action.setIcon(icon("play" if paused else "pause"))
         self._update_actions()
-
-    # ---- files ------------------------------------------------------------------------------------
-
-    def save_model(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(self, "Save model", self._last_folder("model.safetensors"), MODEL_FILTER)
-        if path:
-            self.save_model_to(path if path.endswith(".safetensors") else path + ".safetensors")
-
-    def save_model_to(self, path: str | Path) -> None:
-        """Write the current model to ``path`` (atomically; see ``scratchnet.model.save_model``)."""
-        try:
-            save_model(self._model, path)
-        except OSError as error:
-            reason = error.strerror or str(error)
-            self.notice.show_message(f"<b>Could not save the model.</b> {_html(f'{path}: {reason}')}", "error")
-            return
-        self.settings.setValue("last_folder", str(Path(path).parent))
-        self.statusBar().showMessage(f"Saved {path}", 5000)
-
-    def open_model(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Open model", self._last_folder(""), MODEL_FILTER)
-        if path:
-            self.open_model_from(path)
-
-    def open_model_from(self, path: str | Path) -> None:
-        """Load a model file; its weights become the current ones and its settings fill the panel."""
-        if self._state != IDLE:
-            return
-        try:
-            model = load_model(path)
-            if self._dataset is not None:
-                model.predict_test_set(self._dataset)  # refuses a model for other images or classes, or that overflows on them
-        except ModelFileError as error:
-            self.notice.show_message(f"<b>Could not open the model.</b> {_html(str(error))}", "error")
-            return
-        warnings = []
-        try:
-            config = TrainConfig.from_dict(model.config)
-            adjusted = self.controls.set_config(config)
-            if adjusted:
-                unshown = ", ".join(f"{self.controls.label_of(name)} {getattr(config, name):,}" for name in adjusted)
-                warnings.append(
-                    f"The model was trained with settings the panel cannot show ({_html(unshown)}); "
-                    "the panel shows the nearest values it allows."
-                )
-        except (ConfigError, TypeError):
-            warnings.append("The model file has no usable training settings; the panel keeps its own.")
-        mismatch = model.dataset_mismatch(self._dataset) if self._dataset is not None else None
-        if mismatch:
-            warnings.append(f"{_html(_sentence(mismatch))} {DIFFERENT_DATASET}")
-        if warnings:
-            self.notice.show_message("<br>".join(warnings), "warning")
-        self.settings.setValue("last_folder", str(Path(path).parent))
-        self._set_model(model, fresh=False, epochs=model.metrics.get("epochs"))  # load_model checked it: a number >= 0, or None
-        test = model.metrics.get("test_accuracy")
-        tested = f", test accuracy {100 * test:.2f} %" if isinstance(test, (int, float)) else ""
-        self.statusBar().showMessage(f"Opened {Path(path).name}: {'-'.join(map(str, model.layer_sizes))} {model.activation}{tested}", 10000)
-
-    def export_csv(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(self, "Export curves", self._last_folder("curves.csv"), "CSV files (*.csv)")
-        if path:
-            self._export(self.curves.export_csv, path)
-
-    def export_png(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(self, "Export curves", self._last_folder("curves.png"), "PNG images (*.png)")
-        if path:
-            self._export(self.curves.export_png, path)
-
-    def _export(self, write, path: str) -> None:
-        try:
-            write(path)
-        except OSError as error:
-            self.notice.show_message(f"Could not export the curves: {_html(str(error))}", "error")
-            return
-        self.settings.setValue("last_folder", str(Path(path).parent))
-        self.statusBar().showMessage(f"Exported {path}", 5000)
-
-    def _last_folder(self, file_name: str) -> str:
-        return str(Path(self.settings.value("last_folder", str(Path.home()))) / file_name)
-
-    # ---- state and status -------------------------------------------------------------------------
-
-    def _set_state(self, state: str) -> None:
-        changed = state != self._state
-        self._state = state
-        run = self._run
-        if run is not None:
-            if state == PAUSED and run.paused_since is None:
-                run.paused_since = run.clock.elapsed()
-            elif state == RUNNING and run.paused_since is not None:
-                run.paused_ms += run.clock.elapsed() - run.paused_since
-                run.paused_since = None
-        self.state_label.setText({IDLE: "Idle", RUNNING: "Training", PAUSED: "Paused"}[state])
-        self.state_label.setProperty("state", state)
-        self.state_label.style().unpolish(self.state_label)
-        self.state_label.style().polish(self.state_label)
-        self.pause_action.setChecked(state == PAUSED)
-        self.pause_action.setText("&Resume" if state == PAUSED else "&Pause")
-        self.pause_action.setIcon(icon("play" if state == PAUSED else "pause"))
-        self._update_actions()
-        if changed:
-            self.run_state_changed.emit(state)
 
     def _update_actions(self) -> None:
-        idle, has_data, valid = self._state == IDLE, self._dataset is not None, self.controls.valid
+        session = self.session
+        idle, has_data, valid = not session.state.active, session.dataset is not None, self.controls.valid
         self.start_action.setEnabled(idle and has_data and valid)
         self.step_action.setEnabled(has_data and (valid or not idle))
         self.pause_action.setEnabled(not idle)
@@ -740,7 +342,7 @@ class MainWindow(QMainWindow):
         self.reset_action.setEnabled(idle and has_data)
         self.new_action.setEnabled(idle)
         self.open_action.setEnabled(idle)
-        self.save_action.setEnabled(self._model is not None)
+        self.save_action.setEnabled(session.model is not None)
         self.data_action.setEnabled(idle)
         if not has_data:
             why = "waiting for the data"
@@ -754,89 +356,44 @@ class MainWindow(QMainWindow):
 
     def _start_explanation(self) -> str:
         try:
-            continues = self._weights_for(self.controls.config()) is not None
+            model = self.session.model_to_continue(self.controls.config())
         except ConfigError:
             return "fix the settings first"
-        if continues:
-            trained = "" if self._weights_epochs is None else f" ({epochs_text(self._weights_epochs)} trained)"
-            return f"continues from the current weights{trained}; Reset weights to start afresh"
-        return "starts from fresh random weights"
-
-    def _update_status(self, run: _Run | None = None) -> None:
-        """Refresh the status bar from the latest batch (a few times a second: faster would be unreadable)."""
-        run = run or self._run
-        if run is None:
-            return
-        seconds = run.active_seconds()
-        self.elapsed_label.setText(f"elapsed {_duration(seconds)}")
-        last = run.last_batch
-        if last is None:
-            return
-        epochs = run.config.epochs
-        self.epoch_label.setText(f"Epoch {last.epoch} / {epochs}")
-        self.progress_bar.setValue(int(1000 * last.progress / epochs))
-        self.speed_label.setText(f"{last.samples_per_second:,.0f} samples/s")
-        self.lr_label.setText(f"lr {last.lr:.3g}")
-        if self._run is run:
-            self.eta_label.setText(f"ETA {_duration(seconds / last.progress * (epochs - last.progress))}")
-        else:
-            self.eta_label.setText("finished" if last.progress >= epochs else "ended early")
+        if model is None:
+            return "starts from fresh random weights"
+        trained = "" if model.epochs_trained is None else f" ({epochs_text(model.epochs_trained)} trained)"
+        return f"continues from the current weights{trained}; Reset weights to start afresh"
 
     # ---- settings and closing ---------------------------------------------------------------------
 
     def _restore_settings(self) -> None:
-        geometry = self.settings.value("window/geometry")
+        geometry, state = self.settings.value("window/geometry"), self.settings.value("window/state")
         if geometry is not None:
             self.restoreGeometry(geometry)
         else:
             self.resize(1280, 800)
-        state = self.settings.value("window/state")
         if state is not None:
             self.restoreState(state)
         else:
             self.resizeDocks([self.dock], [DOCK_WIDTH], Qt.Orientation.Horizontal)
-        preset = self.settings.value("preset")
-        try:
-            if preset and preset != CUSTOM:
-                self.controls.select_preset(preset)
-            elif self.settings.value("config"):
-                self.controls.set_config(TrainConfig.from_dict(json.loads(self.settings.value("config"))))
-        except (ScratchNetError, ValueError, TypeError):
-            pass  # an old or hand-edited settings file: keep the default preset
+        self.controls.restore_from(self.settings)
 
     def save_settings(self) -> None:
         """Remember the window's geometry and layout, the settings and the data folder."""
         self.settings.setValue("window/geometry", self.saveGeometry())
         self.settings.setValue("window/state", self.saveState())
-        self.settings.setValue("preset", self.controls.preset_name)
-        self.settings.setValue("config", json.dumps(self.controls.values()))
+        self.controls.save_to(self.settings)
         self.settings.sync()
 
     def closeEvent(self, event: QCloseEvent) -> None:
         """Remember the settings, stop any run at once (no test-set scoring) and wait for the threads."""
         self.save_settings()
-        run, self._run = self._run, None
-        if run is not None:
-            run.worker.abort()
-            run.thread.quit()
-            run.thread.wait()
-        self._status_timer.stop()
+        self.session.shutdown()
         self.curves.set_running(False)
-        self.loader.shutdown()
         super().closeEvent(event)
 
 
-def _sentence(text: str) -> str:
-    """``text`` as a sentence: a capital first letter and one full stop at the end."""
-    text = text.rstrip(". ")
-    return text[:1].upper() + text[1:] + "."
-
-
-def _duration(seconds: float) -> str:
-    seconds = int(round(seconds))
-    hours, rest = divmod(seconds, 3600)
-    return f"{hours}:{rest // 60:02d}:{rest % 60:02d}" if hours else f"{rest // 60}:{rest % 60:02d}"
-
-
-def _html(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\n", "<br>")
+def _add_actions(target, actions) -> None:
+    """Add ``actions`` to a menu or toolbar in order, None standing for a separator."""
+    for action in actions:
+        target.addAction(action) if action else target.addSeparator()

@@ -49,9 +49,9 @@ SELECT_IMAGE = "Select an image to see the network's probabilities for it."
 
 
 def weights_caption(model: Model | None) -> str:
-    """Which weights figures come from, from ``model.metrics["epochs"]``: "untrained network (random
+    """Which weights figures come from, from ``model.epochs_trained``: "untrained network (random
     weights)", "weights after 3 epochs", or "" when the model does not say."""
-    epochs = model.metrics.get("epochs") if model is not None else None
+    epochs = model.epochs_trained if model is not None else None
     if epochs is None:
         return ""
     return "untrained network (random weights)" if epochs == 0 else f"weights after {epochs_text(epochs)}"

@@ -225,7 +225,7 @@ def test_ctrl_c_ends_the_run_on_its_last_completed_epoch_and_saves_it(fake_data_
     result = json.loads(stdout.strip().splitlines()[-1])
     assert result["status"] == "interrupted" and f"kept the weights of epoch {completed}" in result["message"]
     assert result["weights_epoch"] == result["epochs"] == completed >= 1 and result["model_path"] == str(out)
-    assert load_model(out).metrics["epochs"] == completed
+    assert load_model(out).epochs_trained == completed
 
 
 def test_a_second_ctrl_c_aborts_at_once_and_saves_nothing(fake_data_dir, tmp_path, capfd, monkeypatch):

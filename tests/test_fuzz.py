@@ -492,7 +492,7 @@ def window_and_model(qtbot, tmp_path, fake_data_dir):
     from tests.test_gui_app import make_window
 
     window = make_window(qtbot, tmp_path / "settings.ini", fake_data_dir)
-    dataset = window.current_dataset()
+    dataset = window.session.dataset
     window.pad.load_image(dataset.test_images[0])
     return window, model_file_bytes(tmp_path, quick_model(dataset, train_images=600, hidden=(16,), epochs=1))
 
@@ -533,11 +533,11 @@ def test_mutated_model_files_opened_in_the_window(tmp_path, window_and_model, ex
             where = position % len(data) if kind == "anywhere" else data_start + position % len(body)
             data[where] = value
         path.write_bytes(bytes(data))
-        before = window.current_model()
+        before = window.session.model
         window.notice.clear()
-        window.open_model_from(path)
+        window.files.open_model_from(path)
         error_shown = not window.notice.isHidden() and window.notice.level == "error"
-        if window.current_model() is before:
+        if window.session.model is before:
             assert error_shown and window.notice.text.text().startswith("<b>Could not open the model.</b> mutated.safetensors: ")
         else:
             assert not error_shown

@@ -1,6 +1,7 @@
 """The desktop app driven through its real widgets and actions (pytest-qt, offscreen, the small fake dataset)."""
 
 import csv
+import dataclasses
 import subprocess
 import sys
 import time
@@ -26,7 +27,7 @@ def make_window(qtbot, settings_path, data_dir=None) -> MainWindow:
     qtbot.addWidget(window)
     window.show()
     if data_dir is not None:
-        with qtbot.waitSignal(window.dataset_changed, timeout=10_000):
+        with qtbot.waitSignal(window.session.dataset_changed, timeout=10_000):
             window.load_data(str(data_dir))
     return window
 
@@ -72,15 +73,16 @@ def start_long_run(window, qtbot, **values) -> None:
 
 
 def wait_idle(window, qtbot) -> None:
-    qtbot.waitUntil(lambda: window.run_state() == "idle", timeout=RUN_TIMEOUT)
+    """Wait for the run to end (however it ends)."""
+    qtbot.waitUntil(lambda: not window.session.state.active, timeout=RUN_TIMEOUT)
 
 
 def test_a_short_run_draws_batch_and_epoch_curves_and_the_test_accuracy(window, qtbot):
     models = []
-    window.model_changed.connect(models.append)
+    window.session.model_changed.connect(models.append)
     configure(window, epochs=3, batch_size=50)
     window.start_action.trigger()
-    assert window.run_state() == "running"
+    assert window.session.state == "running"
     assert not window.controls.field("epochs").isEnabled()
     assert "Locked during a run" in window.controls.field("epochs").toolTip()
     assert window.controls.field("lr").isEnabled()
@@ -96,18 +98,18 @@ def test_a_short_run_draws_batch_and_epoch_curves_and_the_test_accuracy(window, 
     assert len(models) == 3 + 1  # one snapshot per epoch, then the final model
     assert models[-1].metrics["test_accuracy"] == curves.test_accuracy
     assert window.controls.field("epochs").isEnabled()
-    assert window.epoch_label.text() == "Epoch 3 / 3" and "samples/s" in window.speed_label.text()
+    assert window.statusBar().epoch_label.text() == "Epoch 3 / 3" and "samples/s" in window.statusBar().speed_label.text()
 
 
 def test_pause_stops_batch_progress_and_resume_continues_it(window, qtbot):
     start_long_run(window, qtbot)
     window.pause_action.trigger()
-    assert window.run_state() == "paused" and window.pause_action.text() == "&Resume"
+    assert window.session.state == "paused" and window.pause_action.text() == "&Resume"
     paused_at = settled_batches(window, qtbot)  # the batch in flight finishes and is reported
     qtbot.wait(400)
     assert batches(window) == paused_at
     window.pause_action.trigger()
-    assert window.run_state() == "running"
+    assert window.session.state == "running"
     qtbot.waitUntil(lambda: batches(window) > paused_at + 10, timeout=RUN_TIMEOUT)
     window.stop_action.trigger()
     wait_idle(window, qtbot)
@@ -118,9 +120,9 @@ def test_space_toggles_pause(window, qtbot):
     window.activateWindow()
     window.tabs.setFocus()
     qtbot.keyClick(window.tabs, Qt.Key.Key_Space)
-    assert window.run_state() == "paused"
+    assert window.session.state == "paused"
     qtbot.keyClick(window.tabs, Qt.Key.Key_Space)
-    assert window.run_state() == "running"
+    assert window.session.state == "running"
     window.stop_action.trigger()
     wait_idle(window, qtbot)
 
@@ -129,7 +131,7 @@ def test_a_learning_rate_typed_mid_run_reaches_the_trainer(window, qtbot):
     start_long_run(window, qtbot, optimizer="sgd", lr=0.01)
     type_into(qtbot, window.controls.field("lr"), "0.0123")
     # the status bar shows the learning rate the training loop used for its latest batch
-    qtbot.waitUntil(lambda: window.lr_label.text() == "lr 0.0123", timeout=RUN_TIMEOUT)
+    qtbot.waitUntil(lambda: window.statusBar().lr_label.text() == "lr 0.0123", timeout=RUN_TIMEOUT)
     window.stop_action.trigger()
     wait_idle(window, qtbot)
 
@@ -137,7 +139,7 @@ def test_a_learning_rate_typed_mid_run_reaches_the_trainer(window, qtbot):
 def test_stop_ends_the_run_and_keeps_the_weights(window, qtbot):
     start_long_run(window, qtbot)
     qtbot.waitUntil(lambda: window.curves.current.train_loss.size >= 2, timeout=RUN_TIMEOUT)
-    with qtbot.waitSignal(window.run_finished, timeout=RUN_TIMEOUT) as finished:
+    with qtbot.waitSignal(window.session.run_finished, timeout=RUN_TIMEOUT) as finished:
         window.stop_action.trigger()
     outcome = finished.args[0]
     assert "stopped by the user" in window.statusBar().currentMessage().lower()
@@ -145,9 +147,9 @@ def test_stop_ends_the_run_and_keeps_the_weights(window, qtbot):
     assert window.start_action.isEnabled() and not window.stop_action.isEnabled()
     epochs = outcome.weights_epoch  # the epochs completed, plus the fraction of the one cut short
     assert len(outcome.history) >= 2 and len(outcome.history) <= epochs < len(outcome.history) + 1
-    assert window.current_model().metrics["epochs"] == epochs == window.curves.current.test_epoch
+    assert window.session.model.epochs_trained == epochs == window.curves.current.test_epoch
     assert f"continues from the current weights ({epochs_text(epochs)} trained)" in window.start_action.toolTip()
-    for kept, trained in zip(window.current_model().params, outcome.model.params):
+    for kept, trained in zip(window.session.model.params, outcome.model.params):
         np.testing.assert_array_equal(kept["W"], trained["W"])
 
 
@@ -156,22 +158,22 @@ def test_a_continued_run_counts_every_epoch_in_the_saved_model(window, qtbot, tm
     for _ in range(2):
         window.start_action.trigger()
         wait_idle(window, qtbot)
-    assert window.current_model().metrics["epochs"] == 4
+    assert window.session.model.epochs_trained == 4
     path = tmp_path / "net.safetensors"
-    window.save_model_to(path)
+    window.files.save_model_to(path)
     window.reset_action.trigger()
-    window.open_model_from(path)
+    window.files.open_model_from(path)
     assert "continues from the current weights (4 epochs" in window.start_action.toolTip()
 
 
 def test_step_runs_one_epoch_then_pauses(window, qtbot):
     configure(window, epochs=50, batch_size=50)
     window.step_action.trigger()
-    qtbot.waitUntil(lambda: window.run_state() == "paused", timeout=RUN_TIMEOUT)
+    qtbot.waitUntil(lambda: window.session.state == "paused", timeout=RUN_TIMEOUT)
     assert window.curves.current.train_loss.size == 1
     assert settled_batches(window, qtbot) == 10
     window.step_action.trigger()
-    qtbot.waitUntil(lambda: window.curves.current.train_loss.size == 2 and window.run_state() == "paused", timeout=RUN_TIMEOUT)
+    qtbot.waitUntil(lambda: window.curves.current.train_loss.size == 2 and window.session.state == "paused", timeout=RUN_TIMEOUT)
     window.stop_action.trigger()
     wait_idle(window, qtbot)
 
@@ -180,8 +182,8 @@ def test_save_then_open_gives_the_same_predictions(window, qtbot, tmp_path, monk
     configure(window, epochs=2, batch_size=50)
     window.start_action.trigger()
     wait_idle(window, qtbot)
-    images = window.current_dataset().test_images
-    trained = window.current_model().predict_images(images)
+    images = window.session.dataset.test_images
+    trained = window.session.model.predict_images(images)
 
     path = tmp_path / "net.safetensors"
     monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *args, **kwargs: (str(path), ""))
@@ -189,11 +191,11 @@ def test_save_then_open_gives_the_same_predictions(window, qtbot, tmp_path, monk
     assert path.is_file()
 
     window.reset_action.trigger()
-    assert not np.allclose(window.current_model().predict_images(images), trained)
+    assert not np.allclose(window.session.model.predict_images(images), trained)
 
     monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *args, **kwargs: (str(path), ""))
     window.open_action.trigger()
-    np.testing.assert_array_equal(window.current_model().predict_images(images), trained)
+    np.testing.assert_array_equal(window.session.model.predict_images(images), trained)
     assert "continues from the current weights (2 epochs" in window.start_action.toolTip()
 
     window.start_action.trigger()  # continues the opened network: its curves start at epoch 2
@@ -275,7 +277,7 @@ def test_divergence_is_reported_without_blocking_and_the_app_keeps_working(windo
     (left, right), (bottom, top) = curves.loss_plot.viewRange()
     marker = curves.divergence_text.pos()
     assert left <= marker.x() <= right and bottom <= marker.y() <= top  # on screen, at the run's last batch
-    configure(window, lr=0.01, init="he")
+    configure(window, lr=0.01, init="he", epochs=2)  # untrained weights: the run draws them afresh, as He says
     window.start_action.trigger()
     wait_idle(window, qtbot)
     assert np.isfinite(window.curves.current.train_loss.y).all()
@@ -314,13 +316,13 @@ def test_settings_and_data_folder_are_remembered(qtbot, fake_data_dir, tmp_path,
     second = make_window(qtbot, tmp_path / "settings.ini")
     assert second.controls.field("lr").value() == pytest.approx(0.05)
     assert second.controls.field("activation").currentText() == "tanh"
-    with qtbot.waitSignal(second.dataset_changed, timeout=10_000) as loaded:
+    with qtbot.waitSignal(second.session.dataset_changed, timeout=10_000) as loaded:
         second.load_data()  # no folder given: the remembered one
     assert loaded.args[0].folder == fake_data_dir
 
     other = write_dataset(tmp_path / "other")
     monkeypatch.setenv("SCRATCHNET_DATA_DIR", str(other))  # set for this launch: it wins over the remembered folder
-    with qtbot.waitSignal(second.dataset_changed, timeout=10_000) as loaded:
+    with qtbot.waitSignal(second.session.dataset_changed, timeout=10_000) as loaded:
         second.load_data()
     assert loaded.args[0].folder == other
 
@@ -363,7 +365,7 @@ def test_testing_tabs_follow_the_run_and_a_confusion_click_filters_the_browser(w
     wait_idle(window, qtbot)
     assert window.browser.model is None  # 10 000 predictions are not made for tabs nobody looks at
     window.show_tab("Confusion matrix")
-    final = window.current_model().predict_images(window.current_dataset().test_images).argmax(axis=1)
+    final = window.session.model.predict_images(window.session.dataset.test_images).argmax(axis=1)
 
     def panels_show_the_final_model():  # the browser refreshes at most once a second, the last model included
         predictions = window.confusion.predictions
@@ -382,19 +384,19 @@ def test_testing_tabs_follow_the_run_and_a_confusion_click_filters_the_browser(w
 
 
 def test_a_run_that_would_not_fit_in_memory_asks_first(window, qtbot, monkeypatch):
-    from scratchnet_gui import main_window
+    from scratchnet_gui import main_window, session
 
     asked = []
-    monkeypatch.setattr(main_window, "available_bytes", lambda: 1000)
+    monkeypatch.setattr(session, "available_bytes", lambda: 1000)
     monkeypatch.setattr(
         main_window.QMessageBox, "warning", lambda *args: asked.append(args[2]) or main_window.QMessageBox.StandardButton.Cancel
     )
     window.start_action.trigger()
-    assert window.run_state() == "idle" and "needs about" in asked[0]
+    assert window.session.state == "idle" and "needs about" in asked[0]
     monkeypatch.setattr(main_window.QMessageBox, "warning", lambda *args: main_window.QMessageBox.StandardButton.Ignore)
     configure(window, epochs=1)
     window.start_action.trigger()
-    assert window.run_state() == "running"
+    assert window.session.state == "running"
     wait_idle(window, qtbot)
 
 
@@ -441,11 +443,11 @@ def test_the_epoch_axis_grows_with_a_long_run_and_fits_it_when_it_ends(qtbot):
 def test_opening_a_model_trained_beyond_the_panels_ranges_says_so(window, qtbot, tmp_path):
     from scratchnet.model import save_model
 
-    model = window.current_model()
+    model = window.session.model
     model.config = TrainConfig(hidden=[128, 128], lr=50.0, epochs=3).to_dict()  # lr beyond what the panel offers
     path = tmp_path / "odd.safetensors"
     save_model(model, path)
-    window.open_model_from(path)
+    window.files.open_model_from(path)
     assert window.notice.isVisible() and "cannot show (Learning rate 50.0)" in window.notice.text.text()
     assert window.controls.field("epochs").value() == 3
 
@@ -456,24 +458,23 @@ def test_a_model_file_that_does_not_record_its_epochs_is_not_called_untrained(wi
     configure(window, epochs=1, batch_size=50)
     window.start_action.trigger()
     wait_idle(window, qtbot)
-    model = window.current_model()
-    model.metrics = {}
+    model = dataclasses.replace(window.session.model, metrics={}, epochs_trained=None)  # as older files were saved
     save_model(model, tmp_path / "bare.safetensors")
-    window.open_model_from(tmp_path / "bare.safetensors")
-    assert "epochs" not in window.current_model().metrics
+    window.files.open_model_from(tmp_path / "bare.safetensors")
+    assert window.session.model.epochs_trained is None
     assert "continues from the current weights; Reset" in window.start_action.toolTip()
 
 
 def test_after_early_stopping_the_test_score_sits_at_the_restored_epoch(window, qtbot):
     configure(window, epochs=60, batch_size=50, early_stopping=1, lr=0.05)
-    with qtbot.waitSignal(window.run_finished, timeout=RUN_TIMEOUT) as finished:
+    with qtbot.waitSignal(window.session.run_finished, timeout=RUN_TIMEOUT) as finished:
         window.start_action.trigger()
     outcome = finished.args[0]
     assert outcome.status == "early_stopped" and outcome.weights_epoch < len(outcome.history)
     assert window.curves.current.test_epoch == outcome.weights_epoch
-    assert window.current_model().metrics["epochs"] == outcome.weights_epoch
+    assert window.session.model.epochs_trained == outcome.weights_epoch
     best = outcome.history[outcome.weights_epoch - 1]
-    assert window.current_model().metrics["val_accuracy"] == best.val_accuracy
+    assert window.session.model.metrics["val_accuracy"] == best.val_accuracy
     assert f"continues from the current weights ({epochs_text(outcome.weights_epoch)} trained)" in window.start_action.toolTip()
 
 

@@ -35,11 +35,11 @@ def test_a_folder_without_the_files_is_explained_with_a_folder_picker(qtbot, tmp
 def test_the_window_shows_what_it_waits_for_then_loads(qtbot, tmp_path, fake_data_dir):
     window = make_window(qtbot, tmp_path)
     assert "Waiting for data" in window.curves.placeholder.text()
-    with qtbot.waitSignal(window.dataset_changed, timeout=10_000):
+    with qtbot.waitSignal(window.session.dataset_changed, timeout=10_000):
         window.load_data(str(fake_data_dir))
-        assert window.loader.busy
-    assert window.current_dataset().image_shape == (12, 12)
-    assert window.current_model().layer_sizes[0] == 144  # fresh weights sized for the data
+        assert window.session.loader.busy
+    assert window.session.dataset.image_shape == (12, 12)
+    assert window.session.model.layer_sizes[0] == 144  # fresh weights sized for the data
     assert not window.notice.isVisible()
 
 
@@ -53,10 +53,10 @@ def test_cancelling_the_download_stops_it_and_says_what_to_do(qtbot, tmp_path, m
 
     monkeypatch.setattr(data_loader, "locate_or_download", slow_download)
     window = make_window(qtbot, tmp_path)
-    with qtbot.waitSignal(window.loader.cancelled, timeout=10_000):
+    with qtbot.waitSignal(window.session.loader.cancelled, timeout=10_000):
         window.load_data()
-        qtbot.waitUntil(lambda: window.loader.progress_dialog is not None, timeout=10_000)
-        assert "train-images-idx3-ubyte.gz" in window.loader.progress_dialog.labelText()
-        window.loader.progress_dialog.findChild(QPushButton).click()  # its Cancel button
-    assert window.loader.progress_dialog is None and not window.loader.busy
+        qtbot.waitUntil(lambda: window.download.dialog is not None, timeout=10_000)
+        assert "train-images-idx3-ubyte.gz" in window.download.dialog.labelText()
+        window.download.dialog.findChild(QPushButton).click()  # its Cancel button
+    assert window.download.dialog is None and not window.session.loader.busy
     assert window.notice.level == "warning" and "cancelled" in window.notice.text.text()

@@ -132,11 +132,11 @@ def notice(window) -> tuple[str, str]:
 
 def test_opening_a_model_whose_weights_overflow_shows_an_error_and_changes_nothing(window, model, tmp_path):
     save_model(overflowing(model), tmp_path / "huge.safetensors")
-    before = window.current_model()
-    window.open_model_from(tmp_path / "huge.safetensors")
+    before = window.session.model
+    window.files.open_model_from(tmp_path / "huge.safetensors")
     level, text = notice(window)
     assert level == "error" and text.startswith("<b>Could not open the model.</b> huge.safetensors: the weights overflow: layer")
-    assert window.current_model() is before
+    assert window.session.model is before
     for title in window.tab_titles():  # the crash came when the Test images tab was shown
         window.show_tab(title)
         window.tabs.currentWidget().grab()
@@ -145,7 +145,7 @@ def test_opening_a_model_whose_weights_overflow_shows_an_error_and_changes_nothi
 def test_opening_a_pipe_shows_an_error_at_once(window, tmp_path):
     os.mkfifo(tmp_path / "x.safetensors")
     with deadline(10, "opening a FIFO in the app"):
-        window.open_model_from(tmp_path / "x.safetensors")
+        window.files.open_model_from(tmp_path / "x.safetensors")
     assert notice(window) == (
         "error",
         f"<b>Could not open the model.</b> {tmp_path / 'x.safetensors'}: this is a pipe (FIFO), not a model file",
@@ -155,33 +155,33 @@ def test_opening_a_pipe_shows_an_error_at_once(window, tmp_path):
 def test_a_model_from_another_dataset_opens_with_a_warning(window, fake_dataset, model, tmp_path):
     other = load_dataset(write_dataset(tmp_path / "other", seed=1))
     save_model(quick_model(other, train_images=600, hidden=(16,), epochs=1), tmp_path / "other.safetensors")
-    window.open_model_from(tmp_path / "other.safetensors")
+    window.files.open_model_from(tmp_path / "other.safetensors")
     assert notice(window) == (
         "warning",
         "The model learnt from another dataset (other) than this one (fake): their test sets differ. "
         "Its scores on this data may mean little.",
     )
-    assert window.current_model().dataset == "other"
+    assert window.session.model.dataset == "other"
 
     save_model(model, tmp_path / "own.safetensors")
     window.notice.clear()
-    window.open_model_from(tmp_path / "own.safetensors")
+    window.files.open_model_from(tmp_path / "own.safetensors")
     assert notice(window) == ("", "")
 
 
 def test_loading_another_dataset_under_a_trained_model_warns(window, qtbot, model, tmp_path):
     save_model(model, tmp_path / "own.safetensors")
-    window.open_model_from(tmp_path / "own.safetensors")
-    with qtbot.waitSignal(window.dataset_changed, timeout=10_000):
+    window.files.open_model_from(tmp_path / "own.safetensors")
+    with qtbot.waitSignal(window.session.dataset_changed, timeout=10_000):
         window.load_data(str(write_dataset(tmp_path / "other", seed=1)))
     level, text = notice(window)
     assert level == "warning" and text.startswith("The model learnt from another dataset (fake) than this one (other)")
-    assert window.current_model().dataset == "fake"  # kept: the user may still evaluate it there
+    assert window.session.model.dataset == "fake"  # kept: the user may still evaluate it there
 
 
 def test_a_data_change_replaces_a_model_that_overflows_on_the_new_images(window, qtbot, model, tmp_path):
-    window._set_model(overflowing(model), fresh=False, epochs=1)  # e.g. a model that passed the probe images
-    with qtbot.waitSignal(window.dataset_changed, timeout=10_000):
+    window.session.set_model(overflowing(model))  # e.g. a model that passed the probe images
+    with qtbot.waitSignal(window.session.dataset_changed, timeout=10_000):
         window.load_data(str(write_dataset(tmp_path / "other", seed=1)))
     level, text = notice(window)
     assert level == "warning" and "the weights overflow" in text and "replaced by fresh weights" in text

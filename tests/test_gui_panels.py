@@ -307,7 +307,7 @@ def test_the_count_line_and_legend_wrap_instead_of_holding_the_browser_wide(qtbo
     browser.set_dataset(named_dataset)
     without_predictions = browser.minimumSizeHint().width()
     with qtbot.waitSignal(browser.predictions_changed, timeout=5000):
-        browser.set_model(replace(model, metrics={"epochs": 12}))
+        browser.set_model(replace(model, epochs_trained=12))
     assert "misclassified" in browser.count_label.text() and "weights after 12 epochs" in browser.count_label.text()
     assert browser.minimumSizeHint().width() < 700
     assert browser.minimumSizeHint().width() <= without_predictions + 20
@@ -331,16 +331,18 @@ def test_one_confidence_figure_per_image_never_rounded_up_to_certainty(browser, 
 
 
 @pytest.mark.parametrize(
-    ("metrics", "caption"),
+    ("epochs_trained", "caption"),
     [
-        ({"epochs": 0}, " — untrained network (random weights)"),
-        ({"epochs": 3}, " — weights after 3 epochs"),
-        ({"epochs": 0.81}, " — weights after 0.81 epochs"),
-        ({}, ""),
+        (0, " — untrained network (random weights)"),
+        (3, " — weights after 3 epochs"),
+        (0.81, " — weights after 0.81 epochs"),
+        (None, ""),
     ],
 )
-def test_the_count_line_and_the_confusion_title_say_which_weights_the_figures_come_from(qtbot, named_dataset, model, metrics, caption):
-    browser = shown_browser(qtbot, named_dataset, replace(model, metrics=metrics))
+def test_the_count_line_and_the_confusion_title_say_which_weights_the_figures_come_from(
+    qtbot, named_dataset, model, epochs_trained, caption
+):
+    browser = shown_browser(qtbot, named_dataset, replace(model, epochs_trained=epochs_trained))
     view = ConfusionView()
     qtbot.addWidget(view)
     browser.predictions_changed.connect(view.set_predictions)
@@ -475,8 +477,8 @@ def test_a_model_with_a_seed_and_a_batch_size_past_32_bits_opens_and_the_notice_
     save_model(replace(model, config=config.to_dict()), path)
     window = MainWindow(QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat))
     qtbot.addWidget(window)
-    window.open_model_from(path)
-    assert window.current_model() is not None
+    window.files.open_model_from(path)
+    assert window.session.model is not None
     assert window.controls.field("seed").value() == 3_000_000_000
     assert window.notice.level == "warning"
     assert "(Batch size 2,147,483,648)" in window.notice.text.text()

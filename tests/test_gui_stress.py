@@ -62,7 +62,7 @@ def live_workers() -> int:
 def one_cycle(window, qtbot, i: int, threads: list[QThread]) -> None:
     """Start, do one of four kinds of abuse, stop, wait until idle."""
     window.start_action.trigger()
-    assert window.run_state() == "running", f"cycle {i}: Start did not start a run"
+    assert window.session.state == "running", f"cycle {i}: Start did not start a run"
     threads += running_threads(window)
     kind = i % 4
     if kind == 0:
@@ -74,11 +74,11 @@ def one_cycle(window, qtbot, i: int, threads: list[QThread]) -> None:
             window.pause_action.trigger()
             if toggle % 3 == 0:
                 qtbot.wait(1)
-        assert window.run_state() == "paused"
+        assert window.session.state == "paused"
     else:  # the same with Space, ending paused: Stop must also end a paused run
         for _ in range(7):
             qtbot.keyClick(window.tabs, Qt.Key.Key_Space)
-        assert window.run_state() == "paused"
+        assert window.session.state == "paused"
     window.stop_action.trigger()
     wait_idle(window, qtbot)
 
@@ -89,7 +89,7 @@ def test_hundreds_of_start_stop_cycles_with_pause_hammering_leak_nothing(window,
     window.activateWindow()
     window.tabs.setFocus()
     statuses, failures = [], []
-    window.run_finished.connect(lambda outcome: statuses.append(outcome.status))  # not the outcome: it holds a model
+    window.session.run_finished.connect(lambda outcome: statuses.append(outcome.status))  # not the outcome: it holds a model
     threads: list[QThread] = []
     for i in range(WARM_UP):
         one_cycle(window, qtbot, i, threads)
@@ -161,7 +161,7 @@ def test_closing_while_paused_exits_within_a_second(window, qtbot, capfd):
     window.pause_action.trigger()
     qtbot.wait(100)  # the worker reaches its pause and sleeps
     threads = running_threads(window)
-    assert window.run_state() == "paused" and threads
+    assert window.session.state == "paused" and threads
     start = time.perf_counter()
     window.close()
     assert time.perf_counter() - start < 1.0
@@ -263,10 +263,10 @@ def test_an_error_in_the_middle_of_a_run_is_shown_and_the_next_run_trains(window
     assert batches(window) == 5 and running_threads(window) == []
 
     monkeypatch.setattr(worker.Trainer, "run", real_run)
-    with qtbot.waitSignal(window.run_finished, timeout=RUN_TIMEOUT) as finished:
+    with qtbot.waitSignal(window.session.run_finished, timeout=RUN_TIMEOUT) as finished:
         window.start_action.trigger()
     assert finished.args[0].status == "completed" and not window.notice.isVisible()
-    assert window.current_model().metrics["epochs"] == 3 and np.isfinite(window.curves.current.train_loss.y).all()
+    assert window.session.model.epochs_trained == 3 and np.isfinite(window.curves.current.train_loss.y).all()
 
 
 def all_finite(model) -> bool:
@@ -281,16 +281,16 @@ def test_the_largest_learning_rate_diverges_in_the_first_epoch_and_the_weights_r
     window.controls.layers.set_widths([512, 512, 512])
     window.start_action.trigger()
     wait_idle(window, qtbot)
-    calm = window.current_model()
+    calm = window.session.model
     assert all_finite(calm)
 
     configure(window, lr=10.0, epochs=20)
-    with qtbot.waitSignal(window.run_finished, timeout=RUN_TIMEOUT) as finished:
+    with qtbot.waitSignal(window.session.run_finished, timeout=RUN_TIMEOUT) as finished:
         window.start_action.trigger()
     outcome = finished.args[0]
     assert outcome.status == "diverged" and outcome.history == []  # caught within the first epoch
     assert "epoch 1" in outcome.message
-    model = window.current_model()
+    model = window.session.model
     assert all_finite(model)
     assert all(np.array_equal(a[k], b[k]) for a, b in zip(model.params, calm.params) for k in ("W", "b"))
     assert window.notice.level == "warning" and "lower the learning rate" in window.notice.text.text()

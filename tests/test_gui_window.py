@@ -14,7 +14,7 @@ def test_a_long_status_message_is_elided_with_the_whole_text_in_its_tooltip(wind
     assert window.statusBar().currentMessage() == message and label.toolTip() == message
     shown = label.shown_text()
     assert shown.endswith("…") and message.startswith(shown[:-1])
-    assert label.geometry().right() < window.state_label.geometry().left()  # it stops before the figures
+    assert label.geometry().right() < window.statusBar().state_label.geometry().left()  # it stops before the figures
 
 
 def test_status_messages_expire(window, qtbot):  # noqa: F811
@@ -29,10 +29,10 @@ def test_space_on_a_focused_check_box_ticks_it_instead_of_pausing_the_run(window
     box.setFocus()
     qtbot.waitUntil(box.hasFocus, timeout=2000)
     qtbot.keyClick(box, Qt.Key.Key_Space)
-    assert box.isChecked() and window.run_state() == "running"
+    assert box.isChecked() and window.session.state == "running"
     window.tabs.setFocus()
     qtbot.keyClick(window.tabs, Qt.Key.Key_Space)  # elsewhere, Space still pauses
-    assert window.run_state() == "paused"
+    assert window.session.state == "paused"
     window.stop_action.trigger()
     wait_idle(window, qtbot)
 

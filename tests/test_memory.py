@@ -52,19 +52,19 @@ def test_cli_refuses_before_training(fake_data_dir, monkeypatch, capsys):
 
 
 def test_the_app_asks_before_a_run_needing_nearly_all_the_free_memory(qtbot, fake_data_dir, tmp_path, monkeypatch):
-    from scratchnet_gui import main_window
+    from scratchnet_gui import main_window, session
     from tests.test_gui_app import make_window
 
     window = make_window(qtbot, tmp_path / "settings.ini", fake_data_dir)
     window.controls.field("validation_size").setValue(100)
     asked = []
-    monkeypatch.setattr(main_window, "estimate_training_bytes", lambda *args: 900 * 2**20)
-    monkeypatch.setattr(main_window, "available_bytes", lambda: 1000 * 2**20)
+    monkeypatch.setattr(session, "estimate_training_bytes", lambda *args: 900 * 2**20)
+    monkeypatch.setattr(session, "available_bytes", lambda: 1000 * 2**20)
     monkeypatch.setattr(
         main_window.QMessageBox, "warning", lambda *args: asked.append(args[2]) or main_window.QMessageBox.StandardButton.Cancel
     )
     window.start_action.trigger()
-    assert window.run_state() == "idle"
+    assert window.session.state == "idle"
     assert "needs about 900.0 MB of memory, more than 85 % of the 1000.0 MB available now" in asked[0]
 
 

@@ -43,6 +43,17 @@ def test_round_trip(tmp_path):
     assert list(tmp_path.iterdir()) == [path]  # no temp file left behind
 
 
+@pytest.mark.parametrize("epochs_trained", [0, 2.5, None])
+def test_the_epochs_behind_the_weights_are_saved_as_metrics_epochs(tmp_path, epochs_trained):
+    model = dataclasses.replace(make_model(), epochs_trained=epochs_trained)
+    data = model_bytes(tmp_path, model)
+    recorded = []
+    rewrite_metadata(data, lambda header, meta: recorded.append(meta["metrics"]))
+    assert recorded[0].get("epochs", "absent") == ("absent" if epochs_trained is None else epochs_trained)  # as older files
+    loaded = parse_model(data)
+    assert loaded.epochs_trained == epochs_trained and loaded.metrics == {"test_accuracy": 0.5}
+
+
 def test_float64_round_trip(tmp_path):
     model = make_model(dtype=np.float64)
     save_model(model, tmp_path / "m.safetensors")
@@ -254,7 +265,8 @@ def test_null_and_missing_optional_metadata_are_accepted(tmp_path):
         del meta["saved_at"]
 
     model = parse_model(rewrite_metadata(model_bytes(tmp_path), clear))
-    assert (model.dataset, model.dataset_fingerprint, model.config, model.metrics) == ("", None, {}, {"val_accuracy": None, "epochs": 3})
+    assert (model.dataset, model.dataset_fingerprint, model.config, model.metrics) == ("", None, {}, {"val_accuracy": None})
+    assert model.epochs_trained == 3  # read from metrics.epochs
 
 
 def test_special_files_are_refused_without_reading_them(tmp_path):

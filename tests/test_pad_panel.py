@@ -92,7 +92,7 @@ def test_where_the_input_lies_on_the_canvas_maps_the_strokes_onto_their_ink():
 
 def test_a_long_verdict_wraps_instead_of_shrinking_the_canvas(qtbot, window, model):
     pad = window.pad
-    pad.set_model(dataclasses.replace(model, metrics={"epochs": 0}))  # "… — untrained network (random weights)"
+    pad.set_model(dataclasses.replace(model, epochs_trained=0))  # "… — untrained network (random weights)"
     qtbot.wait(50)
     before = pad.canvas.sheet().width()
     with qtbot.waitSignal(pad.input_changed, timeout=3000):

@@ -21,6 +21,11 @@ def small_config(**changes):
     return TrainConfig(**{"hidden": [32], "epochs": 5, "batch_size": 32, "lr": 0.01, "validation_size": 100, **changes})
 
 
+def change_live(trainer: Trainer, **values: float) -> None:
+    """Change live settings the way the app does: a new ``LiveSettings`` handed to the run's controls."""
+    trainer.controls.change_settings(dataclasses.replace(trainer.controls.settings, **values))
+
+
 def test_training_reaches_high_accuracy(data):
     result = Trainer(small_config(), data).run()
     assert result.status == "completed"
@@ -77,7 +82,7 @@ def test_cosine_schedule_reaches_zero(data):
 
 def test_stop_from_another_thread(data):
     trainer = Trainer(small_config(epochs=1000), data)
-    trainer.on_epoch = lambda event: event.epoch == 3 and threading.Thread(target=trainer.stop).start()
+    trainer.on_epoch = lambda event: event.epoch == 3 and threading.Thread(target=trainer.controls.stop).start()
     result = trainer.run()
     assert result.status == "stopped"
     assert 3 <= len(result.history) <= 4
@@ -90,8 +95,8 @@ def test_pause_blocks_and_resume_continues(data):
     def on_batch(event):
         seen.append((event.step, time.perf_counter()))
         if event.step == 3:
-            trainer.pause()
-            threading.Timer(0.3, trainer.resume).start()
+            trainer.controls.pause()
+            threading.Timer(0.3, trainer.controls.resume).start()
 
     trainer.on_batch = on_batch
     result = trainer.run()
@@ -109,23 +114,23 @@ def test_step_epoch_pauses_at_the_end_of_the_epoch(data):
 
     def on_epoch(event):
         epochs_done.append(event.epoch)
-        paused_when_reported.append(trainer.paused)
+        paused_when_reported.append(trainer.controls.paused)
         if event.epoch == 1:
-            trainer.pause()
-            trainer.step_epoch()
+            trainer.controls.pause()
+            trainer.controls.step_epoch()
 
     trainer.on_epoch = on_epoch
     runner = threading.Thread(target=trainer.run, daemon=True)
     runner.start()
     try:
         runner.join(timeout=2)
-        assert runner.is_alive() and trainer.paused and epochs_done == [1, 2]
+        assert runner.is_alive() and trainer.controls.paused and epochs_done == [1, 2]
         assert paused_when_reported == [False, True]  # the epoch event already shows the step's pause
-        trainer.resume()
+        trainer.controls.resume()
         runner.join(timeout=5)
         assert epochs_done == [1, 2, 3]
     finally:
-        trainer.stop()
+        trainer.controls.stop()
 
 
 def test_learning_rate_changes_between_batches(data):
@@ -135,7 +140,7 @@ def test_learning_rate_changes_between_batches(data):
     def on_batch(event):
         lrs.append(event.lr)
         if event.step == 2:
-            trainer.set_hyperparameters(lr=0.5, momentum=0.5)
+            change_live(trainer, lr=0.5, momentum=0.5)
 
     trainer.on_batch = on_batch
     trainer.run()
@@ -144,11 +149,12 @@ def test_learning_rate_changes_between_batches(data):
 
 
 def test_invalid_live_changes_are_refused(data):
-    trainer = Trainer(small_config(), data)
-    with pytest.raises(ConfigError):
-        trainer.set_hyperparameters(lr=-1)
-    with pytest.raises(ConfigError, match="cannot change"):
-        trainer.set_hyperparameters(hidden=[3])
+    settings = Trainer(small_config(), data).controls.settings
+    with pytest.raises(ConfigError, match="lr must be above 0") as refused:
+        dataclasses.replace(settings, lr=-1)
+    assert refused.value.setting == "lr"
+    with pytest.raises(TypeError):  # not a live setting: the architecture is fixed for the run
+        dataclasses.replace(settings, hidden=[3])
 
 
 @pytest.mark.parametrize("optimizer", ["sgd", "adam"])
@@ -190,7 +196,7 @@ def test_completed_run_with_early_stopping_ends_on_its_best_weights(unlearnable_
 
 def test_a_stopped_run_with_early_stopping_keeps_its_latest_weights(unlearnable_validation):
     trainer = Trainer(small_config(epochs=1000, early_stopping=1000, lr=0.05), unlearnable_validation)
-    trainer.on_epoch = lambda event: event.epoch == 6 and trainer.stop()
+    trainer.on_epoch = lambda event: event.epoch == 6 and trainer.controls.stop()
     result = trainer.run()
     assert result.status == "stopped" and len(result.history) == 6
     assert min(result.history, key=lambda e: e.val_loss).epoch < 6  # a better epoch exists, but was not restored
@@ -199,7 +205,7 @@ def test_a_stopped_run_with_early_stopping_keeps_its_latest_weights(unlearnable_
 
 def test_a_diverged_run_reports_the_epoch_its_weights_are_from(data):
     trainer = Trainer(small_config(epochs=10, optimizer="sgd"), data)
-    trainer.on_epoch = lambda event: event.epoch == 3 and trainer.set_hyperparameters(lr=1e30)
+    trainer.on_epoch = lambda event: event.epoch == 3 and change_live(trainer, lr=1e30)
     result = trainer.run()
     assert result.status == "diverged" and len(result.history) == 3
     assert result.weights_epoch == 3  # rolled back to the start of epoch 4
@@ -207,13 +213,34 @@ def test_a_diverged_run_reports_the_epoch_its_weights_are_from(data):
 
 def test_a_live_momentum_change_does_not_give_plain_sgd_momentum(data):
     trainer = Trainer(small_config(epochs=2, optimizer="sgd"), data)
-    trainer.on_epoch = lambda event: trainer.set_hyperparameters(momentum=0.5)
+    trainer.on_epoch = lambda event: change_live(trainer, momentum=0.5)
     trainer.run()
     assert trainer.optimizer.momentum == 0 and trainer.optimizer.velocity is None
     momentum = Trainer(small_config(epochs=2, optimizer="momentum", momentum=0.9), data)
-    momentum.on_epoch = lambda event: momentum.set_hyperparameters(momentum=0.5)
+    momentum.on_epoch = lambda event: change_live(momentum, momentum=0.5)
     momentum.run()
     assert momentum.optimizer.momentum == 0.5
+
+
+def test_live_settings_reach_the_optimizer(data):
+    trainer = Trainer(small_config(epochs=2, optimizer="adam"), data)
+    trainer.on_epoch = lambda event: change_live(trainer, beta1=0.8, beta2=0.99, weight_decay=0.01)
+    trainer.run()
+    optimizer = trainer.optimizer
+    assert (optimizer.beta1, optimizer.beta2, optimizer.weight_decay) == (0.8, 0.99, 0.01)
+    assert trainer.config.beta1 == 0.8 and trainer.controls.settings.beta1 == 0.8
+
+
+def test_the_model_counts_the_epochs_behind_the_weights_it_started_from(data):
+    first = Trainer(small_config(epochs=2), data)
+    assert first.model().epochs_trained == 0
+    first.run()
+    assert first.model().epochs_trained == 2
+    second = Trainer(small_config(epochs=3), data, params=first.params, from_epoch=2)
+    second.on_epoch = lambda event: event.epoch == 1 and snapshots.append(second.model().epochs_trained)
+    snapshots = []
+    result = second.run()
+    assert snapshots == [3] and result.weights_epoch == 3 and second.model().epochs_trained == 5
 
 
 def test_validation_size_must_leave_training_data(fake_dataset):
@@ -263,7 +290,7 @@ def test_settings_of_the_wrong_type_are_refused(changes, message):
 
 def test_a_run_stopped_mid_epoch_counts_its_partial_epoch(data):
     trainer = Trainer(small_config(epochs=5), data)
-    trainer.on_batch = lambda event: event.step == 5 and trainer.stop()
+    trainer.on_batch = lambda event: event.step == 5 and trainer.controls.stop()
     result = trainer.run()
     assert result.status == "stopped" and result.history == []
     assert result.weights_epoch == pytest.approx(5 / 16)  # 5 of the epoch's 16 batches of 32 (500 images)
@@ -275,7 +302,7 @@ def test_an_interrupted_run_keeps_the_weights_of_its_last_completed_epoch(data):
     trainer = Trainer(small_config(epochs=5), data)
     ends_of_epochs = {}
     trainer.on_epoch = lambda event: ends_of_epochs.setdefault(event.epoch, trainer.snapshot())
-    trainer.on_batch = lambda event: event.epoch == 3 and event.batch == 5 and trainer.interrupt()
+    trainer.on_batch = lambda event: event.epoch == 3 and event.batch == 5 and trainer.controls.interrupt()
     result = trainer.run()
     assert result.status == "interrupted" and len(result.history) == 2
     assert result.weights_epoch == 2 and "kept the weights of epoch 2" in result.message
@@ -286,7 +313,7 @@ def test_an_interrupted_run_keeps_the_weights_of_its_last_completed_epoch(data):
 def test_a_run_interrupted_in_its_first_epoch_is_back_on_its_initial_weights(data):
     trainer = Trainer(small_config(epochs=5), data)
     initial = trainer.snapshot()
-    trainer.on_batch = lambda event: event.step == 3 and trainer.interrupt()
+    trainer.on_batch = lambda event: event.step == 3 and trainer.controls.interrupt()
     result = trainer.run()
     assert result.status == "interrupted" and result.weights_epoch == 0 and "no epoch was completed" in result.message
     for layer, kept in zip(result.params, initial):
@@ -297,7 +324,7 @@ def test_an_interrupted_run_with_early_stopping_keeps_its_best_epoch(unlearnable
     trainer = Trainer(small_config(epochs=1000, early_stopping=1000, lr=0.05), unlearnable_validation)
     ends_of_epochs = {}
     trainer.on_epoch = lambda event: ends_of_epochs.setdefault(event.epoch, trainer.snapshot())
-    trainer.on_batch = lambda event: event.epoch == 7 and event.batch == 2 and trainer.interrupt()
+    trainer.on_batch = lambda event: event.epoch == 7 and event.batch == 2 and trainer.controls.interrupt()
     result = trainer.run()
     best = min(result.history, key=lambda e: e.val_loss).epoch
     assert result.status == "interrupted" and len(result.history) == 6 and best < 6

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 
 import numpy as np
@@ -54,7 +55,7 @@ def test_divergence_in_a_later_epoch_restores_the_last_finite_state(data):
     def on_epoch(event):
         if event.epoch == 2:
             saved["weights"] = trainer.snapshot()
-            trainer.set_hyperparameters(lr=1e30)
+            trainer.controls.change_settings(dataclasses.replace(trainer.controls.settings, lr=1e30))
 
     trainer.on_epoch = on_epoch
     with deadline(60):

@@ -1,0 +1,437 @@
+"""The app's state without widgets: what the window shows, and the commands that change it.
+
+A ``Session`` owns the dataset, the current model, the run state machine, the controls of the run in
+progress (``RunControls``: pause, step, stop, live settings) and the history of finished runs. It
+loads data with a ``DataLoader`` and trains with a ``TrainingWorker`` on a ``QThread``. The window and
+its panels observe its signals and call its commands; tests drive it without a window.
+
+The run state machine::
+
+    idle ──start──▶ running ◀──pause/resume──▶ paused
+                       │                          │
+                       └──────────┬───────────────┘
+                                  ▼ the run ends
+                 finished | stopped | diverged | failed ──start──▶ running
+
+New or opened weights bring it back to idle.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from enum import Enum
+from pathlib import Path
+
+import numpy as np
+from PySide6.QtCore import QObject, QThread, Signal
+
+from scratchnet.config import TrainConfig
+from scratchnet.controls import LiveSettings, RunControls
+from scratchnet.data import Dataset
+from scratchnet.errors import ModelFileError
+from scratchnet.memory import MEMORY_MARGIN, available_bytes, estimate_training_bytes, fits_in_memory, format_bytes
+from scratchnet.model import Model, load_model, save_model
+from scratchnet.network import copy_params, init_params
+from scratchnet.trainer import BatchEvent, EpochEvent
+
+from .data_loader import DataLoader
+from .worker import BatchChunk, RunOutcome, TrainingWorker
+
+DIFFERENT_DATASET = "Its scores on this data may mean little."
+
+
+class RunState(str, Enum):
+    """Where the session is in the run state machine (a ``str``: ``state == "running"`` holds)."""
+
+    IDLE = "idle"  # no run since these weights were made or opened
+    RUNNING = "running"
+    PAUSED = "paused"
+    FINISHED = "finished"  # the last run trained all its epochs, or stopped early on the validation loss
+    STOPPED = "stopped"
+    DIVERGED = "diverged"
+    FAILED = "failed"
+
+    @property
+    def active(self) -> bool:
+        """A run is under way (running or paused)."""
+        return self in (RunState.RUNNING, RunState.PAUSED)
+
+
+# How each ``TrainResult.status`` ends the run.
+ENDINGS = {
+    "completed": RunState.FINISHED,
+    "early_stopped": RunState.FINISHED,
+    "stopped": RunState.STOPPED,
+    "interrupted": RunState.STOPPED,
+    "diverged": RunState.DIVERGED,
+}
+
+
+@dataclass
+class RunRecord:
+    """A finished run as the history keeps it (without its model, which the session's ``model`` holds)."""
+
+    label: str
+    config: TrainConfig
+    from_epoch: float  # the epochs_trained of the weights it started from
+    status: str
+    message: str
+    history: list[EpochEvent]
+    test_accuracy: float | None
+    samples_per_second: float
+
+
+@dataclass
+class RunProgress:
+    """How far a run has come: its length in epochs, its training time so far (pauses excluded) and its
+    latest batch (None before the first), and whether it is still under way."""
+
+    epochs: int
+    seconds: float
+    last_batch: BatchEvent | None
+    active: bool
+
+
+@dataclass
+class _Run:
+    """The run in progress: its worker and thread, its controls and settings, and its clock."""
+
+    worker: TrainingWorker
+    thread: QThread
+    controls: RunControls
+    config: TrainConfig
+    label: str
+    from_epoch: float
+    started: float = field(default_factory=time.monotonic)
+    paused_seconds: float = 0.0
+    paused_since: float | None = None
+    last_batch: BatchEvent | None = None
+
+    def set_paused(self, paused: bool) -> None:
+        """Start or stop the clock of the time spent paused."""
+        now = time.monotonic()
+        if paused and self.paused_since is None:
+            self.paused_since = now
+        elif not paused and self.paused_since is not None:
+            self.paused_seconds += now - self.paused_since
+            self.paused_since = None
+
+    def progress(self, active: bool) -> RunProgress:
+        now = time.monotonic()
+        paused = self.paused_seconds + (now - self.paused_since if self.paused_since is not None else 0.0)
+        return RunProgress(self.config.epochs, now - self.started - paused, self.last_batch, active)
+
+
+class Session(QObject):
+    """The dataset, the current model, the run and its history; see the module docstring.
+
+    ``confirm_low_memory(needed, available)`` is asked (in bytes) before a run that may not fit in memory;
+    True starts it anyway. Without it such a run is refused with a notice."""
+
+    dataset_changed = Signal(object)  # Dataset
+    model_changed = Signal(object)  # Model: after every epoch of a run (a snapshot), at its end, when made or opened
+    state_changed = Signal(object)  # RunState
+    run_started = Signal(str, float, int)  # label, the epochs_trained it starts from, its epochs
+    batches = Signal(object)  # BatchChunk
+    epoch_done = Signal(object)  # EpochEvent
+    run_finished = Signal(object)  # RunOutcome
+    run_failed = Signal(str)  # what went wrong
+    history_cleared = Signal()
+    data_status = Signal(str)  # what the data loader is doing
+    data_failed = Signal(str)  # why there is no data
+    data_cancelled = Signal()  # the user cancelled the download
+    notice = Signal(str, str)  # plain text, level: info | warning | error
+    status = Signal(str, int)  # a passing message, and for how many ms (0: until the next one)
+
+    def __init__(self, confirm_low_memory: Callable[[int, int | None], bool] | None = None, parent: QObject | None = None):
+        super().__init__(parent)
+        self.dataset: Dataset | None = None
+        self.model: Model | None = None
+        self.state = RunState.IDLE
+        self.history: list[RunRecord] = []
+        self._confirm_low_memory = confirm_low_memory or self._refuse_low_memory
+        self._run: _Run | None = None
+        self._last_progress: RunProgress | None = None
+        self.loader = DataLoader(self)
+        self.loader.status.connect(self.data_status)
+        self.loader.loaded.connect(self._data_loaded)
+        self.loader.failed.connect(self.data_failed)
+        self.loader.cancelled.connect(self._data_cancelled)
+
+    # ---- data ---------------------------------------------------------------------------------------
+
+    def load_data(self, folder: str | Path | None = None) -> None:
+        """Find and load the dataset in the background (``folder`` first; see ``scratchnet.data.resolve_data_dir``):
+        ``dataset_changed``, ``data_failed`` or ``data_cancelled`` follows."""
+        self.loader.start(folder)
+
+    def _data_loaded(self, dataset: Dataset) -> None:
+        """Use ``dataset``. A current model that cannot read it is dropped (with a notice): the observer of
+        ``dataset_changed`` sees ``model`` None and may ask for fresh weights."""
+        warning = None
+        if self.model is not None:
+            try:
+                self.model.predict_test_set(dataset)  # refuses a model for other images or classes, or that overflows on them
+            except ModelFileError as error:
+                warning = f"The current model does not fit this dataset ({error}); it was replaced by fresh weights."
+                self.model = None
+        self.dataset = dataset
+        height, width = dataset.image_shape
+        self.status.emit(
+            f"{dataset.name}: {len(dataset.train_images):,} training and {len(dataset.test_images):,} test images "
+            f"of {height}×{width} from {dataset.folder}",
+            10000,
+        )
+        self.dataset_changed.emit(dataset)
+        mismatch = self.dataset_mismatch()
+        if warning or mismatch:
+            self.notice.emit(warning or f"{sentence(mismatch)} {DIFFERENT_DATASET}", "warning")
+
+    def _data_cancelled(self) -> None:
+        self.notice.emit(
+            "The download was cancelled. ScratchNet needs MNIST to train: use File ▸ Choose data folder… "
+            "if you have the files, or restart to download them.",
+            "warning",
+        )
+        self.status.emit("Download cancelled: no data to train on", 0)
+        self.data_cancelled.emit()
+
+    def dataset_mismatch(self) -> str | None:
+        """Why the dataset seems not to be the one the current model learnt from (see ``Model.dataset_mismatch``)."""
+        if self.model is None or self.dataset is None:
+            return None
+        return self.model.dataset_mismatch(self.dataset)
+
+    # ---- the model ------------------------------------------------------------------------------------
+
+    def set_model(self, model: Model) -> None:
+        """Make ``model`` the current network."""
+        self.model = model
+        self.model_changed.emit(model)
+
+    def reset_weights(self, config: TrainConfig) -> None:
+        """Replace the weights by fresh random ones drawn as ``config`` says (architecture, initialisation, seed)."""
+        if self.state.active or self.dataset is None:
+            return
+        dataset = self.dataset
+        sizes = config.layer_sizes(dataset.num_features, dataset.num_classes)
+        params = init_params(sizes, config.init, np.random.default_rng(config.seed), np.dtype(config.dtype))
+        names, shape = list(dataset.class_names), dataset.image_shape
+        self.set_model(Model(params, config.activation, names, shape, dataset.name, config.to_dict(), epochs_trained=0))
+        self._set_state(RunState.IDLE)
+        self.status.emit("Fresh weights: the next run starts from scratch.", 5000)
+
+    def new(self, config: TrainConfig) -> None:
+        """Start over: forget the run history and draw fresh weights from ``config``."""
+        if self.state.active:
+            return
+        self.history.clear()
+        self.history_cleared.emit()
+        self.reset_weights(config)
+
+    def open_model(self, path: str | Path) -> Model | None:
+        """Load a model file and make it the current network (None while a run is under way). Raises
+        ``ModelFileError`` for a file that is not a usable model, or not for this dataset's images and classes."""
+        if self.state.active:
+            return None
+        model = load_model(path)
+        if self.dataset is not None:
+            model.predict_test_set(self.dataset)  # refuses a model for other images or classes, or that overflows on them
+        self.set_model(model)
+        self._set_state(RunState.IDLE)
+        test = model.metrics.get("test_accuracy")
+        tested = f", test accuracy {100 * test:.2f} %" if isinstance(test, (int, float)) else ""
+        self.status.emit(f"Opened {Path(path).name}: {'-'.join(map(str, model.layer_sizes))} {model.activation}{tested}", 10000)
+        return model
+
+    def save_model(self, path: str | Path) -> None:
+        """Write the current model to ``path`` (atomically; ``OSError`` when it cannot be written)."""
+        save_model(self.model, path)
+        self.status.emit(f"Saved {path}", 5000)
+
+    def model_to_continue(self, config: TrainConfig) -> Model | None:
+        """The current model when a run with ``config`` would continue from it: weights that have been trained
+        (untrained ones are drawn afresh from ``config``) and fit its architecture and data type."""
+        model, dataset = self.model, self.dataset
+        if model is None or dataset is None or model.epochs_trained == 0:
+            return None
+        sizes = config.layer_sizes(dataset.num_features, dataset.num_classes)
+        if model.layer_sizes != sizes or model.activation != config.activation or model.dtype != np.dtype(config.dtype):
+            return None
+        return model
+
+    # ---- run commands -----------------------------------------------------------------------------------
+
+    def start(self, config: TrainConfig) -> bool:
+        """Train with ``config``, from the current weights when they fit it (``model_to_continue``). False when
+        no run started: one is under way, there is no data yet, or it may not fit in memory and was declined."""
+        if self.state.active or self.dataset is None or not self._memory_is_enough(config):
+            return False
+        start = self.model_to_continue(config)
+        params = copy_params(start.params) if start is not None else None
+        from_epoch = (start.epochs_trained or 0) if start is not None else 0  # unknown counts as none
+        controls = RunControls(LiveSettings.of(config))
+        worker = TrainingWorker(config, self.dataset, controls, params, from_epoch)
+        thread = QThread(self)
+        worker.moveToThread(thread)
+        thread.started.connect(worker.run)
+        worker.preparing.connect(self._preparing)
+        worker.batches.connect(self._batches)
+        worker.epoch_done.connect(self._epoch_done)
+        worker.finished.connect(self._finished)
+        worker.failed.connect(self._failed)
+        label = config.describe() + (f" (from epoch {from_epoch:g})" if from_epoch else "")
+        self._run = _Run(worker, thread, controls, config, label, from_epoch)
+        self.run_started.emit(label, from_epoch, config.epochs)
+        self._set_state(RunState.RUNNING)
+        thread.start()
+        return True
+
+    def pause(self) -> None:
+        """Pause the run after the current batch."""
+        if self.state == RunState.RUNNING:
+            self._run.controls.pause()
+            self._set_state(RunState.PAUSED)
+
+    def resume(self) -> None:
+        if self.state == RunState.PAUSED:
+            self._run.controls.resume()
+            self._set_state(RunState.RUNNING)
+
+    def step(self, config: TrainConfig | None = None) -> None:
+        """Train to the end of the current epoch, then pause; with no run under way, start one with ``config``."""
+        if not self.state.active and (config is None or not self.start(config)):
+            return
+        self._run.controls.step_epoch()
+        self._set_state(RunState.RUNNING)
+
+    def stop(self) -> None:
+        """End the run after the current batch; its weights are kept and scored on the test set."""
+        if self._run is not None:
+            self._run.controls.stop()
+            self.status.emit("Stopping after the current batch…", 0)
+
+    def set_live_settings(self, settings: LiveSettings) -> None:
+        """Train with ``settings`` from the run's next batch on (no run: nothing to change)."""
+        if self._run is None:
+            return
+        before = self._run.controls.settings
+        self._run.controls.change_settings(settings)
+        changes = [f"{name} = {value:g}" for name, value in dataclasses.asdict(settings).items() if getattr(before, name) != value]
+        if changes:
+            self.status.emit("Applied from the next batch: " + ", ".join(changes), 4000)
+
+    def progress(self) -> RunProgress | None:
+        """How far the run in progress, or else the last one, has come (None before the first run)."""
+        return self._run.progress(active=True) if self._run is not None else self._last_progress
+
+    def shutdown(self) -> None:
+        """End any run at once (no test-set scoring) and any data loading, and wait for their threads."""
+        run, self._run = self._run, None  # reports still queued from the worker are ignored from here on
+        if run is not None:
+            run.worker.abort()
+            run.thread.quit()
+            run.thread.wait()
+        self.loader.shutdown()
+
+    # ---- worker reports ---------------------------------------------------------------------------------
+
+    def _preparing(self, text: str) -> None:
+        if self._run is not None:
+            self.status.emit(text.capitalize(), 3000)
+
+    def _batches(self, chunk: BatchChunk) -> None:
+        run = self._run
+        if run is not None:
+            if run.last_batch is None:
+                self.status.emit(f"Training {run.label}", 0)
+            run.last_batch = chunk.last
+            self.batches.emit(chunk)
+
+    def _epoch_done(self, event: EpochEvent, model: Model) -> None:
+        run = self._run
+        if run is None:
+            return
+        self.epoch_done.emit(event)
+        self.set_model(model)
+        # A step pauses the trainer at the end of its epoch (the last epoch ends the run instead).
+        if self.state == RunState.RUNNING and run.controls.paused and event.epoch < event.epochs:
+            self._set_state(RunState.PAUSED)
+            self.status.emit(f"Paused after epoch {event.epoch}: Step for one more, Space to resume.", 5000)
+
+    def _finished(self, outcome: RunOutcome) -> None:
+        run = self._end_run()
+        if run is None:
+            return
+        self.set_model(outcome.model)
+        record = RunRecord(
+            run.label,
+            run.config,
+            run.from_epoch,
+            outcome.status,
+            outcome.message,
+            outcome.history,
+            outcome.test_accuracy,
+            outcome.samples_per_second,
+        )
+        self.history.append(record)
+        self._set_state(ENDINGS[outcome.status])
+        summary = sentence(outcome.message)
+        if outcome.test_accuracy is not None:
+            summary += f" Test accuracy {100 * outcome.test_accuracy:.2f} % ({outcome.samples_per_second:,.0f} samples/s)."
+        self.status.emit(summary, 15000)
+        self.run_finished.emit(outcome)
+
+    def _failed(self, message: str) -> None:
+        if self._end_run() is not None:
+            self._set_state(RunState.FAILED)
+            self.run_failed.emit(message)
+
+    def _end_run(self) -> _Run | None:
+        """Wait for the finished worker's thread; None when no run was active (a late report)."""
+        run, self._run = self._run, None
+        if run is None:
+            return None
+        run.thread.quit()
+        run.thread.wait()
+        run.thread.deleteLater()
+        self._last_progress = run.progress(active=False)
+        return run
+
+    # ---- state ------------------------------------------------------------------------------------------
+
+    def _set_state(self, state: RunState) -> None:
+        if self._run is not None:
+            self._run.set_paused(state == RunState.PAUSED)
+        if state != self.state:
+            self.state = state
+            self.state_changed.emit(state)
+
+    def _memory_is_enough(self, config: TrainConfig) -> bool:
+        """True when the run fits in the memory available now (with the margin of ``fits_in_memory``), or the
+        user chose to try anyway."""
+        dataset = self.dataset
+        needed = estimate_training_bytes(config, len(dataset.train_images), dataset.num_features, dataset.num_classes)
+        available = available_bytes()
+        return fits_in_memory(needed, available) or self._confirm_low_memory(needed, available)
+
+    def _refuse_low_memory(self, needed: int, available: int | None) -> bool:
+        self.notice.emit(memory_warning(needed, available), "error")
+        return False
+
+
+def memory_warning(needed: int, available: int | None) -> str:
+    """Why a run may not fit in memory, in a sentence."""
+    return (
+        f"This configuration needs about {format_bytes(needed)} of memory, more than {MEMORY_MARGIN * 100:.0f} % of the "
+        f"{format_bytes(available)} available now. Training may fail or make the computer swap."
+    )
+
+
+def sentence(text: str) -> str:
+    """``text`` as a sentence: a capital first letter and one full stop at the end."""
+    text = text.rstrip(". ")
+    return text[:1].upper() + text[1:] + "."

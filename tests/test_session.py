@@ -1,0 +1,168 @@
+"""The app's state driven without a window: data, runs and their state machine, live settings, model files."""
+
+import dataclasses
+
+import numpy as np
+import pytest
+
+from scratchnet.config import TrainConfig
+from scratchnet.controls import LiveSettings
+from scratchnet.errors import ModelFileError
+from scratchnet_gui import session as session_module
+from scratchnet_gui import worker
+from scratchnet_gui.session import RunState, Session
+
+RUN_TIMEOUT = 20_000  # ms; runs here take well under a second
+CONFIG = TrainConfig(hidden=[32], epochs=2, batch_size=50, validation_size=100, optimizer="sgd", lr=0.05)
+LONG = CONFIG.replace(epochs=100_000, batch_size=16)
+
+
+@pytest.fixture
+def session(qtbot, fake_data_dir):
+    session = Session()
+    with qtbot.waitSignal(session.dataset_changed, timeout=10_000):
+        session.load_data(fake_data_dir)
+    yield session
+    session.shutdown()
+
+
+class Batches:
+    """The batches a session reports: how many, and the last one."""
+
+    def __init__(self, session: Session):
+        self.count, self.last = 0, None
+        session.batches.connect(self._add)
+
+    def _add(self, chunk) -> None:
+        self.count += len(chunk.loss)
+        self.last = chunk.last
+
+
+def run_to_the_end(qtbot, session: Session, config: TrainConfig = CONFIG):
+    with qtbot.waitSignal(session.run_finished, timeout=RUN_TIMEOUT) as finished:
+        assert session.start(config)
+    return finished.args[0]
+
+
+def start_long_run(qtbot, session: Session, config: TrainConfig = LONG) -> Batches:
+    batches = Batches(session)
+    assert session.start(config)
+    qtbot.waitUntil(lambda: batches.count > 10, timeout=RUN_TIMEOUT)
+    return batches
+
+
+def stop(qtbot, session: Session):
+    with qtbot.waitSignal(session.run_finished, timeout=RUN_TIMEOUT) as finished:
+        session.stop()
+    return finished.args[0]
+
+
+def test_loading_data_gives_the_dataset_and_fresh_weights_are_drawn_from_the_settings(session):
+    assert session.dataset.image_shape == (12, 12) and session.model is None and session.state == RunState.IDLE
+    session.reset_weights(CONFIG)
+    assert session.model.layer_sizes == [144, 32, 4] and session.model.epochs_trained == 0
+
+
+def test_a_run_goes_from_idle_to_running_to_finished_and_is_kept_in_the_history(qtbot, session):
+    states = []
+    session.state_changed.connect(states.append)
+    outcome = run_to_the_end(qtbot, session)
+    assert states == [RunState.RUNNING, RunState.FINISHED]
+    assert outcome.status == "completed" and session.model is outcome.model
+    assert session.model.epochs_trained == 2 and 0 <= session.model.metrics["test_accuracy"] <= 1
+    (record,) = session.history
+    assert record.label == CONFIG.describe() and len(record.history) == 2 and record.test_accuracy == outcome.test_accuracy
+    assert session.progress().last_batch.progress == 2 and not session.progress().active
+
+
+def test_pause_holds_the_batches_and_resume_lets_them_go_on(qtbot, session):
+    batches = start_long_run(qtbot, session)
+    session.pause()
+    assert session.state == RunState.PAUSED
+    qtbot.wait(300)  # the batch in flight finishes and is reported
+    paused_at = batches.count
+    qtbot.wait(300)
+    assert batches.count == paused_at
+    session.resume()
+    assert session.state == RunState.RUNNING
+    qtbot.waitUntil(lambda: batches.count > paused_at + 10, timeout=RUN_TIMEOUT)
+    outcome = stop(qtbot, session)
+    assert outcome.status == "stopped" and session.state == RunState.STOPPED
+    assert session.model.epochs_trained == outcome.weights_epoch > 0  # a fraction of an epoch, as far as it got
+
+
+def test_step_trains_one_epoch_then_pauses(qtbot, session):
+    epochs = []
+    session.epoch_done.connect(lambda event: epochs.append(event.epoch))
+    session.step(CONFIG.replace(epochs=50))
+    qtbot.waitUntil(lambda: session.state == RunState.PAUSED, timeout=RUN_TIMEOUT)
+    assert epochs == [1] and session.model.epochs_trained == 1
+    session.step()
+    qtbot.waitUntil(lambda: epochs == [1, 2] and session.state == RunState.PAUSED, timeout=RUN_TIMEOUT)
+    stop(qtbot, session)
+
+
+def test_a_live_learning_rate_reaches_the_training_loop(qtbot, session):
+    """With a constant schedule, the learning rate a batch reports is the one the loop gave the optimiser."""
+    batches = start_long_run(qtbot, session)
+    assert batches.last.lr == pytest.approx(0.05)
+    session.set_live_settings(dataclasses.replace(LiveSettings.of(LONG), lr=0.0123))
+    qtbot.waitUntil(lambda: batches.last.lr == pytest.approx(0.0123), timeout=RUN_TIMEOUT)
+    stop(qtbot, session)
+
+
+def test_a_diverging_run_ends_diverged_back_on_the_weights_it_started_from(qtbot, session):
+    diverging = CONFIG.replace(lr=10.0, init="randn", hidden=[512, 512, 512], epochs=20)
+    session.reset_weights(diverging)  # what the run draws too: untrained weights come from the settings
+    start = session.model
+    outcome = run_to_the_end(qtbot, session, diverging)
+    assert outcome.status == "diverged" and session.state == RunState.DIVERGED
+    assert outcome.test_accuracy is None  # the score of weights the run never changed is not the run's
+    assert session.model.epochs_trained == 0
+    for restored, initial in zip(session.model.params, start.params):
+        np.testing.assert_array_equal(restored["W"], initial["W"])
+
+
+def test_a_failing_worker_ends_the_run_failed_and_the_next_one_trains(qtbot, session, monkeypatch):
+    def broken(*args, **kwargs):
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(worker.TrainingData, "from_dataset", broken)
+    with qtbot.waitSignal(session.run_failed, timeout=RUN_TIMEOUT) as failed:
+        session.start(CONFIG)
+    assert failed.args == ["RuntimeError: disk on fire"] and session.state == RunState.FAILED
+    monkeypatch.undo()
+    assert run_to_the_end(qtbot, session).status == "completed"
+
+
+def test_a_continued_run_counts_every_epoch_behind_the_weights(qtbot, session):
+    starts = []
+    session.run_started.connect(lambda label, from_epoch, epochs: starts.append((label, from_epoch)))
+    run_to_the_end(qtbot, session)
+    run_to_the_end(qtbot, session)
+    assert session.model.epochs_trained == 4
+    assert starts == [(CONFIG.describe(), 0), (CONFIG.describe() + " (from epoch 2)", 2)]
+    assert session.model_to_continue(CONFIG.replace(hidden=[16])) is None  # another architecture starts afresh
+
+
+def test_save_then_open_gives_the_same_model_and_a_bad_file_changes_nothing(qtbot, session, tmp_path):
+    run_to_the_end(qtbot, session)
+    trained = session.model
+    session.save_model(tmp_path / "net.safetensors")
+    session.reset_weights(CONFIG)
+    assert session.model.epochs_trained == 0
+    opened = session.open_model(tmp_path / "net.safetensors")
+    assert session.model is opened and opened.epochs_trained == 2 and session.state == RunState.IDLE
+    np.testing.assert_array_equal(opened.params[0]["W"], trained.params[0]["W"])
+    (tmp_path / "junk.safetensors").write_bytes(b"not a model")
+    with pytest.raises(ModelFileError):
+        session.open_model(tmp_path / "junk.safetensors")
+    assert session.model is opened
+
+
+def test_without_a_question_to_ask_a_run_that_may_not_fit_in_memory_is_refused(qtbot, session, monkeypatch):
+    notices = []
+    session.notice.connect(lambda text, level: notices.append((level, text)))
+    monkeypatch.setattr(session_module, "available_bytes", lambda: 1000)
+    assert not session.start(CONFIG)
+    assert session.state == RunState.IDLE and notices[0][0] == "error" and "needs about" in notices[0][1]
