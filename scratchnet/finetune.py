@@ -179,7 +179,9 @@ class Finetune:
             seed=settings.seed,
             dtype=str(model.dtype),
         )
-        self.trainer = Trainer(config, data, params=model.params, on_batch=on_batch, on_epoch=on_epoch)
+        self.trainer = Trainer(
+            config, data, params=model.params, from_epoch=model.epochs_trained or 0, on_batch=on_batch, on_epoch=on_epoch
+        )
 
     def run(self) -> FinetuneResult:
         before = self._answers(self.model)

@@ -57,6 +57,7 @@ def test_fine_tuning_learns_the_other_hand_and_keeps_the_old_one(reader, fake_da
     assert result.examples_before <= 0.5 and result.examples_after >= 0.9
     assert result.test_before >= 0.95 and result.test_after >= result.test_before - 0.02
     assert [event.epoch for event in epochs_seen] == [1, 2, 3, 4]
+    assert result.model.epochs_trained == reader.epochs_trained + 4  # the model's own epochs and the fine-tuning's
     assert epochs_seen[-1].val_accuracy == pytest.approx(result.examples_after)  # the live curve is the held-out hand
 
     truth = hand.labels[result.held_out]
