@@ -78,3 +78,16 @@ def mnist_dir() -> Path:
 @pytest.fixture(scope="session")
 def mnist(mnist_dir):
     return load_dataset(mnist_dir)
+
+
+@pytest.fixture
+def pad(qtbot):
+    """A drawing pad on screen, 900×560, with no model yet."""
+    from scratchnet_gui.draw_pad import DrawPad
+
+    pad = DrawPad()
+    qtbot.addWidget(pad)
+    pad.resize(900, 560)
+    pad.show()
+    qtbot.waitExposed(pad)
+    return pad

@@ -19,7 +19,7 @@ from scratchnet.model import save_model
 from scratchnet.preprocess import centre_of_mass
 from scratchnet_gui.confusion_view import ConfusionView
 from scratchnet_gui.controls_panel import ControlsPanel
-from scratchnet_gui.draw_pad import LOADED_HINT, DrawPad
+from scratchnet_gui.draw_pad import LOADED_HINT
 from scratchnet_gui.network_view import TILES_PER_PAGE, NetworkView
 from scratchnet_gui.test_browser import SELECT_IMAGE, ImageBrowser
 from scratchnet_gui.visuals import NO_MODEL, percent
@@ -42,16 +42,6 @@ def named_dataset(tmp_path):
 def model(named_dataset):
     """A network after a single batch of 64 images: right on most test images, wrong on about a quarter."""
     return quick_model(named_dataset, train_images=64, hidden=(100, 16), epochs=1)
-
-
-@pytest.fixture
-def pad(qtbot):
-    pad = DrawPad()
-    qtbot.addWidget(pad)
-    pad.resize(900, 560)
-    pad.show()
-    qtbot.waitExposed(pad)
-    return pad
 
 
 def shown_browser(qtbot, dataset, model):

@@ -7,7 +7,7 @@ import pytest
 
 from scratchnet.data import load_dataset
 from scratchnet.idx import write_idx
-from scratchnet_gui.draw_pad import DRAW_HINTS, LOADED_HINT, DrawPad
+from scratchnet_gui.draw_pad import DRAW_HINTS, LOADED_HINT
 from scratchnet_gui.test_browser import ImageBrowser
 
 from .quick_models import quick_model
@@ -34,16 +34,6 @@ def hands_to_test() -> list[tuple[int, Hand]]:
 def reader(mnist):
     """A network trained on real MNIST with the default preset (two epochs: about 97.5 % on its test set)."""
     return train_reader(mnist, epochs=2)
-
-
-@pytest.fixture
-def pad(qtbot):
-    pad = DrawPad()
-    qtbot.addWidget(pad)
-    pad.resize(900, 560)
-    pad.show()
-    qtbot.waitExposed(pad)
-    return pad
 
 
 @pytest.mark.mnist
