@@ -402,7 +402,7 @@ def test_a_run_ended_by_ctrl_c_is_recorded_as_interrupted_with_its_weights(fake_
     assert main(["train", "--data-dir", str(fake_data_dir), *FAST, "--json"]) == 130
     run = RunStore().run(last_json(capsys.readouterr().out)["run_id"])
     assert run.status == "interrupted" and run.epochs == 1 and run.model_path.exists()
-    assert load_model(run.model_path).metrics["epochs"] == 1
+    assert load_model(run.model_path).epochs_trained == 1
 
 
 def test_a_run_aborted_by_a_second_ctrl_c_is_recorded_as_interrupted(fake_data_dir, capsys, monkeypatch):
