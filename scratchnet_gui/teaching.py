@@ -73,8 +73,14 @@ class Handwriting(QObject):
             self._change(lambda store: self._deleted.append(store.delete(positions)))
 
     def undo_delete(self) -> None:
-        if self._deleted and self._change(lambda store: store.restore(self._deleted[-1])):
-            self._deleted.pop()
+        """Bring back the examples of the latest ``delete`` not undone yet."""
+
+        def restore(store: HandwritingStore) -> None:
+            store.restore(self._deleted[-1])
+            self._deleted.pop()  # only once they are back on disk
+
+        if self._deleted:
+            self._change(restore)
 
     def import_folder(self, folder: str | os.PathLike) -> int:
         """Add the examples of an IDX folder; how many (0 when it failed)."""
