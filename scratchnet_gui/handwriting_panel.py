@@ -14,13 +14,14 @@ from __future__ import annotations
 
 import numpy as np
 from PySide6.QtCore import QAbstractListModel, QModelIndex, QSize, Qt
-from PySide6.QtGui import QImage, QPixmap
+from PySide6.QtGui import QPixmap
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
     QFileDialog,
     QGroupBox,
     QHBoxLayout,
+    QHeaderView,
     QLabel,
     QListView,
     QListWidget,
@@ -36,12 +37,18 @@ from PySide6.QtWidgets import (
 from scratchnet.finetune import FinetuneResult
 from scratchnet.handwriting import Examples
 
-from .session import RunState, Session
+from .session import Session
 from .teaching import Taught
 from .visuals import CORRECT, WRONG, ink_image, percent
 
 THUMBNAIL = 56  # pixels on a side of a gallery thumbnail
 DIGITS = [str(digit) for digit in range(10)]  # the class names before a model says otherwise
+TABLE_COLUMNS = (  # the per-class table of a Teach result: title, tooltip
+    ("Class", "The class (digit)"),
+    ("Examples", "Your examples of the class (in brackets: how many were held out to measure, not learnt from)"),
+    ("Yours", "Accuracy on your held-out examples of the class, before → after teaching"),
+    ("MNIST test", "Accuracy on MNIST's test images of the class, before → after teaching"),
+)
 
 
 class ExamplesModel(QAbstractListModel):
@@ -187,8 +194,8 @@ class HandwritingPanel(QWidget):
         left.addLayout(edit)
 
         layout = QHBoxLayout(self)
-        layout.addWidget(gallery_box, 1)
-        layout.addWidget(self._build_teach(), 1)
+        layout.addWidget(gallery_box, 4)
+        layout.addWidget(self._build_teach(), 5)
         self.problem.hide()
 
     def _build_teach(self) -> QWidget:
@@ -200,11 +207,17 @@ class HandwritingPanel(QWidget):
         self.headline = QLabel()
         self.headline.setWordWrap(True)
         self.headline.setTextFormat(Qt.TextFormat.RichText)
-        self.class_table = QTableWidget(0, 5)
-        self.class_table.setHorizontalHeaderLabels(["Class", "Examples", "Held out", "Your handwriting", "MNIST test"])
+        self.class_table = QTableWidget(0, len(TABLE_COLUMNS))
+        self.class_table.setWordWrap(False)
         self.class_table.verticalHeader().hide()
         self.class_table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.class_table.horizontalHeader().setStretchLastSection(True)
+        header = self.class_table.horizontalHeader()
+        for column, (title, tip) in enumerate(TABLE_COLUMNS):
+            item = QTableWidgetItem(title)
+            item.setToolTip(tip)
+            self.class_table.setHorizontalHeaderItem(column, item)
+            fits = QHeaderView.ResizeMode.ResizeToContents if column < 2 else QHeaderView.ResizeMode.Stretch
+            header.setSectionResizeMode(column, fits)
         self.fixed = self._flip_list()
         self.broken = self._flip_list()
         self.fixed_label, self.broken_label = QLabel(), QLabel()
@@ -337,13 +350,12 @@ class HandwritingPanel(QWidget):
         for row in result.classes:
             if not row.examples:
                 continue
-            cells = (row.name, str(row.examples), str(row.held_out), before_after(row.examples_before, row.examples_after))
-            cells += (before_after(row.test_before, row.test_after),)
+            counts = f"{row.examples} ({row.held_out})"
+            cells = (row.name, counts, before_after(row.examples_before, row.examples_after), before_after(row.test_before, row.test_after))
             position = self.class_table.rowCount()
             self.class_table.insertRow(position)
             for column, text in enumerate(cells):
                 self.class_table.setItem(position, column, QTableWidgetItem(text))
-        self.class_table.resizeColumnsToContents()
         self._show_flips(self.fixed, self.fixed_label, taught, result.fixed, "Now read right (misread before)")
         self._show_flips(self.broken, self.broken_label, taught, result.broken, "Now misread (read right before)")
         self.keep_button.setEnabled(True)
@@ -392,6 +404,3 @@ def headline(result: FinetuneResult, names: list[str]) -> str:
     if result.training.status != "completed":
         lines.append(f"The fine-tune {result.training.message}.")
     return "<br>".join(lines)
-
-
-__all__ = ["ExamplesModel", "HandwritingPanel", "RunState", "QImage"]

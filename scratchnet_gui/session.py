@@ -444,7 +444,7 @@ class Session(QObject):
             return False
         worker.epoch_done.connect(lambda event, _: self._run is not None and self.epoch_done.emit(event))
         worker.finished.connect(self._teaching_finished)
-        label = f"teach: your {len(self.handwriting.examples)} examples + MNIST replay"
+        label = f"on your handwriting: {len(self.handwriting.examples)} examples + MNIST replay"
         self.teaching = None
         self._begin(worker, worker.controls, worker.config, label, self.model.epochs_trained or 0)
         return True
