@@ -364,13 +364,15 @@ class Session(QObject):
             self.batches.emit(chunk)
 
     def _epoch_done(self, event: EpochEvent, model: Model) -> None:
-        run = self._run
-        if run is None:
+        if self._run is None:
             return
         self.epoch_done.emit(event)
         self.set_model(model)
-        # A step pauses the trainer at the end of its epoch (the last epoch ends the run instead).
-        if self.state == RunState.RUNNING and run.controls.paused and event.epoch < event.epochs:
+        self._pause_if_stepped(event)
+
+    def _pause_if_stepped(self, event: EpochEvent) -> None:
+        """A step pauses the trainer at the end of its epoch (the last epoch ends the run instead)."""
+        if self.state == RunState.RUNNING and self._run.controls.paused and event.epoch < event.epochs:
             self._set_state(RunState.PAUSED)
             self.status.emit(f"Paused after epoch {event.epoch}: Step for one more, Space to resume.", 5000)
 
@@ -442,7 +444,7 @@ class Session(QObject):
         if refusal is not None:
             self.notice.emit(f"Cannot teach: {refusal}", "error")
             return False
-        worker.epoch_done.connect(lambda event, _: self._run is not None and self.epoch_done.emit(event))
+        worker.epoch_done.connect(self._teaching_epoch_done)
         worker.finished.connect(self._teaching_finished)
         label = f"on your handwriting: {len(self.handwriting.examples)} examples + MNIST replay"
         self.teaching = None
@@ -474,6 +476,12 @@ class Session(QObject):
         if self.teaching is not None:
             self.teaching = None
             self.status.emit("Discarded the taught model; the model is as it was before teaching.", 8000)
+
+    def _teaching_epoch_done(self, event: EpochEvent, _snapshot: Model) -> None:
+        """An epoch of teaching: its curves, but the current model stays until ``keep_taught``."""
+        if self._run is not None:
+            self.epoch_done.emit(event)
+            self._pause_if_stepped(event)
 
     def _teaching_finished(self, taught: Taught) -> None:
         if self._end_run() is None:

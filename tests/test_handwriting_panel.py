@@ -7,11 +7,14 @@ import pytest
 from PySide6.QtCore import QItemSelectionModel, Qt
 from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QLineEdit, QPushButton, QWidget
 
+from scratchnet.config import TrainConfig
+from scratchnet.finetune import FinetuneSettings
 from scratchnet.handwriting import HandwritingStore, as_example_image, read_examples
 from scratchnet.runs import RunStore
 from scratchnet_gui.draw_pad import DrawPad
 from scratchnet_gui.handwriting_panel import HandwritingPanel
-from scratchnet_gui.session import Session
+from scratchnet_gui.session import RunState, Session
+from scratchnet_gui.teaching import Handwriting
 
 from .conftest import make_images
 from .quick_models import quick_model
@@ -179,3 +182,36 @@ def test_discard_keeps_the_model_from_before_teaching_and_records_nothing(qtbot,
     assert session.model is before and session.teaching is None
     with RunStore() as store:
         assert store.runs() == []
+
+
+def test_teaching_can_be_stepped_and_stopped_like_a_run_and_the_result_says_so(qtbot, window, session):
+    collect(session, 20)
+    assert session.teach(FinetuneSettings(epochs=50))
+    session.step()  # to the end of this epoch, then pause
+    qtbot.waitUntil(lambda: session.state == RunState.PAUSED, timeout=30_000)
+    with qtbot.waitSignal(session.taught, timeout=30_000):
+        session.stop()
+    assert session.teaching.result.training.status == "stopped"
+    assert "The fine-tune stopped" in window.panel.headline.text()
+
+
+def test_without_a_trained_model_teach_says_why_and_starts_nothing(qtbot, window, session):
+    collect(session, 12)
+    session.reset_weights(TrainConfig(hidden=[32]))
+    assert "Train a model first" in window.panel.teach_reason.text() and not window.panel.teach_button.isEnabled()
+    with qtbot.waitSignal(session.notice) as notice:
+        assert not session.teach()
+    assert notice.args == ["Cannot teach: Train a model first (or open one): teaching fine-tunes the current model.", "error"]
+
+
+def test_an_unreadable_collection_is_left_as_it_is_and_every_change_is_refused(qtbot, data_home):
+    folder = data_home / "handwriting"
+    folder.mkdir(parents=True)
+    (folder / "images-idx3-ubyte").write_bytes(b"not an IDX file")
+    (folder / "labels-idx1-ubyte").write_bytes(b"nor this")
+    handwriting = Handwriting()
+    assert "cannot be read" in handwriting.problem
+    with qtbot.waitSignal(handwriting.failed) as failed:
+        handwriting.add(np.zeros((28, 28), np.uint8), 1)
+    assert "was not changed" in failed.args[0]
+    assert (folder / "images-idx3-ubyte").read_bytes() == b"not an IDX file"
