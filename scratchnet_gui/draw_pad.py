@@ -58,6 +58,7 @@ LOADED_HINT = (
     "Draw over it to see what changes: your strokes are added in the image's own frame."
 )
 INK = QColor(20, 20, 20)
+DIGITS = [str(digit) for digit in range(10)]  # the "This is a" buttons before a model names its classes
 TEXT_FIELDS = (QLineEdit, QAbstractSpinBox, QTextEdit, QPlainTextEdit)  # where Ctrl+Z and Esc are the field's own
 
 
@@ -248,7 +249,7 @@ class DrawPad(QWidget):
     def set_model(self, model: Model | None) -> None:
         """Use ``model`` from now on (during training a fresh copy arrives every epoch)."""
         self.model = model
-        self._show_label_buttons(list(model.class_names) if model is not None else [str(digit) for digit in range(10)])
+        self._show_label_buttons(list(model.class_names) if model is not None else DIGITS)
         self._schedule()
 
     def collect_into(self, handwriting: Handwriting) -> None:
@@ -373,7 +374,7 @@ class DrawPad(QWidget):
         self.label_row = QHBoxLayout()
         self.label_row.addWidget(QLabel("This is a:"))
         self.label_buttons: list[QPushButton] = []
-        self._show_label_buttons([str(digit) for digit in range(10)])
+        self._show_label_buttons(DIGITS)
         left.addLayout(self.label_row)
         self.saved = QLabel("Teach the network your handwriting: draw a digit, then say which it is (or type it).")
         self.saved.setWordWrap(True)

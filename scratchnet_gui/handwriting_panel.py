@@ -37,12 +37,12 @@ from PySide6.QtWidgets import (
 from scratchnet.finetune import FinetuneResult
 from scratchnet.handwriting import Examples
 
+from .draw_pad import DIGITS
 from .session import Session
 from .teaching import Taught
 from .visuals import CORRECT, WRONG, ink_image, percent
 
 THUMBNAIL = 56  # pixels on a side of a gallery thumbnail
-DIGITS = [str(digit) for digit in range(10)]  # the class names before a model says otherwise
 TABLE_COLUMNS = (  # the per-class table of a Teach result: title, tooltip
     ("Class", "The class (digit)"),
     ("Examples", "Your examples of the class (in brackets: how many were held out to measure, not learnt from)"),
@@ -130,10 +130,10 @@ class HandwritingPanel(QWidget):
         session.model_changed.connect(lambda _: self._refresh())
         session.dataset_changed.connect(lambda _: self._update_teach())
         session.state_changed.connect(lambda _: self._update_teach())
-        session.run_started.connect(lambda *_: self._teaching_started())
+        session.run_started.connect(lambda *_: self.result_view.hide())  # a new run: the result shown is the past
         session.taught.connect(self.show_result)
-        if session.handwriting.problem:
-            self.problem.setText(session.handwriting.problem)
+        self.problem.setText(session.handwriting.problem or "")
+        self.problem.setVisible(session.handwriting.problem is not None)
         self._refresh()
 
     # ---- building -------------------------------------------------------------------------------------
@@ -338,9 +338,6 @@ class HandwritingPanel(QWidget):
             self.teach_reason.setText("Training… the curves are on the Training tab.")
         else:
             self.teach_reason.setText(refusal or "Fine-tunes the current model for a few seconds; you choose to keep it or not.")
-
-    def _teaching_started(self) -> None:
-        self.result_view.hide()
 
     def show_result(self, taught: Taught) -> None:
         """Show what teaching did, with Keep and Discard."""

@@ -85,8 +85,7 @@ class Handwriting(QObject):
     def import_folder(self, folder: str | os.PathLike) -> int:
         """Add the examples of an IDX folder; how many (0 when it failed)."""
         imported = []
-        self._change(lambda store: imported.append(store.import_folder(folder)))
-        self._deleted.clear()  # positions recorded before the import no longer hold
+        self._change(lambda store: imported.append(store.import_folder(folder)))  # appended: an undo still fits
         return imported[0] if imported else 0
 
     def export_folder(self, folder: str | os.PathLike) -> bool:

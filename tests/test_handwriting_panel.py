@@ -14,7 +14,6 @@ from scratchnet.runs import RunStore
 from scratchnet_gui.draw_pad import DrawPad
 from scratchnet_gui.handwriting_panel import HandwritingPanel
 from scratchnet_gui.session import RunState, Session
-from scratchnet_gui.teaching import Handwriting
 
 from .conftest import make_images
 from .quick_models import quick_model
@@ -204,13 +203,19 @@ def test_without_a_trained_model_teach_says_why_and_starts_nothing(qtbot, window
     assert notice.args == ["Cannot teach: Train a model first (or open one): teaching fine-tunes the current model.", "error"]
 
 
-def test_an_unreadable_collection_is_left_as_it_is_and_every_change_is_refused(qtbot, data_home):
+def test_an_unreadable_collection_is_shown_left_as_it_is_and_every_change_is_refused(qtbot, data_home):
     folder = data_home / "handwriting"
     folder.mkdir(parents=True)
     (folder / "images-idx3-ubyte").write_bytes(b"not an IDX file")
     (folder / "labels-idx1-ubyte").write_bytes(b"nor this")
-    handwriting = Handwriting()
+    session = Session()
+    panel = HandwritingPanel()
+    qtbot.addWidget(panel)
+    panel.follow(session)
+    panel.show()
+    handwriting = session.handwriting
     assert "cannot be read" in handwriting.problem
+    assert panel.problem.isVisible() and panel.problem.text() == handwriting.problem
     with qtbot.waitSignal(handwriting.failed) as failed:
         handwriting.add(np.zeros((28, 28), np.uint8), 1)
     assert "was not changed" in failed.args[0]
