@@ -61,11 +61,8 @@ class Handwriting(QObject):
             self.added.emit(label, len(self.examples))
 
     def relabel(self, positions, label: int) -> None:
-        def relabel_all(store: HandwritingStore) -> None:
-            for position in positions:
-                store.relabel(int(position), label)
-
-        self._change(relabel_all)
+        """Make the examples at ``positions`` examples of class ``label`` (one save for them all)."""
+        self._change(lambda store: store.relabel(np.asarray(positions, dtype=np.int64), label))
 
     def delete(self, positions) -> None:
         """Remove the examples at ``positions``; ``undo_delete`` brings them back."""
