@@ -8,9 +8,13 @@ network exactly as the browser gives it; strokes drawn over it add ink in its fr
 the class probabilities, the 28×28 image the network actually sees (with the saliency overlay from the
 core's backward pass, if switched on) and the hidden layers' activations.
 
+Below the canvas, "This is a: 0 … 9" (or typing the digit) keeps the drawing as a labelled example of the
+learner's handwriting: the network input as prepared, and the strokes (see ``collect_into``).
+
 Public API: ``DrawPad.set_model(model)``, ``DrawPad.set_dataset(dataset)``, ``DrawPad.load_image(image)``,
-``clear()``, ``undo()``, and the signal ``input_changed(object)`` carrying the network input (H, W) in
-[0, 1] (the model's dtype), or None when nothing is drawn.
+``clear()``, ``undo()``, ``collect_into(handwriting)``, ``label_as(label)``, and the signal
+``input_changed(object)`` carrying the network input (H, W) in [0, 1] (the model's dtype), or None when
+nothing is drawn.
 """
 
 from __future__ import annotations
@@ -39,6 +43,7 @@ from scratchnet.data import Dataset
 from scratchnet.model import Model
 from scratchnet.preprocess import MNIST_DEFAULT, Drawing, Preparation, PreparedInput, choose_preparation, prepare
 
+from .teaching import Handwriting
 from .visuals import ACCENT, NO_MODEL, ActivationsView, ImageView, ProbabilityBars, ink_image, percent, saliency_image, saliency_overlay
 
 CANVAS_SIZE = 280  # side of the square canvas in canvas units; rendered at this many pixels for the network
@@ -53,6 +58,7 @@ LOADED_HINT = (
     "Draw over it to see what changes: your strokes are added in the image's own frame."
 )
 INK = QColor(20, 20, 20)
+DIGITS = [str(digit) for digit in range(10)]  # the "This is a" buttons before a model names its classes
 TEXT_FIELDS = (QLineEdit, QAbstractSpinBox, QTextEdit, QPlainTextEdit)  # where Ctrl+Z and Esc are the field's own
 
 
@@ -233,6 +239,7 @@ class DrawPad(QWidget):
         self.probabilities: np.ndarray | None = None
         self.saliency: np.ndarray | None = None
         self.canvas = Canvas()
+        self.handwriting: Handwriting | None = None
         self._timer = QTimer(self, singleShot=True, interval=PREDICT_INTERVAL_MS, timeout=self.predict)
         self.canvas.changed.connect(self._schedule)
         self._build()
@@ -242,7 +249,47 @@ class DrawPad(QWidget):
     def set_model(self, model: Model | None) -> None:
         """Use ``model`` from now on (during training a fresh copy arrives every epoch)."""
         self.model = model
+        self._show_label_buttons(list(model.class_names) if model is not None else DIGITS)
         self._schedule()
+
+    def collect_into(self, handwriting: Handwriting) -> None:
+        """Keep the drawings labelled with "This is a …" in ``handwriting``."""
+        self.handwriting = handwriting
+        handwriting.added.connect(self._saved)
+
+    def label_as(self, label: int) -> None:
+        """Keep the drawing as an example of class ``label``: the network input as prepared now, and the strokes."""
+        self.predict()  # the input of the drawing as it is now, not as the throttled last prediction saw it
+        if self.network_input is None:
+            self.saved.setText("Draw a digit first, then say which it is.")
+        elif self.handwriting is not None:
+            self.handwriting.add(self.network_input, label, self.canvas.drawing())
+
+    def _saved(self, label: int, count: int) -> None:
+        names = [button.text() for button in self.label_buttons]
+        name = names[label] if label < len(names) else str(label)
+        self.saved.setText(f"Saved as a {name} — {count} example{'s' * (count != 1)} of your handwriting.")
+        self.clear()
+
+    def _key_label(self, label: int) -> None:
+        if not _typing() and label < len(self.label_buttons):
+            self.label_as(label)
+
+    def _show_label_buttons(self, names: list[str]) -> None:
+        """One "This is a" button per class of the model."""
+        if names == [button.text() for button in self.label_buttons]:
+            return
+        for button in self.label_buttons:
+            self.label_row.removeWidget(button)
+            button.deleteLater()
+        self.label_buttons = []
+        for label, name in enumerate(names):
+            button = QPushButton(name)
+            button.setToolTip(f"Keep this drawing as an example of your {name}" + (f" (key {label})" if label < 10 else ""))
+            button.setMinimumWidth(28)
+            button.clicked.connect(lambda _=False, label=label: self.label_as(label))
+            self.label_row.addWidget(button)
+            self.label_buttons.append(button)
 
     def set_dataset(self, dataset: Dataset) -> None:
         """Prepare drawings as ``dataset``'s images were made: measured from its training images."""
@@ -309,6 +356,12 @@ class DrawPad(QWidget):
             action = QAction(text, self, shortcut=QKeySequence(keys), triggered=slot)
             action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
             self.addAction(action)
+        for digit in range(10):
+            action = QAction(
+                f"This is a {digit}", self, shortcut=QKeySequence(str(digit)), triggered=lambda _=False, d=digit: self._key_label(d)
+            )
+            action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+            self.addAction(action)
 
         tools = QHBoxLayout()
         tools.addWidget(QLabel("Pen"))
@@ -318,6 +371,14 @@ class DrawPad(QWidget):
         left = QVBoxLayout()
         left.addWidget(self.canvas, 1)
         left.addLayout(tools)
+        self.label_row = QHBoxLayout()
+        self.label_row.addWidget(QLabel("This is a:"))
+        self.label_buttons: list[QPushButton] = []
+        self._show_label_buttons(DIGITS)
+        left.addLayout(self.label_row)
+        self.saved = QLabel("Teach the network your handwriting: draw a digit, then say which it is (or type it).")
+        self.saved.setWordWrap(True)
+        left.addWidget(self.saved)
         self.hint = QLabel()
         self.hint.setWordWrap(True)
         self.hint.setForegroundRole(QPalette.ColorRole.PlaceholderText)

@@ -23,14 +23,15 @@ from PySide6.QtWidgets import QDockWidget, QFileDialog, QMainWindow, QMessageBox
 from scratchnet.config import TrainConfig
 from scratchnet.data import ENV_VAR, Dataset, find_files
 from scratchnet.errors import ConfigError
-from scratchnet.presets import resources_dir
 
+from .actions import add_actions, icon
 from .confusion_view import ConfusionView
 from .controls_panel import ControlsPanel
 from .curves_panel import CurvesPanel
 from .data_loader import DownloadDialog, MissingDataDialog
 from .draw_pad import DrawPad
 from .files import FileCommands
+from .handwriting_panel import HandwritingPanel
 from .network_view import NetworkView
 from .session import RunOutcome, RunState, Session, memory_warning, sentence
 from .shortcuts import FocusedControlsKeepSpace
@@ -54,11 +55,6 @@ ACTIONS = {  # text, icon, shortcut and tooltip of each action in the menus and 
     "quit": ("&Quit", None, KEY.Quit, "Close ScratchNet"),
 }
 DOCK_WIDTH = 310  # the settings panel's first width; the user's own is remembered
-
-
-def icon(name: str) -> QIcon:
-    """One of the shipped SVG icons in ``resources/icons/``."""
-    return QIcon(str(resources_dir() / "icons" / f"{name}.svg"))
 
 
 class MainWindow(QMainWindow):
@@ -106,11 +102,13 @@ class MainWindow(QMainWindow):
         self.browser = ImageBrowser()
         self.confusion = ConfusionView()
         self.network = NetworkView()
+        self.handwriting = HandwritingPanel()
         for panel, title in (
             (self.pad, "Drawing pad"),
             (self.browser, "Test images"),
             (self.confusion, "Confusion matrix"),
             (self.network, "Inside the network"),
+            (self.handwriting, "My handwriting"),
         ):
             self.add_tab(panel, title)
         self.tabs.currentChanged.connect(self._update_test_set_tabs)
@@ -160,8 +158,8 @@ class MainWindow(QMainWindow):
         run = (self.start_action, self.pause_action, self.step_action, self.stop_action, None, self.reset_action)
         files = (self.new_action, self.open_action, self.save_action, None, self.export_csv_action, self.export_png_action)
         menu = self.menuBar()
-        _add_actions(menu.addMenu("&File"), (*files, None, self.data_action, None, self.quit_action))
-        _add_actions(menu.addMenu("&Training"), run)
+        add_actions(menu.addMenu("&File"), (*files, None, self.data_action, None, self.quit_action))
+        add_actions(menu.addMenu("&Training"), run)
         view_menu = menu.addMenu("&View")
         view_menu.addAction(self.dock.toggleViewAction())
         log_action = view_menu.addAction(self.curves.log_scale.text())
@@ -173,7 +171,7 @@ class MainWindow(QMainWindow):
         toolbar.setObjectName("runToolbar")
         toolbar.setMovable(False)
         toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
-        _add_actions(toolbar, (*run, None, self.open_action, self.save_action, self.export_csv_action))
+        add_actions(toolbar, (*run, None, self.open_action, self.save_action, self.export_csv_action))
 
     def _wire_session(self) -> None:
         """Panels follow the session's signals; the window shows its notices and the data's progress."""
@@ -181,6 +179,8 @@ class MainWindow(QMainWindow):
         self.controls.follow(session)
         self.curves.follow(session)
         self.statusBar().follow(session)
+        self.handwriting.follow(session)
+        self.pad.collect_into(session.handwriting)
         for panel in (self.pad, self.network):
             session.model_changed.connect(panel.set_model)
         for panel in (self.browser, self.pad):
@@ -391,9 +391,3 @@ class MainWindow(QMainWindow):
         self.session.shutdown()
         self.curves.set_running(False)
         super().closeEvent(event)
-
-
-def _add_actions(target, actions) -> None:
-    """Add ``actions`` to a menu or toolbar in order, None standing for a separator."""
-    for action in actions:
-        target.addAction(action) if action else target.addSeparator()

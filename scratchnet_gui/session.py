@@ -31,13 +31,17 @@ from PySide6.QtCore import QObject, QThread, Signal
 from scratchnet.config import TrainConfig
 from scratchnet.controls import LiveSettings, RunControls
 from scratchnet.data import Dataset
-from scratchnet.errors import ModelFileError
+from scratchnet.errors import DataError, ModelFileError, RunStoreError
+from scratchnet.finetune import FinetuneSettings, check_examples
 from scratchnet.memory import MEMORY_MARGIN, available_bytes, estimate_training_bytes, fits_in_memory, format_bytes
 from scratchnet.model import Model, load_model, save_model
 from scratchnet.network import copy_params, init_params
+from scratchnet.runs import RunOutcome as StoredOutcome
+from scratchnet.runs import RunStore
 from scratchnet.trainer import BatchEvent, EpochEvent
 
 from .data_loader import DataLoader
+from .teaching import Handwriting, Taught, TeachingWorker
 from .worker import BatchChunk, RunOutcome, TrainingWorker
 
 DIFFERENT_DATASET = "Its scores on this data may mean little."
@@ -145,6 +149,7 @@ class Session(QObject):
     data_cancelled = Signal()  # the user cancelled the download
     notice = Signal(str, str)  # plain text, level: info | warning | error
     status = Signal(str, int)  # a passing message, and for how many ms (0: until the next one)
+    taught = Signal(object)  # Taught: a fine-tune on the learner's handwriting ended; keep_taught or discard_taught
 
     def __init__(self, confirm_low_memory: Callable[[int, int | None], bool] | None = None, parent: QObject | None = None):
         super().__init__(parent)
@@ -160,6 +165,9 @@ class Session(QObject):
         self.loader.loaded.connect(self._data_loaded)
         self.loader.failed.connect(self.data_failed)
         self.loader.cancelled.connect(self._data_cancelled)
+        self.handwriting = Handwriting(parent=self)
+        self.handwriting.failed.connect(lambda text: self.notice.emit(text, "error"))
+        self.teaching: Taught | None = None  # the last fine-tune, until it is kept or discarded
 
     # ---- data ---------------------------------------------------------------------------------------
 
@@ -275,20 +283,24 @@ class Session(QObject):
         from_epoch = (start.epochs_trained or 0) if start is not None else 0  # unknown counts as none
         controls = RunControls(LiveSettings.of(config))
         worker = TrainingWorker(config, self.dataset, controls, params, from_epoch)
+        worker.epoch_done.connect(self._epoch_done)
+        worker.finished.connect(self._finished)
+        label = config.describe() + (f" (from epoch {from_epoch:g})" if from_epoch else "")
+        self._begin(worker, controls, config, label, from_epoch)
+        return True
+
+    def _begin(self, worker: TrainingWorker, controls: RunControls, config: TrainConfig, label: str, from_epoch: float) -> None:
+        """Run ``worker`` on its own thread as the run in progress (its epoch and finished reports are the caller's to connect)."""
         thread = QThread(self)
         worker.moveToThread(thread)
         thread.started.connect(worker.run)
         worker.preparing.connect(self._preparing)
         worker.batches.connect(self._batches)
-        worker.epoch_done.connect(self._epoch_done)
-        worker.finished.connect(self._finished)
         worker.failed.connect(self._failed)
-        label = config.describe() + (f" (from epoch {from_epoch:g})" if from_epoch else "")
         self._run = _Run(worker, thread, controls, config, label, from_epoch)
         self.run_started.emit(label, from_epoch, config.epochs)
         self._set_state(RunState.RUNNING)
         thread.start()
-        return True
 
     def pause(self) -> None:
         """Pause the run after the current batch."""
@@ -352,13 +364,15 @@ class Session(QObject):
             self.batches.emit(chunk)
 
     def _epoch_done(self, event: EpochEvent, model: Model) -> None:
-        run = self._run
-        if run is None:
+        if self._run is None:
             return
         self.epoch_done.emit(event)
         self.set_model(model)
-        # A step pauses the trainer at the end of its epoch (the last epoch ends the run instead).
-        if self.state == RunState.RUNNING and run.controls.paused and event.epoch < event.epochs:
+        self._pause_if_stepped(event)
+
+    def _pause_if_stepped(self, event: EpochEvent) -> None:
+        """A step pauses the trainer at the end of its epoch (the last epoch ends the run instead)."""
+        if self.state == RunState.RUNNING and self._run.controls.paused and event.epoch < event.epochs:
             self._set_state(RunState.PAUSED)
             self.status.emit(f"Paused after epoch {event.epoch}: Step for one more, Space to resume.", 5000)
 
@@ -400,6 +414,81 @@ class Session(QObject):
         run.thread.deleteLater()
         self._last_progress = run.progress(active=False)
         return run
+
+    # ---- teaching the learner's handwriting --------------------------------------------------------------
+
+    def teach_refusal(self) -> str | None:
+        """Why ``teach`` cannot start now, in a sentence; None when it can."""
+        if self.state.active:
+            return "Wait for the run in progress to end."
+        if self.dataset is None:
+            return "Teaching needs MNIST loaded, to remind the network of the digits it knows."
+        if self.model is None or self.model.epochs_trained == 0:
+            return "Train a model first (or open one): teaching fine-tunes the current model."
+        try:
+            check_examples(self.handwriting.examples, self.model)
+        except DataError as error:
+            return sentence(str(error))
+        return None
+
+    def teach(self, settings: FinetuneSettings | None = None) -> bool:
+        """Fine-tune a copy of the current model on the handwriting examples, as a run (live curves, pause,
+        stop); ``taught`` follows, and the current model stays until ``keep_taught``. False (with a notice)
+        when it cannot start (see ``teach_refusal``)."""
+        refusal = self.teach_refusal()
+        if refusal is None:
+            try:
+                worker = TeachingWorker(self.model, self.handwriting.examples, self.dataset, settings or FinetuneSettings())
+            except (DataError, ModelFileError) as error:
+                refusal = sentence(str(error))
+        if refusal is not None:
+            self.notice.emit(f"Cannot teach: {refusal}", "error")
+            return False
+        worker.epoch_done.connect(self._teaching_epoch_done)
+        worker.finished.connect(self._teaching_finished)
+        label = f"on your handwriting: {len(self.handwriting.examples)} examples + MNIST replay"
+        self.teaching = None
+        self._begin(worker, worker.controls, worker.config, label, self.model.epochs_trained or 0)
+        return True
+
+    def keep_taught(self) -> None:
+        """Make the fine-tuned model the current one and record the fine-tune in the run store."""
+        taught, self.teaching = self.teaching, None
+        if taught is None:
+            return
+        self.set_model(taught.result.model)
+        training = taught.result.training
+        try:
+            with RunStore() as store:
+                run_id = store.begin(taught.config, taught.dataset)
+                for event in training.history:
+                    store.add_epoch(run_id, event)
+                message = f"fine-tuned on {len(taught.examples)} examples of the learner's handwriting"
+                test = {"accuracy": taught.result.test_after}
+                seconds, speed = training.train_seconds, training.samples_per_second
+                store.finish(run_id, StoredOutcome(training.status, message, seconds, speed, test, model=taught.result.model))
+        except RunStoreError as error:
+            self.notice.emit(f"The taught model is current, but it was not recorded as a run: {error}", "warning")
+        self.status.emit("Kept the model taught your handwriting.", 8000)
+
+    def discard_taught(self) -> None:
+        """Forget the fine-tuned model: the current one stays as it was before teaching."""
+        if self.teaching is not None:
+            self.teaching = None
+            self.status.emit("Discarded the taught model; the model is as it was before teaching.", 8000)
+
+    def _teaching_epoch_done(self, event: EpochEvent, _snapshot: Model) -> None:
+        """An epoch of teaching: its curves, but the current model stays until ``keep_taught``."""
+        if self._run is not None:
+            self.epoch_done.emit(event)
+            self._pause_if_stepped(event)
+
+    def _teaching_finished(self, taught: Taught) -> None:
+        if self._end_run() is None:
+            return
+        self.teaching = taught
+        self._set_state(ENDINGS[taught.result.training.status])
+        self.taught.emit(taught)
 
     # ---- state ------------------------------------------------------------------------------------------
 

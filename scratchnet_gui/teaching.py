@@ -1,0 +1,139 @@
+"""Teaching the network the learner's handwriting, without widgets: the collection and the fine-tuning worker.
+
+``Handwriting`` wraps the core's ``HandwritingStore`` (crash-safe, saved after every change) with Qt
+signals and an undo stack for deletions; every failure arrives as ``failed(text)`` and changes nothing.
+``TeachingWorker`` runs ``scratchnet.finetune.Finetune`` on the session's run thread with the batch and
+epoch reports of a ``TrainingWorker`` (so the Training tab draws its curves live, and pause and stop
+work as for a run); it ends with ``finished(Taught)`` or ``failed``.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass
+
+import numpy as np
+from PySide6.QtCore import QObject, Signal
+
+from scratchnet.config import TrainConfig
+from scratchnet.data import Dataset
+from scratchnet.errors import DataError
+from scratchnet.finetune import Finetune, FinetuneResult, FinetuneSettings
+from scratchnet.handwriting import Deleted, Examples, HandwritingStore
+from scratchnet.model import Model
+from scratchnet.preprocess import Drawing
+from scratchnet.runs import DatasetIdentity
+
+from .worker import TrainingWorker
+
+
+class Handwriting(QObject):
+    """The learner's labelled examples (``examples``), kept in ``HandwritingStore(folder)``.
+
+    A collection that cannot be read is never overwritten: ``problem`` says why, and every change is refused."""
+
+    changed = Signal()  # the examples changed (added, relabelled, deleted, restored, imported)
+    added = Signal(int, int)  # the class of the example just added, how many examples there are now
+    failed = Signal(str)  # why a change could not be made (nothing changed)
+
+    def __init__(self, folder: str | os.PathLike | None = None, parent: QObject | None = None):
+        super().__init__(parent)
+        self.store: HandwritingStore | None = None
+        self.problem: str | None = None
+        try:
+            self.store = HandwritingStore(folder)
+        except (DataError, OSError) as error:
+            self.problem = f"Your handwriting collection cannot be read ({error}); it is left as it is."
+        self._deleted: list[Deleted] = []  # the undo stack of deletions, latest last
+
+    @property
+    def examples(self) -> Examples:
+        return self.store.examples if self.store is not None else Examples.empty()
+
+    @property
+    def can_undo(self) -> bool:
+        return bool(self._deleted)
+
+    def add(self, image: np.ndarray, label: int, drawing: Drawing | None = None) -> None:
+        """Keep ``image`` (the network input as the pad prepared it) and its strokes as an example of ``label``."""
+        if self._change(lambda store: store.add(image, label, drawing)):
+            self.added.emit(label, len(self.examples))
+
+    def relabel(self, positions, label: int) -> None:
+        """Make the examples at ``positions`` examples of class ``label`` (one save for them all)."""
+        self._change(lambda store: store.relabel(np.asarray(positions, dtype=np.int64), label))
+
+    def delete(self, positions) -> None:
+        """Remove the examples at ``positions``; ``undo_delete`` brings them back."""
+        if len(positions):
+            self._change(lambda store: self._deleted.append(store.delete(positions)))
+
+    def undo_delete(self) -> None:
+        """Bring back the examples of the latest ``delete`` not undone yet."""
+
+        def restore(store: HandwritingStore) -> None:
+            store.restore(self._deleted[-1])
+            self._deleted.pop()  # only once they are back on disk
+
+        if self._deleted:
+            self._change(restore)
+
+    def import_folder(self, folder: str | os.PathLike) -> int:
+        """Add the examples of an IDX folder; how many (0 when it failed)."""
+        imported = []
+        self._change(lambda store: imported.append(store.import_folder(folder)))  # appended: an undo still fits
+        return imported[0] if imported else 0
+
+    def export_folder(self, folder: str | os.PathLike) -> bool:
+        """Write the collection to ``folder`` as an IDX folder; False (and ``failed``) when it could not be written."""
+        try:
+            self._writable().export_folder(folder)
+        except (DataError, OSError) as error:
+            self.failed.emit(f"Could not export your handwriting to {folder}: {error}")
+            return False
+        return True
+
+    def _change(self, change) -> bool:
+        """Apply ``change(store)``; False (and ``failed``) when it failed, leaving the collection as it was."""
+        try:
+            change(self._writable())
+        except (DataError, OSError) as error:
+            self.failed.emit(f"Your handwriting was not changed: {error}")
+            return False
+        self.changed.emit()
+        return True
+
+    def _writable(self) -> HandwritingStore:
+        if self.store is None:
+            raise DataError(self.problem)
+        return self.store
+
+
+@dataclass
+class Taught:
+    """A finished fine-tune, waiting to be kept or discarded: the core's result, and what a run record needs."""
+
+    result: FinetuneResult
+    examples: Examples  # the examples it was given (the result's positions refer to them)
+    config: TrainConfig  # what the fine-tune trained with
+    dataset: DatasetIdentity
+
+
+class TeachingWorker(TrainingWorker):
+    """Fine-tunes ``model`` on ``examples`` with replay from ``dataset`` when its thread calls ``run``, reporting
+    batches and epochs as a ``TrainingWorker`` does. The fine-tune is prepared at once (``DataError`` when it
+    cannot learn from the examples); ``config`` and ``controls`` are its trainer's."""
+
+    def __init__(self, model: Model, examples: Examples, dataset: Dataset, settings: FinetuneSettings):
+        super().__init__(None, dataset, None)  # both are set just below, from the fine-tune's own trainer
+        self._finetune = Finetune(model, examples, dataset, settings, self._on_batch, self._on_epoch)
+        self._trainer = trainer = self._finetune.trainer
+        self.config, self.controls = self._config, self._controls = trainer.config, trainer.controls
+
+    def _run(self) -> None:
+        finetune = self._finetune
+        self._last_emit = time.perf_counter()
+        result = finetune.run()
+        self._flush()
+        self.finished.emit(Taught(result, finetune.examples, self.config, DatasetIdentity.of(finetune.trainer.data)))
