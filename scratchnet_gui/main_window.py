@@ -32,8 +32,9 @@ from .data_loader import DownloadDialog, MissingDataDialog
 from .draw_pad import DrawPad
 from .files import FileCommands
 from .network_view import NetworkView
+from .runs_panel import RunsPanel
 from .session import RunOutcome, RunState, Session, memory_warning, sentence
-from .shortcuts import FocusedControlsKeepSpace
+from .shortcuts import FocusedControlsKeepSpace, add_actions
 from .status_bar import NoticeBar, StatusBar, html
 from .test_browser import ImageBrowser
 from .visuals import epochs_text
@@ -87,6 +88,10 @@ class MainWindow(QMainWindow):
         layout.addWidget(self.tabs, 1)
         self.setCentralWidget(central)
         self._build_testing_tabs()
+        self.runs = RunsPanel(self.session, self.settings)  # the run store: its selected runs overlay the plots
+        self.add_tab(self.runs, "Runs")
+        self.runs.overlays_changed.connect(self.curves.set_overlays)
+        self.runs.settings_requested.connect(self.controls.show_settings_of)
         self._build_dock()
         self._build_actions()
         self.setStatusBar(StatusBar())
@@ -160,8 +165,8 @@ class MainWindow(QMainWindow):
         run = (self.start_action, self.pause_action, self.step_action, self.stop_action, None, self.reset_action)
         files = (self.new_action, self.open_action, self.save_action, None, self.export_csv_action, self.export_png_action)
         menu = self.menuBar()
-        _add_actions(menu.addMenu("&File"), (*files, None, self.data_action, None, self.quit_action))
-        _add_actions(menu.addMenu("&Training"), run)
+        add_actions(menu.addMenu("&File"), (*files, None, self.data_action, None, self.quit_action))
+        add_actions(menu.addMenu("&Training"), run)
         view_menu = menu.addMenu("&View")
         view_menu.addAction(self.dock.toggleViewAction())
         log_action = view_menu.addAction(self.curves.log_scale.text())
@@ -173,7 +178,7 @@ class MainWindow(QMainWindow):
         toolbar.setObjectName("runToolbar")
         toolbar.setMovable(False)
         toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
-        _add_actions(toolbar, (*run, None, self.open_action, self.save_action, self.export_csv_action))
+        add_actions(toolbar, (*run, None, self.open_action, self.save_action, self.export_csv_action))
 
     def _wire_session(self) -> None:
         """Panels follow the session's signals; the window shows its notices and the data's progress."""
@@ -391,9 +396,3 @@ class MainWindow(QMainWindow):
         self.session.shutdown()
         self.curves.set_running(False)
         super().closeEvent(event)
-
-
-def _add_actions(target, actions) -> None:
-    """Add ``actions`` to a menu or toolbar in order, None standing for a separator."""
-    for action in actions:
-        target.addAction(action) if action else target.addSeparator()

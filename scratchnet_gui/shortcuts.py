@@ -1,4 +1,4 @@
-"""Keys that belong to the focused control before they belong to the window.
+"""Keys that belong to the focused control before they belong to the window; actions in menus and toolbars.
 
 Space is the window's Pause shortcut, but a focused button, check box, list or combo box uses Space
 itself (to press, tick or open). Qt asks the focused widget first with a ``ShortcutOverride`` event; these
@@ -33,3 +33,9 @@ class FocusedControlsKeepSpace(QObject):
         if event.type() == QEvent.Type.ShortcutOverride and event.key() == Qt.Key.Key_Space and not event.modifiers():
             event.accept()  # the key press goes to the control
         return False
+
+
+def add_actions(target, actions) -> None:
+    """Add ``actions`` to a menu or toolbar in order, None standing for a separator."""
+    for action in actions:
+        target.addAction(action) if action else target.addSeparator()
