@@ -54,6 +54,7 @@ from .curves_panel import MAX_OVERLAYS, RunCurves
 from .session import Session, sentence
 
 SEARCH_ROLE = Qt.ItemDataRole.UserRole  # a row's text for the filter: every cell of it, in lower case
+ANSWERED_ROLES = {Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.TextAlignmentRole, Qt.ItemDataRole.ToolTipRole, SEARCH_ROLE}
 ROOT = QModelIndex()  # the parent of every row of a table
 REFRESH_MS = 2000  # how often the store's files are looked at for runs recorded by other processes
 OVERLAID_KEY = "runs/overlaid"  # the settings key of the selected runs' ids
@@ -138,6 +139,8 @@ class RunTableModel(QAbstractTableModel):
         return None
 
     def data(self, index: QModelIndex, role: int = Qt.ItemDataRole.DisplayRole):
+        if role not in ANSWERED_ROLES:  # Qt asks each cell for a dozen roles as it paints: most go no further
+            return None
         run, column = self._runs[index.row()], self.columns[index.column()]
         if role == Qt.ItemDataRole.DisplayRole:
             return column.text(run)

@@ -1,6 +1,8 @@
 """The app's runs in the run store, and the Runs panel over it (pytest-qt, offscreen, the small fake dataset)."""
 
 import csv
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -119,6 +121,14 @@ def test_runs_recorded_by_another_process_appear_in_the_table(qtbot, window, oth
     assert window.runs.table_model.rowCount() == 0
     run_id = record(other_process_store, CONFIG, 0.9)
     qtbot.waitUntil(lambda: shown_ids(window) == [run_id], timeout=10_000)  # the panel's timer notices
+
+
+def test_a_run_trained_by_the_cli_while_the_app_is_open_appears_in_its_table(qtbot, window, fake_data_dir):
+    train_args = ["--hidden", "16", "--epochs", "1", "--batch-size", "32", "--validation-size", "100", "--json"]
+    command = [sys.executable, "-m", "scratchnet", "train", "--data-dir", str(fake_data_dir), *train_args]
+    subprocess.run(command, check=True, capture_output=True, timeout=120)  # the same $SCRATCHNET_HOME as the app's
+    qtbot.waitUntil(lambda: window.runs.table_model.rowCount() == 1, timeout=10_000)
+    assert window.runs.table_model.run_at(0).status == "completed"
 
 
 def test_the_table_sorts_numbers_as_numbers_and_filters_on_any_column(window, other_process_store):
