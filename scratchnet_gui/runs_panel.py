@@ -56,6 +56,7 @@ from .session import Session, sentence
 SEARCH_ROLE = Qt.ItemDataRole.UserRole  # a row's text for the filter: every cell of it, in lower case
 ANSWERED_ROLES = {Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.TextAlignmentRole, Qt.ItemDataRole.ToolTipRole, SEARCH_ROLE}
 ROOT = QModelIndex()  # the parent of every row of a table
+FILTER_DELAY_MS = 150  # the table is filtered once typing pauses this long, not at every keystroke
 REFRESH_MS = 2000  # how often the store's files are looked at for runs recorded by other processes
 OVERLAID_KEY = "runs/overlaid"  # the settings key of the selected runs' ids
 HEADLINES = {  # the figures compared below the settings that differ
@@ -84,7 +85,7 @@ class RunTableModel(QAbstractTableModel):
         super().__init__(parent)
         self._runs: list[RunSummary] = []
         self._row_of: dict[int, int] = {}  # run id -> row
-        self._labels: dict[int, str] = {}  # run id -> settings_of(config), made when first needed
+        self._labels: dict[str, str] = {}  # config JSON -> settings_of(config), made when first needed (runs share configs)
         self._search_texts: dict[int, str] = {}
         self._sorted_by: tuple[int, Qt.SortOrder] | None = None
         self.columns = [
@@ -110,9 +111,9 @@ class RunTableModel(QAbstractTableModel):
 
     def label(self, run: RunSummary) -> str:
         """The run's settings in a few words (``TrainConfig.describe``)."""
-        if run.id not in self._labels:
-            self._labels[run.id] = settings_of(run.config)
-        return self._labels[run.id]
+        if run.config_json not in self._labels:
+            self._labels[run.config_json] = settings_of(run.config)
+        return self._labels[run.config_json]
 
     def run_at(self, row: int) -> RunSummary:
         return self._runs[row]
@@ -199,6 +200,7 @@ class RunsPanel(QWidget):
         self._curves: dict[int, RunCurves] = {}  # the overlaid runs' curves, by id (kept while selected)
         self._overlaid: list[int] = []  # the ids last sent with overlays_changed
         self._deleted: list[int] = []  # the ids the Undo button restores
+        self._compared: list[int] = []  # the ids the comparison table shows
         self._to_overlay_next: int | None = None  # the app's last run: overlaid when the next one starts
         self._fingerprint: tuple | None = None
         self._refreshing = False
@@ -213,7 +215,9 @@ class RunsPanel(QWidget):
 
     def _build(self) -> None:
         self.filter = QLineEdit(placeholderText="Filter: settings, status, date, accuracy…", clearButtonEnabled=True)
-        self.filter.textChanged.connect(self._filter_changed)
+        self._filter_timer = QTimer(self, singleShot=True, interval=FILTER_DELAY_MS)
+        self._filter_timer.timeout.connect(self._apply_filter)
+        self.filter.textChanged.connect(self._filter_timer.start)
         self.count = QLabel()
         self.compare_button = QPushButton("Compare", toolTip="Show the settings that differ between the selected runs")
         self.open_button = QPushButton("Open model", toolTip="Load the selected run's weights into the pad, browser and confusion matrix")
@@ -343,6 +347,8 @@ class RunsPanel(QWidget):
             return
         self._update_buttons()
         ids = self.selected_ids()
+        if ids != self._compared:
+            self.comparison.setVisible(False)
         if self.settings is not None:
             self.settings.setValue(OVERLAID_KEY, ",".join(map(str, ids)))
         self._set_overlays(ids[:MAX_OVERLAYS])
@@ -379,8 +385,8 @@ class RunsPanel(QWidget):
         self._to_overlay_next = outcome.run_id
         self.refresh()
 
-    def _filter_changed(self, text: str) -> None:
-        self.proxy.setFilterFixedString(text.strip())
+    def _apply_filter(self) -> None:
+        self.proxy.setFilterFixedString(self.filter.text().strip())
         self._update_count()
 
     def _update_count(self) -> None:
@@ -400,7 +406,8 @@ class RunsPanel(QWidget):
 
     def compare(self) -> None:
         """Show, for the selected runs, only the settings that differ between them, then their headline figures."""
-        runs = [self.table_model.run_at(self.table_model.row_of(run_id)) for run_id in self.selected_ids()]
+        self._compared = self.selected_ids()
+        runs = [self.table_model.run_at(self.table_model.row_of(run_id)) for run_id in self._compared]
         names = differing_settings([run.config for run in runs])
         rows = [(name, [_setting_text(run.config.get(name)) for run in runs]) for name in names]
         rows += [(name, [figure(run) for run in runs]) for name, figure in HEADLINES.items()]
