@@ -17,7 +17,7 @@ from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from PySide6.QtCore import QSettings
+from PySide6.QtCore import QCoreApplication, QEvent, QSettings
 from PySide6.QtWidgets import QApplication
 
 from scratchnet.config import TrainConfig
@@ -28,12 +28,18 @@ BASE = TrainConfig(hidden=[128, 128], epochs=2, lr=0.002)
 RUNS = [BASE, BASE.replace(activation="tanh", init="xavier"), BASE.replace(lr=0.0005)]
 
 
+def process_events() -> None:
+    """What an event loop does, including the deletions it defers (replaced widgets are removed that way)."""
+    QApplication.processEvents()
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+
+
 def wait_until(condition, timeout: float = 600.0) -> None:
     end = time.monotonic() + timeout
     while not condition():
         if time.monotonic() > end:
             raise TimeoutError("the app did not get there in time")
-        QApplication.processEvents()
+        process_events()
         time.sleep(0.02)
 
 
@@ -41,7 +47,7 @@ def settle(seconds: float = 0.5) -> None:
     """Let timers fire and layouts finish."""
     end = time.monotonic() + seconds
     while time.monotonic() < end:
-        QApplication.processEvents()
+        process_events()
         time.sleep(0.01)
 
 

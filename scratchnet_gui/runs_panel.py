@@ -57,6 +57,7 @@ SEARCH_ROLE = Qt.ItemDataRole.UserRole  # a row's text for the filter: every cel
 ANSWERED_ROLES = {Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.TextAlignmentRole, Qt.ItemDataRole.ToolTipRole, SEARCH_ROLE}
 ROOT = QModelIndex()  # the parent of every row of a table
 FILTER_DELAY_MS = 150  # the table is filtered once typing pauses this long, not at every keystroke
+MAX_COMPARISON_HEIGHT = 360  # pixels; a longer comparison scrolls
 REFRESH_MS = 2000  # how often the store's files are looked at for runs recorded by other processes
 OVERLAID_KEY = "runs/overlaid"  # the settings key of the selected runs' ids
 HEADLINES = {  # the figures compared below the settings that differ
@@ -265,8 +266,8 @@ class RunsPanel(QWidget):
         layout.setContentsMargins(8, 6, 8, 6)
         layout.addLayout(header)
         layout.addLayout(message_row)
-        layout.addWidget(self.table, 3)
-        layout.addWidget(self.comparison, 2)
+        layout.addWidget(self.table, 1)
+        layout.addWidget(self.comparison)
         self._say("")
         self.comparison.setVisible(False)
         self._update_buttons()
@@ -419,6 +420,8 @@ class RunsPanel(QWidget):
         for row, (_, cells) in enumerate(rows):
             for column, text in enumerate(cells):
                 self.comparison.setItem(row, column, QTableWidgetItem(text))
+        rows_height = self.comparison.verticalHeader().length() + self.comparison.horizontalHeader().height()
+        self.comparison.setFixedHeight(min(rows_height + 2 * self.comparison.frameWidth(), MAX_COMPARISON_HEIGHT))
         self.comparison.setVisible(True)
         same = "" if names else " They have the same settings."
         self._say(f"Comparing {len(runs)} runs: the settings that differ, then how each did.{same}")

@@ -11,6 +11,7 @@ from PySide6.QtCore import QSettings, Qt
 from scratchnet.config import TrainConfig
 from scratchnet.runs import DatasetIdentity, RunOutcome, RunStore
 from scratchnet.trainer import EpochEvent
+from scratchnet_gui import worker
 from scratchnet_gui.main_window import MainWindow
 from scratchnet_gui.runs_panel import differing_settings
 from scratchnet_gui.session import Session
@@ -52,6 +53,18 @@ def test_a_stopped_run_is_recorded_as_stopped(qtbot, session, data_home):
         session.stop()
     with RunStore(data_home / "runs.sqlite3") as store:
         assert store.run(finished.args[0].run_id).status == "stopped"
+
+
+def test_a_failed_run_is_recorded_as_failed_with_its_error(qtbot, session, data_home, monkeypatch):
+    def explode(self):
+        raise RuntimeError("the disk caught fire")
+
+    monkeypatch.setattr(worker.Trainer, "run", explode)
+    with qtbot.waitSignal(session.run_failed, timeout=RUN_TIMEOUT):
+        assert session.start(CONFIG)
+    with RunStore(data_home / "runs.sqlite3") as store:
+        (run,) = store.runs()
+    assert run.status == "failed" and run.message == "the disk caught fire"
 
 
 def test_an_unopenable_store_is_a_notice_and_training_goes_on_unrecorded(qtbot, fake_data_dir, data_home):
