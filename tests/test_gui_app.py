@@ -358,7 +358,7 @@ def test_hovering_reads_out_values_and_the_loss_axis_can_be_logarithmic(window, 
 
 def test_testing_tabs_follow_the_run_and_a_confusion_click_filters_the_browser(window, qtbot):
     """The wired window: a run's model reaches the browser and the confusion matrix, whose cell opens the browser."""
-    assert window.tab_titles() == ["Training", "Drawing pad", "Test images", "Confusion matrix", "Inside the network"]
+    assert window.tab_titles() == ["Training", "Drawing pad", "Test images", "Confusion matrix", "Inside the network", "Runs"]
     configure(window, epochs=2, batch_size=50)
     window.start_action.trigger()
     wait_idle(window, qtbot)
