@@ -1,4 +1,4 @@
-"""Live learning curves: loss per batch and per epoch, accuracy per epoch, earlier runs as overlays.
+"""Live learning curves: loss per batch and per epoch, accuracy per epoch, recorded runs as overlays.
 
 Data arrives in bursts (``add_batches``, ``add_epoch``) and is appended to growing NumPy buffers;
 the plots are redrawn by a timer at ``REPAINT_HZ`` while a run is active, never once per batch, so
@@ -13,6 +13,9 @@ are cached as pixmaps and redrawn only when they change), the grid is drawn opaq
 is slow), the per-epoch curves are cached and only touched when an epoch ends, the raw batch losses
 (the costliest line: it zig-zags across the plot) are cached and refreshed twice a second, and the
 timer runs at 10 Hz.
+
+The overlays are runs from the run store (chosen in the Runs panel, which hands them to ``set_overlays``), so
+they outlive the session: each is drawn in its own colour with its smoothed loss and validation accuracy.
 """
 
 from __future__ import annotations
@@ -29,10 +32,11 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QBuffer, QEvent, QIODevice, QObject, QPointF, Qt, QTimer
-from PySide6.QtGui import QColor, QIcon, QPixmap
-from PySide6.QtWidgets import QCheckBox, QGraphicsItem, QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QSizePolicy, QVBoxLayout, QWidget
+from PySide6.QtGui import QColor
+from PySide6.QtWidgets import QCheckBox, QGraphicsItem, QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from scratchnet.atomic import atomic_write
+from scratchnet.runs import RunRecord
 from scratchnet.trainer import EpochEvent
 
 if TYPE_CHECKING:
@@ -56,8 +60,8 @@ EPOCH_STYLES = {  # line style and marker of the per-epoch curves
     "validation": (Qt.PenStyle.DashLine, "s"),
 }
 OVERLAY_COLORS = ["#8e44ad", "#7f8c8d", "#16a085", "#c0392b", "#d35400", "#2c3e50", "#b7950b"]
-OVERLAY_Z = -5  # earlier runs: above the raw batch-loss band, below this run's lines
-MAX_OVERLAYS = 20  # earlier runs kept as faint overlays
+OVERLAY_Z = -5  # recorded runs: above the raw batch-loss band, below this run's lines
+MAX_OVERLAYS = 20  # recorded runs drawn at once, at most: more would be unreadable
 READOUT_HINT = "Hover over the plots to read the values."
 WAITING = "Waiting for the data: use File ▸ Choose data folder…"
 
@@ -91,7 +95,7 @@ class GrowingSeries:
 
 @dataclass
 class RunCurves:
-    """Every curve of one run; the current run's grows, earlier runs' are kept for the overlays."""
+    """Every curve of one run; the current run's grows, recorded runs' are read from the store for the overlays."""
 
     label: str
     batch_loss: GrowingSeries = field(default_factory=GrowingSeries)
@@ -103,6 +107,19 @@ class RunCurves:
     test_accuracy: float | None = None
     test_epoch: float | None = None
     diverged_at: float | None = None  # the x of the last batch before the loss exploded
+
+    @classmethod
+    def of_record(cls, record: RunRecord, label: str) -> RunCurves:
+        """The curves of a recorded run: its smoothed batch loss and its per-epoch scores (no raw batch losses)."""
+        curves = cls(label, test_accuracy=record.test_accuracy, test_epoch=record.epochs or None)
+        curves.smoothed_loss.extend(record.loss_curve[:, 0], record.loss_curve[:, 1])
+        for epoch in record.history:
+            curves.train_loss.extend([epoch.epoch], [epoch.train_loss])
+            curves.train_accuracy.extend([epoch.epoch], [epoch.train_accuracy])
+            if epoch.val_loss is not None:
+                curves.val_loss.extend([epoch.epoch], [epoch.val_loss])
+                curves.val_accuracy.extend([epoch.epoch], [epoch.val_accuracy])
+        return curves
 
     def series(self) -> dict[str, GrowingSeries]:
         return {
@@ -120,23 +137,19 @@ class RunCurves:
 
 
 class _Overlay:
-    """An earlier run drawn faintly: its smoothed loss and its validation accuracy."""
+    """A recorded run drawn in its own colour: its smoothed loss (with a legend entry) and its validation accuracy."""
 
     def __init__(self, curves: RunCurves, color: str, loss_plot: pg.PlotItem, accuracy_plot: pg.PlotItem):
         self.curves = curves
         self.plots = (loss_plot, accuracy_plot)
         pen = pg.mkPen(_faint(QColor(color), 0.75), width=2)
         self.items = [
-            loss_plot.plot(curves.smoothed_loss.x, curves.smoothed_loss.y, pen=pen),
+            loss_plot.plot(curves.smoothed_loss.x, curves.smoothed_loss.y, pen=pen, name=curves.label),
             accuracy_plot.plot(curves.val_accuracy.x, 100 * curves.val_accuracy.y, pen=pen),
         ]
         for item in self.items:
             item.setZValue(OVERLAY_Z)
             _cache(item)  # it never changes: drawn once, then blitted
-
-    def set_visible(self, visible: bool) -> None:
-        for item in self.items:
-            item.setVisible(visible)
 
     def remove(self) -> None:
         for plot, item in zip(self.plots, self.items):
@@ -144,7 +157,7 @@ class _Overlay:
 
 
 class CurvesPanel(QWidget):
-    """The "Training" tab: loss and accuracy plots with a legend, a hover read-out and earlier-run overlays."""
+    """The "Training" tab: loss and accuracy plots with a legend, a hover read-out and recorded-run overlays."""
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
@@ -154,7 +167,6 @@ class CurvesPanel(QWidget):
         self._x_right = 1.0  # the right end of the x axis
         self._ema: tuple[float, float, int] | None = None  # (alpha, running average, count)
         self._overlays: list[_Overlay] = []
-        self._runs_seen = 0  # overlays made so far, for their colours
         self._batches_dirty = self._epochs_dirty = False
         self._raw_pending = False  # batch losses not yet handed to the raw curve
         self._raw_drawn_at = -math.inf  # when they last were
@@ -190,24 +202,11 @@ class CurvesPanel(QWidget):
         self.placeholder.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
         self.loss_widget.installEventFilter(self)
 
-        self.runs_list = QListWidget()
-        self.runs_list.setToolTip(
-            "Earlier runs of this session, drawn as faint lines (smoothed loss and validation accuracy)\n"
-            "so you can compare settings side by side. Tick or untick a run to show or hide it."
-        )
-        self.runs_list.itemChanged.connect(self._overlay_toggled)
-        self.runs_label = QLabel("Earlier runs (faint lines):")
-        self.runs_label.setObjectName("sectionLabel")
-        self.runs_label.setVisible(False)
-        self.runs_list.setVisible(False)
-
         layout = QVBoxLayout(self)
         layout.setContentsMargins(8, 6, 8, 6)
         layout.addLayout(header)
         layout.addWidget(self.loss_widget, 3)
         layout.addWidget(self.accuracy_widget, 2)
-        layout.addWidget(self.runs_label)
-        layout.addWidget(self.runs_list)
         self.set_placeholder("Waiting for data…")
 
     def _build_plots(self) -> None:
@@ -306,12 +305,10 @@ class CurvesPanel(QWidget):
 
     def begin_run(self, label: str, from_epoch: float = 0.0, epochs: float = 1.0) -> None:
         """Start new curves for a run of ``epochs`` labelled ``label``, continuing weights trained for ``from_epoch``
-        epochs (where its curves start on the x axis); the previous run becomes a faint overlay.
+        epochs (where its curves start on the x axis).
 
         The x axis spans the whole run (and the earlier runs) from the start, so that it stays still while it
         fills; a run of more than ``FIRST_SPAN`` epochs starts with that many and doubles the span as needed."""
-        if not self.current.empty:
-            self._add_overlay(self.current)
         self.current = RunCurves(label)
         self._clear_readout()
         self._offset = from_epoch
@@ -375,13 +372,7 @@ class CurvesPanel(QWidget):
                 self._set_x_right(self.current.batch_loss.x[-1], force=True)
 
     def clear(self) -> None:
-        """Forget the current run and every overlay."""
-        for overlay in self._overlays:
-            overlay.remove()
-        self._overlays.clear()
-        self.runs_list.clear()
-        self.runs_list.setVisible(False)
-        self.runs_label.setVisible(False)
+        """Forget the current run (the overlays are the Runs panel's to change)."""
         self.current = RunCurves("")
         self._clear_readout()
         self._batches_dirty = self._epochs_dirty = True
@@ -395,6 +386,17 @@ class CurvesPanel(QWidget):
         """A message shown over the empty loss plot (e.g. what the window is waiting for); "" hides it."""
         self.placeholder.setText(text)
         self.placeholder.setVisible(bool(text))
+
+    def set_overlays(self, runs: list[RunCurves]) -> None:
+        """Draw these recorded runs (the first ``MAX_OVERLAYS``) instead of the overlays drawn so far."""
+        for overlay in self._overlays:
+            overlay.remove()
+        self._overlays = [
+            _Overlay(curves, OVERLAY_COLORS[i % len(OVERLAY_COLORS)], self.loss_plot, self.accuracy_plot)
+            for i, curves in enumerate(runs[:MAX_OVERLAYS])
+        ]
+        self._set_x_right(self.current.batch_loss.x[-1] if self.current.batch_loss.size else 1.0, force=True)
+        self._fit_loss_range(shrink=True)
 
     @property
     def overlay_labels(self) -> list[str]:
@@ -460,7 +462,7 @@ class CurvesPanel(QWidget):
     def _set_x_right(self, right: float, force: bool = False) -> None:
         """Span the x axis from 0 to ``right``, or further when earlier runs' curves reach beyond it; ``force``
         also undoes a zoom or pan of the user's (at the start and the end of a run)."""
-        right = max([right, *(o.curves.batch_loss.x[-1] for o in self._overlays if o.curves.batch_loss.size)])
+        right = max([right, *(o.curves.smoothed_loss.x[-1] for o in self._overlays if o.curves.smoothed_loss.size)])
         if force or right != self._x_right:
             self._x_right = right
             self.loss_plot.setXRange(-0.01 * right, 1.03 * right, padding=0)  # room on the right for the test star
@@ -474,7 +476,7 @@ class CurvesPanel(QWidget):
         The axis grows at once but shrinks only when ``shrink`` (at the end of an epoch or of the run): each
         change redraws every curve, which costs the training thread time while it runs."""
         c = self.current
-        shown = [c] + [o.curves for o in self._overlays if o.items[0].isVisible()]
+        shown = [c] + [o.curves for o in self._overlays]
         log = self.log_scale.isChecked()
         losses = [curves.smoothed_loss.y[0 if log else curves.smoothed_loss.size // 20 :] for curves in shown]
         values = np.concatenate([*losses, c.train_loss.y, c.val_loss.y])
@@ -500,30 +502,6 @@ class CurvesPanel(QWidget):
         self._loss_range = None
         self._fit_loss_range(shrink=True)
         self._draw_markers()
-
-    def _add_overlay(self, curves: RunCurves) -> None:
-        if len(self._overlays) == MAX_OVERLAYS:  # more would be unreadable: the oldest run goes
-            self._overlays.pop(0).remove()
-            self.runs_list.takeItem(0)
-        color = OVERLAY_COLORS[self._runs_seen % len(OVERLAY_COLORS)]
-        self._runs_seen += 1
-        overlay = _Overlay(curves, color, self.loss_plot, self.accuracy_plot)
-        self._overlays.append(overlay)
-        swatch = QPixmap(14, 14)
-        swatch.fill(QColor(color))
-        test = f" — test {100 * curves.test_accuracy:.2f} %" if curves.test_accuracy is not None else ""
-        item = QListWidgetItem(QIcon(swatch), f"{curves.label}{test}")
-        item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
-        item.setCheckState(Qt.CheckState.Checked)
-        self.runs_list.addItem(item)
-        rows = min(self.runs_list.count(), 4)  # as tall as its rows, up to four, then it scrolls
-        self.runs_list.setFixedHeight(rows * self.runs_list.sizeHintForRow(0) + 2 * self.runs_list.frameWidth() + 4)
-        self.runs_list.setVisible(True)
-        self.runs_label.setVisible(True)
-
-    def _overlay_toggled(self, item: QListWidgetItem) -> None:
-        self._overlays[self.runs_list.row(item)].set_visible(item.checkState() == Qt.CheckState.Checked)
-        self._fit_loss_range(shrink=True)
 
     def _hover(self, plot: pg.PlotItem, position: QPointF) -> None:
         """Show the values under the mouse: the batch loss near x and the nearest epoch's scores."""
@@ -564,7 +542,7 @@ class CurvesPanel(QWidget):
     # ---- export ---------------------------------------------------------------------------------
 
     def export_csv(self, path: str | Path) -> None:
-        """Write every curve (this run and the earlier ones) as tidy rows: run, label, series, epoch, value."""
+        """Write every curve (this run and the overlaid ones) as tidy rows: run, label, series, epoch, value."""
         out = io.StringIO()
         writer = csv.writer(out, lineterminator="\n")
         writer.writerow(["run", "label", "series", "epoch", "value"])

@@ -33,6 +33,7 @@ from .draw_pad import DrawPad
 from .files import FileCommands
 from .handwriting_panel import HandwritingPanel
 from .network_view import NetworkView
+from .runs_panel import RunsPanel
 from .session import RunOutcome, RunState, Session, memory_warning, sentence
 from .shortcuts import FocusedControlsKeepSpace
 from .status_bar import NoticeBar, StatusBar, html
@@ -83,6 +84,10 @@ class MainWindow(QMainWindow):
         layout.addWidget(self.tabs, 1)
         self.setCentralWidget(central)
         self._build_testing_tabs()
+        self.runs = RunsPanel(self.session, self.settings)  # the run store: its selected runs overlay the plots
+        self.add_tab(self.runs, "Runs")
+        self.runs.overlays_changed.connect(self.curves.set_overlays)
+        self.runs.settings_requested.connect(self.controls.show_settings_of)
         self._build_dock()
         self._build_actions()
         self.setStatusBar(StatusBar())

@@ -2,7 +2,8 @@
 
 A ``Session`` owns the dataset, the current model, the run state machine, the controls of the run in
 progress (``RunControls``: pause, step, stop, live settings) and the history of finished runs. It
-loads data with a ``DataLoader`` and trains with a ``TrainingWorker`` on a ``QThread``. The window and
+loads data with a ``DataLoader`` and trains with a ``TrainingWorker`` on a ``QThread``, which records every
+run in the run store ``store`` (``scratchnet.runs``; None when it cannot be opened: runs then go unrecorded). The window and
 its panels observe its signals and call its commands; tests drive it without a window.
 
 The run state machine::
@@ -26,7 +27,7 @@ from enum import Enum
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import QObject, QThread, Signal
+from PySide6.QtCore import QObject, QThread, QTimer, Signal
 
 from scratchnet.config import TrainConfig
 from scratchnet.controls import LiveSettings, RunControls
@@ -165,6 +166,7 @@ class Session(QObject):
         self.loader.loaded.connect(self._data_loaded)
         self.loader.failed.connect(self.data_failed)
         self.loader.cancelled.connect(self._data_cancelled)
+        self.store = self._open_run_store()
         self.handwriting = Handwriting(parent=self)
         self.handwriting.failed.connect(lambda text: self.notice.emit(text, "error"))
         self.teaching: Taught | None = None  # the last fine-tune, until it is kept or discarded
@@ -282,7 +284,7 @@ class Session(QObject):
         params = copy_params(start.params) if start is not None else None
         from_epoch = (start.epochs_trained or 0) if start is not None else 0  # unknown counts as none
         controls = RunControls(LiveSettings.of(config))
-        worker = TrainingWorker(config, self.dataset, controls, params, from_epoch)
+        worker = TrainingWorker(config, self.dataset, controls, params, from_epoch, self.store)
         worker.epoch_done.connect(self._epoch_done)
         worker.finished.connect(self._finished)
         label = config.describe() + (f" (from epoch {from_epoch:g})" if from_epoch else "")
@@ -297,6 +299,7 @@ class Session(QObject):
         worker.preparing.connect(self._preparing)
         worker.batches.connect(self._batches)
         worker.failed.connect(self._failed)
+        worker.recording_failed.connect(lambda message: self.notice.emit(sentence(message), "warning"))
         self._run = _Run(worker, thread, controls, config, label, from_epoch)
         self.run_started.emit(label, from_epoch, config.epochs)
         self._set_state(RunState.RUNNING)
@@ -341,13 +344,31 @@ class Session(QObject):
         return self._run.progress(active=True) if self._run is not None else self._last_progress
 
     def shutdown(self) -> None:
-        """End any run at once (no test-set scoring) and any data loading, and wait for their threads."""
+        """End any run at once (no test-set scoring) and any data loading, wait for their threads, and close
+        the run store."""
         run, self._run = self._run, None  # reports still queued from the worker are ignored from here on
         if run is not None:
             run.worker.abort()
             run.thread.quit()
             run.thread.wait()
         self.loader.shutdown()
+        store, self.store = self.store, None
+        if store is not None:
+            store.close()
+
+    # ---- the run store ----------------------------------------------------------------------------------
+
+    def _open_run_store(self) -> RunStore | None:
+        """The run store in the data home; None when it cannot be opened. Why not, or that an unusable store
+        was moved aside, is told as a notice once the window listens (training goes on either way)."""
+        try:
+            store = RunStore()
+            problem = store.notice
+        except RunStoreError as error:
+            store, problem = None, f"{error}; runs will not be recorded"
+        if problem:
+            QTimer.singleShot(0, self, lambda: self.notice.emit(sentence(problem), "warning"))
+        return store
 
     # ---- worker reports ---------------------------------------------------------------------------------
 
@@ -458,17 +479,19 @@ class Session(QObject):
             return
         self.set_model(taught.result.model)
         training = taught.result.training
-        try:
-            with RunStore() as store:
-                run_id = store.begin(taught.config, taught.dataset)
+        if self.store is None:
+            self.notice.emit("The taught model is current, but it was not recorded: the run store could not be opened.", "warning")
+        else:
+            try:
+                run_id = self.store.begin(taught.config, taught.dataset)
                 for event in training.history:
-                    store.add_epoch(run_id, event)
+                    self.store.add_epoch(run_id, event)
                 message = f"fine-tuned on {len(taught.examples)} examples of the learner's handwriting"
                 test = {"accuracy": taught.result.test_after}
                 seconds, speed = training.train_seconds, training.samples_per_second
-                store.finish(run_id, StoredOutcome(training.status, message, seconds, speed, test, model=taught.result.model))
-        except RunStoreError as error:
-            self.notice.emit(f"The taught model is current, but it was not recorded as a run: {error}", "warning")
+                self.store.finish(run_id, StoredOutcome(training.status, message, seconds, speed, test, model=taught.result.model))
+            except RunStoreError as error:
+                self.notice.emit(f"The taught model is current, but it was not recorded as a run: {error}", "warning")
         self.status.emit("Kept the model taught your handwriting.", 8000)
 
     def discard_taught(self) -> None:

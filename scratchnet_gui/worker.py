@@ -6,6 +6,10 @@ arrays it owns). Batch results are coalesced into a ``BatchChunk`` at most every
 seconds, so a fast run cannot flood the UI's event queue. Exactly one of ``finished`` or ``failed``
 arrives at the end of every run.
 
+Every run is recorded in the run store given (``scratchnet.runs.RunRecorder``, as the CLI records): from this
+thread, which the store's lock allows; a failing store is reported once by ``recording_failed`` and the run goes
+on unrecorded.
+
 Pause, step, stop and the live settings do not pass through the worker: the session writes them to
 the run's ``RunControls``, which the trainer reads between two batches (even requests made before the
 trainer exists, while the data is being prepared).
@@ -24,6 +28,7 @@ from scratchnet.controls import RunControls
 from scratchnet.data import Dataset
 from scratchnet.model import Model
 from scratchnet.network import Params
+from scratchnet.runs import RunRecorder, RunStore
 from scratchnet.trainer import BatchEvent, EpochEvent, Trainer, TrainingData, score_on_test_set
 
 EMIT_INTERVAL = 0.1  # seconds between two batch reports (the UI repaints at 10 Hz)
@@ -50,6 +55,7 @@ class RunOutcome:
     train_seconds: float = 0.0
     samples_per_second: float = 0.0
     weights_epoch: float = 0  # epochs of this run behind the final weights (see TrainResult.weights_epoch)
+    run_id: int | None = None  # its id in the run store (None: not recorded)
 
     @property
     def test_accuracy(self) -> float | None:
@@ -62,13 +68,15 @@ class RunOutcome:
 
 class TrainingWorker(QObject):
     """Trains ``config`` on ``dataset`` when its thread calls ``run``: from ``params`` when given, trained for
-    ``from_epoch`` epochs already; ``controls`` are the run's pause/step/stop flags and live settings."""
+    ``from_epoch`` epochs already; ``controls`` are the run's pause/step/stop flags and live settings; the run is
+    recorded in ``store`` (None: not recorded)."""
 
     preparing = Signal(str)  # what it is doing before the first batch
     batches = Signal(object)  # BatchChunk
     epoch_done = Signal(object, object)  # EpochEvent, Model snapshot after that epoch
     finished = Signal(object)  # RunOutcome
     failed = Signal(str)  # an unexpected error, as text a user can read
+    recording_failed = Signal(str)  # the run store failed: the run goes on unrecorded
 
     def __init__(
         self,
@@ -77,6 +85,7 @@ class TrainingWorker(QObject):
         controls: RunControls,
         params: Params | None = None,
         from_epoch: float = 0,
+        store: RunStore | None = None,
     ):
         super().__init__()
         self._config = config
@@ -84,6 +93,8 @@ class TrainingWorker(QObject):
         self._controls = controls
         self._params = params
         self._from_epoch = from_epoch
+        self._store = store
+        self._recorder: RunRecorder | None = None
         self._aborted = False
         self._trainer: Trainer | None = None
         self._progress: list[float] = []
@@ -113,20 +124,23 @@ class TrainingWorker(QObject):
             # The trainer calls back into this worker, so the two form a reference cycle that only Python's
             # occasional full garbage collection would free, with the trainer's float copy of the training set
             # (about 190 MB for MNIST) held until then. Dropping our side frees them as the run ends.
-            self._trainer = None
+            self._trainer = self._recorder = None
 
     def _run(self) -> None:
         config, dataset = self._config, self._dataset
         self.preparing.emit(f"preparing {len(dataset.train_images):,} images as {config.dtype}…")
         data = TrainingData.from_dataset(dataset, config.validation_size, config.dtype)
         params, self._params = self._params, None  # the trainer owns (and updates) them from here on
-        trainer = Trainer(config, data, params, self._on_batch, self._on_epoch, self._controls, self._from_epoch)
-        self._trainer = trainer
-        self._last_emit = time.perf_counter()
-        result = trainer.run()
-        self._flush()
-        model = trainer.model()
-        test = None if self._aborted else score_on_test_set(model, dataset, result)
+        recorder = self._recorder = RunRecorder(self._store, config, data, warn=self.recording_failed.emit)
+        with recorder.recording_aborts():  # an error marks the run "failed" in the store, then goes on to ``run``
+            trainer = Trainer(config, data, params, self._on_batch, self._on_epoch, self._controls, self._from_epoch)
+            self._trainer = trainer
+            self._last_emit = time.perf_counter()
+            result = trainer.run()
+            self._flush()
+            model = trainer.model()
+            test = None if self._aborted else score_on_test_set(model, dataset, result)
+            recorder.finish(result, model, test)
         self.finished.emit(
             RunOutcome(
                 result.status,
@@ -137,10 +151,12 @@ class TrainingWorker(QObject):
                 result.train_seconds,
                 result.samples_per_second,
                 result.weights_epoch,
+                recorder.run_id,
             )
         )
 
     def _on_batch(self, event: BatchEvent) -> None:
+        self._recorder.on_batch(event)
         self._progress.append(event.progress)
         self._loss.append(event.loss)
         self._last_event = event
@@ -157,4 +173,5 @@ class TrainingWorker(QObject):
             self._loss.clear()
 
     def _on_epoch(self, event: EpochEvent) -> None:
+        self._recorder.on_epoch(event)
         self.epoch_done.emit(event, self._trainer.model())

@@ -55,7 +55,9 @@ def test_a_new_run_clears_the_previous_runs_readout(qtbot, curves):
 
 def test_earlier_runs_are_drawn_above_the_batch_loss_band(curves):
     one_run(curves, "first")
+    first = curves.current
     one_run(curves, "second")
+    curves.set_overlays([first])
     overlay_item = curves._overlays[0].items[0]
     assert curves.raw_item.zValue() < overlay_item.zValue() < curves.smooth_item.zValue()
     pen = overlay_item.opts["pen"].color()

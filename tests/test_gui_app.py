@@ -283,16 +283,15 @@ def test_divergence_is_reported_without_blocking_and_the_app_keeps_working(windo
     assert np.isfinite(window.curves.current.train_loss.y).all()
 
 
-def test_earlier_runs_stay_as_toggleable_overlays(window, qtbot):
+def test_earlier_runs_stay_as_overlays_while_selected_in_the_runs_table(window, qtbot):
     for lr in (0.01, 0.001):
         configure(window, epochs=2, batch_size=50, optimizer="sgd", lr=lr)
         window.reset_action.trigger()
         window.start_action.trigger()
         wait_idle(window, qtbot)
-    assert window.curves.overlay_labels == ["128-128 relu sgd lr=0.01 bs=50 ep=2"]
-    item = window.curves.runs_list.item(0)
-    item.setCheckState(Qt.CheckState.Unchecked)
-    assert not window.curves._overlays[0].items[0].isVisible()
+    assert window.curves.overlay_labels == ["#1 128-128 relu sgd lr=0.01 bs=50 ep=2"]
+    window.runs.table.clearSelection()
+    assert window.curves.overlay_labels == []
 
 
 def test_export_writes_csv_and_png(window, qtbot, tmp_path, monkeypatch):
@@ -359,7 +358,15 @@ def test_hovering_reads_out_values_and_the_loss_axis_can_be_logarithmic(window, 
 
 def test_testing_tabs_follow_the_run_and_a_confusion_click_filters_the_browser(window, qtbot):
     """The wired window: a run's model reaches the browser and the confusion matrix, whose cell opens the browser."""
-    assert window.tab_titles() == ["Training", "Drawing pad", "Test images", "Confusion matrix", "Inside the network", "My handwriting"]
+    assert window.tab_titles() == [
+        "Training",
+        "Drawing pad",
+        "Test images",
+        "Confusion matrix",
+        "Inside the network",
+        "My handwriting",
+        "Runs",
+    ]
     configure(window, epochs=2, batch_size=50)
     window.start_action.trigger()
     wait_idle(window, qtbot)
@@ -400,17 +407,16 @@ def test_a_run_that_would_not_fit_in_memory_asks_first(window, qtbot, monkeypatc
     wait_idle(window, qtbot)
 
 
-def test_only_the_latest_runs_stay_as_overlays(qtbot):
-    from scratchnet_gui.curves_panel import MAX_OVERLAYS, CurvesPanel
+def test_at_most_max_overlays_runs_are_drawn(qtbot):
+    from scratchnet_gui.curves_panel import MAX_OVERLAYS, CurvesPanel, RunCurves
 
     curves = CurvesPanel()
     qtbot.addWidget(curves)
-    for run in range(MAX_OVERLAYS + 5):
-        curves.begin_run(f"run {run}", 0, 1)
-        curves.add_batches(np.array([0.5, 1.0]), np.array([2.0, 1.0]), 2)
-    curves.begin_run("current", 0, 1)
-    labels = [curves.runs_list.item(i).text() for i in range(curves.runs_list.count())]
-    assert labels == [f"run {run}" for run in range(5, MAX_OVERLAYS + 5)]
+    runs = [RunCurves(f"run {run}") for run in range(MAX_OVERLAYS + 5)]
+    for run in runs:
+        run.smoothed_loss.extend(np.array([0.5, 1.0]), np.array([2.0, 1.0]))
+    curves.set_overlays(runs)
+    assert curves.overlay_labels == [f"run {run}" for run in range(MAX_OVERLAYS)]
 
 
 def test_the_epoch_axis_grows_with_a_long_run_and_fits_it_when_it_ends(qtbot):

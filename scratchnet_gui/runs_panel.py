@@ -1,0 +1,517 @@
+"""The "Runs" tab: every run of the run store in a sortable, filterable table, to overlay, compare, reopen,
+repeat, delete (with undo) and export.
+
+The table is a ``RunTableModel`` over one ``RunStore.runs()`` query; it sorts its list of summaries itself
+(one Python sort by a key, not a comparison per pair through Qt) and a ``RunFilter`` proxy keeps the rows
+whose text holds the filter's. A cell's text is made only when a row is shown, sorted or filtered by text,
+so 10 000 runs open in the time of their query.
+
+The selected runs are the Training plots' overlays (``overlays_changed``, the first ``MAX_OVERLAYS``); the
+selection is remembered in the settings, so the overlays survive a restart. A run the app finishes joins the
+overlays when the next one starts. Runs recorded by another process (the CLI) appear within
+``REFRESH_MS``: a timer compares the store's files' modification times, and reads the runs again only when
+they changed.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QItemSelection,
+    QItemSelectionModel,
+    QModelIndex,
+    QSettings,
+    QSortFilterProxyModel,
+    Qt,
+    QTimer,
+    Signal,
+)
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QFileDialog,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QTableView,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from scratchnet.cli import percent, settings_of
+from scratchnet.errors import ModelFileError, RunStoreError
+from scratchnet.runs import RunSummary
+
+from .curves_panel import MAX_OVERLAYS, RunCurves
+from .session import Session, sentence
+
+SEARCH_ROLE = Qt.ItemDataRole.UserRole  # a row's text for the filter: every cell of it, in lower case
+ANSWERED_ROLES = {Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.TextAlignmentRole, Qt.ItemDataRole.ToolTipRole, SEARCH_ROLE}
+ROOT = QModelIndex()  # the parent of every row of a table
+FILTER_DELAY_MS = 150  # the table is filtered once typing pauses this long, not at every keystroke
+MAX_COMPARISON_HEIGHT = 360  # pixels; a longer comparison scrolls
+REFRESH_MS = 2000  # how often the store's files are looked at for runs recorded by other processes
+OVERLAID_KEY = "runs/overlaid"  # the settings key of the selected runs' ids
+HEADLINES = {  # the figures compared below the settings that differ
+    "status": lambda run: run.status.replace("_", " "),
+    "epochs": lambda run: str(run.epochs),
+    "test accuracy": lambda run: percent(run.test_accuracy),
+    "val accuracy": lambda run: percent(run.val_accuracy),
+    "seconds": lambda run: f"{run.train_seconds:.1f}",
+}
+
+
+@dataclass(frozen=True)
+class Column:
+    """A column of the run table: its title, the value it sorts by and the text it shows."""
+
+    title: str
+    value: Callable[[RunSummary], object]
+    text: Callable[[RunSummary], str]
+    numeric: bool = True
+
+
+class RunTableModel(QAbstractTableModel):
+    """The runs of the store, one per row (``set_runs``), sortable by any column."""
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self._runs: list[RunSummary] = []
+        self._row_of: dict[int, int] = {}  # run id -> row
+        self._labels: dict[str, str] = {}  # config JSON -> settings_of(config), made when first needed (runs share configs)
+        self._search_texts: dict[int, str] = {}
+        self._sorted_by: tuple[int, Qt.SortOrder] | None = None
+        self.columns = [
+            Column("id", lambda run: run.id, lambda run: str(run.id)),
+            Column("started", lambda run: run.started, lambda run: run.started.astimezone().strftime("%Y-%m-%d %H:%M"), False),
+            Column("status", lambda run: run.status, lambda run: run.status.replace("_", " "), False),
+            Column("settings", self.label, self.label, False),
+            Column("epochs", lambda run: run.epochs, lambda run: str(run.epochs)),
+            Column("test acc", lambda run: _or_less(run.test_accuracy), lambda run: percent(run.test_accuracy)),
+            Column("val acc", lambda run: _or_less(run.val_accuracy), lambda run: percent(run.val_accuracy)),
+            Column("seconds", lambda run: run.train_seconds, lambda run: f"{run.train_seconds:.1f}"),
+            Column("samples/s", lambda run: run.samples_per_second, lambda run: f"{run.samples_per_second:,.0f}"),
+        ]
+
+    def set_runs(self, runs: list[RunSummary]) -> None:
+        """Show ``runs`` (sorted as the table was)."""
+        self.beginResetModel()
+        self._runs = runs
+        if self._sorted_by is not None:
+            self._sort_runs(*self._sorted_by)
+        self._row_of = {run.id: row for row, run in enumerate(self._runs)}
+        self.endResetModel()
+
+    def label(self, run: RunSummary) -> str:
+        """The run's settings in a few words (``TrainConfig.describe``)."""
+        if run.config_json not in self._labels:
+            self._labels[run.config_json] = settings_of(run.config)
+        return self._labels[run.config_json]
+
+    def run_at(self, row: int) -> RunSummary:
+        return self._runs[row]
+
+    def row_of(self, run_id: int) -> int | None:
+        return self._row_of.get(run_id)
+
+    def search_text(self, row: int) -> str:
+        """Every cell of the row, in lower case (``SEARCH_ROLE``)."""
+        run = self._runs[row]
+        if run.id not in self._search_texts:
+            self._search_texts[run.id] = " ".join(column.text(run) for column in self.columns).casefold()
+        return self._search_texts[run.id]
+
+    def rowCount(self, parent: QModelIndex = ROOT) -> int:
+        return 0 if parent.isValid() else len(self._runs)
+
+    def columnCount(self, parent: QModelIndex = ROOT) -> int:
+        return 0 if parent.isValid() else len(self.columns)
+
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole):
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
+            return self.columns[section].title
+        return None
+
+    def data(self, index: QModelIndex, role: int = Qt.ItemDataRole.DisplayRole):
+        if role not in ANSWERED_ROLES:  # Qt asks each cell for a dozen roles as it paints: most go no further
+            return None
+        run, column = self._runs[index.row()], self.columns[index.column()]
+        if role == Qt.ItemDataRole.DisplayRole:
+            return column.text(run)
+        if role == SEARCH_ROLE:
+            return self.search_text(index.row())
+        if role == Qt.ItemDataRole.TextAlignmentRole and column.numeric:
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        if role == Qt.ItemDataRole.ToolTipRole and run.message:
+            return sentence(run.message)
+        return None
+
+    def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
+        """Sort the rows by the column's values (numbers as numbers, times as times), keeping the selection."""
+        self.layoutAboutToBeChanged.emit()
+        before = self.persistentIndexList()
+        ids = [self._runs[index.row()].id for index in before]
+        self._sorted_by = (column, order)
+        self._sort_runs(column, order)
+        self._row_of = {run.id: row for row, run in enumerate(self._runs)}
+        after = [self.index(self._row_of[run_id], index.column()) for run_id, index in zip(ids, before)]
+        self.changePersistentIndexList(before, after)
+        self.layoutChanged.emit()
+
+    def _sort_runs(self, column: int, order: Qt.SortOrder) -> None:
+        key = self.columns[column].value
+        self._runs.sort(key=lambda run: (key(run), run.id), reverse=order == Qt.SortOrder.DescendingOrder)
+
+
+class RunFilter(QSortFilterProxyModel):
+    """Keeps the runs whose cells hold the filter text (case-insensitive: one look per row, at its
+    ``SEARCH_ROLE``); sorting is the source model's."""
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.setFilterRole(SEARCH_ROLE)
+        self.setFilterKeyColumn(0)
+        self.setFilterCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+
+    def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
+        self.sourceModel().sort(column, order)
+
+
+class RunsPanel(QWidget):
+    """The Runs tab over ``session.store``; ``settings`` remembers which runs are overlaid."""
+
+    overlays_changed = Signal(list)  # list[RunCurves]: the selected runs' curves, for the Training plots
+    settings_requested = Signal(dict)  # TrainConfig.to_dict() of a run, to start a new run from
+
+    def __init__(self, session: Session, settings: QSettings | None = None, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.session = session
+        self.settings = settings
+        self.table_model = RunTableModel(self)
+        self.proxy = RunFilter(self)
+        self.proxy.setSourceModel(self.table_model)
+        self._curves: dict[int, RunCurves] = {}  # the overlaid runs' curves, by id (kept while selected)
+        self._overlaid: list[int] = []  # the ids last sent with overlays_changed
+        self._deleted: list[int] = []  # the ids the Undo button restores
+        self._compared: list[int] = []  # the ids the comparison table shows
+        self._to_overlay_next: int | None = None  # the app's last run: overlaid when the next one starts
+        self._fingerprint: tuple | None = None
+        self._refreshing = False
+        self._build()
+        self._wire(session)
+        remembered = self._remembered_ids()  # before the first refresh, which saves the (empty) selection
+        self.refresh()
+        QTimer.singleShot(0, self, lambda: self._select(remembered))  # once the plots listen to overlays_changed
+        self._timer = QTimer(self, interval=REFRESH_MS)
+        self._timer.timeout.connect(self.refresh_if_changed)
+        self._timer.start()
+
+    def _build(self) -> None:
+        self.filter = QLineEdit(placeholderText="Filter: settings, status, date, accuracy…", clearButtonEnabled=True)
+        self._filter_timer = QTimer(self, singleShot=True, interval=FILTER_DELAY_MS)
+        self._filter_timer.timeout.connect(self._apply_filter)
+        self.filter.textChanged.connect(self._filter_timer.start)
+        self.count = QLabel()
+        self.compare_button = QPushButton("Compare", toolTip="Show the settings that differ between the selected runs")
+        self.open_button = QPushButton("Open model", toolTip="Load the selected run's weights into the pad, browser and confusion matrix")
+        self.repeat_button = QPushButton("New run from settings", toolTip="Fill the settings panel with the selected run's settings")
+        self.delete_button = QPushButton("Delete", toolTip="Delete the selected runs (Undo brings them back)")
+        self.export_button = QPushButton("Export CSV…", toolTip="Write the epochs of the selected runs to a CSV file")
+        buttons = (self.compare_button, self.open_button, self.repeat_button, self.delete_button, self.export_button)
+        actions = (self.compare, self.open_model, self.new_run_from_settings, self.delete_selected, self._export_to_chosen_file)
+        for button, action in zip(buttons, actions):
+            button.clicked.connect(action)
+        header = QHBoxLayout()
+        header.addWidget(self.filter, 1)
+        header.addWidget(self.count)
+        for button in buttons:
+            header.addWidget(button)
+
+        self.table = QTableView()
+        self.table.setModel(self.proxy)
+        self.table.setSortingEnabled(True)
+        self.table.sortByColumn(0, Qt.SortOrder.DescendingOrder)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.table.setAlternatingRowColors(True)
+        self.table.setWordWrap(False)
+        self.table.verticalHeader().setVisible(False)
+        self.table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)  # no per-row size queries
+        columns = self.table.horizontalHeader()
+        columns.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)  # never "to contents": that reads every row
+        for column, width in enumerate((50, 120, 100, 300, 60, 75, 75, 70, 85)):
+            columns.resizeSection(column, width)
+        columns.setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
+        self.table.selectionModel().selectionChanged.connect(self._selection_changed)
+
+        self.message = QLabel(wordWrap=True)
+        self.undo_button = QPushButton("Undo", toolTip="Bring the deleted runs back")
+        self.undo_button.clicked.connect(self.undo_delete)
+        message_row = QHBoxLayout()
+        message_row.addWidget(self.message, 1)
+        message_row.addWidget(self.undo_button)
+        self.comparison = QTableWidget()
+        self.comparison.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.comparison.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(8, 6, 8, 6)
+        layout.addLayout(header)
+        layout.addLayout(message_row)
+        layout.addWidget(self.table, 1)
+        layout.addWidget(self.comparison)
+        self._say("")
+        self.comparison.setVisible(False)
+        self._update_buttons()
+
+    def _wire(self, session: Session) -> None:
+        session.run_started.connect(self._run_started)
+        session.run_finished.connect(self._run_finished)
+        session.run_failed.connect(lambda _: self.refresh())
+        session.history_cleared.connect(self.table.clearSelection)
+
+    # ---- reading the store ----------------------------------------------------------------------------
+
+    def refresh(self) -> None:
+        """Read the runs again, keeping the selection."""
+        store = self.session.store
+        if store is None:
+            self._say("The run store could not be opened: runs are not recorded or listed.")
+            return
+        try:
+            runs = store.runs()
+        except RunStoreError as error:
+            self._say(sentence(str(error)))
+            return
+        self._fingerprint = self._store_fingerprint()
+        selected = self.selected_ids()
+        self._refreshing = True
+        try:
+            self.table_model.set_runs(runs)
+            self._select(selected)
+        finally:
+            self._refreshing = False
+        self._selection_changed()
+
+    def refresh_if_changed(self) -> None:
+        """Read the runs again when the store's files changed since the last read (another process recorded)."""
+        if self._store_fingerprint() != self._fingerprint:
+            self.refresh()
+
+    def _store_fingerprint(self) -> tuple | None:
+        """The modification times and sizes of the store and its write-ahead log: they change with every write."""
+        store = self.session.store
+        if store is None:
+            return None
+        stats = []
+        for path in (store.path, Path(f"{store.path}-wal")):
+            try:
+                stat = os.stat(path)
+                stats.append((stat.st_mtime_ns, stat.st_size))
+            except OSError:
+                stats.append(None)
+        return tuple(stats)
+
+    # ---- selection and overlays -----------------------------------------------------------------------
+
+    def selected_ids(self) -> list[int]:
+        """The ids of the selected runs, in the table's order."""
+        rows = sorted(self.proxy.mapToSource(index).row() for index in self.table.selectionModel().selectedRows())
+        return [self.table_model.run_at(row).id for row in rows]
+
+    def select_runs(self, run_ids: list[int]) -> None:
+        """Select exactly these runs (those in the table)."""
+        self.table.clearSelection()
+        self._select(run_ids)
+
+    def _select(self, run_ids: list[int]) -> None:
+        selection = QItemSelection()
+        for run_id in run_ids:
+            row = self.table_model.row_of(run_id)
+            if row is not None:
+                index = self.proxy.mapFromSource(self.table_model.index(row, 0))
+                if index.isValid():
+                    selection.select(index, index)
+        flags = QItemSelectionModel.SelectionFlag.Select | QItemSelectionModel.SelectionFlag.Rows
+        self.table.selectionModel().select(selection, flags)
+
+    def _selection_changed(self, *_) -> None:
+        if self._refreshing:
+            return
+        self._update_buttons()
+        ids = self.selected_ids()
+        if ids != self._compared:
+            self.comparison.setVisible(False)
+        if self.settings is not None:
+            self.settings.setValue(OVERLAID_KEY, ",".join(map(str, ids)))
+        self._set_overlays(ids[:MAX_OVERLAYS])
+
+    def _set_overlays(self, ids: list[int]) -> None:
+        """Send the curves of these runs (read from the store once per run while it stays selected)."""
+        running = {run_id for run_id in ids if self.table_model.run_at(self.table_model.row_of(run_id)).status == "running"}
+        if ids == self._overlaid and not running:
+            return
+        self._curves = {run_id: curves for run_id, curves in self._curves.items() if run_id in ids and run_id not in running}
+        try:
+            for run_id in ids:
+                if run_id not in self._curves:
+                    run = self.table_model.run_at(self.table_model.row_of(run_id))
+                    self._curves[run_id] = RunCurves.of_record(self.session.store.run(run_id), f"#{run_id} {self.table_model.label(run)}")
+        except RunStoreError as error:
+            self._say(sentence(str(error)))
+            return
+        self._overlaid = ids
+        self.overlays_changed.emit([self._curves[run_id] for run_id in ids])
+
+    def _remembered_ids(self) -> list[int]:
+        text = str(self.settings.value(OVERLAID_KEY, "")) if self.settings is not None else ""
+        return [int(part) for part in text.split(",") if part.strip().isdigit()]
+
+    def _run_started(self, *_) -> None:
+        """Overlay the app's previous run now that a new one is drawn live, and list the new one."""
+        earlier, self._to_overlay_next = self._to_overlay_next, None
+        self.refresh()
+        if earlier is not None:
+            self._select([earlier])
+
+    def _run_finished(self, outcome) -> None:
+        self._to_overlay_next = outcome.run_id
+        self.refresh()
+
+    def _apply_filter(self) -> None:
+        self.proxy.setFilterFixedString(self.filter.text().strip())
+        self._update_count()
+
+    def _update_count(self) -> None:
+        shown, total = self.proxy.rowCount(), self.table_model.rowCount()
+        self.count.setText(f"{total:,} runs" if shown == total else f"{shown:,} of {total:,} runs")
+
+    def _update_buttons(self) -> None:
+        selected = len(self.table.selectionModel().selectedRows())
+        self.compare_button.setEnabled(selected >= 2)
+        self.open_button.setEnabled(selected == 1)
+        self.repeat_button.setEnabled(selected == 1)
+        self.delete_button.setEnabled(selected >= 1)
+        self.export_button.setEnabled(selected >= 1)
+        self._update_count()
+
+    # ---- commands ---------------------------------------------------------------------------------------
+
+    def compare(self) -> None:
+        """Show, for the selected runs, only the settings that differ between them, then their headline figures."""
+        self._compared = self.selected_ids()
+        runs = [self.table_model.run_at(self.table_model.row_of(run_id)) for run_id in self._compared]
+        names = differing_settings([run.config for run in runs])
+        rows = [(name, [_setting_text(run.config.get(name)) for run in runs]) for name in names]
+        rows += [(name, [figure(run) for run in runs]) for name, figure in HEADLINES.items()]
+        self.comparison.clear()
+        self.comparison.setRowCount(len(rows))
+        self.comparison.setColumnCount(len(runs))
+        self.comparison.setHorizontalHeaderLabels([f"run {run.id}" for run in runs])
+        self.comparison.setVerticalHeaderLabels([name for name, _ in rows])
+        for row, (_, cells) in enumerate(rows):
+            for column, text in enumerate(cells):
+                self.comparison.setItem(row, column, QTableWidgetItem(text))
+        rows_height = self.comparison.verticalHeader().length() + self.comparison.horizontalHeader().height()
+        self.comparison.setFixedHeight(min(rows_height + 2 * self.comparison.frameWidth(), MAX_COMPARISON_HEIGHT))
+        self.comparison.setVisible(True)
+        same = "" if names else " They have the same settings."
+        self._say(f"Comparing {len(runs)} runs: the settings that differ, then how each did.{same}")
+
+    def open_model(self) -> None:
+        """Make the selected run's weights the current model (the pad, browser and confusion matrix follow)."""
+        run = self._single_selected()
+        if run.model_path is None:
+            self._say(f"Run {run.id} has no saved weights: it completed no epoch.")
+            return
+        try:
+            opened = self.session.open_model(run.model_path)
+        except ModelFileError as error:
+            self._say(f"Cannot open the weights of run {run.id}: {sentence(str(error))}")
+            return
+        if opened is None:
+            self._say("Stop the run in progress first: its weights are the current model until it ends.")
+        else:
+            self._say(f"Opened the weights of run {run.id}.")
+
+    def new_run_from_settings(self) -> None:
+        """Fill the settings panel with the selected run's settings, ready to start a new run."""
+        run = self._single_selected()
+        self.settings_requested.emit(run.config)
+        self._say(f"The settings panel now holds the settings of run {run.id}: press Start to train with them.")
+
+    def delete_selected(self) -> None:
+        """Delete the selected runs; Undo restores them (until the store purges them, a day later)."""
+        ids = self.selected_ids()
+        try:
+            self.session.store.delete(ids)
+        except RunStoreError as error:
+            self._say(sentence(str(error)))
+            return
+        self._deleted = ids
+        self.refresh()
+        self._say(f"Deleted {_runs_text(ids)}.", undo=True)
+
+    def undo_delete(self) -> None:
+        ids, self._deleted = self._deleted, []
+        try:
+            self.session.store.restore(ids)
+        except RunStoreError as error:
+            self._say(sentence(str(error)))
+            return
+        self.refresh()
+        self.select_runs(ids)
+        self._say(f"Restored {_runs_text(ids)}.")
+
+    def export_selection(self, path: str | Path) -> None:
+        """Write the epochs of the selected runs to a CSV file (one row per run and epoch)."""
+        ids = self.selected_ids()
+        try:
+            self.session.store.export_csv(ids, path)
+        except RunStoreError as error:
+            self._say(sentence(str(error)))
+            return
+        self._say(f"Exported the epochs of {_runs_text(ids)} to {path}.")
+
+    def _export_to_chosen_file(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, "Export the selected runs", "runs.csv", "CSV files (*.csv)")
+        if path:
+            self.export_selection(path)
+
+    def _single_selected(self) -> RunSummary:
+        return self.table_model.run_at(self.table_model.row_of(self.selected_ids()[0]))
+
+    def _say(self, text: str, undo: bool = False) -> None:
+        """Show ``text`` above the table (nothing when empty), with the Undo button when ``undo``."""
+        self.message.setText(text)
+        self.message.setVisible(bool(text))
+        self.undo_button.setVisible(undo)
+
+
+def differing_settings(configs: list[dict]) -> list[str]:
+    """The names of the settings whose values are not the same in all ``configs``, in the first's order."""
+    names = list(dict.fromkeys(name for config in configs for name in config))
+    return [name for name in names if len({repr(config.get(name)) for config in configs}) > 1]
+
+
+def _setting_text(value) -> str:
+    if isinstance(value, list):
+        return "-".join(map(str, value)) or "none"
+    return "-" if value is None else f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def _runs_text(ids: list[int]) -> str:
+    return f"run {ids[0]}" if len(ids) == 1 else f"runs {', '.join(map(str, ids))}"
+
+
+def _or_less(value: float | None) -> float:
+    """A missing figure sorts below every real one."""
+    return -1.0 if value is None else value
