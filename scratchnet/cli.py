@@ -31,7 +31,7 @@ from tqdm import tqdm
 
 from . import __version__
 from .activations import ACTIVATIONS
-from .config import DTYPES, TrainConfig
+from .config import DTYPES
 from .data import (
     ProgressCallback,
     cache_dir,
@@ -476,7 +476,7 @@ def cmd_runs_list(args: argparse.Namespace) -> int:
 def run_row(run: RunSummary) -> list[str]:
     started = run.started.astimezone().strftime("%Y-%m-%d %H:%M")
     accuracies = [percent(run.test_accuracy), percent(run.val_accuracy)]
-    return [str(run.id), started, run.status, settings_of(run.config), str(run.epochs), *accuracies, f"{run.train_seconds:.1f}"]
+    return [str(run.id), started, run.status, run.settings, str(run.epochs), *accuracies, f"{run.train_seconds:.1f}"]
 
 
 def print_table(titles: list[str], rows: list[list[str]], right_aligned: set[str]) -> None:
@@ -487,16 +487,9 @@ def print_table(titles: list[str], rows: list[list[str]], right_aligned: set[str
         print("  ".join(cells).rstrip())
 
 
-def settings_of(config: dict) -> str:
-    """The short label of a recorded config (``TrainConfig.describe``)."""
-    try:
-        return TrainConfig.from_dict(config).describe()
-    except ConfigError:  # recorded by a ScratchNet with other settings
-        return "(settings unknown to this version)"
-
-
-def percent(fraction: float | None) -> str:
-    return "-" if fraction is None else f"{fraction:.2%}"
+def percent(fraction: float | None, decimals: int = 2) -> str:
+    """A fraction as a percentage, "97.66%"; "-" when there is none."""
+    return "-" if fraction is None else f"{fraction:.{decimals}%}"
 
 
 def local_time(moment: datetime | None) -> str:
@@ -514,7 +507,7 @@ def cmd_runs_show(args: argparse.Namespace) -> int:
         f"run {run.id}: {run.status}" + (f" ({run.message})" if run.message else ""),
         f"started      {local_time(run.started)}, ended {local_time(run.ended)}",
         f"training     {run.train_seconds:.1f} s, {run.samples_per_second:,.0f} samples/s",
-        f"settings     {settings_of(run.config)}",
+        f"settings     {run.settings}",
         f"             {' '.join(f'{name}={value}' for name, value in run.config.items())}",
         f"dataset      {dataset.name or 'unnamed'}: {dataset.train_size} train / {dataset.validation_size} validation images "
         f"of {dataset.image_shape[0]}×{dataset.image_shape[1]}, {len(dataset.class_names)} classes",
@@ -599,18 +592,18 @@ def cmd_finetune(args: argparse.Namespace) -> int:
 def print_finetune_report(result: FinetuneResult) -> None:
     """Before → after on the held-out examples and the test set, per class, and the examples that flipped."""
 
-    def percent(value: float | None, decimals: int = 1) -> str:
-        return "n/a".rjust(5 + decimals) if value is None else f"{value:{5 + decimals}.{decimals}%}"
+    def column(value: float | None) -> str:
+        return percent(value, 1).rjust(6)
 
-    held_out = f"{percent(result.examples_before, 2)} → {percent(result.examples_after, 2)}"
+    held_out = f"{percent(result.examples_before)} → {percent(result.examples_after)}"
     print(f"your held-out examples: {held_out}  ({len(result.held_out)} examples)")
-    print(f"test set:               {percent(result.test_before, 2)} → {percent(result.test_after, 2)}")
+    print(f"test set:               {percent(result.test_before)} → {percent(result.test_after)}")
     print(f"({result.training.train_seconds:.1f} s of training; {result.training.message})")
     print("\nclass  examples  held out   held-out before → after    test before → after")
     for row in result.classes:
         print(
-            f"{row.name:>5}  {row.examples:>8}  {row.held_out:>8}   {percent(row.examples_before)} → {percent(row.examples_after)}"
-            f"          {percent(row.test_before)} → {percent(row.test_after)}"
+            f"{row.name:>5}  {row.examples:>8}  {row.held_out:>8}   {column(row.examples_before)} → {column(row.examples_after)}"
+            f"          {column(row.test_before)} → {column(row.test_after)}"
         )
     if result.train_only_classes:
         names = ", ".join(result.model.class_names[label] for label in result.train_only_classes)

@@ -47,7 +47,7 @@ import psutil
 
 from .atomic import atomic_write, remove_files
 from .config import TrainConfig
-from .errors import RunStoreError
+from .errors import ConfigError, RunStoreError
 from .home import data_home
 from .model import Model, save_model
 from .trainer import BatchEvent, EpochEvent, TrainingData, TrainResult
@@ -162,6 +162,14 @@ class RunSummary:
     def config(self) -> dict:
         """The run's settings as it ended (``TrainConfig.to_dict()``)."""
         return json.loads(self.config_json)
+
+    @property
+    def settings(self) -> str:
+        """The short label of the run's settings (``TrainConfig.describe``), e.g. ``128-128 relu adam lr=0.002 …``."""
+        try:
+            return TrainConfig.from_dict(self.config).describe()
+        except ConfigError:  # recorded by a ScratchNet with other settings
+            return "(settings unknown to this version)"
 
     def to_json(self) -> dict:
         """Every field as JSON-ready values: times in ISO 8601, paths as strings, NaN and infinities as null."""

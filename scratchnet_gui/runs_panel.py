@@ -46,12 +46,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from scratchnet.cli import percent, settings_of
 from scratchnet.errors import ModelFileError, RunStoreError
 from scratchnet.runs import RunSummary
 
 from .curves_panel import MAX_OVERLAYS, RunCurves
 from .session import Session, sentence
+from .visuals import figure
 
 SEARCH_ROLE = Qt.ItemDataRole.UserRole  # a row's text for the filter: every cell of it, in lower case
 ANSWERED_ROLES = {Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.TextAlignmentRole, Qt.ItemDataRole.ToolTipRole, SEARCH_ROLE}
@@ -63,8 +63,8 @@ OVERLAID_KEY = "runs/overlaid"  # the settings key of the selected runs' ids
 HEADLINES = {  # the figures compared below the settings that differ
     "status": lambda run: run.status.replace("_", " "),
     "epochs": lambda run: str(run.epochs),
-    "test accuracy": lambda run: percent(run.test_accuracy),
-    "val accuracy": lambda run: percent(run.val_accuracy),
+    "test accuracy": lambda run: accuracy_text(run.test_accuracy),
+    "val accuracy": lambda run: accuracy_text(run.val_accuracy),
     "seconds": lambda run: f"{run.train_seconds:.1f}",
 }
 
@@ -86,7 +86,7 @@ class RunTableModel(QAbstractTableModel):
         super().__init__(parent)
         self._runs: list[RunSummary] = []
         self._row_of: dict[int, int] = {}  # run id -> row
-        self._labels: dict[str, str] = {}  # config JSON -> settings_of(config), made when first needed (runs share configs)
+        self._labels: dict[str, str] = {}  # config JSON -> RunSummary.settings, made when first needed (runs share configs)
         self._search_texts: dict[int, str] = {}
         self._sorted_by: tuple[int, Qt.SortOrder] | None = None
         self.columns = [
@@ -95,8 +95,8 @@ class RunTableModel(QAbstractTableModel):
             Column("status", lambda run: run.status, lambda run: run.status.replace("_", " "), False),
             Column("settings", self.label, self.label, False),
             Column("epochs", lambda run: run.epochs, lambda run: str(run.epochs)),
-            Column("test acc", lambda run: _or_less(run.test_accuracy), lambda run: percent(run.test_accuracy)),
-            Column("val acc", lambda run: _or_less(run.val_accuracy), lambda run: percent(run.val_accuracy)),
+            Column("test acc", lambda run: _or_less(run.test_accuracy), lambda run: accuracy_text(run.test_accuracy)),
+            Column("val acc", lambda run: _or_less(run.val_accuracy), lambda run: accuracy_text(run.val_accuracy)),
             Column("seconds", lambda run: run.train_seconds, lambda run: f"{run.train_seconds:.1f}"),
             Column("samples/s", lambda run: run.samples_per_second, lambda run: f"{run.samples_per_second:,.0f}"),
         ]
@@ -113,7 +113,7 @@ class RunTableModel(QAbstractTableModel):
     def label(self, run: RunSummary) -> str:
         """The run's settings in a few words (``TrainConfig.describe``)."""
         if run.config_json not in self._labels:
-            self._labels[run.config_json] = settings_of(run.config)
+            self._labels[run.config_json] = run.settings
         return self._labels[run.config_json]
 
     def run_at(self, row: int) -> RunSummary:
@@ -515,3 +515,8 @@ def _runs_text(ids: list[int]) -> str:
 def _or_less(value: float | None) -> float:
     """A missing figure sorts below every real one."""
     return -1.0 if value is None else value
+
+
+def accuracy_text(fraction: float | None) -> str:
+    """An accuracy as the app writes it, "97.66 %"; "–" for a run that has none."""
+    return "–" if fraction is None else f"{figure(100 * fraction)} %"

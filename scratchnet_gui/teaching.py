@@ -23,7 +23,7 @@ from scratchnet.finetune import Finetune, FinetuneResult, FinetuneSettings
 from scratchnet.handwriting import Deleted, Examples, HandwritingStore
 from scratchnet.model import Model
 from scratchnet.preprocess import Drawing
-from scratchnet.runs import DatasetIdentity
+from scratchnet.runs import DatasetIdentity, RunRecorder
 
 from .worker import TrainingWorker
 
@@ -130,6 +130,8 @@ class TeachingWorker(TrainingWorker):
         self._finetune = Finetune(model, examples, dataset, settings, self._on_batch, self._on_epoch)
         self._trainer = trainer = self._finetune.trainer
         self.config, self.controls = self._config, self._controls = trainer.config, trainer.controls
+        # Not recorded as it runs: a fine-tune becomes a run only when the learner keeps it (Session.keep_taught).
+        self._recorder = RunRecorder(None, trainer.config, trainer.data, warn=self.recording_failed.emit)
 
     def _run(self) -> None:
         finetune = self._finetune
