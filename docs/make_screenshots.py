@@ -25,6 +25,7 @@ from make_panel_screenshots import draw, two  # noqa: E402
 from PySide6.QtCore import QEventLoop, QSettings, QTimer  # noqa: E402
 
 from scratchnet.data import ENV_VAR  # noqa: E402
+from scratchnet.home import HOME_ENV_VAR  # noqa: E402
 from scratchnet.presets import load_preset  # noqa: E402
 from scratchnet_gui.app import create_application  # noqa: E402
 from scratchnet_gui.main_window import MainWindow  # noqa: E402
@@ -110,6 +111,7 @@ def main() -> int:
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     os.environ["QT_SCALE_FACTOR"] = str(args.scale)
+    os.environ[HOME_ENV_VAR] = tempfile.mkdtemp()  # a run store and handwriting of its own, never the user's
     app = create_application(sys.argv[:1])  # noqa: F841 (kept alive while the windows exist)
     for size in SIZES if args.scale == 1 else SIZES[:1]:
         window = open_window(args.data_dir, size)

@@ -28,6 +28,7 @@ from bench_finetune import other_hand  # noqa: E402
 from make_screenshots import open_window, wait_for  # noqa: E402
 
 from scratchnet.handwriting import Examples, write_examples  # noqa: E402
+from scratchnet.home import HOME_ENV_VAR  # noqa: E402
 from scratchnet.presets import load_preset  # noqa: E402
 from scratchnet_gui.app import create_application  # noqa: E402
 from tests.synthetic_hands import Hand, hand_strokes, write  # noqa: E402
@@ -59,6 +60,7 @@ def main() -> None:
     parser.add_argument("--imported", type=int, default=60, help="examples imported as an IDX folder")
     parser.add_argument("--out", type=Path, default=DOCS / "screenshot-teach.png")
     args = parser.parse_args()
+    os.environ[HOME_ENV_VAR] = tempfile.mkdtemp()  # a run store and handwriting of its own, never the user's
     app = create_application([])
     window = open_window(args.data_dir, (1280, 800))
     window.controls.set_config(load_preset("default")[0].replace(epochs=2))
