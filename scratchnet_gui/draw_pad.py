@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
     QAbstractSpinBox,
     QApplication,
     QCheckBox,
+    QGridLayout,
     QGroupBox,
     QHBoxLayout,
     QLabel,
@@ -58,6 +59,7 @@ LOADED_HINT = (
     "Draw over it to see what changes: your strokes are added in the image's own frame."
 )
 INK = QColor(20, 20, 20)
+LABEL_COLUMNS = 5  # "This is a" buttons per row: two rows of digits fit beside a narrow canvas
 DIGITS = [str(digit) for digit in range(10)]  # the "This is a" buttons before a model names its classes
 TEXT_FIELDS = (QLineEdit, QAbstractSpinBox, QTextEdit, QPlainTextEdit)  # where Ctrl+Z and Esc are the field's own
 
@@ -280,15 +282,16 @@ class DrawPad(QWidget):
         if names == [button.text() for button in self.label_buttons]:
             return
         for button in self.label_buttons:
-            self.label_row.removeWidget(button)
+            self.label_grid.removeWidget(button)
             button.deleteLater()
         self.label_buttons = []
         for label, name in enumerate(names):
             button = QPushButton(name)
             button.setToolTip(f"Keep this drawing as an example of your {name}" + (f" (key {label})" if label < 10 else ""))
             button.setMinimumWidth(28)
+            button.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)  # they must fit a narrow pad
             button.clicked.connect(lambda _=False, label=label: self.label_as(label))
-            self.label_row.addWidget(button)
+            self.label_grid.addWidget(button, label // LABEL_COLUMNS, 1 + label % LABEL_COLUMNS)
             self.label_buttons.append(button)
 
     def set_dataset(self, dataset: Dataset) -> None:
@@ -371,11 +374,12 @@ class DrawPad(QWidget):
         left = QVBoxLayout()
         left.addWidget(self.canvas, 1)
         left.addLayout(tools)
-        self.label_row = QHBoxLayout()
-        self.label_row.addWidget(QLabel("This is a:"))
+        self.label_grid = QGridLayout()  # "This is a:" then the classes, LABEL_COLUMNS to a row
+        self.label_grid.setHorizontalSpacing(4)
+        self.label_grid.addWidget(QLabel("This is a:"), 0, 0)
         self.label_buttons: list[QPushButton] = []
         self._show_label_buttons(DIGITS)
-        left.addLayout(self.label_row)
+        left.addLayout(self.label_grid)
         self.saved = QLabel("Teach the network your handwriting: draw a digit, then say which it is (or type it).")
         self.saved.setWordWrap(True)
         left.addWidget(self.saved)

@@ -175,20 +175,21 @@ class HandwritingPanel(QWidget):
         export_button.setToolTip("Write your examples to a folder as IDX files (with their strokes)")
         export_button.clicked.connect(self.export_folder)
 
-        top = QHBoxLayout()
+        top = QHBoxLayout()  # two short rows rather than one long one: the tab must fit a 1024-pixel screen
         top.addWidget(QLabel("Show"))
         top.addWidget(self.class_filter)
-        top.addWidget(self.counts, 1)
+        top.addStretch(1)
+        top.addWidget(import_button)
+        top.addWidget(export_button)
         edit = QHBoxLayout()
         edit.addWidget(QLabel("Relabel as"))
         for widget in (self.relabel_combo, self.relabel_button, self.delete_button, self.undo_button):
             edit.addWidget(widget)
         edit.addStretch(1)
-        edit.addWidget(import_button)
-        edit.addWidget(export_button)
-        gallery_box = QGroupBox("Your examples — draw them on the Drawing pad and press “This is a …”")
+        gallery_box = QGroupBox("Your examples")
         left = QVBoxLayout(gallery_box)
         left.addLayout(top)
+        left.addWidget(self.counts)
         left.addWidget(self.problem)
         left.addWidget(self.gallery, 1)
         left.addLayout(edit)
@@ -307,7 +308,7 @@ class HandwritingPanel(QWidget):
         self.counts.setText(
             f"{len(examples)} examples: " + "  ".join(f"{name} × {count}" for name, count in zip(names, counts))
             if len(examples)
-            else "No examples yet."
+            else "No examples yet: draw a digit on the Drawing pad and press “This is a …” (or type the digit)."
         )
         shown = self.class_filter.currentData()
         self.class_filter.blockSignals(True)

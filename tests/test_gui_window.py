@@ -47,3 +47,10 @@ def test_a_thumbnail_caption_elides_a_long_class_name_but_never_the_confidence(w
         assert caption.endswith("  87.3 %") and "…" in caption
         assert metrics.horizontalAdvance(caption) <= width
     assert fit_caption(metrics, ("✓ 7", "99.5 %"), 200) == "✓ 7  99.5 %"
+
+
+def test_the_window_with_every_tab_fits_a_1024_by_768_screen(window, qtbot):  # noqa: F811
+    hint = window.minimumSizeHint()
+    assert hint.width() <= 1024 and hint.height() <= 768
+    window.resize(1024, 768)
+    qtbot.waitUntil(lambda: window.width() == 1024 and window.height() == 768, timeout=2000)
