@@ -91,3 +91,15 @@ def pad(qtbot):
     pad.show()
     qtbot.waitExposed(pad)
     return pad
+
+
+@pytest.fixture
+def session(qtbot, fake_data_dir):
+    """The app's widget-free session with the small generated dataset loaded."""
+    from scratchnet_gui.session import Session
+
+    session = Session()
+    with qtbot.waitSignal(session.dataset_changed, timeout=10_000):
+        session.load_data(fake_data_dir)
+    yield session
+    session.shutdown()

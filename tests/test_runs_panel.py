@@ -6,27 +6,17 @@ import sys
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QSettings, Qt
+from PySide6.QtCore import Qt
 
 from scratchnet.config import TrainConfig
 from scratchnet.runs import DatasetIdentity, RunOutcome, RunStore
 from scratchnet.trainer import EpochEvent
 from scratchnet_gui import worker
-from scratchnet_gui.main_window import MainWindow
 from scratchnet_gui.runs_panel import differing_settings
 from scratchnet_gui.session import Session
 
-RUN_TIMEOUT = 20_000  # ms; runs here take well under a second
-CONFIG = TrainConfig(hidden=[32], epochs=2, batch_size=50, validation_size=100, optimizer="sgd", lr=0.05)
-
-
-@pytest.fixture
-def session(qtbot, fake_data_dir):
-    session = Session()
-    with qtbot.waitSignal(session.dataset_changed, timeout=10_000):
-        session.load_data(fake_data_dir)
-    yield session
-    session.shutdown()
+from .test_gui_app import make_window
+from .test_session import CONFIG, RUN_TIMEOUT
 
 
 def train(qtbot, session: Session, config: TrainConfig = CONFIG):
@@ -100,16 +90,6 @@ def other_process_store(data_home):
     store = RunStore(data_home / "runs.sqlite3")
     yield store
     store.close()
-
-
-def make_window(qtbot, settings_path, data_dir=None) -> MainWindow:
-    window = MainWindow(QSettings(str(settings_path), QSettings.Format.IniFormat))
-    qtbot.addWidget(window)
-    window.show()
-    if data_dir is not None:
-        with qtbot.waitSignal(window.session.dataset_changed, timeout=10_000):
-            window.load_data(str(data_dir))
-    return window
 
 
 @pytest.fixture

@@ -17,15 +17,6 @@ CONFIG = TrainConfig(hidden=[32], epochs=2, batch_size=50, validation_size=100, 
 LONG = CONFIG.replace(epochs=100_000, batch_size=16)
 
 
-@pytest.fixture
-def session(qtbot, fake_data_dir):
-    session = Session()
-    with qtbot.waitSignal(session.dataset_changed, timeout=10_000):
-        session.load_data(fake_data_dir)
-    yield session
-    session.shutdown()
-
-
 class Batches:
     """The batches a session reports: how many, and the last one."""
 
