@@ -134,6 +134,12 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--validation-size", type=whole_number, help="training images held out for validation (default 5000; notebook: 0)")
     train.add_argument("--seed", type=whole_number, help="seed of the random numbers: the same seed gives the same run")
     train.add_argument("--dtype", choices=list(DTYPES), help="float precision of the weights and data")
+    train.add_argument(
+        "--threads",
+        type=thread_count,
+        default=None,
+        help="BLAS threads for the matrix products (default: the faster of 1 and all, measured each epoch)",
+    )
     train.add_argument("--data-dir", default=None, help="folder holding the four MNIST IDX files")
     train.add_argument("--out", default=None, help="save the trained model to this .safetensors file")
     train.add_argument("--json", action="store_true", default=False, help="print the result as one JSON object (the last stdout line)")
@@ -193,6 +199,13 @@ def real_number(text: str) -> float:
         raise argparse.ArgumentTypeError(f"expected a number; got {text!r}") from None
 
 
+def thread_count(text: str) -> int:
+    count = whole_number(text)
+    if count < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1; got {count}")
+    return count
+
+
 def parse_hidden(text: str) -> list[int]:
     if text.strip().lower() in ("", "none"):
         return []
@@ -235,7 +248,11 @@ def cmd_train(args: argparse.Namespace) -> int:
     recorder = RunRecorder(None if args.no_record else open_run_store_or_warn(), config, data, warn=warn)
     progress = EpochProgress(live_bar=sys.stderr.isatty())
     trainer = Trainer(
-        config, data, on_batch=each(progress.show_batch, recorder.on_batch), on_epoch=each(progress.show_epoch, recorder.on_epoch)
+        config,
+        data,
+        on_batch=each(progress.show_batch, recorder.on_batch),
+        on_epoch=each(progress.show_epoch, recorder.on_epoch),
+        blas_threads=args.threads,
     )
     with recorder.recording_aborts():
         with progress, interrupt_ends_the_run(trainer):
@@ -252,6 +269,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         "epochs": model.epochs_trained,
         "weights_epoch": result.weights_epoch,
         "samples_per_second": result.samples_per_second,
+        "blas_threads": result.blas_threads,
         "config": trainer.config.to_dict(),
         "run_id": recorder.run_id,
     }

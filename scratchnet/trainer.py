@@ -12,7 +12,8 @@ The loop is the notebook's, generalised::
 
 Around it: a learning-rate schedule, early stopping, divergence detection, and the run's
 ``RunControls`` (pause, step one epoch, stop, live settings; see ``controls.py``), which another
-thread may use at any time and which the loop reads between two batches.
+thread may use at any time and which the loop reads between two batches. A ``ThreadChooser`` times
+the first batches of each epoch to pick how many threads NumPy's BLAS uses (see ``threads.py``).
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ from .model import Model
 from .network import Params, backward, copy_params, forward, init_params, layer_sizes_of, predict_proba, softmax_cross_entropy
 from .optimizers import OPTIMIZER_SETTINGS, clip_grad_norm, make_optimizer
 from .schedules import Schedule
+from .threads import ThreadChooser
 
 # A run has diverged when a batch's loss is not finite or exceeds this many times the first batch's loss
 # (or log(classes), the loss of a uniform guess, when that is larger): no healthy run climbs that far.
@@ -116,6 +118,7 @@ class TrainResult:
     weights_epoch: float = 0
     train_seconds: float = 0.0
     samples_seen: int = 0
+    blas_threads: int = 1  # the BLAS thread count chosen last (see ``threads.py``)
 
     @property
     def samples_per_second(self) -> float:
@@ -126,7 +129,8 @@ class Trainer:
     """Runs ``config`` on ``data``; ``run()`` blocks, ``controls`` may be used from any thread.
 
     ``params``: the weights to start from (default: drawn as ``config`` says), trained for ``from_epoch``
-    epochs already (their ``Model.epochs_trained``): the ``model()`` it trains counts those epochs too."""
+    epochs already (their ``Model.epochs_trained``): the ``model()`` it trains counts those epochs too.
+    ``blas_threads``: the BLAS thread count to use (default: the faster of one and all, measured)."""
 
     def __init__(
         self,
@@ -137,6 +141,7 @@ class Trainer:
         on_epoch: Callable[[EpochEvent], None] | None = None,
         controls: RunControls | None = None,
         from_epoch: float = 0,
+        blas_threads: int | None = None,
     ):
         self.config = config.replace()  # our own copy: live changes update it, not the caller's
         self.data = data.astype(config.dtype)
@@ -155,6 +160,8 @@ class Trainer:
         self.on_epoch = on_epoch or (lambda event: None)
         self.controls = controls or RunControls(LiveSettings.of(config))
         self.from_epoch = from_epoch
+        batch_size = min(config.batch_size or len(data.train_x), len(data.train_x))
+        self.threads = ThreadChooser(self.layer_sizes, batch_size, forced=blas_threads)
         self._lock = threading.Lock()  # held while the weights change, so that a snapshot sees them whole
         self._result = TrainResult(params=self.params)  # the same list: restores change it in place
 
@@ -185,6 +192,7 @@ class Trainer:
         """Train for ``config.epochs`` epochs, or until stopped, diverged or early-stopped."""
         self._best = _Best()
         self._loss_limit: float | None = None  # set from the first batch's loss
+        self.threads.start()
         try:
             for epoch in range(1, self.config.epochs + 1):
                 self._run_epoch(epoch)
@@ -194,6 +202,9 @@ class Trainer:
                 message = f"restored the weights of the best epoch, {self._best.epoch}"
         except _RunEnded as ended:
             status, message = ended.status, ended.message
+        finally:
+            self._result.blas_threads = self.threads.threads
+            self.threads.restore()
         self._result.status, self._result.message = status, message
         return self._result
 
@@ -207,6 +218,7 @@ class Trainer:
         last_good = copy_params(self.params)
         clock = _EpochClock()
         loss_sum = correct = seen = 0
+        self.threads.start_epoch()
         try:
             for batch in range(1, batches + 1):
                 clock.paused += controls.wait_while_paused()
@@ -219,12 +231,14 @@ class Trainer:
                 if live is not None:
                     self._apply_live_settings(live)
                     config = self.config
+                self.threads.before_batch()
                 rows = slice(None) if order is None else order[(batch - 1) * batch_size : batch * batch_size]
                 x, y = data.train_x[rows], data.train_y[rows]
                 if config.augment_shift:
                     x = random_shift(x.reshape(len(x), *data.image_shape), config.augment_shift, self.rng).reshape(len(x), -1)
                 lr = config.lr * self.schedule.factor(epoch - 1 + (batch - 0.5) / batches)  # at the middle of this step
                 loss, predicted = self._step(x, y, lr)
+                self.threads.after_batch()
                 if self._loss_limit is None:
                     self._loss_limit = DIVERGENCE_FACTOR * max(loss, math.log(data.num_classes))
                 if not loss <= self._loss_limit:  # also true for NaN

@@ -1,0 +1,101 @@
+"""How many threads NumPy's BLAS uses during a run: a forced count, or the faster one, measured.
+
+OpenBLAS threads spin while they wait for work. On a quiet machine, two threads make a batch's matrix
+products faster; with one other busy program on a two-core machine they wait for each other and a batch
+takes three times as long. No rule of thumb can tell the two cases apart, so ``ThreadChooser`` measures:
+at the start of every epoch it trains a few batches with one thread and a few with all of them, then
+keeps the faster count for the rest of the epoch. A program starting mid-run is noticed at the next epoch.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from statistics import median
+
+# OpenBLAS itself runs a matrix product on one thread when it has at most this many multiply-adds
+# (SMP_THRESHOLD_MIN * GEMM_MULTITHREAD_THRESHOLD in its interface/gemm.c): below it, threads change nothing.
+OPENBLAS_ONE_THREAD_WORK = 65536 * 4
+
+
+class BlasThreads:
+    """The thread count of NumPy's BLAS, read and set through threadpoolctl (a few microseconds per change)."""
+
+    def __init__(self):
+        from threadpoolctl import ThreadpoolController
+
+        self._controller = ThreadpoolController().select(user_api="blas")
+
+    def get(self) -> int:
+        return max((library.num_threads for library in self._controller.lib_controllers), default=1)
+
+    def set(self, count: int) -> None:
+        self._controller.limit(limits=count)
+
+
+class ThreadChooser:
+    """Picks the BLAS thread count of a run; the trainer calls ``start_epoch``, ``before_batch`` and ``after_batch``.
+
+    ``forced``: always use this count. Otherwise the candidates are 1 and ``max_threads`` (default: the
+    count BLAS had when the chooser was made), or 1 alone when the network's matrix products are too small
+    for OpenBLAS to split (``layer_sizes`` and ``batch_size`` tell). Each check times ``trial_batches``
+    batches with each candidate (the median, so one slow batch does not decide) and keeps the faster.
+    ``blas`` and ``clock`` are replaceable, so that tests can drive the choice without timing anything."""
+
+    def __init__(
+        self,
+        layer_sizes: Sequence[int],
+        batch_size: int,
+        forced: int | None = None,
+        max_threads: int | None = None,
+        trial_batches: int = 5,
+        blas: BlasThreads | None = None,
+        clock: Callable[[], float] = time.perf_counter,
+    ):
+        self.blas = blas or BlasThreads()
+        self.clock = clock
+        self.trial_batches = trial_batches
+        self._original = self.blas.get()
+        most = max_threads or self._original
+        largest_product = batch_size * max(inputs * outputs for inputs, outputs in zip(layer_sizes, layer_sizes[1:]))
+        if forced is not None:
+            self.candidates: tuple[int, ...] = (forced,)
+        elif most == 1 or largest_product <= OPENBLAS_ONE_THREAD_WORK:
+            self.candidates = (1,)
+        else:
+            self.candidates = (1, most)
+        self.threads = self._original  # the count in use
+        self._trial: list[int] = []  # the counts of the batches still to time in this check
+        self._seconds: dict[int, list[float]] = {}
+        self._started = 0.0
+
+    def start(self) -> None:
+        """Use the first candidate (the only one, unless measuring)."""
+        self._use(self.candidates[0])
+
+    def restore(self) -> None:
+        """Give BLAS back the count it had before the run."""
+        self._use(self._original)
+
+    def start_epoch(self) -> None:
+        """Begin a check, unless there is nothing to choose or the previous check is still going (full-batch runs)."""
+        if len(self.candidates) > 1 and not self._trial:
+            self._trial = [count for count in self.candidates for _ in range(self.trial_batches)]
+            self._seconds = {count: [] for count in self.candidates}
+
+    def before_batch(self) -> None:
+        if self._trial:
+            self._use(self._trial[0])
+            self._started = self.clock()
+
+    def after_batch(self) -> None:
+        if not self._trial:
+            return
+        self._seconds[self._trial.pop(0)].append(self.clock() - self._started)
+        if not self._trial:
+            self._use(min(self.candidates, key=lambda count: median(self._seconds[count])))
+
+    def _use(self, count: int) -> None:
+        if count != self.threads:
+            self.blas.set(count)
+            self.threads = count
