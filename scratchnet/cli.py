@@ -132,7 +132,7 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--augment-shift", type=whole_number, help="shift training images by up to this many pixels")
     train.add_argument("--early-stopping", type=whole_number, help="stop after this many epochs without validation improvement (0 = off)")
     train.add_argument("--validation-size", type=whole_number, help="training images held out for validation (default 5000; notebook: 0)")
-    train.add_argument("--seed", type=whole_number, help="seed of the random numbers: the same seed gives the same run")
+    train.add_argument("--seed", type=whole_number, help="seed of the random numbers: the same seed (and --threads) gives the same run")
     train.add_argument("--dtype", choices=list(DTYPES), help="float precision of the weights and data")
     train.add_argument(
         "--threads",

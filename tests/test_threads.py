@@ -1,0 +1,127 @@
+"""The BLAS thread count of a run: forced, or the faster of 1 and all, chosen again at every epoch.
+
+Nothing here is timed: a fake BLAS holds the thread count and a fake clock makes every batch take the
+seconds a table gives for that count, so that a test says which count is faster."""
+
+import json
+
+import pytest
+from threadpoolctl import threadpool_info
+
+from scratchnet.cli import main
+from scratchnet.config import TrainConfig
+from scratchnet.threads import ThreadChooser
+from scratchnet.trainer import Trainer, TrainingData
+
+MLP = [784, 128, 128, 10]  # big enough for OpenBLAS to split its matrix products between threads
+QUIET = {1: 2.0, 2: 1.0}  # seconds per batch: two threads are faster
+BUSY = {1: 2.0, 2: 6.0}  # another program holds a core: two threads wait for each other
+
+
+class FakeBlas:
+    def __init__(self, threads: int):
+        self.threads = threads
+        self.changes: list[int] = []
+
+    def get(self) -> int:
+        return self.threads
+
+    def set(self, count: int) -> None:
+        self.threads = count
+        self.changes.append(count)
+
+
+class FakeClock:
+    """Each reading is ``seconds[threads in use]`` later than the one before: a batch timed from one reading
+    to the next takes exactly that long."""
+
+    def __init__(self, blas: FakeBlas, seconds: dict[int, float]):
+        self.blas, self.seconds, self.now = blas, seconds, 0.0
+
+    def __call__(self) -> float:
+        self.now += self.seconds[self.blas.threads]
+        return self.now
+
+
+def chooser_on(load: dict[int, float], forced: int | None = None, sizes=MLP, batch_size=128) -> ThreadChooser:
+    blas = FakeBlas(threads=2)
+    return ThreadChooser(sizes, batch_size, forced=forced, trial_batches=3, blas=blas, clock=FakeClock(blas, load))
+
+
+def train_epoch(chooser: ThreadChooser, batches: int = 20) -> list[int]:
+    """The thread count of each batch of one epoch."""
+    chooser.start_epoch()
+    counts = []
+    for _ in range(batches):
+        chooser.before_batch()
+        counts.append(chooser.blas.get())
+        chooser.after_batch()
+    return counts
+
+
+def test_a_forced_count_is_used_for_every_batch_and_the_original_restored():
+    chooser = chooser_on(QUIET, forced=1)
+    chooser.start()
+    assert train_epoch(chooser) == [1] * 20 and chooser.threads == 1
+    chooser.restore()
+    assert chooser.blas.changes == [1, 2]
+
+
+@pytest.mark.parametrize(("load", "faster"), [(QUIET, 2), (BUSY, 1)])
+def test_the_faster_count_is_kept_after_trying_each(load, faster):
+    chooser = chooser_on(load)
+    chooser.start()
+    assert train_epoch(chooser) == [1, 1, 1, 2, 2, 2] + [faster] * 14
+    assert chooser.threads == faster
+
+
+def test_each_epoch_checks_again_so_a_program_starting_mid_run_is_noticed():
+    chooser = chooser_on(QUIET)
+    chooser.start()
+    assert train_epoch(chooser)[-1] == 2
+    chooser.clock.seconds = BUSY
+    assert train_epoch(chooser)[-1] == 1
+    chooser.clock.seconds = QUIET
+    assert train_epoch(chooser)[-1] == 2
+
+
+def test_a_check_longer_than_an_epoch_goes_on_in_the_next():
+    chooser = chooser_on(BUSY)
+    chooser.start()
+    assert train_epoch(chooser, batches=1) + train_epoch(chooser, batches=1) + train_epoch(chooser, batches=5) == [1, 1, 1, 2, 2, 2, 1]
+
+
+def test_products_too_small_for_openblas_to_split_run_on_one_thread_without_trying():
+    chooser = chooser_on(QUIET, sizes=[144, 16, 4], batch_size=32)
+    chooser.start()
+    assert train_epoch(chooser) == [1] * 20 and chooser.blas.changes == [1]
+
+
+def test_the_trainer_asks_the_chooser_for_every_batch_and_reports_its_choice(fake_dataset):
+    data = TrainingData.from_dataset(fake_dataset, validation_size=100)
+    trainer = Trainer(TrainConfig(hidden=[32], batch_size=128, epochs=3), data)  # 4 batches an epoch
+    blas = FakeBlas(threads=2)
+    trainer.threads = ThreadChooser(trainer.layer_sizes, 128, trial_batches=1, blas=blas, clock=FakeClock(blas, BUSY))
+    result = trainer.run()
+    assert result.blas_threads == 1
+    assert blas.changes == [1] + [2, 1] * 3 + [2]  # start on 1; each epoch: try 2, keep 1; then give BLAS back its 2
+
+
+def blas_threads_now() -> int:
+    return max(pool["num_threads"] for pool in threadpool_info() if pool["user_api"] == "blas")
+
+
+def test_cli_threads_flag_forces_the_count_and_the_json_reports_it(fake_data_dir, capsys):
+    before = blas_threads_now()
+    args = ["train", "--data-dir", str(fake_data_dir), "--hidden", "16", "--epochs", "1", "--validation-size", "100"]
+    assert main([*args, "--threads", "1", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out.strip().splitlines()[-1])["blas_threads"] == 1
+    assert blas_threads_now() == before  # the run gave BLAS back its own count
+
+
+@pytest.mark.parametrize("value", ["0", "two"])
+def test_cli_rejects_a_thread_count_that_is_not_a_whole_number_above_zero(fake_data_dir, capsys, value):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["train", "--data-dir", str(fake_data_dir), "--threads", value])
+    assert exit_info.value.code == 2
+    assert "--threads" in capsys.readouterr().err
