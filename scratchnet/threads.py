@@ -3,15 +3,18 @@
 OpenBLAS threads spin while they wait for work. On a quiet machine, two threads make a batch's matrix
 products faster; with one other busy program on a two-core machine they wait for each other and a batch
 takes three times as long. No rule of thumb can tell the two cases apart, so ``ThreadChooser`` measures:
-at the start of every epoch it trains a few batches with one thread and a few with all of them, then
+at the start of every epoch it trains some batches with one thread and some with all of them, then
 keeps the faster count for the rest of the epoch. A program starting mid-run is noticed at the next epoch.
+
+Under load, batch times jump: most are quick, and every few batches one waits a whole scheduler time
+slice (~5 ms) for a core. So each count is timed for a few time slices and judged by its mean.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from statistics import median
+from statistics import mean
 
 # OpenBLAS itself runs a matrix product on one thread when it has at most this many multiply-adds
 # (SMP_THRESHOLD_MIN * GEMM_MULTITHREAD_THRESHOLD in its interface/gemm.c): below it, threads change nothing.
@@ -38,8 +41,8 @@ class ThreadChooser:
 
     ``forced``: always use this count. Otherwise the candidates are 1 and ``max_threads`` (default: the
     count BLAS had when the chooser was made), or 1 alone when the network's matrix products are too small
-    for OpenBLAS to split (``layer_sizes`` and ``batch_size`` tell). Each check times ``trial_batches``
-    batches with each candidate (the median, so one slow batch does not decide) and keeps the faster.
+    for OpenBLAS to split (``layer_sizes`` and ``batch_size`` tell). Each check times each candidate for
+    ``trial_batches`` batches and ``trial_seconds`` at least, and keeps the one of the lower mean.
     ``blas`` and ``clock`` are replaceable, so that tests can drive the choice without timing anything."""
 
     def __init__(
@@ -48,13 +51,14 @@ class ThreadChooser:
         batch_size: int,
         forced: int | None = None,
         max_threads: int | None = None,
-        trial_batches: int = 5,
+        trial_batches: int = 3,
+        trial_seconds: float = 0.025,
         blas: BlasThreads | None = None,
         clock: Callable[[], float] = time.perf_counter,
     ):
         self.blas = blas or BlasThreads()
         self.clock = clock
-        self.trial_batches = trial_batches
+        self.trial_batches, self.trial_seconds = trial_batches, trial_seconds
         self._original = self.blas.get()
         most = max_threads or self._original
         largest_product = batch_size * max(inputs * outputs for inputs, outputs in zip(layer_sizes, layer_sizes[1:]))
@@ -65,8 +69,8 @@ class ThreadChooser:
         else:
             self.candidates = (1, most)
         self.threads = self._original  # the count in use
-        self._trial: list[int] = []  # the counts of the batches still to time in this check
-        self._seconds: dict[int, list[float]] = {}
+        self._trying: list[int] = []  # the candidates still to time in this check, the one being timed first
+        self._seconds: dict[int, list[float]] = {}  # each candidate's batch times in this check
         self._started = 0.0
 
     def start(self) -> None:
@@ -79,21 +83,24 @@ class ThreadChooser:
 
     def start_epoch(self) -> None:
         """Begin a check, unless there is nothing to choose or the previous check is still going (full-batch runs)."""
-        if len(self.candidates) > 1 and not self._trial:
-            self._trial = [count for count in self.candidates for _ in range(self.trial_batches)]
+        if len(self.candidates) > 1 and not self._trying:
+            self._trying = list(self.candidates)
             self._seconds = {count: [] for count in self.candidates}
 
     def before_batch(self) -> None:
-        if self._trial:
-            self._use(self._trial[0])
+        if self._trying:
+            self._use(self._trying[0])
             self._started = self.clock()
 
     def after_batch(self) -> None:
-        if not self._trial:
+        if not self._trying:
             return
-        self._seconds[self._trial.pop(0)].append(self.clock() - self._started)
-        if not self._trial:
-            self._use(min(self.candidates, key=lambda count: median(self._seconds[count])))
+        seconds = self._seconds[self._trying[0]]
+        seconds.append(self.clock() - self._started)
+        if len(seconds) >= self.trial_batches and sum(seconds) >= self.trial_seconds:
+            self._trying.pop(0)
+            if not self._trying:
+                self._use(min(self.candidates, key=lambda count: mean(self._seconds[count])))
 
     def _use(self, count: int) -> None:
         if count != self.threads:

@@ -4,6 +4,7 @@ Nothing here is timed: a fake BLAS holds the thread count and a fake clock makes
 seconds a table gives for that count, so that a test says which count is faster."""
 
 import json
+from itertools import cycle
 
 import pytest
 from threadpoolctl import threadpool_info
@@ -14,8 +15,8 @@ from scratchnet.threads import ThreadChooser
 from scratchnet.trainer import Trainer, TrainingData
 
 MLP = [784, 128, 128, 10]  # big enough for OpenBLAS to split its matrix products between threads
-QUIET = {1: 2.0, 2: 1.0}  # seconds per batch: two threads are faster
-BUSY = {1: 2.0, 2: 6.0}  # another program holds a core: two threads wait for each other
+QUIET = {1: [2.0], 2: [1.0]}  # seconds per batch: two threads are faster
+BUSY = {1: [2.0], 2: [6.0]}  # another program holds a core: two threads wait for each other
 
 
 class FakeBlas:
@@ -32,20 +33,32 @@ class FakeBlas:
 
 
 class FakeClock:
-    """Each reading is ``seconds[threads in use]`` later than the one before: a batch timed from one reading
-    to the next takes exactly that long."""
+    """Read at the start and at the end of each timed batch; a batch on n threads takes the next of the
+    durations ``load[n]`` (cycled)."""
 
-    def __init__(self, blas: FakeBlas, seconds: dict[int, float]):
-        self.blas, self.seconds, self.now = blas, seconds, 0.0
+    def __init__(self, blas: FakeBlas, load: dict[int, list[float]]):
+        self.blas, self.now, self.readings = blas, 0.0, 0
+        self.load = load
+
+    @property
+    def load(self) -> dict[int, list[float]]:
+        return self._load
+
+    @load.setter
+    def load(self, load: dict[int, list[float]]) -> None:
+        self._load, self._durations = load, {count: cycle(durations) for count, durations in load.items()}
 
     def __call__(self) -> float:
-        self.now += self.seconds[self.blas.threads]
+        self.readings += 1
+        if self.readings % 2 == 0:  # the end of a batch
+            self.now += next(self._durations[self.blas.threads])
         return self.now
 
 
-def chooser_on(load: dict[int, float], forced: int | None = None, sizes=MLP, batch_size=128) -> ThreadChooser:
+def chooser_on(load: dict[int, list[float]], forced: int | None = None, sizes=MLP, batch_size=128, trial_seconds=0.0) -> ThreadChooser:
     blas = FakeBlas(threads=2)
-    return ThreadChooser(sizes, batch_size, forced=forced, trial_batches=3, blas=blas, clock=FakeClock(blas, load))
+    clock = FakeClock(blas, load)
+    return ThreadChooser(sizes, batch_size, forced=forced, trial_batches=3, trial_seconds=trial_seconds, blas=blas, clock=clock)
 
 
 def train_epoch(chooser: ThreadChooser, batches: int = 20) -> list[int]:
@@ -79,10 +92,18 @@ def test_each_epoch_checks_again_so_a_program_starting_mid_run_is_noticed():
     chooser = chooser_on(QUIET)
     chooser.start()
     assert train_epoch(chooser)[-1] == 2
-    chooser.clock.seconds = BUSY
+    chooser.clock.load = BUSY
     assert train_epoch(chooser)[-1] == 1
-    chooser.clock.seconds = QUIET
+    chooser.clock.load = QUIET
     assert train_epoch(chooser)[-1] == 2
+
+
+def test_each_count_is_timed_for_trial_seconds_at_least_and_judged_by_its_mean():
+    chooser = chooser_on(QUIET, trial_seconds=7.0)
+    chooser.start()
+    assert train_epoch(chooser) == [1] * 4 + [2] * 7 + [2] * 9  # 4 batches of 2 s, then 7 of 1 s
+    chooser.clock.load = {1: [3.0], 2: [2.0, 2.0, 2.0, 7.0]}  # all threads: mostly quick, but one batch waits for a core
+    assert train_epoch(chooser)[-1] == 1  # a mean of 3.25 s a batch against 3 s; the median (2 s) would have kept 2
 
 
 def test_a_check_longer_than_an_epoch_goes_on_in_the_next():
@@ -101,7 +122,8 @@ def test_the_trainer_asks_the_chooser_for_every_batch_and_reports_its_choice(fak
     data = TrainingData.from_dataset(fake_dataset, validation_size=100)
     trainer = Trainer(TrainConfig(hidden=[32], batch_size=128, epochs=3), data)  # 4 batches an epoch
     blas = FakeBlas(threads=2)
-    trainer.threads = ThreadChooser(trainer.layer_sizes, 128, trial_batches=1, blas=blas, clock=FakeClock(blas, BUSY))
+    clock = FakeClock(blas, BUSY)
+    trainer.threads = ThreadChooser(trainer.layer_sizes, 128, trial_batches=1, trial_seconds=0.0, blas=blas, clock=clock)
     result = trainer.run()
     assert result.blas_threads == 1
     assert blas.changes == [1] + [2, 1] * 3 + [2]  # start on 1; each epoch: try 2, keep 1; then give BLAS back its 2
