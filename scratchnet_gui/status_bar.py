@@ -30,6 +30,9 @@ STATE_TEXT = {
 }
 
 
+SPEED_TIP = "Training speed this epoch: images per second through forward, backward and update"
+
+
 class ElidedLabel(QLabel):
     """A one-line label that shows as much of its text as fits, ending in "…", and never asks for more room."""
 
@@ -64,7 +67,7 @@ class StatusBar(QStatusBar):
         self.progress_bar.setFixedWidth(150)
         self.progress_bar.setToolTip("Progress of the whole run")
         self.speed_label = QLabel()
-        self.speed_label.setToolTip("Training speed this epoch: images per second through forward, backward and update")
+        self.speed_label.setToolTip(SPEED_TIP)
         self.elapsed_label = QLabel()
         self.elapsed_label.setToolTip("Training time of this run (pauses excluded)")
         self.eta_label = QLabel()
@@ -90,6 +93,7 @@ class StatusBar(QStatusBar):
         session.state_changed.connect(self.show_state)
         session.state_changed.connect(lambda state: self.show_progress(session.progress()))
         session.run_finished.connect(self._show_run_speed)
+        session.run_started.connect(lambda *_: self.speed_label.setToolTip(SPEED_TIP))
         self._refresh.timeout.connect(lambda: self.show_progress(session.progress()))
 
     def show_state(self, state: RunState) -> None:
@@ -121,6 +125,12 @@ class StatusBar(QStatusBar):
         """At the end of a run scored on the test set: its average speed, as in the summary message."""
         if outcome.test_accuracy is not None:
             self.speed_label.setText(f"{outcome.samples_per_second:,.0f} samples/s")
+        if outcome.blas_threads is not None:
+            threads = f"{outcome.blas_threads} BLAS thread{'s' * (outcome.blas_threads != 1)}"
+            self.speed_label.setToolTip(
+                f"The run's average training speed, with {threads} for the matrix products at its end\n"
+                "(chosen at each epoch by timing one and all threads; scratchnet train --threads N forces a count)"
+            )
 
     def showMessage(self, text: str, timeout: int = 0) -> None:
         """Show ``text`` until the next message, or for ``timeout`` milliseconds when it is above 0."""

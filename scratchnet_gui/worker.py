@@ -56,6 +56,7 @@ class RunOutcome:
     samples_per_second: float = 0.0
     weights_epoch: float = 0  # epochs of this run behind the final weights (see TrainResult.weights_epoch)
     run_id: int | None = None  # its id in the run store (None: not recorded)
+    blas_threads: int | None = None  # the BLAS thread count the run ended with (see scratchnet.threads)
 
     @property
     def test_accuracy(self) -> float | None:
@@ -152,6 +153,7 @@ class TrainingWorker(QObject):
                 result.samples_per_second,
                 result.weights_epoch,
                 recorder.run_id,
+                result.blas_threads,
             )
         )
 

@@ -2,7 +2,7 @@
 
 from PySide6.QtCore import Qt
 
-from .test_gui_app import start_long_run, wait_idle, window  # noqa: F401  (the fixture)
+from .test_gui_app import configure, start_long_run, wait_idle, window  # noqa: F401  (the fixture)
 
 
 def test_a_long_status_message_is_elided_with_the_whole_text_in_its_tooltip(window, qtbot):  # noqa: F811
@@ -54,3 +54,16 @@ def test_the_window_with_every_tab_fits_a_1024_by_768_screen(window, qtbot):  # 
     assert hint.width() <= 1024 and hint.height() <= 768
     window.resize(1024, 768)
     qtbot.waitUntil(lambda: window.width() == 1024 and window.height() == 768, timeout=2000)
+
+
+def test_after_a_run_the_speed_says_how_many_blas_threads_it_used(window, qtbot):  # noqa: F811
+    configure(window, epochs=1, batch_size=50)
+    with qtbot.waitSignal(window.session.run_finished, timeout=20_000) as finished:
+        window.start_action.trigger()
+    threads = finished.args[0].blas_threads
+    assert threads >= 1
+    assert f"with {threads} BLAS thread" in window.statusBar().speed_label.toolTip()
+    window.start_action.trigger()  # a new run: the tooltip says what the figure is while it trains
+    assert "BLAS" not in window.statusBar().speed_label.toolTip()
+    window.stop_action.trigger()
+    wait_idle(window, qtbot)
