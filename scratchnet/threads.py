@@ -12,6 +12,7 @@ slice (~5 ms) for a core. So each count is timed for a few time slices and judge
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable, Sequence
 from statistics import mean
@@ -19,6 +20,10 @@ from statistics import mean
 # OpenBLAS itself runs a matrix product on one thread when it has at most this many multiply-adds
 # (SMP_THRESHOLD_MIN * GEMM_MULTITHREAD_THRESHOLD in its interface/gemm.c): below it, threads change nothing.
 OPENBLAS_ONE_THREAD_WORK = 65536 * 4
+# A check waits until ten times as many batches as the last check took have trained since, so trials (half of
+# them on the slower count) stay a small part of the run: every epoch for mini-batches, every ~60 epochs when an
+# epoch is a single full batch.
+RECHECK_SPACING = 10
 
 
 class BlasThreads:
@@ -42,7 +47,8 @@ class ThreadChooser:
     ``forced``: always use this count. Otherwise the candidates are 1 and the count BLAS had when the
     chooser was made (all cores, unless OPENBLAS_NUM_THREADS says otherwise), or 1 alone when the network's matrix products are too small
     for OpenBLAS to split (``layer_sizes`` and ``batch_size`` tell). Each check times each candidate for
-    ``trial_batches`` batches and ``trial_seconds`` at least, and keeps the one of the lower mean.
+    ``trial_batches`` batches and ``trial_seconds`` at least, and keeps the one of the lower mean; the next check
+    comes at the first epoch start after ``RECHECK_SPACING`` times as many batches as this one took.
     ``blas`` and ``clock`` are replaceable, so that tests can drive the choice without timing anything."""
 
     def __init__(
@@ -70,6 +76,8 @@ class ThreadChooser:
         self._trying: list[int] = []  # the candidates still to time in this check, the one being timed first
         self._seconds: dict[int, list[float]] = {}  # each candidate's batch times in this check
         self._started = 0.0
+        self._since_check = math.inf  # batches trained since the last check ended
+        self._check_batches = 0  # batches the last check took
 
     def start(self) -> None:
         """Use the first candidate (the only one, unless measuring)."""
@@ -80,8 +88,10 @@ class ThreadChooser:
         self._use(self._original)
 
     def start_epoch(self) -> None:
-        """Begin a check, unless there is nothing to choose or the previous check is still going (full-batch runs)."""
-        if len(self.candidates) > 1 and not self._trying:
+        """Begin a check, unless there is nothing to choose, the previous check is still going (full-batch runs),
+        or it ended too few batches ago."""
+        due = self._since_check >= RECHECK_SPACING * self._check_batches
+        if len(self.candidates) > 1 and not self._trying and due:
             self._trying = list(self.candidates)
             self._seconds = {count: [] for count in self.candidates}
 
@@ -92,6 +102,7 @@ class ThreadChooser:
 
     def after_batch(self) -> None:
         if not self._trying:
+            self._since_check += 1
             return
         seconds = self._seconds[self._trying[0]]
         seconds.append(self.clock() - self._started)
@@ -99,6 +110,7 @@ class ThreadChooser:
             self._trying.pop(0)
             if not self._trying:
                 self._use(min(self.candidates, key=lambda count: mean(self._seconds[count])))
+                self._since_check, self._check_batches = 0, sum(map(len, self._seconds.values()))
 
     def _use(self, count: int) -> None:
         if count != self.threads:

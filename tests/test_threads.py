@@ -11,7 +11,7 @@ from threadpoolctl import threadpool_info
 
 from scratchnet.cli import main
 from scratchnet.config import TrainConfig
-from scratchnet.threads import ThreadChooser
+from scratchnet.threads import RECHECK_SPACING, ThreadChooser
 from scratchnet.trainer import Trainer, TrainingData
 
 MLP = [784, 128, 128, 10]  # big enough for OpenBLAS to split its matrix products between threads
@@ -61,7 +61,7 @@ def chooser_on(load: dict[int, list[float]], forced: int | None = None, sizes=ML
     return ThreadChooser(sizes, batch_size, forced=forced, trial_batches=3, trial_seconds=trial_seconds, blas=blas, clock=clock)
 
 
-def train_epoch(chooser: ThreadChooser, batches: int = 20) -> list[int]:
+def train_epoch(chooser: ThreadChooser, batches: int = 200) -> list[int]:
     """The thread count of each batch of one epoch."""
     chooser.start_epoch()
     counts = []
@@ -75,7 +75,7 @@ def train_epoch(chooser: ThreadChooser, batches: int = 20) -> list[int]:
 def test_a_forced_count_is_used_for_every_batch_and_the_original_restored():
     chooser = chooser_on(QUIET, forced=1)
     chooser.start()
-    assert train_epoch(chooser) == [1] * 20 and chooser.threads == 1
+    assert train_epoch(chooser) == [1] * 200 and chooser.threads == 1
     chooser.restore()
     assert chooser.blas.changes == [1, 2]
 
@@ -84,7 +84,7 @@ def test_a_forced_count_is_used_for_every_batch_and_the_original_restored():
 def test_the_faster_count_is_kept_after_trying_each(load, faster):
     chooser = chooser_on(load)
     chooser.start()
-    assert train_epoch(chooser) == [1, 1, 1, 2, 2, 2] + [faster] * 14
+    assert train_epoch(chooser) == [1, 1, 1, 2, 2, 2] + [faster] * 194
     assert chooser.threads == faster
 
 
@@ -101,7 +101,7 @@ def test_each_epoch_checks_again_so_a_program_starting_mid_run_is_noticed():
 def test_each_count_is_timed_for_trial_seconds_at_least_and_judged_by_its_mean():
     chooser = chooser_on(QUIET, trial_seconds=7.0)
     chooser.start()
-    assert train_epoch(chooser) == [1] * 4 + [2] * 7 + [2] * 9  # 4 batches of 2 s, then 7 of 1 s
+    assert train_epoch(chooser) == [1] * 4 + [2] * 7 + [2] * 189  # 4 batches of 2 s, then 7 of 1 s
     chooser.clock.load = {1: [3.0], 2: [2.0, 2.0, 2.0, 7.0]}  # all threads: mostly quick, but one batch waits for a core
     assert train_epoch(chooser)[-1] == 1  # a mean of 3.25 s a batch against 3 s; the median (2 s) would have kept 2
 
@@ -112,15 +112,23 @@ def test_a_check_longer_than_an_epoch_goes_on_in_the_next():
     assert train_epoch(chooser, batches=1) + train_epoch(chooser, batches=1) + train_epoch(chooser, batches=5) == [1, 1, 1, 2, 2, 2, 1]
 
 
+def test_full_batch_epochs_are_rechecked_rarely_so_trials_stay_a_small_part_of_the_run():
+    chooser = chooser_on(BUSY)
+    chooser.start()
+    counts = [count for _ in range(200) for count in train_epoch(chooser, batches=1)]  # 200 one-batch epochs
+    assert counts[:7] == [1, 1, 1, 2, 2, 2, 1]  # the first check, over six epochs, then the faster count
+    assert counts.count(2) <= 200 // RECHECK_SPACING  # on the slow count only while checking again
+
+
 def test_products_too_small_for_openblas_to_split_run_on_one_thread_without_trying():
     chooser = chooser_on(QUIET, sizes=[144, 16, 4], batch_size=32)
     chooser.start()
-    assert train_epoch(chooser) == [1] * 20 and chooser.blas.changes == [1]
+    assert train_epoch(chooser) == [1] * 200 and chooser.blas.changes == [1]
 
 
 def test_the_trainer_asks_the_chooser_for_every_batch_and_reports_its_choice(fake_dataset):
     data = TrainingData.from_dataset(fake_dataset, validation_size=100)
-    trainer = Trainer(TrainConfig(hidden=[32], batch_size=128, epochs=3), data)  # 4 batches an epoch
+    trainer = Trainer(TrainConfig(hidden=[32], batch_size=16, epochs=3), data)  # 32 batches an epoch: room for a check each
     blas = FakeBlas(threads=2)
     clock = FakeClock(blas, BUSY)
     trainer.threads = ThreadChooser(trainer.layer_sizes, 128, trial_batches=1, trial_seconds=0.0, blas=blas, clock=clock)
