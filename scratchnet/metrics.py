@@ -1,4 +1,4 @@
-"""Ways to score predictions: accuracy, per-class accuracy, confusion matrix, top-k."""
+"""Ways to score predictions: accuracy, per-class accuracy, confusion matrix, top-k; and the smoothed batch loss."""
 
 from __future__ import annotations
 
@@ -51,3 +51,21 @@ def evaluate(probabilities: np.ndarray, labels: np.ndarray) -> dict:
         "confusion_matrix": confusion.tolist(),
         "count": int(len(labels)),
     }
+
+
+class LossSmoother:
+    """The batch loss smoothed over about a tenth of an epoch: a bias-corrected exponential moving average
+    (``a = k·a + (1 - k)·loss``, shown as ``a / (1 - kⁿ)`` after n batches, so the start is not pulled to 0).
+    The app's loss plot and the run store draw the same line."""
+
+    def __init__(self, batches_per_epoch: int):
+        span = min(max(batches_per_epoch / 10, 1.0), 50.0)
+        self.keep = 1 - 2 / (span + 1)  # the average's weight on its past
+        self.average = 0.0
+        self.count = 0
+
+    def add(self, loss: float) -> float:
+        """Take one batch's loss; return the smoothed loss so far."""
+        self.average = self.keep * self.average + (1 - self.keep) * loss
+        self.count += 1
+        return self.average / (1 - self.keep**self.count)

@@ -49,6 +49,7 @@ from .atomic import atomic_write, remove_files
 from .config import TrainConfig
 from .errors import ConfigError, RunStoreError
 from .home import data_home
+from .metrics import LossSmoother
 from .model import Model, save_model
 from .trainer import BatchEvent, EpochEvent, TrainingData, TrainResult
 
@@ -562,25 +563,22 @@ def thinned(points: np.ndarray, limit: int) -> np.ndarray:
 
 
 class SmoothedLoss:
-    """The batch loss smoothed as the app's loss plot draws it: a bias-corrected exponential moving average over
-    about a tenth of an epoch. Memory stays bounded: every ``stride``-th point is kept, and whenever
+    """The batch loss smoothed as the app's loss plot draws it (``LossSmoother``), kept for the store. Memory
+    stays bounded: every ``stride``-th point is kept, and whenever
     ``2 * MAX_CURVE_POINTS`` have been kept, every other one is dropped and the stride doubles."""
 
     def __init__(self):
-        self._keep: float | None = None  # the average's weight on its past, set from the first batch
-        self._average = 0.0
+        self._smoother: LossSmoother | None = None  # made at the first batch, which tells the epoch's length
         self._count = 0
         self._stride = 1
         self._kept: list[tuple[float, float]] = []
         self._last: tuple[float, float] | None = None
 
     def add(self, event: BatchEvent) -> None:
-        if self._keep is None:
-            span = min(max(event.batches / 10, 1.0), 50.0)
-            self._keep = 1 - 2 / (span + 1)
-        self._average = self._keep * self._average + (1 - self._keep) * event.loss
+        if self._smoother is None:
+            self._smoother = LossSmoother(event.batches)
         self._count += 1
-        self._last = (event.progress, self._average / (1 - self._keep**self._count))
+        self._last = (event.progress, self._smoother.add(event.loss))
         if (self._count - 1) % self._stride == 0:
             self._kept.append(self._last)
             if len(self._kept) >= 2 * MAX_CURVE_POINTS:

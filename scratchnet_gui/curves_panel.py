@@ -36,6 +36,7 @@ from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QCheckBox, QGraphicsItem, QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from scratchnet.atomic import atomic_write
+from scratchnet.metrics import LossSmoother
 from scratchnet.runs import RunRecord
 from scratchnet.trainer import EpochEvent
 
@@ -165,7 +166,7 @@ class CurvesPanel(QWidget):
         self._offset = 0.0  # epochs the weights had before this run: the x where its curves start
         self._run_end = 1.0  # the x where the current run will end if it runs all its epochs
         self._x_right = 1.0  # the right end of the x axis
-        self._ema: tuple[float, float, int] | None = None  # (alpha, running average, count)
+        self._smoother: LossSmoother | None = None  # the current run's, made at its first batches
         self._overlays: list[_Overlay] = []
         self._batches_dirty = self._epochs_dirty = False
         self._raw_pending = False  # batch losses not yet handed to the raw curve
@@ -312,7 +313,7 @@ class CurvesPanel(QWidget):
         self.current = RunCurves(label)
         self._clear_readout()
         self._offset = from_epoch
-        self._ema = None
+        self._smoother = None
         self._loss_range = None
         self.set_placeholder("")
         self._run_end = from_epoch + epochs
@@ -325,16 +326,9 @@ class CurvesPanel(QWidget):
         """Append batch losses at ``progress`` (fractional epochs of this run) and their running average."""
         x = progress + self._offset
         self.current.batch_loss.extend(x, loss)
-        if self._ema is None:
-            span = min(max(batches_per_epoch / 10, 1.0), 50.0)  # about a tenth of an epoch
-            self._ema = (1 - 2 / (span + 1), 0.0, 0)
-        keep, average, count = self._ema
-        smoothed = np.empty(len(loss))
-        for i, value in enumerate(loss):  # bias-corrected exponential moving average
-            average, count = keep * average + (1 - keep) * value, count + 1
-            smoothed[i] = average / (1 - keep**count) if keep else average
-        self._ema = (keep, average, count)
-        self.current.smoothed_loss.extend(x, smoothed)
+        if self._smoother is None:
+            self._smoother = LossSmoother(batches_per_epoch)
+        self.current.smoothed_loss.extend(x, np.array([self._smoother.add(value) for value in loss]))
         self._batches_dirty = True
 
     def add_epoch(self, event: EpochEvent) -> None:
