@@ -45,8 +45,9 @@ class ThreadChooser:
     """Picks the BLAS thread count of a run; the trainer calls ``start_epoch``, ``before_batch`` and ``after_batch``.
 
     ``forced``: always use this count. Otherwise the candidates are 1 and the count BLAS had when the
-    chooser was made (all cores, unless OPENBLAS_NUM_THREADS says otherwise), or 1 alone when the network's matrix products are too small
-    for OpenBLAS to split (``layer_sizes`` and ``batch_size`` tell). Each check times each candidate for
+    chooser was made (all cores, unless OPENBLAS_NUM_THREADS says otherwise) or ``limit`` if lower (the app keeps
+    a core for its UI), or 1 alone when the network's matrix products are too small for OpenBLAS to split
+    (``layer_sizes`` and ``batch_size`` tell). Each check times each candidate for
     ``trial_batches`` batches and ``trial_seconds`` at least, and keeps the one of the lower mean; the next check
     comes at the first epoch start after ``RECHECK_SPACING`` times as many batches as this one took.
     ``blas`` and ``clock`` are replaceable, so that tests can drive the choice without timing anything."""
@@ -56,6 +57,7 @@ class ThreadChooser:
         layer_sizes: Sequence[int],
         batch_size: int,
         forced: int | None = None,
+        limit: int | None = None,
         trial_batches: int = 3,
         trial_seconds: float = 0.025,
         blas: BlasThreads | None = None,
@@ -66,12 +68,13 @@ class ThreadChooser:
         self.trial_batches, self.trial_seconds = trial_batches, trial_seconds
         self._original = self.blas.get()
         largest_product = batch_size * max(inputs * outputs for inputs, outputs in zip(layer_sizes, layer_sizes[1:]))
+        most = min(self._original, limit or self._original)
         if forced is not None:
             self.candidates: tuple[int, ...] = (forced,)
-        elif self._original == 1 or largest_product <= OPENBLAS_ONE_THREAD_WORK:
+        elif most <= 1 or largest_product <= OPENBLAS_ONE_THREAD_WORK:
             self.candidates = (1,)
         else:
-            self.candidates = (1, self._original)
+            self.candidates = (1, most)
         self.threads = self._original  # the count in use
         self._trying: list[int] = []  # the candidates still to time in this check, the one being timed first
         self._seconds: dict[int, list[float]] = {}  # each candidate's batch times in this check

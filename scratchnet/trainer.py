@@ -87,6 +87,7 @@ class BatchEvent:
     loss: float
     lr: float
     samples_per_second: float
+    blas_threads: int = 1  # the BLAS thread count this batch trained with (see ``threads.py``)
 
     @property
     def progress(self) -> float:
@@ -130,7 +131,8 @@ class Trainer:
 
     ``params``: the weights to start from (default: drawn as ``config`` says), trained for ``from_epoch``
     epochs already (their ``Model.epochs_trained``): the ``model()`` it trains counts those epochs too.
-    ``blas_threads``: the BLAS thread count to use (default: the faster of one and all, measured)."""
+    ``blas_threads``: the BLAS thread count to use (default: the faster of one and all, measured; all but at most
+    ``blas_thread_limit``)."""
 
     def __init__(
         self,
@@ -142,6 +144,7 @@ class Trainer:
         controls: RunControls | None = None,
         from_epoch: float = 0,
         blas_threads: int | None = None,
+        blas_thread_limit: int | None = None,
     ):
         self.config = config.replace()  # our own copy: live changes update it, not the caller's
         self.data = data.astype(config.dtype)
@@ -161,7 +164,7 @@ class Trainer:
         self.controls = controls or RunControls(LiveSettings.of(config))
         self.from_epoch = from_epoch
         batch_size = min(config.batch_size or len(data.train_x), len(data.train_x))
-        self.threads = ThreadChooser(self.layer_sizes, batch_size, forced=blas_threads)
+        self.threads = ThreadChooser(self.layer_sizes, batch_size, forced=blas_threads, limit=blas_thread_limit)
         self._lock = threading.Lock()  # held while the weights change, so that a snapshot sees them whole
         self._result = TrainResult(params=self.params)  # the same list: restores change it in place
 
@@ -232,6 +235,7 @@ class Trainer:
                     self._apply_live_settings(live)
                     config = self.config
                 self.threads.before_batch()
+                blas_threads = self.threads.threads  # after_batch may change it for the next batch
                 rows = slice(None) if order is None else order[(batch - 1) * batch_size : batch * batch_size]
                 x, y = data.train_x[rows], data.train_y[rows]
                 if config.augment_shift:
@@ -248,7 +252,7 @@ class Trainer:
                 seen += len(y)
                 self._result.samples_seen += len(y)
                 step = (epoch - 1) * batches + batch
-                self.on_batch(BatchEvent(epoch, batch, batches, step, loss, lr, seen / clock.elapsed()))
+                self.on_batch(BatchEvent(epoch, batch, batches, step, loss, lr, seen / clock.elapsed(), blas_threads))
             if not all(np.isfinite(array).all() for layer in self.params for array in layer.values()):
                 self._diverged(last_good, epoch, batches, lr)
             val_loss, val_accuracy = self._validate()

@@ -55,10 +55,12 @@ class FakeClock:
         return self.now
 
 
-def chooser_on(load: dict[int, list[float]], forced: int | None = None, sizes=MLP, batch_size=128, trial_seconds=0.0) -> ThreadChooser:
-    blas = FakeBlas(threads=2)
+def chooser_on(
+    load: dict[int, list[float]], forced: int | None = None, sizes=MLP, batch_size=128, trial_seconds=0.0, cores=2, limit=None
+) -> ThreadChooser:
+    blas = FakeBlas(threads=cores)
     clock = FakeClock(blas, load)
-    return ThreadChooser(sizes, batch_size, forced=forced, trial_batches=3, trial_seconds=trial_seconds, blas=blas, clock=clock)
+    return ThreadChooser(sizes, batch_size, forced, limit, trial_batches=3, trial_seconds=trial_seconds, blas=blas, clock=clock)
 
 
 def train_epoch(chooser: ThreadChooser, batches: int = 200) -> list[int]:
@@ -126,14 +128,26 @@ def test_products_too_small_for_openblas_to_split_run_on_one_thread_without_tryi
     assert train_epoch(chooser) == [1] * 200 and chooser.blas.changes == [1]
 
 
+def test_a_limit_caps_the_count_tried_and_a_limit_of_one_tries_nothing():
+    four_cores = {1: [2.0], 3: [1.0], 4: [0.5]}
+    chooser = chooser_on(four_cores, cores=4, limit=3)
+    chooser.start()
+    assert train_epoch(chooser)[-1] == 3 and chooser.candidates == (1, 3)
+    chooser = chooser_on(QUIET, limit=1)  # two cores, one kept for the app's UI
+    chooser.start()
+    assert train_epoch(chooser) == [1] * 200 and chooser.blas.changes == [1]
+
+
 def test_the_trainer_asks_the_chooser_for_every_batch_and_reports_its_choice(fake_dataset):
     data = TrainingData.from_dataset(fake_dataset, validation_size=100)
     trainer = Trainer(TrainConfig(hidden=[32], batch_size=16, epochs=3), data)  # 32 batches an epoch: room for a check each
     blas = FakeBlas(threads=2)
     clock = FakeClock(blas, BUSY)
     trainer.threads = ThreadChooser(trainer.layer_sizes, 128, trial_batches=1, trial_seconds=0.0, blas=blas, clock=clock)
+    batch_threads = []
+    trainer.on_batch = lambda event: batch_threads.append(event.blas_threads)
     result = trainer.run()
-    assert result.blas_threads == 1
+    assert result.blas_threads == 1 and batch_threads[:3] == [1, 2, 1]  # each batch says the count it trained with
     assert blas.changes == [1] + [2, 1] * 3 + [2]  # start on 1; each epoch: try 2, keep 1; then give BLAS back its 2
 
 
