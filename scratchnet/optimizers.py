@@ -98,18 +98,19 @@ class Adam:
         self.t = 0
         self.m: Params | None = None
         self.v: Params | None = None
+        self._scratch: Params | None = None  # one array per parameter for the update's intermediate values
 
     def step(self, params: Params, grads: Params) -> None:
         if self.m is None:
-            self.m = [{k: np.zeros_like(p) for k, p in layer.items()} for layer in params]
-            self.v = [{k: np.zeros_like(p) for k, p in layer.items()} for layer in params]
+            self.m, self.v, self._scratch = ([{k: np.zeros_like(p) for k, p in layer.items()} for layer in params] for _ in range(3))
         self.t += 1
         if self.t % FLUSH_EVERY == 0:
             _flush_subnormals(self.m)
             _flush_subnormals(self.v)
         # With m̂ = m / (1 - b1^t) and v̂ = v / (1 - b2^t), the update lr · m̂ / (√v̂ + eps) equals
         # step_size · m / (√v + eps · √(1 - b2^t)): both bias corrections folded into two scalars, so the
-        # arrays are touched once. (Python floats, so float32 arrays stay float32.)
+        # arrays are touched once. (Python floats, so float32 arrays stay float32.) Every operation writes into an
+        # array that exists already (``out=``): no new arrays for the temporary values of a step.
         step_size = self.lr * math.sqrt(1.0 - self.beta2**self.t) / (1.0 - self.beta1**self.t)
         eps = self.eps * math.sqrt(1.0 - self.beta2**self.t)
         for i, (layer, layer_grads) in enumerate(zip(params, grads)):
@@ -120,16 +121,19 @@ class Adam:
                         param *= 1.0 - self.lr * self.weight_decay
                 else:
                     g = _decayed_gradient(name, param, g, self.weight_decay)
-                m, v = self.m[i][name], self.v[i][name]
+                m, v, scratch = self.m[i][name], self.v[i][name], self._scratch[i][name]
+                np.multiply(g, 1.0 - self.beta1, out=scratch)
                 m *= self.beta1
-                m += (1.0 - self.beta1) * g
+                m += scratch  # m = b1 m + (1 - b1) g
+                np.multiply(g, g, out=scratch)
+                scratch *= 1.0 - self.beta2
                 v *= self.beta2
-                v += (1.0 - self.beta2) * (g * g)
-                update = np.sqrt(v)
-                update += eps
-                np.divide(m, update, out=update)
-                update *= step_size
-                param -= update
+                v += scratch  # v = b2 v + (1 - b2) g²
+                np.sqrt(v, out=scratch)
+                scratch += eps
+                np.divide(m, scratch, out=scratch)
+                scratch *= step_size
+                param -= scratch  # W -= step_size · m / (√v + eps)
 
 
 OPTIMIZER_SETTINGS = {  # the hyper-parameters each optimiser reads besides lr and weight_decay

@@ -13,7 +13,8 @@ The loop is the notebook's, generalised::
 Around it: a learning-rate schedule, early stopping, divergence detection, and the run's
 ``RunControls`` (pause, step one epoch, stop, live settings; see ``controls.py``), which another
 thread may use at any time and which the loop reads between two batches. A ``ThreadChooser`` times
-the first batches of each epoch to pick how many threads NumPy's BLAS uses (see ``threads.py``).
+the first batches of each epoch to pick how many threads NumPy's BLAS uses (see ``threads.py``), and
+``Batches`` makes the next batch on a second thread while this one trains (see ``batches.py``).
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .activations import get_activation
-from .augment import random_shift
+from .batches import Batches
 from .config import TrainConfig
 from .controls import LiveSettings, RunControls
 from .data import Dataset, to_inputs
@@ -164,6 +165,8 @@ class Trainer:
         self.controls = controls or RunControls(LiveSettings.of(config))
         self.from_epoch = from_epoch
         batch_size = min(config.batch_size or len(data.train_x), len(data.train_x))
+        shift_rng = self.rng.spawn(1)[0]
+        self.batches = Batches(self.data.train_x, self.data.train_y, data.image_shape, batch_size, config.augment_shift, shift_rng)
         self.threads = ThreadChooser(self.layer_sizes, batch_size, forced=blas_threads, limit=blas_thread_limit)
         self._lock = threading.Lock()  # held while the weights change, so that a snapshot sees them whole
         self._result = TrainResult(params=self.params)  # the same list: restores change it in place
@@ -208,22 +211,21 @@ class Trainer:
         finally:
             self._result.blas_threads = self.threads.threads
             self.threads.restore()
+            self.batches.close()
         self._result.status, self._result.message = status, message
         return self._result
 
     def _run_epoch(self, epoch: int) -> None:
         """One pass over a fresh shuffle of the training set, then validation and the end-of-epoch checks."""
         config, data, controls = self.config, self.data, self.controls
-        n = len(data.train_x)
-        batch_size = min(config.batch_size or n, n)
-        batches = math.ceil(n / batch_size)
-        order = self.rng.permutation(n) if batch_size < n else None
+        n, batches = len(data.train_x), len(self.batches)
+        order = self.rng.permutation(n) if batches > 1 else None
         last_good = copy_params(self.params)
         clock = _EpochClock()
         loss_sum = correct = seen = 0
         self.threads.start_epoch()
         try:
-            for batch in range(1, batches + 1):
+            for batch, (x, y) in enumerate(self.batches.epoch(order), start=1):
                 clock.paused += controls.wait_while_paused()
                 if controls.end_requested == "stopped":
                     self._result.weights_epoch = epoch - 1 + (batch - 1) / batches
@@ -236,10 +238,6 @@ class Trainer:
                     config = self.config
                 self.threads.before_batch()
                 blas_threads = self.threads.threads  # after_batch may change it for the next batch
-                rows = slice(None) if order is None else order[(batch - 1) * batch_size : batch * batch_size]
-                x, y = data.train_x[rows], data.train_y[rows]
-                if config.augment_shift:
-                    x = random_shift(x.reshape(len(x), *data.image_shape), config.augment_shift, self.rng).reshape(len(x), -1)
                 lr = config.lr * self.schedule.factor(epoch - 1 + (batch - 0.5) / batches)  # at the middle of this step
                 loss, predicted = self._step(x, y, lr)
                 self.threads.after_batch()

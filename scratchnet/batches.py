@@ -1,0 +1,67 @@
+"""The mini-batches of an epoch: the training images gathered in a fresh random order, shifted when augmenting,
+and made one batch ahead on a second thread while the current batch trains.
+
+NumPy lets go of Python's global lock while it copies arrays, so with a core to spare the next batch's gather
+and shift cost the training loop only the hand-over. The shifts draw from a random generator of their own,
+used by one thread in batch order, so a seed gives the same batches with or without the second thread.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+
+from .augment import shifted_batch
+
+
+class Batches:
+    """Makes the batches (x, y) of each epoch from inputs ``x`` (n, features) of ``image_shape`` images and
+    labels ``y``: ``batch_size`` rows each (the last may be smaller), shifted by up to ``max_shift`` pixels.
+    ``ahead``: make the next batch on a second thread while the caller trains on this one. Call ``close`` at the end."""
+
+    def __init__(
+        self,
+        x: np.ndarray,
+        y: np.ndarray,
+        image_shape: tuple[int, int],
+        batch_size: int,
+        max_shift: int,
+        rng: np.random.Generator,
+        ahead: bool = True,
+    ):
+        self.x, self.y = x, y
+        self.images = x.reshape(len(x), *image_shape)  # a view: the same memory
+        self.batch_size, self.max_shift, self.rng = batch_size, max_shift, rng
+        self._helper = ThreadPoolExecutor(max_workers=1, thread_name_prefix="scratchnet-batches") if ahead else None
+
+    def __len__(self) -> int:
+        """Batches per epoch."""
+        return -(-len(self.x) // self.batch_size)
+
+    def epoch(self, order: np.ndarray | None) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        """Yield the epoch's batches, taking the rows in ``order`` (None: as stored, when one batch holds them all)."""
+        starts = range(0, len(self.x), self.batch_size)
+        if self._helper is None:
+            yield from (self._make(order, start) for start in starts)
+            return
+        upcoming = self._helper.submit(self._make, order, starts[0])
+        for start in starts[1:]:
+            ready = upcoming.result()
+            upcoming = self._helper.submit(self._make, order, start)
+            yield ready
+        yield upcoming.result()
+
+    def close(self) -> None:
+        """Stop the second thread (after the batch it may be making)."""
+        if self._helper is not None:
+            self._helper.shutdown(cancel_futures=True)
+
+    def _make(self, order: np.ndarray | None, start: int) -> tuple[np.ndarray, np.ndarray]:
+        rows = slice(None) if order is None else order[start : start + self.batch_size]
+        y = self.y[rows]
+        if self.max_shift:
+            rows = np.arange(len(self.x)) if order is None else rows
+            return shifted_batch(self.images, rows, self.max_shift, self.rng).reshape(len(y), -1), y
+        return self.x[rows], y

@@ -1,0 +1,98 @@
+"""The batches of an epoch: gathered in the given order, shifted with zeros filling the border, made alike with
+and without the second thread that makes them one batch ahead."""
+
+import threading
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from scratchnet.augment import BLOCK, shifted_batch
+from scratchnet.batches import Batches
+
+
+def numbered_images(n: int, height: int, width: int) -> np.ndarray:
+    """Images whose pixels are all different and non-zero, so that a shifted pixel tells where it came from."""
+    return (np.arange(n * height * width, dtype=np.float32) + 1).reshape(n, height, width)
+
+
+def shift_of(batch_image: np.ndarray, image: np.ndarray, max_shift: int) -> tuple[int, int] | None:
+    """The (dy, dx) that moves ``image`` onto ``batch_image`` with zeros coming in, or None if there is none."""
+    height, width = image.shape
+    padded = np.pad(image, max_shift)  # moving the image by (dy, dx) is looking at the padded one from (-dy, -dx)
+    for dy in range(-max_shift, max_shift + 1):
+        for dx in range(-max_shift, max_shift + 1):
+            if np.array_equal(batch_image, padded[max_shift - dy :][:height, max_shift - dx :][:, :width]):
+                return dy, dx
+    return None
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    n=st.integers(1, 3 * BLOCK + 3),
+    height=st.integers(1, 9),
+    width=st.integers(1, 9),
+    max_shift=st.integers(0, 4),
+    seed=st.integers(0, 2**32 - 1),
+)
+def test_each_image_of_a_batch_is_its_row_moved_by_at_most_max_shift_with_zeros_coming_in(n, height, width, max_shift, seed):
+    images = numbered_images(40, height, width)
+    rows = np.random.default_rng(seed).permutation(40)[:n]
+    batch = shifted_batch(images, rows, max_shift, np.random.default_rng(seed))
+    assert batch.shape == (n, height, width) and batch.dtype == images.dtype
+    shifts = [shift_of(batch[i], images[row], max_shift) for i, row in enumerate(rows)]
+    assert None not in shifts
+    for first in range(0, n, BLOCK):  # a block of rows shares one shift
+        assert len(set(shifts[first : first + BLOCK])) == 1
+
+
+def test_shifts_cover_every_offset_in_range_alike():
+    images = numbered_images(BLOCK * 400, 6, 6)
+    batch = shifted_batch(images, np.arange(len(images)), 1, np.random.default_rng(0))
+    shifts = [shift_of(batch[i], images[i], 1) for i in range(0, len(images), BLOCK)]
+    counts = {offset: shifts.count(offset) for offset in set(shifts)}
+    assert len(counts) == 9 and min(counts.values()) > 400 / 9 / 2  # all nine offsets, none rare
+
+
+def batches_of(ahead: bool, max_shift: int = 2, batch_size: int = 16) -> list[tuple[np.ndarray, np.ndarray]]:
+    images = numbered_images(100, 5, 5)
+    x, y = images.reshape(100, -1), np.arange(100) % 7
+    order = np.random.default_rng(1).permutation(100)
+    batches = Batches(x, y, (5, 5), batch_size, max_shift, np.random.default_rng(2), ahead=ahead)
+    try:
+        return list(batches.epoch(order)) + list(batches.epoch(order[::-1]))
+    finally:
+        batches.close()
+
+
+@pytest.mark.parametrize("max_shift", [0, 2])
+def test_an_epoch_takes_every_row_once_in_the_given_order(max_shift):
+    epoch = batches_of(ahead=True, max_shift=max_shift)[:7]
+    assert [len(y) for _, y in epoch] == [16] * 6 + [4]
+    order = np.random.default_rng(1).permutation(100)
+    assert np.array_equal(np.concatenate([y for _, y in epoch]), order % 7)
+    if max_shift == 0:
+        assert np.array_equal(np.concatenate([x for x, _ in epoch]), numbered_images(100, 5, 5).reshape(100, -1)[order])
+
+
+def test_batches_made_ahead_on_the_second_thread_are_the_same_as_made_in_turn():
+    for (x_ahead, y_ahead), (x_in_turn, y_in_turn) in zip(batches_of(ahead=True), batches_of(ahead=False), strict=True):
+        assert np.array_equal(x_ahead, x_in_turn) and np.array_equal(y_ahead, y_in_turn)
+
+
+def test_one_batch_of_all_rows_without_shifts_is_the_inputs_themselves():
+    x, y = np.ones((10, 4), np.float32), np.zeros(10, np.int64)
+    batches = Batches(x, y, (2, 2), 10, 0, np.random.default_rng(0))
+    ((batch_x, batch_y),) = batches.epoch(None)
+    batches.close()
+    assert np.shares_memory(batch_x, x) and len(batch_y) == 10  # no copy
+
+
+def test_an_error_while_making_a_batch_reaches_the_caller_and_close_ends_the_thread():
+    x, y = np.ones((10, 4), np.float32), np.zeros(10, np.int64)
+    batches = Batches(x, y, (2, 2), 5, 0, np.random.default_rng(0))
+    with pytest.raises(IndexError):
+        list(batches.epoch(np.array([0, 1, 2, 3, 4, 5, 6, 7, 8, 99])))
+    batches.close()
+    assert not any(thread.name.startswith("scratchnet-batches") for thread in threading.enumerate())
