@@ -16,14 +16,13 @@ the whole measurement, as a second busy program would.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
-import multiprocessing
 import subprocess
 import sys
 import time
 
 import numpy as np
+from busy import one_core_busy  # benchmarks/busy.py, beside this script
 
 from scratchnet.config import TrainConfig
 from scratchnet.data import load_dataset, locate_or_download
@@ -121,26 +120,6 @@ def preset_figures(name: str, data_dir: str | None, repeats: int, threads: int |
         f"(b) preset {name!r}: test accuracy {accuracies}; training {best['train_seconds']:.2f} s (best of {repeats}), "
         f"{best['epochs']} epochs, {best['samples_per_second']:,.0f} samples/s, {best['blas_threads']} BLAS threads"
     )
-
-
-def spin() -> None:
-    while True:
-        pass
-
-
-@contextlib.contextmanager
-def one_core_busy(busy: bool):
-    """While inside: with ``busy``, another process spinning on one core (a second busy program)."""
-    if not busy:
-        yield
-        return
-    spinner = multiprocessing.Process(target=spin, daemon=True)
-    spinner.start()
-    try:
-        yield
-    finally:
-        spinner.terminate()
-        spinner.join()
 
 
 def main() -> None:
