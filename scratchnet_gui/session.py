@@ -2,10 +2,10 @@
 
 A ``Session`` owns the dataset, the current model, the run state machine, the controls of the run in
 progress (``RunControls``: pause, step, stop, live settings), the BLAS thread setting of its runs and the
-history of finished runs. It
-loads data with a ``DataLoader`` and trains with a ``TrainingWorker`` on a ``QThread``, which records every
-run in the run store ``store`` (``scratchnet.runs``; None when it cannot be opened: runs then go unrecorded). The window and
-its panels observe its signals and call its commands; tests drive it without a window.
+history of finished runs. It loads data with a ``DataLoader`` and trains with a ``TrainingWorker`` on a
+``QThread``, which records every run in the run store ``store`` (``scratchnet.runs``; None when it cannot be
+opened: runs then go unrecorded). The window and its panels observe its signals and call its commands; tests
+drive it without a window.
 
 The run state machine::
 
