@@ -16,15 +16,14 @@ with one core spinning in another process, as a second busy program would, and p
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
-import multiprocessing
 import subprocess
 import sys
 import time
 from statistics import median
 
 import numpy as np
+from busy import one_core_busy  # benchmarks/busy.py, beside this script
 
 from scratchnet.config import TrainConfig
 from scratchnet.data import load_dataset, locate_or_download
@@ -130,23 +129,6 @@ def preset_figures(name: str, data_dir: str | None, repeats: int, threads: int |
     return median(seconds)
 
 
-def spin() -> None:
-    while True:
-        pass
-
-
-@contextlib.contextmanager
-def one_core_busy():
-    """While inside: another process spinning on one core (a second busy program)."""
-    spinner = multiprocessing.Process(target=spin, daemon=True)
-    spinner.start()
-    try:
-        yield
-    finally:
-        spinner.terminate()
-        spinner.join()
-
-
 def measure(data: TrainingData, args: argparse.Namespace) -> dict[str, float | None]:
     """Every figure once: the PyTorch comparison, then each preset. Returns the median seconds of each."""
     figures = {"epoch": compare_with_torch(data, args.repeats, args.threads)}
@@ -171,7 +153,7 @@ def main() -> None:
     if not args.busy:
         return
     print("-- one core busy (another process spinning)")
-    with one_core_busy():
+    with one_core_busy(True):
         busy = measure(data, args)
     print("-- busy / quiet (goals: the tanh-SGD epoch <= 1.35x; the default preset <= 5.0 s busy)")
     for name, seconds in busy.items():

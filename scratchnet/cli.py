@@ -530,7 +530,8 @@ def cmd_runs_show(args: argparse.Namespace) -> int:
         f"dataset      {dataset.name or 'unnamed'}: {dataset.train_size} train / {dataset.validation_size} validation images "
         f"of {dataset.image_shape[0]}×{dataset.image_shape[1]}, {len(dataset.class_names)} classes",
         f"             test set {dataset.fingerprint or 'without fingerprint'}",
-        f"environment  NumPy {environment.numpy}, {environment.blas} with {environment.threads or '?'} threads, "
+        f"environment  NumPy {environment.numpy}, {environment.blas} with {environment.threads or '?'} "
+        f"thread{'' if environment.threads == 1 else 's'}, "
         f"Python {environment.python}, {environment.machine}; host {run.host}, process {run.pid}",
         f"test         accuracy {percent(run.test_accuracy)}" + (f", loss {run.test['loss']:.4f}" if run.test else ""),
         f"validation   accuracy {percent(run.val_accuracy)}",

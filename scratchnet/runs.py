@@ -128,7 +128,7 @@ class Environment:
 
     numpy: str
     blas: str  # "openblas 0.3.27", or "unknown"
-    threads: int | None
+    threads: int | None  # BLAS's count as the run starts; the count the run trained with once it ends (scratchnet.threads)
     python: str
     machine: str
 
@@ -157,6 +157,7 @@ class RunSummary:
     test_accuracy: float | None
     train_seconds: float
     samples_per_second: float
+    blas_threads: int | None  # its environment's threads: the BLAS thread count it trained with
     model_path: Path | None  # the weights, when the run completed an epoch
 
     @functools.cached_property
@@ -202,6 +203,7 @@ class RunOutcome:
     test: dict | None = None  # metrics.evaluate on the test set
     loss_curve: np.ndarray | None = None  # (n, 2): epochs, smoothed batch loss; thinned to MAX_CURVE_POINTS
     model: Model | None = None  # the final weights, saved when the run completed at least one epoch
+    blas_threads: int | None = None  # the BLAS thread count the run trained with (None: keep the count at its start)
 
 
 class RunStore:
@@ -275,7 +277,8 @@ class RunStore:
             ended = db.execute(
                 "UPDATE runs SET ended = ?, status = ?, message = ?, train_seconds = COALESCE(?, train_seconds), "
                 "samples_per_second = ?, test = ?, test_accuracy = ?, val_accuracy = COALESCE(?, val_accuracy), "
-                "config = COALESCE(?, config) WHERE id = ?",
+                "config = COALESCE(?, config), environment = json_set(environment, '$.threads', COALESCE(?, "
+                "json_extract(environment, '$.threads'))) WHERE id = ?",
                 (
                     time.time(),
                     outcome.status,
@@ -286,6 +289,7 @@ class RunStore:
                     (outcome.test or {}).get("accuracy"),
                     model.metrics.get("val_accuracy") if model else None,
                     json.dumps(model.config) if model else None,
+                    outcome.blas_threads,
                     run_id,
                 ),
             )
@@ -467,7 +471,12 @@ class RunStore:
 
 
 _SUMMARY_FIELDS = tuple(field.name for field in dataclasses.fields(RunSummary))
-_SUMMARY_COLUMN_OF = {"config_json": "config", "dataset_name": "json_extract(dataset, '$.name')", "model_path": "model_file"}
+_SUMMARY_COLUMN_OF = {
+    "config_json": "config",
+    "dataset_name": "json_extract(dataset, '$.name')",
+    "blas_threads": "json_extract(environment, '$.threads')",
+    "model_path": "model_file",
+}
 _SUMMARY_COLUMNS = ", ".join(_SUMMARY_COLUMN_OF.get(name, name) for name in _SUMMARY_FIELDS)
 
 
@@ -611,7 +620,14 @@ class RunRecorder:
     def finish(self, result: TrainResult, model: Model | None, test: dict | None) -> None:
         """Record how the run ended, with its test-set report and the weights the run kept."""
         outcome = RunOutcome(
-            result.status, result.message, result.train_seconds, result.samples_per_second, test, self.curve.points(), model
+            result.status,
+            result.message,
+            result.train_seconds,
+            result.samples_per_second,
+            test,
+            self.curve.points(),
+            model,
+            result.blas_threads,
         )
         self._end(outcome)
 

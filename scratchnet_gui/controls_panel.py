@@ -4,6 +4,9 @@ Every control only accepts values the core accepts (the spin boxes take their ra
 ``RANGES``, the combo boxes its fixed choices); combinations that are still impossible (e.g. a warm-up as long as the run) are named
 under the controls and keep Start disabled. During a run the live settings (``LIVE_SETTINGS``) keep
 working and are sent out as a ``LiveSettings``; the others lock, with a tooltip saying why.
+
+The BLAS thread count is not a training setting (it changes the speed, not what is learnt): it is the
+session's (``Session.set_blas_threads``), shown and remembered here.
 """
 
 from __future__ import annotations
@@ -44,6 +47,8 @@ from scratchnet.optimizers import OPTIMIZER_NAMES, OPTIMIZER_SETTINGS
 from scratchnet.presets import load_preset, preset_names
 from scratchnet.schedules import SCHEDULE_NAMES
 
+from .blas_threads import usable_cores
+
 if TYPE_CHECKING:
     from .session import Session
 
@@ -56,6 +61,7 @@ QSPINBOX_MAX = 2**31 - 1  # QSpinBox holds a C int
 LOCK_REASONS = {
     "architecture": "the weights already have this shape",
     "run": "the run was planned with it at the start (its batches, schedule and data split)",
+    "threads": "the run's trainer was given it at the start",
 }
 TOOLTIPS = {
     "preset": "A starting point: choosing a preset fills every control below. Editing any control switches to 'custom'.",
@@ -115,7 +121,15 @@ TOOLTIPS = {
     ),
     "seed": "The random seed for the first weights, the shuffling, dropout and shifts: the same seed repeats a run exactly.",
     "dtype": "Floating-point precision: float32 is about twice as fast; float64 reproduces the notebook exactly.",
+    "blas_threads": (
+        "How many threads NumPy's BLAS library uses for the matrix products. OpenBLAS threads spin while they wait\n"
+        "for work: on a machine busy with another program, more threads can make training three times slower.\n"
+        "Automatic: at each epoch's start the trainer times one thread against all and keeps the faster; with two\n"
+        "cores or fewer it leaves one core to the window. A number forces that count (as scratchnet train --threads).\n"
+        "The same seed repeats a run exactly only with the same count."
+    ),
 }
+AUTOMATIC = "Automatic"
 
 
 class _LadderSteps:
@@ -453,9 +467,16 @@ class ControlsPanel(QWidget):
         self._add(form, "validation_size", "Validation", self._int("validation_size", " images"), "run")
         layout.addWidget(box)
 
-        box, form = self._group("Reproducibility")
+        box, form = self._group("Reproducibility and speed")
         self._add(form, "seed", "Seed", WholeNumberSpinBox(RANGES["seed"].low, RANGES["seed"].high), "run")
         self._add(form, "dtype", "Precision", self._combo(DTYPES), "run")
+        self.blas_threads = QComboBox(objectName="blas_threads", toolTip=TOOLTIPS["blas_threads"])
+        self.blas_threads.addItem(AUTOMATIC, None)
+        for count in range(1, usable_cores() + 1):
+            self.blas_threads.addItem(str(count), count)
+        self._labels["blas_threads"] = QLabel("BLAS threads", toolTip=TOOLTIPS["blas_threads"], buddy=self.blas_threads)
+        form.addRow(self._labels["blas_threads"], self.blas_threads)
+        self._lock_groups["blas_threads"] = "threads"
         layout.addWidget(box)
 
         layout.addStretch(1)
@@ -627,9 +648,10 @@ class ControlsPanel(QWidget):
         return self._valid
 
     def save_to(self, settings: QSettings) -> None:
-        """Remember the preset and the settings for the next start (``restore_from``)."""
+        """Remember the preset, the settings and the BLAS thread count for the next start (``restore_from``)."""
         settings.setValue("preset", self.preset_name)
         settings.setValue("config", json.dumps(self.values()))
+        settings.setValue("blas_threads", self.blas_threads.currentText())
 
     def restore_from(self, settings: QSettings) -> None:
         """Show the preset or settings ``save_to`` remembered; an old or hand-edited file leaves the controls as they are."""
@@ -641,6 +663,8 @@ class ControlsPanel(QWidget):
                 self.set_config(TrainConfig.from_dict(json.loads(settings.value("config"))))
         except (ScratchNetError, ValueError, TypeError):
             pass
+        threads = self.blas_threads.findText(str(settings.value("blas_threads", AUTOMATIC)))
+        self.blas_threads.setCurrentIndex(max(threads, 0))  # a count this machine lacks: Automatic
 
     # ---- running ----------------------------------------------------------------------------------
 
@@ -650,12 +674,14 @@ class ControlsPanel(QWidget):
         session.state_changed.connect(lambda state: self.set_running(state.active))
         session.dataset_changed.connect(lambda data: self.set_dataset_shape(data.num_features, data.num_classes, len(data.train_images)))
         self.live_changed.connect(session.set_live_settings)
+        self.blas_threads.setCurrentIndex(self.blas_threads.findData(session.blas_thread_setting.forced))
+        self.blas_threads.currentIndexChanged.connect(lambda _: session.set_blas_threads(self.blas_threads.currentData()))
 
     def set_running(self, running: bool) -> None:
         """Lock the settings that cannot change mid-run (explaining why in their tooltips); keep the live ones."""
         self._running = running
         self.run_hint.setVisible(running)
-        widgets = {**self._fields, "hidden": self.layers, "preset": self.preset}
+        widgets = {**self._fields, "hidden": self.layers, "preset": self.preset, "blas_threads": self.blas_threads}
         optimizer = self._fields["optimizer"].currentText()
         unused = {"momentum", "beta1", "beta2"} - set(OPTIMIZER_SETTINGS[optimizer])
         live = ", ".join(self._labels[name].text().lower() for name in LIVE_SETTINGS if name not in unused)

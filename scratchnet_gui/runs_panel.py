@@ -66,6 +66,7 @@ HEADLINES = {  # the figures compared below the settings that differ
     "test accuracy": lambda run: accuracy_text(run.test_accuracy),
     "val accuracy": lambda run: accuracy_text(run.val_accuracy),
     "seconds": lambda run: f"{run.train_seconds:.1f}",
+    "BLAS threads": lambda run: str(run.blas_threads or "?"),
 }
 
 

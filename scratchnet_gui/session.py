@@ -1,10 +1,11 @@
 """The app's state without widgets: what the window shows, and the commands that change it.
 
 A ``Session`` owns the dataset, the current model, the run state machine, the controls of the run in
-progress (``RunControls``: pause, step, stop, live settings) and the history of finished runs. It
-loads data with a ``DataLoader`` and trains with a ``TrainingWorker`` on a ``QThread``, which records every
-run in the run store ``store`` (``scratchnet.runs``; None when it cannot be opened: runs then go unrecorded). The window and
-its panels observe its signals and call its commands; tests drive it without a window.
+progress (``RunControls``: pause, step, stop, live settings), the BLAS thread setting of its runs and the
+history of finished runs. It loads data with a ``DataLoader`` and trains with a ``TrainingWorker`` on a
+``QThread``, which records every run in the run store ``store`` (``scratchnet.runs``; None when it cannot be
+opened: runs then go unrecorded). The window and its panels observe its signals and call its commands; tests
+drive it without a window.
 
 The run state machine::
 
@@ -41,6 +42,7 @@ from scratchnet.runs import RunOutcome as StoredOutcome
 from scratchnet.runs import RunStore
 from scratchnet.trainer import BatchEvent, EpochEvent
 
+from .blas_threads import BlasThreadSetting
 from .data_loader import DataLoader
 from .teaching import Handwriting, Taught, TeachingWorker
 from .worker import BatchChunk, RunOutcome, TrainingWorker
@@ -92,12 +94,14 @@ class RunRecord:
 @dataclass
 class RunProgress:
     """How far a run has come: its length in epochs, its training time so far (pauses excluded) and its
-    latest batch (None before the first), and whether it is still under way."""
+    latest batch (None before the first), whether it is still under way, and the BLAS thread setting it trains
+    with (None: a fine-tune, which measures its own)."""
 
     epochs: int
     seconds: float
     last_batch: BatchEvent | None
     active: bool
+    blas_thread_setting: BlasThreadSetting | None = None
 
 
 @dataclass
@@ -110,6 +114,7 @@ class _Run:
     config: TrainConfig
     label: str
     from_epoch: float
+    blas_thread_setting: BlasThreadSetting | None
     started: float = field(default_factory=time.monotonic)
     paused_seconds: float = 0.0
     paused_since: float | None = None
@@ -127,7 +132,7 @@ class _Run:
     def progress(self, active: bool) -> RunProgress:
         now = time.monotonic()
         paused = self.paused_seconds + (now - self.paused_since if self.paused_since is not None else 0.0)
-        return RunProgress(self.config.epochs, now - self.started - paused, self.last_batch, active)
+        return RunProgress(self.config.epochs, now - self.started - paused, self.last_batch, active, self.blas_thread_setting)
 
 
 class Session(QObject):
@@ -158,6 +163,7 @@ class Session(QObject):
         self.model: Model | None = None
         self.state = RunState.IDLE
         self.history: list[RunRecord] = []
+        self.blas_thread_setting = BlasThreadSetting()  # of the next run; see set_blas_threads
         self._confirm_low_memory = confirm_low_memory or self._refuse_low_memory
         self._run: _Run | None = None
         self._last_progress: RunProgress | None = None
@@ -284,15 +290,25 @@ class Session(QObject):
         params = copy_params(start.params) if start is not None else None
         from_epoch = (start.epochs_trained or 0) if start is not None else 0  # unknown counts as none
         controls = RunControls(LiveSettings.of(config))
-        worker = TrainingWorker(config, self.dataset, controls, params, from_epoch, self.store)
+        threads = self.blas_thread_setting
+        worker = TrainingWorker(config, self.dataset, controls, params, from_epoch, self.store, threads)
         worker.epoch_done.connect(self._epoch_done)
         worker.finished.connect(self._finished)
         label = config.describe() + (f" (from epoch {from_epoch:g})" if from_epoch else "")
-        self._begin(worker, controls, config, label, from_epoch)
+        self._begin(worker, controls, config, label, from_epoch, threads)
         return True
 
-    def _begin(self, worker: TrainingWorker, controls: RunControls, config: TrainConfig, label: str, from_epoch: float) -> None:
-        """Run ``worker`` on its own thread as the run in progress (its epoch and finished reports are the caller's to connect)."""
+    def _begin(
+        self,
+        worker: TrainingWorker,
+        controls: RunControls,
+        config: TrainConfig,
+        label: str,
+        from_epoch: float,
+        threads: BlasThreadSetting | None = None,
+    ) -> None:
+        """Run ``worker`` on its own thread as the run in progress (its epoch and finished reports are the caller's
+        to connect); ``threads`` is the BLAS thread setting it was given (None: it measures its own)."""
         thread = QThread(self)
         worker.moveToThread(thread)
         thread.started.connect(worker.run)
@@ -300,7 +316,7 @@ class Session(QObject):
         worker.batches.connect(self._batches)
         worker.failed.connect(self._failed)
         worker.recording_failed.connect(lambda message: self.notice.emit(sentence(message), "warning"))
-        self._run = _Run(worker, thread, controls, config, label, from_epoch)
+        self._run = _Run(worker, thread, controls, config, label, from_epoch, threads)
         self.run_started.emit(label, from_epoch, config.epochs)
         self._set_state(RunState.RUNNING)
         thread.start()
@@ -338,6 +354,14 @@ class Session(QObject):
         changes = [f"{name} = {value:g}" for name, value in dataclasses.asdict(settings).items() if getattr(before, name) != value]
         if changes:
             self.status.emit("Applied from the next batch: " + ", ".join(changes), 4000)
+
+    def set_blas_threads(self, forced: int | None) -> bool:
+        """Force the BLAS thread count of the next runs (None: automatic, see ``BlasThreadSetting``). False, and
+        nothing changes, while a run is under way: its trainer was given its count at the start."""
+        if self.state.active:
+            return False
+        self.blas_thread_setting = BlasThreadSetting(forced, self.blas_thread_setting.cores)
+        return True
 
     def progress(self) -> RunProgress | None:
         """How far the run in progress, or else the last one, has come (None before the first run)."""

@@ -16,6 +16,7 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QPainter
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QProgressBar, QSizePolicy, QStatusBar, QToolButton, QWidget
 
+from .blas_threads import BlasThreadSetting, threads_text
 from .session import RunOutcome, RunProgress, RunState, Session
 
 REFRESH_MS = 250  # the figures change a few times a second: faster would be unreadable
@@ -92,7 +93,7 @@ class StatusBar(QStatusBar):
         session.status.connect(self.showMessage)
         session.state_changed.connect(self.show_state)
         session.state_changed.connect(lambda state: self.show_progress(session.progress()))
-        session.run_finished.connect(self._show_run_speed)
+        session.run_finished.connect(lambda outcome: self._show_run_speed(outcome, session.progress()))
         session.run_started.connect(lambda *_: self.speed_label.setToolTip(SPEED_TIP))
         self._refresh.timeout.connect(lambda: self.show_progress(session.progress()))
 
@@ -117,20 +118,20 @@ class StatusBar(QStatusBar):
         self.speed_label.setText(f"{last.samples_per_second:,.0f} samples/s")
         self.lr_label.setText(f"lr {last.lr:.3g}")
         if progress.active:
+            threads = _threads_text(progress.blas_thread_setting, last.blas_threads)
+            self.speed_label.setToolTip(f"{SPEED_TIP}.\nThe batches use {threads}")
             self.eta_label.setText(f"ETA {_duration(progress.seconds / last.progress * (epochs - last.progress))}")
         else:
             self.eta_label.setText("finished" if last.progress >= epochs else "ended early")
 
-    def _show_run_speed(self, outcome: RunOutcome) -> None:
-        """At the end of a run scored on the test set: its average speed, as in the summary message."""
+    def _show_run_speed(self, outcome: RunOutcome, progress: RunProgress | None) -> None:
+        """At the end of a run scored on the test set: its average speed, as in the summary message, and the BLAS
+        threads it ended with."""
         if outcome.test_accuracy is not None:
             self.speed_label.setText(f"{outcome.samples_per_second:,.0f} samples/s")
         if outcome.blas_threads is not None:
-            threads = f"{outcome.blas_threads} BLAS thread{'s' * (outcome.blas_threads != 1)}"
-            self.speed_label.setToolTip(
-                f"The run's average training speed, with {threads} for the matrix products at its end\n"
-                "(chosen at each epoch by timing one and all threads; scratchnet train --threads N forces a count)"
-            )
+            threads = _threads_text(progress.blas_thread_setting if progress else None, outcome.blas_threads)
+            self.speed_label.setToolTip(f"The run's average training speed.\nIts last batches used {threads}")
 
     def showMessage(self, text: str, timeout: int = 0) -> None:
         """Show ``text`` until the next message, or for ``timeout`` milliseconds when it is above 0."""
@@ -187,6 +188,11 @@ class NoticeBar(QFrame):
 def html(text: str) -> str:
     """Plain ``text`` as rich text: markup characters escaped, line breaks kept."""
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\n", "<br>")
+
+
+def _threads_text(setting: BlasThreadSetting | None, count: int) -> str:
+    """``count`` BLAS threads, and why, when the ``setting`` they were chosen by is known."""
+    return setting.describe(count) if setting is not None else f"{threads_text(count)}."
 
 
 def _duration(seconds: float) -> str:

@@ -31,6 +31,8 @@ from scratchnet.network import Params
 from scratchnet.runs import RunRecorder, RunStore
 from scratchnet.trainer import BatchEvent, EpochEvent, Trainer, TrainingData, score_on_test_set
 
+from .blas_threads import BlasThreadSetting
+
 EMIT_INTERVAL = 0.1  # seconds between two batch reports (the UI repaints at 10 Hz)
 
 
@@ -70,7 +72,7 @@ class RunOutcome:
 class TrainingWorker(QObject):
     """Trains ``config`` on ``dataset`` when its thread calls ``run``: from ``params`` when given, trained for
     ``from_epoch`` epochs already; ``controls`` are the run's pause/step/stop flags and live settings; the run is
-    recorded in ``store`` (None: not recorded)."""
+    recorded in ``store`` (None: not recorded); ``threads`` says how many BLAS threads it trains with."""
 
     preparing = Signal(str)  # what it is doing before the first batch
     batches = Signal(object)  # BatchChunk
@@ -87,6 +89,7 @@ class TrainingWorker(QObject):
         params: Params | None = None,
         from_epoch: float = 0,
         store: RunStore | None = None,
+        threads: BlasThreadSetting | None = None,
     ):
         super().__init__()
         self._config = config
@@ -95,6 +98,7 @@ class TrainingWorker(QObject):
         self._params = params
         self._from_epoch = from_epoch
         self._store = store
+        self._threads = threads or BlasThreadSetting()
         self._recorder: RunRecorder | None = None
         self._aborted = False
         self._trainer: Trainer | None = None
@@ -134,7 +138,18 @@ class TrainingWorker(QObject):
         params, self._params = self._params, None  # the trainer owns (and updates) them from here on
         recorder = self._recorder = RunRecorder(self._store, config, data, warn=self.recording_failed.emit)
         with recorder.recording_aborts():  # an error marks the run "failed" in the store, then goes on to ``run``
-            trainer = Trainer(config, data, params, self._on_batch, self._on_epoch, self._controls, self._from_epoch)
+            threads = self._threads
+            trainer = Trainer(
+                config,
+                data,
+                params,
+                self._on_batch,
+                self._on_epoch,
+                self._controls,
+                self._from_epoch,
+                blas_threads=threads.forced,
+                blas_thread_limit=threads.limit,
+            )
             self._trainer = trainer
             self._last_emit = time.perf_counter()
             result = trainer.run()

@@ -62,7 +62,7 @@ def test_after_a_run_the_speed_says_how_many_blas_threads_it_used(window, qtbot)
         window.start_action.trigger()
     threads = finished.args[0].blas_threads
     assert threads >= 1
-    assert f"with {threads} BLAS thread" in window.statusBar().speed_label.toolTip()
+    assert f"used {threads} BLAS thread" in window.statusBar().speed_label.toolTip()
     window.start_action.trigger()  # a new run: the tooltip says what the figure is while it trains
     assert "BLAS" not in window.statusBar().speed_label.toolTip()
     window.stop_action.trigger()

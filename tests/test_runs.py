@@ -2,6 +2,7 @@
 processes; and the ``scratchnet runs`` commands."""
 
 import csv
+import dataclasses
 import json
 import os
 import signal
@@ -12,6 +13,7 @@ import textwrap
 
 import numpy as np
 import pytest
+from threadpoolctl import threadpool_limits
 
 from scratchnet import cli, runs
 from scratchnet.cli import main
@@ -362,6 +364,28 @@ def test_train_records_the_run_and_runs_list_and_show_report_it(fake_data_dir, d
     assert main(["runs", "show", str(listed["id"])]) == 0
     text = capsys.readouterr().out
     assert f"run {listed['id']}: completed (completed 3 epochs)" in text and "train loss" in text and "openblas" in text.lower()
+
+
+def test_a_run_records_the_blas_thread_count_it_trained_with(fake_data_dir, data_home, capsys):
+    with threadpool_limits(limits=2, user_api="blas"):  # BLAS starts with 2 threads; the run forces 1
+        assert main(["train", "--data-dir", str(fake_data_dir), *FAST, "--threads", "1", "--json"]) == 0
+    run_id = last_json(capsys.readouterr().out)["run_id"]
+    assert main(["runs", "show", str(run_id)]) == 0
+    assert " with 1 thread, " in capsys.readouterr().out
+    assert main(["runs", "show", str(run_id), "--json"]) == 0
+    assert last_json(capsys.readouterr().out)["environment"]["threads"] == 1
+    with RunStore() as store:
+        assert store.runs()[0].blas_threads == 1  # what the Runs tab compares
+
+
+def test_finish_records_the_thread_count_and_keeps_the_first_one_when_unknown(tmp_path):
+    with RunStore(tmp_path / STORE_NAME) as store:
+        told, untold = store.begin(TrainConfig(), IDENTITY, ENVIRONMENT), store.begin(TrainConfig(), IDENTITY, ENVIRONMENT)
+        store.finish(told, RunOutcome("completed", blas_threads=1))
+        store.finish(untold, RunOutcome("completed"))
+        assert store.run(told).environment == dataclasses.replace(ENVIRONMENT, threads=1)
+        assert store.run(untold).environment == ENVIRONMENT
+        assert {run.id: run.blas_threads for run in store.runs()} == {told: 1, untold: ENVIRONMENT.threads}
 
 
 def test_no_record_records_nothing(fake_data_dir, data_home, capsys):
