@@ -1,15 +1,16 @@
 """The mini-batches of an epoch: the training images gathered in a fresh random order, shifted when augmenting,
-and made one batch ahead on a second thread while the current batch trains.
+and, when that measures faster, made one batch ahead on a second thread while the current batch trains.
 
 NumPy lets go of Python's global lock while it copies arrays, so with a core to spare the next batch's gather
-and shift cost the training loop only the hand-over. The shifts draw from a random generator of their own,
+and shift cost the training loop only the hand-over; with no core to spare, the second thread only competes
+(``threads.py`` measures which). The shifts draw from a random generator of their own,
 used by one thread in batch order, so a seed gives the same batches with or without the second thread.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 
 import numpy as np
 
@@ -19,7 +20,8 @@ from .augment import shifted_batch
 class Batches:
     """Makes the batches (x, y) of each epoch from inputs ``x`` (n, features) of ``image_shape`` images and
     labels ``y``: ``batch_size`` rows each (the last may be smaller), shifted by up to ``max_shift`` pixels.
-    ``ahead``: make the next batch on a second thread while the caller trains on this one. Call ``close`` at the end."""
+    While ``ahead`` is set, taking a batch starts the next one on a second thread (``ThreadChooser`` times both
+    ways). Call ``close`` at the end."""
 
     def __init__(
         self,
@@ -29,12 +31,12 @@ class Batches:
         batch_size: int,
         max_shift: int,
         rng: np.random.Generator,
-        ahead: bool = True,
     ):
         self.x, self.y = x, y
         self.images = x.reshape(len(x), *image_shape)  # a view: the same memory
         self.batch_size, self.max_shift, self.rng = batch_size, max_shift, rng
-        self._helper = ThreadPoolExecutor(max_workers=1, thread_name_prefix="scratchnet-batches") if ahead else None
+        self.ahead = False
+        self._helper = ThreadPoolExecutor(max_workers=1, thread_name_prefix="scratchnet-batches")  # starts when first used
 
     def __len__(self) -> int:
         """Batches per epoch."""
@@ -42,21 +44,16 @@ class Batches:
 
     def epoch(self, order: np.ndarray | None) -> Iterator[tuple[np.ndarray, np.ndarray]]:
         """Yield the epoch's batches, taking the rows in ``order`` (None: as stored, when one batch holds them all)."""
-        starts = range(0, len(self.x), self.batch_size)
-        if self._helper is None:
-            yield from (self._make(order, start) for start in starts)
-            return
-        upcoming = self._helper.submit(self._make, order, starts[0])
-        for start in starts[1:]:
-            ready = upcoming.result()
-            upcoming = self._helper.submit(self._make, order, start)
-            yield ready
-        yield upcoming.result()
+        upcoming: Future | None = None  # the next batch, when the second thread is making it
+        for start in range(0, len(self.x), self.batch_size):
+            batch = upcoming.result() if upcoming is not None else self._make(order, start)
+            after = start + self.batch_size
+            upcoming = self._helper.submit(self._make, order, after) if self.ahead and after < len(self.x) else None
+            yield batch
 
     def close(self) -> None:
         """Stop the second thread (after the batch it may be making)."""
-        if self._helper is not None:
-            self._helper.shutdown(cancel_futures=True)
+        self._helper.shutdown(cancel_futures=True)
 
     def _make(self, order: np.ndarray | None, start: int) -> tuple[np.ndarray, np.ndarray]:
         rows = slice(None) if order is None else order[start : start + self.batch_size]

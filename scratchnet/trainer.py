@@ -167,7 +167,8 @@ class Trainer:
         batch_size = min(config.batch_size or len(data.train_x), len(data.train_x))
         shift_rng = self.rng.spawn(1)[0]
         self.batches = Batches(self.data.train_x, self.data.train_y, data.image_shape, batch_size, config.augment_shift, shift_rng)
-        self.threads = ThreadChooser(self.layer_sizes, batch_size, forced=blas_threads, limit=blas_thread_limit)
+        many_batches = len(self.batches) > 1
+        self.threads = ThreadChooser(self.layer_sizes, batch_size, blas_threads, blas_thread_limit, can_make_ahead=many_batches)
         self._lock = threading.Lock()  # held while the weights change, so that a snapshot sees them whole
         self._result = TrainResult(params=self.params)  # the same list: restores change it in place
 
@@ -209,7 +210,7 @@ class Trainer:
         except _RunEnded as ended:
             status, message = ended.status, ended.message
         finally:
-            self._result.blas_threads = self.threads.threads
+            self._result.blas_threads = self.threads.use.blas_threads
             self.threads.restore()
             self.batches.close()
         self._result.status, self._result.message = status, message
@@ -225,7 +226,8 @@ class Trainer:
         loss_sum = correct = seen = 0
         self.threads.start_epoch()
         try:
-            for batch, (x, y) in enumerate(self.batches.epoch(order), start=1):
+            epoch_batches = self.batches.epoch(order)
+            for batch in range(1, batches + 1):
                 clock.paused += controls.wait_while_paused()
                 if controls.end_requested == "stopped":
                     self._result.weights_epoch = epoch - 1 + (batch - 1) / batches
@@ -237,7 +239,9 @@ class Trainer:
                     self._apply_live_settings(live)
                     config = self.config
                 self.threads.before_batch()
-                blas_threads = self.threads.threads  # after_batch may change it for the next batch
+                use = self.threads.use  # after_batch may change it for the next batch
+                self.batches.ahead = use.batches_ahead
+                x, y = next(epoch_batches)
                 lr = config.lr * self.schedule.factor(epoch - 1 + (batch - 0.5) / batches)  # at the middle of this step
                 loss, predicted = self._step(x, y, lr)
                 self.threads.after_batch()
@@ -250,7 +254,7 @@ class Trainer:
                 seen += len(y)
                 self._result.samples_seen += len(y)
                 step = (epoch - 1) * batches + batch
-                self.on_batch(BatchEvent(epoch, batch, batches, step, loss, lr, seen / clock.elapsed(), blas_threads))
+                self.on_batch(BatchEvent(epoch, batch, batches, step, loss, lr, seen / clock.elapsed(), use.blas_threads))
             if not all(np.isfinite(array).all() for layer in self.params for array in layer.values()):
                 self._diverged(last_good, epoch, batches, lr)
             val_loss, val_accuracy = self._validate()

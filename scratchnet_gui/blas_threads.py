@@ -9,13 +9,9 @@ caps the count it lets the trainer try on such machines (``ui_thread_limit``).
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 
-
-def usable_cores() -> int:
-    """The cores this process may run on: its CPU affinity where the system tells it, else all of the machine's."""
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+from scratchnet.threads import usable_cores
 
 
 def ui_thread_limit(cores: int) -> int | None:

@@ -59,7 +59,8 @@ def batches_of(ahead: bool, max_shift: int = 2, batch_size: int = 16) -> list[tu
     images = numbered_images(100, 5, 5)
     x, y = images.reshape(100, -1), np.arange(100) % 7
     order = np.random.default_rng(1).permutation(100)
-    batches = Batches(x, y, (5, 5), batch_size, max_shift, np.random.default_rng(2), ahead=ahead)
+    batches = Batches(x, y, (5, 5), batch_size, max_shift, np.random.default_rng(2))
+    batches.ahead = ahead
     try:
         return list(batches.epoch(order)) + list(batches.epoch(order[::-1]))
     finally:
@@ -81,6 +82,18 @@ def test_batches_made_ahead_on_the_second_thread_are_the_same_as_made_in_turn():
         assert np.array_equal(x_ahead, x_in_turn) and np.array_equal(y_ahead, y_in_turn)
 
 
+def test_switching_ways_mid_epoch_loses_or_repeats_no_batch():
+    images = numbered_images(100, 5, 5)
+    x, y = images.reshape(100, -1), np.arange(100)
+    batches = Batches(x, y, (5, 5), 10, 1, np.random.default_rng(0))
+    taken = []
+    for number, (_, batch_y) in enumerate(batches.epoch(np.arange(100))):
+        taken.append(batch_y)
+        batches.ahead = number % 3 != 0  # ahead for two batches, then one in turn
+    batches.close()
+    assert np.array_equal(np.concatenate(taken), np.arange(100))
+
+
 def test_one_batch_of_all_rows_without_shifts_is_the_inputs_themselves():
     x, y = np.ones((10, 4), np.float32), np.zeros(10, np.int64)
     batches = Batches(x, y, (2, 2), 10, 0, np.random.default_rng(0))
@@ -92,6 +105,7 @@ def test_one_batch_of_all_rows_without_shifts_is_the_inputs_themselves():
 def test_an_error_while_making_a_batch_reaches_the_caller_and_close_ends_the_thread():
     x, y = np.ones((10, 4), np.float32), np.zeros(10, np.int64)
     batches = Batches(x, y, (2, 2), 5, 0, np.random.default_rng(0))
+    batches.ahead = True
     with pytest.raises(IndexError):
         list(batches.epoch(np.array([0, 1, 2, 3, 4, 5, 6, 7, 8, 99])))
     batches.close()

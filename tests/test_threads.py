@@ -1,7 +1,8 @@
-"""The BLAS thread count of a run: forced, or the faster of 1 and all, chosen again at every epoch.
+"""How a run uses the cores: the BLAS thread count, forced or the faster of 1 and all, and whether batches are
+made ahead on a second thread; chosen again at every epoch.
 
 Nothing here is timed: a fake BLAS holds the thread count and a fake clock makes every batch take the
-seconds a table gives for that count, so that a test says which count is faster."""
+seconds a table gives for that way, so that a test says which way is faster."""
 
 import json
 from itertools import cycle
@@ -11,7 +12,7 @@ from threadpoolctl import threadpool_info
 
 from scratchnet.cli import main
 from scratchnet.config import TrainConfig
-from scratchnet.threads import RECHECK_SPACING, ThreadChooser
+from scratchnet.threads import RECHECK_SPACING, ThreadChooser, ThreadUse
 from scratchnet.trainer import Trainer, TrainingData
 
 MLP = [784, 128, 128, 10]  # big enough for OpenBLAS to split its matrix products between threads
@@ -33,51 +34,70 @@ class FakeBlas:
 
 
 class FakeClock:
-    """Read at the start and at the end of each timed batch; a batch on n threads takes the next of the
-    durations ``load[n]`` (cycled)."""
+    """Read at the start and at the end of each timed batch; a batch takes the next of the durations that
+    ``load`` gives for the chooser's way of the moment (cycled). ``load`` maps thread counts (ways without batches
+    made ahead) or ``ThreadUse`` to seconds."""
 
-    def __init__(self, blas: FakeBlas, load: dict[int, list[float]]):
-        self.blas, self.now, self.readings = blas, 0.0, 0
+    def __init__(self, load: dict[int | ThreadUse, list[float]]):
+        self.chooser: ThreadChooser | None = None
+        self.now, self.readings = 0.0, 0
         self.load = load
 
     @property
-    def load(self) -> dict[int, list[float]]:
+    def load(self) -> dict[ThreadUse, list[float]]:
         return self._load
 
     @load.setter
-    def load(self, load: dict[int, list[float]]) -> None:
-        self._load, self._durations = load, {count: cycle(durations) for count, durations in load.items()}
+    def load(self, load: dict[int | ThreadUse, list[float]]) -> None:
+        self._load = {way if isinstance(way, ThreadUse) else ThreadUse(way): durations for way, durations in load.items()}
+        self._durations = {way: cycle(durations) for way, durations in self._load.items()}
 
     def __call__(self) -> float:
         self.readings += 1
         if self.readings % 2 == 0:  # the end of a batch
-            self.now += next(self._durations[self.blas.threads])
+            self.now += next(self._durations[self.chooser.use])
         return self.now
 
 
 def chooser_on(
-    load: dict[int, list[float]], forced: int | None = None, sizes=MLP, batch_size=128, trial_seconds=0.0, cores=2, limit=None
+    load: dict[int | ThreadUse, list[float]],
+    forced: int | None = None,
+    sizes=MLP,
+    batch_size=128,
+    trial_seconds=0.0,
+    cores=2,
+    limit=None,
+    ahead=False,
 ) -> ThreadChooser:
-    blas = FakeBlas(threads=cores)
-    clock = FakeClock(blas, load)
-    return ThreadChooser(sizes, batch_size, forced, limit, trial_batches=3, trial_seconds=trial_seconds, blas=blas, clock=clock)
+    clock = FakeClock(load)
+    chooser = ThreadChooser(
+        sizes, batch_size, forced, limit, ahead, cores, trial_batches=3, trial_seconds=trial_seconds, blas=FakeBlas(cores), clock=clock
+    )
+    clock.chooser = chooser
+    return chooser
 
 
 def train_epoch(chooser: ThreadChooser, batches: int = 200) -> list[int]:
-    """The thread count of each batch of one epoch."""
+    """The BLAS thread count of each batch of one epoch."""
+    return [use.blas_threads for use in ways_of_epoch(chooser, batches)]
+
+
+def ways_of_epoch(chooser: ThreadChooser, batches: int = 200) -> list[ThreadUse]:
+    """The way of each batch of one epoch (checking that BLAS has the way's count)."""
     chooser.start_epoch()
-    counts = []
+    ways = []
     for _ in range(batches):
         chooser.before_batch()
-        counts.append(chooser.blas.get())
+        assert chooser.blas.get() == chooser.use.blas_threads
+        ways.append(chooser.use)
         chooser.after_batch()
-    return counts
+    return ways
 
 
 def test_a_forced_count_is_used_for_every_batch_and_the_original_restored():
     chooser = chooser_on(QUIET, forced=1)
     chooser.start()
-    assert train_epoch(chooser) == [1] * 200 and chooser.threads == 1
+    assert train_epoch(chooser) == [1] * 200 and chooser.use == ThreadUse(1)
     chooser.restore()
     assert chooser.blas.changes == [1, 2]
 
@@ -87,7 +107,7 @@ def test_the_faster_count_is_kept_after_trying_each(load, faster):
     chooser = chooser_on(load)
     chooser.start()
     assert train_epoch(chooser) == [1, 1, 1, 2, 2, 2] + [faster] * 194
-    assert chooser.threads == faster
+    assert chooser.use == ThreadUse(faster)
 
 
 def test_each_epoch_checks_again_so_a_program_starting_mid_run_is_noticed():
@@ -132,23 +152,44 @@ def test_a_limit_caps_the_count_tried_and_a_limit_of_one_tries_nothing():
     four_cores = {1: [2.0], 3: [1.0], 4: [0.5]}
     chooser = chooser_on(four_cores, cores=4, limit=3)
     chooser.start()
-    assert train_epoch(chooser)[-1] == 3 and chooser.candidates == (1, 3)
+    assert train_epoch(chooser)[-1] == 3 and chooser.candidates == (ThreadUse(1), ThreadUse(3))
     chooser = chooser_on(QUIET, limit=1)  # two cores, one kept for the app's UI
     chooser.start()
     assert train_epoch(chooser) == [1] * 200 and chooser.blas.changes == [1]
 
 
+ONE_FREE_CORE = {ThreadUse(1): [2.0], ThreadUse(1, batches_ahead=True): [1.5], ThreadUse(2): [1.8]}
+
+
+def test_counts_that_leave_a_core_idle_are_also_tried_with_batches_made_ahead():
+    chooser = chooser_on(ONE_FREE_CORE, ahead=True)
+    assert chooser.candidates == (ThreadUse(1), ThreadUse(1, True), ThreadUse(2))  # two threads leave no core idle
+    chooser.start()
+    ways = ways_of_epoch(chooser)
+    assert ways[:9] == [ThreadUse(1)] * 3 + [ThreadUse(1, True)] * 3 + [ThreadUse(2)] * 3
+    assert set(ways[9:]) == {ThreadUse(1, True)}
+    chooser.clock.load = {**ONE_FREE_CORE, ThreadUse(1, True): [2.2]}  # another program took the idle core
+    assert ways_of_epoch(chooser)[-1] == ThreadUse(2)
+
+
+def test_one_batch_an_epoch_or_no_core_to_spare_never_makes_batches_ahead():
+    assert chooser_on(ONE_FREE_CORE, ahead=False).candidates == (ThreadUse(1), ThreadUse(2))
+    assert chooser_on(ONE_FREE_CORE, ahead=True, cores=1).candidates == (ThreadUse(1),)
+    assert chooser_on(ONE_FREE_CORE, ahead=True, forced=2).candidates == (ThreadUse(2),)
+
+
 def test_the_trainer_asks_the_chooser_for_every_batch_and_reports_its_choice(fake_dataset):
     data = TrainingData.from_dataset(fake_dataset, validation_size=100)
-    trainer = Trainer(TrainConfig(hidden=[32], batch_size=16, epochs=3), data)  # 32 batches an epoch: room for a check each
-    blas = FakeBlas(threads=2)
-    clock = FakeClock(blas, BUSY)
-    trainer.threads = ThreadChooser(trainer.layer_sizes, 128, trial_batches=1, trial_seconds=0.0, blas=blas, clock=clock)
-    batch_threads = []
-    trainer.on_batch = lambda event: batch_threads.append(event.blas_threads)
+    trainer = Trainer(TrainConfig(hidden=[32], batch_size=8, epochs=3), data)  # 63 batches an epoch: room for a check each
+    clock = FakeClock({**BUSY, ThreadUse(1, True): [1.0]})  # making batches ahead is fastest
+    trainer.threads = ThreadChooser(trainer.layer_sizes, 128, cores=2, trial_batches=1, trial_seconds=0.0, blas=FakeBlas(2), clock=clock)
+    clock.chooser = trainer.threads
+    batch_threads, ahead = [], []
+    trainer.on_batch = lambda event: (batch_threads.append(event.blas_threads), ahead.append(trainer.batches.ahead))
     result = trainer.run()
-    assert result.blas_threads == 1 and batch_threads[:3] == [1, 2, 1]  # each batch says the count it trained with
-    assert blas.changes == [1] + [2, 1] * 3 + [2]  # start on 1; each epoch: try 2, keep 1; then give BLAS back its 2
+    assert result.blas_threads == 1 and batch_threads[:4] == [1, 1, 2, 1]  # each batch says the count it trained with
+    assert ahead[:4] == [False, True, False, True] and all(ahead[3:63])  # the batches follow the chosen way
+    assert trainer.threads.blas.changes == [1] + [2, 1] * 3 + [2]  # start on 1; each epoch: try 2, keep 1; then BLAS's own 2
 
 
 def blas_threads_now() -> int:
