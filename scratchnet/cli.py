@@ -270,6 +270,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         "weights_epoch": result.weights_epoch,
         "samples_per_second": result.samples_per_second,
         "blas_threads": result.blas_threads,
+        "batches_ahead": result.batches_ahead,
         "config": trainer.config.to_dict(),
         "run_id": recorder.run_id,
     }

@@ -121,6 +121,7 @@ class TrainResult:
     train_seconds: float = 0.0
     samples_seen: int = 0
     blas_threads: int = 1  # the BLAS thread count chosen last (see ``threads.py``)
+    batches_ahead: bool = False  # whether the way chosen last made batches ahead on a second thread
 
     @property
     def samples_per_second(self) -> float:
@@ -210,7 +211,7 @@ class Trainer:
         except _RunEnded as ended:
             status, message = ended.status, ended.message
         finally:
-            self._result.blas_threads = self.threads.use.blas_threads
+            self._result.blas_threads, self._result.batches_ahead = self.threads.use.blas_threads, self.threads.use.batches_ahead
             self.threads.restore()
             self.batches.close()
         self._result.status, self._result.message = status, message

@@ -187,7 +187,9 @@ def test_the_trainer_asks_the_chooser_for_every_batch_and_reports_its_choice(fak
     batch_threads, ahead = [], []
     trainer.on_batch = lambda event: (batch_threads.append(event.blas_threads), ahead.append(trainer.batches.ahead))
     result = trainer.run()
-    assert result.blas_threads == 1 and batch_threads[:4] == [1, 1, 2, 1]  # each batch says the count it trained with
+    assert (
+        result.batches_ahead and result.blas_threads == 1 and batch_threads[:4] == [1, 1, 2, 1]
+    )  # each batch says the count it trained with
     assert ahead[:4] == [False, True, False, True] and all(ahead[3:63])  # the batches follow the chosen way
     assert trainer.threads.blas.changes == [1] + [2, 1] * 3 + [2]  # start on 1; each epoch: try 2, keep 1; then BLAS's own 2
 
