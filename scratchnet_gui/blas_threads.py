@@ -1,7 +1,7 @@
 """How many threads NumPy's BLAS may use in the app's runs: the user's setting, and a core kept for the window.
 
-The trainer picks the count of a run (``scratchnet.threads``): a forced one, or the faster of one thread and all,
-timed at each epoch's start. The app trains on a worker thread while its own thread paints the window and
+The trainer picks the count of a run (``scratchnet.threads``): a forced one, or the fastest way of using the
+cores (one thread, all, or one with batches made ahead on a second thread), timed at each epoch's start. The app trains on a worker thread while its own thread paints the window and
 answers the mouse. OpenBLAS threads spin while they wait for work, so on a machine of two cores two BLAS threads
 leave the window none: its 10 ms timers were measured firing 200 ms late. In Automatic mode the app therefore
 caps the count it lets the trainer try on such machines (``ui_thread_limit``).
@@ -45,4 +45,4 @@ class BlasThreadSetting:
             return f"{threads_text(count)}, as forced in the settings (BLAS threads)."
         if self.limit is not None and self.limit < self.cores:
             return f"{threads_text(count)}: automatic, held to {self.limit} of the {self.cores} cores to leave the window a core."
-        return f"{threads_text(count)}: automatic, the faster of one and all, timed at each epoch's start."
+        return f"{threads_text(count)}: automatic, the fastest way of using the cores, timed at each epoch's start."

@@ -19,7 +19,7 @@ def test_automatic_runs_leave_the_window_a_core_on_machines_of_two_cores_or_fewe
 def test_the_setting_says_how_the_count_was_chosen():
     assert BlasThreadSetting(forced=1, cores=8).describe(1) == "1 BLAS thread, as forced in the settings (BLAS threads)."
     assert "held to 1 of the 2 cores to leave the window a core" in BlasThreadSetting(cores=2).describe(1)
-    assert BlasThreadSetting(cores=8).describe(8).startswith("8 BLAS threads: automatic, the faster of one and all")
+    assert BlasThreadSetting(cores=8).describe(8).startswith("8 BLAS threads: automatic, the fastest way of using the cores")
 
 
 def test_a_count_chosen_in_the_panel_is_the_count_every_batch_trains_with_and_the_run_store_records(window, qtbot, data_home):  # noqa: F811
