@@ -1,10 +1,11 @@
 """How many threads NumPy's BLAS may use in the app's runs: the user's setting, and a core kept for the window.
 
 The trainer picks the count of a run (``scratchnet.threads``): a forced one, or the fastest way of using the
-cores (one thread, all, or one with batches made ahead on a second thread), timed at each epoch's start. The app trains on a worker thread while its own thread paints the window and
-answers the mouse. OpenBLAS threads spin while they wait for work, so on a machine of two cores two BLAS threads
-leave the window none: its 10 ms timers were measured firing 200 ms late. In Automatic mode the app therefore
-caps the count it lets the trainer try on such machines (``ui_thread_limit``).
+cores (one thread, all, or one with batches made ahead on a second thread), timed at each epoch's start. The
+app trains on a worker thread while its own thread paints the window and answers the mouse. OpenBLAS threads
+spin while they wait for work, so on a machine of two cores two BLAS threads leave the window none: its 10 ms
+timers were measured firing 200 ms late. In Automatic mode the app therefore caps the count it lets the
+trainer try on such machines (``ui_thread_limit``).
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ def threads_text(count: int) -> str:
 @dataclass(frozen=True)
 class BlasThreadSetting:
     """The BLAS thread count of the app's runs: ``forced`` to a count, or None for automatic (the trainer times
-    one thread against all at each epoch's start, up to ``limit``) on a machine of ``cores`` usable cores."""
+    the ways of using the cores at each epoch's start, up to ``limit`` BLAS threads) on a machine of ``cores`` usable cores."""
 
     forced: int | None = None
     cores: int = field(default_factory=usable_cores)
