@@ -7,12 +7,12 @@ epochs, fractional during an epoch (2.5 = halfway through the third).
 
 Drawing shares the Python interpreter (its GIL) with the training thread, so every millisecond
 spent here is taken from learning. A frame is therefore kept cheap: during a run the x axis spans
-the whole run from the start (a long run: 16 epochs, doubling when the curves reach the edge) and
-the loss and accuracy axes move only in round steps, the loss axis shrinking only at the end of an epoch (axes and legends
-are cached as pixmaps and redrawn only when they change), the grid is drawn opaque (alpha blending
-is slow), the per-epoch curves are cached and only touched when an epoch ends, the raw batch losses
-(the costliest line: it zig-zags across the plot) are cached and refreshed twice a second, and the
-timer runs at 10 Hz.
+the whole run from the start (a long run: 16 epochs, doubling when the curves reach the edge), the
+loss axis moves only in round steps, shrinking only at the end of an epoch, and the accuracy axis
+starts at a round floor (axes and legends are cached as pixmaps and redrawn only when they change),
+the grid is drawn opaque (alpha blending is slow), the per-epoch curves are cached and only touched
+when an epoch ends (one plot a frame), the raw batch losses (the costliest line: it zig-zags across
+the plot) are cached and refreshed twice a second, and the timer runs at 10 Hz.
 
 The overlays are runs from the run store (chosen in the Runs panel, which hands them to ``set_overlays``), so
 they outlive the session: each is drawn in its own colour with its smoothed loss and validation accuracy.

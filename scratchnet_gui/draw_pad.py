@@ -6,9 +6,8 @@ MNIST's, else as drawn in the image's frame; see ``preprocess.choose_preparation
 model for its probabilities, at most ~25 times a second (and, while the pad is not on screen, once it is
 shown: the models a run sends after every epoch cost nothing while nobody looks). A test image opened from
 the browser goes to the network exactly as the browser gives it; strokes drawn over it add ink in its frame.
-Beside the canvas:
-the class probabilities, the 28×28 image the network actually sees (with the saliency overlay from the
-core's backward pass, if switched on) and the hidden layers' activations.
+Beside the canvas: the class probabilities, the 28×28 image the network actually sees (with the saliency
+overlay from the core's backward pass, if switched on) and the hidden layers' activations.
 
 Below the canvas, "This is a: 0 … 9" (or typing the digit) keeps the drawing as a labelled example of the
 learner's handwriting: the network input as prepared, and the strokes (see ``collect_into``).
