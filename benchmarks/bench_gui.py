@@ -22,6 +22,7 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 
@@ -122,7 +123,10 @@ def main(args: argparse.Namespace) -> int:
     config = load_preset(args.preset)[0].replace(epochs=args.epochs)
     dataset = load_dataset(locate_or_download(data_dir(args.data_dir)))
     app = create_application(sys.argv[:1])  # noqa: F841 (kept alive for the whole benchmark)
-    settings = QSettings(str(Path(os.environ.get("TMPDIR", "/tmp")) / "scratchnet-bench.ini"), QSettings.Format.IniFormat)
+    # Fresh settings, as a new user's: a settings file kept between benchmarks remembered every run they overlaid
+    # (up to 20 drawn at once), and the window measured was then one drawing 20 recorded runs over its curves.
+    settings_folder = tempfile.TemporaryDirectory()
+    settings = QSettings(str(Path(settings_folder.name) / "scratchnet-bench.ini"), QSettings.Format.IniFormat)
     window = MainWindow(settings)
     window.resize(1280, 800)
     window.show()

@@ -7,12 +7,12 @@ epochs, fractional during an epoch (2.5 = halfway through the third).
 
 Drawing shares the Python interpreter (its GIL) with the training thread, so every millisecond
 spent here is taken from learning. A frame is therefore kept cheap: during a run the x axis spans
-the whole run from the start (a long run: 16 epochs, doubling when the curves reach the edge) and
-the loss axis moves only in round steps, shrinking only at the end of an epoch (axes and legends
-are cached as pixmaps and redrawn only when they change), the grid is drawn opaque (alpha blending
-is slow), the per-epoch curves are cached and only touched when an epoch ends, the raw batch losses
-(the costliest line: it zig-zags across the plot) are cached and refreshed twice a second, and the
-timer runs at 10 Hz.
+the whole run from the start (a long run: 16 epochs, doubling when the curves reach the edge), the
+loss axis moves only in round steps, shrinking only at the end of an epoch, and the accuracy axis
+starts at a round floor (axes and legends are cached as pixmaps and redrawn only when they change),
+the grid is drawn opaque (alpha blending is slow), the per-epoch curves are cached and only touched
+when an epoch ends (one plot a frame), the raw batch losses (the costliest line: it zig-zags across
+the plot) are cached and refreshed twice a second, and the timer runs at 10 Hz.
 
 The overlays are runs from the run store (chosen in the Runs panel, which hands them to ``set_overlays``), so
 they outlive the session: each is drawn in its own colour with its smoothed loss and validation accuracy.
@@ -25,6 +25,7 @@ import csv
 import io
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -49,6 +50,7 @@ FIRST_SPAN = 16  # epochs the x axis spans when a long run starts; it doubles wh
 AXIS = QColor("#e4e7eb")  # axis lines and grid
 AXIS_TEXT = QColor("#3a4652")
 LADDER = sorted(m * 10.0**k for k in range(-6, 7) for m in (1, 1.5, 2, 2.5, 3, 4, 5, 6, 8))  # the loss axis snaps to these
+ACCURACY_FLOORS = (0, 50, 80, 90, 95, 97, 98, 99)  # the accuracy axis (percent) starts at one of these and ends at 100
 # Colours from Okabe and Ito's palette, which stays distinct for the common colour-vision deficiencies; train
 # and validation also differ in line style and marker shape (``EPOCH_STYLES``), so no one has to tell them by hue.
 RAW_LOSS = QColor(185, 208, 233)  # a pale blue, opaque: blending translucent lines is slow
@@ -168,11 +170,13 @@ class CurvesPanel(QWidget):
         self._x_right = 1.0  # the right end of the x axis
         self._smoother: LossSmoother | None = None  # the current run's, made at its first batches
         self._overlays: list[_Overlay] = []
-        self._batches_dirty = self._epochs_dirty = False
+        self._batches_dirty = False
+        self._stale_epoch_plots: list[Callable[[], None]] = []  # the plots whose per-epoch curves are out of date
         self._raw_pending = False  # batch losses not yet handed to the raw curve
         self._raw_drawn_at = -math.inf  # when they last were
         self._running = False
         self._loss_range: tuple[float, float] | None = None
+        self._accuracy_floor: float | None = None
         self._timer = QTimer(self, interval=round(1000 / REPAINT_HZ), timerType=Qt.TimerType.PreciseTimer)
         self._timer.timeout.connect(self.repaint_curves)
 
@@ -227,7 +231,7 @@ class CurvesPanel(QWidget):
         self.accuracy_plot.setLimits(yMin=0, yMax=101, minYRange=1)  # percent; never a range of 1e-12 around one point
         self.loss_plot.disableAutoRange()  # the loss plot's ranges are set by begin_run and _fit_loss_range
         self.loss_plot.setRange(xRange=(0, 1), yRange=(0, 2.5), padding=0.01)
-        self.accuracy_plot.setYRange(0, 100)
+        self._fit_accuracy_range()
         legend = {"labelTextSize": "9pt", "brush": pg.mkBrush(255, 255, 255, 235), "pen": pg.mkPen(AXIS)}
         self.loss_plot.addLegend(offset=(-10, 10), **legend)
         self.accuracy_plot.addLegend(offset=(-10, -10), **legend)
@@ -315,10 +319,12 @@ class CurvesPanel(QWidget):
         self._offset = from_epoch
         self._smoother = None
         self._loss_range = None
+        self._fit_accuracy_range()
         self.set_placeholder("")
         self._run_end = from_epoch + epochs
         self._set_x_right(from_epoch + min(epochs, FIRST_SPAN), force=True)
-        self._batches_dirty = self._epochs_dirty = True
+        self._batches_dirty = True
+        self._mark_epochs_stale()
         self.repaint_curves()
         self._draw_markers()
 
@@ -339,11 +345,12 @@ class CurvesPanel(QWidget):
         if event.val_loss is not None:
             self.current.val_loss.extend(x, [event.val_loss])
             self.current.val_accuracy.extend(x, [event.val_accuracy])
-        self._epochs_dirty = True
+        self._mark_epochs_stale()
 
     def set_test_accuracy(self, accuracy: float, epoch: float) -> None:
         """Mark the final test-set accuracy of the run at x = ``epoch`` (epochs the weights have had)."""
         self.current.test_accuracy, self.current.test_epoch = accuracy, epoch
+        self._fit_accuracy_range()
         self._draw_markers()
 
     def mark_divergence(self) -> None:
@@ -369,12 +376,13 @@ class CurvesPanel(QWidget):
         """Forget the current run (the overlays are the Runs panel's to change)."""
         self.current = RunCurves("")
         self._clear_readout()
-        self._batches_dirty = self._epochs_dirty = True
+        self._batches_dirty = True
+        self._mark_epochs_stale()
         self.repaint_curves()
         self._draw_markers()
         self.loss_plot.setRange(xRange=(0, 1), yRange=(0, 2.5), padding=0.01)
         self._x_right = 1.0
-        self.accuracy_plot.setYRange(0, 100)
+        self._fit_accuracy_range()
 
     def set_placeholder(self, text: str) -> None:
         """A message shown over the empty loss plot (e.g. what the window is waiting for); "" hides it."""
@@ -391,6 +399,7 @@ class CurvesPanel(QWidget):
         ]
         self._set_x_right(self.current.batch_loss.x[-1] if self.current.batch_loss.size else 1.0, force=True)
         self._fit_loss_range(shrink=True)
+        self._fit_accuracy_range()
 
     @property
     def overlay_labels(self) -> list[str]:
@@ -399,27 +408,41 @@ class CurvesPanel(QWidget):
     # ---- drawing --------------------------------------------------------------------------------
 
     def repaint_curves(self) -> None:
-        """Hand the new data to the plot items (numpy views, no copies); called by the timer."""
+        """Hand the new data to the plot items (numpy views, no copies); called by the timer.
+
+        Each costly change redraws a whole plot: the per-epoch curves of the loss plot, those of the accuracy plot,
+        the raw batch losses. While a run is under way a frame makes one of them at most, so that the window's
+        thread never stops for long (the others follow in the next frames, a tenth of a second apart)."""
         c = self.current
         if self._batches_dirty:
             self._batches_dirty, self._raw_pending = False, True
             self.smooth_item.setData(c.smoothed_loss.x, c.smoothed_loss.y)
             self._fit_loss_range(shrink=not self._running)
             self._grow_x_range()
+        while self._stale_epoch_plots:
+            self._stale_epoch_plots.pop(0)()
+            if self._running:
+                return
         now = time.monotonic()
         if self._raw_pending and (not self._running or now - self._raw_drawn_at >= 1 / RAW_LOSS_HZ):
             self._raw_pending, self._raw_drawn_at = False, now
             self.raw_item.setData(c.batch_loss.x, c.batch_loss.y)
-        if not self._epochs_dirty:
-            return
-        self._epochs_dirty = False
+
+    def _mark_epochs_stale(self) -> None:
+        """The per-epoch curves changed: redraw them in both plots (see ``repaint_curves``)."""
+        self._stale_epoch_plots = [self._draw_epoch_losses, self._draw_epoch_accuracies]
+
+    def _draw_epoch_losses(self) -> None:
+        c = self.current
         self.train_loss_item.setData(c.train_loss.x, c.train_loss.y)
         self.val_loss_item.setData(c.val_loss.x, c.val_loss.y)
+        self._fit_loss_range(shrink=True)
+
+    def _draw_epoch_accuracies(self) -> None:
+        c = self.current
         self.train_acc_item.setData(c.train_accuracy.x, 100 * c.train_accuracy.y)
         self.val_acc_item.setData(c.val_accuracy.x, 100 * c.val_accuracy.y)
-        self._fit_loss_range(shrink=True)
-        if c.train_accuracy.size:
-            self.accuracy_plot.enableAutoRange(axis="y")  # zoom in on the scores (0-100 % while there are none)
+        self._fit_accuracy_range()
 
     def _draw_markers(self) -> None:
         """The red ✕ where the run diverged and the test-accuracy star, when the run has them."""
@@ -488,6 +511,20 @@ class CurvesPanel(QWidget):
             self._loss_range = span
             self.loss_plot.setYRange(*span, padding=0.02)
             self._draw_markers()  # the ✕ sits at a height relative to the axis
+
+    def _fit_accuracy_range(self) -> None:
+        """Zoom in on the scores: the accuracy axis spans from the highest of ``ACCURACY_FLOORS`` below every score
+        shown (0 while there is none) to 100 %. It changes only when a score falls below its floor: a change redraws
+        the whole plot, which costs the training thread time while it runs (and the window its smoothness)."""
+        c = self.current
+        test = [c.test_accuracy] if c.test_accuracy is not None else []
+        shown = [c.train_accuracy.y, c.val_accuracy.y, test, *(o.curves.val_accuracy.y for o in self._overlays)]
+        scores = 100 * np.concatenate(shown)
+        lowest = scores[np.isfinite(scores)].min(initial=math.inf)
+        floor = max(floor for floor in ACCURACY_FLOORS if floor < lowest or floor == 0)
+        if floor != self._accuracy_floor:
+            self._accuracy_floor = floor
+            self.accuracy_plot.setYRange(floor, 100, padding=0.02)
 
     def _set_log_scale(self, on: bool) -> None:
         self.loss_plot.setLogMode(y=on)

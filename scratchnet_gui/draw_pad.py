@@ -3,10 +3,11 @@
 While you draw, the pad hands its strokes (as vectors) to the core's ``preprocess.to_network_input``,
 which draws them as the dataset's images were made (MNIST style when the training images look like
 MNIST's, else as drawn in the image's frame; see ``preprocess.choose_preparation``), and asks the current
-model for its probabilities, at most ~25 times a second. A test image opened from the browser goes to the
-network exactly as the browser gives it; strokes drawn over it add ink in its frame. Beside the canvas:
-the class probabilities, the 28×28 image the network actually sees (with the saliency overlay from the
-core's backward pass, if switched on) and the hidden layers' activations.
+model for its probabilities, at most ~25 times a second (and, while the pad is not on screen, once it is
+shown: the models a run sends after every epoch cost nothing while nobody looks). A test image opened from
+the browser goes to the network exactly as the browser gives it; strokes drawn over it add ink in its frame.
+Beside the canvas: the class probabilities, the 28×28 image the network actually sees (with the saliency
+overlay from the core's backward pass, if switched on) and the hidden layers' activations.
 
 Below the canvas, "This is a: 0 … 9" (or typing the digit) keeps the drawing as a labelled example of the
 learner's handwriting: the network input as prepared, and the strokes (see ``collect_into``).
@@ -44,6 +45,7 @@ from scratchnet.data import Dataset
 from scratchnet.model import Model
 from scratchnet.preprocess import MNIST_DEFAULT, Drawing, Preparation, PreparedInput, choose_preparation, prepare
 
+from .on_screen import RefreshWhenShown
 from .teaching import Handwriting
 from .visuals import ACCENT, NO_MODEL, ActivationsView, ImageView, ProbabilityBars, ink_image, percent, saliency_image, saliency_overlay
 
@@ -243,6 +245,7 @@ class DrawPad(QWidget):
         self.canvas = Canvas()
         self.handwriting: Handwriting | None = None
         self._timer = QTimer(self, singleShot=True, interval=PREDICT_INTERVAL_MS, timeout=self.predict)
+        self._when_shown = RefreshWhenShown(self, self._schedule)
         self.canvas.changed.connect(self._schedule)
         self._build()
 
@@ -252,7 +255,7 @@ class DrawPad(QWidget):
         """Use ``model`` from now on (during training a fresh copy arrives every epoch)."""
         self.model = model
         self._show_label_buttons(list(model.class_names) if model is not None else DIGITS)
-        self._schedule()
+        self._when_shown.request()
 
     def collect_into(self, handwriting: Handwriting) -> None:
         """Keep the drawings labelled with "This is a …" in ``handwriting``."""
@@ -297,7 +300,7 @@ class DrawPad(QWidget):
     def set_dataset(self, dataset: Dataset) -> None:
         """Prepare drawings as ``dataset``'s images were made: measured from its training images."""
         self.preparation = choose_preparation(dataset.train_images)
-        self._schedule()
+        self._when_shown.request()
 
     def load_image(self, image: np.ndarray) -> None:
         """Put a test image (H, W) uint8, ink = high values, on the canvas to read and draw over."""

@@ -38,6 +38,7 @@ from scratchnet.finetune import FinetuneResult
 from scratchnet.handwriting import Examples
 
 from .draw_pad import DIGITS
+from .on_screen import RefreshWhenShown
 from .session import Session
 from .teaching import Taught
 from .visuals import CORRECT, WRONG, ink_image, percent
@@ -119,6 +120,7 @@ class HandwritingPanel(QWidget):
         super().__init__(parent)
         self.session: Session | None = None
         self.examples_model = ExamplesModel(self)
+        self._when_shown = RefreshWhenShown(self, self._refresh)  # for new models: one after every epoch of a run
         self._build()
 
     # ---- wiring ---------------------------------------------------------------------------------------
@@ -127,7 +129,7 @@ class HandwritingPanel(QWidget):
         """Show ``session``'s handwriting collection, teach its model, show and settle what teaching did."""
         self.session = session
         session.handwriting.changed.connect(self._refresh)
-        session.model_changed.connect(lambda _: self._refresh())
+        session.model_changed.connect(lambda _: self._when_shown.request())
         session.dataset_changed.connect(lambda _: self._update_teach())
         session.state_changed.connect(lambda _: self._update_teach())
         session.run_started.connect(lambda *_: self.result_view.hide())  # a new run: the result shown is the past

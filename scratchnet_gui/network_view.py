@@ -6,13 +6,15 @@ show the pattern the unit responds to. At initialisation they are noise; within 
 blobs appear. Wide layers are shown a page of tiles at a time. Below: one histogram of weights per layer
 (pyqtgraph), and the activations of every hidden layer for the drawing on the pad.
 
-Public API of ``NetworkView``: slots ``set_model(model)`` (redrawn at most every ``REDRAW_MS``) and
-``show_input(x)`` (an input image, e.g. from ``DrawPad.input_changed``, or None).
+Public API of ``NetworkView``: slots ``set_model(model)`` (redrawn at most every ``REDRAW_MS``, and only while
+the view is on screen: a hidden view draws the latest model when it is shown) and ``show_input(x)`` (an input
+image, e.g. from ``DrawPad.input_changed``, or None).
 """
 
 from __future__ import annotations
 
 import math
+import time
 
 import numpy as np
 import pyqtgraph as pg
@@ -22,6 +24,7 @@ from PySide6.QtWidgets import QGroupBox, QHBoxLayout, QLabel, QPushButton, QSpli
 
 from scratchnet.model import Model
 
+from .on_screen import RefreshWhenShown
 from .visuals import LEFT, NO_MODEL, RIGHT, ActivationsView, ImageView, diverging_colors, grid_image, ink_image, rgb_image
 
 TILES_PER_PAGE = 64
@@ -83,7 +86,9 @@ class NetworkView(QWidget):
         self._input: np.ndarray | None = None
         self._histogram_sizes: list[int] = []
         self._curves: list[pg.PlotDataItem] = []
-        self._redraw_timer = QTimer(self, singleShot=True, interval=REDRAW_MS, timeout=self.redraw)
+        self._redraw_timer = QTimer(self, singleShot=True, timeout=self.redraw)
+        self._last_redraw = -math.inf  # time.monotonic() of the last redraw
+        self._when_shown = RefreshWhenShown(self, self._schedule_redraw)
         self._build()
         self.redraw()
 
@@ -91,8 +96,7 @@ class NetworkView(QWidget):
 
     def set_model(self, model: Model | None) -> None:
         self.model = model
-        if not self._redraw_timer.isActive():
-            self._redraw_timer.start()
+        self._when_shown.request()
 
     def show_input(self, x: np.ndarray | None) -> None:
         """Show every hidden layer's activations for the input ``x`` (or clear them for None)."""
@@ -117,7 +121,14 @@ class NetworkView(QWidget):
 
     # ---- drawing --------------------------------------------------------------------------------
 
+    def _schedule_redraw(self) -> None:
+        """Redraw soon: at once, or ``REDRAW_MS`` after the last redraw when that was more recent."""
+        if not self._redraw_timer.isActive():
+            wait = self._last_redraw + REDRAW_MS / 1000 - time.monotonic()
+            self._redraw_timer.start(max(round(1000 * wait), 0))
+
     def redraw(self) -> None:
+        self._last_redraw = time.monotonic()
         self.page = min(self.page, self.pages - 1)
         self._draw_tiles()
         self._draw_histograms()
