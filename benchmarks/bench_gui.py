@@ -7,7 +7,7 @@
 (2) UI responsiveness while it trains: how late a 10 ms ``QTimer`` fires; the goal is p99 <= 50 ms.
 
     python benchmarks/bench_gui.py [--data-dir DIR] [--preset default] [--epochs 1] [--repeats 4] [--blas-threads N] [--busy]
-                                   [--overlays N]
+                                   [--overlays N] [--tab TITLE]
 
 Uses real MNIST ($SCRATCHNET_DATA_DIR, ../shared/data/mnist or the cache). The window is drawn
 offscreen (it still paints) unless QT_QPA_PLATFORM says otherwise. The machine may be busy: CLI
@@ -17,7 +17,8 @@ and in-app runs alternate, and both the best and the median of ``--repeats`` are
 ``--overlays N`` records N runs (each with a loss curve of the most points the store keeps) in the benchmark's
 run store and overlays them on the Training plots, as a user who selected them in the Runs tab sees them.
 The window starts with fresh settings and an empty run store in a temporary data home; the runs it trains
-are recorded there, and, as in the app, each joins the overlays when the next one starts.
+are recorded there, and, as in the app, each joins the overlays when the next one starts. ``--tab "Test images"``
+keeps that tab on screen while the runs train (default: the Training tab, with the curves).
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--blas-threads", type=int, default=None, help="OpenBLAS threads for both runs (default: their own choice)")
     parser.add_argument("--busy", action="store_true", help="spin one core in another process during the measurement")
     parser.add_argument("--overlays", type=int, default=0, help="overlay this many recorded runs on the Training plots")
+    parser.add_argument("--tab", default="Training", help="the tab on screen while the runs train")
     return parser
 
 
@@ -168,13 +170,14 @@ def main(args: argparse.Namespace) -> int:
     window.session.dataset_changed.connect(loop.quit)
     window.load_data(str(dataset.folder))
     loop.exec()
+    window.show_tab(args.tab)
 
     threads = os.environ.get("OPENBLAS_NUM_THREADS", "default")
     setting = BlasThreadSetting()
     print(
         f"config: {config.describe()} on {dataset.name}, {args.repeats} alternating repeats, BLAS threads: {threads}, "
         f"{setting.cores} usable cores (the app's Automatic limit: {setting.limit or 'none'}); "
-        f"{'one core busy' if args.busy else 'quiet'}, {args.overlays} recorded runs overlaid",
+        f"{'one core busy' if args.busy else 'quiet'}, {args.overlays} recorded runs overlaid, the {args.tab} tab on screen",
         flush=True,
     )
     cli, in_app, probed, delays = [], [], [], []

@@ -24,7 +24,7 @@ from scratchnet.predictions import Predictions
 
 
 @dataclass(frozen=True)
-class Request:
+class _Request:
     """One model to run on one dataset's test images; ``number`` orders the requests."""
 
     number: int
@@ -41,7 +41,7 @@ class _Answer(QObject):
 class _Job(QRunnable):
     """Computes the answer to ``request`` on a pool thread; touches nothing but its own data and ``answer``."""
 
-    def __init__(self, request: Request, answer: _Answer):
+    def __init__(self, request: _Request, answer: _Answer):
         super().__init__()
         self.request, self.answer = request, answer
 
@@ -73,7 +73,7 @@ class Predictor(QObject):
         self._numbers = 0  # requests made so far
         self._first_valid = 0  # answers to requests numbered below this are dropped (``cancel``)
         self._running: _Answer | None = None  # the job under way (its answer object, kept until it arrives)
-        self._waiting: Request | None = None
+        self._waiting: _Request | None = None
 
     @property
     def busy(self) -> bool:
@@ -83,7 +83,7 @@ class Predictor(QObject):
     def request(self, model: Model, dataset: Dataset) -> None:
         """Predict ``dataset``'s test images with ``model``: now, or after the job under way."""
         self._numbers += 1
-        self._waiting = Request(self._numbers, model, dataset)
+        self._waiting = _Request(self._numbers, model, dataset)
         if self._running is None:
             self._start_waiting()
 
@@ -103,7 +103,7 @@ class Predictor(QObject):
         self._running.done.connect(self._answered)
         self._pool.start(_Job(request, self._running))
 
-    def _answered(self, request: Request, predictions: Predictions | None, problem: str) -> None:
+    def _answered(self, request: _Request, predictions: Predictions | None, problem: str) -> None:
         self._running = None
         superseded = self._waiting is not None
         if superseded:
