@@ -15,7 +15,8 @@ when an epoch ends (one plot a frame), the raw batch losses (the costliest line:
 the plot) are cached and refreshed twice a second, and the timer runs at 10 Hz.
 
 The overlays are runs from the run store (chosen in the Runs panel, which hands them to ``set_overlays``), so
-they outlive the session: each is drawn in its own colour with its smoothed loss and validation accuracy.
+they outlive the session: each is drawn in its own colour with its smoothed loss and validation accuracy, all of
+them as one cached item per plot (``OverlayLayer``), so that twenty cost a frame no more than one.
 """
 
 from __future__ import annotations
