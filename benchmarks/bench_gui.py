@@ -7,12 +7,18 @@
 (2) UI responsiveness while it trains: how late a 10 ms ``QTimer`` fires; the goal is p99 <= 50 ms.
 
     python benchmarks/bench_gui.py [--data-dir DIR] [--preset default] [--epochs 1] [--repeats 4] [--blas-threads N] [--busy]
+                                   [--overlays N] [--tab TITLE]
 
 Uses real MNIST ($SCRATCHNET_DATA_DIR, ../shared/data/mnist or the cache). The window is drawn
 offscreen (it still paints) unless QT_QPA_PLATFORM says otherwise. The machine may be busy: CLI
 and in-app runs alternate, and both the best and the median of ``--repeats`` are reported.
 ``--blas-threads N`` fixes OpenBLAS's thread count for both (it must be set before NumPy loads).
 ``--busy`` spins one core in another process for the whole measurement, as a second busy program would.
+``--overlays N`` records N runs (each with a loss curve of the most points the store keeps) in the benchmark's
+run store and overlays them on the Training plots, as a user who selected them in the Runs tab sees them.
+The window starts with fresh settings and an empty run store in a temporary data home; the runs it trains
+are recorded there, and, as in the app, each joins the overlays when the next one starts. ``--tab "Test images"``
+keeps that tab on screen while the runs train (default: the Training tab, with the curves).
 """
 
 from __future__ import annotations
@@ -34,6 +40,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--repeats", type=int, default=4)
     parser.add_argument("--blas-threads", type=int, default=None, help="OpenBLAS threads for both runs (default: their own choice)")
     parser.add_argument("--busy", action="store_true", help="spin one core in another process during the measurement")
+    parser.add_argument("--overlays", type=int, default=0, help="overlay this many recorded runs on the Training plots")
+    parser.add_argument("--tab", default="Training", help="the tab on screen while the runs train")
     return parser
 
 
@@ -48,11 +56,15 @@ from busy import one_core_busy  # noqa: E402  (benchmarks/busy.py, beside this s
 from PySide6.QtCore import QElapsedTimer, QEventLoop, QSettings, Qt, QTimer  # noqa: E402
 
 from scratchnet.config import TrainConfig  # noqa: E402
-from scratchnet.data import ENV_VAR, load_dataset, locate_or_download  # noqa: E402
+from scratchnet.data import ENV_VAR, Dataset, load_dataset, locate_or_download  # noqa: E402
+from scratchnet.home import HOME_ENV_VAR  # noqa: E402
 from scratchnet.presets import load_preset  # noqa: E402
+from scratchnet.runs import MAX_CURVE_POINTS, DatasetIdentity, RunOutcome, RunStore  # noqa: E402
+from scratchnet.trainer import EpochEvent  # noqa: E402
 from scratchnet_gui.app import create_application  # noqa: E402
 from scratchnet_gui.blas_threads import BlasThreadSetting  # noqa: E402
 from scratchnet_gui.main_window import MainWindow  # noqa: E402
+from scratchnet_gui.runs_panel import OVERLAID_KEY  # noqa: E402
 
 TICK_MS = 10
 IDLE_SECONDS = 10  # how long the lateness probe runs with the app idle, before the runs
@@ -70,6 +82,26 @@ def cli_run(preset: str, epochs: int, folder: Path) -> tuple[float, int]:
     output = subprocess.run([*command, "--json", "--no-record"], capture_output=True, text=True, check=True).stdout
     result = json.loads(output.strip().splitlines()[-1])
     return result["samples_per_second"], result["blas_threads"]
+
+
+def record_runs(count: int, config: TrainConfig, dataset: Dataset) -> list[int]:
+    """Record ``count`` finished runs of ``config.epochs`` epochs in the run store of the data home, each with a
+    loss curve as long as the store keeps (``MAX_CURVE_POINTS``) and per-epoch scores; returns their ids."""
+    rng = np.random.default_rng(0)
+    identity = DatasetIdentity(dataset.name, dataset.test_fingerprint, dataset.class_names, dataset.image_shape, 50_000, 10_000)
+    ids = []
+    with RunStore() as store:
+        for _ in range(count):
+            run_id = store.begin(config, identity)
+            pace = rng.uniform(1, 4)  # how fast this run's loss falls
+            for epoch in range(1, config.epochs + 1):
+                loss = 0.05 + 2.25 * np.exp(-pace * epoch)
+                store.add_epoch(run_id, EpochEvent(epoch, config.epochs, loss, 1 - loss / 3, loss * 1.1, 1 - loss / 2.5, 10.0, 0.1))
+            x = np.linspace(0, config.epochs, MAX_CURVE_POINTS)
+            curve = np.column_stack([x, 0.05 + 2.25 * np.exp(-pace * x) + rng.normal(0, 0.02, len(x))])
+            store.finish(run_id, RunOutcome("completed", loss_curve=curve))
+            ids.append(run_id)
+    return ids
 
 
 def lateness_probe() -> tuple[QTimer, list[float]]:
@@ -123,10 +155,13 @@ def main(args: argparse.Namespace) -> int:
     config = load_preset(args.preset)[0].replace(epochs=args.epochs)
     dataset = load_dataset(locate_or_download(data_dir(args.data_dir)))
     app = create_application(sys.argv[:1])  # noqa: F841 (kept alive for the whole benchmark)
-    # Fresh settings, as a new user's: a settings file kept between benchmarks remembered every run they overlaid
-    # (up to 20 drawn at once), and the window measured was then one drawing 20 recorded runs over its curves.
-    settings_folder = tempfile.TemporaryDirectory()
-    settings = QSettings(str(Path(settings_folder.name) / "scratchnet-bench.ini"), QSettings.Format.IniFormat)
+    # Fresh settings and an empty run store, as a new user's: a settings file kept between benchmarks remembered
+    # every run they overlaid (up to 20 drawn at once), and the window measured was then one drawing 20 recorded
+    # runs over its curves. ``--overlays`` measures that on purpose.
+    home = tempfile.TemporaryDirectory()
+    os.environ[HOME_ENV_VAR] = home.name
+    settings = QSettings(str(Path(home.name) / "scratchnet-bench.ini"), QSettings.Format.IniFormat)
+    settings.setValue(OVERLAID_KEY, ",".join(map(str, record_runs(args.overlays, config, dataset))))
     window = MainWindow(settings)
     window.resize(1280, 800)
     window.show()
@@ -135,13 +170,14 @@ def main(args: argparse.Namespace) -> int:
     window.session.dataset_changed.connect(loop.quit)
     window.load_data(str(dataset.folder))
     loop.exec()
+    window.show_tab(args.tab)
 
     threads = os.environ.get("OPENBLAS_NUM_THREADS", "default")
     setting = BlasThreadSetting()
     print(
         f"config: {config.describe()} on {dataset.name}, {args.repeats} alternating repeats, BLAS threads: {threads}, "
         f"{setting.cores} usable cores (the app's Automatic limit: {setting.limit or 'none'}); "
-        f"{'one core busy' if args.busy else 'quiet'}",
+        f"{'one core busy' if args.busy else 'quiet'}, {args.overlays} recorded runs overlaid, the {args.tab} tab on screen",
         flush=True,
     )
     cli, in_app, probed, delays = [], [], [], []

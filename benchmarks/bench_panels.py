@@ -19,7 +19,7 @@ import time
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import numpy as np
-from PySide6.QtCore import QPointF
+from PySide6.QtCore import QEventLoop, QPointF
 from PySide6.QtWidgets import QApplication
 
 from scratchnet.config import TrainConfig
@@ -91,8 +91,10 @@ def bench_scroll(model: Model, dataset) -> None:
     browser.show()
     browser.set_dataset(dataset)
     browser.set_model(model)
-    browser.refresh_predictions()
-    QApplication.processEvents()
+    answered = QEventLoop()
+    browser.predictions_changed.connect(answered.quit)
+    browser.refresh_predictions()  # computed on the browser's own thread
+    answered.exec()
     view = browser.list_view
     bar = view.verticalScrollBar()
     step = max(bar.pageStep() // 4, 1)  # a quarter page per frame: a brisk wheel scroll

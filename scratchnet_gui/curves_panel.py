@@ -15,7 +15,8 @@ when an epoch ends (one plot a frame), the raw batch losses (the costliest line:
 the plot) are cached and refreshed twice a second, and the timer runs at 10 Hz.
 
 The overlays are runs from the run store (chosen in the Runs panel, which hands them to ``set_overlays``), so
-they outlive the session: each is drawn in its own colour with its smoothed loss and validation accuracy.
+they outlive the session: each is drawn in its own colour with its smoothed loss and validation accuracy, all of
+them as one cached item per plot (``OverlayLayer``), so that twenty cost a frame no more than one.
 """
 
 from __future__ import annotations
@@ -32,13 +33,13 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QBuffer, QEvent, QIODevice, QObject, QPointF, Qt, QTimer
-from PySide6.QtGui import QColor
+from PySide6.QtCore import QBuffer, QEvent, QIODevice, QObject, QPointF, QRectF, Qt, QTimer
+from PySide6.QtGui import QColor, QPainter, QPainterPath, QPen, QPixmapCache
 from PySide6.QtWidgets import QCheckBox, QGraphicsItem, QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from scratchnet.atomic import atomic_write
 from scratchnet.metrics import LossSmoother
-from scratchnet.runs import RunRecord
+from scratchnet.runs import RunRecord, thinned
 from scratchnet.trainer import EpochEvent
 
 if TYPE_CHECKING:
@@ -64,7 +65,12 @@ EPOCH_STYLES = {  # line style and marker of the per-epoch curves
 }
 OVERLAY_COLORS = ["#8e44ad", "#7f8c8d", "#16a085", "#c0392b", "#d35400", "#2c3e50", "#b7950b"]
 OVERLAY_Z = -5  # recorded runs: above the raw batch-loss band, below this run's lines
+OVERLAY_POINTS = 500  # each recorded run's loss curve is drawn with at most this many points: about one per 2 pixels
 MAX_OVERLAYS = 20  # recorded runs drawn at once, at most: more would be unreadable
+# Qt's pixmap cache (10 MB by default) must hold every cached item of the plots at once: about ten pixmaps the size
+# of a plot, 4 MB each in a maximised window on a 1920×1080 screen, 16 MB on a 4K one. When it overflows, every
+# cached item is redrawn from scratch at every frame (50 ms a frame in a maximised window). A limit, not an allocation.
+PIXMAP_CACHE_KB = 256 * 1024
 READOUT_HINT = "Hover over the plots to read the values."
 WAITING = "Waiting for the data: use File ▸ Choose data folder…"
 
@@ -139,24 +145,66 @@ class RunCurves:
         return self.batch_loss.size == 0 and self.train_loss.size == 0
 
 
-class _Overlay:
-    """A recorded run drawn in its own colour: its smoothed loss (with a legend entry) and its validation accuracy."""
+class OverlayLayer(pg.GraphicsObject):
+    """Every recorded run of one plot drawn as a single item, so that the overlays cost one cached pixmap, however
+    many there are: each frame of a run only blits it. (An item per run would need a pixmap each, the size of the
+    plot; twenty of them overflow Qt's pixmap cache, and then every cached item, the overlays, the axes and the
+    raw batch losses alike, is redrawn from scratch at every frame.) The curves are thinned to ``OVERLAY_POINTS``
+    when set, so that redrawing the layer after the axes change (a few times a run) stays cheap too."""
 
-    def __init__(self, curves: RunCurves, color: str, loss_plot: pg.PlotItem, accuracy_plot: pg.PlotItem):
-        self.curves = curves
-        self.plots = (loss_plot, accuracy_plot)
-        pen = pg.mkPen(_faint(QColor(color), 0.75), width=2)
-        self.items = [
-            loss_plot.plot(curves.smoothed_loss.x, curves.smoothed_loss.y, pen=pen, name=curves.label),
-            accuracy_plot.plot(curves.val_accuracy.x, 100 * curves.val_accuracy.y, pen=pen),
-        ]
-        for item in self.items:
-            item.setZValue(OVERLAY_Z)
-            _cache(item)  # it never changes: drawn once, then blitted
+    def __init__(self):
+        super().__init__()
+        self._curves: list[tuple[np.ndarray, np.ndarray, QPen]] = []
+        self._paths: list[tuple[QPainterPath, QPen]] = []
+        self._bounds = QRectF()
+        self._log_y = False
+        self.setZValue(OVERLAY_Z)
+        _cache(self)
 
-    def remove(self) -> None:
-        for plot, item in zip(self.plots, self.items):
-            plot.removeItem(item)
+    def set_curves(self, curves: list[tuple[np.ndarray, np.ndarray, QPen]]) -> None:
+        """Draw these (x, y, pen) curves instead of the ones drawn so far."""
+        self._curves = [(*thinned(np.column_stack([x, y]), OVERLAY_POINTS).T, pen) for x, y, pen in curves]
+        self._make_paths()
+
+    def setLogMode(self, x: bool, y: bool) -> None:
+        """Called by the plot when its axes change scale: a log axis draws log10 of the values."""
+        self._log_y = y
+        self._make_paths()
+
+    def _make_paths(self) -> None:
+        self.prepareGeometryChange()
+        self._paths, self._bounds = [], QRectF()
+        with np.errstate(divide="ignore", invalid="ignore"):
+            for x, y, pen in self._curves:
+                path = pg.arrayToQPath(x, np.log10(y) if self._log_y else y, connect="finite")
+                self._paths.append((path, pen))
+                self._bounds = self._bounds.united(path.boundingRect())
+        self.update()
+
+    def point_counts(self) -> list[int]:
+        """How many points each curve is drawn with."""
+        return [path.elementCount() for path, _ in self._paths]
+
+    def data_rect(self) -> QRectF:
+        """The rectangle the curves span, in the plot's coordinates (log10 of the values on a log axis)."""
+        return QRectF(self._bounds)
+
+    def boundingRect(self) -> QRectF:
+        """The curves' data bounds and room for the pens' width (in pixels, whatever the zoom)."""
+        pixel_x, pixel_y = self.pixelVectors()
+        if pixel_x is None:
+            return QRectF(self._bounds)
+        pad_x, pad_y = 2 * pixel_x.length(), 2 * pixel_y.length()  # the widest pen is 2 px
+        return self._bounds.adjusted(-pad_x, -pad_y, pad_x, pad_y)
+
+    def viewTransformChanged(self) -> None:
+        super().viewTransformChanged()
+        self.prepareGeometryChange()  # the pixels' padding in boundingRect changed size
+
+    def paint(self, painter: QPainter, *args) -> None:
+        for path, pen in self._paths:
+            painter.setPen(pen)
+            painter.drawPath(path)
 
 
 class CurvesPanel(QWidget):
@@ -164,12 +212,14 @@ class CurvesPanel(QWidget):
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
+        QPixmapCache.setCacheLimit(max(QPixmapCache.cacheLimit(), PIXMAP_CACHE_KB))
         self.current = RunCurves("")
         self._offset = 0.0  # epochs the weights had before this run: the x where its curves start
         self._run_end = 1.0  # the x where the current run will end if it runs all its epochs
         self._x_right = 1.0  # the right end of the x axis
         self._smoother: LossSmoother | None = None  # the current run's, made at its first batches
-        self._overlays: list[_Overlay] = []
+        self._overlays: list[RunCurves] = []  # the recorded runs drawn (by ``loss_overlays``, ``accuracy_overlays``)
+        self._overlay_samples: list[pg.PlotDataItem] = []  # their legend entries' samples, never added to the plot
         self._batches_dirty = False
         self._stale_epoch_plots: list[Callable[[], None]] = []  # the plots whose per-epoch curves are out of date
         self._raw_pending = False  # batch losses not yet handed to the raw curve
@@ -243,6 +293,9 @@ class CurvesPanel(QWidget):
         self.raw_item.setDownsampling(auto=True, method="peak")
         self.raw_item.setClipToView(True)
         _cache(self.raw_item)  # the other curves' repaints reuse its pixmap
+        self.loss_overlays, self.accuracy_overlays = OverlayLayer(), OverlayLayer()
+        self.loss_plot.addItem(self.loss_overlays)
+        self.accuracy_plot.addItem(self.accuracy_overlays)
         self.smooth_item = self.loss_plot.plot(pen=pg.mkPen(SMOOTH_LOSS, width=2), name="batch loss, smoothed")
         self.smooth_item.setDownsampling(auto=True, method="mean")
         self.smooth_item.setClipToView(True)
@@ -390,20 +443,30 @@ class CurvesPanel(QWidget):
         self.placeholder.setVisible(bool(text))
 
     def set_overlays(self, runs: list[RunCurves]) -> None:
-        """Draw these recorded runs (the first ``MAX_OVERLAYS``) instead of the overlays drawn so far."""
-        for overlay in self._overlays:
-            overlay.remove()
-        self._overlays = [
-            _Overlay(curves, OVERLAY_COLORS[i % len(OVERLAY_COLORS)], self.loss_plot, self.accuracy_plot)
-            for i, curves in enumerate(runs[:MAX_OVERLAYS])
-        ]
+        """Draw these recorded runs (the first ``MAX_OVERLAYS``), each in its colour with a legend entry, instead of
+        the overlays drawn so far: the smoothed loss, and the validation accuracy per epoch."""
+        self._overlays = runs[:MAX_OVERLAYS]
+        pens = [pg.mkPen(_faint(QColor(OVERLAY_COLORS[i % len(OVERLAY_COLORS)]), 0.75), width=2) for i in range(len(self._overlays))]
+        self.loss_overlays.set_curves([(run.smoothed_loss.x, run.smoothed_loss.y, pen) for run, pen in zip(self._overlays, pens)])
+        self.accuracy_overlays.set_curves([(run.val_accuracy.x, 100 * run.val_accuracy.y, pen) for run, pen in zip(self._overlays, pens)])
+        for sample in self._overlay_samples:
+            self.loss_plot.legend.removeItem(sample)
+        self._overlay_samples = [pg.PlotDataItem(pen=pen) for pen in pens]
+        for run, sample in zip(self._overlays, self._overlay_samples):
+            self.loss_plot.legend.addItem(sample, run.label)
+        _cache(self.loss_plot.legend)  # its new entries too
         self._set_x_right(self.current.batch_loss.x[-1] if self.current.batch_loss.size else 1.0, force=True)
         self._fit_loss_range(shrink=True)
         self._fit_accuracy_range()
 
     @property
     def overlay_labels(self) -> list[str]:
-        return [overlay.curves.label for overlay in self._overlays]
+        return [run.label for run in self._overlays]
+
+    @property
+    def overlay_pens(self) -> list[QPen]:
+        """The pen each overlaid run is drawn with (in ``overlay_labels``' order)."""
+        return [sample.opts["pen"] for sample in self._overlay_samples]
 
     # ---- drawing --------------------------------------------------------------------------------
 
@@ -479,7 +542,7 @@ class CurvesPanel(QWidget):
     def _set_x_right(self, right: float, force: bool = False) -> None:
         """Span the x axis from 0 to ``right``, or further when earlier runs' curves reach beyond it; ``force``
         also undoes a zoom or pan of the user's (at the start and the end of a run)."""
-        right = max([right, *(o.curves.smoothed_loss.x[-1] for o in self._overlays if o.curves.smoothed_loss.size)])
+        right = max([right, *(run.smoothed_loss.x[-1] for run in self._overlays if run.smoothed_loss.size)])
         if force or right != self._x_right:
             self._x_right = right
             self.loss_plot.setXRange(-0.01 * right, 1.03 * right, padding=0)  # room on the right for the test star
@@ -493,7 +556,7 @@ class CurvesPanel(QWidget):
         The axis grows at once but shrinks only when ``shrink`` (at the end of an epoch or of the run): each
         change redraws every curve, which costs the training thread time while it runs."""
         c = self.current
-        shown = [c] + [o.curves for o in self._overlays]
+        shown = [c, *self._overlays]
         log = self.log_scale.isChecked()
         losses = [curves.smoothed_loss.y[0 if log else curves.smoothed_loss.size // 20 :] for curves in shown]
         values = np.concatenate([*losses, c.train_loss.y, c.val_loss.y])
@@ -518,7 +581,7 @@ class CurvesPanel(QWidget):
         the whole plot, which costs the training thread time while it runs (and the window its smoothness)."""
         c = self.current
         test = [c.test_accuracy] if c.test_accuracy is not None else []
-        shown = [c.train_accuracy.y, c.val_accuracy.y, test, *(o.curves.val_accuracy.y for o in self._overlays)]
+        shown = [c.train_accuracy.y, c.val_accuracy.y, test, *(run.val_accuracy.y for run in self._overlays)]
         scores = 100 * np.concatenate(shown)
         lowest = scores[np.isfinite(scores)].min(initial=math.inf)
         floor = max(floor for floor in ACCURACY_FLOORS if floor < lowest or floor == 0)
@@ -577,7 +640,7 @@ class CurvesPanel(QWidget):
         out = io.StringIO()
         writer = csv.writer(out, lineterminator="\n")
         writer.writerow(["run", "label", "series", "epoch", "value"])
-        runs = [overlay.curves for overlay in self._overlays] + ([self.current] if not self.current.empty else [])
+        runs = self._overlays + ([self.current] if not self.current.empty else [])
         for number, run in enumerate(runs, start=1):
             for name, series in run.series().items():
                 writer.writerows((number, run.label, name, f"{x:.6g}", f"{y:.8g}") for x, y in zip(series.x, series.y))

@@ -394,5 +394,6 @@ class MainWindow(QMainWindow):
         """Remember the settings, stop any run at once (no test-set scoring) and wait for the threads."""
         self.save_settings()
         self.session.shutdown()
+        self.browser.shutdown()
         self.curves.set_running(False)
         super().closeEvent(event)

@@ -5,8 +5,12 @@ array into the test set: filtering and sorting compute a new index array with Nu
 (``Predictions.select``) instead of touching 10 000 items. Thumbnails are made when a cell is first
 painted and then cached; every cell has the same size, so the view lays out and scrolls in constant time.
 
+The predictions are computed off the window's thread by a ``Predictor`` (``predictor.py``); the browser only
+shows them when they arrive.
+
 Public API of ``ImageBrowser``: slots ``set_dataset(dataset)``, ``set_model(model)`` (predictions refresh at
-most once a second, however often it is called), ``show_filter(true_class, predicted_class)``; signals
+most once a second, however often it is called), ``show_filter(true_class, predicted_class)``, ``shutdown()``
+(the window is closing: wait for the prediction under way); signals
 ``open_in_pad(object)`` (a uint8 image, H×W) and ``predictions_changed(object, str)`` (a ``Predictions``, or
 None without a model, and the weights they come from as ``weights_caption`` words them), which the
 confusion matrix listens to.
@@ -34,10 +38,10 @@ from PySide6.QtWidgets import (
 )
 
 from scratchnet.data import Dataset, to_inputs
-from scratchnet.errors import ModelFileError
 from scratchnet.model import Model
 from scratchnet.predictions import ORDERS, Predictions
 
+from .predictor import Predictor
 from .visuals import CORRECT, NO_MODEL, WRONG, ImageView, ProbabilityBars, epochs_text, figure, ink_image, percent, saliency_image
 
 IMAGE_ROLE = Qt.ItemDataRole.UserRole  # the test-set index of a row
@@ -173,10 +177,13 @@ class ImageBrowser(QWidget):
         self.dataset: Dataset | None = None
         self.model: Model | None = None
         self.predictions: Predictions | None = None
+        self._predictions_model: Model | None = None  # the model the predictions shown come from
         self.weights = ""  # which weights the predictions come from (weights_caption)
         self.problem = ""  # why there are no predictions, when a model is set but does not fit the data
         self._last_refresh = -np.inf
         self._refresh_timer = QTimer(self, singleShot=True, timeout=self.refresh_predictions)
+        self.predictor = Predictor(self)
+        self.predictor.ready.connect(self._show_predictions)
         self.list_model = ImageListModel(self)
         self._build()
 
@@ -194,7 +201,10 @@ class ImageBrowser(QWidget):
                 for k, name in enumerate(dataset.class_names):
                     combo.addItem(name, k)
                     combo.setItemData(k + 1, name, Qt.ItemDataRole.ToolTipRole)  # the full name, however long
-        self.refresh_predictions()
+        self.predictor.cancel()  # answers about the previous images would not fit these
+        self._show_predictions(None, None, "")
+        if self.model is not None:
+            self.refresh_predictions()
 
     def set_model(self, model: Model | None) -> None:
         """Take a new model; its predictions are computed soon, and at most once per ``MIN_REFRESH_SECONDS``."""
@@ -215,21 +225,30 @@ class ImageBrowser(QWidget):
         """Emit ``open_in_pad`` with a copy of the selected image."""
         self.open_in_pad.emit(self.dataset.test_images[self.selected_image()].copy())
 
+    def shutdown(self) -> None:
+        """Wait for the prediction under way and show no more (the window is closing)."""
+        self._refresh_timer.stop()
+        self.predictor.shutdown()
+
     def refresh_predictions(self) -> None:
-        """Run the model on the whole test set (one batched pass in the core) and redraw."""
-        predictions, weights, problem = None, "", ""
+        """Ask for the model's answers on the whole test set, which ``predictor`` computes in the background (one
+        batched pass in the core) and ``_show_predictions`` shows; without a model or data, show none at once."""
         if self.dataset is not None and self.model is not None:
             self._last_refresh = time.monotonic()
-            try:
-                self.model.check_compatible(self.dataset.image_shape, self.dataset.class_names)
-                predictions, weights = Predictions.on_test_set(self.model, self.dataset), weights_caption(self.model)
-            except ModelFileError as error:
-                problem = str(error)
-        self.predictions, self.weights, self.problem = predictions, weights, problem
+            self.predictor.request(self.model, self.dataset)
+        else:
+            self.predictor.cancel()
+            self._show_predictions(None, None, "")
+
+    def _show_predictions(self, predictions: Predictions | None, model: Model | None, problem: str) -> None:
+        """Show the answers of ``model`` (or none, and the ``problem`` that prevented them) and pass them on."""
+        self.predictions, self.problem = predictions, problem
+        self._predictions_model = model if predictions is not None else None
+        self.weights = weights_caption(model) if predictions is not None else ""
         for control in (self.predicted_combo, self.mistakes_box, self.sort_combo):
             control.setEnabled(predictions is not None)
         self.apply_filter(keep_scroll=True)
-        self.predictions_changed.emit(predictions, weights)
+        self.predictions_changed.emit(predictions, self.weights)
 
     # ---- filtering ------------------------------------------------------------------------------
 
@@ -380,7 +399,8 @@ class ImageBrowser(QWidget):
             self.detail_bars.set_probabilities(None, names)
             return
         if self.detail_saliency.isChecked():
-            saliency, _ = self.model.saliency(to_inputs(image[None], self.model.dtype.type))
+            model = self._predictions_model
+            saliency, _ = model.saliency(to_inputs(image[None], model.dtype.type))
             self.detail_image.set_image(saliency_image(image / 255.0, saliency.reshape(image.shape)))
         else:
             self.detail_image.set_image(ink_image(image))

@@ -1,11 +1,13 @@
 """The Training tab's plots read for every eye and show what their controls promise."""
 
 import numpy as np
+import pyqtgraph as pg
 import pytest
 from PySide6.QtCore import Qt
 
 from scratchnet.trainer import EpochEvent
-from scratchnet_gui.curves_panel import READOUT_HINT, CurvesPanel
+from scratchnet_gui import curves_panel
+from scratchnet_gui.curves_panel import MAX_OVERLAYS, OVERLAY_POINTS, READOUT_HINT, CurvesPanel, OverlayLayer, RunCurves
 
 
 @pytest.fixture
@@ -58,8 +60,61 @@ def test_earlier_runs_are_drawn_above_the_batch_loss_band(curves):
     first = curves.current
     one_run(curves, "second")
     curves.set_overlays([first])
-    overlay_item = curves._overlays[0].items[0]
-    assert curves.raw_item.zValue() < overlay_item.zValue() < curves.smooth_item.zValue()
-    pen = overlay_item.opts["pen"].color()
+    assert curves.raw_item.zValue() < curves.loss_overlays.zValue() < curves.smooth_item.zValue()
+    pen = curves.overlay_pens[0].color()
     assert max(pen.red(), pen.green(), pen.blue()) - min(pen.red(), pen.green(), pen.blue()) > 40  # a colour, not a near-white
-    assert curves._overlays[0].items[0].opts["pen"].style() == Qt.PenStyle.SolidLine
+    assert curves.overlay_pens[0].style() == Qt.PenStyle.SolidLine
+
+
+def recorded_run(number: int, points: int = 2000) -> RunCurves:
+    """A recorded run of eight epochs with a long smoothed loss curve, as the run store keeps them."""
+    run = RunCurves(f"#{number} recorded")
+    x = np.linspace(0, 8, points)
+    run.smoothed_loss.extend(x, 0.05 + (1 + number / 10) * np.exp(-x))
+    epochs = np.arange(1.0, 9.0)
+    run.val_accuracy.extend(epochs, 0.9 + epochs / 100)
+    return run
+
+
+def test_frames_of_a_run_redraw_only_its_live_curve_however_many_runs_are_overlaid(curves, monkeypatch):
+    """Everything else is cached as pixmaps and blitted: with twenty overlaid runs in a maximised window, the
+    caches overflowed Qt's pixmap cache and every curve and axis was redrawn at every frame."""
+    curves.resize(1800, 1050)
+    curves.set_overlays([recorded_run(number) for number in range(MAX_OVERLAYS)])
+    monkeypatch.setattr(curves_panel, "RAW_LOSS_HZ", 1e-9)  # the raw batch losses: drawn at the first frame only
+    painted = []
+    for item_class in (pg.PlotCurveItem, pg.AxisItem, OverlayLayer):
+        paint = item_class.paint
+        monkeypatch.setattr(item_class, "paint", lambda item, *args, paint=paint: (painted.append(item), paint(item, *args)))
+    curves.begin_run("live", 0, 8)
+    curves.set_running(True)
+    rng = np.random.default_rng(0)
+    for frame in range(10):
+        progress = (frame + np.linspace(0, 1, 20, endpoint=False)) / 20  # the first half epoch: the axes stay put
+        curves.add_batches(progress, rng.uniform(0.4, 0.5, 20), 200)
+        curves.repaint_curves()
+        painted.clear()  # the first frame draws everything once
+        for widget in (curves.loss_widget, curves.accuracy_widget):
+            widget.viewport().repaint()
+        if frame:
+            redrawn = [type(item).__name__ for item in painted if item is not curves.smooth_item.curve]
+            assert not redrawn, f"frame {frame} redrew {redrawn}"
+    curves.set_running(False)
+
+
+def test_an_overlaid_run_is_drawn_with_a_few_hundred_points_and_exported_with_all(curves, tmp_path):
+    run = recorded_run(1, points=5000)
+    curves.set_overlays([run])
+    drawn = curves.loss_overlays.point_counts()
+    assert drawn == [OVERLAY_POINTS]
+    curves.export_csv(tmp_path / "curves.csv")
+    rows = (tmp_path / "curves.csv").read_text().splitlines()
+    assert sum(",smoothed_loss," in row for row in rows) == 5000
+
+
+def test_overlays_follow_the_log_scale(curves):
+    curves.set_overlays([recorded_run(1)])
+    curves.log_scale.setChecked(True)
+    bounds = curves.loss_overlays.data_rect()
+    assert bounds.top() == pytest.approx(np.log10(0.05 + 1.1 * np.exp(-8)), abs=1e-3)
+    assert bounds.bottom() == pytest.approx(np.log10(1.15), abs=1e-3)

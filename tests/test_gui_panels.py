@@ -210,7 +210,8 @@ def test_new_predictions_keep_the_scroll_position_and_the_selection(qtbot, brows
     bar = browser.list_view.verticalScrollBar()
     qtbot.waitUntil(lambda: bar.maximum() > 0)
     bar.setValue(bar.maximum() // 2)
-    browser.refresh_predictions()
+    with qtbot.waitSignal(browser.predictions_changed, timeout=5000):
+        browser.refresh_predictions()
     assert bar.value() == bar.maximum() // 2
     assert browser.selected_image() == 150
 
@@ -336,7 +337,8 @@ def test_the_count_line_and_the_confusion_title_say_which_weights_the_figures_co
     view = ConfusionView()
     qtbot.addWidget(view)
     browser.predictions_changed.connect(view.set_predictions)
-    browser.refresh_predictions()
+    with qtbot.waitSignal(browser.predictions_changed, timeout=5000):
+        browser.refresh_predictions()
     count, title = browser.count_label.text(), view.title()
     assert count.endswith("correct)" + caption) and title.endswith("images" + caption)
     assert title.startswith(f"Test accuracy {100 * browser.predictions.accuracy:.2f} %")

@@ -143,7 +143,7 @@ def test_selected_runs_overlay_the_plots_each_with_a_legend_entry(window, other_
     assert sorted(label.split()[0] for label in labels) == [f"#{run_id}" for run_id in ids]
     legend = [label.text for _, label in window.curves.loss_plot.legend.items]
     assert all(label in legend for label in labels)
-    colours = {overlay.items[0].opts["pen"].color().name() for overlay in window.curves._overlays}
+    colours = {pen.color().name() for pen in window.curves.overlay_pens}
     assert len(colours) == 3
     window.runs.select_runs(ids[:1])
     assert len(window.curves.overlay_labels) == 1
