@@ -29,6 +29,7 @@ from scratchnet.config import TrainConfig
 from scratchnet.data import load_dataset, locate_or_download
 from scratchnet.trainer import Trainer, TrainingData
 
+SETTLE_SECONDS = 0.5  # between two timed runs: long enough for the threads one leaves spinning to go to sleep
 SGD_CONFIG = TrainConfig(hidden=[128, 128], activation="tanh", init="xavier", optimizer="sgd", lr=0.1, batch_size=128, epochs=1)
 
 
@@ -94,7 +95,9 @@ def compare_with_torch(data: TrainingData, repeats: int, threads: int | None) ->
     with threadpool_limits(threads, user_api="blas"):  # None: leave NumPy's BLAS (and PyTorch's MKL) as they are
         for _ in range(repeats):
             ours.append(scratchnet_epoch(data))
+            time.sleep(SETTLE_SECONDS)
             theirs.append(torch_epoch_seconds(data))
+            time.sleep(SETTLE_SECONDS)
         floor = median(matrix_product_floor_seconds(data) for _ in range(repeats))
     seconds, theirs_median = median(seconds for seconds, _ in ours), median(theirs)
     chosen = sorted({threads for _, threads in ours})

@@ -29,6 +29,9 @@ OPENBLAS_ONE_THREAD_WORK = 65536 * 4
 # them the slower ways) stay a small part of the run: every epoch for mini-batches, every ~60 epochs when an
 # epoch is a single full batch.
 RECHECK_SPACING = 10
+# A way whose batches so far take this many times the mean of the best way timed already stops being timed at
+# once: with another program busy, all BLAS threads are ~3x slower, and every batch spent proving it is lost.
+HOPELESS = 2.0
 
 
 def usable_cores() -> int:
@@ -69,8 +72,9 @@ class ThreadChooser:
     alone when the network's matrix products are too small for OpenBLAS to split (``layer_sizes`` and
     ``batch_size`` tell). Each count that leaves one of the ``cores`` idle is tried with and without batches
     made ahead, when ``can_make_ahead`` (an epoch of more than one batch). Each check times every way for
-    ``trial_batches`` batches and ``trial_seconds`` at least, and keeps the one of the lowest mean; the next check
-    comes at the first epoch start after ``RECHECK_SPACING`` times as many batches as this one took.
+    ``trial_batches`` batches and ``trial_seconds`` at least (or until it is ``HOPELESS``), and keeps the one of
+    the lowest mean; the next check comes at the first epoch start after ``RECHECK_SPACING`` times as many
+    batches as this one took.
     ``blas`` and ``clock`` are replaceable, so that tests can drive the choice without timing anything."""
 
     def __init__(
@@ -136,7 +140,9 @@ class ThreadChooser:
             return
         seconds = self._seconds[self._trying[0]]
         seconds.append(self.clock() - self._started)
-        if len(seconds) >= self.trial_batches and sum(seconds) >= self.trial_seconds:
+        timed = [mean(times) for use, times in self._seconds.items() if use not in self._trying]
+        hopeless = bool(timed) and mean(seconds) > HOPELESS * min(timed)
+        if hopeless or (len(seconds) >= self.trial_batches and sum(seconds) >= self.trial_seconds):
             self._trying.pop(0)
             if not self._trying:
                 self._switch_to(min(self.candidates, key=lambda use: mean(self._seconds[use])))
