@@ -27,8 +27,11 @@ from statistics import mean
 OPENBLAS_ONE_THREAD_WORK = 65536 * 4
 # A check waits until ten times as many batches as the last check took have trained since, so trials (some of
 # them the slower ways) stay a small part of the run: every epoch for mini-batches, every ~60 epochs when an
-# epoch is a single full batch.
+# epoch is a single full batch. That is after choosing several BLAS threads, which a program starting would make
+# three times slower. After choosing one, the worst a wait can cost is the few per cent more threads would win
+# when a busy program ends, while each check on a busy machine costs 10-15 % of an epoch: it waits four times longer.
 RECHECK_SPACING = 10
+RELAXED_RECHECK_SPACING = 4 * RECHECK_SPACING
 # A way whose batches so far take this many times the mean of the best way timed already stops being timed at
 # once: with another program busy, all BLAS threads are ~3x slower, and every batch spent proving it is lost.
 HOPELESS = 2.0
@@ -74,7 +77,7 @@ class ThreadChooser:
     made ahead, when ``can_make_ahead`` (an epoch of more than one batch). Each check times every way for
     ``trial_batches`` batches and ``trial_seconds`` at least (or until it is ``HOPELESS``), and keeps the one of
     the lowest mean; the next check comes at the first epoch start after ``RECHECK_SPACING`` times as many
-    batches as this one took.
+    batches as this one took (``RELAXED_RECHECK_SPACING`` times after choosing one BLAS thread).
     ``blas`` and ``clock`` are replaceable, so that tests can drive the choice without timing anything."""
 
     def __init__(
@@ -124,7 +127,8 @@ class ThreadChooser:
     def start_epoch(self) -> None:
         """Begin a check, unless there is nothing to choose, the previous check is still going (full-batch runs),
         or it ended too few batches ago."""
-        due = self._since_check >= RECHECK_SPACING * self._check_batches
+        spacing = RECHECK_SPACING if self.use.blas_threads > 1 else RELAXED_RECHECK_SPACING
+        due = self._since_check >= spacing * self._check_batches
         if len(self.candidates) > 1 and not self._trying and due:
             self._trying = list(self.candidates)
             self._seconds = {use: [] for use in self.candidates}

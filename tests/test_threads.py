@@ -152,6 +152,18 @@ def test_full_batch_epochs_are_rechecked_rarely_so_trials_stay_a_small_part_of_t
     assert counts.count(2) <= 200 // RECHECK_SPACING  # on the slow count only while checking again
 
 
+def test_after_choosing_one_thread_the_next_check_waits_four_times_as_long():
+    busy = chooser_on(BUSY)  # a check takes 4 batches (all threads are dropped after one), the next waits 160
+    busy.start()
+    assert train_epoch(busy, batches=100)[:4] == [1, 1, 1, 2]
+    assert 2 not in train_epoch(busy, batches=100)  # 96 batches since the check
+    assert train_epoch(busy, batches=100)[:4] == [1, 1, 1, 2]  # 196
+    quiet = chooser_on(QUIET)  # two threads chosen after a check of 6 batches: the next waits 60
+    quiet.start()
+    assert train_epoch(quiet, batches=100)[-1] == 2
+    assert train_epoch(quiet, batches=100)[:6] == [1, 1, 1, 2, 2, 2]
+
+
 def test_products_too_small_for_openblas_to_split_run_on_one_thread_without_trying():
     chooser = chooser_on(QUIET, sizes=[144, 16, 4], batch_size=32)
     chooser.start()
@@ -179,6 +191,7 @@ def test_counts_that_leave_a_core_idle_are_also_tried_with_batches_made_ahead():
     assert ways[:9] == [ThreadUse(1)] * 3 + [ThreadUse(1, True)] * 3 + [ThreadUse(2)] * 3
     assert set(ways[9:]) == {ThreadUse(1, True)}
     chooser.clock.load = {**ONE_FREE_CORE, ThreadUse(1, True): [2.2]}  # another program took the idle core
+    assert set(ways_of_epoch(chooser)) == {ThreadUse(1, True)}  # one thread chosen: the next check waits longer
     assert ways_of_epoch(chooser)[-1] == ThreadUse(2)
 
 
@@ -201,7 +214,8 @@ def test_the_trainer_asks_the_chooser_for_every_batch_and_reports_its_choice(fak
         result.batches_ahead and result.blas_threads == 1 and batch_threads[:4] == [1, 1, 2, 1]
     )  # each batch says the count it trained with
     assert ahead[:4] == [False, True, False, True] and all(ahead[3:63])  # the batches follow the chosen way
-    assert trainer.threads.blas.changes == [1] + [2, 1] * 3 + [2]  # start on 1; each epoch: try 2, keep 1; then BLAS's own 2
+    # start on 1; try 2 and keep 1 in epochs 1 and 3 (after choosing one thread, checks wait longer); then BLAS's own 2
+    assert trainer.threads.blas.changes == [1, 2, 1, 2, 1, 2]
 
 
 def blas_threads_now() -> int:
