@@ -116,6 +116,10 @@ def curves(qtbot):
 
 
 def test_the_accuracy_axis_moves_only_when_a_score_falls_below_its_floor(curves):
+    curves.set_running(False)
+    low, high = curves.accuracy_plot.viewRange()[1]
+    assert low == 0 and 100 <= high <= 101  # no score yet: the whole scale, 0 to 100 %
+    curves.set_running(True)
     curves.add_epoch(epoch(1, 0.93))
     curves.set_running(False)  # draws everything
     low, high = curves.accuracy_plot.viewRange()[1]
