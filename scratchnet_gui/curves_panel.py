@@ -67,6 +67,7 @@ OVERLAY_COLORS = ["#8e44ad", "#7f8c8d", "#16a085", "#c0392b", "#d35400", "#2c3e5
 OVERLAY_Z = -5  # recorded runs: above the raw batch-loss band, below this run's lines
 OVERLAY_POINTS = 500  # each recorded run's loss curve is drawn with at most this many points: about one per 2 pixels
 MAX_OVERLAYS = 20  # recorded runs drawn at once, at most: more would be unreadable
+LEGEND_OVERLAYS = 5  # recorded runs named in the legend; more would cover the plot, so the rest are counted
 # Qt's pixmap cache (10 MB by default) must hold every cached item of the plots at once: about ten pixmaps the size
 # of a plot, 4 MB each in a maximised window on a 1920×1080 screen, 16 MB on a 4K one. When it overflows, every
 # cached item is redrawn from scratch at every frame (50 ms a frame in a maximised window). A limit, not an allocation.
@@ -443,17 +444,23 @@ class CurvesPanel(QWidget):
         self.placeholder.setVisible(bool(text))
 
     def set_overlays(self, runs: list[RunCurves]) -> None:
-        """Draw these recorded runs (the first ``MAX_OVERLAYS``), each in its colour with a legend entry, instead of
-        the overlays drawn so far: the smoothed loss, and the validation accuracy per epoch."""
+        """Draw these recorded runs (the first ``MAX_OVERLAYS``), each in its colour, instead of the overlays drawn
+        so far: the smoothed loss, and the validation accuracy per epoch. The legend names the first
+        ``LEGEND_OVERLAYS`` and counts the rest."""
         self._overlays = runs[:MAX_OVERLAYS]
         pens = [pg.mkPen(_faint(QColor(OVERLAY_COLORS[i % len(OVERLAY_COLORS)]), 0.75), width=2) for i in range(len(self._overlays))]
         self.loss_overlays.set_curves([(run.smoothed_loss.x, run.smoothed_loss.y, pen) for run, pen in zip(self._overlays, pens)])
         self.accuracy_overlays.set_curves([(run.val_accuracy.x, 100 * run.val_accuracy.y, pen) for run, pen in zip(self._overlays, pens)])
         for sample in self._overlay_samples:
             self.loss_plot.legend.removeItem(sample)
-        self._overlay_samples = [pg.PlotDataItem(pen=pen) for pen in pens]
-        for run, sample in zip(self._overlays, self._overlay_samples):
-            self.loss_plot.legend.addItem(sample, run.label)
+        named = self._overlays[:LEGEND_OVERLAYS]
+        self._overlay_samples = [pg.PlotDataItem(pen=pen) for pen in pens[: len(named)]]
+        labels = [run.label for run in named]
+        if len(self._overlays) > len(named):  # the last entry counts the rest, with no line of its own
+            self._overlay_samples.append(pg.PlotDataItem(pen=None))
+            labels.append(f"… and {len(self._overlays) - len(named)} more recorded runs")
+        for sample, label in zip(self._overlay_samples, labels):
+            self.loss_plot.legend.addItem(sample, label)
         _cache(self.loss_plot.legend)  # its new entries too
         self._set_x_right(self.current.batch_loss.x[-1] if self.current.batch_loss.size else 1.0, force=True)
         self._fit_loss_range(shrink=True)

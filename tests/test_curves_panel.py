@@ -7,7 +7,7 @@ from PySide6.QtCore import Qt
 
 from scratchnet.trainer import EpochEvent
 from scratchnet_gui import curves_panel
-from scratchnet_gui.curves_panel import MAX_OVERLAYS, OVERLAY_POINTS, READOUT_HINT, CurvesPanel, OverlayLayer, RunCurves
+from scratchnet_gui.curves_panel import LEGEND_OVERLAYS, MAX_OVERLAYS, OVERLAY_POINTS, READOUT_HINT, CurvesPanel, OverlayLayer, RunCurves
 
 
 @pytest.fixture
@@ -74,6 +74,19 @@ def recorded_run(number: int, points: int = 2000) -> RunCurves:
     epochs = np.arange(1.0, 9.0)
     run.val_accuracy.extend(epochs, 0.9 + epochs / 100)
     return run
+
+
+def test_many_overlaid_runs_keep_the_legend_inside_the_plot_naming_the_first_and_counting_the_rest(curves, qtbot):
+    curves.resize(970, 620)  # the Training tab's size in a 1024×768 window
+    curves.set_overlays([recorded_run(number) for number in range(MAX_OVERLAYS)])
+    qtbot.wait(20)
+    labels = [label.text for _, label in curves.loss_plot.legend.items]
+    assert labels[-1] == f"… and {MAX_OVERLAYS - LEGEND_OVERLAYS} more recorded runs"
+    assert labels[-1 - LEGEND_OVERLAYS : -1] == curves.overlay_labels[:LEGEND_OVERLAYS]
+    legend = curves.loss_plot.legend.sceneBoundingRect()
+    assert curves.loss_plot.vb.sceneBoundingRect().contains(legend)
+    curves.set_overlays([recorded_run(1)])
+    assert [label.text for _, label in curves.loss_plot.legend.items][-1] == curves.overlay_labels[0]
 
 
 def test_frames_of_a_run_redraw_only_its_live_curve_however_many_runs_are_overlaid(curves, monkeypatch):
