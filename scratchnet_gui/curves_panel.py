@@ -42,6 +42,8 @@ from scratchnet.metrics import LossSmoother
 from scratchnet.runs import RunRecord, thinned
 from scratchnet.trainer import EpochEvent
 
+from .visuals import overlay_color
+
 if TYPE_CHECKING:
     from .session import RunOutcome, Session
 
@@ -63,7 +65,6 @@ EPOCH_STYLES = {  # line style and marker of the per-epoch curves
     "train": (Qt.PenStyle.SolidLine, "o"),
     "validation": (Qt.PenStyle.DashLine, "s"),
 }
-OVERLAY_COLORS = ["#8e44ad", "#7f8c8d", "#16a085", "#c0392b", "#d35400", "#2c3e50", "#b7950b"]
 OVERLAY_Z = -5  # recorded runs: above the raw batch-loss band, below this run's lines
 OVERLAY_POINTS = 500  # each recorded run's loss curve is drawn with at most this many points: about one per 2 pixels
 MAX_OVERLAYS = 20  # recorded runs drawn at once, at most: more would be unreadable
@@ -448,7 +449,7 @@ class CurvesPanel(QWidget):
         so far: the smoothed loss, and the validation accuracy per epoch. The legend names the first
         ``LEGEND_OVERLAYS`` and counts the rest."""
         self._overlays = runs[:MAX_OVERLAYS]
-        pens = [pg.mkPen(_faint(QColor(OVERLAY_COLORS[i % len(OVERLAY_COLORS)]), 0.75), width=2) for i in range(len(self._overlays))]
+        pens = [pg.mkPen(overlay_color(position), width=2) for position in range(len(self._overlays))]
         self.loss_overlays.set_curves([(run.smoothed_loss.x, run.smoothed_loss.y, pen) for run, pen in zip(self._overlays, pens)])
         self.accuracy_overlays.set_curves([(run.val_accuracy.x, 100 * run.val_accuracy.y, pen) for run, pen in zip(self._overlays, pens)])
         for sample in self._overlay_samples:
@@ -661,11 +662,6 @@ class CurvesPanel(QWidget):
         buffer.open(QIODevice.OpenModeFlag.WriteOnly)
         self.grab().save(buffer, "PNG")
         atomic_write(path, bytes(buffer.data()))
-
-
-def _faint(color: QColor, strength: float = 0.5) -> QColor:
-    """``color`` mixed with white: as light as a transparent line, but opaque, which is much faster to draw."""
-    return QColor(*(round(255 - strength * (255 - c)) for c in (color.red(), color.green(), color.blue())))
 
 
 def _cache(item: QGraphicsItem) -> None:

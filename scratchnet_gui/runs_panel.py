@@ -31,6 +31,7 @@ from PySide6.QtCore import (
     QTimer,
     Signal,
 )
+from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QFileDialog,
@@ -51,10 +52,16 @@ from scratchnet.runs import RunSummary
 
 from .curves_panel import MAX_OVERLAYS, RunCurves
 from .session import Session, sentence
-from .visuals import figure
+from .visuals import figure, overlay_color
 
 SEARCH_ROLE = Qt.ItemDataRole.UserRole  # a row's text for the filter: every cell of it, in lower case
-ANSWERED_ROLES = {Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.TextAlignmentRole, Qt.ItemDataRole.ToolTipRole, SEARCH_ROLE}
+ANSWERED_ROLES = {
+    Qt.ItemDataRole.DisplayRole,
+    Qt.ItemDataRole.DecorationRole,
+    Qt.ItemDataRole.TextAlignmentRole,
+    Qt.ItemDataRole.ToolTipRole,
+    SEARCH_ROLE,
+}
 ROOT = QModelIndex()  # the parent of every row of a table
 FILTER_DELAY_MS = 150  # the table is filtered once typing pauses this long, not at every keystroke
 MAX_COMPARISON_HEIGHT = 360  # pixels; a longer comparison scrolls
@@ -89,6 +96,7 @@ class RunTableModel(QAbstractTableModel):
         self._row_of: dict[int, int] = {}  # run id -> row
         self._labels: dict[str, str] = {}  # config JSON -> RunSummary.settings, made when first needed (runs share configs)
         self._search_texts: dict[int, str] = {}
+        self._overlay_colors: dict[int, QColor] = {}  # run id -> the colour of its curves on the Training plots
         self._sorted_by: tuple[int, Qt.SortOrder] | None = None
         self.columns = [
             Column("id", lambda run: run.id, lambda run: str(run.id)),
@@ -110,6 +118,12 @@ class RunTableModel(QAbstractTableModel):
             self._sort_runs(*self._sorted_by)
         self._row_of = {run.id: row for row, run in enumerate(self._runs)}
         self.endResetModel()
+
+    def set_overlaid(self, ids: list[int]) -> None:
+        """Mark the runs overlaid on the Training plots, in their order there: each id cell shows its curves' colour."""
+        self._overlay_colors = {run_id: overlay_color(position) for position, run_id in enumerate(ids)}
+        if self._runs:
+            self.dataChanged.emit(self.index(0, 0), self.index(len(self._runs) - 1, 0), [Qt.ItemDataRole.DecorationRole])
 
     def label(self, run: RunSummary) -> str:
         """The run's settings in a few words (``TrainConfig.describe``)."""
@@ -147,6 +161,8 @@ class RunTableModel(QAbstractTableModel):
         run, column = self._runs[index.row()], self.columns[index.column()]
         if role == Qt.ItemDataRole.DisplayRole:
             return column.text(run)
+        if role == Qt.ItemDataRole.DecorationRole:
+            return self._overlay_colors.get(run.id) if index.column() == 0 else None
         if role == SEARCH_ROLE:
             return self.search_text(index.row())
         if role == Qt.ItemDataRole.TextAlignmentRole and column.numeric:
@@ -370,6 +386,7 @@ class RunsPanel(QWidget):
             self._say(sentence(str(error)))
             return
         self._overlaid = ids
+        self.table_model.set_overlaid(ids)
         self.overlays_changed.emit([self._curves[run_id] for run_id in ids])
 
     def _remembered_ids(self) -> list[int]:

@@ -34,6 +34,14 @@ RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
 NO_MODEL = "No model yet: train one or open a model file."
 NOT_A_NUMBER = "n/a"  # what a NaN or infinite figure shows as
 NO_VALUE_GREY = 200.0  # the colour of a cell without a (finite) value
+OVERLAY_COLORS = ["#8e44ad", "#7f8c8d", "#16a085", "#c0392b", "#d35400", "#2c3e50", "#b7950b"]  # recorded runs'
+
+
+def overlay_color(position: int) -> QColor:
+    """The colour of the recorded run overlaid ``position``-th (0: the first) on the Training plots, also shown
+    beside it in the Runs tab: light, as a transparent line would be, but opaque, which is much faster to draw."""
+    color = QColor(OVERLAY_COLORS[position % len(OVERLAY_COLORS)])
+    return QColor(*(round(255 - 0.75 * (255 - c)) for c in (color.red(), color.green(), color.blue())))
 
 
 def figure(value: float, spec: str = ".2f") -> str:
