@@ -49,7 +49,7 @@ from .handwriting import read_examples
 from .initializers import INITIALIZERS
 from .memory import check_fits, estimate_training_bytes
 from .metrics import evaluate
-from .model import load_model, save_model
+from .model import Model, load_model, save_model
 from .optimizers import OPTIMIZER_NAMES
 from .presets import load_preset, preset_names
 from .runs import RunRecorder, RunStore, RunSummary
@@ -59,6 +59,15 @@ from .trainer import BatchEvent, EpochEvent, Trainer, TrainingData, score_on_tes
 Event = TypeVar("Event")
 USER_ERROR = 2
 INTERRUPTED = 130  # the shell's code for a process ended by Ctrl+C (128 + SIGINT)
+
+
+def save_to(model: Model, path: str) -> str:
+    """Save ``model`` at ``path`` (returned), or say in one line why it could not be."""
+    try:
+        save_model(model, path)
+    except OSError as error:
+        raise ConfigError(f"could not save the model to {path}: {error.strerror or error}") from None
+    return path
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -276,11 +285,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     }
     saved = bool(args.out) and result.weights_epoch > 0  # untrained weights are not worth a file
     if saved:
-        try:
-            save_model(model, args.out)
-        except OSError as error:
-            raise ConfigError(f"could not save the model to {args.out}: {error.strerror or error}") from None
-        summary["model_path"] = args.out
+        summary["model_path"] = save_to(model, args.out)
     if args.json:
         print(json.dumps(summary))
     else:
@@ -593,11 +598,7 @@ def cmd_finetune(args: argparse.Namespace) -> int:
     summary = result.summary()
     saved = bool(args.out) and result.training.weights_epoch > 0
     if saved:
-        try:
-            save_model(result.model, args.out)
-        except OSError as error:
-            raise ConfigError(f"could not save the model to {args.out}: {error.strerror or error}") from None
-        summary["model_path"] = args.out
+        summary["model_path"] = save_to(result.model, args.out)
     if args.json:
         print(json.dumps(summary))
     else:
