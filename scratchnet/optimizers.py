@@ -54,22 +54,32 @@ class SGD:
         self.weight_decay = weight_decay
         self.velocity: Params | None = None
         self.t = 0
+        self._scratch: Params | None = None  # one array per parameter for the update, so a step makes no new arrays
 
     def step(self, params: Params, grads: Params) -> None:
+        if self._scratch is None:
+            self._scratch = [{k: np.empty_like(p) for k, p in layer.items()} for layer in params]
         if self.momentum and self.velocity is None:
-            self.velocity = [{k: np.zeros_like(v) for k, v in layer.items()} for layer in params]
+            self.velocity = [{k: np.zeros_like(p) for k, p in layer.items()} for layer in params]
         self.t += 1
         if self.velocity is not None and self.t % FLUSH_EVERY == 0:
             _flush_subnormals(self.velocity)
         for i, (layer, layer_grads) in enumerate(zip(params, grads)):
             for name, param in layer.items():
                 g = _decayed_gradient(name, param, layer_grads[name], self.weight_decay)
+                scratch = self._scratch[i][name]
+                direction = g
                 if self.momentum:
                     v = self.velocity[i][name]
                     v *= self.momentum
-                    v += g
-                    g = g + self.momentum * v if self.nesterov else v
-                param -= self.lr * g
+                    v += g  # v = momentum v + g
+                    direction = v
+                    if self.nesterov:
+                        np.multiply(v, self.momentum, out=scratch)
+                        scratch += g  # g + momentum v
+                        direction = scratch
+                np.multiply(direction, self.lr, out=scratch)
+                param -= scratch  # W -= lr · direction
 
 
 class Adam:

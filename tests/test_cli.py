@@ -28,7 +28,7 @@ def test_train_json_then_evaluate(fake_data_dir, tmp_path, capsys):
     assert result["test_accuracy"] >= 0.9 and result["epochs"] == 3
     assert result["train_seconds"] > 0 and result["samples_per_second"] > 0
     assert result["config"]["hidden"] == [16] and result["config"]["batch_size"] == 32
-    assert result["config"]["optimizer"] == "adam"  # from the default preset
+    assert result["config"]["optimizer"] == "nesterov"  # from the default preset
     assert captured.err.count("epoch ") >= 3  # one progress line per epoch on stderr
     assert "batch/s" not in captured.err  # no progress bar when stderr is not a terminal
 

@@ -355,7 +355,7 @@ def test_train_records_the_run_and_runs_list_and_show_report_it(fake_data_dir, d
     assert main(["runs", "list"]) == 0
     title, row = capsys.readouterr().out.splitlines()
     assert title.split() == ["id", "started", "status", "settings", "epochs", "test", "acc", "val", "acc", "seconds"]
-    assert " completed  16 relu adam lr=0.01 bs=32 ep=3 " in row and title.index("seconds") + len("seconds") == len(row)
+    assert " completed  16 relu nesterov lr=0.01 bs=32 ep=3 " in row and title.index("seconds") + len("seconds") == len(row)
 
     assert main(["runs", "show", str(listed["id"]), "--json"]) == 0
     shown = last_json(capsys.readouterr().out)
