@@ -93,7 +93,7 @@ class Dataset:
 
 def to_inputs(images: np.ndarray, dtype=np.float32) -> np.ndarray:
     """Flatten uint8 images (n, H, W) into network inputs (n, H·W) scaled to [0, 1]."""
-    return (images.reshape(len(images), -1).astype(dtype)) / dtype(255)
+    return np.divide(images.reshape(len(images), -1), dtype(255), dtype=dtype)  # one new array, not two
 
 
 def cache_dir() -> Path:
