@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-BLOCK = 8
+MIN_RUN = 8  # rows: a batch is copied in runs of consecutive rows that share a shift, at least this long on average
 
 
 def shifted_batch(images: np.ndarray, rows: np.ndarray, max_shift: int, rng: np.random.Generator) -> np.ndarray:
@@ -12,18 +12,28 @@ def shifted_batch(images: np.ndarray, rows: np.ndarray, max_shift: int, rng: np.
     on both axes, the uncovered border left at zero: a batch (len(rows), H, W). A digit moved by a pixel or two is
     still the same digit, so the network learns that position does not matter.
 
-    Gathering and shifting are one copy: each image's visible part goes straight from ``images`` to its place in
-    the batch. The rows arrive in random order, so each block of ``BLOCK`` consecutive rows can share one random
-    offset: every image still gets a uniformly random shift, for one copy per block.
+    Gathering and shifting are one copy per run of rows: each image's visible part goes straight from ``images`` to
+    its place in the batch. The rows arrive in random order, so runs of consecutive rows can share a shift and each
+    image still gets a uniformly random one. With few shifts (nine for ``max_shift=1``), there is one run per shift,
+    its length drawn as the count of that shift among len(rows) uniform draws (multinomial); with more shifts than
+    runs of ``MIN_RUN`` rows, each such run gets a random shift.
     """
     n, (height, width) = len(rows), images.shape[1:]
+    span = range(-max_shift, max_shift + 1)
+    shifts = [(dy, dx) for dy in span for dx in span]
+    if len(shifts) * MIN_RUN <= n:
+        run_shifts, run_lengths = shifts, rng.multinomial(n, [1 / len(shifts)] * len(shifts)).tolist()
+    else:
+        run_lengths = [min(MIN_RUN, n - start) for start in range(0, n, MIN_RUN)]
+        run_shifts = [shifts[i] for i in rng.integers(len(shifts), size=len(run_lengths)).tolist()]
     batch = np.zeros((n, height, width), images.dtype)
-    offsets = rng.integers(-max_shift, max_shift + 1, size=(-(-n // BLOCK), 2))
-    for block, (dy, dx) in enumerate(offsets.tolist()):
-        block_rows = slice(block * BLOCK, (block + 1) * BLOCK)
+    start = 0
+    for (dy, dx), length in zip(run_shifts, run_lengths):
+        run = slice(start, start + length)
         to_y, from_y = _overlap(dy, height)
         to_x, from_x = _overlap(dx, width)
-        batch[block_rows, to_y, to_x] = images[rows[block_rows], from_y, from_x]
+        batch[run, to_y, to_x] = images[rows[run], from_y, from_x]
+        start += length
     return batch
 
 

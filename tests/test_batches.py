@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from scratchnet.augment import BLOCK, shifted_batch
+from scratchnet.augment import MIN_RUN, shifted_batch
 from scratchnet.batches import Batches
 
 
@@ -30,29 +30,44 @@ def shift_of(batch_image: np.ndarray, image: np.ndarray, max_shift: int) -> tupl
 
 @settings(max_examples=40, deadline=None)
 @given(
-    n=st.integers(1, 3 * BLOCK + 3),
+    n=st.integers(1, 12 * MIN_RUN),
     height=st.integers(1, 9),
     width=st.integers(1, 9),
     max_shift=st.integers(0, 4),
     seed=st.integers(0, 2**32 - 1),
 )
 def test_each_image_of_a_batch_is_its_row_moved_by_at_most_max_shift_with_zeros_coming_in(n, height, width, max_shift, seed):
-    images = numbered_images(40, height, width)
-    rows = np.random.default_rng(seed).permutation(40)[:n]
+    images = numbered_images(12 * MIN_RUN, height, width)
+    rows = np.random.default_rng(seed).permutation(len(images))[:n]
     batch = shifted_batch(images, rows, max_shift, np.random.default_rng(seed))
     assert batch.shape == (n, height, width) and batch.dtype == images.dtype
     shifts = [shift_of(batch[i], images[row], max_shift) for i, row in enumerate(rows)]
     assert None not in shifts
-    for first in range(0, n, BLOCK):  # a block of rows shares one shift
-        assert len(set(shifts[first : first + BLOCK])) == 1
+    runs = 1 + sum(before != after for before, after in zip(shifts, shifts[1:]))  # of consecutive rows sharing a shift
+    assert runs <= -(-n // MIN_RUN)  # so the batch took at most one copy per MIN_RUN rows
 
 
-def test_shifts_cover_every_offset_in_range_alike():
-    images = numbered_images(BLOCK * 400, 6, 6)
-    batch = shifted_batch(images, np.arange(len(images)), 1, np.random.default_rng(0))
-    shifts = [shift_of(batch[i], images[i], 1) for i in range(0, len(images), BLOCK)]
+def shifts_of(batch: np.ndarray, images: np.ndarray, rows: np.ndarray) -> list[tuple[int, int]]:
+    """Each batch image's (dy, dx), read from where its first inked pixel came from (``numbered_images`` tell)."""
+    _, height, width = images.shape
+    flat = batch.reshape(len(batch), -1)
+    first = (flat > 0).argmax(axis=1)  # each image's first visible pixel, as a flat index into the batch image
+    source = flat[np.arange(len(batch)), first].astype(np.int64) - 1 - rows * height * width  # ... and into its image
+    return list(zip((first // width - source // width).tolist(), (first % width - source % width).tolist()))
+
+
+@pytest.mark.parametrize(("max_shift", "batch_size"), [(1, 64), (1, 5), (2, 256), (3, 64)])
+def test_every_shift_in_range_is_as_likely(max_shift, batch_size):
+    """Whether a batch has a run per shift (few shifts) or runs of MIN_RUN rows with random shifts (many), over
+    many batches each image's shift is uniform over the (2 max_shift + 1)² possible ones."""
+    images, rng = numbered_images(300, 7, 7), np.random.default_rng(0)
+    shifts = []
+    for _ in range(80000 // batch_size):
+        rows = rng.permutation(len(images))[:batch_size]
+        shifts += shifts_of(shifted_batch(images, rows, max_shift, rng), images, rows)
+    expected = len(shifts) / (2 * max_shift + 1) ** 2
     counts = {offset: shifts.count(offset) for offset in set(shifts)}
-    assert len(counts) == 9 and min(counts.values()) > 400 / 9 / 2  # all nine offsets, none rare
+    assert len(counts) == (2 * max_shift + 1) ** 2 and 0.8 * expected < min(counts.values()) <= max(counts.values()) < 1.2 * expected
 
 
 def batches_of(ahead: bool, max_shift: int = 2, batch_size: int = 16) -> list[tuple[np.ndarray, np.ndarray]]:

@@ -277,7 +277,7 @@ def test_the_largest_learning_rate_diverges_in_the_first_epoch_and_the_weights_r
     """The field stops at lr 10 (see INVALID_ENTRIES): enough to blow up a randn-initialised wide network at once.
 
     The network is trained one calm epoch first, so rolling back means returning to exactly those weights."""
-    configure(window, optimizer="sgd", lr=0.01, init="randn", epochs=1, batch_size=50, schedule="constant")
+    configure(window, optimizer="sgd", lr=0.01, grad_clip=0, init="randn", epochs=1, batch_size=50, schedule="constant")
     window.controls.layers.set_widths([512, 512, 512])
     window.start_action.trigger()
     wait_idle(window, qtbot)
