@@ -84,7 +84,9 @@ TOOLTIPS = {
     ),
     "lr": (
         "Learning rate: the size of each step down the gradient. Too small learns slowly; too large makes the loss\n"
-        "jump around or diverge. Type a value such as 3e-4; the arrows step 1, 2, 5, 10, … Applies live during a run."
+        "jump around or diverge. Each optimiser has its own scale: about 0.01–0.3 for sgd, momentum and nesterov,\n"
+        "0.0005–0.005 for adam and adamw, so change it with the optimiser. Type a value such as 3e-4; the arrows\n"
+        "step 1, 2, 5, 10, … Applies live during a run."
     ),
     "momentum": "How much of the previous update is kept in the next one (0 = plain gradient descent). Applies live.",
     "beta1": "Adam's decay rate for the running average of gradients (its momentum). Applies live.",
