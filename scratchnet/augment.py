@@ -13,10 +13,10 @@ def shifted_batch(images: np.ndarray, rows: np.ndarray, max_shift: int, rng: np.
     still the same digit, so the network learns that position does not matter.
 
     Gathering and shifting are one copy per run of rows: each image's visible part goes straight from ``images`` to
-    its place in the batch. The rows arrive in random order, so runs of consecutive rows can share a shift and each
-    image still gets a uniformly random one. With few shifts (nine for ``max_shift=1``), there is one run per shift,
-    its length drawn as the count of that shift among len(rows) uniform draws (multinomial); with more shifts than
-    runs of ``MIN_RUN`` rows, each such run gets a random shift.
+    its place in the batch. The rows must come in random order (an epoch's shuffle): then runs of consecutive rows
+    can share a shift and each image still gets a uniformly random one, new every epoch. With few shifts (nine for
+    ``max_shift=1``), there is one run per shift, its length drawn as the count of that shift among len(rows) uniform
+    draws (multinomial); with more shifts than runs of ``MIN_RUN`` rows, each such run gets a random shift.
     """
     n, (height, width) = len(rows), images.shape[1:]
     span = range(-max_shift, max_shift + 1)

@@ -56,9 +56,10 @@ class Batches:
         self._helper.shutdown(cancel_futures=True)
 
     def _make(self, order: np.ndarray | None, start: int) -> tuple[np.ndarray, np.ndarray]:
+        if order is None and self.max_shift:  # ``shifted_batch`` deals shifts out by position: rows must come shuffled
+            order = self.rng.permutation(len(self.x))
         rows = slice(None) if order is None else order[start : start + self.batch_size]
         y = self.y[rows]
         if self.max_shift:
-            rows = np.arange(len(self.x)) if order is None else rows
             return shifted_batch(self.images, rows, self.max_shift, self.rng).reshape(len(y), -1), y
         return self.x[rows], y

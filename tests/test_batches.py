@@ -117,6 +117,21 @@ def test_one_batch_of_all_rows_without_shifts_is_the_inputs_themselves():
     assert np.shares_memory(batch_x, x) and len(batch_y) == 10  # no copy
 
 
+def test_one_shifted_batch_of_all_rows_draws_each_image_a_new_shift_every_epoch():
+    """Shifts are dealt out by position in the batch, so a full batch is shuffled first: otherwise the same rows
+    would get the same shifts every epoch (and a dataset stored by class would tell the class by the shift)."""
+    images = numbered_images(300, 7, 7)
+    batches = Batches(images.reshape(300, -1), np.arange(300), (7, 7), 300, 1, np.random.default_rng(0))
+    epochs = []
+    for _ in range(2):
+        ((batch_x, rows),) = batches.epoch(None)  # the labels are the row numbers: they tell which image is where
+        epochs.append(dict(zip(rows.tolist(), shifts_of(batch_x.reshape(300, 7, 7), images, rows))))
+    batches.close()
+    assert sorted(epochs[0]) == list(range(300))  # every row once
+    same = sum(epochs[0][row] == epochs[1][row] for row in range(300)) / 300
+    assert same < 0.25  # independent shifts agree 1 time in 9
+
+
 def test_an_error_while_making_a_batch_reaches_the_caller_and_close_ends_the_thread():
     x, y = np.ones((10, 4), np.float32), np.zeros(10, np.int64)
     batches = Batches(x, y, (2, 2), 5, 0, np.random.default_rng(0))
