@@ -50,7 +50,7 @@ from .initializers import INITIALIZERS
 from .memory import check_fits, estimate_training_bytes
 from .metrics import evaluate
 from .model import Model, load_model, save_model
-from .optimizers import OPTIMIZER_NAMES
+from .optimizers import OPTIMIZER_NAMES, lr_after_switch
 from .presets import load_preset, preset_names
 from .runs import RunRecorder, RunStore, RunSummary
 from .schedules import SCHEDULE_NAMES
@@ -242,8 +242,16 @@ def stderr_progress() -> ProgressCallback:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    config, _ = load_preset(args.preset)
-    config = config.replace(**{name: value for name, value in vars(args).items() if name in config.to_dict()})
+    preset, _ = load_preset(args.preset)
+    config = preset.replace(**{name: value for name, value in vars(args).items() if name in preset.to_dict()})
+    if "optimizer" in vars(args) and "lr" not in vars(args):  # the preset's learning rate is for the preset's optimiser
+        lr = lr_after_switch(preset.lr, preset.optimizer, config.optimizer)
+        if lr != config.lr:
+            config = config.replace(lr=lr)
+            warn(
+                f"--optimizer {config.optimizer} without --lr: using its usual learning rate {lr:g} "
+                f"(the preset's {preset.lr:g} is for {preset.optimizer})"
+            )
 
     if args.out:
         check_writable(Path(args.out))

@@ -154,6 +154,17 @@ OPTIMIZER_SETTINGS = {  # the hyper-parameters each optimiser reads besides lr a
     "adamw": ("beta1", "beta2"),
 }
 OPTIMIZER_NAMES = tuple(OPTIMIZER_SETTINGS)
+# Adam and AdamW divide each step by the gradient's running size, so their learning rate is the step itself, about
+# a hundredth of a good rate for SGD with or without momentum. A rate for one kind is wrong for the other.
+ADAPTIVE_OPTIMIZERS = ("adam", "adamw")
+USUAL_LR = {False: 0.1, True: 0.001}  # by whether the optimiser is adaptive
+
+
+def lr_after_switch(lr: float, old: str, new: str) -> float:
+    """The learning rate to use after changing the optimiser from ``old`` to ``new``: ``lr`` itself between two of a
+    kind (sgd, momentum, nesterov; adam, adamw), else the new kind's usual rate (0.1 or 0.001)."""
+    adaptive = new in ADAPTIVE_OPTIMIZERS
+    return lr if adaptive == (old in ADAPTIVE_OPTIMIZERS) else USUAL_LR[adaptive]
 
 
 def make_optimizer(

@@ -43,7 +43,7 @@ from scratchnet.errors import ConfigError, ScratchNetError
 from scratchnet.initializers import INITIALIZERS
 from scratchnet.memory import estimate_training_bytes, format_bytes
 from scratchnet.network import count_parameters
-from scratchnet.optimizers import OPTIMIZER_NAMES, OPTIMIZER_SETTINGS
+from scratchnet.optimizers import OPTIMIZER_NAMES, OPTIMIZER_SETTINGS, lr_after_switch
 from scratchnet.presets import load_preset, preset_names
 from scratchnet.schedules import SCHEDULE_NAMES
 
@@ -394,6 +394,7 @@ class ControlsPanel(QWidget):
         self._filling = False
         self._running = False
         self._valid = True
+        self._optimizer = ""  # the optimiser shown until the latest edit, whose learning rate the field holds
         self._inputs, self._classes, self._train_images = 784, 10, 60000
         self._fields: dict[str, QWidget] = {}
         self._lock_groups: dict[str, str] = {}
@@ -711,11 +712,14 @@ class ControlsPanel(QWidget):
     def _edited(self, name: str = "hidden") -> None:
         if self._filling:
             return
+        self._filling = True
         if self.preset.currentText() != CUSTOM:
-            self._filling = True
             self.preset.setCurrentText(CUSTOM)
             self.preset_description.setText("Your own settings.")
-            self._filling = False
+        if name == "optimizer":  # a learning rate for SGD is about a hundred times Adam's: switching kinds takes the new one's
+            lr = self._fields["lr"]
+            lr.setValue(lr_after_switch(lr.value(), self._optimizer, self._fields["optimizer"].currentText()))
+        self._filling = False
         self._refresh()
         if self._running and name in LIVE_SETTINGS and self._valid:
             self.live_changed.emit(LiveSettings.of(self.config()))
@@ -723,7 +727,7 @@ class ControlsPanel(QWidget):
 
     def _refresh(self) -> None:
         """Show the rows that matter for this optimiser and schedule; update the size read-out and the error."""
-        optimizer = self._fields["optimizer"].currentText()
+        optimizer = self._optimizer = self._fields["optimizer"].currentText()
         for setting in ("momentum", "beta1", "beta2"):
             self.optimizer_form.setRowVisible(self._fields[setting], setting in OPTIMIZER_SETTINGS[optimizer])
         is_step = self._fields["schedule"].currentText() == "step"

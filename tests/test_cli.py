@@ -52,6 +52,16 @@ def test_full_batch_and_preset_overrides(fake_data_dir, capsys):
     assert config["epochs"] == 2
 
 
+@pytest.mark.parametrize(("flags", "lr"), [(["--optimizer", "adam"], 0.001), (["--optimizer", "adam", "--lr", "0.004"], 0.004)])
+def test_another_kind_of_optimizer_without_lr_takes_its_usual_rate_and_says_so(fake_data_dir, capsys, flags, lr):
+    """The default preset's rate (0.25, for Nesterov momentum) would make Adam's every step 0.25 per weight."""
+    args = ["train", "--data-dir", str(fake_data_dir), "--epochs", "1", "--validation-size", "100", "--json", *flags]
+    assert main(args) == 0
+    captured = capsys.readouterr()
+    assert json.loads(captured.out.strip().splitlines()[-1])["config"]["lr"] == lr
+    assert ("its usual learning rate 0.001 (the preset's 0.25 is for nesterov)" in captured.err) == ("--lr" not in flags)
+
+
 def test_the_notebook_preset_trains_on_every_image_as_the_notebook_did(fake_data_dir, capsys):
     assert main(["train", "--data-dir", str(fake_data_dir), "--preset", "notebook", "--epochs", "1"]) == 0
     assert "(600 train / 0 validation)" in capsys.readouterr().err

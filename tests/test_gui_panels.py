@@ -415,6 +415,23 @@ def test_every_setting_at_an_end_of_the_cores_range_round_trips_through_the_pane
     assert TrainConfig.from_dict(controls.values()) == config
 
 
+def test_changing_the_optimizer_kind_brings_that_kinds_usual_learning_rate(controls):
+    """Between SGD and Adam the learning rate differs a hundredfold; within a kind the typed rate stays."""
+    optimizer, lr = controls.field("optimizer"), controls.field("lr")
+    assert controls.config().optimizer == "nesterov" and lr.value() == pytest.approx(0.25)  # the default preset
+    optimizer.setCurrentText("momentum")
+    assert lr.value() == pytest.approx(0.25)
+    optimizer.setCurrentText("adam")
+    assert controls.config().lr == pytest.approx(0.001)
+    lr.setValue(0.003)
+    optimizer.setCurrentText("adamw")
+    assert controls.config().lr == pytest.approx(0.003)
+    optimizer.setCurrentText("sgd")
+    assert controls.config().lr == pytest.approx(0.1)
+    controls.select_preset("default")  # a preset brings its own rate, whatever the optimiser before
+    assert controls.config().lr == pytest.approx(0.25)
+
+
 @pytest.mark.parametrize("seed", [2**31, 3_000_000_000, 2**32 - 1, 2**63 - 1])
 def test_seeds_past_32_bits_show_in_the_panel_and_read_back_as_the_same_number(controls, seed):
     assert controls.set_config(TrainConfig(seed=seed)) == []

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from scratchnet.errors import ConfigError
-from scratchnet.optimizers import Adam, clip_grad_norm, make_optimizer
+from scratchnet.optimizers import Adam, clip_grad_norm, lr_after_switch, make_optimizer
 from scratchnet.schedules import Schedule
 
 
@@ -112,3 +112,8 @@ def test_schedules():
     assert warm.factor(2.0) == pytest.approx(1.0)
     with pytest.raises(ConfigError):
         Schedule("exponential")
+
+
+def test_a_learning_rate_stays_between_optimisers_of_a_kind_and_becomes_the_usual_one_across_kinds():
+    assert lr_after_switch(0.25, "nesterov", "sgd") == 0.25 and lr_after_switch(0.003, "adam", "adamw") == 0.003
+    assert lr_after_switch(0.25, "nesterov", "adam") == 0.001 and lr_after_switch(0.003, "adamw", "momentum") == 0.1
