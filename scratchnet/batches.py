@@ -43,7 +43,8 @@ class Batches:
         return -(-len(self.x) // self.batch_size)
 
     def epoch(self, order: np.ndarray | None) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-        """Yield the epoch's batches, taking the rows in ``order`` (None: as stored, when one batch holds them all)."""
+        """Yield the epoch's batches, taking the rows in ``order`` (None when one batch holds them all: the rows as
+        stored, or shuffled when shifting)."""
         upcoming: Future | None = None  # the next batch, when the second thread is making it
         for start in range(0, len(self.x), self.batch_size):
             batch = upcoming.result() if upcoming is not None else self._make(order, start)

@@ -24,6 +24,11 @@ def _decayed_gradient(name: str, param: np.ndarray, grad: np.ndarray, weight_dec
     return grad
 
 
+def _zeros_like(params: Params) -> Params:
+    """An array of zeros for each weight and bias: an optimiser's running state, or its scratch space."""
+    return [{name: np.zeros_like(array) for name, array in layer.items()} for layer in params]
+
+
 FLUSH_EVERY = 64
 
 
@@ -58,9 +63,9 @@ class SGD:
 
     def step(self, params: Params, grads: Params) -> None:
         if self._scratch is None:
-            self._scratch = [{k: np.empty_like(p) for k, p in layer.items()} for layer in params]
+            self._scratch = _zeros_like(params)
         if self.momentum and self.velocity is None:
-            self.velocity = [{k: np.zeros_like(p) for k, p in layer.items()} for layer in params]
+            self.velocity = _zeros_like(params)
         self.t += 1
         if self.velocity is not None and self.t % FLUSH_EVERY == 0:
             _flush_subnormals(self.velocity)
@@ -112,7 +117,7 @@ class Adam:
 
     def step(self, params: Params, grads: Params) -> None:
         if self.m is None:
-            self.m, self.v, self._scratch = ([{k: np.zeros_like(p) for k, p in layer.items()} for layer in params] for _ in range(3))
+            self.m, self.v, self._scratch = _zeros_like(params), _zeros_like(params), _zeros_like(params)
         self.t += 1
         if self.t % FLUSH_EVERY == 0:
             _flush_subnormals(self.m)

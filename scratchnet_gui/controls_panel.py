@@ -126,9 +126,9 @@ TOOLTIPS = {
     "blas_threads": (
         "How many threads NumPy's BLAS library uses for the matrix products. OpenBLAS threads spin while they wait\n"
         "for work: on a machine busy with another program, more threads can make training three times slower.\n"
-        "Automatic: at each epoch's start the trainer times one thread against all and keeps the faster; with two\n"
-        "cores or fewer it leaves one core to the window. A number forces that count (as scratchnet train --threads).\n"
-        "The same seed repeats a run exactly only with the same count."
+        "Automatic: at each epoch's start the trainer times one thread, all, and one with the next batch made on a\n"
+        "second thread, and keeps the fastest; with two cores or fewer it leaves one core to the window. A number\n"
+        "forces that count (as scratchnet train --threads). The same seed repeats a run exactly only with the same count."
     ),
 }
 AUTOMATIC = "Automatic"
