@@ -417,9 +417,11 @@ class ControlsPanel(QWidget):
         self.preset_description = QLabel()
         self.preset_description.setObjectName("hint")
         self.preset_description.setWordWrap(True)
-        box, form = self._group("Preset")
-        form.addRow(self.preset)
-        form.addRow(self.preset_description)
+        box = QGroupBox("Preset")
+        column = QVBoxLayout(box)
+        column.setContentsMargins(8, 6, 8, 8)
+        column.addWidget(self.preset)
+        column.addWidget(self.preset_description)
         self._lock_groups["preset"] = "run"
         layout.addWidget(box)
 
