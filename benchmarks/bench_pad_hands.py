@@ -32,7 +32,7 @@ from PySide6.QtGui import QColor, QImage, QPainter, QPen
 from PySide6.QtWidgets import QApplication
 
 from scratchnet.data import load_dataset, locate_or_download
-from scratchnet.model import load_model
+from scratchnet.model_file import load_model
 from scratchnet_gui.draw_pad import CANVAS_SIZE, DrawPad
 from tests.synthetic_hands import PEN_WIDTHS, POSITIONS, SIZES, SLANTS, Hand, hand_strokes, train_reader, write
 

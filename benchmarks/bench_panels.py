@@ -24,7 +24,8 @@ from PySide6.QtWidgets import QApplication
 
 from scratchnet.config import TrainConfig
 from scratchnet.data import load_dataset, locate_or_download
-from scratchnet.model import Model, load_model
+from scratchnet.model import Model
+from scratchnet.model_file import load_model
 from scratchnet.predictions import Predictions
 from scratchnet.preprocess import to_network_input
 from scratchnet.trainer import Trainer, TrainingData

@@ -1,8 +1,8 @@
 """ScratchNet: a multi-layer perceptron written from scratch in NumPy, learning MNIST.
 
-The notebook's steps are plain functions in ``network`` (``init_params``, ``forward``,
-``backward``) and ``optimizers`` (``step``); ``trainer.Trainer`` loops over them;
-``data`` finds and reads the dataset; ``model`` saves and loads trained networks.
+The notebook's math is the ``nn`` package (``init_params``, ``forward``, ``softmax_cross_entropy``,
+``backward``, the optimisers' ``step``); ``trainer.Trainer`` loops over it; ``data`` finds and reads the
+dataset; ``model`` holds a trained network and writes it, ``model_file`` reads it back.
 This package never imports Qt: the desktop app (``scratchnet_gui``) is built on top of it.
 """
 

@@ -30,7 +30,6 @@ from typing import NoReturn, TypeVar
 from tqdm import tqdm
 
 from . import __version__
-from .activations import ACTIVATIONS
 from .config import DTYPES
 from .data import (
     ProgressCallback,
@@ -46,14 +45,16 @@ from .data import (
 from .errors import ConfigError, RunStoreError, ScratchNetError
 from .finetune import Finetune, FinetuneResult, FinetuneSettings
 from .handwriting import read_examples
-from .initializers import INITIALIZERS
 from .memory import check_fits, estimate_training_bytes
-from .metrics import evaluate
-from .model import Model, load_model, save_model
-from .optimizers import OPTIMIZER_NAMES, lr_after_switch
+from .model import Model, save_model
+from .model_file import load_model
+from .nn.activations import ACTIVATIONS
+from .nn.initializers import INITIALIZERS
+from .nn.metrics import evaluate
+from .nn.optimizers import OPTIMIZER_NAMES, lr_after_switch
+from .nn.schedules import SCHEDULE_NAMES
 from .presets import load_preset, preset_names
 from .runs import RunRecorder, RunStore, RunSummary
-from .schedules import SCHEDULE_NAMES
 from .trainer import BatchEvent, EpochEvent, Trainer, TrainingData, score_on_test_set
 
 Event = TypeVar("Event")

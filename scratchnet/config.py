@@ -7,11 +7,11 @@ import math
 import numbers
 from dataclasses import dataclass, field
 
-from .activations import ACTIVATIONS
 from .errors import ConfigError
-from .initializers import INITIALIZERS
-from .optimizers import OPTIMIZER_NAMES
-from .schedules import SCHEDULE_NAMES
+from .nn.activations import ACTIVATIONS
+from .nn.initializers import INITIALIZERS
+from .nn.optimizers import OPTIMIZER_NAMES
+from .nn.schedules import SCHEDULE_NAMES
 
 MAX_WIDTH = 4096
 DTYPES = ("float32", "float64")

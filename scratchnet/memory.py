@@ -8,7 +8,7 @@ import numpy as np
 
 from .config import TrainConfig
 from .errors import ConfigError
-from .network import count_parameters
+from .nn.network import count_parameters
 
 # A run may take this share of the memory available when it starts; the rest covers the estimate's error and the system.
 MEMORY_MARGIN = 0.85

@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .data import Dataset
-from .metrics import confusion_matrix, cross_entropies
 from .model import Model
+from .nn.metrics import confusion_matrix, cross_entropies
 
 # The orders ``select`` knows, each with a label for menus.
 ORDERS: dict[str, str] = {

@@ -49,8 +49,8 @@ from .atomic import atomic_write, remove_files
 from .config import TrainConfig
 from .errors import ConfigError, RunStoreError
 from .home import data_home
-from .metrics import LossSmoother
 from .model import Model, save_model
+from .nn.metrics import LossSmoother
 from .trainer import BatchEvent, EpochEvent, TrainingData, TrainResult
 
 STORE_NAME = "runs.sqlite3"

@@ -28,17 +28,17 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .activations import get_activation
 from .batches import Batches
 from .config import TrainConfig
 from .controls import LiveSettings, RunControls
 from .data import Dataset, to_inputs
 from .errors import ConfigError
-from .metrics import accuracy, evaluate, mean_cross_entropy
 from .model import Model
-from .network import Params, backward, copy_params, forward, init_params, layer_sizes_of, predict_proba, softmax_cross_entropy
-from .optimizers import OPTIMIZER_SETTINGS, clip_grad_norm, make_optimizer
-from .schedules import Schedule
+from .nn.activations import get_activation
+from .nn.metrics import accuracy, evaluate, mean_cross_entropy
+from .nn.network import Params, backward, copy_params, forward, init_params, layer_sizes_of, predict_proba, softmax_cross_entropy
+from .nn.optimizers import OPTIMIZER_SETTINGS, clip_grad_norm, make_optimizer
+from .nn.schedules import Schedule
 from .threads import ThreadChooser
 
 # A run has diverged when a batch's loss is not finite or exceeds this many times the first batch's loss

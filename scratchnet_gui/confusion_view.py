@@ -26,7 +26,7 @@ from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainter, QPalette
 from PySide6.QtWidgets import QSizePolicy, QToolTip, QWidget
 
-from scratchnet.metrics import per_class_accuracy
+from scratchnet.nn.metrics import per_class_accuracy
 from scratchnet.predictions import Predictions
 
 from .visuals import LEFT, WHITE, percent

@@ -36,16 +36,16 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from scratchnet.activations import ACTIVATIONS
 from scratchnet.config import DTYPES, MAX_WIDTH, RANGES, TrainConfig
 from scratchnet.controls import LIVE_SETTINGS, LiveSettings
 from scratchnet.errors import ConfigError, ScratchNetError
-from scratchnet.initializers import INITIALIZERS
 from scratchnet.memory import estimate_training_bytes, format_bytes
-from scratchnet.network import count_parameters
-from scratchnet.optimizers import OPTIMIZER_NAMES, OPTIMIZER_SETTINGS, lr_after_switch
+from scratchnet.nn.activations import ACTIVATIONS
+from scratchnet.nn.initializers import INITIALIZERS
+from scratchnet.nn.network import count_parameters
+from scratchnet.nn.optimizers import OPTIMIZER_NAMES, OPTIMIZER_SETTINGS, lr_after_switch
+from scratchnet.nn.schedules import SCHEDULE_NAMES
 from scratchnet.presets import load_preset, preset_names
-from scratchnet.schedules import SCHEDULE_NAMES
 
 from .blas_threads import usable_cores
 

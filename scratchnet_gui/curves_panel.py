@@ -38,7 +38,7 @@ from PySide6.QtGui import QColor, QPainter, QPainterPath, QPen, QPixmapCache
 from PySide6.QtWidgets import QCheckBox, QGraphicsItem, QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from scratchnet.atomic import atomic_write
-from scratchnet.metrics import LossSmoother
+from scratchnet.nn.metrics import LossSmoother
 from scratchnet.runs import RunRecord, thinned
 from scratchnet.trainer import EpochEvent
 

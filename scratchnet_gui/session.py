@@ -36,8 +36,9 @@ from scratchnet.data import Dataset
 from scratchnet.errors import DataError, ModelFileError, RunStoreError
 from scratchnet.finetune import FinetuneSettings, check_examples
 from scratchnet.memory import MEMORY_MARGIN, available_bytes, estimate_training_bytes, fits_in_memory, format_bytes
-from scratchnet.model import Model, load_model, save_model
-from scratchnet.network import copy_params, init_params
+from scratchnet.model import Model, save_model
+from scratchnet.model_file import load_model
+from scratchnet.nn.network import copy_params, init_params
 from scratchnet.runs import RunOutcome as StoredOutcome
 from scratchnet.runs import RunStore
 from scratchnet.trainer import BatchEvent, EpochEvent

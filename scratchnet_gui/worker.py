@@ -27,7 +27,7 @@ from scratchnet.config import TrainConfig
 from scratchnet.controls import RunControls
 from scratchnet.data import Dataset
 from scratchnet.model import Model
-from scratchnet.network import Params
+from scratchnet.nn.network import Params
 from scratchnet.runs import RunRecorder, RunStore
 from scratchnet.trainer import BatchEvent, EpochEvent, Trainer, TrainingData, score_on_test_set
 
@@ -53,7 +53,7 @@ class RunOutcome:
     message: str
     model: Model  # model.epochs_trained counts the epochs before this run too
     history: list[EpochEvent] = field(default_factory=list)
-    test: dict | None = None  # scratchnet.metrics.evaluate() on the test set
+    test: dict | None = None  # scratchnet.nn.metrics.evaluate() on the test set
     train_seconds: float = 0.0
     samples_per_second: float = 0.0
     weights_epoch: float = 0  # epochs of this run behind the final weights (see TrainResult.weights_epoch)

@@ -21,8 +21,9 @@ import scratchnet.atomic as atomic
 import scratchnet.data
 from scratchnet.atomic import atomic_write, atomic_write_with, remove_stale_temp_files
 from scratchnet.idx import read_idx, write_idx
-from scratchnet.model import Model, load_model, save_model
-from scratchnet.network import init_params
+from scratchnet.model import Model, save_model
+from scratchnet.model_file import load_model
+from scratchnet.nn.network import init_params
 from tests.guards import deadline
 
 OLD, NEW = b"previous contents\n" * 100, b"new contents\n" * 1000

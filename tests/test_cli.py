@@ -14,7 +14,7 @@ import pytest
 
 from scratchnet import cli
 from scratchnet.cli import build_parser, main
-from scratchnet.model import load_model
+from scratchnet.model_file import load_model
 from tests.guards import deadline
 
 FAST = ["--hidden", "16", "--epochs", "3", "--batch-size", "32", "--validation-size", "100", "--lr", "0.01"]

@@ -10,7 +10,8 @@ from scratchnet.cli import main
 from scratchnet.errors import DataError
 from scratchnet.finetune import Finetune, FinetuneSettings, check_examples, split_examples
 from scratchnet.handwriting import Examples, write_examples
-from scratchnet.model import load_model, save_model
+from scratchnet.model import save_model
+from scratchnet.model_file import load_model
 from tests.conftest import make_images
 from tests.quick_models import quick_model
 

@@ -22,12 +22,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from scratchnet.activations import ACTIVATIONS
 from scratchnet.data import FILE_NAMES, load_dataset
 from scratchnet.errors import DataError, ModelFileError, ScratchNetError
 from scratchnet.idx import IDX_TYPES, MAX_BYTES, read_idx, write_idx
-from scratchnet.model import Model, load_model, parse_model, save_model
-from scratchnet.network import init_params
+from scratchnet.model import Model, save_model
+from scratchnet.model_file import load_model, parse_model
+from scratchnet.nn.activations import ACTIVATIONS
+from scratchnet.nn.network import init_params
 from tests.guards import deadline
 
 FAST, FULL = 40, 1000  # hypothesis examples per property: normal suite / slow suite

@@ -14,7 +14,7 @@ from PySide6.QtWidgets import QListView
 
 from scratchnet.data import load_dataset
 from scratchnet.model import Model, save_model
-from scratchnet.network import init_params
+from scratchnet.nn.network import init_params
 from scratchnet.predictions import Predictions
 from scratchnet_gui.network_view import NetworkView, weight_histogram
 from scratchnet_gui.test_browser import ImageListModel, ThumbnailDelegate

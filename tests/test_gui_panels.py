@@ -14,8 +14,8 @@ from PySide6.QtWidgets import QApplication
 
 from scratchnet.config import INTEGER_SETTINGS, RANGES, TrainConfig
 from scratchnet.data import load_dataset
-from scratchnet.metrics import accuracy, confusion_matrix
 from scratchnet.model import save_model
+from scratchnet.nn.metrics import accuracy, confusion_matrix
 from scratchnet.preprocess import centre_of_mass
 from scratchnet_gui.confusion_view import ConfusionView
 from scratchnet_gui.controls_panel import ControlsPanel

@@ -15,8 +15,9 @@ from scratchnet.cli import main
 from scratchnet.config import TrainConfig
 from scratchnet.data import load_dataset
 from scratchnet.errors import ModelFileError
-from scratchnet.model import FINGERPRINT, Model, load_model, parse_model, probe_images, save_model
-from scratchnet.network import init_params
+from scratchnet.model import Model, save_model
+from scratchnet.model_file import FINGERPRINT, load_model, parse_model, probe_images
+from scratchnet.nn.network import init_params
 from scratchnet.trainer import Trainer, TrainingData
 
 from .conftest import write_dataset
@@ -296,9 +297,9 @@ def test_huge_sparse_files_are_refused_without_reading_them(tmp_path):
 
 
 def test_weights_larger_than_the_memory_available_are_refused_before_reading(tmp_path, monkeypatch):
-    import scratchnet.model
+    import scratchnet.model_file
 
-    monkeypatch.setattr(scratchnet.model, "available_bytes", lambda: 1000)
+    monkeypatch.setattr(scratchnet.model_file, "available_bytes", lambda: 1000)
     with pytest.raises(ModelFileError, match="the weights take 99.4 KB, more than the 1000 B of memory available"):
         parse_model(model_bytes(tmp_path, make_model(sizes=(784, 32, 10))), "m")
 

@@ -3,9 +3,9 @@
 import numpy as np
 import pytest
 
-from scratchnet.activations import ACTIVATIONS
 from scratchnet.errors import ConfigError
-from scratchnet.network import (
+from scratchnet.nn.activations import ACTIVATIONS
+from scratchnet.nn.network import (
     backward,
     count_parameters,
     forward,

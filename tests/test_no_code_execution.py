@@ -18,7 +18,7 @@ import pytest
 from scratchnet.data import FILE_NAMES, load_dataset
 from scratchnet.errors import DataError, ModelFileError
 from scratchnet.idx import read_idx
-from scratchnet.model import load_model
+from scratchnet.model_file import load_model
 from tests.conftest import REPO, write_dataset
 
 WATCHED_EVENTS = {"pickle.find_class", "exec", "compile", "os.system", "os.exec", "os.posix_spawn", "subprocess.Popen", "ctypes.dlopen"}

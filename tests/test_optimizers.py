@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from scratchnet.errors import ConfigError
-from scratchnet.optimizers import Adam, clip_grad_norm, lr_after_switch, make_optimizer
-from scratchnet.schedules import Schedule
+from scratchnet.nn.optimizers import Adam, clip_grad_norm, lr_after_switch, make_optimizer
+from scratchnet.nn.schedules import Schedule
 
 
 def one_layer(w, b):

@@ -19,7 +19,7 @@ from scratchnet import cli, runs
 from scratchnet.cli import main
 from scratchnet.config import TrainConfig
 from scratchnet.errors import RunStoreError
-from scratchnet.model import load_model
+from scratchnet.model_file import load_model
 from scratchnet.runs import (
     MAX_CURVE_POINTS,
     STORE_NAME,

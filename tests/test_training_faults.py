@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 
 from scratchnet.config import TrainConfig
-from scratchnet.model import load_model, save_model
+from scratchnet.model import save_model
+from scratchnet.model_file import load_model
 from scratchnet.trainer import Trainer, TrainingData
 from tests.guards import deadline
 

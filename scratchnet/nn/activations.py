@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .errors import ConfigError
+from ..errors import ConfigError
 
 LEAKY_SLOPE = 0.01
 _SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)

@@ -12,7 +12,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from .errors import ConfigError
+from ..errors import ConfigError
 
 Initializer = Callable[[int, int, np.random.Generator], np.ndarray]
 

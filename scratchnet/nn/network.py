@@ -21,8 +21,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..errors import ConfigError
 from .activations import Activation
-from .errors import ConfigError
 from .initializers import get_initializer
 
 Params = list[dict[str, np.ndarray]]

@@ -1,0 +1,48 @@
+"""The package layout holds: the math stands alone, the core never imports Qt."""
+
+import ast
+import sys
+
+from .conftest import REPO
+
+
+def imported_modules(path) -> set[str]:
+    """The absolute names of the modules a source file imports (relative imports resolved)."""
+    package = ".".join(path.relative_to(REPO).with_suffix("").parts[:-1])
+    names = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = package.rsplit(".", node.level - 1)[0] if node.level > 1 else package if node.level else ""
+            module = ".".join(part for part in (base, node.module) if part)
+            names.add(module)
+    return names
+
+
+def test_the_math_imports_nothing_of_scratchnet_but_errors():
+    for path in sorted((REPO / "scratchnet" / "nn").glob("*.py")):
+        ours = {name for name in imported_modules(path) if name.split(".")[0] == "scratchnet"}
+        assert ours <= {"scratchnet.errors"} | {name for name in ours if name.startswith("scratchnet.nn")}, path.name
+        outside = {name.split(".")[0] for name in imported_modules(path)} - {"scratchnet", "numpy", "__future__"}
+        assert outside <= set(sys.stdlib_module_names), (path.name, outside)
+
+
+def test_the_core_never_imports_qt_or_the_app():
+    for path in sorted((REPO / "scratchnet").rglob("*.py")):
+        roots = {name.split(".")[0] for name in imported_modules(path)}
+        assert not roots & {"PySide6", "pyqtgraph", "scratchnet_gui"}, path.name
+
+
+def test_the_notebook_steps_import_from_one_place():
+    import numpy as np
+
+    from scratchnet.nn import backward, forward, get_activation, init_params, softmax_cross_entropy
+
+    rng = np.random.default_rng(0)
+    params = init_params([4, 3, 2], "he", rng)
+    relu = get_activation("relu")
+    logits, cache = forward(params, rng.random((5, 4)), relu)
+    loss, dlogits = softmax_cross_entropy(logits, np.array([0, 1, 0, 1, 1]))
+    grads, _ = backward(params, cache, dlogits, relu)
+    assert loss > 0 and [g["W"].shape for g in grads] == [(4, 3), (3, 2)]
