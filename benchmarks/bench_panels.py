@@ -30,7 +30,8 @@ from scratchnet.predictions import Predictions
 from scratchnet.preprocess import to_network_input
 from scratchnet.trainer import Trainer, TrainingData
 from scratchnet_gui.draw_pad import DrawPad
-from scratchnet_gui.test_browser import ImageBrowser
+from scratchnet_gui.image_browser import ImageBrowser
+from scratchnet_gui.session import Session
 
 FRAME_MS = 1000 / 60  # one frame at 60 Hz
 STALL_MS = 50  # a pause the eye notices
@@ -87,14 +88,16 @@ def bench_predictions(model: Model, dataset, repeats: int) -> None:
 
 
 def bench_scroll(model: Model, dataset) -> None:
+    session = Session()
     browser = ImageBrowser()
+    browser.follow(session)
     browser.resize(1200, 800)
     browser.show()
-    browser.set_dataset(dataset)
-    browser.set_model(model)
+    session.set_dataset(dataset)
+    session.test_predictions.set_watched(True)
     answered = QEventLoop()
-    browser.predictions_changed.connect(answered.quit)
-    browser.refresh_predictions()  # computed on the browser's own thread
+    session.test_predictions.changed.connect(answered.quit)
+    session.set_model(model)  # the answers are computed on the session's prediction thread
     answered.exec()
     view = browser.list_view
     bar = view.verticalScrollBar()

@@ -26,8 +26,9 @@ from scratchnet.data import load_dataset, locate_or_download
 from scratchnet.trainer import Trainer, TrainingData
 from scratchnet_gui.confusion_view import ConfusionView
 from scratchnet_gui.draw_pad import DrawPad
+from scratchnet_gui.image_browser import ImageBrowser
 from scratchnet_gui.network_view import NetworkView
-from scratchnet_gui.test_browser import ImageBrowser
+from scratchnet_gui.session import Session
 
 
 def two(samples: int = 80) -> list[tuple[float, float]]:
@@ -79,19 +80,16 @@ def main() -> None:
     model = trainer.model()
     print(f"trained {config.describe()}: validation accuracy {result.history[-1].val_accuracy:.3f}")
 
+    session = Session()
     pad, browser, confusion, network = DrawPad(), ImageBrowser(), ConfusionView(), NetworkView()
-    browser.predictions_changed.connect(confusion.set_predictions)
-    confusion.filter_requested.connect(browser.show_filter)
-    pad.input_changed.connect(network.show_input)
     for widget, size in ((pad, (1100, 640)), (browser, (1180, 720)), (confusion, (720, 620)), (network, (1100, 760))):
+        widget.follow(session)
         widget.resize(*size)
         widget.show()
-    pad.set_model(model)
-    pad.set_dataset(dataset)
-    network.set_model(model)
-    browser.set_dataset(dataset)
-    browser.set_model(model)
-    browser.refresh_predictions()
+    session.set_dataset(dataset)
+    session.set_model(model)
+    session.test_predictions.set_watched(True)
+    session.test_predictions.refresh()
 
     settle()
     draw(pad, two())

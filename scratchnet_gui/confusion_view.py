@@ -11,15 +11,16 @@ row names are elided, a name goes beside every k-th row when rows are shorter th
 columns too narrow for their names show class numbers, and counts that do not fit a cell are left to
 its tooltip, which always names both classes in full.
 
-Public API of ``ConfusionView``: slot ``set_predictions(predictions, weights="")`` (connect the browser's
-``predictions_changed``: the answers and which weights gave them, for the title); signal
-``filter_requested(object, object)`` = (true class or None, predicted class or None), ready for
-``ImageBrowser.show_filter``.
+Public API of ``ConfusionView``: ``follow(session)`` shows the session's test-set answers
+(``session.test_predictions``) and asks the session to show the test images of a clicked cell;
+``set_predictions(predictions, weights="")`` shows answers given directly (the weights that gave them word the
+title); signal ``filter_requested(object, object)`` = (true class or None, predicted class or None).
 """
 
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 import numpy as np
 from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Signal
@@ -30,6 +31,9 @@ from scratchnet.nn.metrics import per_class_accuracy
 from scratchnet.predictions import Predictions
 
 from .visuals import LEFT, WHITE, percent
+
+if TYPE_CHECKING:
+    from .session import Session
 
 NAME_CHARACTERS = 16  # row labels are elided beyond about this many characters
 # Blue for right answers and orange for mistakes (Okabe and Ito's palette): unlike green and red, they stay
@@ -52,6 +56,12 @@ class ConfusionView(QWidget):
         self.setMouseTracking(True)
         self.setMinimumSize(420, 360)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+
+    def follow(self, session: Session) -> None:
+        """Show ``session``'s test-set answers; a click asks it to show those test images."""
+        answers = session.test_predictions
+        answers.changed.connect(lambda: self.set_predictions(answers.predictions, answers.weights))
+        self.filter_requested.connect(session.show_test_images)
 
     def set_predictions(self, predictions: Predictions | None, weights: str = "") -> None:
         self.predictions, self.weights = predictions, weights

@@ -14,7 +14,7 @@ the grid is drawn opaque (alpha blending is slow), the per-epoch curves are cach
 when an epoch ends (one plot a frame), the raw batch losses (the costliest line: it zig-zags across
 the plot) are cached and refreshed twice a second, and the timer runs at 10 Hz.
 
-The overlays are runs from the run store (chosen in the Runs panel, which hands them to ``set_overlays``), so
+The overlays are runs from the run store (the session's runs view says which, ``session.runs``), so
 they outlive the session: each is drawn in its own colour with its smoothed loss and validation accuracy, all of
 them as one cached item per plot (``OverlayLayer``), so that twenty cost a frame no more than one.
 """
@@ -27,7 +27,6 @@ import io
 import math
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -39,9 +38,10 @@ from PySide6.QtWidgets import QCheckBox, QGraphicsItem, QHBoxLayout, QLabel, QSi
 
 from scratchnet.atomic import atomic_write
 from scratchnet.nn.metrics import LossSmoother
-from scratchnet.runs import RunRecord, thinned
+from scratchnet.runs import thinned
 from scratchnet.trainer import EpochEvent
 
+from .run_curves import MAX_OVERLAYS, RunCurves
 from .visuals import overlay_color
 
 if TYPE_CHECKING:
@@ -67,7 +67,6 @@ EPOCH_STYLES = {  # line style and marker of the per-epoch curves
 }
 OVERLAY_Z = -5  # recorded runs: above the raw batch-loss band, below this run's lines
 OVERLAY_POINTS = 500  # each recorded run's loss curve is drawn with at most this many points: about one per 2 pixels
-MAX_OVERLAYS = 20  # recorded runs drawn at once, at most: more would be unreadable
 LEGEND_OVERLAYS = 5  # recorded runs named in the legend; more would cover the plot, so the rest are counted
 # Qt's pixmap cache (10 MB by default) must hold every cached item of the plots at once: about ten pixmaps the size
 # of a plot, 4 MB each in a maximised window on a 1920×1080 screen, 16 MB on a 4K one. When it overflows, every
@@ -75,76 +74,6 @@ LEGEND_OVERLAYS = 5  # recorded runs named in the legend; more would cover the p
 PIXMAP_CACHE_KB = 256 * 1024
 READOUT_HINT = "Hover over the plots to read the values."
 WAITING = "Waiting for the data: use File ▸ Choose data folder…"
-
-
-class GrowingSeries:
-    """An (x, y) series in preallocated arrays that double when full, so appends are amortised O(1)."""
-
-    def __init__(self, capacity: int = 1024):
-        self._x = np.empty(capacity)
-        self._y = np.empty(capacity)
-        self.size = 0
-
-    def extend(self, x: np.ndarray, y: np.ndarray) -> None:
-        end = self.size + len(x)
-        if end > len(self._x):
-            capacity = max(end, 2 * len(self._x))
-            self._x = np.resize(self._x, capacity)
-            self._y = np.resize(self._y, capacity)
-        self._x[self.size : end] = x
-        self._y[self.size : end] = y
-        self.size = end
-
-    @property
-    def x(self) -> np.ndarray:
-        return self._x[: self.size]
-
-    @property
-    def y(self) -> np.ndarray:
-        return self._y[: self.size]
-
-
-@dataclass
-class RunCurves:
-    """Every curve of one run; the current run's grows, recorded runs' are read from the store for the overlays."""
-
-    label: str
-    batch_loss: GrowingSeries = field(default_factory=GrowingSeries)
-    smoothed_loss: GrowingSeries = field(default_factory=GrowingSeries)
-    train_loss: GrowingSeries = field(default_factory=lambda: GrowingSeries(64))
-    val_loss: GrowingSeries = field(default_factory=lambda: GrowingSeries(64))
-    train_accuracy: GrowingSeries = field(default_factory=lambda: GrowingSeries(64))
-    val_accuracy: GrowingSeries = field(default_factory=lambda: GrowingSeries(64))
-    test_accuracy: float | None = None
-    test_epoch: float | None = None
-    diverged_at: float | None = None  # the x of the last batch before the loss exploded
-
-    @classmethod
-    def of_record(cls, record: RunRecord, label: str) -> RunCurves:
-        """The curves of a recorded run: its smoothed batch loss and its per-epoch scores (no raw batch losses)."""
-        curves = cls(label, test_accuracy=record.test_accuracy, test_epoch=record.epochs or None)
-        curves.smoothed_loss.extend(record.loss_curve[:, 0], record.loss_curve[:, 1])
-        for epoch in record.history:
-            curves.train_loss.extend([epoch.epoch], [epoch.train_loss])
-            curves.train_accuracy.extend([epoch.epoch], [epoch.train_accuracy])
-            if epoch.val_loss is not None:
-                curves.val_loss.extend([epoch.epoch], [epoch.val_loss])
-                curves.val_accuracy.extend([epoch.epoch], [epoch.val_accuracy])
-        return curves
-
-    def series(self) -> dict[str, GrowingSeries]:
-        return {
-            "batch_loss": self.batch_loss,
-            "smoothed_loss": self.smoothed_loss,
-            "train_loss": self.train_loss,
-            "val_loss": self.val_loss,
-            "train_accuracy": self.train_accuracy,
-            "val_accuracy": self.val_accuracy,
-        }
-
-    @property
-    def empty(self) -> bool:
-        return self.batch_loss.size == 0 and self.train_loss.size == 0
 
 
 class OverlayLayer(pg.GraphicsObject):
@@ -351,6 +280,7 @@ class CurvesPanel(QWidget):
         session.state_changed.connect(lambda state: self.set_running(state.active))
         session.run_finished.connect(self._show_outcome)
         session.history_cleared.connect(self.clear)
+        session.runs.overlays_changed.connect(self.set_overlays)
         session.data_status.connect(lambda text: self.set_placeholder(f"Waiting for the data.\n{text}"))
         session.data_failed.connect(lambda _: self.set_placeholder(WAITING))
         session.data_cancelled.connect(lambda: self.set_placeholder(WAITING))

@@ -10,12 +10,11 @@ Beside the canvas: the class probabilities, the 28×28 image the network actuall
 overlay from the core's backward pass, if switched on) and the hidden layers' activations.
 
 Below the canvas, "This is a: 0 … 9" (or typing the digit) keeps the drawing as a labelled example of the
-learner's handwriting: the network input as prepared, and the strokes (see ``collect_into``).
+learner's handwriting, in the session's collection: the network input as prepared, and the strokes.
 
-Public API: ``DrawPad.set_model(model)``, ``DrawPad.set_dataset(dataset)``, ``DrawPad.load_image(image)``,
-``clear()``, ``undo()``, ``collect_into(handwriting)``, ``label_as(label)``, and the signal
-``input_changed(object)`` carrying the network input (H, W) in [0, 1] (the model's dtype), or None when
-nothing is drawn.
+Public API: ``DrawPad.follow(session)`` (the pad's drawing becomes ``session.input``, and the test images the
+session opens come onto the canvas), ``set_model(model)``, ``set_dataset(dataset)``, ``clear()``, ``undo()``,
+``label_as(label)``.
 """
 
 from __future__ import annotations
@@ -46,7 +45,7 @@ from scratchnet.model import Model
 from scratchnet.preprocess import MNIST_DEFAULT, Drawing, Preparation, PreparedInput, choose_preparation, prepare
 
 from .on_screen import RefreshWhenShown
-from .teaching import Handwriting
+from .session import NetworkInput, Session
 from .visuals import ACCENT, NO_MODEL, ActivationsView, ImageView, ProbabilityBars, ink_image, percent, saliency_image, saliency_overlay
 
 CANVAS_SIZE = 280  # side of the square canvas in canvas units; rendered at this many pixels for the network
@@ -230,12 +229,15 @@ def _polyline(path: QPainterPath) -> np.ndarray:
 
 
 class DrawPad(QWidget):
-    """Canvas, pen controls, live prediction, the network's view of the drawing and its hidden layers."""
+    """Canvas, pen controls, live prediction, the network's view of the drawing and its hidden layers.
 
-    input_changed = Signal(object)  # network input (H, W) float32 in [0, 1], or None when nothing is drawn
+    ``follow(session)`` makes the drawing the session's current input (``Session.set_input``) as it changes, and
+    puts the test images the session opens on the canvas to read and draw over."""
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
+        self.session: Session | None = None
+        self.opened: NetworkInput | None = None  # the test image on the canvas, while it is there
         self.model: Model | None = None
         self.preparation: Preparation = MNIST_DEFAULT
         self.network_input: np.ndarray | None = None
@@ -243,11 +245,19 @@ class DrawPad(QWidget):
         self.probabilities: np.ndarray | None = None
         self.saliency: np.ndarray | None = None
         self.canvas = Canvas()
-        self.handwriting: Handwriting | None = None
         self._timer = QTimer(self, singleShot=True, interval=PREDICT_INTERVAL_MS, timeout=self.predict)
         self._when_shown = RefreshWhenShown(self, self._schedule)
         self.canvas.changed.connect(self._schedule)
         self._build()
+
+    def follow(self, session: Session) -> None:
+        """Read with ``session``'s model, prepare as its dataset's images were made, keep labelled drawings in its
+        handwriting collection, and make the drawing its current input."""
+        self.session = session
+        session.model_changed.connect(self.set_model)
+        session.dataset_changed.connect(self.set_dataset)
+        session.input_changed.connect(self._input_changed)
+        session.handwriting.added.connect(self._saved)
 
     # ---- public slots ---------------------------------------------------------------------------
 
@@ -257,18 +267,13 @@ class DrawPad(QWidget):
         self._show_label_buttons(list(model.class_names) if model is not None else DIGITS)
         self._when_shown.request()
 
-    def collect_into(self, handwriting: Handwriting) -> None:
-        """Keep the drawings labelled with "This is a …" in ``handwriting``."""
-        self.handwriting = handwriting
-        handwriting.added.connect(self._saved)
-
     def label_as(self, label: int) -> None:
         """Keep the drawing as an example of class ``label``: the network input as prepared now, and the strokes."""
         self.predict()  # the input of the drawing as it is now, not as the throttled last prediction saw it
         if self.network_input is None:
             self.saved.setText("Draw a digit first, then say which it is.")
-        elif self.handwriting is not None:
-            self.handwriting.add(self.network_input, label, self.canvas.drawing())
+        elif self.session is not None:
+            self.session.handwriting.add(self.network_input, label, self.canvas.drawing())
 
     def _saved(self, label: int, count: int) -> None:
         names = [button.text() for button in self.label_buttons]
@@ -302,8 +307,15 @@ class DrawPad(QWidget):
         self.preparation = choose_preparation(dataset.train_images)
         self._when_shown.request()
 
-    def load_image(self, image: np.ndarray) -> None:
-        """Put a test image (H, W) uint8, ink = high values, on the canvas to read and draw over."""
+    def _input_changed(self, network_input: NetworkInput | None) -> None:
+        """Put a test image the session opened on the canvas (the pad's own inputs are already there)."""
+        if network_input is not None and network_input.image is not None:
+            self.load_image(network_input.image, network_input)
+
+    def load_image(self, image: np.ndarray, opened: NetworkInput | None = None) -> None:
+        """Put an image (H, W) uint8, ink = high values, on the canvas to read and draw over; ``opened`` says
+        which test image it is."""
+        self.opened = opened
         self.canvas.set_background(image)
 
     def clear(self) -> None:
@@ -337,7 +349,20 @@ class DrawPad(QWidget):
             self.probabilities = self.model.predict_proba(inputs)[0]
             self.saliency = self.model.saliency(inputs)[0][0].reshape(shape)
         self._show()
-        self.input_changed.emit(x)
+        if self.session is not None:
+            self.session.set_input(self._as_input(x))
+
+    def _as_input(self, x: np.ndarray | None) -> NetworkInput | None:
+        """The network input ``x`` with what it shows: an opened test image (its label known while nothing is
+        drawn over it), or the learner's drawing."""
+        if x is None:
+            return None
+        opened = self.opened if self.canvas.image is not None else None
+        if opened is None:
+            return NetworkInput(x, "your drawing")
+        if self.canvas.strokes:
+            return NetworkInput(x, f"{opened.origin}, drawn over")
+        return NetworkInput(x, opened.origin, opened.label)
 
     # ---- layout and display ---------------------------------------------------------------------
 

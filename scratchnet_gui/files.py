@@ -1,5 +1,5 @@
-"""File ▸ Open model, Save model and Export curves: the file dialogs, the folder last used, and a notice
-when a file cannot be read or written (nothing else changes then)."""
+"""File ▸ Open model, Save model and Export curves: the file dialogs and the folder last used. The session opens
+and saves; a file that cannot be read or written is told in its notice bar (nothing else changes then)."""
 
 from __future__ import annotations
 
@@ -9,21 +9,17 @@ from pathlib import Path
 from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QFileDialog, QWidget
 
-from scratchnet.errors import ModelFileError
-
-from .controls_panel import ControlsPanel
-from .session import DIFFERENT_DATASET, Session, sentence
-from .status_bar import NoticeBar, html
+from .session import Session
 
 MODEL_FILTER = "ScratchNet models (*.safetensors)"
 
 
 class FileCommands:
-    """The window's file commands over ``session``: an opened model's settings fill ``controls``; problems
-    show in ``notice``; ``settings`` remembers the folder last used."""
+    """The window's file commands over ``session``, with dialogs over ``window``; ``settings`` remembers the folder
+    last used."""
 
-    def __init__(self, window: QWidget, session: Session, controls: ControlsPanel, notice: NoticeBar, settings: QSettings):
-        self.window, self.session, self.controls, self.notice, self.settings = window, session, controls, notice, settings
+    def __init__(self, window: QWidget, session: Session, settings: QSettings):
+        self.window, self.session, self.settings = window, session, settings
 
     def save_model(self) -> None:
         path, _ = QFileDialog.getSaveFileName(self.window, "Save model", self._last_folder("model.safetensors"), MODEL_FILTER)
@@ -35,8 +31,7 @@ class FileCommands:
         try:
             self.session.save_model(path)
         except OSError as error:
-            reason = error.strerror or str(error)
-            self.notice.show_message(f"<b>Could not save the model.</b> {html(f'{path}: {reason}')}", "error")
+            self.session.warn(f"Could not save the model. {path}: {error.strerror or error}", "error")
             return
         self._remember_folder(path)
 
@@ -46,19 +41,9 @@ class FileCommands:
             self.open_model_from(path)
 
     def open_model_from(self, path: str | Path) -> None:
-        """Load a model file; its weights become the current ones and its settings fill the panel."""
-        try:
-            model = self.session.open_model(path)
-        except ModelFileError as error:
-            self.notice.show_message(f"<b>Could not open the model.</b> {html(str(error))}", "error")
-            return
-        if model is None:  # a run is under way
-            return
-        self._remember_folder(path)
-        mismatch = self.session.dataset_mismatch()
-        warnings = [self.controls.show_settings_of(model.config), mismatch and f"{sentence(mismatch)} {DIFFERENT_DATASET}"]
-        if any(warnings):
-            self.notice.show_message("<br>".join(html(warning) for warning in warnings if warning), "warning")
+        """Make a model file's weights the current ones (``Session.open_model``)."""
+        if self.session.open_model(path) is not None:
+            self._remember_folder(path)
 
     def export(self, write: Callable[[str], None], file_name: str, file_filter: str) -> None:
         """Export the curves with ``write(path)`` to a file the user chooses (``file_name`` suggested)."""
@@ -68,10 +53,10 @@ class FileCommands:
         try:
             write(path)
         except OSError as error:
-            self.notice.show_message(f"Could not export the curves: {html(str(error))}", "error")
+            self.session.warn(f"Could not export the curves: {error}", "error")
             return
         self._remember_folder(path)
-        self.session.status.emit(f"Exported {path}", 5000)
+        self.session.say(f"Exported {path}")
 
     def _last_folder(self, file_name: str) -> str:
         return str(Path(self.settings.value("last_folder", str(Path.home()))) / file_name)

@@ -285,12 +285,12 @@ class HandwritingPanel(QWidget):
     def import_folder(self) -> None:
         folder = QFileDialog.getExistingDirectory(self, "Choose a folder of examples (images-idx3-ubyte, labels-idx1-ubyte)")
         if folder and (count := self.session.handwriting.import_folder(folder)):
-            self.session.status.emit(f"Imported {count} examples from {folder}", 8000)
+            self.session.say(f"Imported {count} examples from {folder}", 8000)
 
     def export_folder(self) -> None:
         folder = QFileDialog.getExistingDirectory(self, "Choose the folder to export your examples to")
         if folder and self.session.handwriting.export_folder(folder):
-            self.session.status.emit(f"Exported {len(self.session.handwriting.examples)} examples to {folder}", 8000)
+            self.session.say(f"Exported {len(self.session.handwriting.examples)} examples to {folder}", 8000)
 
     def _context_menu(self, point) -> None:
         if not self.selected_positions():

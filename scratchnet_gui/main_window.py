@@ -1,10 +1,10 @@
 """The main window: settings on the left, tabs in the centre, run controls above, progress below.
 
-The window builds the menus, toolbar, dock and tabs and wires them to ``self.session``, a ``Session``
-(see ``session.py``) that holds the app's state: the dataset, the current model, the run and its
-history. Panels follow the session's signals (``dataset_changed``, ``model_changed``,
-``state_changed``, ``run_finished`` …); the window turns the user's actions into the session's
-commands and shows what it reports. It holds no run logic of its own.
+The window builds the menus, toolbar, dock and tabs and wires each of them to ``self.session``, a ``Session``
+(see ``session.py``) that holds the app's state: the dataset, the current model, the run, the current input,
+the test-set answers, the recorded runs. Panels follow the session's signals and call its commands, never each
+other; the window turns the user's menu and toolbar actions into the session's commands and shows what it
+reports. It holds no run logic of its own.
 
 For panels added later: ``add_tab(widget, title, icon=None) -> int`` adds a tab after the existing ones
 (the first is "Training"); ``show_tab(title)`` and ``tab_titles()`` switch to and list them.
@@ -15,7 +15,6 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import numpy as np
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtGui import QAction, QCloseEvent, QIcon, QKeySequence
 from PySide6.QtWidgets import QDockWidget, QFileDialog, QMainWindow, QMessageBox, QTabWidget, QVBoxLayout, QWidget
@@ -32,13 +31,13 @@ from .data_loader import DownloadDialog, MissingDataDialog
 from .draw_pad import DrawPad
 from .files import FileCommands
 from .handwriting_panel import HandwritingPanel
+from .image_browser import ImageBrowser
+from .messages import epochs_text, sentence
 from .network_view import NetworkView
 from .runs_panel import RunsPanel
-from .session import RunOutcome, RunState, Session, memory_warning, sentence
+from .session import NetworkInput, RunOutcome, RunState, Session, memory_warning
 from .shortcuts import FocusedControlsKeepSpace
 from .status_bar import NoticeBar, StatusBar, html
-from .test_browser import ImageBrowser
-from .visuals import epochs_text
 
 KEY = QKeySequence.StandardKey
 ACTIONS = {  # text, icon, shortcut and tooltip of each action in the menus and the toolbar
@@ -66,13 +65,13 @@ class MainWindow(QMainWindow):
         self.settings = settings if settings is not None else QSettings("ScratchNet", "ScratchNet")
         self.setWindowTitle("ScratchNet")
         self.setWindowIcon(icon("scratchnet"))
-        self.session = Session(confirm_low_memory=self._ask_to_start_anyway, parent=self)
+        self.session = Session(confirm_low_memory=self._ask_to_start_anyway, settings=self.settings, parent=self)
         self._missing_dialog: MissingDataDialog | None = None
 
         self.controls = ControlsPanel()
         self.curves = CurvesPanel()
         self.notice = NoticeBar()
-        self.files = FileCommands(self, self.session, self.controls, self.notice, self.settings)
+        self.files = FileCommands(self, self.session, self.settings)
         self.tabs = QTabWidget()
         self.tabs.setDocumentMode(True)
         self.tabs.addTab(self.curves, "Training")
@@ -84,10 +83,8 @@ class MainWindow(QMainWindow):
         layout.addWidget(self.tabs, 1)
         self.setCentralWidget(central)
         self._build_testing_tabs()
-        self.runs = RunsPanel(self.session, self.settings)  # the run store: its selected runs overlay the plots
+        self.runs = RunsPanel(self.session)  # the run store: its selected runs overlay the plots
         self.add_tab(self.runs, "Runs")
-        self.runs.overlays_changed.connect(self.curves.set_overlays)
-        self.runs.settings_requested.connect(self.controls.show_settings_of)
         self._build_dock()
         self._build_actions()
         self.setStatusBar(StatusBar())
@@ -116,11 +113,7 @@ class MainWindow(QMainWindow):
             (self.handwriting, "My handwriting"),
         ):
             self.add_tab(panel, title)
-        self.tabs.currentChanged.connect(self._update_test_set_tabs)
-        self.browser.predictions_changed.connect(self.confusion.set_predictions)
-        self.confusion.filter_requested.connect(self._show_in_browser)
-        self.browser.open_in_pad.connect(self._open_in_pad)
-        self.pad.input_changed.connect(self.network.show_input)
+        self.tabs.currentChanged.connect(self._watch_test_set_answers)
 
     def _build_dock(self) -> None:
         self.dock = QDockWidget("Settings", self)
@@ -185,12 +178,11 @@ class MainWindow(QMainWindow):
         self.curves.follow(session)
         self.statusBar().follow(session)
         self.handwriting.follow(session)
-        self.pad.collect_into(session.handwriting)
-        for panel in (self.pad, self.network):
-            session.model_changed.connect(panel.set_model)
-        for panel in (self.browser, self.pad):
-            session.dataset_changed.connect(panel.set_dataset)
-        session.model_changed.connect(self._update_test_set_tabs)
+        for panel in (self.pad, self.browser, self.confusion, self.network):
+            panel.follow(session)
+        session.settings_proposed.connect(self._show_proposed_settings)
+        session.input_changed.connect(self._show_opened_test_image)
+        session.test_images_requested.connect(lambda *_: self.tabs.setCurrentWidget(self.browser))
         session.model_changed.connect(lambda _: self._update_actions())
         session.dataset_changed.connect(self._dataset_changed)
         session.state_changed.connect(self._show_state)
@@ -214,20 +206,21 @@ class MainWindow(QMainWindow):
     def tab_titles(self) -> list[str]:
         return [self.tabs.tabText(i) for i in range(self.tabs.count())]
 
-    def _update_test_set_tabs(self, _=None) -> None:
-        """Give the current model to the test-image browser (and so the confusion matrix) when one of them
-        is on screen: 10 000 predictions per epoch are worth their time only when someone looks."""
-        model = self.session.model
-        if self.tabs.currentWidget() in (self.browser, self.confusion) and self.browser.model is not model:
-            self.browser.set_model(model)
+    def _watch_test_set_answers(self, _=None) -> None:
+        """Have the session compute its test-set answers while the image browser or the confusion matrix is on
+        screen: 10 000 predictions per epoch are worth their time only when someone looks."""
+        self.session.test_predictions.set_watched(self.tabs.currentWidget() in (self.browser, self.confusion))
 
-    def _show_in_browser(self, true_class: int | None, predicted_class: int | None) -> None:
-        self.browser.show_filter(true_class, predicted_class)
-        self.tabs.setCurrentWidget(self.browser)
+    def _show_opened_test_image(self, network_input: NetworkInput | None) -> None:
+        """A test image opened to be read and drawn over: show it on the pad."""
+        if network_input is not None and network_input.image is not None:
+            self.tabs.setCurrentWidget(self.pad)
 
-    def _open_in_pad(self, image: np.ndarray) -> None:
-        self.pad.load_image(image)
-        self.tabs.setCurrentWidget(self.pad)
+    def _show_proposed_settings(self, config: TrainConfig) -> None:
+        """Fill the settings panel with the settings the session proposes (an opened model's, a recorded run's)."""
+        warning = self.controls.show_settings_of(config.to_dict())
+        if warning:
+            self.session.warn(warning)
 
     # ---- data -------------------------------------------------------------------------------------
 
@@ -394,6 +387,5 @@ class MainWindow(QMainWindow):
         """Remember the settings, stop any run at once (no test-set scoring) and wait for the threads."""
         self.save_settings()
         self.session.shutdown()
-        self.browser.shutdown()
         self.curves.set_running(False)
         super().closeEvent(event)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 import time
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pyqtgraph as pg
@@ -26,6 +27,9 @@ from scratchnet.model import Model
 
 from .on_screen import RefreshWhenShown
 from .visuals import LEFT, NO_MODEL, RIGHT, ActivationsView, ImageView, diverging_colors, grid_image, ink_image, rgb_image
+
+if TYPE_CHECKING:
+    from .session import Session
 
 TILES_PER_PAGE = 64
 REDRAW_MS = 500  # redraw weights at most twice a second, however often new models arrive
@@ -97,6 +101,11 @@ class NetworkView(QWidget):
     def set_model(self, model: Model | None) -> None:
         self.model = model
         self._when_shown.request()
+
+    def follow(self, session: Session) -> None:
+        """Show ``session``'s current model, and its activations for the session's current input."""
+        session.model_changed.connect(self.set_model)
+        session.input_changed.connect(lambda network_input: self.show_input(network_input.pixels if network_input else None))
 
     def show_input(self, x: np.ndarray | None) -> None:
         """Show every hidden layer's activations for the input ``x`` (or clear them for None)."""

@@ -1,6 +1,8 @@
 """A model's answers on the 10 000 test images, computed off the window's thread.
 
-``Predictor`` (no widgets; the test-set browser owns one) runs ``Predictions.on_test_set`` on a thread
+``TestSetPredictions`` (no widgets; the session owns one) holds the current model's answers, which the image
+browser, the confusion matrix and every later panel show; it recomputes them at most once a second, and only
+while a panel that shows them is on screen. ``Predictor`` runs ``Predictions.on_test_set`` on a thread
 of its own ``QThreadPool`` and hands back plain data through its ``ready`` signal, on the thread that owns it,
 so that the window's thread only shows the answers (a pass over the test set takes 90-150 ms while a run trains).
 
@@ -13,14 +15,19 @@ second), so dropping an answer for a newer one can never starve the window of an
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
-from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
+from PySide6.QtCore import QObject, QRunnable, QThreadPool, QTimer, Signal
 
 from scratchnet.data import Dataset
 from scratchnet.errors import ModelFileError
 from scratchnet.model import Model
 from scratchnet.predictions import Predictions
+
+from .messages import epochs_text
+
+MIN_REFRESH_SECONDS = 1.0  # recompute the 10 000 predictions at most this often
 
 
 @dataclass(frozen=True)
@@ -110,3 +117,97 @@ class Predictor(QObject):
             self._start_waiting()
         if request.number >= self._first_valid and not superseded:
             self.ready.emit(predictions, request.model, problem)
+
+
+def weights_caption(model: Model | None) -> str:
+    """Which weights figures come from, from ``model.epochs_trained``: "untrained network (random
+    weights)", "weights after 3 epochs", or "" when the model does not say."""
+    epochs = model.epochs_trained if model is not None else None
+    if epochs is None:
+        return ""
+    return "untrained network (random weights)" if epochs == 0 else f"weights after {epochs_text(epochs)}"
+
+
+class TestSetPredictions(QObject):
+    """The current model's answers on the current dataset's test images; ``changed`` follows each new answer.
+
+    ``predictions`` is None without a model or data, and when the model does not fit the data (``problem`` says
+    why); ``model`` is the model they come from and ``weights`` says which weights those are (``weights_caption``).
+    The answers are computed only while ``watched`` (10 000 predictions per epoch are worth their time only when
+    someone looks), and at most once per ``MIN_REFRESH_SECONDS``, however often the model changes."""
+
+    __test__ = False  # not a pytest test class, whatever its name says
+    changed = Signal()
+
+    def __init__(self, parent: QObject | None = None):
+        super().__init__(parent)
+        self.dataset: Dataset | None = None
+        self.predictions: Predictions | None = None
+        self.model: Model | None = None
+        self.weights = ""
+        self.problem = ""
+        self._wanted: Model | None = None  # the model whose answers are wanted: the session's current one
+        self._watched = False
+        self._last_request = -float("inf")
+        self._timer = QTimer(self, singleShot=True, timeout=self._request)
+        self._predictor = Predictor(self)
+        self._predictor.ready.connect(self._answered)
+
+    @property
+    def watched(self) -> bool:
+        return self._watched
+
+    @property
+    def busy(self) -> bool:
+        """True while answers are waiting to be computed, are computed, or are on their way."""
+        return self._timer.isActive() or self._predictor.busy
+
+    def set_watched(self, watched: bool) -> None:
+        """Compute the answers while a panel that shows them is on screen; bring them up to date when one appears."""
+        self._watched = watched
+        if watched and self._wanted is not self.model:
+            self._schedule()
+
+    def set_model(self, model: Model | None) -> None:
+        self._wanted = model
+        if model is None:
+            self._show_none()
+        elif self._watched:
+            self._schedule()
+
+    def set_dataset(self, dataset: Dataset) -> None:
+        self.dataset = dataset
+        self._show_none()  # answers about the previous images would not fit these
+        if self._wanted is not None and self._watched:
+            self._schedule()
+
+    def shutdown(self) -> None:
+        """Wait for the prediction under way and show no more (the window is closing)."""
+        self._timer.stop()
+        self._predictor.shutdown()
+
+    def _schedule(self) -> None:
+        if not self._timer.isActive():
+            wait = self._last_request + MIN_REFRESH_SECONDS - time.monotonic()
+            self._timer.start(int(1000 * max(wait, 0.0)))
+
+    def refresh(self) -> None:
+        """Compute the answers for the current model now, whatever the time since the last ones."""
+        self._timer.stop()
+        self._request()
+
+    def _request(self) -> None:
+        if self.dataset is not None and self._wanted is not None:
+            self._last_request = time.monotonic()
+            self._predictor.request(self._wanted, self.dataset)
+
+    def _show_none(self) -> None:
+        self._predictor.cancel()
+        self._timer.stop()
+        self._answered(None, None, "")
+
+    def _answered(self, predictions: Predictions | None, model: Model | None, problem: str) -> None:
+        self.predictions, self.problem = predictions, problem
+        self.model = model if predictions is not None else None
+        self.weights = weights_caption(model) if predictions is not None else ""
+        self.changed.emit()

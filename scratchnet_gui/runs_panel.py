@@ -6,16 +6,12 @@ The table is a ``RunTableModel`` over one ``RunStore.runs()`` query; it sorts it
 whose text holds the filter's. A cell's text is made only when a row is shown, sorted or filtered by text,
 so 10 000 runs open in the time of their query.
 
-The selected runs are the Training plots' overlays (``overlays_changed``, the first ``MAX_OVERLAYS``); the
-selection is remembered in the settings, so the overlays survive a restart. A run the app finishes joins the
-overlays when the next one starts. Runs recorded by another process (the CLI) appear within
-``REFRESH_MS``: a timer compares the store's files' modification times, and reads the runs again only when
-they changed.
+The runs, and which of them are overlaid on the Training plots, are the session's (``session.runs``, a
+``RunsView``): the table shows what it holds, selecting runs overlays them, and the buttons are its commands.
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,11 +21,9 @@ from PySide6.QtCore import (
     QItemSelection,
     QItemSelectionModel,
     QModelIndex,
-    QSettings,
     QSortFilterProxyModel,
     Qt,
     QTimer,
-    Signal,
 )
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
@@ -47,11 +41,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from scratchnet.errors import ModelFileError, RunStoreError
+from scratchnet.config import TrainConfig
+from scratchnet.errors import ConfigError
 from scratchnet.runs import RunSummary
 
-from .curves_panel import MAX_OVERLAYS, RunCurves
-from .session import Session, sentence
+from .messages import sentence
+from .session import Session
 from .visuals import figure, overlay_color
 
 SEARCH_ROLE = Qt.ItemDataRole.UserRole  # a row's text for the filter: every cell of it, in lower case
@@ -65,8 +60,6 @@ ANSWERED_ROLES = {
 ROOT = QModelIndex()  # the parent of every row of a table
 FILTER_DELAY_MS = 150  # the table is filtered once typing pauses this long, not at every keystroke
 MAX_COMPARISON_HEIGHT = 360  # pixels; a longer comparison scrolls
-REFRESH_MS = 2000  # how often the store's files are looked at for runs recorded by other processes
-OVERLAID_KEY = "runs/overlaid"  # the settings key of the selected runs' ids
 HEADLINES = {  # the figures compared below the settings that differ
     "status": lambda run: run.status.replace("_", " "),
     "epochs": lambda run: str(run.epochs),
@@ -203,33 +196,25 @@ class RunFilter(QSortFilterProxyModel):
 
 
 class RunsPanel(QWidget):
-    """The Runs tab over ``session.store``; ``settings`` remembers which runs are overlaid."""
+    """The Runs tab over the session's runs view (``session.runs``): the table shows its runs, selecting runs
+    overlays them, and the buttons send it (or the session) commands."""
 
-    overlays_changed = Signal(list)  # list[RunCurves]: the selected runs' curves, for the Training plots
-    settings_requested = Signal(dict)  # TrainConfig.to_dict() of a run, to start a new run from
-
-    def __init__(self, session: Session, settings: QSettings | None = None, parent: QWidget | None = None):
+    def __init__(self, session: Session, parent: QWidget | None = None):
         super().__init__(parent)
         self.session = session
-        self.settings = settings
+        self.view = session.runs
         self.table_model = RunTableModel(self)
         self.proxy = RunFilter(self)
         self.proxy.setSourceModel(self.table_model)
-        self._curves: dict[int, RunCurves] = {}  # the overlaid runs' curves, by id (kept while selected)
-        self._overlaid: list[int] = []  # the ids last sent with overlays_changed
-        self._deleted: list[int] = []  # the ids the Undo button restores
         self._compared: list[int] = []  # the ids the comparison table shows
-        self._to_overlay_next: int | None = None  # the app's last run: overlaid when the next one starts
-        self._fingerprint: tuple | None = None
-        self._refreshing = False
+        self._showing = False  # the table follows the view: its selection changes are not the user's
         self._build()
-        self._wire(session)
-        remembered = self._remembered_ids()  # before the first refresh, which saves the (empty) selection
-        self.refresh()
-        QTimer.singleShot(0, self, lambda: self._select(remembered))  # once the plots listen to overlays_changed
-        self._timer = QTimer(self, interval=REFRESH_MS)
-        self._timer.timeout.connect(self.refresh_if_changed)
-        self._timer.start()
+        self.view.runs_changed.connect(self._show_runs)
+        self.view.overlays_changed.connect(lambda _: self._show_overlaid())
+        self.view.message.connect(self._say)
+        session.history_cleared.connect(self.table.clearSelection)
+        self._show_runs(self.view.runs)
+        self._say(self.view.problem)
 
     def _build(self) -> None:
         self.filter = QLineEdit(placeholderText="Filter: settings, status, date, accuracy…", clearButtonEnabled=True)
@@ -289,55 +274,35 @@ class RunsPanel(QWidget):
         self.comparison.setVisible(False)
         self._update_buttons()
 
-    def _wire(self, session: Session) -> None:
-        session.run_started.connect(self._run_started)
-        session.run_finished.connect(self._run_finished)
-        session.run_failed.connect(lambda _: self.refresh())
-        session.history_cleared.connect(self.table.clearSelection)
+    # ---- following the runs view ----------------------------------------------------------------------
 
-    # ---- reading the store ----------------------------------------------------------------------------
-
-    def refresh(self) -> None:
-        """Read the runs again, keeping the selection."""
-        store = self.session.store
-        if store is None:
-            self._say("The run store could not be opened: runs are not recorded or listed.")
-            return
-        try:
-            runs = store.runs()
-        except RunStoreError as error:
-            self._say(sentence(str(error)))
-            return
-        self._fingerprint = self._store_fingerprint()
+    def _show_runs(self, runs: list[RunSummary]) -> None:
+        """List ``runs``, keeping the selection (and so the overlays)."""
         selected = self.selected_ids()
-        self._refreshing = True
+        self._showing = True
         try:
             self.table_model.set_runs(runs)
             self._select(selected)
         finally:
-            self._refreshing = False
-        self._selection_changed()
+            self._showing = False
+        self._show_overlaid()
+        self._update_buttons()
 
-    def refresh_if_changed(self) -> None:
-        """Read the runs again when the store's files changed since the last read (another process recorded)."""
-        if self._store_fingerprint() != self._fingerprint:
-            self.refresh()
+    def _show_overlaid(self) -> None:
+        """Mark the overlaid runs with their curves' colours and select them (the view overlays runs of its own:
+        the remembered ones, the app's last run)."""
+        overlaid = self.view.overlaid
+        self._showing = True
+        try:
+            self._select([run_id for run_id in overlaid if run_id not in self.selected_ids()])
+        finally:
+            self._showing = False
+        # After the selection change that led here has run its course: a proxy removing rows must not see the
+        # model change under it.
+        QTimer.singleShot(0, self, lambda: self.table_model.set_overlaid(self.view.overlaid))
+        self._update_buttons()
 
-    def _store_fingerprint(self) -> tuple | None:
-        """The modification times and sizes of the store and its write-ahead log: they change with every write."""
-        store = self.session.store
-        if store is None:
-            return None
-        stats = []
-        for path in (store.path, Path(f"{store.path}-wal")):
-            try:
-                stat = os.stat(path)
-                stats.append((stat.st_mtime_ns, stat.st_size))
-            except OSError:
-                stats.append(None)
-        return tuple(stats)
-
-    # ---- selection and overlays -----------------------------------------------------------------------
+    # ---- selection ---------------------------------------------------------------------------------------
 
     def selected_ids(self) -> list[int]:
         """The ids of the selected runs, in the table's order."""
@@ -361,48 +326,13 @@ class RunsPanel(QWidget):
         self.table.selectionModel().select(selection, flags)
 
     def _selection_changed(self, *_) -> None:
-        if self._refreshing:
+        if self._showing:
             return
         self._update_buttons()
         ids = self.selected_ids()
         if ids != self._compared:
             self.comparison.setVisible(False)
-        if self.settings is not None:
-            self.settings.setValue(OVERLAID_KEY, ",".join(map(str, ids)))
-        self._set_overlays(ids[:MAX_OVERLAYS])
-
-    def _set_overlays(self, ids: list[int]) -> None:
-        """Send the curves of these runs (read from the store once per run while it stays selected)."""
-        running = {run_id for run_id in ids if self.table_model.run_at(self.table_model.row_of(run_id)).status == "running"}
-        if ids == self._overlaid and not running:
-            return
-        self._curves = {run_id: curves for run_id, curves in self._curves.items() if run_id in ids and run_id not in running}
-        try:
-            for run_id in ids:
-                if run_id not in self._curves:
-                    run = self.table_model.run_at(self.table_model.row_of(run_id))
-                    self._curves[run_id] = RunCurves.of_record(self.session.store.run(run_id), f"#{run_id} {self.table_model.label(run)}")
-        except RunStoreError as error:
-            self._say(sentence(str(error)))
-            return
-        self._overlaid = ids
-        self.table_model.set_overlaid(ids)
-        self.overlays_changed.emit([self._curves[run_id] for run_id in ids])
-
-    def _remembered_ids(self) -> list[int]:
-        text = str(self.settings.value(OVERLAID_KEY, "")) if self.settings is not None else ""
-        return [int(part) for part in text.split(",") if part.strip().isdigit()]
-
-    def _run_started(self, *_) -> None:
-        """Overlay the app's previous run now that a new one is drawn live, and list the new one."""
-        earlier, self._to_overlay_next = self._to_overlay_next, None
-        self.refresh()
-        if earlier is not None:
-            self._select([earlier])
-
-    def _run_finished(self, outcome) -> None:
-        self._to_overlay_next = outcome.run_id
-        self.refresh()
+        self.view.set_overlaid(ids)
 
     def _apply_filter(self) -> None:
         self.proxy.setFilterFixedString(self.filter.text().strip())
@@ -426,7 +356,7 @@ class RunsPanel(QWidget):
     def compare(self) -> None:
         """Show, for the selected runs, only the settings that differ between them, then their headline figures."""
         self._compared = self.selected_ids()
-        runs = [self.table_model.run_at(self.table_model.row_of(run_id)) for run_id in self._compared]
+        runs = [self.view.run(run_id) for run_id in self._compared]
         names = differing_settings([run.config for run in runs])
         rows = [(name, [_setting_text(run.config.get(name)) for run in runs]) for name in names]
         rows += [(name, [figure(run) for run in runs]) for name, figure in HEADLINES.items()]
@@ -445,67 +375,37 @@ class RunsPanel(QWidget):
         self._say(f"Comparing {len(runs)} runs: the settings that differ, then how each did.{same}")
 
     def open_model(self) -> None:
-        """Make the selected run's weights the current model (the pad, browser and confusion matrix follow)."""
-        run = self._single_selected()
-        if run.model_path is None:
-            self._say(f"Run {run.id} has no saved weights: it completed no epoch.")
-            return
-        try:
-            opened = self.session.open_model(run.model_path)
-        except ModelFileError as error:
-            self._say(f"Cannot open the weights of run {run.id}: {sentence(str(error))}")
-            return
-        if opened is None:
-            self._say("Stop the run in progress first: its weights are the current model until it ends.")
-        else:
-            self._say(f"Opened the weights of run {run.id}.")
+        """Make the selected run's weights the current model (as File ▸ Open does with a file)."""
+        run_id = self.selected_ids()[0]
+        if self.session.open_model(run_id) is not None:
+            self._say(f"Opened the weights of run {run_id}.")
 
     def new_run_from_settings(self) -> None:
         """Fill the settings panel with the selected run's settings, ready to start a new run."""
-        run = self._single_selected()
-        self.settings_requested.emit(run.config)
+        run = self.view.run(self.selected_ids()[0])
+        try:
+            config = TrainConfig.from_dict(run.config)
+        except (ConfigError, TypeError):
+            self._say(f"Run {run.id} has no usable settings.")
+            return
+        self.session.propose_settings(config)
         self._say(f"The settings panel now holds the settings of run {run.id}: press Start to train with them.")
 
     def delete_selected(self) -> None:
         """Delete the selected runs; Undo restores them (until the store purges them, a day later)."""
-        ids = self.selected_ids()
-        try:
-            self.session.store.delete(ids)
-        except RunStoreError as error:
-            self._say(sentence(str(error)))
-            return
-        self._deleted = ids
-        self.refresh()
-        self._say(f"Deleted {_runs_text(ids)}.", undo=True)
+        self.view.delete(self.selected_ids())
 
     def undo_delete(self) -> None:
-        ids, self._deleted = self._deleted, []
-        try:
-            self.session.store.restore(ids)
-        except RunStoreError as error:
-            self._say(sentence(str(error)))
-            return
-        self.refresh()
-        self.select_runs(ids)
-        self._say(f"Restored {_runs_text(ids)}.")
+        self.select_runs(self.view.undo_delete())
 
     def export_selection(self, path: str | Path) -> None:
         """Write the epochs of the selected runs to a CSV file (one row per run and epoch)."""
-        ids = self.selected_ids()
-        try:
-            self.session.store.export_csv(ids, path)
-        except RunStoreError as error:
-            self._say(sentence(str(error)))
-            return
-        self._say(f"Exported the epochs of {_runs_text(ids)} to {path}.")
+        self.view.export_csv(self.selected_ids(), path)
 
     def _export_to_chosen_file(self) -> None:
         path, _ = QFileDialog.getSaveFileName(self, "Export the selected runs", "runs.csv", "CSV files (*.csv)")
         if path:
             self.export_selection(path)
-
-    def _single_selected(self) -> RunSummary:
-        return self.table_model.run_at(self.table_model.row_of(self.selected_ids()[0]))
 
     def _say(self, text: str, undo: bool = False) -> None:
         """Show ``text`` above the table (nothing when empty), with the Undo button when ``undo``."""
@@ -524,10 +424,6 @@ def _setting_text(value) -> str:
     if isinstance(value, list):
         return "-".join(map(str, value)) or "none"
     return "-" if value is None else f"{value:g}" if isinstance(value, float) else str(value)
-
-
-def _runs_text(ids: list[int]) -> str:
-    return f"run {ids[0]}" if len(ids) == 1 else f"runs {', '.join(map(str, ids))}"
 
 
 def _or_less(value: float | None) -> float:

@@ -1,11 +1,21 @@
 """The app's state without widgets: what the window shows, and the commands that change it.
 
-A ``Session`` owns the dataset, the current model, the run state machine, the controls of the run in
-progress (``RunControls``: pause, step, stop, live settings), the BLAS thread setting of its runs and the
-history of finished runs. It loads data with a ``DataLoader`` and trains with a ``TrainingWorker`` on a
-``QThread``, which records every run in the run store ``store`` (``scratchnet.runs``; None when it cannot be
-opened: runs then go unrecorded). The window and its panels observe its signals and call its commands; tests
-drive it without a window.
+A ``Session`` owns what the window shows and what several panels share:
+
+- the dataset, and the current model (``open_model`` makes a file, a recorded run or a taught model current);
+- the run state machine, the controls of the run in progress (``RunControls``: pause, step, stop, live
+  settings) and the BLAS thread setting of its runs;
+- the current input (``input``: the pad's drawing or an opened test image, as the network reads it);
+- the current model's answers on the test set (``test_predictions``, computed off the UI thread);
+- the recorded runs as the app shows them (``runs``: the overlaid ones, delete with undo, export, runs that
+  other processes record);
+- the learner's handwriting collection, and the fine-tune that teaches it;
+- the messages for the user (``say`` for the status bar, ``warn`` for the notice bar).
+
+It loads data with a ``DataLoader`` and trains with a ``TrainingWorker`` on a ``QThread``, which records every
+run in the run store ``store`` (``scratchnet.runs``; None when it cannot be opened: runs then go unrecorded).
+The window and its panels observe its signals and call its commands, never each other; tests drive it without
+a window.
 
 The run state machine::
 
@@ -21,6 +31,7 @@ New or opened weights bring it back to idle.
 from __future__ import annotations
 
 import dataclasses
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -28,12 +39,12 @@ from enum import Enum
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import QObject, QThread, QTimer, Signal
+from PySide6.QtCore import QObject, QSettings, QThread, QTimer, Signal
 
 from scratchnet.config import TrainConfig
 from scratchnet.controls import LiveSettings, RunControls
-from scratchnet.data import Dataset
-from scratchnet.errors import DataError, ModelFileError, RunStoreError
+from scratchnet.data import Dataset, to_inputs
+from scratchnet.errors import ConfigError, DataError, ModelFileError, RunStoreError
 from scratchnet.finetune import FinetuneSettings, check_examples
 from scratchnet.memory import MEMORY_MARGIN, available_bytes, estimate_training_bytes, fits_in_memory, format_bytes
 from scratchnet.model import Model, save_model
@@ -45,10 +56,14 @@ from scratchnet.trainer import BatchEvent, EpochEvent
 
 from .blas_threads import BlasThreadSetting
 from .data_loader import DataLoader
+from .messages import sentence
+from .predictor import TestSetPredictions
+from .runs_view import RunsView
 from .teaching import Handwriting, Taught, TeachingWorker
 from .worker import BatchChunk, RunOutcome, TrainingWorker
 
 DIFFERENT_DATASET = "Its scores on this data may mean little."
+RUN_IN_PROGRESS = "Stop the run in progress first: its weights are the current model until it ends."
 
 
 class RunState(str, Enum):
@@ -90,6 +105,16 @@ class RunRecord:
     history: list[EpochEvent]
     test_accuracy: float | None
     samples_per_second: float
+
+
+@dataclass(frozen=True)
+class NetworkInput:
+    """What the network reads now: the pad's drawing, or a test image opened to be read and drawn over."""
+
+    pixels: np.ndarray  # (H, W) in [0, 1]: the network's input, as it reads it
+    origin: str  # what it is, for a caption: "your drawing", "test image #12"
+    label: int | None = None  # its true class, when known
+    image: np.ndarray | None = None  # a test image (H, W) uint8 to put on the pad; None for the pad's own drawing
 
 
 @dataclass
@@ -137,10 +162,12 @@ class _Run:
 
 
 class Session(QObject):
-    """The dataset, the current model, the run and its history; see the module docstring.
+    """The dataset, the current model, the run, the current input, the test-set answers and the recorded runs;
+    see the module docstring.
 
     ``confirm_low_memory(needed, available)`` is asked (in bytes) before a run that may not fit in memory;
-    True starts it anyway. Without it such a run is refused with a notice."""
+    True starts it anyway. Without it such a run is refused with a notice. ``settings`` remembers what the
+    app shows between starts (the overlaid runs); None remembers nothing."""
 
     dataset_changed = Signal(object)  # Dataset
     model_changed = Signal(object)  # Model: after every epoch of a run (a snapshot), at its end, when made or opened
@@ -157,8 +184,16 @@ class Session(QObject):
     notice = Signal(str, str)  # plain text, level: info | warning | error
     status = Signal(str, int)  # a passing message, and for how many ms (0: until the next one)
     taught = Signal(object)  # Taught: a fine-tune on the learner's handwriting ended; keep_taught or discard_taught
+    input_changed = Signal(object)  # NetworkInput | None: the current input
+    settings_proposed = Signal(object)  # TrainConfig: settings to fill the settings panel with for the next run
+    test_images_requested = Signal(object, object)  # true class | None, predicted class | None: show these test images
 
-    def __init__(self, confirm_low_memory: Callable[[int, int | None], bool] | None = None, parent: QObject | None = None):
+    def __init__(
+        self,
+        confirm_low_memory: Callable[[int, int | None], bool] | None = None,
+        settings: QSettings | None = None,
+        parent: QObject | None = None,
+    ):
         super().__init__(parent)
         self.dataset: Dataset | None = None
         self.model: Model | None = None
@@ -170,13 +205,32 @@ class Session(QObject):
         self._last_progress: RunProgress | None = None
         self.loader = DataLoader(self)
         self.loader.status.connect(self.data_status)
-        self.loader.loaded.connect(self._data_loaded)
+        self.loader.loaded.connect(self.set_dataset)
         self.loader.failed.connect(self.data_failed)
         self.loader.cancelled.connect(self._data_cancelled)
         self.store = self._open_run_store()
         self.handwriting = Handwriting(parent=self)
-        self.handwriting.failed.connect(lambda text: self.notice.emit(text, "error"))
+        self.handwriting.failed.connect(lambda text: self.warn(text, "error"))
         self.teaching: Taught | None = None  # the last fine-tune, until it is kept or discarded
+        self.input: NetworkInput | None = None
+        self.test_predictions = TestSetPredictions(self)
+        self.model_changed.connect(self.test_predictions.set_model)
+        self.dataset_changed.connect(self.test_predictions.set_dataset)
+        self.runs = RunsView(self.store, settings, self)
+        self.run_started.connect(lambda *_: self.runs.run_started())
+        self.run_finished.connect(lambda outcome: self.runs.run_ended(outcome.run_id))
+        self.run_failed.connect(lambda _: self.runs.refresh())
+        QTimer.singleShot(0, self, self.runs.start)  # once the window listens
+
+    # ---- messages -----------------------------------------------------------------------------------------
+
+    def say(self, text: str, milliseconds: int = 5000) -> None:
+        """Show ``text`` in the status bar for a while (0: until the next message)."""
+        self.status.emit(text, milliseconds)
+
+    def warn(self, text: str, level: str = "warning") -> None:
+        """Show ``text`` (plain text) in the notice bar, which stays until dismissed: level info, warning or error."""
+        self.notice.emit(text, level)
 
     # ---- data ---------------------------------------------------------------------------------------
 
@@ -185,7 +239,7 @@ class Session(QObject):
         ``dataset_changed``, ``data_failed`` or ``data_cancelled`` follows."""
         self.loader.start(folder)
 
-    def _data_loaded(self, dataset: Dataset) -> None:
+    def set_dataset(self, dataset: Dataset) -> None:
         """Use ``dataset``. A current model that cannot read it is dropped (with a notice): the observer of
         ``dataset_changed`` sees ``model`` None and may ask for fresh weights."""
         warning = None
@@ -225,7 +279,7 @@ class Session(QObject):
     # ---- the model ------------------------------------------------------------------------------------
 
     def set_model(self, model: Model) -> None:
-        """Make ``model`` the current network."""
+        """Make ``model`` the current network (a run's snapshot after each epoch, or its final weights)."""
         self.model = model
         self.model_changed.emit(model)
 
@@ -237,9 +291,8 @@ class Session(QObject):
         sizes = config.layer_sizes(dataset.num_features, dataset.num_classes)
         params = init_params(sizes, config.init, np.random.default_rng(config.seed), np.dtype(config.dtype))
         names, shape = list(dataset.class_names), dataset.image_shape
-        self.set_model(Model(params, config.activation, names, shape, dataset.name, config.to_dict(), epochs_trained=0))
-        self._set_state(RunState.IDLE)
-        self.status.emit("Fresh weights: the next run starts from scratch.", 5000)
+        self._use_model(Model(params, config.activation, names, shape, dataset.name, config.to_dict(), epochs_trained=0))
+        self.say("Fresh weights: the next run starts from scratch.")
 
     def new(self, config: TrainConfig) -> None:
         """Start over: forget the run history and draw fresh weights from ``config``."""
@@ -249,20 +302,62 @@ class Session(QObject):
         self.history_cleared.emit()
         self.reset_weights(config)
 
-    def open_model(self, path: str | Path) -> Model | None:
-        """Load a model file and make it the current network (None while a run is under way). Raises
-        ``ModelFileError`` for a file that is not a usable model, or not for this dataset's images and classes."""
+    def open_model(self, source: str | os.PathLike | int | Model) -> Model | None:
+        """Make a model the current network: a model file, the weights of a recorded run (its id) or a model in
+        hand (a taught one). It must fit the dataset's images and classes; its settings are proposed for the next
+        run (``settings_proposed``) and the run figures start afresh. None, with a notice saying why, when it
+        cannot be used, or while a run is under way."""
         if self.state.active:
+            self.warn(RUN_IN_PROGRESS)
             return None
-        model = load_model(path)
-        if self.dataset is not None:
-            model.predict_test_set(self.dataset)  # refuses a model for other images or classes, or that overflows on them
-        self.set_model(model)
-        self._set_state(RunState.IDLE)
+        try:
+            model, name = self._model_from(source)
+            if self.dataset is not None:
+                model.predict_test_set(self.dataset)  # refuses a model for other images or classes, or that overflows on them
+        except ModelFileError as error:
+            self.warn(f"Could not open the model. {error}", "error")
+            return None
+        self._use_model(model)
+        self._propose_settings_of(model)
         test = model.metrics.get("test_accuracy")
         tested = f", test accuracy {100 * test:.2f} %" if isinstance(test, (int, float)) else ""
-        self.status.emit(f"Opened {Path(path).name}: {'-'.join(map(str, model.layer_sizes))} {model.activation}{tested}", 10000)
+        self.say(f"Opened {name}: {'-'.join(map(str, model.layer_sizes))} {model.activation}{tested}", 10000)
         return model
+
+    def _model_from(self, source: str | os.PathLike | int | Model) -> tuple[Model, str]:
+        """The model ``open_model`` was given, and its name for a message (``ModelFileError`` when unusable)."""
+        if isinstance(source, Model):
+            return source, "the taught model"
+        if isinstance(source, int):
+            run = self.runs.run(source)
+            if run is None:
+                raise ModelFileError(f"run {source} is not in the run store")
+            if run.model_path is None:
+                raise ModelFileError(f"run {source} has no saved weights: it completed no epoch")
+            return load_model(run.model_path), f"the weights of run {source}"
+        return load_model(source), Path(source).name
+
+    def _propose_settings_of(self, model: Model) -> None:
+        """Propose the settings ``model`` was trained with for the next run; warn when it is for other data."""
+        problems = []
+        try:
+            self.settings_proposed.emit(TrainConfig.from_dict(model.config))
+        except (ConfigError, TypeError):
+            problems.append("The model has no usable training settings; the settings panel keeps its own.")
+        if mismatch := self.dataset_mismatch():
+            problems.append(f"{sentence(mismatch)} {DIFFERENT_DATASET}")
+        if problems:
+            self.warn(" ".join(problems))
+
+    def propose_settings(self, config: TrainConfig) -> None:
+        """Fill the settings panel with ``config``, ready for the next run."""
+        self.settings_proposed.emit(config)
+
+    def _use_model(self, model: Model) -> None:
+        """Make ``model`` the current network, with no run behind it yet: the run figures start afresh."""
+        self._last_progress = None
+        self.set_model(model)
+        self._set_state(RunState.IDLE)
 
     def save_model(self, path: str | Path) -> None:
         """Write the current model to ``path`` (atomically; ``OSError`` when it cannot be written)."""
@@ -377,9 +472,30 @@ class Session(QObject):
             run.thread.quit()
             run.thread.wait()
         self.loader.shutdown()
+        self.test_predictions.shutdown()
+        self.runs.close()
         store, self.store = self.store, None
         if store is not None:
             store.close()
+
+    # ---- the current input and the test images ------------------------------------------------------
+
+    def set_input(self, network_input: NetworkInput | None) -> None:
+        """Make ``network_input`` what the network reads now (None: nothing is drawn)."""
+        self.input = network_input
+        self.input_changed.emit(network_input)
+
+    def open_test_image(self, index: int) -> None:
+        """Make test image ``index`` the current input, to be read and drawn over on the pad."""
+        if self.dataset is None:
+            return
+        image = self.dataset.test_images[index]
+        pixels = to_inputs(image[None]).reshape(image.shape)
+        self.set_input(NetworkInput(pixels, f"test image #{index}", int(self.dataset.test_labels[index]), image.copy()))
+
+    def show_test_images(self, true_class: int | None, predicted_class: int | None) -> None:
+        """Ask for the test images of this true class predicted as this class (None: any) to be shown."""
+        self.test_images_requested.emit(true_class, predicted_class)
 
     # ---- the run store ----------------------------------------------------------------------------------
 
@@ -566,9 +682,3 @@ def memory_warning(needed: int, available: int | None) -> str:
         f"This configuration needs about {format_bytes(needed)} of memory, more than {MEMORY_MARGIN * 100:.0f} % of the "
         f"{format_bytes(available)} available now. Training may fail or make the computer swap."
     )
-
-
-def sentence(text: str) -> str:
-    """``text`` as a sentence: a capital first letter and one full stop at the end."""
-    text = text.rstrip(". ")
-    return text[:1].upper() + text[1:] + "."

@@ -105,8 +105,13 @@ class StatusBar(QStatusBar):
         self._refresh.start() if state.active else self._refresh.stop()
 
     def show_progress(self, progress: RunProgress | None) -> None:
-        """Epoch, progress bar, speed, elapsed time, time left and learning rate of ``progress``."""
+        """Epoch, progress bar, speed, elapsed time, time left and learning rate of ``progress`` (None: no run
+        since the weights were made or opened, so no figures)."""
         if progress is None:
+            self.epoch_label.setText("Epoch – / –")
+            self.progress_bar.setValue(0)
+            for label in (self.speed_label, self.elapsed_label, self.eta_label, self.lr_label):
+                label.clear()
             return
         self.elapsed_label.setText(f"elapsed {_duration(progress.seconds)}")
         last = progress.last_batch

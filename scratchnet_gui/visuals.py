@@ -57,15 +57,6 @@ def percent(probability: float) -> str:
     return f"{math.floor(round(1000 * float(probability), 3)) / 10:.1f} %"  # round(): float32 0.57 is 0.5699999...
 
 
-def epochs_text(epochs: float) -> str:
-    """How much training weights have had: "1 epoch", "3 epochs", "0.81 epochs" (a run stopped mid-epoch)."""
-    if not math.isfinite(epochs):
-        return "an unknown number of epochs"
-    if float(epochs).is_integer():
-        return f"{epochs:.0f} epoch" + ("" if epochs == 1 else "s")
-    return f"{epochs:.2g} epochs" if epochs < 1 else f"{epochs:.1f} epochs"
-
-
 def _qimage(array: np.ndarray, fmt: QImage.Format) -> QImage:
     """A new QImage holding a copy of a uint8 array (H, W) or (H, W, channels), row by row (Qt pads each row of
     its own buffer to a multiple of 4 bytes, so the rows are copied to its stride)."""

@@ -82,11 +82,14 @@ def mnist(mnist_dir):
 
 @pytest.fixture
 def pad(qtbot):
-    """A drawing pad on screen, 900×560, with no model yet."""
+    """A drawing pad on screen, 900×560, following a session of its own (``pad.session``, without data), with no
+    model yet."""
     from scratchnet_gui.draw_pad import DrawPad
+    from scratchnet_gui.session import Session
 
     pad = DrawPad()
     qtbot.addWidget(pad)
+    pad.follow(Session(parent=pad))
     pad.resize(900, 560)
     pad.show()
     qtbot.waitExposed(pad)

@@ -1,4 +1,4 @@
-"""The test-set browser computes its 10 000 predictions off the window's thread and shows only the latest."""
+"""The session computes the test-set answers off the window's thread, and shows only the latest."""
 
 import dataclasses
 import threading
@@ -10,7 +10,7 @@ from PySide6.QtCore import QSettings
 from scratchnet.data import load_dataset
 from scratchnet.predictions import Predictions
 from scratchnet_gui.main_window import MainWindow
-from scratchnet_gui.test_browser import ImageBrowser
+from scratchnet_gui.predictor import TestSetPredictions
 
 from .conftest import write_dataset
 from .quick_models import quick_model
@@ -50,15 +50,16 @@ def dataset(fake_data_dir):
 
 
 @pytest.fixture
-def browser(qtbot, dataset):
-    browser = ImageBrowser()
-    qtbot.addWidget(browser)
-    browser.show()
-    browser.set_dataset(dataset)
+def answers(qtbot, dataset):
+    """The answers on ``dataset``, watched (as when the Test images tab is on screen)."""
+    answers = TestSetPredictions()
+    answers.set_dataset(dataset)
+    answers.set_watched(True)
     shown = []
-    browser.predictions_changed.connect(lambda p, weights: shown.append((p, weights)))
-    browser.shown = shown  # every (predictions, weights) the browser showed from here on
-    return browser
+    answers.changed.connect(lambda: shown.append((answers.predictions, answers.weights)))
+    answers.shown = shown  # every (predictions, weights) given from here on
+    yield answers
+    answers.shutdown()
 
 
 def trained(dataset, epochs: int):
@@ -66,48 +67,53 @@ def trained(dataset, epochs: int):
     return dataclasses.replace(quick_model(dataset, train_images=200, hidden=(8,), epochs=1), epochs_trained=epochs)
 
 
-def test_predictions_are_computed_off_the_window_thread_and_then_shown(qtbot, browser, dataset, predictions):
+def test_predictions_are_computed_off_the_window_thread_and_then_shown(qtbot, answers, dataset, predictions):
     model = trained(dataset, 1)
-    with qtbot.waitSignal(browser.predictions_changed, timeout=5000):
-        browser.set_model(model)
+    with qtbot.waitSignal(answers.changed, timeout=5000):
+        answers.set_model(model)
     assert predictions.threads and threading.main_thread() not in predictions.threads
     expected = model.predict_images(dataset.test_images).argmax(axis=1)
-    np.testing.assert_array_equal(browser.predictions.predicted, expected)
-    mistakes = int((expected != dataset.test_labels).sum())
-    assert f"{mistakes} misclassified" in browser.count_label.text() and "weights after 1 epoch" in browser.count_label.text()
-    browser.mistakes_box.setChecked(True)
-    assert len(browser.rows) == mistakes
+    np.testing.assert_array_equal(answers.predictions.predicted, expected)
+    assert answers.model is model and answers.weights == "weights after 1 epoch"
 
 
-def test_a_newer_models_predictions_win_over_an_older_ones(qtbot, browser, dataset, predictions):
+def test_answers_are_computed_only_while_watched(qtbot, answers, dataset, predictions):
+    answers.set_watched(False)
+    model = trained(dataset, 1)
+    answers.set_model(model)
+    assert not answers.busy and answers.predictions is None  # nobody looks: nothing is computed
+    with qtbot.waitSignal(answers.changed, timeout=5000):
+        answers.set_watched(True)  # a panel that shows them appears: they are brought up to date
+    assert answers.model is model and predictions.threads
+
+
+def test_a_newer_models_predictions_win_over_an_older_ones(qtbot, answers, dataset, predictions):
     older, newer = trained(dataset, 1), trained(dataset, 2)
     predictions.held.append(older)
-    browser.model = older
-    browser.refresh_predictions()
+    answers.set_model(older)
     qtbot.waitUntil(predictions.started.is_set, timeout=5000)
-    browser.model = newer  # a newer model arrives while the older one's predictions are computed
-    browser.refresh_predictions()
+    answers.set_model(newer)  # a newer model arrives while the older one's predictions are computed
+    answers.refresh()
     predictions.release.set()
-    qtbot.waitUntil(lambda: bool(browser.shown), timeout=5000)
-    assert [weights for _, weights in browser.shown] == ["weights after 2 epochs"]  # the older answer was dropped
-    np.testing.assert_array_equal(browser.predictions.predicted, newer.predict_images(dataset.test_images).argmax(axis=1))
-    qtbot.waitUntil(lambda: not browser.predictor.busy, timeout=5000)
-    assert len(browser.shown) == 1
+    qtbot.waitUntil(lambda: bool(answers.shown), timeout=5000)
+    assert [weights for _, weights in answers.shown] == ["weights after 2 epochs"]  # the older answer was dropped
+    np.testing.assert_array_equal(answers.predictions.predicted, newer.predict_images(dataset.test_images).argmax(axis=1))
+    qtbot.waitUntil(lambda: not answers.busy, timeout=5000)
+    assert len(answers.shown) == 1
 
 
-def test_switching_the_dataset_drops_the_predictions_about_the_previous_one(qtbot, browser, dataset, predictions, tmp_path):
+def test_switching_the_dataset_drops_the_predictions_about_the_previous_one(qtbot, answers, dataset, predictions, tmp_path):
     model = trained(dataset, 1)
     other = load_dataset(write_dataset(tmp_path / "other", n_test=150, seed=1))  # same images and classes, other test set
     predictions.held.append(model)
-    browser.set_model(model)
+    answers.set_model(model)
     qtbot.waitUntil(predictions.started.is_set, timeout=5000)
-    browser.set_dataset(other)  # while the first dataset's predictions are computed
+    answers.set_dataset(other)  # while the first dataset's predictions are computed
     predictions.release.set()
-    qtbot.waitUntil(lambda: browser.predictions is not None, timeout=5000)
-    qtbot.waitUntil(lambda: not browser.predictor.busy, timeout=5000)
-    shown = [len(p.labels) for p, _ in browser.shown if p is not None]
+    qtbot.waitUntil(lambda: answers.predictions is not None, timeout=5000)
+    qtbot.waitUntil(lambda: not answers.busy, timeout=5000)
+    shown = [len(p.labels) for p, _ in answers.shown if p is not None]
     assert shown == [150]
-    assert browser.count_label.text().startswith("150 of 150 shown")
 
 
 def test_closing_the_window_while_a_prediction_runs_neither_crashes_nor_hangs(qtbot, fake_data_dir, tmp_path, predictions):
@@ -122,9 +128,9 @@ def test_closing_the_window_while_a_prediction_runs_neither_crashes_nor_hangs(qt
     window.session.set_model(model)
     qtbot.waitUntil(predictions.started.is_set, timeout=5000)
     shown = []
-    window.browser.predictions_changed.connect(lambda p, weights: shown.append(weights))
+    window.session.test_predictions.changed.connect(lambda: shown.append(window.session.test_predictions.weights))
     threading.Timer(0.2, predictions.release.set).start()  # the prediction ends while the window closes
     window.close()
     assert not window.isVisible()
-    qtbot.waitUntil(lambda: not window.browser.predictor.busy, timeout=5000)
+    qtbot.waitUntil(lambda: not window.session.test_predictions.busy, timeout=5000)
     assert shown == []  # the answer that arrived after closing was dropped

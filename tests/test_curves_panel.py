@@ -7,7 +7,8 @@ from PySide6.QtCore import Qt
 
 from scratchnet.trainer import EpochEvent
 from scratchnet_gui import curves_panel
-from scratchnet_gui.curves_panel import LEGEND_OVERLAYS, MAX_OVERLAYS, OVERLAY_POINTS, READOUT_HINT, CurvesPanel, OverlayLayer, RunCurves
+from scratchnet_gui.curves_panel import LEGEND_OVERLAYS, OVERLAY_POINTS, READOUT_HINT, CurvesPanel, OverlayLayer
+from scratchnet_gui.run_curves import MAX_OVERLAYS, RunCurves
 
 
 @pytest.fixture

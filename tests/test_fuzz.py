@@ -504,7 +504,7 @@ def show_every_tab(window) -> None:
     window.browser.detail_saliency.setChecked(True)
     for title in window.tab_titles():
         window.show_tab(title)
-        window.browser.refresh_predictions()
+        window.session.test_predictions.refresh()
         window.network.redraw()
         window.pad.predict()
         window.tabs.currentWidget().grab()  # paints the tab, its delegates and painters included
@@ -539,7 +539,7 @@ def test_mutated_model_files_opened_in_the_window(tmp_path, window_and_model, ex
         window.files.open_model_from(path)
         error_shown = not window.notice.isHidden() and window.notice.level == "error"
         if window.session.model is before:
-            assert error_shown and window.notice.text.text().startswith("<b>Could not open the model.</b> mutated.safetensors: ")
+            assert error_shown and window.notice.text.text().startswith("Could not open the model. mutated.safetensors: ")
         else:
             assert not error_shown
         show_every_tab(window)

@@ -15,7 +15,7 @@ from scratchnet.config import MAX_WIDTH, TrainConfig
 from scratchnet.presets import load_preset, preset_names
 from scratchnet_gui import worker
 from scratchnet_gui.main_window import MainWindow
-from scratchnet_gui.visuals import epochs_text
+from scratchnet_gui.messages import epochs_text
 
 from .conftest import write_dataset
 
@@ -408,7 +408,8 @@ def test_a_run_that_would_not_fit_in_memory_asks_first(window, qtbot, monkeypatc
 
 
 def test_at_most_max_overlays_runs_are_drawn(qtbot):
-    from scratchnet_gui.curves_panel import MAX_OVERLAYS, CurvesPanel, RunCurves
+    from scratchnet_gui.curves_panel import CurvesPanel
+    from scratchnet_gui.run_curves import MAX_OVERLAYS, RunCurves
 
     curves = CurvesPanel()
     qtbot.addWidget(curves)
@@ -499,3 +500,20 @@ def test_a_long_preset_description_is_shown_whole_after_a_short_one(window, qtbo
     lines = description.heightForWidth(description.width()) // description.fontMetrics().lineSpacing()
     qtbot.waitUntil(lambda: description.height() >= description.heightForWidth(description.width()))
     assert lines >= 5
+
+
+def test_reset_new_and_open_start_the_run_figures_afresh(window, qtbot, tmp_path):
+    configure(window, epochs=1, batch_size=64)
+    window.start_action.trigger()
+    wait_idle(window, qtbot)
+    bar = window.statusBar()
+    saved = tmp_path / "trained.safetensors"
+    window.files.save_model_to(saved)
+    for command in (lambda: window.files.open_model_from(saved), window.reset_action.trigger, window.new_action.trigger):
+        window.start_action.trigger()
+        wait_idle(window, qtbot)
+        assert "samples/s" in bar.speed_label.text() and bar.elapsed_label.text()  # the last run's figures
+        command()
+        assert window.session.progress() is None and window.session.state == "idle"
+        assert (bar.speed_label.text(), bar.elapsed_label.text(), bar.eta_label.text(), bar.lr_label.text()) == ("", "", "", "")
+        assert bar.epoch_label.text() == "Epoch – / –" and bar.progress_bar.value() == 0

@@ -16,9 +16,10 @@ from scratchnet.data import load_dataset
 from scratchnet.model import Model, save_model
 from scratchnet.nn.network import init_params
 from scratchnet.predictions import Predictions
+from scratchnet_gui.image_browser import ImageListModel, ThumbnailDelegate
+from scratchnet_gui.messages import epochs_text
 from scratchnet_gui.network_view import NetworkView, weight_histogram
-from scratchnet_gui.test_browser import ImageListModel, ThumbnailDelegate
-from scratchnet_gui.visuals import ActivationsView, ProbabilityBars, epochs_text, figure, percent, saliency_image
+from scratchnet_gui.visuals import ActivationsView, ProbabilityBars, figure, percent, saliency_image
 
 from .conftest import write_dataset
 from .guards import deadline
@@ -135,7 +136,7 @@ def test_opening_a_model_whose_weights_overflow_shows_an_error_and_changes_nothi
     before = window.session.model
     window.files.open_model_from(tmp_path / "huge.safetensors")
     level, text = notice(window)
-    assert level == "error" and text.startswith("<b>Could not open the model.</b> huge.safetensors: the weights overflow: layer")
+    assert level == "error" and text.startswith("Could not open the model. huge.safetensors: the weights overflow: layer")
     assert window.session.model is before
     for title in window.tab_titles():  # the crash came when the Test images tab was shown
         window.show_tab(title)
@@ -148,7 +149,7 @@ def test_opening_a_pipe_shows_an_error_at_once(window, tmp_path):
         window.files.open_model_from(tmp_path / "x.safetensors")
     assert notice(window) == (
         "error",
-        f"<b>Could not open the model.</b> {tmp_path / 'x.safetensors'}: this is a pipe (FIFO), not a model file",
+        f"Could not open the model. {tmp_path / 'x.safetensors'}: this is a pipe (FIFO), not a model file",
     )
 
 

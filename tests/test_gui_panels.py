@@ -20,8 +20,9 @@ from scratchnet.preprocess import centre_of_mass
 from scratchnet_gui.confusion_view import ConfusionView
 from scratchnet_gui.controls_panel import ControlsPanel
 from scratchnet_gui.draw_pad import LOADED_HINT
+from scratchnet_gui.image_browser import SELECT_IMAGE, ImageBrowser
 from scratchnet_gui.network_view import TILES_PER_PAGE, NetworkView
-from scratchnet_gui.test_browser import SELECT_IMAGE, ImageBrowser
+from scratchnet_gui.session import Session
 from scratchnet_gui.visuals import NO_MODEL, percent
 
 from .conftest import write_dataset
@@ -44,15 +45,25 @@ def model(named_dataset):
     return quick_model(named_dataset, train_images=64, hidden=(100, 16), epochs=1)
 
 
-def shown_browser(qtbot, dataset, model):
-    """A browser on screen over ``dataset``, with the predictions of ``model`` computed."""
+def new_browser(qtbot, dataset):
+    """A browser on screen following a session of its own, which then loads ``dataset`` (as in the window, which
+    shows before its data arrives); its test-set answers are watched."""
     browser = ImageBrowser()
     qtbot.addWidget(browser)
+    browser.follow(Session(parent=browser))
+    browser.show()
+    browser.session.set_dataset(dataset)
+    browser.session.test_predictions.set_watched(True)
+    return browser
+
+
+def shown_browser(qtbot, dataset, model):
+    """A browser on screen over ``dataset``, with the predictions of ``model`` computed."""
+    browser = new_browser(qtbot, dataset)
     browser.resize(1000, 640)
     browser.show()
-    browser.set_dataset(dataset)
-    with qtbot.waitSignal(browser.predictions_changed, timeout=5000):
-        browser.set_model(model)
+    with qtbot.waitSignal(browser.session.test_predictions.changed, timeout=5000):
+        browser.session.set_model(model)
     return browser
 
 
@@ -63,13 +74,12 @@ def browser(qtbot, named_dataset, model):
 
 @pytest.fixture
 def confusion(qtbot, browser):
-    """A confusion matrix on screen, following the browser's predictions as the main window wires it."""
+    """A confusion matrix on screen, following the browser's session as the main window wires it."""
     view = ConfusionView()
     qtbot.addWidget(view)
     view.resize(640, 560)
     view.show()
-    browser.predictions_changed.connect(view.set_predictions)
-    view.filter_requested.connect(browser.show_filter)
+    view.follow(browser.session)
     view.set_predictions(browser.predictions, browser.weights)
     return view
 
@@ -92,10 +102,11 @@ def draw_stroke(qtbot, pad, points) -> None:
 
 def test_a_stroke_drawn_with_the_mouse_gives_a_centred_input_and_a_prediction(qtbot, pad, model):
     pad.set_model(model)
-    with qtbot.waitSignal(pad.input_changed, timeout=3000, check_params_cb=lambda x: x is not None):
+    with qtbot.waitSignal(pad.session.input_changed, timeout=3000, check_params_cb=lambda x: x is not None):
         draw_stroke(qtbot, pad, [(0.6, 0.1), (0.9, 0.1), (0.7, 0.45)])  # a small "7" in the top-right corner
     x = pad.network_input
     assert x.shape == model.image_shape and x.max() > 0.5
+    assert pad.session.input.pixels is x and pad.session.input.origin == "your drawing" and pad.session.input.label is None
     row, col = centre_of_mass(x)
     assert abs(row - x.shape[0] // 2) <= 1 and abs(col - x.shape[1] // 2) <= 1
     assert pad.probabilities.shape == (4,) and pad.probabilities.sum() == pytest.approx(1, abs=1e-5)
@@ -107,7 +118,7 @@ def test_predictions_are_throttled_while_drawing(qtbot, pad, model):
     pad.set_model(model)
     qtbot.wait(100)
     predictions = []
-    pad.input_changed.connect(predictions.append)
+    pad.session.input_changed.connect(predictions.append)
     draw_stroke(qtbot, pad, [(0.2, 0.2), (0.8, 0.3), (0.3, 0.8), (0.8, 0.8)])  # 34 mouse events in a few ms
     qtbot.waitUntil(lambda: len(predictions) >= 1, timeout=3000)
     qtbot.wait(100)
@@ -126,7 +137,7 @@ def test_a_pen_on_a_tablet_draws_strokes(qtbot, pad):
     QApplication.sendEvent(pad.canvas, tablet(QEvent.Type.TabletPress, 0.5, 0.2))
     for v in np.linspace(0.2, 0.8, 10):
         QApplication.sendEvent(pad.canvas, tablet(QEvent.Type.TabletMove, 0.5, v))
-    with qtbot.waitSignal(pad.input_changed, timeout=3000):
+    with qtbot.waitSignal(pad.session.input_changed, timeout=3000):
         QApplication.sendEvent(pad.canvas, tablet(QEvent.Type.TabletRelease, 0.5, 0.8, pressure=0))
     assert len(pad.canvas.strokes) == 1 and pad.network_input.max() > 0.5
 
@@ -134,7 +145,7 @@ def test_a_pen_on_a_tablet_draws_strokes(qtbot, pad):
 def test_saliency_has_the_input_shape_and_is_finite(qtbot, pad, model):
     pad.set_model(model)
     pad.saliency_box.setChecked(True)
-    with qtbot.waitSignal(pad.input_changed, timeout=3000):
+    with qtbot.waitSignal(pad.session.input_changed, timeout=3000):
         draw_stroke(qtbot, pad, [(0.2, 0.5), (0.8, 0.5)])
     assert pad.saliency.shape == pad.network_input.shape
     assert np.isfinite(pad.saliency).all() and np.abs(pad.saliency).max() > 0
@@ -151,17 +162,17 @@ def test_undo_removes_one_stroke_and_escape_clears(qtbot, pad, model):
     pad.canvas.setFocus()
     qtbot.keyClick(pad.canvas, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
     assert len(pad.canvas.strokes) == 1
-    with qtbot.waitSignal(pad.input_changed, timeout=3000, check_params_cb=lambda x: x is None):
+    with qtbot.waitSignal(pad.session.input_changed, timeout=3000, check_params_cb=lambda x: x is None):
         qtbot.keyClick(pad.canvas, Qt.Key.Key_Escape)
     assert pad.canvas.is_empty and pad.probabilities is None
     assert pad.verdict.text() == "Draw a digit"
 
 
 def test_the_pad_draws_without_a_model_and_predicts_once_one_arrives(qtbot, pad, model):
-    with qtbot.waitSignal(pad.input_changed, timeout=3000):
+    with qtbot.waitSignal(pad.session.input_changed, timeout=3000):
         draw_stroke(qtbot, pad, [(0.5, 0.2), (0.5, 0.8)])
     assert pad.network_input is not None and pad.probabilities is None
-    with qtbot.waitSignal(pad.input_changed, timeout=3000):
+    with qtbot.waitSignal(pad.session.input_changed, timeout=3000):
         pad.set_model(model)
     assert pad.probabilities is not None
     assert [len(a) for a in pad.activations.activations] == [100, 16]
@@ -180,11 +191,9 @@ def test_misclassified_count_equals_test_size_minus_the_cores_correct_count(qtbo
 @pytest.mark.mnist
 def test_on_mnist_misclassified_count_is_10000_minus_the_cores_correct_count(qtbot, mnist):
     model = quick_model(mnist)
-    browser = ImageBrowser()
-    qtbot.addWidget(browser)
-    browser.set_dataset(mnist)
-    with qtbot.waitSignal(browser.predictions_changed, timeout=10_000):
-        browser.set_model(model)
+    browser = new_browser(qtbot, mnist)
+    with qtbot.waitSignal(browser.session.test_predictions.changed, timeout=10_000):
+        browser.session.set_model(model)
     correct = round(accuracy(model.predict_images(mnist.test_images), mnist.test_labels) * 10_000)
     browser.mistakes_box.setChecked(True)
     assert len(browser.rows) == 10_000 - correct
@@ -210,8 +219,8 @@ def test_new_predictions_keep_the_scroll_position_and_the_selection(qtbot, brows
     bar = browser.list_view.verticalScrollBar()
     qtbot.waitUntil(lambda: bar.maximum() > 0)
     bar.setValue(bar.maximum() // 2)
-    with qtbot.waitSignal(browser.predictions_changed, timeout=5000):
-        browser.refresh_predictions()
+    with qtbot.waitSignal(browser.session.test_predictions.changed, timeout=5000):
+        browser.session.set_model(replace(browser.model, epochs_trained=2))  # the next epoch's weights
     assert bar.value() == bar.maximum() // 2
     assert browser.selected_image() == 150
 
@@ -243,35 +252,37 @@ def test_a_confusion_cell_click_filters_the_browser_to_exactly_those_images(qtbo
 
 
 def test_open_in_drawing_pad_copies_the_selected_image(qtbot, browser, pad, named_dataset, model):
-    browser.open_in_pad.connect(pad.load_image)
+    pad.follow(browser.session)  # the pad and the browser share one session, as in the window
     pad.set_model(model)
     browser.list_view.setCurrentIndex(browser.list_model.index(5))
     browser.detail_saliency.setChecked(True)
     assert browser.detail_image.image() is not None
-    with qtbot.waitSignal(browser.open_in_pad) as opened:
+    with qtbot.waitSignal(browser.session.input_changed) as opened:
         qtbot.mouseClick(browser.open_button, Qt.MouseButton.LeftButton)
-    np.testing.assert_array_equal(opened.args[0], named_dataset.test_images[browser.selected_image()])
+    np.testing.assert_array_equal(opened.args[0].image, named_dataset.test_images[5])
+    assert opened.args[0].label == named_dataset.test_labels[5] and opened.args[0].origin == "test image #5"
     qtbot.waitUntil(lambda: pad.probabilities is not None, timeout=3000)
     assert pad.network_input.shape == named_dataset.image_shape
     assert pad.hint.text() == LOADED_HINT
+    current = browser.session.input  # the pad's reading of the opened image: it is still test image #5
+    assert current.image is None and current.origin == "test image #5" and current.label == named_dataset.test_labels[5]
+    np.testing.assert_array_equal(current.pixels, pad.network_input)
     pad.clear()
     qtbot.waitUntil(lambda: pad.hint.text().startswith("Write one digit"), timeout=3000)
 
 
 def test_new_models_refresh_the_predictions_at_most_once_a_second(qtbot, browser, model):
     refreshes = []
-    browser.predictions_changed.connect(lambda predictions, weights: refreshes.append(predictions))
-    for _ in range(5):
-        browser.set_model(model)
+    browser.session.test_predictions.changed.connect(lambda: refreshes.append(browser.session.test_predictions.predictions))
+    for epochs in range(5):
+        browser.session.set_model(replace(model, epochs_trained=epochs))
     qtbot.wait(600)
     assert len(refreshes) <= 1
     qtbot.waitUntil(lambda: len(refreshes) == 1, timeout=3000)
 
 
 def test_browser_without_a_model_shows_every_image(qtbot, named_dataset):
-    browser = ImageBrowser()
-    qtbot.addWidget(browser)
-    browser.set_dataset(named_dataset)
+    browser = new_browser(qtbot, named_dataset)
     assert len(browser.rows) == len(named_dataset.test_labels)
     assert "no model yet" in browser.count_label.text()
     assert not browser.mistakes_box.isEnabled()
@@ -285,20 +296,16 @@ def test_without_a_selection_the_probability_pane_asks_for_one_and_only_mentions
     browser.list_view.setCurrentIndex(browser.list_model.index(3))
     browser.list_view.setCurrentIndex(browser.list_model.index(-1))  # deselect
     assert browser.detail_bars.placeholder == SELECT_IMAGE and browser.detail_text.text() == ""
-    empty = ImageBrowser()
-    qtbot.addWidget(empty)
-    empty.set_dataset(named_dataset)
+    empty = new_browser(qtbot, named_dataset)
     assert empty.detail_bars.placeholder == NO_MODEL
 
 
 def test_the_count_line_and_legend_wrap_instead_of_holding_the_browser_wide(qtbot, named_dataset, model):
-    browser = ImageBrowser()
-    qtbot.addWidget(browser)
+    browser = new_browser(qtbot, named_dataset)
     browser.show()
-    browser.set_dataset(named_dataset)
     without_predictions = browser.minimumSizeHint().width()
-    with qtbot.waitSignal(browser.predictions_changed, timeout=5000):
-        browser.set_model(replace(model, epochs_trained=12))
+    with qtbot.waitSignal(browser.session.test_predictions.changed, timeout=5000):
+        browser.session.set_model(replace(model, epochs_trained=12))
     assert "misclassified" in browser.count_label.text() and "weights after 12 epochs" in browser.count_label.text()
     assert browser.minimumSizeHint().width() < 700
     assert browser.minimumSizeHint().width() <= without_predictions + 20
@@ -333,12 +340,12 @@ def test_one_confidence_figure_per_image_never_rounded_up_to_certainty(browser, 
 def test_the_count_line_and_the_confusion_title_say_which_weights_the_figures_come_from(
     qtbot, named_dataset, model, epochs_trained, caption
 ):
-    browser = shown_browser(qtbot, named_dataset, replace(model, epochs_trained=epochs_trained))
     view = ConfusionView()
     qtbot.addWidget(view)
-    browser.predictions_changed.connect(view.set_predictions)
-    with qtbot.waitSignal(browser.predictions_changed, timeout=5000):
-        browser.refresh_predictions()
+    browser = new_browser(qtbot, named_dataset)
+    view.follow(browser.session)
+    with qtbot.waitSignal(browser.session.test_predictions.changed, timeout=5000):
+        browser.session.set_model(replace(model, epochs_trained=epochs_trained))
     count, title = browser.count_label.text(), view.title()
     assert count.endswith("correct)" + caption) and title.endswith("images" + caption)
     assert title.startswith(f"Test accuracy {100 * browser.predictions.accuracy:.2f} %")

@@ -40,7 +40,7 @@ def test_space_on_a_focused_check_box_ticks_it_instead_of_pausing_the_run(window
 
 
 def test_a_thumbnail_caption_elides_a_long_class_name_but_never_the_confidence(window):  # noqa: F811
-    from scratchnet_gui.test_browser import fit_caption
+    from scratchnet_gui.image_browser import fit_caption
 
     metrics = window.fontMetrics()
     parts = ("✗ class 037: a deliberately long, descriptive category name (class 012: another long name)", "87.3 %")

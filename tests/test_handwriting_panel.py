@@ -39,8 +39,8 @@ def window(qtbot, session):
     window.field, window.button, window.pad, window.panel = QLineEdit(), QPushButton("Other"), DrawPad(), HandwritingPanel()
     for widget in (window.field, window.button, window.pad, window.panel):
         layout.addWidget(widget)
+    window.pad.follow(session)
     window.pad.set_model(session.model)
-    window.pad.collect_into(session.handwriting)
     window.panel.follow(session)
     window.resize(1600, 700)
     window.show()
@@ -57,7 +57,7 @@ def collect(session: Session, count: int, seed: int = 1) -> None:
 
 def draw_a_digit(qtbot, pad: DrawPad) -> np.ndarray:
     """Draw a stroke; the network input the pad prepares from it."""
-    with qtbot.waitSignal(pad.input_changed, timeout=3000, check_params_cb=lambda x: x is not None):
+    with qtbot.waitSignal(pad.session.input_changed, timeout=3000, check_params_cb=lambda x: x is not None):
         draw_stroke(qtbot, pad, [(0.3, 0.2), (0.6, 0.3), (0.4, 0.8)])
     return pad.network_input.copy()
 

@@ -46,3 +46,13 @@ def test_the_notebook_steps_import_from_one_place():
     loss, dlogits = softmax_cross_entropy(logits, np.array([0, 1, 0, 1, 1]))
     grads, _ = backward(params, cache, dlogits, relu)
     assert loss > 0 and [g["W"].shape for g in grads] == [(4, 3), (3, 2)]
+
+
+def test_the_window_connects_panels_to_the_session_never_to_each_other():
+    import re
+
+    source = (REPO / "scratchnet_gui" / "main_window.py").read_text(encoding="utf-8")
+    panels = "curves|pad|browser|confusion|network|handwriting|runs|controls"
+    panel_to_panel = re.compile(rf"self\.({panels})\.[\w.]+\.connect\((lambda[^:]*:\s*)?self\.({panels})\b")
+    assert not panel_to_panel.findall(source)
+    assert "session.store" not in source  # the runs view owns what the window shows of the store

@@ -8,7 +8,7 @@ import pytest
 from scratchnet.data import load_dataset
 from scratchnet.idx import write_idx
 from scratchnet_gui.draw_pad import DRAW_HINTS, LOADED_HINT
-from scratchnet_gui.test_browser import ImageBrowser
+from scratchnet_gui.image_browser import ImageBrowser
 
 from .quick_models import quick_model
 from .synthetic_hands import PEN_WIDTHS, POSITIONS, SIZES, SLANTS, Hand, hand_strokes, train_reader, write
@@ -90,14 +90,14 @@ def photos(tmp_path):
 
 def assert_pad_reads_as_the_browser(qtbot, pad, dataset, model, indices):
     """Open each test image from the browser in the pad: the same class and probabilities as the browser's."""
+    session = pad.session  # the browser and the pad share one session, as in the window
     browser = ImageBrowser()
     qtbot.addWidget(browser)
-    browser.set_dataset(dataset)
-    with qtbot.waitSignal(browser.predictions_changed, timeout=10000):
-        browser.set_model(model)
-    browser.open_in_pad.connect(pad.load_image)
-    pad.set_model(model)
-    pad.set_dataset(dataset)
+    browser.follow(session)
+    session.set_dataset(dataset)
+    session.test_predictions.set_watched(True)
+    with qtbot.waitSignal(session.test_predictions.changed, timeout=10000):
+        session.set_model(model)
     for index in indices:
         browser.list_view.setCurrentIndex(browser.list_model.index(int(np.flatnonzero(browser.rows == index)[0])))
         browser.open_selected_in_pad()

@@ -10,6 +10,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLineEdit, QPushButton, QWidget
 
 from scratchnet.preprocess import MNIST_DEFAULT, Drawing, prepare
 from scratchnet_gui.draw_pad import DrawPad
+from scratchnet_gui.session import Session
 
 from .quick_models import quick_model
 from .test_gui_panels import draw_stroke
@@ -29,6 +30,7 @@ def window(qtbot):
     window.field, window.button, window.pad = QLineEdit(), QPushButton("Other"), DrawPad()
     for widget in (window.field, window.button, window.pad):
         layout.addWidget(widget)
+    window.pad.follow(Session(parent=window))
     window.resize(1100, 560)
     window.show()
     qtbot.waitExposed(window)
@@ -73,7 +75,7 @@ def coloured_pixels(pad) -> int:
 def test_the_saliency_overlay_lies_over_the_drawing_itself(qtbot, window, model):
     pad = window.pad
     pad.set_model(model)
-    with qtbot.waitSignal(pad.input_changed, timeout=3000):
+    with qtbot.waitSignal(pad.session.input_changed, timeout=3000):
         draw_stroke(qtbot, pad, [(0.3, 0.2), (0.7, 0.3), (0.4, 0.8)])
     assert coloured_pixels(pad) == 0
     pad.saliency_box.setChecked(True)
@@ -95,7 +97,7 @@ def test_a_long_verdict_wraps_instead_of_shrinking_the_canvas(qtbot, window, mod
     pad.set_model(dataclasses.replace(model, epochs_trained=0))  # "… — untrained network (random weights)"
     qtbot.wait(50)
     before = pad.canvas.sheet().width()
-    with qtbot.waitSignal(pad.input_changed, timeout=3000):
+    with qtbot.waitSignal(pad.session.input_changed, timeout=3000):
         draw_stroke(qtbot, pad, [(0.5, 0.2), (0.5, 0.8)])
     qtbot.wait(50)
     assert "untrained" in pad.verdict.text()

@@ -126,7 +126,7 @@ def test_a_run_trained_by_the_cli_while_the_app_is_open_appears_in_its_table(qtb
 
 def test_the_table_sorts_numbers_as_numbers_and_filters_on_any_column(qtbot, window, other_process_store):
     ids = [record(other_process_store, CONFIG.replace(lr=lr), accuracy) for lr, accuracy in ((0.05, 0.9), (0.2, 0.1), (0.1, 0.85))]
-    window.runs.refresh()
+    window.session.runs.refresh()
     test_column = [column.title for column in window.runs.table_model.columns].index("test acc")
     window.runs.table.sortByColumn(test_column, Qt.SortOrder.AscendingOrder)
     assert shown_ids(window) == [ids[1], ids[2], ids[0]]  # 10 % < 85 % < 90 %, not "10" < "85" < "90" by luck of text
@@ -135,9 +135,9 @@ def test_the_table_sorts_numbers_as_numbers_and_filters_on_any_column(qtbot, win
     assert window.runs.count.text() == "1 of 3 runs"
 
 
-def test_selected_runs_overlay_the_plots_each_with_a_legend_entry(window, other_process_store):
+def test_selected_runs_overlay_the_plots_each_with_a_legend_entry(qtbot, window, other_process_store):
     ids = three_runs(other_process_store)
-    window.runs.refresh()
+    window.session.runs.refresh()
     window.runs.select_runs(ids)
     labels = window.curves.overlay_labels
     assert sorted(label.split()[0] for label in labels) == [f"#{run_id}" for run_id in ids]
@@ -146,17 +146,21 @@ def test_selected_runs_overlay_the_plots_each_with_a_legend_entry(window, other_
     colours = {pen.color().name() for pen in window.curves.overlay_pens}
     assert len(colours) == 3
     model = window.runs.table_model
-    swatches = {model.data(model.index(model.row_of(run_id), 0), Qt.ItemDataRole.DecorationRole).name() for run_id in ids}
-    assert swatches == colours  # each run's id cell shows its curves' colour
+
+    def swatch(run_id):
+        return model.data(model.index(model.row_of(run_id), 0), Qt.ItemDataRole.DecorationRole)
+
+    qtbot.waitUntil(lambda: all(swatch(run_id) is not None for run_id in ids))
+    assert {swatch(run_id).name() for run_id in ids} == colours  # each run's id cell shows its curves' colour
     window.runs.select_runs(ids[:1])
-    assert model.data(model.index(model.row_of(ids[1]), 0), Qt.ItemDataRole.DecorationRole) is None
+    qtbot.waitUntil(lambda: swatch(ids[1]) is None)
     assert len(window.curves.overlay_labels) == 1
     assert len([label for _, label in window.curves.loss_plot.legend.items if label.text.startswith("#")]) == 1
 
 
 def test_compare_shows_only_the_settings_that_differ(window, other_process_store):
     ids = three_runs(other_process_store)
-    window.runs.refresh()
+    window.session.runs.refresh()
     window.runs.select_runs(ids)
     window.runs.compare_button.click()
     table = window.runs.comparison
@@ -168,7 +172,7 @@ def test_compare_shows_only_the_settings_that_differ(window, other_process_store
 
 def test_delete_hides_runs_until_undo(window, other_process_store):
     ids = three_runs(other_process_store)
-    window.runs.refresh()
+    window.session.runs.refresh()
     window.runs.select_runs(ids[:2])
     window.runs.delete_button.click()
     assert shown_ids(window) == [ids[2]]
@@ -180,7 +184,7 @@ def test_delete_hides_runs_until_undo(window, other_process_store):
 
 def test_export_writes_the_selected_runs_epochs(window, other_process_store, tmp_path):
     ids = three_runs(other_process_store)
-    window.runs.refresh()
+    window.session.runs.refresh()
     window.runs.select_runs(ids[1:])
     window.runs.export_selection(tmp_path / "runs.csv")
     with open(tmp_path / "runs.csv") as file:
@@ -201,6 +205,10 @@ def test_a_run_trained_in_the_app_can_be_reopened_repeated_and_survives_a_restar
     window.runs.select_runs([run_id])
     window.runs.open_button.click()
     assert window.session.model.activation == "tanh" and window.session.model.epochs_trained == 2
+    # As File ▸ Open does: the run's settings fill the panel, so that Start continues from its weights.
+    assert window.controls.config().activation == "tanh"
+    assert "continues from the current weights (2 epochs trained)" in window.start_action.toolTip()
+    window.controls.set_config(CONFIG)
     window.runs.repeat_button.click()
     assert window.controls.config().activation == "tanh"
     assert len(window.curves.overlay_labels) == 1

@@ -7,7 +7,6 @@ import pytest
 
 from scratchnet.config import TrainConfig
 from scratchnet.controls import LiveSettings
-from scratchnet.errors import ModelFileError
 from scratchnet_gui import session as session_module
 from scratchnet_gui import worker
 from scratchnet_gui.session import RunState, Session
@@ -146,8 +145,9 @@ def test_save_then_open_gives_the_same_model_and_a_bad_file_changes_nothing(qtbo
     assert session.model is opened and opened.epochs_trained == 2 and session.state == RunState.IDLE
     np.testing.assert_array_equal(opened.params[0]["W"], trained.params[0]["W"])
     (tmp_path / "junk.safetensors").write_bytes(b"not a model")
-    with pytest.raises(ModelFileError):
-        session.open_model(tmp_path / "junk.safetensors")
+    with qtbot.waitSignal(session.notice) as notice:
+        assert session.open_model(tmp_path / "junk.safetensors") is None
+    assert notice.args[1] == "error" and "Could not open the model" in notice.args[0]
     assert session.model is opened
 
 

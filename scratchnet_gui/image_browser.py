@@ -5,23 +5,17 @@ array into the test set: filtering and sorting compute a new index array with Nu
 (``Predictions.select``) instead of touching 10 000 items. Thumbnails are made when a cell is first
 painted and then cached; every cell has the same size, so the view lays out and scrolls in constant time.
 
-The predictions are computed off the window's thread by a ``Predictor`` (``predictor.py``); the browser only
-shows them when they arrive.
-
-Public API of ``ImageBrowser``: slots ``set_dataset(dataset)``, ``set_model(model)`` (predictions refresh at
-most once a second, however often it is called), ``show_filter(true_class, predicted_class)``, ``shutdown()``
-(the window is closing: wait for the prediction under way); signals
-``open_in_pad(object)`` (a uint8 image, H×W) and ``predictions_changed(object, str)`` (a ``Predictions``, or
-None without a model, and the weights they come from as ``weights_caption`` words them), which the
-confusion matrix listens to.
+The predictions are the session's (``session.test_predictions``, computed off the window's thread); the browser
+only shows them when they arrive. ``follow(session)`` connects it; ``show_filter(true_class, predicted_class)``
+shows one cell of the confusion matrix; "Open in drawing pad" makes the selected image the session's input.
 """
 
 from __future__ import annotations
 
-import time
+from typing import TYPE_CHECKING
 
 import numpy as np
-from PySide6.QtCore import QAbstractListModel, QModelIndex, QRect, QSignalBlocker, QSize, Qt, QTimer, Signal
+from PySide6.QtCore import QAbstractListModel, QModelIndex, QRect, QSignalBlocker, QSize, Qt
 from PySide6.QtGui import QFont, QFontMetrics, QImage, QPainter, QPalette
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -41,24 +35,16 @@ from scratchnet.data import Dataset, to_inputs
 from scratchnet.model import Model
 from scratchnet.predictions import ORDERS, Predictions
 
-from .predictor import Predictor
-from .visuals import CORRECT, NO_MODEL, WRONG, ImageView, ProbabilityBars, epochs_text, figure, ink_image, percent, saliency_image
+from .visuals import CORRECT, NO_MODEL, WRONG, ImageView, ProbabilityBars, figure, ink_image, percent, saliency_image
 
 IMAGE_ROLE = Qt.ItemDataRole.UserRole  # the test-set index of a row
 THUMBNAIL = 56  # pixels: 28×28 images shown twice their size
 CELL = QSize(100, 96)
 CLASS_NAME_CHARACTERS = 14  # the class filters are this wide; longer names are elided, in full in the tooltips
-MIN_REFRESH_SECONDS = 1.0  # recompute the 10 000 predictions at most this often
 SELECT_IMAGE = "Select an image to see the network's probabilities for it."
 
-
-def weights_caption(model: Model | None) -> str:
-    """Which weights figures come from, from ``model.epochs_trained``: "untrained network (random
-    weights)", "weights after 3 epochs", or "" when the model does not say."""
-    epochs = model.epochs_trained if model is not None else None
-    if epochs is None:
-        return ""
-    return "untrained network (random weights)" if epochs == 0 else f"weights after {epochs_text(epochs)}"
+if TYPE_CHECKING:
+    from .session import Session
 
 
 class ImageListModel(QAbstractListModel):
@@ -169,23 +155,23 @@ def fit_caption(metrics: QFontMetrics, parts: tuple[str, ...], width: int) -> st
 class ImageBrowser(QWidget):
     """Filter bar, the grid of test images and a detail pane for the selected one."""
 
-    open_in_pad = Signal(object)  # uint8 image (H, W)
-    predictions_changed = Signal(object, str)  # (Predictions | None, weights_caption of their model)
-
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
+        self.session: Session | None = None
         self.dataset: Dataset | None = None
-        self.model: Model | None = None
         self.predictions: Predictions | None = None
-        self._predictions_model: Model | None = None  # the model the predictions shown come from
+        self.model: Model | None = None  # the model the predictions shown come from
         self.weights = ""  # which weights the predictions come from (weights_caption)
         self.problem = ""  # why there are no predictions, when a model is set but does not fit the data
-        self._last_refresh = -np.inf
-        self._refresh_timer = QTimer(self, singleShot=True, timeout=self.refresh_predictions)
-        self.predictor = Predictor(self)
-        self.predictor.ready.connect(self._show_predictions)
         self.list_model = ImageListModel(self)
         self._build()
+
+    def follow(self, session: Session) -> None:
+        """Show ``session``'s test images with its current model's answers on them."""
+        self.session = session
+        session.dataset_changed.connect(self.set_dataset)
+        session.test_predictions.changed.connect(self._show_predictions)
+        session.test_images_requested.connect(self.show_filter)
 
     # ---- public slots ---------------------------------------------------------------------------
 
@@ -201,17 +187,7 @@ class ImageBrowser(QWidget):
                 for k, name in enumerate(dataset.class_names):
                     combo.addItem(name, k)
                     combo.setItemData(k + 1, name, Qt.ItemDataRole.ToolTipRole)  # the full name, however long
-        self.predictor.cancel()  # answers about the previous images would not fit these
-        self._show_predictions(None, None, "")
-        if self.model is not None:
-            self.refresh_predictions()
-
-    def set_model(self, model: Model | None) -> None:
-        """Take a new model; its predictions are computed soon, and at most once per ``MIN_REFRESH_SECONDS``."""
-        self.model = model
-        if not self._refresh_timer.isActive():
-            wait = self._last_refresh + MIN_REFRESH_SECONDS - time.monotonic()
-            self._refresh_timer.start(int(1000 * max(wait, 0.0)))
+        self._show_predictions()
 
     def show_filter(self, true_class: int | None, predicted_class: int | None) -> None:
         """Show the images of this true class predicted as this class; None means any."""
@@ -222,33 +198,18 @@ class ImageBrowser(QWidget):
         self.apply_filter()
 
     def open_selected_in_pad(self) -> None:
-        """Emit ``open_in_pad`` with a copy of the selected image."""
-        self.open_in_pad.emit(self.dataset.test_images[self.selected_image()].copy())
+        """Make the selected image the session's input, to read and draw over on the pad."""
+        self.session.open_test_image(self.selected_image())
 
-    def shutdown(self) -> None:
-        """Wait for the prediction under way and show no more (the window is closing)."""
-        self._refresh_timer.stop()
-        self.predictor.shutdown()
-
-    def refresh_predictions(self) -> None:
-        """Ask for the model's answers on the whole test set, which ``predictor`` computes in the background (one
-        batched pass in the core) and ``_show_predictions`` shows; without a model or data, show none at once."""
-        if self.dataset is not None and self.model is not None:
-            self._last_refresh = time.monotonic()
-            self.predictor.request(self.model, self.dataset)
-        else:
-            self.predictor.cancel()
-            self._show_predictions(None, None, "")
-
-    def _show_predictions(self, predictions: Predictions | None, model: Model | None, problem: str) -> None:
-        """Show the answers of ``model`` (or none, and the ``problem`` that prevented them) and pass them on."""
-        self.predictions, self.problem = predictions, problem
-        self._predictions_model = model if predictions is not None else None
-        self.weights = weights_caption(model) if predictions is not None else ""
+    def _show_predictions(self) -> None:
+        """Show the session's latest answers (or none, and the problem that prevented them)."""
+        answers = self.session.test_predictions
+        if answers.dataset is not self.dataset:  # answers about other images than these: set_dataset follows
+            return
+        self.predictions, self.model, self.problem, self.weights = answers.predictions, answers.model, answers.problem, answers.weights
         for control in (self.predicted_combo, self.mistakes_box, self.sort_combo):
-            control.setEnabled(predictions is not None)
+            control.setEnabled(self.predictions is not None)
         self.apply_filter(keep_scroll=True)
-        self.predictions_changed.emit(predictions, self.weights)
 
     # ---- filtering ------------------------------------------------------------------------------
 
@@ -386,7 +347,8 @@ class ImageBrowser(QWidget):
         i = self.selected_image()
         self.open_button.setEnabled(i is not None)
         self.detail_saliency.setEnabled(i is not None and self.predictions is not None)
-        self.detail_bars.placeholder = self.problem or (NO_MODEL if self.model is None else SELECT_IMAGE)
+        no_model = self.session is None or self.session.model is None
+        self.detail_bars.placeholder = self.problem or (NO_MODEL if no_model else SELECT_IMAGE)
         if i is None:
             self.detail_image.set_image(None)
             self.detail_text.setText("")
@@ -399,7 +361,7 @@ class ImageBrowser(QWidget):
             self.detail_bars.set_probabilities(None, names)
             return
         if self.detail_saliency.isChecked():
-            model = self._predictions_model
+            model = self.model
             saliency, _ = model.saliency(to_inputs(image[None], model.dtype.type))
             self.detail_image.set_image(saliency_image(image / 255.0, saliency.reshape(image.shape)))
         else:
