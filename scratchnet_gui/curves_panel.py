@@ -39,7 +39,7 @@ from PySide6.QtWidgets import QCheckBox, QGraphicsItem, QHBoxLayout, QLabel, QSi
 
 from scratchnet.atomic import atomic_write
 from scratchnet.nn.metrics import LossSmoother
-from scratchnet.runs import RunRecord, thinned
+from scratchnet.runs import StoredRun, thinned
 from scratchnet.trainer import EpochEvent
 
 from .visuals import overlay_color
@@ -120,7 +120,7 @@ class RunCurves:
     diverged_at: float | None = None  # the x of the last batch before the loss exploded
 
     @classmethod
-    def of_record(cls, record: RunRecord, label: str) -> RunCurves:
+    def of_record(cls, record: StoredRun, label: str) -> RunCurves:
         """The curves of a recorded run: its smoothed batch loss and its per-epoch scores (no raw batch losses)."""
         curves = cls(label, test_accuracy=record.test_accuracy, test_epoch=record.epochs or None)
         curves.smoothed_loss.extend(record.loss_curve[:, 0], record.loss_curve[:, 1])
@@ -350,7 +350,7 @@ class CurvesPanel(QWidget):
         session.epoch_done.connect(self.add_epoch)
         session.state_changed.connect(lambda state: self.set_running(state.active))
         session.run_finished.connect(self._show_outcome)
-        session.history_cleared.connect(self.clear)
+        session.started_over.connect(self.clear)
         session.data_status.connect(lambda text: self.set_placeholder(f"Waiting for the data.\n{text}"))
         session.data_failed.connect(lambda _: self.set_placeholder(WAITING))
         session.data_cancelled.connect(lambda: self.set_placeholder(WAITING))

@@ -293,7 +293,7 @@ class RunsPanel(QWidget):
         session.run_started.connect(self._run_started)
         session.run_finished.connect(self._run_finished)
         session.run_failed.connect(lambda _: self.refresh())
-        session.history_cleared.connect(self.table.clearSelection)
+        session.started_over.connect(self.table.clearSelection)
 
     # ---- reading the store ----------------------------------------------------------------------------
 
