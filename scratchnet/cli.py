@@ -284,7 +284,8 @@ def cmd_train(args: argparse.Namespace) -> int:
         "config": model.config,
         "run_id": outcome.run_id,
     }
-    saved = save_if_trained(model, args.out, outcome.weights_epoch, summary)
+    if saved := save_if_trained(model, args.out, outcome.weights_epoch):
+        summary["model_path"] = saved
     if args.json:
         print(json.dumps(summary))
     else:
@@ -299,18 +300,14 @@ def cmd_train(args: argparse.Namespace) -> int:
     return exit_status(outcome.status)
 
 
-def save_if_trained(model: Model, out: str | None, weights_epoch: float, summary: dict) -> bool:
-    """Save ``model`` to ``out``, when given, unless the run ended on untrained weights (not worth a file); the
-    summary gets its ``model_path``. Whether it was saved."""
-    if not out or weights_epoch <= 0:
-        return False
-    summary["model_path"] = save_to(model, out)
-    return True
+def save_if_trained(model: Model, out: str | None, weights_epoch: float) -> str | None:
+    """Save ``model`` at ``out`` (returned), when given, unless the run ended on untrained weights (not worth a file)."""
+    return save_to(model, out) if out and weights_epoch > 0 else None
 
 
-def print_saved(out: str | None, saved: bool) -> None:
+def print_saved(out: str | None, saved: str | None) -> None:
     if saved:
-        print(f"saved to {out}")
+        print(f"saved to {saved}")
     elif out:
         print(f"not saved to {out}: no epoch was completed")
 
@@ -603,7 +600,8 @@ def cmd_finetune(args: argparse.Namespace) -> int:
     with progress, interrupt_ends_the_run(run.trainer):
         result = run.run(progress.show_batch, progress.show_epoch)
     summary = result.summary()
-    saved = save_if_trained(result.model, args.out, result.training.weights_epoch, summary)
+    if saved := save_if_trained(result.model, args.out, result.training.weights_epoch):
+        summary["model_path"] = saved
     if args.json:
         print(json.dumps(summary))
     else:
