@@ -76,7 +76,7 @@ class TimedRecorder(RunRecorder):
         self._timed(super().on_epoch, event)
 
     def finish(self, result, model, test):
-        self._timed(super().finish, result, model, test)
+        return self._timed(super().finish, result, model, test)
 
 
 def bench_recording(data_dir: str | None) -> None:

@@ -25,10 +25,10 @@ from bench_runs import TimedRecorder, fill  # noqa: E402
 from PySide6.QtCore import QEventLoop, Qt  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
+from scratchnet import runs  # noqa: E402
 from scratchnet.home import HOME_ENV_VAR  # noqa: E402
 from scratchnet.presets import load_preset  # noqa: E402
 from scratchnet.runs import RunStore  # noqa: E402
-from scratchnet_gui import worker  # noqa: E402
 from scratchnet_gui.curves_panel import CurvesPanel  # noqa: E402
 from scratchnet_gui.runs_panel import RunsPanel  # noqa: E402
 from scratchnet_gui.session import Session  # noqa: E402
@@ -83,7 +83,7 @@ def bench_panel(count: int) -> None:
 
 
 def bench_app_recording(data_dir: str | None, epochs: int) -> None:
-    worker.RunRecorder = TimedRecorder  # the worker records through it
+    runs.RunRecorder = TimedRecorder  # the worker records through it (in train_and_record)
     session = Session()
     loop = QEventLoop()
     session.dataset_changed.connect(loop.quit)

@@ -22,10 +22,10 @@ import os
 import signal
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
-from typing import NoReturn, TypeVar
+from typing import NoReturn
 
 from tqdm import tqdm
 
@@ -54,10 +54,9 @@ from .nn.metrics import evaluate
 from .nn.optimizers import OPTIMIZER_NAMES, lr_after_switch
 from .nn.schedules import SCHEDULE_NAMES
 from .presets import load_preset, preset_names
-from .runs import RunRecorder, RunStore, RunSummary
-from .trainer import BatchEvent, EpochEvent, Trainer, TrainingData, score_on_test_set
+from .runs import RunStore, RunSummary, train_and_record
+from .trainer import BatchEvent, EpochEvent, Trainer, TrainResult
 
-Event = TypeVar("Event")
 USER_ERROR = 2
 INTERRUPTED = 130  # the shell's code for a process ended by Ctrl+C (128 + SIGINT)
 
@@ -258,72 +257,68 @@ def cmd_train(args: argparse.Namespace) -> int:
         check_writable(Path(args.out))
     dataset = load_dataset(locate_or_download(args.data_dir, progress=stderr_progress()))
     check_fits(estimate_training_bytes(config, len(dataset.train_images), dataset.num_features, dataset.num_classes))
-    data = TrainingData.from_dataset(dataset, config.validation_size, config.dtype)
-    print(
-        f"training {config.describe()} on {dataset.name} ({len(data.train_x)} train / {len(data.val_x)} validation)",
-        file=sys.stderr,
-    )
-    recorder = RunRecorder(None if args.no_record else open_run_store_or_warn(), config, data, warn=warn)
+    store = None if args.no_record else open_run_store_or_warn()
     progress = EpochProgress(live_bar=sys.stderr.isatty())
-    trainer = Trainer(
-        config,
-        data,
-        on_batch=each(progress.show_batch, recorder.on_batch),
-        on_epoch=each(progress.show_epoch, recorder.on_epoch),
-        blas_threads=args.threads,
-    )
-    with recorder.recording_aborts():
+
+    def train(trainer: Trainer) -> TrainResult:
+        data = trainer.data
+        print(f"training {config.describe()} on {dataset.name} ({len(data.train_x)} train / {len(data.val_x)} validation)", file=sys.stderr)
         with progress, interrupt_ends_the_run(trainer):
             result = trainer.run()
         print(result.message, file=sys.stderr)
-        model = trainer.model()
-        test = score_on_test_set(model, dataset, result)
-        recorder.finish(result, model, test)
+        return result
 
+    outcome = train_and_record(
+        config, dataset, store, warn, on_batch=progress.show_batch, on_epoch=progress.show_epoch, blas_threads=args.threads, train=train
+    )
+    model, test = outcome.model, outcome.test
     summary = {
-        "status": result.status,
-        "message": result.message,
+        "status": outcome.status,
+        "message": outcome.message,
         **model.metrics,
         "epochs": model.epochs_trained,
-        "weights_epoch": result.weights_epoch,
-        "samples_per_second": result.samples_per_second,
-        "blas_threads": result.blas_threads,
-        "batches_ahead": result.batches_ahead,
-        "config": trainer.config.to_dict(),
-        "run_id": recorder.run_id,
+        "weights_epoch": outcome.weights_epoch,
+        "samples_per_second": outcome.samples_per_second,
+        "blas_threads": outcome.blas_threads,
+        "batches_ahead": outcome.batches_ahead,
+        "config": model.config,
+        "run_id": outcome.run_id,
     }
-    saved = bool(args.out) and result.weights_epoch > 0  # untrained weights are not worth a file
-    if saved:
-        summary["model_path"] = save_to(model, args.out)
+    if saved := save_if_trained(model, args.out, outcome.weights_epoch):
+        summary["model_path"] = saved
     if args.json:
         print(json.dumps(summary))
     else:
-        weights = f"the weights of epoch {result.weights_epoch:g}" if result.weights_epoch else "the untrained weights"
+        weights = f"the weights of epoch {outcome.weights_epoch:g}" if outcome.weights_epoch else "the untrained weights"
         print(
-            f"test accuracy {test['accuracy']:.2%} with {weights} ({result.train_seconds:.1f} s of training, "
-            f"{result.samples_per_second:,.0f} samples/s)"
+            f"test accuracy {test['accuracy']:.2%} with {weights} ({outcome.train_seconds:.1f} s of training, "
+            f"{outcome.samples_per_second:,.0f} samples/s)"
         )
-        if saved:
-            print(f"saved to {args.out}")
-        elif args.out:
-            print(f"not saved to {args.out}: no epoch was completed")
-        if recorder.run_id is not None:
-            print(f"recorded as run {recorder.run_id} (scratchnet runs show {recorder.run_id})")
-    return {"diverged": 1, "interrupted": INTERRUPTED}.get(result.status, 0)
+        print_saved(args.out, saved)
+        if outcome.run_id is not None:
+            print(f"recorded as run {outcome.run_id} (scratchnet runs show {outcome.run_id})")
+    return exit_status(outcome.status)
+
+
+def save_if_trained(model: Model, out: str | None, weights_epoch: float) -> str | None:
+    """Save ``model`` at ``out`` (returned), when given, unless the run ended on untrained weights (not worth a file)."""
+    return save_to(model, out) if out and weights_epoch > 0 else None
+
+
+def print_saved(out: str | None, saved: str | None) -> None:
+    if saved:
+        print(f"saved to {saved}")
+    elif out:
+        print(f"not saved to {out}: no epoch was completed")
+
+
+def exit_status(status: str) -> int:
+    """The exit status of a training command whose run ended with ``status``."""
+    return {"diverged": 1, "interrupted": INTERRUPTED}.get(status, 0)
 
 
 def warn(message: str) -> None:
     print(f"scratchnet: warning: {message}", file=sys.stderr)
-
-
-def each(*callbacks: Callable[[Event], None]) -> Callable[[Event], None]:
-    """One trainer callback that calls each of ``callbacks`` in turn."""
-
-    def call_each(event: Event) -> None:
-        for callback in callbacks:
-            callback(event)
-
-    return call_each
 
 
 def open_run_store_or_warn() -> RunStore | None:
@@ -596,27 +591,23 @@ def cmd_finetune(args: argparse.Namespace) -> int:
         print(f"scratchnet: warning: {mismatch}; replaying it anyway", file=sys.stderr)
     settings = FinetuneSettings(epochs=args.epochs, seed=args.seed)
     progress = EpochProgress(live_bar=sys.stderr.isatty())
-    run = Finetune(model, examples, dataset, settings, on_batch=progress.show_batch, on_epoch=progress.show_epoch)
+    run = Finetune(model, examples, dataset, settings)
     print(
         f"fine-tuning on {len(run.split.train)} of {len(examples)} examples ({len(run.split.held_out)} held out) "
         f"with {run.replayed} {dataset.name} training images replayed per epoch",
         file=sys.stderr,
     )
     with progress, interrupt_ends_the_run(run.trainer):
-        result = run.run()
+        result = run.run(progress.show_batch, progress.show_epoch)
     summary = result.summary()
-    saved = bool(args.out) and result.training.weights_epoch > 0
-    if saved:
-        summary["model_path"] = save_to(result.model, args.out)
+    if saved := save_if_trained(result.model, args.out, result.training.weights_epoch):
+        summary["model_path"] = saved
     if args.json:
         print(json.dumps(summary))
     else:
         print_finetune_report(result)
-        if saved:
-            print(f"saved to {args.out}")
-        elif args.out:
-            print(f"not saved to {args.out}: no epoch was completed")
-    return {"diverged": 1, "interrupted": INTERRUPTED}.get(result.training.status, 0)
+        print_saved(args.out, saved)
+    return exit_status(result.training.status)
 
 
 def print_finetune_report(result: FinetuneResult) -> None:

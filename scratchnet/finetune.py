@@ -137,19 +137,11 @@ class Finetune:
     """One fine-tuning run of ``model`` on ``examples`` with replay from ``dataset``. ``trainer`` is ready to
     run and to be paused or stopped from another thread; ``run`` trains and measures."""
 
-    def __init__(
-        self,
-        model: Model,
-        examples: Examples,
-        dataset: Dataset,
-        settings: FinetuneSettings | None = None,
-        on_batch: Callable[[BatchEvent], None] | None = None,
-        on_epoch: Callable[[EpochEvent], None] | None = None,
-    ):
+    def __init__(self, model: Model, examples: Examples, dataset: Dataset, settings: FinetuneSettings | None = None):
         check_examples(examples, model)
         model.check_compatible(dataset.image_shape, dataset.class_names)
         self.model, self.examples, self.dataset = model, examples, dataset
-        self.settings = settings = settings or FinetuneSettings()
+        settings = settings or FinetuneSettings()
         self.split = split_examples(examples.labels, settings.seed)
         rng = np.random.default_rng(settings.seed)
         replay = rng.choice(len(dataset.train_images), min(settings.replay, len(dataset.train_images)), replace=False)
@@ -179,14 +171,18 @@ class Finetune:
             seed=settings.seed,
             dtype=str(model.dtype),
         )
-        self.trainer = Trainer(
-            config, data, params=model.params, from_epoch=model.epochs_trained or 0, on_batch=on_batch, on_epoch=on_epoch
-        )
+        self.trainer = Trainer(config, data, params=model.params, from_epoch=model.epochs_trained or 0)
 
-    def run(self) -> FinetuneResult:
+    def run(
+        self, on_batch: Callable[[BatchEvent], None] | None = None, on_epoch: Callable[[EpochEvent], None] | None = None
+    ) -> FinetuneResult:
+        """Measure the model, fine-tune it (``on_batch`` and ``on_epoch`` are the trainer's callbacks) and measure
+        it again."""
+        trainer = self.trainer
+        trainer.on_batch, trainer.on_epoch = on_batch or trainer.on_batch, on_epoch or trainer.on_epoch
         before = self._answers(self.model)
-        training = self.trainer.run()
-        model = self.trainer.model()
+        training = trainer.run()
+        model = trainer.model()
         result = self._report(model, training, before, self._answers(model))
         model.metrics = {"test_accuracy": result.test_after, "train_seconds": training.train_seconds}
         return result

@@ -1,12 +1,13 @@
 """The run store: every training run, recorded in one SQLite file, to be listed, compared, exported and reopened.
 
     store = RunStore()                                    # <data home>/runs.sqlite3, made when missing
-    recorder = RunRecorder(store, config, data)
-    trainer = Trainer(config, data, on_batch=recorder.on_batch, on_epoch=recorder.on_epoch)
-    with recorder.recording_aborts():                     # an exception marks the run "failed" (Ctrl+C: "interrupted")
-        result = trainer.run()
-        recorder.finish(result, model, test_report)
+    outcome = train_and_record(config, dataset, store, warn=print)  # trained, scored on the test set, recorded
     store.runs()                                          # summaries, newest first
+    store.run(outcome.run_id)                             # everything recorded about one run: a StoredRun
+
+``train_and_record`` is the one way a run goes, in the CLI and in the app: it records with a ``RunRecorder``
+as the trainer runs, so that an error (or Ctrl+C) still leaves the run in the store, marked "failed"
+("interrupted"). ``RunOutcome`` is how a run ended: what it returns and what ``RunStore.finish`` records.
 
 Tables: ``runs`` (one row per run: when, how it ended, its settings, dataset and machine as JSON, the headline
 figures), ``epochs`` (one row per completed epoch, written as the epoch ends, so that a killed process leaves
@@ -47,11 +48,14 @@ import psutil
 
 from .atomic import atomic_write, remove_files
 from .config import TrainConfig
+from .controls import RunControls
+from .data import Dataset
 from .errors import ConfigError, RunStoreError
 from .home import data_home
 from .model import Model, save_model
 from .nn.metrics import LossSmoother
-from .trainer import BatchEvent, EpochEvent, TrainingData, TrainResult
+from .nn.network import Params
+from .trainer import BatchEvent, EpochEvent, Trainer, TrainingData, TrainResult, score_on_test_set
 
 STORE_NAME = "runs.sqlite3"
 MODELS_FOLDER = "models"
@@ -180,7 +184,7 @@ class RunSummary:
 
 
 @dataclass
-class RunRecord(RunSummary):
+class StoredRun(RunSummary):
     """Everything recorded about one run: what ``RunStore.run`` returns."""
 
     dataset: DatasetIdentity | None = None
@@ -194,16 +198,29 @@ class RunRecord(RunSummary):
 
 @dataclass
 class RunOutcome:
-    """How a run ended: what ``RunStore.finish`` records."""
+    """How a run ended: its status, its final network and its scores. ``train_and_record`` returns it, the app's
+    worker sends it, and ``RunStore.finish`` records it."""
 
     status: str  # one of ENDINGS
     message: str = ""
     train_seconds: float | None = None  # None: the sum of the recorded epochs' seconds
     samples_per_second: float = 0.0
-    test: dict | None = None  # metrics.evaluate on the test set
+    test: dict | None = None  # metrics.evaluate on the test set (None: not scored)
     loss_curve: np.ndarray | None = None  # (n, 2): epochs, smoothed batch loss; thinned to MAX_CURVE_POINTS
     model: Model | None = None  # the final weights, saved when the run completed at least one epoch
     blas_threads: int | None = None  # the BLAS thread count the run trained with (None: keep the count at its start)
+    history: list[EpochEvent] = dataclasses.field(default_factory=list)  # its completed epochs
+    weights_epoch: float = 0  # epochs of this run behind the final weights (see TrainResult.weights_epoch)
+    batches_ahead: bool = False  # whether the way chosen last made batches ahead (see TrainResult.batches_ahead)
+    run_id: int | None = None  # its id in the run store (None: not recorded)
+
+    @property
+    def test_accuracy(self) -> float | None:
+        """The test accuracy worth showing: None when the model was not scored, or when a diverged run rolled
+        back to the very weights it started from (its score is theirs, not the run's)."""
+        if self.test is None or (self.status == "diverged" and self.weights_epoch == 0):
+            return None
+        return self.test["accuracy"]
 
 
 class RunStore:
@@ -214,7 +231,6 @@ class RunStore:
 
     def __init__(self, path: str | os.PathLike | None = None):
         self.path = Path(path) if path is not None else data_home() / STORE_NAME
-        self.models_folder = self.path.parent / MODELS_FOLDER
         self.notice: str | None = None  # set when an unusable store was moved aside; for the user to read
         self._lock = threading.Lock()
         try:
@@ -302,6 +318,15 @@ class RunStore:
         if model is not None and completed >= 1:
             self._save_weights(run_id, model)
 
+    def record(self, config: TrainConfig, dataset: DatasetIdentity, outcome: RunOutcome) -> int:
+        """Record at once a run that was not recorded as it trained (a fine-tune the learner chose to keep): its
+        start, its epochs (``outcome.history``) and its end; return its id."""
+        run_id = self.begin(config, dataset)
+        for event in outcome.history:
+            self.add_epoch(run_id, event)
+        self.finish(run_id, outcome)
+        return run_id
+
     def _save_weights(self, run_id: int, model: Model) -> None:
         """Save the weights to ``models/<id>.safetensors``, then point the run at them. The file is written
         outside any transaction, so that other processes need not wait for it."""
@@ -320,7 +345,7 @@ class RunStore:
         rows = self._read(f"SELECT {_SUMMARY_COLUMNS} FROM runs WHERE deleted IS NULL ORDER BY started DESC, id DESC")
         return [RunSummary(**self._summary_fields(row)) for row in rows]
 
-    def run(self, run_id: int) -> RunRecord:
+    def run(self, run_id: int) -> StoredRun:
         """Everything recorded about one run; ``RunStoreError`` when there is no such run."""
         with self._transaction(write=False) as db:  # one snapshot: the run, its epochs and curve as of one moment
             row = db.execute(
@@ -335,7 +360,7 @@ class RunStore:
         dataset, environment, test, host, pid = row[len(_SUMMARY_FIELDS) :]
         identity = json.loads(dataset)
         identity["image_shape"] = tuple(identity["image_shape"])
-        return RunRecord(
+        return StoredRun(
             **self._summary_fields(row),
             dataset=DatasetIdentity(**identity),
             environment=Environment(**json.loads(environment)),
@@ -617,8 +642,8 @@ class RunRecorder:
     def on_epoch(self, event: EpochEvent) -> None:
         self._safely(lambda store: store.add_epoch(self.run_id, event))
 
-    def finish(self, result: TrainResult, model: Model | None, test: dict | None) -> None:
-        """Record how the run ended, with its test-set report and the weights the run kept."""
+    def finish(self, result: TrainResult, model: Model | None, test: dict | None) -> RunOutcome:
+        """Record how the run ended, with its test-set report and the weights the run kept; return it."""
         outcome = RunOutcome(
             result.status,
             result.message,
@@ -628,8 +653,13 @@ class RunRecorder:
             self.curve.points(),
             model,
             result.blas_threads,
+            result.history,
+            result.weights_epoch,
+            result.batches_ahead,
+            self.run_id,
         )
         self._end(outcome)
+        return outcome
 
     @contextlib.contextmanager
     def recording_aborts(self) -> Iterator[None]:
@@ -654,3 +684,55 @@ class RunRecorder:
             self.warn(f"{error}; the run goes on without being recorded")
             self.store = None
             return None
+
+
+def train_and_record(
+    config: TrainConfig,
+    dataset: Dataset,
+    store: RunStore | None,
+    warn: Callable[[str], None],
+    *,
+    params: Params | None = None,
+    from_epoch: float = 0,
+    controls: RunControls | None = None,
+    on_batch: Callable[[BatchEvent], None] | None = None,
+    on_epoch: Callable[[EpochEvent], None] | None = None,
+    blas_threads: int | None = None,
+    blas_thread_limit: int | None = None,
+    train: Callable[[Trainer], TrainResult] = Trainer.run,
+    skip_test: Callable[[], bool] = lambda: False,
+) -> RunOutcome:
+    """One training run, as the CLI and the app make it: hold out ``config.validation_size`` training images of
+    ``dataset``, train ``config`` on the rest (from ``params`` trained for ``from_epoch`` epochs, with ``controls``
+    and the BLAS threads as ``Trainer`` takes them), score the final weights on the test set and return how the
+    run ended, recorded in ``store`` all along (None: not recorded; a failing store is told to ``warn`` once and
+    the run goes on).
+
+    ``train(trainer)`` runs the trainer: the caller's place for what surrounds training (a progress bar, a Ctrl+C
+    handler, reports). ``skip_test()``, asked when training ends, may skip the test set (the caller gave up on the
+    run: its outcome's ``test`` is None). An exception is recorded as ending the run ("failed"; "interrupted" for
+    ``KeyboardInterrupt``) and raised."""
+    data = TrainingData.from_dataset(dataset, config.validation_size, config.dtype)
+    recorder = RunRecorder(store, config, data, warn)
+    with recorder.recording_aborts():
+        on_batch = _each(recorder.on_batch, on_batch)  # recorded first: what the caller is told is in the store
+        on_epoch = _each(recorder.on_epoch, on_epoch)
+        trainer = Trainer(
+            config, data, params, on_batch, on_epoch, controls, from_epoch, blas_threads=blas_threads, blas_thread_limit=blas_thread_limit
+        )
+        result = train(trainer)
+        model = trainer.model()
+        test = None if skip_test() else score_on_test_set(model, dataset, result)
+        return recorder.finish(result, model, test)
+
+
+def _each(first: Callable, then: Callable | None) -> Callable:
+    """One trainer callback that calls ``first``, then ``then`` (when there is one)."""
+    if then is None:
+        return first
+
+    def both(event) -> None:
+        first(event)
+        then(event)
+
+    return both

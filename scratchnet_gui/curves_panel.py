@@ -279,7 +279,7 @@ class CurvesPanel(QWidget):
         session.epoch_done.connect(self.add_epoch)
         session.state_changed.connect(lambda state: self.set_running(state.active))
         session.run_finished.connect(self._show_outcome)
-        session.history_cleared.connect(self.clear)
+        session.started_over.connect(self.clear)
         session.runs.overlays_changed.connect(self.set_overlays)
         session.data_status.connect(lambda text: self.set_placeholder(f"Waiting for the data.\n{text}"))
         session.data_failed.connect(lambda _: self.set_placeholder(WAITING))

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from scratchnet.runs import RunRecord
+from scratchnet.runs import StoredRun
 
 MAX_OVERLAYS = 20  # recorded runs drawn at once, at most: more would be unreadable
 
@@ -55,7 +55,7 @@ class RunCurves:
     diverged_at: float | None = None  # the x of the last batch before the loss exploded
 
     @classmethod
-    def of_record(cls, record: RunRecord, label: str) -> RunCurves:
+    def of_record(cls, record: StoredRun, label: str) -> RunCurves:
         """The curves of a recorded run: its smoothed batch loss and its per-epoch scores (no raw batch losses)."""
         curves = cls(label, test_accuracy=record.test_accuracy, test_epoch=record.epochs or None)
         curves.smoothed_loss.extend(record.loss_curve[:, 0], record.loss_curve[:, 1])

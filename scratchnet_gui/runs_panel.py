@@ -212,7 +212,7 @@ class RunsPanel(QWidget):
         self.view.runs_changed.connect(self._show_runs)
         self.view.overlays_changed.connect(lambda _: self._show_overlaid())
         self.view.message.connect(self._say)
-        session.history_cleared.connect(self.table.clearSelection)
+        session.started_over.connect(self.table.clearSelection)
         self._show_runs(self.view.runs)
         self._say(self.view.problem)
 

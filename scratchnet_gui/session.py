@@ -50,8 +50,7 @@ from scratchnet.memory import MEMORY_MARGIN, available_bytes, estimate_training_
 from scratchnet.model import Model, save_model
 from scratchnet.model_file import load_model
 from scratchnet.nn.network import copy_params, init_params
-from scratchnet.runs import RunOutcome as StoredOutcome
-from scratchnet.runs import RunStore
+from scratchnet.runs import RunOutcome, RunStore
 from scratchnet.trainer import BatchEvent, EpochEvent
 
 from .blas_threads import BlasThreadSetting
@@ -59,8 +58,8 @@ from .data_loader import DataLoader
 from .messages import sentence
 from .predictor import TestSetPredictions
 from .runs_view import RunsView
-from .teaching import Handwriting, Taught, TeachingWorker
-from .worker import BatchChunk, RunOutcome, TrainingWorker
+from .teaching import FinetuneJob, Handwriting, Taught
+from .worker import BatchChunk, TrainingJob, TrainingWorker
 
 DIFFERENT_DATASET = "Its scores on this data may mean little."
 RUN_IN_PROGRESS = "Stop the run in progress first: its weights are the current model until it ends."
@@ -94,19 +93,6 @@ ENDINGS = {
 
 
 @dataclass
-class RunRecord:
-    """A finished run as the history keeps it (without its model, which the session's ``model`` holds)."""
-
-    label: str
-    config: TrainConfig
-    from_epoch: float  # the epochs_trained of the weights it started from
-    status: str
-    message: str
-    history: list[EpochEvent]
-    test_accuracy: float | None
-    samples_per_second: float
-
-
 @dataclass(frozen=True)
 class NetworkInput:
     """What the network reads now: the pad's drawing, or a test image opened to be read and drawn over."""
@@ -139,7 +125,6 @@ class _Run:
     controls: RunControls
     config: TrainConfig
     label: str
-    from_epoch: float
     blas_thread_setting: BlasThreadSetting | None
     started: float = field(default_factory=time.monotonic)
     paused_seconds: float = 0.0
@@ -177,7 +162,7 @@ class Session(QObject):
     epoch_done = Signal(object)  # EpochEvent
     run_finished = Signal(object)  # RunOutcome
     run_failed = Signal(str)  # what went wrong
-    history_cleared = Signal()
+    started_over = Signal()  # New: the runs of this session are off the plots; fresh weights follow
     data_status = Signal(str)  # what the data loader is doing
     data_failed = Signal(str)  # why there is no data
     data_cancelled = Signal()  # the user cancelled the download
@@ -198,7 +183,6 @@ class Session(QObject):
         self.dataset: Dataset | None = None
         self.model: Model | None = None
         self.state = RunState.IDLE
-        self.history: list[RunRecord] = []
         self.blas_thread_setting = BlasThreadSetting()  # of the next run; see set_blas_threads
         self._confirm_low_memory = confirm_low_memory or self._refuse_low_memory
         self._run: _Run | None = None
@@ -295,11 +279,10 @@ class Session(QObject):
         self.say("Fresh weights: the next run starts from scratch.")
 
     def new(self, config: TrainConfig) -> None:
-        """Start over: forget the run history and draw fresh weights from ``config``."""
+        """Start over: clear the plots of this session's runs and draw fresh weights from ``config``."""
         if self.state.active:
             return
-        self.history.clear()
-        self.history_cleared.emit()
+        self.started_over.emit()
         self.reset_weights(config)
 
     def open_model(self, source: str | os.PathLike | int | Model) -> Model | None:
@@ -387,7 +370,7 @@ class Session(QObject):
         from_epoch = (start.epochs_trained or 0) if start is not None else 0  # unknown counts as none
         controls = RunControls(LiveSettings.of(config))
         threads = self.blas_thread_setting
-        worker = TrainingWorker(config, self.dataset, controls, params, from_epoch, self.store, threads)
+        worker = TrainingWorker(TrainingJob(config, self.dataset, controls, params, from_epoch, self.store, threads), controls)
         worker.epoch_done.connect(self._epoch_done)
         worker.finished.connect(self._finished)
         label = config.describe() + (f" (from epoch {from_epoch:g})" if from_epoch else "")
@@ -412,7 +395,7 @@ class Session(QObject):
         worker.batches.connect(self._batches)
         worker.failed.connect(self._failed)
         worker.recording_failed.connect(lambda message: self.notice.emit(sentence(message), "warning"))
-        self._run = _Run(worker, thread, controls, config, label, from_epoch, threads)
+        self._run = _Run(worker, thread, controls, config, label, threads)
         self.run_started.emit(label, from_epoch, config.epochs)
         self._set_state(RunState.RUNNING)
         thread.start()
@@ -539,21 +522,9 @@ class Session(QObject):
             self.status.emit(f"Paused after epoch {event.epoch}: Step for one more, Space to resume.", 5000)
 
     def _finished(self, outcome: RunOutcome) -> None:
-        run = self._end_run()
-        if run is None:
+        if self._end_run() is None:
             return
         self.set_model(outcome.model)
-        record = RunRecord(
-            run.label,
-            run.config,
-            run.from_epoch,
-            outcome.status,
-            outcome.message,
-            outcome.history,
-            outcome.test_accuracy,
-            outcome.samples_per_second,
-        )
-        self.history.append(record)
         self._set_state(ENDINGS[outcome.status])
         summary = sentence(outcome.message)
         if outcome.test_accuracy is not None:
@@ -600,17 +571,18 @@ class Session(QObject):
         refusal = self.teach_refusal()
         if refusal is None:
             try:
-                worker = TeachingWorker(self.model, self.handwriting.examples, self.dataset, settings or FinetuneSettings())
+                job = FinetuneJob(self.model, self.handwriting.examples, self.dataset, settings or FinetuneSettings())
             except (DataError, ModelFileError) as error:
                 refusal = sentence(str(error))
         if refusal is not None:
             self.notice.emit(f"Cannot teach: {refusal}", "error")
             return False
+        worker = TrainingWorker(job, job.controls)
         worker.epoch_done.connect(self._teaching_epoch_done)
         worker.finished.connect(self._teaching_finished)
         label = f"on your handwriting: {len(self.handwriting.examples)} examples + MNIST replay"
         self.teaching = None
-        self._begin(worker, worker.controls, worker.config, label, self.model.epochs_trained or 0)
+        self._begin(worker, job.controls, job.config, label, self.model.epochs_trained or 0)
         return True
 
     def keep_taught(self) -> None:
@@ -618,22 +590,21 @@ class Session(QObject):
         taught, self.teaching = self.teaching, None
         if taught is None:
             return
-        self.set_model(taught.result.model)
         training = taught.result.training
         if self.store is None:
             self.notice.emit("The taught model is current, but it was not recorded: the run store could not be opened.", "warning")
         else:
+            message = f"fine-tuned on {len(taught.examples)} examples of the learner's handwriting"
+            test = {"accuracy": taught.result.test_after}
+            seconds, speed = training.train_seconds, training.samples_per_second
+            outcome = RunOutcome(training.status, message, seconds, speed, test, model=taught.result.model, history=training.history)
             try:
-                run_id = self.store.begin(taught.config, taught.dataset)
-                for event in training.history:
-                    self.store.add_epoch(run_id, event)
-                message = f"fine-tuned on {len(taught.examples)} examples of the learner's handwriting"
-                test = {"accuracy": taught.result.test_after}
-                seconds, speed = training.train_seconds, training.samples_per_second
-                self.store.finish(run_id, StoredOutcome(training.status, message, seconds, speed, test, model=taught.result.model))
+                self.store.record(taught.config, taught.dataset, outcome)
             except RunStoreError as error:
                 self.notice.emit(f"The taught model is current, but it was not recorded as a run: {error}", "warning")
-        self.status.emit("Kept the model taught your handwriting.", 8000)
+        self.runs.refresh()
+        self.open_model(taught.result.model)
+        self.say("Kept the model taught your handwriting.", 8000)
 
     def discard_taught(self) -> None:
         """Forget the fine-tuned model: the current one stays as it was before teaching."""

@@ -2,15 +2,14 @@
 
 ``Handwriting`` wraps the core's ``HandwritingStore`` (crash-safe, saved after every change) with Qt
 signals and an undo stack for deletions; every failure arrives as ``failed(text)`` and changes nothing.
-``TeachingWorker`` runs ``scratchnet.finetune.Finetune`` on the session's run thread with the batch and
-epoch reports of a ``TrainingWorker`` (so the Training tab draws its curves live, and pause and stop
-work as for a run); it ends with ``finished(Taught)`` or ``failed``.
+``FinetuneJob`` is a ``scratchnet.finetune.Finetune`` as the job of a ``TrainingWorker`` on the session's run
+thread (so the Training tab draws its curves live, and pause and stop work as for a run); the worker ends with
+``finished(Taught)`` or ``failed``.
 """
 
 from __future__ import annotations
 
 import os
-import time
 from dataclasses import dataclass
 
 import numpy as np
@@ -23,7 +22,7 @@ from scratchnet.finetune import Finetune, FinetuneResult, FinetuneSettings
 from scratchnet.handwriting import Deleted, Examples, HandwritingStore
 from scratchnet.model import Model
 from scratchnet.preprocess import Drawing
-from scratchnet.runs import DatasetIdentity, RunRecorder
+from scratchnet.runs import DatasetIdentity
 
 from .worker import TrainingWorker
 
@@ -120,22 +119,17 @@ class Taught:
     dataset: DatasetIdentity
 
 
-class TeachingWorker(TrainingWorker):
-    """Fine-tunes ``model`` on ``examples`` with replay from ``dataset`` when its thread calls ``run``, reporting
-    batches and epochs as a ``TrainingWorker`` does. The fine-tune is prepared at once (``DataError`` when it
-    cannot learn from the examples); ``config`` and ``controls`` are its trainer's."""
+class FinetuneJob:
+    """Fine-tunes ``model`` on ``examples`` with replay from ``dataset``, as a ``TrainingWorker``'s job. The fine-tune
+    is prepared at once (``DataError`` when it cannot learn from the examples); ``config`` and ``controls`` are its
+    trainer's. Not recorded as it runs: a fine-tune becomes a run only when the learner keeps it (``Session.keep_taught``)."""
 
     def __init__(self, model: Model, examples: Examples, dataset: Dataset, settings: FinetuneSettings):
-        super().__init__(None, dataset, None)  # both are set just below, from the fine-tune's own trainer
-        self._finetune = Finetune(model, examples, dataset, settings, self._on_batch, self._on_epoch)
-        self._trainer = trainer = self._finetune.trainer
-        self.config, self.controls = self._config, self._controls = trainer.config, trainer.controls
-        # Not recorded as it runs: a fine-tune becomes a run only when the learner keeps it (Session.keep_taught).
-        self._recorder = RunRecorder(None, trainer.config, trainer.data, warn=self.recording_failed.emit)
+        self.finetune = Finetune(model, examples, dataset, settings)
+        self.config, self.controls = self.finetune.trainer.config, self.finetune.trainer.controls
 
-    def _run(self) -> None:
-        finetune = self._finetune
-        self._last_emit = time.perf_counter()
-        result = finetune.run()
-        self._flush()
-        self.finished.emit(Taught(result, finetune.examples, self.config, DatasetIdentity.of(finetune.trainer.data)))
+    def __call__(self, worker: TrainingWorker) -> Taught:
+        finetune = self.finetune
+        worker.follow(finetune.trainer)
+        result = finetune.run(worker.on_batch, worker.on_epoch)
+        return Taught(result, finetune.examples, self.config, DatasetIdentity.of(finetune.trainer.data))

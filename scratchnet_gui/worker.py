@@ -1,14 +1,14 @@
-"""The training worker: runs the core ``Trainer`` on its own thread and reports through Qt signals.
+"""The training worker: runs a job of training on its own thread and reports through Qt signals.
 
 The session creates one ``TrainingWorker`` per run, moves it to a ``QThread`` and connects to its
-signals. The worker never touches a widget: it sends plain data (dataclasses of numbers and NumPy
-arrays it owns). Batch results are coalesced into a ``BatchChunk`` at most every ``EMIT_INTERVAL``
-seconds, so a fast run cannot flood the UI's event queue. Exactly one of ``finished`` or ``failed``
-arrives at the end of every run.
+signals. The job is what trains: a run (``TrainingJob``, which trains and records as the CLI does, with
+``scratchnet.runs.train_and_record``) or a fine-tune on the learner's handwriting (``teaching.FinetuneJob``).
+The worker never touches a widget: it sends plain data (dataclasses of numbers and NumPy arrays it owns).
+Batch results are coalesced into a ``BatchChunk`` at most every ``EMIT_INTERVAL`` seconds, so a fast run
+cannot flood the UI's event queue. Exactly one of ``finished`` or ``failed`` arrives at the end of every job.
 
-Every run is recorded in the run store given (``scratchnet.runs.RunRecorder``, as the CLI records): from this
-thread, which the store's lock allows; a failing store is reported once by ``recording_failed`` and the run goes
-on unrecorded.
+A run is recorded in the run store from this thread, which the store's lock allows; a failing store is reported
+once by ``recording_failed`` and the run goes on unrecorded.
 
 Pause, step, stop and the live settings do not pass through the worker: the session writes them to
 the run's ``RunControls``, which the trainer reads between two batches (even requests made before the
@@ -18,7 +18,8 @@ trainer exists, while the data is being prepared).
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 from PySide6.QtCore import QObject, Signal, Slot
@@ -26,14 +27,15 @@ from PySide6.QtCore import QObject, Signal, Slot
 from scratchnet.config import TrainConfig
 from scratchnet.controls import RunControls
 from scratchnet.data import Dataset
-from scratchnet.model import Model
 from scratchnet.nn.network import Params
-from scratchnet.runs import RunRecorder, RunStore
-from scratchnet.trainer import BatchEvent, EpochEvent, Trainer, TrainingData, score_on_test_set
+from scratchnet.runs import RunOutcome, RunStore, train_and_record
+from scratchnet.trainer import BatchEvent, EpochEvent, Trainer, TrainResult
 
 from .blas_threads import BlasThreadSetting
 
 EMIT_INTERVAL = 0.1  # seconds between two batch reports (the UI repaints at 10 Hz)
+
+Job = Callable[["TrainingWorker"], object]  # job(worker) trains on the worker's thread, reporting through it
 
 
 @dataclass
@@ -45,62 +47,23 @@ class BatchChunk:
     last: BatchEvent
 
 
-@dataclass
-class RunOutcome:
-    """How a run ended, with the final network and its scores on the test set (None when the run was aborted)."""
-
-    status: str  # completed | stopped | early_stopped | diverged
-    message: str
-    model: Model  # model.epochs_trained counts the epochs before this run too
-    history: list[EpochEvent] = field(default_factory=list)
-    test: dict | None = None  # scratchnet.nn.metrics.evaluate() on the test set
-    train_seconds: float = 0.0
-    samples_per_second: float = 0.0
-    weights_epoch: float = 0  # epochs of this run behind the final weights (see TrainResult.weights_epoch)
-    run_id: int | None = None  # its id in the run store (None: not recorded)
-    blas_threads: int | None = None  # the BLAS thread count the run ended with (see scratchnet.threads)
-
-    @property
-    def test_accuracy(self) -> float | None:
-        """The test accuracy worth showing: None when the model was not scored, or when a diverged run rolled
-        back to the very weights it started from (its score is theirs, not the run's)."""
-        if self.test is None or (self.status == "diverged" and self.weights_epoch == 0):
-            return None
-        return self.test["accuracy"]
-
-
 class TrainingWorker(QObject):
-    """Trains ``config`` on ``dataset`` when its thread calls ``run``: from ``params`` when given, trained for
-    ``from_epoch`` epochs already; ``controls`` are the run's pause/step/stop flags and live settings; the run is
-    recorded in ``store`` (None: not recorded); ``threads`` says how many BLAS threads it trains with."""
+    """Runs ``job(self)`` when its thread calls ``run`` and sends what it returns with ``finished``. The job's
+    trainer reports to ``on_batch`` and ``on_epoch``, and ``follow`` tells the worker which trainer it is;
+    ``controls`` are that trainer's pause/step/stop flags and live settings."""
 
     preparing = Signal(str)  # what it is doing before the first batch
     batches = Signal(object)  # BatchChunk
     epoch_done = Signal(object, object)  # EpochEvent, Model snapshot after that epoch
-    finished = Signal(object)  # RunOutcome
+    finished = Signal(object)  # what the job returns: a RunOutcome (TrainingJob) or a Taught (FinetuneJob)
     failed = Signal(str)  # an unexpected error, as text a user can read
     recording_failed = Signal(str)  # the run store failed: the run goes on unrecorded
 
-    def __init__(
-        self,
-        config: TrainConfig,
-        dataset: Dataset,
-        controls: RunControls,
-        params: Params | None = None,
-        from_epoch: float = 0,
-        store: RunStore | None = None,
-        threads: BlasThreadSetting | None = None,
-    ):
+    def __init__(self, job: Job, controls: RunControls):
         super().__init__()
-        self._config = config
-        self._dataset = dataset
+        self._job: Job | None = job
         self._controls = controls
-        self._params = params
-        self._from_epoch = from_epoch
-        self._store = store
-        self._threads = threads or BlasThreadSetting()
-        self._recorder: RunRecorder | None = None
-        self._aborted = False
+        self.aborted = False
         self._trainer: Trainer | None = None
         self._progress: list[float] = []
         self._loss: list[float] = []
@@ -109,16 +72,19 @@ class TrainingWorker(QObject):
 
     def abort(self) -> None:
         """Stop as fast as possible and skip the test-set evaluation (used when the window closes). Any thread."""
-        self._aborted = True
+        self.aborted = True
         self._controls.stop()
 
-    # ---- the run: the worker's thread --------------------------------------------------------------
+    # ---- the job: the worker's thread --------------------------------------------------------------
 
     @Slot()
     def run(self) -> None:
-        """Prepare the data, train, score on the test set; always ends with ``finished`` or ``failed``."""
+        """Run the job; always ends with ``finished`` or ``failed``."""
+        job, self._job = self._job, None  # it goes as it ends, with everything it holds
         try:
-            self._run()
+            result = job(self)
+            self._flush()
+            self.finished.emit(result)
         except MemoryError:
             self._flush()  # the batches trained before the error still belong on the curves
             self.failed.emit("not enough memory for this network and data type: use fewer or narrower layers, or float32")
@@ -129,51 +95,14 @@ class TrainingWorker(QObject):
             # The trainer calls back into this worker, so the two form a reference cycle that only Python's
             # occasional full garbage collection would free, with the trainer's float copy of the training set
             # (about 190 MB for MNIST) held until then. Dropping our side frees them as the run ends.
-            self._trainer = self._recorder = None
+            self._trainer = None
 
-    def _run(self) -> None:
-        config, dataset = self._config, self._dataset
-        self.preparing.emit(f"preparing {len(dataset.train_images):,} images as {config.dtype}…")
-        data = TrainingData.from_dataset(dataset, config.validation_size, config.dtype)
-        params, self._params = self._params, None  # the trainer owns (and updates) them from here on
-        recorder = self._recorder = RunRecorder(self._store, config, data, warn=self.recording_failed.emit)
-        with recorder.recording_aborts():  # an error marks the run "failed" in the store, then goes on to ``run``
-            threads = self._threads
-            trainer = Trainer(
-                config,
-                data,
-                params,
-                self._on_batch,
-                self._on_epoch,
-                self._controls,
-                self._from_epoch,
-                blas_threads=threads.forced,
-                blas_thread_limit=threads.limit,
-            )
-            self._trainer = trainer
-            self._last_emit = time.perf_counter()
-            result = trainer.run()
-            self._flush()
-            model = trainer.model()
-            test = None if self._aborted else score_on_test_set(model, dataset, result)
-            recorder.finish(result, model, test)
-        self.finished.emit(
-            RunOutcome(
-                result.status,
-                result.message,
-                model,
-                result.history,
-                test,
-                result.train_seconds,
-                result.samples_per_second,
-                result.weights_epoch,
-                recorder.run_id,
-                result.blas_threads,
-            )
-        )
+    def follow(self, trainer: Trainer) -> None:
+        """Report the epochs of ``trainer``, about to run, with a snapshot of its weights; time its batches from now."""
+        self._trainer = trainer
+        self._last_emit = time.perf_counter()
 
-    def _on_batch(self, event: BatchEvent) -> None:
-        self._recorder.on_batch(event)
+    def on_batch(self, event: BatchEvent) -> None:
         self._progress.append(event.progress)
         self._loss.append(event.loss)
         self._last_event = event
@@ -182,6 +111,9 @@ class TrainingWorker(QObject):
             self._last_emit = now
             self._flush()
 
+    def on_epoch(self, event: EpochEvent) -> None:
+        self.epoch_done.emit(event, self._trainer.model())
+
     def _flush(self) -> None:
         """Send the batches not reported yet as one ``BatchChunk``."""
         if self._progress:
@@ -189,6 +121,42 @@ class TrainingWorker(QObject):
             self._progress.clear()
             self._loss.clear()
 
-    def _on_epoch(self, event: EpochEvent) -> None:
-        self._recorder.on_epoch(event)
-        self.epoch_done.emit(event, self._trainer.model())
+
+@dataclass
+class TrainingJob:
+    """A run of ``config`` on ``dataset``, as a worker's job: from ``params`` when given, trained for ``from_epoch``
+    epochs already; ``controls`` are the run's; it is recorded in ``store`` (None: not recorded); ``threads`` says
+    how many BLAS threads it trains with. The worker sends its ``RunOutcome``."""
+
+    config: TrainConfig
+    dataset: Dataset
+    controls: RunControls
+    params: Params | None = None
+    from_epoch: float = 0
+    store: RunStore | None = None
+    threads: BlasThreadSetting | None = None
+
+    def __call__(self, worker: TrainingWorker) -> RunOutcome:
+        config, dataset, threads = self.config, self.dataset, self.threads or BlasThreadSetting()
+        worker.preparing.emit(f"preparing {len(dataset.train_images):,} images as {config.dtype}…")
+        params, self.params = self.params, None  # the trainer copies them: ours can go
+
+        def train(trainer: Trainer) -> TrainResult:
+            worker.follow(trainer)
+            return trainer.run()
+
+        return train_and_record(
+            config,
+            dataset,
+            self.store,
+            worker.recording_failed.emit,
+            params=params,
+            from_epoch=self.from_epoch,
+            controls=self.controls,
+            on_batch=worker.on_batch,
+            on_epoch=worker.on_epoch,
+            blas_threads=threads.forced,
+            blas_thread_limit=threads.limit,
+            train=train,
+            skip_test=lambda: worker.aborted,
+        )

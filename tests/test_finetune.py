@@ -52,7 +52,7 @@ def test_the_split_holds_out_a_fifth_of_each_class_and_trains_on_classes_too_sma
 def test_fine_tuning_learns_the_other_hand_and_keeps_the_old_one(reader, fake_dataset):
     hand = other_hand(80)
     epochs_seen = []
-    result = Finetune(reader, hand, fake_dataset, FAST, on_epoch=epochs_seen.append).run()
+    result = Finetune(reader, hand, fake_dataset, FAST).run(on_epoch=epochs_seen.append)
 
     assert len(result.held_out) == sum(int(count * 0.2) for count in hand.counts(4))
     assert result.examples_before <= 0.5 and result.examples_after >= 0.9

@@ -13,7 +13,7 @@ from PySide6.QtWidgets import QFileDialog
 
 from scratchnet.config import MAX_WIDTH, TrainConfig
 from scratchnet.presets import load_preset, preset_names
-from scratchnet_gui import worker
+from scratchnet.trainer import TrainingData
 from scratchnet_gui.main_window import MainWindow
 from scratchnet_gui.messages import epochs_text
 
@@ -330,7 +330,7 @@ def test_an_unexpected_error_in_the_worker_is_shown_and_the_app_recovers(window,
     def broken(*args, **kwargs):
         raise RuntimeError("disk on fire")
 
-    monkeypatch.setattr(worker.TrainingData, "from_dataset", broken)
+    monkeypatch.setattr(TrainingData, "from_dataset", broken)
     configure(window, epochs=2, batch_size=50)
     window.start_action.trigger()
     wait_idle(window, qtbot)

@@ -3,8 +3,8 @@ on small machines, is remembered, and the status bar says what the batches use (
 
 from PySide6.QtCore import QSettings
 
+from scratchnet import runs
 from scratchnet.runs import RunStore
-from scratchnet_gui import worker
 from scratchnet_gui.blas_threads import BlasThreadSetting, ui_thread_limit, usable_cores
 
 from .test_gui_app import RUN_TIMEOUT, configure, make_window, start_long_run, wait_idle, window  # noqa: F401  (the fixture)
@@ -41,12 +41,12 @@ def test_a_count_chosen_in_the_panel_is_the_count_every_batch_trains_with_and_th
 def test_automatic_runs_on_a_two_core_machine_are_given_a_limit_of_one(window, qtbot, monkeypatch):  # noqa: F811
     given = []
 
-    class RecordingTrainer(worker.Trainer):
+    class RecordingTrainer(runs.Trainer):
         def __init__(self, *args, **kwargs):
             given.append((kwargs["blas_threads"], kwargs["blas_thread_limit"]))
             super().__init__(*args, **kwargs)
 
-    monkeypatch.setattr(worker, "Trainer", RecordingTrainer)
+    monkeypatch.setattr(runs, "Trainer", RecordingTrainer)  # the trainer train_and_record makes
     window.session.blas_thread_setting = BlasThreadSetting(cores=2)  # as on a machine of two cores
     configure(window, epochs=1, batch_size=50)
     with qtbot.waitSignal(window.session.run_finished, timeout=RUN_TIMEOUT):

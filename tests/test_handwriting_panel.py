@@ -2,6 +2,8 @@
 the My handwriting gallery (counts, relabel, delete and undo, import and export), and Teach with its
 before → after result, kept or discarded."""
 
+import gc
+
 import numpy as np
 import pytest
 from PySide6.QtCore import QItemSelectionModel, Qt
@@ -11,9 +13,11 @@ from scratchnet.config import TrainConfig
 from scratchnet.finetune import FinetuneSettings
 from scratchnet.handwriting import HandwritingStore, as_example_image, read_examples
 from scratchnet.runs import RunStore
+from scratchnet.trainer import Trainer, TrainingData
 from scratchnet_gui.draw_pad import DrawPad
 from scratchnet_gui.handwriting_panel import HandwritingPanel
 from scratchnet_gui.session import RunState, Session
+from scratchnet_gui.worker import TrainingWorker
 
 from .conftest import make_images
 from .quick_models import quick_model
@@ -192,6 +196,21 @@ def test_teaching_can_be_stepped_and_stopped_like_a_run_and_the_result_says_so(q
         session.stop()
     assert session.teaching.result.training.status == "stopped"
     assert "The fine-tune stopped" in window.panel.headline.text()
+
+
+def test_a_finished_fine_tune_frees_its_trainer_without_waiting_for_the_garbage_collector(qtbot, session):
+    """Its trainer holds the mixed training set; like a run's (test_gui_stress), it must go when teaching ends."""
+    collect(session, 30)
+    gc.collect()
+    gc.disable()
+    try:
+        with qtbot.waitSignal(session.taught, timeout=60_000):
+            assert session.teach()
+        qtbot.wait(20)
+        alive = [obj for obj in gc.get_objects() if isinstance(obj, (Trainer, TrainingData, TrainingWorker))]
+    finally:
+        gc.enable()
+    assert alive == []
 
 
 def test_without_a_trained_model_teach_says_why_and_starts_nothing(qtbot, window, session):

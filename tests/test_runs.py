@@ -26,11 +26,11 @@ from scratchnet.runs import (
     DatasetIdentity,
     Environment,
     RunOutcome,
-    RunRecorder,
     RunStore,
     SmoothedLoss,
+    train_and_record,
 )
-from scratchnet.trainer import BatchEvent, EpochEvent, Trainer, TrainingData, score_on_test_set
+from scratchnet.trainer import BatchEvent, EpochEvent, Trainer
 from tests.guards import deadline
 
 FAST = ["--hidden", "16", "--epochs", "3", "--batch-size", "32", "--validation-size", "100", "--lr", "0.01"]
@@ -50,17 +50,10 @@ def recorded_run(store: RunStore, epochs: int = 3, status: str = "completed") ->
     return run_id
 
 
-def train_recorded(fake_dataset, store: RunStore | None, warnings: list[str], **settings):
-    """A real short run recorded as the command line records it; returns the recorder, result and model."""
+def train_recorded(fake_dataset, store: RunStore | None, warnings: list[str], **settings) -> RunOutcome:
+    """A real short run recorded as the command line and the app record it; returns how it ended."""
     config = TrainConfig(**{"hidden": [16], "epochs": 3, "batch_size": 32, "validation_size": 100, "lr": 0.01, **settings})
-    data = TrainingData.from_dataset(fake_dataset, config.validation_size)
-    recorder = RunRecorder(store, config, data, warn=warnings.append)
-    trainer = Trainer(config, data, on_batch=recorder.on_batch, on_epoch=recorder.on_epoch)
-    with recorder.recording_aborts():
-        result = trainer.run()
-        model = trainer.model()
-        recorder.finish(result, model, score_on_test_set(model, fake_dataset, result))
-    return recorder, result, model
+    return train_and_record(config, fake_dataset, store, warnings.append)
 
 
 # ---- recording and reading -------------------------------------------------------------------------
@@ -69,22 +62,34 @@ def train_recorded(fake_dataset, store: RunStore | None, warnings: list[str], **
 def test_a_training_run_is_recorded_with_everything(fake_dataset, data_home):
     warnings = []
     with RunStore() as store:
-        recorder, result, model = train_recorded(fake_dataset, store, warnings)
-        record = store.run(recorder.run_id)
+        result = train_recorded(fake_dataset, store, warnings)
+        record = store.run(result.run_id)
+    model = result.model
     assert warnings == [] and store.path == data_home / STORE_NAME
     assert record.status == "completed" and record.message == result.message and record.ended >= record.started
     assert record.config == model.config and record.epochs == 3 and len(record.history) == 3
     assert [event.train_loss for event in record.history] == [event.train_loss for event in result.history]
     assert record.val_accuracy == result.history[-1].val_accuracy and record.test_accuracy == model.metrics["test_accuracy"]
-    assert record.test["confusion_matrix"] and record.train_seconds == result.train_seconds
+    assert record.test == result.test and record.test["confusion_matrix"] and record.train_seconds == result.train_seconds
     assert record.samples_per_second == result.samples_per_second > 0
+    assert np.array_equal(record.loss_curve, result.loss_curve) and result.test_accuracy == record.test_accuracy
     assert record.dataset == DatasetIdentity(fake_dataset.name, fake_dataset.test_fingerprint, fake_dataset.class_names, (12, 12), 500, 100)
     assert record.environment.numpy == np.__version__ and record.environment.threads >= 1 and record.environment.blas
     assert record.host and record.pid == os.getpid()
     batches = 3 * int(np.ceil(500 / 32))
     assert record.loss_curve.shape == (batches, 2) and record.loss_curve[-1, 0] == pytest.approx(3.0)
-    assert record.model_path == data_home / "models" / f"{recorder.run_id}.safetensors"
+    assert record.model_path == data_home / "models" / f"{result.run_id}.safetensors"
     assert np.array_equal(load_model(record.model_path).params[0]["W"], model.params[0]["W"])
+
+
+def test_a_run_not_recorded_as_it_trained_is_recorded_at_once_with_its_epochs(fake_dataset):
+    result = train_recorded(fake_dataset, None, [])  # as a fine-tune trains: unrecorded, until the learner keeps it
+    assert result.run_id is None
+    with RunStore() as store:
+        run_id = store.record(TrainConfig(hidden=[16]), IDENTITY, dataclasses.replace(result, message="kept"))
+        record = store.run(run_id)
+    assert record.status == "completed" and record.message == "kept" and record.history == result.history
+    assert record.epochs == 3 and record.test_accuracy == result.test_accuracy and record.model_path.exists()
 
 
 def test_the_store_is_a_write_ahead_log_with_a_schema_version(data_home):
@@ -107,8 +112,8 @@ def test_runs_lists_summaries_newest_first_without_deleted_ones():
 def test_a_run_that_completed_no_epoch_keeps_no_weights(fake_dataset, data_home):
     warnings = []
     with RunStore() as store:
-        recorder, result, _ = train_recorded(fake_dataset, store, warnings, lr=1e6)  # diverges in its first epoch
-        record = store.run(recorder.run_id)
+        result = train_recorded(fake_dataset, store, warnings, lr=1e6)  # diverges in its first epoch
+        record = store.run(result.run_id)
     assert record.status == "diverged" == result.status and record.epochs == 0
     assert record.model_path is None and not (data_home / "models").exists()
 
@@ -131,7 +136,7 @@ def test_a_store_failing_mid_run_warns_once_and_training_goes_on(fake_dataset, m
 
     monkeypatch.setattr(RunStore, "add_epoch", disk_full)
     warnings = []
-    _, result, _ = train_recorded(fake_dataset, RunStore(), warnings)
+    result = train_recorded(fake_dataset, RunStore(), warnings)
     assert result.status == "completed" and len(result.history) == 3
     assert warnings == ["the run store: database or disk is full; the run goes on without being recorded"]
 
@@ -167,8 +172,7 @@ def test_a_long_run_keeps_a_bounded_curve_and_stores_at_most_2000_points():
 
 def test_delete_can_be_undone_until_purged_and_purge_removes_the_weights(fake_dataset, data_home):
     store = RunStore()
-    recorder, _, _ = train_recorded(fake_dataset, store, [])
-    run_id = recorder.run_id
+    run_id = train_recorded(fake_dataset, store, []).run_id
     weights = store.run(run_id).model_path
     store.delete([run_id])
     assert store.runs() == [] and weights.exists()

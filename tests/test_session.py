@@ -7,8 +7,8 @@ import pytest
 
 from scratchnet.config import TrainConfig
 from scratchnet.controls import LiveSettings
+from scratchnet.trainer import TrainingData
 from scratchnet_gui import session as session_module
-from scratchnet_gui import worker
 from scratchnet_gui.session import RunState, Session
 
 RUN_TIMEOUT = 20_000  # ms; runs here take well under a second
@@ -53,15 +53,16 @@ def test_loading_data_gives_the_dataset_and_fresh_weights_are_drawn_from_the_set
     assert session.model.layer_sizes == [144, 32, 4] and session.model.epochs_trained == 0
 
 
-def test_a_run_goes_from_idle_to_running_to_finished_and_is_kept_in_the_history(qtbot, session):
-    states = []
+def test_a_run_goes_from_idle_to_running_to_finished(qtbot, session):
+    states, started = [], []
     session.state_changed.connect(states.append)
+    session.run_started.connect(lambda *args: started.append(args))
     outcome = run_to_the_end(qtbot, session)
     assert states == [RunState.RUNNING, RunState.FINISHED]
     assert outcome.status == "completed" and session.model is outcome.model
     assert session.model.epochs_trained == 2 and 0 <= session.model.metrics["test_accuracy"] <= 1
-    (record,) = session.history
-    assert record.label == CONFIG.describe() and len(record.history) == 2 and record.test_accuracy == outcome.test_accuracy
+    assert started == [(CONFIG.describe(), 0, 2)] and len(outcome.history) == 2
+    assert outcome.test_accuracy == session.model.metrics["test_accuracy"]
     assert session.progress().last_batch.progress == 2 and not session.progress().active
 
 
@@ -117,7 +118,7 @@ def test_a_failing_worker_ends_the_run_failed_and_the_next_one_trains(qtbot, ses
     def broken(*args, **kwargs):
         raise RuntimeError("disk on fire")
 
-    monkeypatch.setattr(worker.TrainingData, "from_dataset", broken)
+    monkeypatch.setattr(TrainingData, "from_dataset", broken)
     with qtbot.waitSignal(session.run_failed, timeout=RUN_TIMEOUT) as failed:
         session.start(CONFIG)
     assert failed.args == ["RuntimeError: disk on fire"] and session.state == RunState.FAILED
