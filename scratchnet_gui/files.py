@@ -11,8 +11,8 @@ from PySide6.QtWidgets import QFileDialog, QWidget
 
 from scratchnet.errors import ModelFileError
 
-from .controls_panel import ControlsPanel
 from .session import DIFFERENT_DATASET, Session, sentence
+from .settings_panel import SettingsPanel
 from .status_bar import NoticeBar, html
 
 MODEL_FILTER = "ScratchNet models (*.safetensors)"
@@ -22,7 +22,7 @@ class FileCommands:
     """The window's file commands over ``session``: an opened model's settings fill ``controls``; problems
     show in ``notice``; ``settings`` remembers the folder last used."""
 
-    def __init__(self, window: QWidget, session: Session, controls: ControlsPanel, notice: NoticeBar, settings: QSettings):
+    def __init__(self, window: QWidget, session: Session, controls: SettingsPanel, notice: NoticeBar, settings: QSettings):
         self.window, self.session, self.controls, self.notice, self.settings = window, session, controls, notice, settings
 
     def save_model(self) -> None:

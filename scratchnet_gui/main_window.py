@@ -26,7 +26,6 @@ from scratchnet.errors import ConfigError
 
 from .actions import add_actions, icon
 from .confusion_view import ConfusionView
-from .controls_panel import ControlsPanel
 from .curves_panel import CurvesPanel
 from .data_loader import DownloadDialog, MissingDataDialog
 from .draw_pad import DrawPad
@@ -35,6 +34,7 @@ from .handwriting_panel import HandwritingPanel
 from .network_view import NetworkView
 from .runs_panel import RunsPanel
 from .session import RunOutcome, RunState, Session, memory_warning, sentence
+from .settings_panel import SettingsPanel
 from .shortcuts import FocusedControlsKeepSpace
 from .status_bar import NoticeBar, StatusBar, html
 from .test_browser import ImageBrowser
@@ -69,7 +69,7 @@ class MainWindow(QMainWindow):
         self.session = Session(confirm_low_memory=self._ask_to_start_anyway, parent=self)
         self._missing_dialog: MissingDataDialog | None = None
 
-        self.controls = ControlsPanel()
+        self.controls = SettingsPanel()
         self.curves = CurvesPanel()
         self.notice = NoticeBar()
         self.files = FileCommands(self, self.session, self.controls, self.notice, self.settings)

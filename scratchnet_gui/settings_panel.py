@@ -379,7 +379,7 @@ class LayersEditor(QWidget):
         self.changed.emit()
 
 
-class ControlsPanel(QWidget):
+class SettingsPanel(QWidget):
     """Every training setting, as widgets. ``config()`` reads them as a ``TrainConfig``.
 
     Signals: ``config_changed()`` after any edit; ``live_changed(LiveSettings)`` when a live setting changed
