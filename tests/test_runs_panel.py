@@ -143,11 +143,11 @@ def test_selected_runs_overlay_the_plots_each_with_a_legend_entry(window, other_
     assert sorted(label.split()[0] for label in labels) == [f"#{run_id}" for run_id in ids]
     legend = [label.text for _, label in window.curves.loss_plot.legend.items]
     assert all(label in legend for label in labels)
-    colours = {pen.color().name() for pen in window.curves.overlay_pens}
-    assert len(colours) == 3
+    colors = {pen.color().name() for pen in window.curves.overlay_pens}
+    assert len(colors) == 3
     model = window.runs.table_model
     swatches = {model.data(model.index(model.row_of(run_id), 0), Qt.ItemDataRole.DecorationRole).name() for run_id in ids}
-    assert swatches == colours  # each run's id cell shows its curves' colour
+    assert swatches == colors  # each run's id cell shows its curves' colour
     window.runs.select_runs(ids[:1])
     assert model.data(model.index(model.row_of(ids[1]), 0), Qt.ItemDataRole.DecorationRole) is None
     assert len(window.curves.overlay_labels) == 1
