@@ -11,8 +11,9 @@ import pytest
 from PySide6.QtCore import QSettings, Qt, QThread
 from PySide6.QtWidgets import QFileDialog
 
-from scratchnet.config import MAX_WIDTH, TrainConfig
+from scratchnet.config import TrainConfig
 from scratchnet.presets import load_preset, preset_names
+from scratchnet.settings import MAX_WIDTH
 from scratchnet_gui import worker
 from scratchnet_gui.main_window import MainWindow
 from scratchnet_gui.visuals import epochs_text

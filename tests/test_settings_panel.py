@@ -8,9 +8,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PySide6.QtCore import QSettings, Qt
+from PySide6.QtWidgets import QLabel
 
-from scratchnet.config import INTEGER_SETTINGS, RANGES, TrainConfig
+from scratchnet.config import TrainConfig
 from scratchnet.model import save_model
+from scratchnet.settings import SETTINGS, Kind
 from scratchnet_gui.settings_panel import SettingsPanel
 
 from .quick_models import quick_model
@@ -23,11 +25,13 @@ def panel(qtbot):
     return panel
 
 
+NUMBERS = {name: setting for name, setting in SETTINGS.items() if setting.kind in (Kind.WHOLE, Kind.REAL)}
+
 # Every finite end the core's range includes, as (setting, value): the values a control must reach exactly.
 CLOSED_ENDS = [
     (name, end)
-    for name, allowed in RANGES.items()
-    for end, is_open in ((allowed.low, allowed.low_open), (allowed.high, allowed.high_open))
+    for name, setting in NUMBERS.items()
+    for end, is_open in ((setting.range.low, setting.range.low_open), (setting.range.high, setting.range.high_open))
     if not is_open and math.isfinite(end)
 ]
 
@@ -83,12 +87,12 @@ def values_the_core_accepts():
     """(setting, value) pairs inside the core's range for that one setting, the other settings at their defaults."""
 
     def inside(name):
-        allowed = RANGES[name]
-        if name in INTEGER_SETTINGS:
+        allowed = SETTINGS[name].range
+        if SETTINGS[name].kind is Kind.WHOLE:
             return st.integers(int(allowed.low), min(allowed.high, 2**63 - 1))
         return st.floats(allowed.low, min(allowed.high, 1e9), exclude_min=allowed.low_open, exclude_max=allowed.high_open)
 
-    return st.sampled_from(sorted(RANGES)).flatmap(lambda name: st.tuples(st.just(name), inside(name)))
+    return st.sampled_from(sorted(NUMBERS)).flatmap(lambda name: st.tuples(st.just(name), inside(name)))
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -98,7 +102,7 @@ def test_any_setting_the_core_accepts_is_shown_or_named_never_an_exception(panel
     config = TrainConfig(epochs=2 + math.ceil(value) if name == "warmup_epochs" else 2).replace(**{name: value})
     unshown = panel.set_config(config)
     on_screen = panel.values()[name]
-    same = on_screen == value if name in INTEGER_SETTINGS else math.isclose(on_screen, value, rel_tol=1e-3, abs_tol=1e-9)
+    same = on_screen == value if SETTINGS[name].kind is Kind.WHOLE else math.isclose(on_screen, value, rel_tol=1e-3, abs_tol=1e-9)
     assert unshown == ([] if same else [name])
 
 
@@ -116,3 +120,25 @@ def test_a_model_with_a_seed_and_a_batch_size_past_32_bits_opens_and_the_notice_
     assert window.controls.field("seed").value() == 3_000_000_000
     assert window.notice.level == "warning"
     assert "(Batch size 2,147,483,648)" in window.notice.text.text()
+
+
+def control_of(panel, name):
+    return panel.layers if name == "hidden" else panel.field(name)
+
+
+def test_every_setting_shows_the_tables_label_and_help_text(panel):
+    labels = {label.buddy(): label.text() for label in panel.findChildren(QLabel) if label.buddy() is not None}
+    for name, setting in SETTINGS.items():
+        control = control_of(panel, name)
+        assert " ".join(setting.help.split()) in " ".join(control.toolTip().split()), name
+        assert ("Applies live" in control.toolTip()) == setting.live, name
+        assert panel.label_of(name) == setting.label
+        if name != "hidden":  # the layers editor is a row of its own, without a label
+            assert labels[control] == setting.label
+
+
+def test_during_a_run_exactly_the_live_settings_stay_editable(panel):
+    panel.set_running(True)
+    assert {name for name in SETTINGS if control_of(panel, name).isEnabled()} == {name for name, s in SETTINGS.items() if s.live}
+    panel.set_running(False)
+    assert all(control_of(panel, name).isEnabled() for name in SETTINGS)
