@@ -30,6 +30,7 @@ from typing import NoReturn, TypeVar
 from tqdm import tqdm
 
 from . import __version__
+from .config import TrainConfig
 from .data import (
     ProgressCallback,
     cache_dir,
@@ -159,8 +160,15 @@ def value_parsing(setting: Setting) -> dict:
 
 
 def flag_help(setting: Setting) -> str:
-    """A setting's help text: the settings panel's tooltip too."""
-    return setting.help.replace("%", "%%")  # argparse reads % as a format
+    """A setting's help text (the settings panel's tooltip too) and its value in the default preset."""
+    value = getattr(TrainConfig(), setting.name)
+    if setting.kind is Kind.LAYERS:
+        value = ",".join(map(str, value)) or "none"
+    elif value is None:
+        value = setting.none_means
+    elif isinstance(value, float):
+        value = f"{value:g}"
+    return f"{setting.help} (default preset: {value})".replace("%", "%%")  # argparse reads % as a format
 
 
 def add_finetune_command(commands: argparse._SubParsersAction) -> None:

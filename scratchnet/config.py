@@ -14,26 +14,28 @@ class TrainConfig:
     """Architecture and learning settings. ``batch_size=None`` means full-batch gradient descent.
 
     One field per row of the table of settings (``scratchnet.settings.SETTINGS``), which says what each one means and
-    which values it takes."""
+    which values it takes. The defaults are the ``default`` preset, whose file (resources/presets/default.json)
+    holds only its description: every preset lists what it changes from them, and ``TrainConfig()`` is the
+    configuration the app opens with and ``scratchnet train`` trains without ``--preset``."""
 
     hidden: list[int] = field(default_factory=lambda: [128, 128])
     activation: str = "relu"
     init: str = "he"
-    optimizer: str = "adam"
-    lr: float = 1e-3
+    optimizer: str = "nesterov"
+    lr: float = 0.25
     momentum: float = 0.9
     beta1: float = 0.9
     beta2: float = 0.999
-    batch_size: int | None = 128
-    epochs: int = 10
+    batch_size: int | None = 256
+    epochs: int = 8
     weight_decay: float = 0.0
     dropout: float = 0.0
-    grad_clip: float = 0.0
-    schedule: str = "constant"
-    warmup_epochs: float = 0.0
+    grad_clip: float = 1.0
+    schedule: str = "cosine"
+    warmup_epochs: float = 0.5
     step_epochs: float = 10.0
     step_gamma: float = 0.1
-    augment_shift: int = 0
+    augment_shift: int = 1
     early_stopping: int = 0
     validation_size: int = 5000
     seed: int = 0

@@ -52,7 +52,8 @@ def recorded_run(store: RunStore, epochs: int = 3, status: str = "completed") ->
 
 def train_recorded(fake_dataset, store: RunStore | None, warnings: list[str], **settings):
     """A real short run recorded as the command line records it; returns the recorder, result and model."""
-    config = TrainConfig(**{"hidden": [16], "epochs": 3, "batch_size": 32, "validation_size": 100, "lr": 0.01, **settings})
+    adam = {"optimizer": "adam", "lr": 0.01}
+    config = TrainConfig(**{"hidden": [16], "epochs": 3, "batch_size": 32, "validation_size": 100, **adam, **settings})
     data = TrainingData.from_dataset(fake_dataset, config.validation_size)
     recorder = RunRecorder(store, config, data, warn=warnings.append)
     trainer = Trainer(config, data, on_batch=recorder.on_batch, on_epoch=recorder.on_epoch)
