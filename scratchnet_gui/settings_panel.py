@@ -470,10 +470,8 @@ class SettingsPanel(QWidget):
         """Add ``widget`` as the control of config field ``name``, with the label and tooltip of its row in the table
         of settings. Unless the table says the setting is live, it locks during a run: ``fixed_because`` names why."""
         setting = SETTINGS[name]
-        tooltip = setting.help + (" Applies live: during a run, from the next batch." if setting.live else "")
-        if isinstance(widget, LogSpinBox):
-            tooltip += f" {LogSpinBox.HINT}"
-        self._tooltips[name] = textwrap.fill(tooltip, TOOLTIP_WIDTH)
+        tooltip = textwrap.fill(setting.help + (f" {LogSpinBox.HINT}" if isinstance(widget, LogSpinBox) else ""), TOOLTIP_WIDTH)
+        self._tooltips[name] = tooltip + ("\nApplies live: during a run, from the next batch." if setting.live else "")
         widget.setToolTip(self._tooltips[name])
         widget.setObjectName(name)
         label_widget = QLabel(setting.label)
