@@ -35,7 +35,9 @@ SETTLE_SECONDS = 0.5  # between two timed runs: long enough for the threads one 
 # as what they would be at that day's speed, scaled by each epoch measured in this run: by PyTorch's, and, more
 # cautiously (ScratchNet's own epoch has become faster since, which shrinks the scale), by ScratchNet's.
 GOAL_DAY_EPOCH_SECONDS = {"PyTorch epoch": 0.377, "epoch": 0.385}
-SGD_CONFIG = TrainConfig(hidden=[128, 128], activation="tanh", init="xavier", optimizer="sgd", lr=0.1, batch_size=128, epochs=1)
+# Plain SGD, as the PyTorch epoch it is compared with: none of the default preset's schedule, warm-up, clipping or shifts.
+PLAIN = {"schedule": "constant", "warmup_epochs": 0.0, "grad_clip": 0.0, "augment_shift": 0}
+SGD_CONFIG = TrainConfig(hidden=[128, 128], activation="tanh", init="xavier", optimizer="sgd", lr=0.1, batch_size=128, epochs=1, **PLAIN)
 
 
 def scratchnet_epoch(data: TrainingData) -> tuple[float, int]:

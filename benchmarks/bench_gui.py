@@ -134,7 +134,7 @@ def in_app_run(window: MainWindow, config: TrainConfig, probe: bool) -> tuple[fl
     """Train ``config`` through the window's Start action; return samples/s, the BLAS threads it ended with and,
     with ``probe``, how late a 10 ms timer fired (ms). The probe is a measuring instrument with a cost of its own
     (100 wake-ups a second that each take the GIL), so the speed figure comes from runs without it."""
-    window.controls.set_config(config)
+    window.settings_panel.set_config(config)
     window.reset_action.trigger()
     outcomes = []
     window.session.run_finished.connect(outcomes.append)
@@ -165,7 +165,7 @@ def main(args: argparse.Namespace) -> int:
     window = MainWindow(settings)
     window.resize(1280, 800)
     window.show()
-    window.controls.blas_threads.setCurrentText("Automatic")  # the app's default, whatever the last benchmark left
+    window.settings_panel.blas_threads.setCurrentText("Automatic")  # the app's default, whatever the last benchmark left
     loop = QEventLoop()
     window.session.dataset_changed.connect(loop.quit)
     window.load_data(str(dataset.folder))

@@ -51,7 +51,7 @@ def summary(times: np.ndarray) -> str:
 
 
 def train_model(dataset) -> Model:
-    config = TrainConfig(hidden=[128, 128], epochs=1, lr=0.002)
+    config = TrainConfig(hidden=[128, 128], epochs=1, optimizer="adam", lr=0.002)
     trainer = Trainer(config, TrainingData.from_dataset(dataset, config.validation_size))
     trainer.run()
     return trainer.model()

@@ -37,7 +37,7 @@ def fill(store: RunStore, count: int) -> None:
     environment = Environment.current()
     curve = np.column_stack([np.linspace(0, 8, MAX_CURVE_POINTS), np.geomspace(2.3, 0.05, MAX_CURVE_POINTS)])
     for i in range(count):
-        run_id = store.begin(TrainConfig(lr=0.001 * (1 + i % 7)), identity, environment)
+        run_id = store.begin(TrainConfig(optimizer="adam", lr=0.001 * (1 + i % 7)), identity, environment)
         for epoch in range(1, 9):
             store.add_epoch(run_id, EpochEvent(epoch, 8, 0.3 / epoch, 0.9, 0.25 / epoch, 0.95, 2.5, 0.001))
         store.finish(run_id, RunOutcome("completed", "completed 8 epochs", 20.0, 22000.0, {"accuracy": 0.98}, curve))

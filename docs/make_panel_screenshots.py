@@ -74,7 +74,7 @@ def main() -> None:
     args = parser.parse_args()
     out = Path(args.out)
     dataset = load_dataset(locate_or_download(args.data_dir))
-    config = TrainConfig(hidden=[128, 128], epochs=2, lr=0.002)
+    config = TrainConfig(hidden=[128, 128], epochs=2, optimizer="adam", lr=0.002, batch_size=128)
     trainer = Trainer(config, TrainingData.from_dataset(dataset, config.validation_size))
     result = trainer.run()
     model = trainer.model()

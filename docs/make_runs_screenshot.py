@@ -24,7 +24,7 @@ from scratchnet.config import TrainConfig
 from scratchnet.home import HOME_ENV_VAR
 from scratchnet_gui.main_window import MainWindow
 
-BASE = TrainConfig(hidden=[128, 128], epochs=2, lr=0.002)
+BASE = TrainConfig(hidden=[128, 128], epochs=2, optimizer="adam", lr=0.002, batch_size=128)
 RUNS = [BASE, BASE.replace(activation="tanh", init="xavier"), BASE.replace(lr=0.0005)]
 
 
@@ -65,7 +65,7 @@ def main() -> None:
         window.load_data(args.data_dir)
         wait_until(lambda: window.session.dataset is not None)
         for config in RUNS:
-            window.controls.set_config(config)
+            window.settings_panel.set_config(config)
             window.reset_weights()
             window.start()
             wait_until(lambda: not window.session.state.active)

@@ -66,10 +66,10 @@ def open_window(data_dir: str | None, size: tuple[int, int]) -> MainWindow:
 
 def train_mid_run(window: MainWindow) -> None:
     """One finished comparison run, then the default preset caught in its third epoch."""
-    window.controls.set_config(load_preset("default")[0].replace(optimizer="sgd", lr=0.05, schedule="constant", epochs=2))
+    window.settings_panel.set_config(load_preset("default")[0].replace(optimizer="sgd", lr=0.05, schedule="constant", epochs=2))
     window.start_action.trigger()
     wait_for(window.session.run_finished)
-    window.controls.select_preset("default")
+    window.settings_panel.select_preset("default")
     window.reset_action.trigger()
     window.start_action.trigger()
     wait_until(lambda: window.curves.current.batch_loss.size and window.curves.current.batch_loss.x[-1] >= 2.6)

@@ -63,7 +63,7 @@ def main() -> None:
     os.environ[HOME_ENV_VAR] = tempfile.mkdtemp()  # a run store and handwriting of its own, never the user's
     app = create_application([])
     window = open_window(args.data_dir, (1280, 800))
-    window.controls.set_config(load_preset("default")[0].replace(epochs=2))
+    window.settings_panel.set_config(load_preset("default")[0].replace(epochs=2))
     window.start_action.trigger()
     wait_for(window.session.run_finished)
     collect(window, args.per_digit, np.random.default_rng(0))

@@ -30,7 +30,7 @@ from typing import NoReturn
 from tqdm import tqdm
 
 from . import __version__
-from .config import DTYPES
+from .config import TrainConfig
 from .data import (
     ProgressCallback,
     cache_dir,
@@ -48,13 +48,11 @@ from .handwriting import read_examples
 from .memory import check_fits, estimate_training_bytes
 from .model import Model, save_model
 from .model_file import load_model
-from .nn.activations import ACTIVATIONS
-from .nn.initializers import INITIALIZERS
 from .nn.metrics import evaluate
-from .nn.optimizers import OPTIMIZER_NAMES, lr_after_switch
-from .nn.schedules import SCHEDULE_NAMES
+from .nn.optimizers import lr_after_switch
 from .presets import load_preset, preset_names
 from .runs import RunStore, RunSummary, train_and_record
+from .settings import SETTINGS, Kind, Setting
 from .trainer import BatchEvent, EpochEvent, Trainer, TrainResult
 
 USER_ERROR = 2
@@ -98,8 +96,8 @@ class OneLineErrorParser(argparse.ArgumentParser):
 
 def in_command_line_words(error: ScratchNetError) -> str:
     """The error's message with the setting at fault named by its flag (``--batch-size``, not ``batch_size``)."""
-    if isinstance(error, ConfigError) and error.setting and error.rule:
-        return f"--{error.setting.replace('_', '-')} {error.rule}"
+    if isinstance(error, ConfigError) and error.setting in SETTINGS and error.rule:
+        return f"{SETTINGS[error.setting].flag} {error.rule}"
     return str(error)
 
 
@@ -121,28 +119,8 @@ def build_parser() -> argparse.ArgumentParser:
         default="default",
         help=f"starting configuration: {', '.join(preset_names())}, or a preset .json file of your own (default: default)",
     )
-    train.add_argument("--hidden", type=parse_hidden, help="hidden layer widths, e.g. 128,128 ('none' for softmax regression)")
-    train.add_argument("--activation", choices=list(ACTIVATIONS), help="activation function of the hidden layers")
-    train.add_argument("--init", choices=list(INITIALIZERS), help="how the initial weights are drawn (randn: the notebook's)")
-    train.add_argument("--optimizer", choices=list(OPTIMIZER_NAMES), help="the rule that turns gradients into weight updates")
-    train.add_argument("--lr", type=real_number, help="learning rate")
-    train.add_argument("--momentum", type=real_number, help="momentum for the momentum and nesterov optimizers")
-    train.add_argument("--beta1", type=real_number, help="Adam's decay rate for its running average of gradients (default 0.9)")
-    train.add_argument("--beta2", type=real_number, help="Adam's decay rate for its running average of squared gradients (default 0.999)")
-    train.add_argument("--batch-size", type=parse_batch_size, help="mini-batch size, or 'full' for full-batch gradient descent")
-    train.add_argument("--epochs", type=whole_number, help="passes over the training set")
-    train.add_argument("--weight-decay", type=real_number, help="L2 penalty (decoupled for adamw)")
-    train.add_argument("--dropout", type=real_number, help="probability of dropping a hidden unit while training")
-    train.add_argument("--grad-clip", type=real_number, help="largest global gradient norm (0 = off)")
-    train.add_argument("--schedule", choices=list(SCHEDULE_NAMES), help="how the learning rate changes over the run")
-    train.add_argument("--warmup-epochs", type=real_number, help="linear learning-rate warm-up, in epochs")
-    train.add_argument("--step-epochs", type=real_number, help="the step schedule multiplies the learning rate every this many epochs")
-    train.add_argument("--step-gamma", type=real_number, help="... by this factor (default 0.1)")
-    train.add_argument("--augment-shift", type=whole_number, help="shift training images by up to this many pixels")
-    train.add_argument("--early-stopping", type=whole_number, help="stop after this many epochs without validation improvement (0 = off)")
-    train.add_argument("--validation-size", type=whole_number, help="training images held out for validation (default 5000; notebook: 0)")
-    train.add_argument("--seed", type=whole_number, help="seed of the random numbers: the same seed (and --threads) gives the same run")
-    train.add_argument("--dtype", choices=list(DTYPES), help="float precision of the weights and data")
+    for setting in SETTINGS.values():
+        train.add_argument(setting.flag, help=flag_help(setting), **value_parsing(setting))
     train.add_argument(
         "--threads",
         type=thread_count,
@@ -167,6 +145,29 @@ def build_parser() -> argparse.ArgumentParser:
     add_runs_commands(commands)
     add_finetune_command(commands)
     return parser
+
+
+def value_parsing(setting: Setting) -> dict:
+    """How ``scratchnet train`` reads the value of a setting's flag: argparse's ``type`` or ``choices``."""
+    if setting.kind is Kind.CHOICE:
+        return {"choices": list(setting.choices)}
+    if setting.kind is Kind.LAYERS:
+        return {"type": parse_hidden}
+    if setting.kind is Kind.WHOLE:
+        return {"type": parse_batch_size if setting.none_means else whole_number}
+    return {"type": real_number}
+
+
+def flag_help(setting: Setting) -> str:
+    """A setting's help text (the settings panel's tooltip too) and its value in the default preset."""
+    value = getattr(TrainConfig(), setting.name)
+    if setting.kind is Kind.LAYERS:
+        value = ",".join(map(str, value)) or "none"
+    elif value is None:
+        value = setting.none_means
+    elif isinstance(value, float):
+        value = f"{value:g}"
+    return f"{setting.help} (default preset: {value})".replace("%", "%%")  # argparse reads % as a format
 
 
 def add_finetune_command(commands: argparse._SubParsersAction) -> None:

@@ -18,7 +18,8 @@ from .config import TrainConfig
 
 @dataclass(frozen=True)
 class LiveSettings:
-    """The settings a run can change while it trains. Checked as ``TrainConfig`` checks them (``ConfigError``)."""
+    """The settings a run can change while it trains: those the table of settings marks live (``Setting.live``; a
+    test keeps the two equal). Checked as ``TrainConfig`` checks them (``ConfigError``)."""
 
     lr: float
     momentum: float
@@ -34,20 +35,11 @@ class LiveSettings:
     @classmethod
     def of(cls, config: TrainConfig) -> LiveSettings:
         """The live settings of ``config``."""
-        return cls(config.lr, config.momentum, config.beta1, config.beta2, config.weight_decay, config.grad_clip, config.dropout)
+        return cls(**{name: getattr(config, name) for name in LIVE_SETTINGS})
 
     def applied_to(self, config: TrainConfig) -> TrainConfig:
         """``config`` with these live settings."""
-        return dataclasses.replace(
-            config,
-            lr=self.lr,
-            momentum=self.momentum,
-            beta1=self.beta1,
-            beta2=self.beta2,
-            weight_decay=self.weight_decay,
-            grad_clip=self.grad_clip,
-            dropout=self.dropout,
-        )
+        return dataclasses.replace(config, **dataclasses.asdict(self))
 
 
 LIVE_SETTINGS = tuple(field.name for field in dataclasses.fields(LiveSettings))

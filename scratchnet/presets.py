@@ -30,7 +30,9 @@ def load_preset(name_or_path: str) -> tuple[TrainConfig, str]:
 
     ``name_or_path`` is a built-in preset's name (``default``) or the path of a preset file of one's own
     (``my-run.json``, ``presets/wide``): a JSON object with a ``config`` object of settings and, optionally, a
-    ``description`` string. A file is checked like any user file: every problem is a ``ConfigError`` naming it."""
+    ``description`` string. The settings a preset leaves out are the default preset's (``TrainConfig``'s defaults:
+    ``default.json`` itself lists none). A file is checked like any user file: every problem is a ``ConfigError``
+    naming it."""
     path = _preset_path(name_or_path)
     try:
         text = path.read_text(encoding="utf-8")

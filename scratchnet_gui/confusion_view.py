@@ -128,23 +128,23 @@ class ConfusionView(QWidget):
 
     # ---- painting -------------------------------------------------------------------------------
 
-    def _colours(self) -> np.ndarray:
+    def _colors(self) -> np.ndarray:
         """Cell colours (n, n, 3): white to blue on the diagonal by the row's accuracy; white to orange
         elsewhere by the square root of the count over the largest mistake count, so rare ones still show."""
         matrix = self.matrix
         mistakes = matrix.astype(float)
         np.fill_diagonal(mistakes, 0)
         strength = np.sqrt(mistakes / max(mistakes.max(), 1.0))[..., None]
-        colours = WHITE + strength * (OFF_DIAGONAL - WHITE)
+        colors = WHITE + strength * (OFF_DIAGONAL - WHITE)
         accuracy = np.nan_to_num(per_class_accuracy(matrix))[:, None]
         diagonal = np.arange(len(matrix))
-        colours[diagonal, diagonal] = WHITE + accuracy * (DIAGONAL - WHITE)
-        return colours
+        colors[diagonal, diagonal] = WHITE + accuracy * (DIAGONAL - WHITE)
+        return colors
 
     def paintEvent(self, event) -> None:
         painter = QPainter(self)
         palette = self.palette()
-        text_colour = palette.color(QPalette.ColorRole.Text)
+        text_color = palette.color(QPalette.ColorRole.Text)
         if self.predictions is None:
             painter.setPen(palette.color(QPalette.ColorRole.PlaceholderText))
             painter.drawText(
@@ -159,7 +159,7 @@ class ConfusionView(QWidget):
         left = max(grid.left() - label_width - metrics.height() - 8, 8.0)  # the header lines up with the block
 
         painter.setFont(bold)
-        painter.setPen(text_colour)
+        painter.setPen(text_color)
         painter.drawText(QRectF(left, 4, self.width() - left - 8, metrics.height() * 1.5), LEFT, self.title())
         painter.setFont(self.font())
         painter.setPen(palette.color(QPalette.ColorRole.PlaceholderText))
@@ -168,7 +168,7 @@ class ConfusionView(QWidget):
             LEFT,
             "Rows: true class · columns: predicted class · click a cell to see those images in the browser",
         )
-        painter.setPen(text_colour)
+        painter.setPen(text_color)
         column_labels, numbered = self.column_labels(side)
         painter.drawText(
             QRectF(grid.left(), grid.top() - 2.6 * metrics.height(), grid.width(), metrics.height()),
@@ -183,7 +183,7 @@ class ConfusionView(QWidget):
         )
         painter.restore()
 
-        colours = self._colours()
+        colors = self._colors()
         accuracy = per_class_accuracy(matrix)
         small = QFont(self.font())
         small.setPointSizeF(max(6.0, min(self.font().pointSizeF(), side / 3.2)))
@@ -193,7 +193,7 @@ class ConfusionView(QWidget):
         for i, name in enumerate(names):
             row_centre = grid.top() + (i + 0.5) * side
             painter.setFont(self.font())
-            painter.setPen(text_colour)
+            painter.setPen(text_color)
             if i % row_step == 0:
                 painter.drawText(
                     QRectF(grid.left() - label_width - 4, row_centre - line / 2, label_width, line),
@@ -211,14 +211,14 @@ class ConfusionView(QWidget):
             painter.setFont(small)
             for j in range(len(names)):
                 cell = self.cell_rect(i, j)
-                colour = QColor(*colours[i, j].astype(int))
-                painter.fillRect(cell, colour)
+                color = QColor(*colors[i, j].astype(int))
+                painter.fillRect(cell, color)
                 count = str(matrix[i, j])
                 if matrix[i, j] and small_metrics.horizontalAdvance(count) < side and small_metrics.height() <= side * 1.2:
-                    painter.setPen(Qt.GlobalColor.white if colour.lightness() < 140 else Qt.GlobalColor.black)
+                    painter.setPen(Qt.GlobalColor.white if color.lightness() < 140 else Qt.GlobalColor.black)
                     painter.drawText(cell, Qt.AlignmentFlag.AlignCenter, count)
         painter.setFont(self.font())
-        painter.setPen(text_colour)
+        painter.setPen(text_color)
         painter.drawText(
             QRectF(grid.right() + 8, grid.top() - metrics.height() * 1.4, self.width(), metrics.height() * 1.3),
             LEFT,

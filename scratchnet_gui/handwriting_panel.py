@@ -392,10 +392,10 @@ class HandwritingPanel(QWidget):
 
 def headline(result: FinetuneResult, names: list[str]) -> str:
     """The result in two or three lines of HTML: held-out accuracy and MNIST test accuracy before → after."""
-    colour = CORRECT if (result.examples_after or 0) >= (result.examples_before or 0) else WRONG
+    color = CORRECT if (result.examples_after or 0) >= (result.examples_before or 0) else WRONG
     lines = [
         f"<b>Your held-out handwriting</b> ({len(result.held_out)} examples): "
-        f"<b style='color:{colour.name()}'>{before_after(result.examples_before, result.examples_after)}</b>",
+        f"<b style='color:{color.name()}'>{before_after(result.examples_before, result.examples_after)}</b>",
         f"<b>MNIST test</b>: {before_after(result.test_before, result.test_after)}",
     ]
     if result.train_only_classes:

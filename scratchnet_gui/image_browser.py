@@ -134,12 +134,12 @@ class ThumbnailDelegate(QStyledItemDelegate):
         text_rect = QRect(rect.left() + 2, image_rect.bottom() + 2, rect.width() - 4, rect.bottom() - image_rect.bottom() - 4)
         p = model.predictions
         if p is None:
-            colour = palette.color(QPalette.ColorRole.Text)
+            color = palette.color(QPalette.ColorRole.Text)
         else:
-            colour = CORRECT if p.correct[i] else WRONG
+            color = CORRECT if p.correct[i] else WRONG
         if option.state & QStyle.StateFlag.State_Selected:
-            colour = palette.color(QPalette.ColorRole.HighlightedText)
-        painter.setPen(colour)
+            color = palette.color(QPalette.ColorRole.HighlightedText)
+        painter.setPen(color)
         text = fit_caption(painter.fontMetrics(), model.caption(i), text_rect.width())
         painter.drawText(text_rect, Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop, text)
 

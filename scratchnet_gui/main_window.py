@@ -25,7 +25,6 @@ from scratchnet.errors import ConfigError
 
 from .actions import add_actions, icon
 from .confusion_view import ConfusionView
-from .controls_panel import ControlsPanel
 from .curves_panel import CurvesPanel
 from .data_loader import DownloadDialog, MissingDataDialog
 from .draw_pad import DrawPad
@@ -36,6 +35,7 @@ from .messages import epochs_text, sentence
 from .network_view import NetworkView
 from .runs_panel import RunsPanel
 from .session import NetworkInput, RunOutcome, RunState, Session, memory_warning
+from .settings_panel import SettingsPanel
 from .shortcuts import FocusedControlsKeepSpace
 from .status_bar import NoticeBar, StatusBar, html
 
@@ -68,7 +68,7 @@ class MainWindow(QMainWindow):
         self.session = Session(confirm_low_memory=self._ask_to_start_anyway, settings=self.settings, parent=self)
         self._missing_dialog: MissingDataDialog | None = None
 
-        self.controls = ControlsPanel()
+        self.settings_panel = SettingsPanel()
         self.curves = CurvesPanel()
         self.notice = NoticeBar()
         self.files = FileCommands(self, self.session, self.settings)
@@ -91,8 +91,8 @@ class MainWindow(QMainWindow):
         self.download = DownloadDialog(self.session.loader, self)
         FocusedControlsKeepSpace(self)
         self._wire_session()
-        self.controls.config_changed.connect(self._update_actions)
-        self.controls.validity_changed.connect(lambda _: self._update_actions())
+        self.settings_panel.config_changed.connect(self._update_actions)
+        self.settings_panel.validity_changed.connect(lambda _: self._update_actions())
         self._restore_settings()
         self._update_actions()
 
@@ -118,7 +118,7 @@ class MainWindow(QMainWindow):
     def _build_dock(self) -> None:
         self.dock = QDockWidget("Settings", self)
         self.dock.setObjectName("settingsDock")
-        self.dock.setWidget(self.controls)
+        self.dock.setWidget(self.settings_panel)
         self.dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable | QDockWidget.DockWidgetFeature.DockWidgetFloatable)
         self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.dock)
 
@@ -174,13 +174,12 @@ class MainWindow(QMainWindow):
     def _wire_session(self) -> None:
         """Panels follow the session's signals; the window shows its notices and the data's progress."""
         session = self.session
-        self.controls.follow(session)
+        self.settings_panel.follow(session)
         self.curves.follow(session)
         self.statusBar().follow(session)
         self.handwriting.follow(session)
         for panel in (self.pad, self.browser, self.confusion, self.network):
             panel.follow(session)
-        session.settings_proposed.connect(self._show_proposed_settings)
         session.input_changed.connect(self._show_opened_test_image)
         session.test_images_requested.connect(lambda *_: self.tabs.setCurrentWidget(self.browser))
         session.model_changed.connect(lambda _: self._update_actions())
@@ -215,12 +214,6 @@ class MainWindow(QMainWindow):
         """A test image opened to be read and drawn over: show it on the pad."""
         if network_input is not None and network_input.image is not None:
             self.tabs.setCurrentWidget(self.pad)
-
-    def _show_proposed_settings(self, config: TrainConfig) -> None:
-        """Fill the settings panel with the settings the session proposes (an opened model's, a recorded run's)."""
-        warning = self.controls.show_settings_of(config.to_dict())
-        if warning:
-            self.session.warn(warning)
 
     # ---- data -------------------------------------------------------------------------------------
 
@@ -267,7 +260,7 @@ class MainWindow(QMainWindow):
     def _config_or_notice(self) -> TrainConfig | None:
         """The settings on the left, or None (and a notice saying what is impossible)."""
         try:
-            return self.controls.config()
+            return self.settings_panel.config()
         except ConfigError as error:
             self.notice.show_message(f"Cannot start: {html(str(error))}.", "error")
             return None
@@ -307,13 +300,13 @@ class MainWindow(QMainWindow):
     def new(self) -> None:
         """Default settings, fresh weights and empty plots."""
         if not self.session.state.active:
-            self.controls.select_preset("default")
+            self.settings_panel.select_preset("default")
             self.session.new(self._weights_config())
 
     def _weights_config(self) -> TrainConfig:
         """The settings fresh weights are drawn from: the panel's, or the defaults while those are impossible."""
         try:
-            return self.controls.config()
+            return self.settings_panel.config()
         except ConfigError:
             return TrainConfig()
 
@@ -332,7 +325,7 @@ class MainWindow(QMainWindow):
 
     def _update_actions(self) -> None:
         session = self.session
-        idle, has_data, valid = not session.state.active, session.dataset is not None, self.controls.valid
+        idle, has_data, valid = not session.state.active, session.dataset is not None, self.settings_panel.valid
         self.start_action.setEnabled(idle and has_data and valid)
         self.step_action.setEnabled(has_data and (valid or not idle))
         self.pause_action.setEnabled(not idle)
@@ -354,7 +347,7 @@ class MainWindow(QMainWindow):
 
     def _start_explanation(self) -> str:
         try:
-            model = self.session.model_to_continue(self.controls.config())
+            model = self.session.model_to_continue(self.settings_panel.config())
         except ConfigError:
             return "fix the settings first"
         if model is None:
@@ -374,13 +367,13 @@ class MainWindow(QMainWindow):
             self.restoreState(state)
         else:
             self.resizeDocks([self.dock], [DOCK_WIDTH], Qt.Orientation.Horizontal)
-        self.controls.restore_from(self.settings)
+        self.settings_panel.restore_from(self.settings)
 
     def save_settings(self) -> None:
         """Remember the window's geometry and layout, the settings and the data folder."""
         self.settings.setValue("window/geometry", self.saveGeometry())
         self.settings.setValue("window/state", self.saveState())
-        self.controls.save_to(self.settings)
+        self.settings_panel.save_to(self.settings)
         self.settings.sync()
 
     def closeEvent(self, event: QCloseEvent) -> None:

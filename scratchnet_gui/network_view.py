@@ -51,7 +51,7 @@ def weight_histogram(weights: np.ndarray, bins: int = HISTOGRAM_BINS) -> tuple[n
     return edges * scale, counts
 
 
-class WeightColourKey(QWidget):
+class WeightColorKey(QWidget):
     """The colour key of the weight tiles: a strip from blue through white to red, drawn with the tiles' own
     colour map, labelled "negative", "0" and "positive weight" underneath."""
 
@@ -199,7 +199,7 @@ class NetworkView(QWidget):
         weights_box = QGroupBox("First-layer weights: what each unit looks for")
         weights_column = QVBoxLayout(weights_box)
         weights_column.addWidget(self.tiles, 1)
-        weights_column.addWidget(WeightColourKey())
+        weights_column.addWidget(WeightColorKey())
         weights_column.addLayout(pager)
 
         self.input_view = ImageView("No drawing yet", minimum=112)

@@ -92,20 +92,20 @@ def sequential_colors(values: np.ndarray, limit: float) -> np.ndarray:
 
 
 def saliency_image(image: np.ndarray, saliency: np.ndarray) -> QImage:
-    """``image`` (H, W) in [0, 1], faded to grey, under its saliency (H, W); see ``saliency_colours``."""
+    """``image`` (H, W) in [0, 1], faded to grey, under its saliency (H, W); see ``saliency_colors``."""
     base = (255.0 - 110.0 * np.clip(image, 0.0, 1.0))[..., None]
-    colour, alpha = saliency_colours(saliency)
-    return rgb_image(base * (1.0 - alpha) + colour * alpha)
+    color, alpha = saliency_colors(saliency)
+    return rgb_image(base * (1.0 - alpha) + color * alpha)
 
 
 def saliency_overlay(saliency: np.ndarray) -> QImage:
     """The saliency (H, W) alone, as a translucent image to lay over a drawing (lighter than on the network's
-    view, so the drawing stays legible under it); see ``saliency_colours``."""
-    colour, alpha = saliency_colours(saliency)
-    return _qimage(np.round(np.concatenate([colour, 160 * alpha], axis=-1)).astype(np.uint8), QImage.Format.Format_RGBA8888)
+    view, so the drawing stays legible under it); see ``saliency_colors``."""
+    color, alpha = saliency_colors(saliency)
+    return _qimage(np.round(np.concatenate([color, 160 * alpha], axis=-1)).astype(np.uint8), QImage.Format.Format_RGBA8888)
 
 
-def saliency_colours(saliency: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def saliency_colors(saliency: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Colours (H, W, 3) and opacities (H, W, 1) for a saliency map: red where more ink would raise the
     predicted class's probability, blue where it would lower it, more opaque for a larger effect (full
     colour from the 99th percentile of the magnitudes up, so one extreme pixel does not wash out the rest).

@@ -46,12 +46,12 @@ def rendered(qtbot):
     view.set_predictions(Predictions(np.eye(3)[predicted], labels, ["0", "1", "2"]))
     image = view.grab().toImage()
 
-    def colour(true_class: int, predicted_class: int) -> np.ndarray:
+    def color(true_class: int, predicted_class: int) -> np.ndarray:
         corner = view.cell_rect(true_class, predicted_class).topLeft().toPoint()
         pixel = image.pixelColor(corner.x() + 3, corner.y() + 3)  # inside the cell, away from its count
         return np.array([pixel.red(), pixel.green(), pixel.blue()], float)
 
-    return colour
+    return color
 
 
 @pytest.mark.parametrize("deficiency", [None, *DEFICIENCIES])

@@ -30,7 +30,7 @@ def one_run(curves: CurvesPanel, label: str = "run", start_loss: float = 2.3) ->
     curves.set_running(False)
 
 
-def test_train_and_validation_differ_in_line_style_and_marker_not_only_in_colour(curves):
+def test_train_and_validation_differ_in_line_style_and_marker_not_only_in_color(curves):
     for train, validation in ((curves.train_loss_item, curves.val_loss_item), (curves.train_acc_item, curves.val_acc_item)):
         assert train.opts["pen"].style() != validation.opts["pen"].style()
         assert train.opts["symbol"] != validation.opts["symbol"]

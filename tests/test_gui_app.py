@@ -11,8 +11,9 @@ import pytest
 from PySide6.QtCore import QSettings, Qt, QThread
 from PySide6.QtWidgets import QFileDialog
 
-from scratchnet.config import MAX_WIDTH, TrainConfig
+from scratchnet.config import TrainConfig
 from scratchnet.presets import load_preset, preset_names
+from scratchnet.settings import MAX_WIDTH
 from scratchnet.trainer import TrainingData
 from scratchnet_gui.main_window import MainWindow
 from scratchnet_gui.messages import epochs_text
@@ -35,14 +36,14 @@ def make_window(qtbot, settings_path, data_dir=None) -> MainWindow:
 @pytest.fixture
 def window(qtbot, fake_data_dir, tmp_path):
     window = make_window(qtbot, tmp_path / "settings.ini", fake_data_dir)
-    window.controls.field("validation_size").setValue(100)  # the fake set has only 600 training images
+    window.settings_panel.field("validation_size").setValue(100)  # the fake set has only 600 training images
     return window
 
 
 def configure(window, **values) -> None:
     """Set controls the way a user would leave them (through the widgets' own setters)."""
     for name, value in values.items():
-        widget = window.controls.field(name)
+        widget = window.settings_panel.field(name)
         widget.setCurrentText(value) if isinstance(value, str) else widget.setValue(value)
 
 
@@ -83,9 +84,9 @@ def test_a_short_run_draws_batch_and_epoch_curves_and_the_test_accuracy(window, 
     configure(window, epochs=3, batch_size=50)
     window.start_action.trigger()
     assert window.session.state == "running"
-    assert not window.controls.field("epochs").isEnabled()
-    assert "Locked during a run" in window.controls.field("epochs").toolTip()
-    assert window.controls.field("lr").isEnabled()
+    assert not window.settings_panel.field("epochs").isEnabled()
+    assert "Locked during a run" in window.settings_panel.field("epochs").toolTip()
+    assert window.settings_panel.field("lr").isEnabled()
     wait_idle(window, qtbot)
 
     curves = window.curves.current
@@ -97,7 +98,7 @@ def test_a_short_run_draws_batch_and_epoch_curves_and_the_test_accuracy(window, 
     assert 0 <= curves.test_accuracy <= 1 and "test" in window.curves.test_text.toPlainText()
     assert len(models) == 3 + 1  # one snapshot per epoch, then the final model
     assert models[-1].metrics["test_accuracy"] == curves.test_accuracy
-    assert window.controls.field("epochs").isEnabled()
+    assert window.settings_panel.field("epochs").isEnabled()
     assert window.statusBar().epoch_label.text() == "Epoch 3 / 3" and "samples/s" in window.statusBar().speed_label.text()
 
 
@@ -129,7 +130,7 @@ def test_space_toggles_pause(window, qtbot):
 
 def test_a_learning_rate_typed_mid_run_reaches_the_trainer(window, qtbot):
     start_long_run(window, qtbot, optimizer="sgd", lr=0.01)
-    type_into(qtbot, window.controls.field("lr"), "0.0123")
+    type_into(qtbot, window.settings_panel.field("lr"), "0.0123")
     # the status bar shows the learning rate the training loop used for its latest batch
     qtbot.waitUntil(lambda: window.statusBar().lr_label.text() == "lr 0.0123", timeout=RUN_TIMEOUT)
     window.stop_action.trigger()
@@ -216,11 +217,11 @@ def test_closing_mid_run_stops_the_thread_within_a_second(window, qtbot, capfd):
 
 
 def test_invalid_values_cannot_be_typed_or_are_explained(window, qtbot):
-    width = window.controls.layers.spin_boxes()[0]
+    width = window.settings_panel.layers.spin_boxes()[0]
     type_into(qtbot, width, "5000")
     assert 1 <= width.value() <= MAX_WIDTH
 
-    lr = window.controls.field("lr")
+    lr = window.settings_panel.field("lr")
     before = lr.value()
     for text in ("abc", "-1", "0"):
         type_into(qtbot, lr, text)
@@ -229,44 +230,45 @@ def test_invalid_values_cannot_be_typed_or_are_explained(window, qtbot):
     assert lr.value() == pytest.approx(3e-4)
 
     configure(window, schedule="cosine", epochs=2, warmup_epochs=5)
-    assert window.controls.error_label.text() == "Cannot start: Warm-up must be at least 0 and shorter than the run (2 epochs); got 5.0."
-    warmup_label = window.controls.field("warmup_epochs").parentWidget().layout().labelForField(window.controls.field("warmup_epochs"))
-    assert window.controls.error_label.isVisible() and warmup_label.property("invalid")
+    panel = window.settings_panel
+    assert panel.error_label.text() == "Cannot start: Warm-up must be at least 0 and shorter than the run (2 epochs); got 5.0."
+    warmup_label = panel.field("warmup_epochs").parentWidget().layout().labelForField(panel.field("warmup_epochs"))
+    assert window.settings_panel.error_label.isVisible() and warmup_label.property("invalid")
     assert not window.start_action.isEnabled()
     configure(window, warmup_epochs=1)
     assert not warmup_label.property("invalid")
-    assert not window.controls.error_label.isVisible() and window.start_action.isEnabled()
+    assert not window.settings_panel.error_label.isVisible() and window.start_action.isEnabled()
 
     configure(window, validation_size=600)
-    assert "Validation must leave images" in window.controls.error_label.text() and not window.start_action.isEnabled()
+    assert "Validation must leave images" in window.settings_panel.error_label.text() and not window.start_action.isEnabled()
 
 
 @pytest.mark.parametrize("name", preset_names())
 def test_choosing_a_preset_fills_every_control(window, name):
-    window.controls.preset.setCurrentText(name)
+    window.settings_panel.preset.setCurrentText(name)
     expected = load_preset(name)[0]
-    assert TrainConfig.from_dict(window.controls.values()) == expected
-    assert window.controls.layers.widths() == expected.hidden
-    assert window.controls.preset_description.text() == load_preset(name)[1]
-    window.controls.field("seed").setValue(expected.seed + 1)
-    assert window.controls.preset_name == "custom"
+    assert TrainConfig.from_dict(window.settings_panel.values()) == expected
+    assert window.settings_panel.layers.widths() == expected.hidden
+    assert window.settings_panel.preset_description.text() == load_preset(name)[1]
+    window.settings_panel.field("seed").setValue(expected.seed + 1)
+    assert window.settings_panel.preset_name == "custom"
 
 
 def test_notebook_preset_shows_full_batch_and_hides_adam_settings(window):
-    window.controls.preset.setCurrentText("notebook")
-    assert window.controls.field("batch_size").text() == "full"
-    assert window.controls.field("activation").currentText() == "tanh"
-    assert not window.controls.field("beta1").isVisibleTo(window.controls)
-    window.controls.field("optimizer").setCurrentText("momentum")
-    assert window.controls.field("momentum").isVisibleTo(window.controls)
+    window.settings_panel.preset.setCurrentText("notebook")
+    assert window.settings_panel.field("batch_size").text() == "full"
+    assert window.settings_panel.field("activation").currentText() == "tanh"
+    assert not window.settings_panel.field("beta1").isVisibleTo(window.settings_panel)
+    window.settings_panel.field("optimizer").setCurrentText("momentum")
+    assert window.settings_panel.field("momentum").isVisibleTo(window.settings_panel)
 
 
 def test_divergence_is_reported_without_blocking_and_the_app_keeps_working(window, qtbot):
     configure(window, optimizer="sgd", lr=10.0, grad_clip=0, init="randn", epochs=20, batch_size=50, schedule="constant")
-    window.controls.layers.add_button.click()
-    for spin in window.controls.layers.spin_boxes():
+    window.settings_panel.layers.add_button.click()
+    for spin in window.settings_panel.layers.spin_boxes():
         spin.setValue(512)
-    assert window.controls.layers.widths() == [512, 512, 512]
+    assert window.settings_panel.layers.widths() == [512, 512, 512]
     window.start_action.trigger()
     wait_idle(window, qtbot)
     assert window.notice.isVisible() and window.notice.level == "warning"
@@ -309,12 +311,12 @@ def test_export_writes_csv_and_png(window, qtbot, tmp_path, monkeypatch):
 def test_settings_and_data_folder_are_remembered(qtbot, fake_data_dir, tmp_path, monkeypatch):
     monkeypatch.delenv("SCRATCHNET_DATA_DIR", raising=False)
     first = make_window(qtbot, tmp_path / "settings.ini", fake_data_dir)
-    first.controls.preset.setCurrentText("notebook")
-    first.controls.field("lr").setValue(0.05)
+    first.settings_panel.preset.setCurrentText("notebook")
+    first.settings_panel.field("lr").setValue(0.05)
     first.close()
     second = make_window(qtbot, tmp_path / "settings.ini")
-    assert second.controls.field("lr").value() == pytest.approx(0.05)
-    assert second.controls.field("activation").currentText() == "tanh"
+    assert second.settings_panel.field("lr").value() == pytest.approx(0.05)
+    assert second.settings_panel.field("activation").currentText() == "tanh"
     with qtbot.waitSignal(second.session.dataset_changed, timeout=10_000) as loaded:
         second.load_data()  # no folder given: the remembered one
     assert loaded.args[0].folder == fake_data_dir
@@ -335,7 +337,7 @@ def test_an_unexpected_error_in_the_worker_is_shown_and_the_app_recovers(window,
     window.start_action.trigger()
     wait_idle(window, qtbot)
     assert window.notice.level == "error" and "disk on fire" in window.notice.text.text()
-    assert window.start_action.isEnabled() and window.controls.field("epochs").isEnabled()
+    assert window.start_action.isEnabled() and window.settings_panel.field("epochs").isEnabled()
 
 
 def test_the_command_line_offers_data_dir():
@@ -456,7 +458,7 @@ def test_opening_a_model_trained_beyond_the_panels_ranges_says_so(window, qtbot,
     save_model(model, path)
     window.files.open_model_from(path)
     assert window.notice.isVisible() and "cannot show (Learning rate 50.0)" in window.notice.text.text()
-    assert window.controls.field("epochs").value() == 3
+    assert window.settings_panel.field("epochs").value() == 3
 
 
 def test_a_model_file_that_does_not_record_its_epochs_is_not_called_untrained(window, qtbot, tmp_path):
@@ -493,10 +495,10 @@ def test_unknown_options_are_refused():
 def test_a_long_preset_description_is_shown_whole_after_a_short_one(window, qtbot):
     """A word-wrapped label in a form row kept the height of the text before it: the description was cut off."""
     window.resize(1280, 800)
-    window.controls.field("epochs").setValue(2)  # your own settings: a one-line description
+    window.settings_panel.field("epochs").setValue(2)  # your own settings: a one-line description
     qtbot.wait(50)  # laid out at one line
-    window.controls.select_preset("default")  # seven lines in the settings dock
-    description = window.controls.preset_description
+    window.settings_panel.select_preset("default")  # seven lines in the settings dock
+    description = window.settings_panel.preset_description
     lines = description.heightForWidth(description.width()) // description.fontMetrics().lineSpacing()
     qtbot.waitUntil(lambda: description.height() >= description.heightForWidth(description.width()))
     assert lines >= 5

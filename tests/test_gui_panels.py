@@ -1,24 +1,18 @@
 """The testing panels driven through their real widgets (pytest-qt, offscreen): drawing pad, test-set
 browser, confusion matrix and the view inside the network."""
 
-import math
 from dataclasses import replace
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
-from PySide6.QtCore import QEvent, QPoint, QPointF, QSettings, Qt
+from PySide6.QtCore import QEvent, QPoint, QPointF, Qt
 from PySide6.QtGui import QInputDevice, QMouseEvent, QPointingDevice, QTabletEvent
 from PySide6.QtWidgets import QApplication
 
-from scratchnet.config import INTEGER_SETTINGS, RANGES, TrainConfig
 from scratchnet.data import load_dataset
-from scratchnet.model import save_model
 from scratchnet.nn.metrics import accuracy, confusion_matrix
 from scratchnet.preprocess import centre_of_mass
 from scratchnet_gui.confusion_view import ConfusionView
-from scratchnet_gui.controls_panel import ControlsPanel
 from scratchnet_gui.draw_pad import LOADED_HINT
 from scratchnet_gui.image_browser import SELECT_IMAGE, ImageBrowser
 from scratchnet_gui.network_view import TILES_PER_PAGE, NetworkView
@@ -394,110 +388,6 @@ def test_network_view_pages_weights_and_shows_activations(qtbot, model, named_da
     assert [len(a) for a in view.activations.activations] == [100, 16]
     view.set_model(None)
     qtbot.waitUntil(lambda: view.tiles.image() is None, timeout=3000)
-
-
-# ---- the settings panel shows every setting the core accepts ------------------------------------------
-
-
-@pytest.fixture
-def controls(qtbot):
-    panel = ControlsPanel()
-    qtbot.addWidget(panel)
-    return panel
-
-
-# Every finite end the core's range includes, as (setting, value): the values a control must reach exactly.
-CLOSED_ENDS = [
-    (name, end)
-    for name, allowed in RANGES.items()
-    for end, is_open in ((allowed.low, allowed.low_open), (allowed.high, allowed.high_open))
-    if not is_open and math.isfinite(end)
-]
-
-
-@pytest.mark.parametrize(("name", "value"), CLOSED_ENDS)
-def test_every_setting_at_an_end_of_the_cores_range_round_trips_through_the_panel(controls, name, value):
-    config = TrainConfig(epochs=2).replace(**{name: value})
-    assert controls.set_config(config) == []
-    assert TrainConfig.from_dict(controls.values()) == config
-
-
-def test_changing_the_optimizer_kind_brings_that_kinds_usual_learning_rate(controls):
-    """Between SGD and Adam the learning rate differs a hundredfold; within a kind the typed rate stays."""
-    optimizer, lr = controls.field("optimizer"), controls.field("lr")
-    assert controls.config().optimizer == "nesterov" and lr.value() == pytest.approx(0.25)  # the default preset
-    optimizer.setCurrentText("momentum")
-    assert lr.value() == pytest.approx(0.25)
-    optimizer.setCurrentText("adam")
-    assert controls.config().lr == pytest.approx(0.001)
-    lr.setValue(0.003)
-    optimizer.setCurrentText("adamw")
-    assert controls.config().lr == pytest.approx(0.003)
-    optimizer.setCurrentText("sgd")
-    assert controls.config().lr == pytest.approx(0.1)
-    controls.select_preset("default")  # a preset brings its own rate, whatever the optimiser before
-    assert controls.config().lr == pytest.approx(0.25)
-
-
-@pytest.mark.parametrize("seed", [2**31, 3_000_000_000, 2**32 - 1, 2**63 - 1])
-def test_seeds_past_32_bits_show_in_the_panel_and_read_back_as_the_same_number(controls, seed):
-    assert controls.set_config(TrainConfig(seed=seed)) == []
-    assert controls.field("seed").text() == str(seed)
-    assert controls.config().seed == seed
-
-
-def test_the_seed_box_steps_with_the_arrow_keys_and_refuses_what_the_core_refuses(controls, qtbot):
-    seed = controls.field("seed")
-    controls.set_config(TrainConfig(seed=2**63 - 2))
-    qtbot.keyClick(seed, Qt.Key.Key_Up)
-    assert seed.value() == 2**63 - 1
-    qtbot.keyClick(seed, Qt.Key.Key_Up)  # the top of the core's range: no further
-    assert seed.value() == 2**63 - 1
-    seed.stepBy(-3)
-    assert controls.config().seed == 2**63 - 4
-    for text, kept in (("abc", 2**63 - 4), ("-5", 5), (str(2**63), int(str(2**63)[:-1])), ("42", 42)):
-        seed.lineEdit().selectAll()
-        qtbot.keyClicks(seed.lineEdit(), text)
-        qtbot.keyClick(seed.lineEdit(), Qt.Key.Key_Return)
-        assert seed.value() == kept, text
-
-
-def values_the_core_accepts():
-    """(setting, value) pairs inside the core's range for that one setting, the other settings at their defaults."""
-
-    def inside(name):
-        allowed = RANGES[name]
-        if name in INTEGER_SETTINGS:
-            return st.integers(int(allowed.low), min(allowed.high, 2**63 - 1))
-        return st.floats(allowed.low, min(allowed.high, 1e9), exclude_min=allowed.low_open, exclude_max=allowed.high_open)
-
-    return st.sampled_from(sorted(RANGES)).flatmap(lambda name: st.tuples(st.just(name), inside(name)))
-
-
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(setting=values_the_core_accepts())
-def test_any_setting_the_core_accepts_is_shown_or_named_never_an_exception(controls, setting):
-    name, value = setting
-    config = TrainConfig(epochs=2 + math.ceil(value) if name == "warmup_epochs" else 2).replace(**{name: value})
-    unshown = controls.set_config(config)
-    on_screen = controls.values()[name]
-    same = on_screen == value if name in INTEGER_SETTINGS else math.isclose(on_screen, value, rel_tol=1e-3, abs_tol=1e-9)
-    assert unshown == ([] if same else [name])
-
-
-def test_a_model_with_a_seed_and_a_batch_size_past_32_bits_opens_and_the_notice_names_the_batch_size(qtbot, tmp_path, named_dataset, model):
-    from scratchnet_gui.main_window import MainWindow
-
-    config = TrainConfig(hidden=[100, 16], seed=3_000_000_000, batch_size=2**31)
-    path = tmp_path / "cli.safetensors"
-    save_model(replace(model, config=config.to_dict()), path)
-    window = MainWindow(QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat))
-    qtbot.addWidget(window)
-    window.files.open_model_from(path)
-    assert window.session.model is not None
-    assert window.controls.field("seed").value() == 3_000_000_000
-    assert window.notice.level == "warning"
-    assert "(Batch size 2,147,483,648)" in window.notice.text.text()
 
 
 # ---- many classes with long names ---------------------------------------------------------------------

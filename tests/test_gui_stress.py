@@ -208,19 +208,19 @@ def assert_refused(qtbot, window, spin, text: str, check) -> None:
     value = spin.value()
     assert value != as_number(text), f"{spin.objectName() or 'width'} took {text!r}"
     check(value)  # raises ConfigError if the core would refuse it
-    assert window.controls.valid and window.start_action.isEnabled()
+    assert window.settings_panel.valid and window.start_action.isEnabled()
 
 
 def test_every_numeric_setting_is_listed_for_the_invalid_entry_check(window):
-    numeric = {name for name, widget in window.controls._fields.items() if isinstance(widget, QAbstractSpinBox)}
+    numeric = {name for name, widget in window.settings_panel._fields.items() if isinstance(widget, QAbstractSpinBox)}
     assert numeric == set(INVALID_ENTRIES)
 
 
 @pytest.mark.parametrize("name", sorted(INVALID_ENTRIES))
 def test_numeric_settings_refuse_impossible_values_at_entry(window, qtbot, name):
     configure(window, **SHOWS_ROW.get(name, {}))
-    spin = window.controls.field(name)
-    assert spin.isVisibleTo(window.controls)
+    spin = window.settings_panel.field(name)
+    assert spin.isVisibleTo(window.settings_panel)
 
     def check(value):
         values = {**TrainConfig().to_dict(), name: value}
@@ -232,11 +232,11 @@ def test_numeric_settings_refuse_impossible_values_at_entry(window, qtbot, name)
 
 
 def test_layer_widths_refuse_zero_negative_and_non_numbers(window, qtbot):
-    window.controls.layers.add_button.click()
-    for spin in window.controls.layers.spin_boxes():
+    window.settings_panel.layers.add_button.click()
+    for spin in window.settings_panel.layers.spin_boxes():
         for text in ("0", "-3", "abc", "-0"):
             assert_refused(qtbot, window, spin, text, lambda width: TrainConfig(hidden=[width]))
-    assert all(width >= 1 for width in window.controls.layers.widths())
+    assert all(width >= 1 for width in window.settings_panel.layers.widths())
 
 
 def test_an_error_in_the_middle_of_a_run_is_shown_and_the_next_run_trains(window, qtbot, monkeypatch):
@@ -278,7 +278,7 @@ def test_the_largest_learning_rate_diverges_in_the_first_epoch_and_the_weights_r
 
     The network is trained one calm epoch first, so rolling back means returning to exactly those weights."""
     configure(window, optimizer="sgd", lr=0.01, grad_clip=0, init="randn", epochs=1, batch_size=50, schedule="constant")
-    window.controls.layers.set_widths([512, 512, 512])
+    window.settings_panel.layers.set_widths([512, 512, 512])
     window.start_action.trigger()
     wait_idle(window, qtbot)
     calm = window.session.model

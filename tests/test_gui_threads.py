@@ -23,7 +23,7 @@ def test_the_setting_says_how_the_count_was_chosen():
 
 
 def test_a_count_chosen_in_the_panel_is_the_count_every_batch_trains_with_and_the_run_store_records(window, qtbot, data_home):  # noqa: F811
-    combo = window.controls.blas_threads
+    combo = window.settings_panel.blas_threads
     assert combo.currentText() == "Automatic" and combo.count() == 1 + usable_cores()
     combo.setCurrentIndex(combo.count() - 1)  # all the cores: more than an automatic run on the tiny fake data takes
     counts = set()
@@ -51,16 +51,16 @@ def test_automatic_runs_on_a_two_core_machine_are_given_a_limit_of_one(window, q
     configure(window, epochs=1, batch_size=50)
     with qtbot.waitSignal(window.session.run_finished, timeout=RUN_TIMEOUT):
         window.start_action.trigger()
-    window.controls.blas_threads.setCurrentText("1")
+    window.settings_panel.blas_threads.setCurrentText("1")
     with qtbot.waitSignal(window.session.run_finished, timeout=RUN_TIMEOUT):
         window.start_action.trigger()
     assert given == [(None, 1), (1, None)]
 
 
 def test_during_a_run_the_setting_is_locked_and_the_speed_says_what_the_batches_use(window, qtbot):  # noqa: F811
-    window.controls.blas_threads.setCurrentText("1")
+    window.settings_panel.blas_threads.setCurrentText("1")
     start_long_run(window, qtbot)
-    combo, speed = window.controls.blas_threads, window.statusBar().speed_label
+    combo, speed = window.settings_panel.blas_threads, window.statusBar().speed_label
     assert not combo.isEnabled() and "Locked during a run: the run's trainer was given it" in combo.toolTip()
     assert not window.session.set_blas_threads(None) and window.session.blas_thread_setting.forced == 1
     qtbot.waitUntil(lambda: "The batches use 1 BLAS thread, as forced" in speed.toolTip(), timeout=RUN_TIMEOUT)
@@ -73,11 +73,11 @@ def test_during_a_run_the_setting_is_locked_and_the_speed_says_what_the_batches_
 
 def test_the_setting_is_remembered_and_a_count_this_machine_lacks_reads_as_automatic(qtbot, tmp_path):
     first = make_window(qtbot, tmp_path / "settings.ini")
-    first.controls.blas_threads.setCurrentText("1")
+    first.settings_panel.blas_threads.setCurrentText("1")
     first.close()
     second = make_window(qtbot, tmp_path / "settings.ini")
-    assert second.controls.blas_threads.currentText() == "1" and second.session.blas_thread_setting.forced == 1
+    assert second.settings_panel.blas_threads.currentText() == "1" and second.session.blas_thread_setting.forced == 1
     second.close()
     QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat).setValue("blas_threads", "4096")
     third = make_window(qtbot, tmp_path / "settings.ini")
-    assert third.controls.blas_threads.currentText() == "Automatic" and third.session.blas_thread_setting.forced is None
+    assert third.settings_panel.blas_threads.currentText() == "Automatic" and third.session.blas_thread_setting.forced is None

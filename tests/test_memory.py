@@ -56,7 +56,7 @@ def test_the_app_asks_before_a_run_needing_nearly_all_the_free_memory(qtbot, fak
     from tests.test_gui_app import make_window
 
     window = make_window(qtbot, tmp_path / "settings.ini", fake_data_dir)
-    window.controls.field("validation_size").setValue(100)
+    window.settings_panel.field("validation_size").setValue(100)
     asked = []
     monkeypatch.setattr(session, "estimate_training_bytes", lambda *args: 900 * 2**20)
     monkeypatch.setattr(session, "available_bytes", lambda: 1000 * 2**20)

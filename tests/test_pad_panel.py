@@ -64,7 +64,7 @@ def test_the_keys_do_nothing_while_the_pad_is_not_on_screen(qtbot, window):
     assert len(pad.canvas.strokes) == 1
 
 
-def coloured_pixels(pad) -> int:
+def colored_pixels(pad) -> int:
     """Pixels of the drawing sheet that are not grey (ink and paper are grey; saliency is red or blue)."""
     image = pad.canvas.grab().toImage()
     sheet = pad.canvas.sheet().toRect().adjusted(2, 2, -2, -2)
@@ -77,11 +77,11 @@ def test_the_saliency_overlay_lies_over_the_drawing_itself(qtbot, window, model)
     pad.set_model(model)
     with qtbot.waitSignal(pad.session.input_changed, timeout=3000):
         draw_stroke(qtbot, pad, [(0.3, 0.2), (0.7, 0.3), (0.4, 0.8)])
-    assert coloured_pixels(pad) == 0
+    assert colored_pixels(pad) == 0
     pad.saliency_box.setChecked(True)
-    assert coloured_pixels(pad) > 50
+    assert colored_pixels(pad) > 50
     pad.saliency_box.setChecked(False)
-    assert coloured_pixels(pad) == 0
+    assert colored_pixels(pad) == 0
 
 
 def test_where_the_input_lies_on_the_canvas_maps_the_strokes_onto_their_ink():

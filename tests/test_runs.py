@@ -52,7 +52,8 @@ def recorded_run(store: RunStore, epochs: int = 3, status: str = "completed") ->
 
 def train_recorded(fake_dataset, store: RunStore | None, warnings: list[str], **settings) -> RunOutcome:
     """A real short run recorded as the command line and the app record it; returns how it ended."""
-    config = TrainConfig(**{"hidden": [16], "epochs": 3, "batch_size": 32, "validation_size": 100, "lr": 0.01, **settings})
+    adam = {"optimizer": "adam", "lr": 0.01}
+    config = TrainConfig(**{"hidden": [16], "epochs": 3, "batch_size": 32, "validation_size": 100, **adam, **settings})
     return train_and_record(config, fake_dataset, store, warnings.append)
 
 

@@ -143,15 +143,15 @@ def test_selected_runs_overlay_the_plots_each_with_a_legend_entry(qtbot, window,
     assert sorted(label.split()[0] for label in labels) == [f"#{run_id}" for run_id in ids]
     legend = [label.text for _, label in window.curves.loss_plot.legend.items]
     assert all(label in legend for label in labels)
-    colours = {pen.color().name() for pen in window.curves.overlay_pens}
-    assert len(colours) == 3
+    colors = {pen.color().name() for pen in window.curves.overlay_pens}
+    assert len(colors) == 3
     model = window.runs.table_model
 
     def swatch(run_id):
         return model.data(model.index(model.row_of(run_id), 0), Qt.ItemDataRole.DecorationRole)
 
     qtbot.waitUntil(lambda: all(swatch(run_id) is not None for run_id in ids))
-    assert {swatch(run_id).name() for run_id in ids} == colours  # each run's id cell shows its curves' colour
+    assert {swatch(run_id).name() for run_id in ids} == colors  # each run's id cell shows its curves' colour
     window.runs.select_runs(ids[:1])
     qtbot.waitUntil(lambda: swatch(ids[1]) is None)
     assert len(window.curves.overlay_labels) == 1
@@ -196,21 +196,21 @@ def test_export_writes_the_selected_runs_epochs(window, other_process_store, tmp
 def test_a_run_trained_in_the_app_can_be_reopened_repeated_and_survives_a_restart(qtbot, fake_data_dir, tmp_path):
     settings = tmp_path / "settings.ini"
     window = make_window(qtbot, settings, fake_data_dir)
-    window.controls.set_config(CONFIG.replace(activation="tanh"))
+    window.settings_panel.set_config(CONFIG.replace(activation="tanh"))
     window.start_action.trigger()
     qtbot.waitUntil(lambda: not window.session.state.active, timeout=RUN_TIMEOUT)
     (run_id,) = shown_ids(window)
     window.reset_action.trigger()
-    window.controls.set_config(CONFIG)
+    window.settings_panel.set_config(CONFIG)
     window.runs.select_runs([run_id])
     window.runs.open_button.click()
     assert window.session.model.activation == "tanh" and window.session.model.epochs_trained == 2
     # As File ▸ Open does: the run's settings fill the panel, so that Start continues from its weights.
-    assert window.controls.config().activation == "tanh"
+    assert window.settings_panel.config().activation == "tanh"
     assert "continues from the current weights (2 epochs trained)" in window.start_action.toolTip()
-    window.controls.set_config(CONFIG)
+    window.settings_panel.set_config(CONFIG)
     window.runs.repeat_button.click()
-    assert window.controls.config().activation == "tanh"
+    assert window.settings_panel.config().activation == "tanh"
     assert len(window.curves.overlay_labels) == 1
     window.close()
 
@@ -222,7 +222,7 @@ def test_a_run_trained_in_the_app_can_be_reopened_repeated_and_survives_a_restar
 
 def test_the_apps_previous_run_becomes_an_overlay_when_the_next_starts(qtbot, fake_data_dir, tmp_path):
     window = make_window(qtbot, tmp_path / "settings.ini", fake_data_dir)
-    window.controls.set_config(CONFIG)
+    window.settings_panel.set_config(CONFIG)
     for _ in range(2):
         window.start_action.trigger()
         qtbot.waitUntil(lambda: not window.session.state.active, timeout=RUN_TIMEOUT)

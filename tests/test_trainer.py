@@ -18,7 +18,9 @@ def data(fake_dataset):
 
 
 def small_config(**changes):
-    return TrainConfig(**{"hidden": [32], "epochs": 5, "batch_size": 32, "lr": 0.01, "validation_size": 100, **changes})
+    """A short Adam run at a constant rate, without the default preset's warm-up, clipping and shifts."""
+    plain = {"optimizer": "adam", "lr": 0.01, "schedule": "constant", "warmup_epochs": 0.0, "grad_clip": 0.0, "augment_shift": 0}
+    return TrainConfig(**{"hidden": [32], "epochs": 5, "batch_size": 32, "validation_size": 100, **plain, **changes})
 
 
 def change_live(trainer: Trainer, **values: float) -> None:

@@ -21,7 +21,9 @@ def data(fake_dataset):
 
 
 def config(**changes) -> TrainConfig:
-    return TrainConfig(**{"hidden": [32], "epochs": 5, "batch_size": 32, "lr": 0.01, "optimizer": "sgd", "validation_size": 100, **changes})
+    """Plain SGD, without the default preset's warm-up and clipping that would soften a huge learning rate."""
+    plain = {"optimizer": "sgd", "lr": 0.01, "schedule": "constant", "warmup_epochs": 0.0, "grad_clip": 0.0, "augment_shift": 0}
+    return TrainConfig(**{"hidden": [32], "epochs": 5, "batch_size": 32, "validation_size": 100, **plain, **changes})
 
 
 def all_finite(params) -> bool:

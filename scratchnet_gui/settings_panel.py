@@ -1,9 +1,10 @@
 """The side panel of training settings: presets, architecture, learning, regularisation, reproducibility.
 
-Every control only accepts values the core accepts (the spin boxes take their ranges from the core's
-``RANGES``, the combo boxes its fixed choices); combinations that are still impossible (e.g. a warm-up as long as the run) are named
-under the controls and keep Start disabled. During a run the live settings (``LIVE_SETTINGS``) keep
-working and are sent out as a ``LiveSettings``; the others lock, with a tooltip saying why.
+The core's table of settings (``scratchnet.settings.SETTINGS``) gives every control its label, its tooltip (the
+help text ``scratchnet train --help`` shows too), its unit and the values it accepts: the spin boxes take their
+ranges from it, the combo boxes their choices. Combinations that are still impossible (e.g. a warm-up as long as
+the run) are named under the controls and keep Start disabled. During a run the live settings (``LIVE_SETTINGS``)
+keep working and are sent out as a ``LiveSettings``; the others lock, with a tooltip saying why.
 
 The BLAS thread count is not a training setting (it changes the speed, not what is learnt): it is the
 session's (``Session.set_blas_threads``), shown and remembered here.
@@ -14,6 +15,7 @@ from __future__ import annotations
 import bisect
 import json
 import math
+import textwrap
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -36,16 +38,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from scratchnet.config import DTYPES, MAX_WIDTH, RANGES, TrainConfig
+from scratchnet.config import TrainConfig
 from scratchnet.controls import LIVE_SETTINGS, LiveSettings
 from scratchnet.errors import ConfigError, ScratchNetError
 from scratchnet.memory import estimate_training_bytes, format_bytes
-from scratchnet.nn.activations import ACTIVATIONS
-from scratchnet.nn.initializers import INITIALIZERS
 from scratchnet.nn.network import count_parameters
-from scratchnet.nn.optimizers import OPTIMIZER_NAMES, OPTIMIZER_SETTINGS, lr_after_switch
-from scratchnet.nn.schedules import SCHEDULE_NAMES
+from scratchnet.nn.optimizers import OPTIMIZER_SETTINGS, lr_after_switch
 from scratchnet.presets import load_preset, preset_names
+from scratchnet.settings import SETTINGS
 
 from .blas_threads import usable_cores
 
@@ -57,72 +57,16 @@ MAX_LAYERS = 10
 # 1-2-5 steps over many decades: the up/down arrows of the log-scale inputs walk this ladder.
 LADDER = sorted(m * 10.0**k for k in range(-9, 5) for m in (1, 2, 5))
 QSPINBOX_MAX = 2**31 - 1  # QSpinBox holds a C int
+WIDTHS = SETTINGS["hidden"].range  # of one hidden layer
 
 LOCK_REASONS = {
     "architecture": "the weights already have this shape",
     "run": "the run was planned with it at the start (its batches, schedule and data split)",
     "threads": "the run's trainer was given it at the start",
 }
-TOOLTIPS = {
+TOOLTIP_WIDTH = 110  # characters per line: Qt does not wrap a plain-text tooltip
+TOOLTIPS = {  # of the controls that are not training settings (those have the table's help text)
     "preset": "A starting point: choosing a preset fills every control below. Editing any control switches to 'custom'.",
-    "hidden": (
-        "Hidden layers, from the input (the 784 pixels) to the output (the 10 digits). Each row is one fully connected\n"
-        f"layer of 1–{MAX_WIDTH} units. More or wider layers can learn more complex functions, but train more slowly\n"
-        "and overfit more easily. No hidden layer at all is softmax regression, a linear classifier."
-    ),
-    "activation": (
-        "The non-linearity each hidden unit applies to its weighted input. Without one, stacked layers collapse into\n"
-        "a single linear map. relu (max(0, z)) trains fast; tanh and sigmoid saturate for large |z|, which slows learning."
-    ),
-    "init": (
-        "How the first weights are drawn. he (variance 2/fan_in) suits relu; xavier suits tanh and sigmoid; lecun is\n"
-        "variance 1/fan_in; randn (variance 1) is what the original notebook used, and saturates tanh units."
-    ),
-    "optimizer": (
-        "How gradients become weight updates. sgd: W -= lr·g. momentum / nesterov: keep a running velocity of past\n"
-        "gradients, smoothing the path. adam / adamw: per-weight step sizes from running averages of g and g²."
-    ),
-    "lr": (
-        "Learning rate: the size of each step down the gradient. Too small learns slowly; too large makes the loss\n"
-        "jump around or diverge. Each optimiser has its own scale: about 0.01–0.3 for sgd, momentum and nesterov,\n"
-        "0.0005–0.005 for adam and adamw, so change it with the optimiser. Type a value such as 3e-4; the arrows\n"
-        "step 1, 2, 5, 10, … Applies live during a run."
-    ),
-    "momentum": "How much of the previous update is kept in the next one (0 = plain gradient descent). Applies live.",
-    "beta1": "Adam's decay rate for the running average of gradients (its momentum). Applies live.",
-    "beta2": "Adam's decay rate for the running average of squared gradients (its per-weight scale). Applies live.",
-    "weight_decay": (
-        "L2 regularisation: pulls every weight toward zero a little each step, which discourages over-confident,\n"
-        "overfitted solutions. adamw applies it directly to the weights ('decoupled'). 0 = off. Applies live."
-    ),
-    "grad_clip": (
-        "Gradient clipping: when the gradients' overall length exceeds this, they are scaled down to it; a guard\n"
-        "against a single huge step that makes training diverge. 0 = off. Applies live."
-    ),
-    "schedule": (
-        "How the learning rate changes over the run: constant; step (multiplied by gamma every few epochs); or cosine\n"
-        "(glides smoothly from the full rate to zero at the last epoch, often the best final accuracy)."
-    ),
-    "warmup_epochs": "Ramp the learning rate up linearly from zero over this many epochs first; helps large rates start safely.",
-    "step_epochs": "For the step schedule: multiply the learning rate by gamma every this many epochs.",
-    "step_gamma": "For the step schedule: the factor applied at each step (0.1 divides the learning rate by ten).",
-    "batch_size": (
-        "Images per gradient step. Small batches give many quick, noisy steps; large batches few, smooth, slower ones.\n"
-        "'full' uses the whole training set for every step (full-batch gradient descent, as in the notebook)."
-    ),
-    "epochs": "Passes over the whole training set.",
-    "dropout": (
-        "While training, drop each hidden unit with this probability, so the network cannot rely on any single unit;\n"
-        "a strong regulariser for wide networks. 0 = off. Applies live."
-    ),
-    "augment_shift": "Shift each training image randomly by up to this many pixels: free extra data that teaches position invariance.",
-    "early_stopping": "Stop when the validation loss has not improved for this many epochs, and keep the best weights. 0 = off.",
-    "validation_size": (
-        "Training images held out (never trained on) to measure generalisation after every epoch. The test set\n"
-        "stays untouched until the end."
-    ),
-    "seed": "The random seed for the first weights, the shuffling, dropout and shifts: the same seed repeats a run exactly.",
-    "dtype": "Floating-point precision: float32 is about twice as fast; float64 reproduces the notebook exactly.",
     "blas_threads": (
         "How many threads NumPy's BLAS library uses for the matrix products. OpenBLAS threads spin while they wait\n"
         "for work: on a machine busy with another program, more threads can make training three times slower.\n"
@@ -151,6 +95,7 @@ class LogSpinBox(_LadderSteps, QDoubleSpinBox):
     With ``minimum == 0`` the value 0 reads "off" and sits one step below the smallest positive value."""
 
     DECIMALS = 12
+    HINT = "Type a value such as 3e-4; the arrows step 1, 2, 5, 10, …"
 
     def __init__(self, minimum: float, maximum: float, smallest: float, parent: QWidget | None = None):
         super().__init__(parent)
@@ -203,8 +148,9 @@ class BatchSizeSpinBox(_LadderSteps, QSpinBox):
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
-        self.setRange(0, min(RANGES["batch_size"].high, QSPINBOX_MAX))
-        self.setSpecialValueText("full")
+        batch_size = SETTINGS["batch_size"]
+        self.setRange(0, min(batch_size.range.high, QSPINBOX_MAX))
+        self.setSpecialValueText(batch_size.none_means)
 
     def stepEnabled(self) -> QAbstractSpinBox.StepEnabledFlag:
         flags = QAbstractSpinBox.StepEnabledFlag.StepNone
@@ -352,11 +298,11 @@ class LayersEditor(QWidget):
         label = QLabel(f"Layer {index + 1}")
         label.setMinimumWidth(52)
         spin = QSpinBox()
-        spin.setRange(1, MAX_WIDTH)
+        spin.setRange(int(WIDTHS.low), int(WIDTHS.high))
         spin.setValue(width)
-        spin.setSuffix(" units")
+        spin.setSuffix(f" {SETTINGS['hidden'].unit}")
         spin.setAccessibleName(f"Width of hidden layer {index + 1}")
-        spin.setToolTip(f"Units (neurons) in hidden layer {index + 1}: 1–{MAX_WIDTH}.")
+        spin.setToolTip(f"Units (neurons) in hidden layer {index + 1}: {WIDTHS.low}–{WIDTHS.high}.")
         spin.valueChanged.connect(lambda value, i=index: self._set_width(i, value))
         layout.addWidget(label)
         layout.addWidget(spin, 1)
@@ -379,7 +325,7 @@ class LayersEditor(QWidget):
         self.changed.emit()
 
 
-class ControlsPanel(QWidget):
+class SettingsPanel(QWidget):
     """Every training setting, as widgets. ``config()`` reads them as a ``TrainConfig``.
 
     Signals: ``config_changed()`` after any edit; ``live_changed(LiveSettings)`` when a live setting changed
@@ -399,6 +345,7 @@ class ControlsPanel(QWidget):
         self._fields: dict[str, QWidget] = {}
         self._lock_groups: dict[str, str] = {}
         self._labels: dict[str, QLabel] = {}  # field name -> the label in front of its control
+        self._tooltips: dict[str, str] = {**TOOLTIPS, "hidden": textwrap.fill(SETTINGS["hidden"].help, TOOLTIP_WIDTH)}
         self._build()
         self.select_preset("default" if "default" in preset_names() else preset_names()[0])
 
@@ -412,7 +359,7 @@ class ControlsPanel(QWidget):
 
         self.preset = QComboBox()
         self.preset.addItems([*preset_names(), CUSTOM])
-        self.preset.setToolTip(TOOLTIPS["preset"])
+        self.preset.setToolTip(self._tooltips["preset"])
         self.preset.currentTextChanged.connect(self._preset_chosen)
         self.preset_description = QLabel()
         self.preset_description.setObjectName("hint")
@@ -427,11 +374,11 @@ class ControlsPanel(QWidget):
 
         box, form = self._group("Architecture")
         self.layers = LayersEditor()
-        self.layers.setToolTip(TOOLTIPS["hidden"])
+        self.layers.setToolTip(self._tooltips["hidden"])
         self.layers.changed.connect(self._edited)
         form.addRow(self.layers)
-        self._add(form, "activation", "Activation", self._combo(ACTIVATIONS), "architecture")
-        self._add(form, "init", "Initialisation", self._combo(INITIALIZERS), "architecture")
+        self._add(form, "activation", self._combo("activation"), fixed_because="architecture")
+        self._add(form, "init", self._combo("init"), fixed_because="architecture")
         self.size_label = QLabel()
         self.size_label.setObjectName("hint")
         self.size_label.setWordWrap(True)
@@ -445,41 +392,42 @@ class ControlsPanel(QWidget):
         layout.addWidget(box)
 
         box, form = self._group("Optimiser")
-        self._add(form, "optimizer", "Optimiser", self._combo(OPTIMIZER_NAMES), "run")
-        self._add(form, "lr", "Learning rate", self._log("lr", LADDER[0], up_to=10.0))
-        self._add(form, "momentum", "Momentum", self._double("momentum", 0.05, 3))
-        self._add(form, "beta1", "β₁", self._double("beta1", 0.01, 3))
-        self._add(form, "beta2", "β₂", self._double("beta2", 0.001, 5))
-        self._add(form, "weight_decay", "Weight decay", self._log("weight_decay", 1e-6, up_to=1.0))
-        self._add(form, "grad_clip", "Gradient clip", self._log("grad_clip", 0.01, up_to=1000.0))
+        self._add(form, "optimizer", self._combo("optimizer"))
+        self._add(form, "lr", self._log("lr", LADDER[0], up_to=10.0))
+        self._add(form, "momentum", self._double("momentum", 0.05, 3))
+        self._add(form, "beta1", self._double("beta1", 0.01, 3))
+        self._add(form, "beta2", self._double("beta2", 0.001, 5))
+        self._add(form, "weight_decay", self._log("weight_decay", 1e-6, up_to=1.0))
+        self._add(form, "grad_clip", self._log("grad_clip", 0.01, up_to=1000.0))
         self.optimizer_form = form
         layout.addWidget(box)
 
         box, form = self._group("Schedule and batches")
-        self._add(form, "schedule", "LR schedule", self._combo(SCHEDULE_NAMES), "run")
-        self._add(form, "warmup_epochs", "Warm-up", self._double("warmup_epochs", 0.5, 2, " epochs", up_to=1000.0), "run")
-        self._add(form, "step_epochs", "Step every", self._double("step_epochs", 1.0, 1, " epochs", up_to=10000.0), "run")
-        self._add(form, "step_gamma", "Step factor", self._double("step_gamma", 0.05, 3), "run")
-        self._add(form, "batch_size", "Batch size", BatchSizeSpinBox(), "run")
-        self._add(form, "epochs", "Epochs", self._int("epochs"), "run")
+        self._add(form, "schedule", self._combo("schedule"))
+        self._add(form, "warmup_epochs", self._double("warmup_epochs", 0.5, 2, up_to=1000.0))
+        self._add(form, "step_epochs", self._double("step_epochs", 1.0, 1, up_to=10000.0))
+        self._add(form, "step_gamma", self._double("step_gamma", 0.05, 3))
+        self._add(form, "batch_size", BatchSizeSpinBox())
+        self._add(form, "epochs", self._int("epochs"))
         self.schedule_form = form
         layout.addWidget(box)
 
         box, form = self._group("Regularisation and data")
-        self._add(form, "dropout", "Dropout", self._double("dropout", 0.05, 2))
-        self._add(form, "augment_shift", "Random shift", self._int("augment_shift", " px"), "run")
-        self._add(form, "early_stopping", "Early stopping", self._int("early_stopping", " epochs", "off"), "run")
-        self._add(form, "validation_size", "Validation", self._int("validation_size", " images"), "run")
+        self._add(form, "dropout", self._double("dropout", 0.05, 2))
+        self._add(form, "augment_shift", self._int("augment_shift"))
+        self._add(form, "early_stopping", self._int("early_stopping", zero_text="off"))
+        self._add(form, "validation_size", self._int("validation_size"))
         layout.addWidget(box)
 
         box, form = self._group("Reproducibility and speed")
-        self._add(form, "seed", "Seed", WholeNumberSpinBox(RANGES["seed"].low, RANGES["seed"].high), "run")
-        self._add(form, "dtype", "Precision", self._combo(DTYPES), "run")
-        self.blas_threads = QComboBox(objectName="blas_threads", toolTip=TOOLTIPS["blas_threads"])
+        seeds = SETTINGS["seed"].range
+        self._add(form, "seed", WholeNumberSpinBox(int(seeds.low), int(seeds.high)))
+        self._add(form, "dtype", self._combo("dtype"))
+        self.blas_threads = QComboBox(objectName="blas_threads", toolTip=self._tooltips["blas_threads"])
         self.blas_threads.addItem(AUTOMATIC, None)
         for count in range(1, usable_cores() + 1):
             self.blas_threads.addItem(str(count), count)
-        self._labels["blas_threads"] = QLabel("BLAS threads", toolTip=TOOLTIPS["blas_threads"], buddy=self.blas_threads)
+        self._labels["blas_threads"] = QLabel("BLAS threads", toolTip=self._tooltips["blas_threads"], buddy=self.blas_threads)
         form.addRow(self._labels["blas_threads"], self.blas_threads)
         self._lock_groups["blas_threads"] = "threads"
         layout.addWidget(box)
@@ -518,25 +466,30 @@ class ControlsPanel(QWidget):
         form.setVerticalSpacing(5)
         return box, form
 
-    def _add(self, form: QFormLayout, name: str, label: str, widget: QWidget, lock: str | None = None) -> None:
-        """Add ``widget`` as the control of config field ``name``; ``lock`` names why it locks during a run."""
-        widget.setToolTip(TOOLTIPS[name])
+    def _add(self, form: QFormLayout, name: str, widget: QWidget, fixed_because: str = "run") -> None:
+        """Add ``widget`` as the control of config field ``name``, with the label and tooltip of its row in the table
+        of settings. Unless the table says the setting is live, it locks during a run: ``fixed_because`` names why."""
+        setting = SETTINGS[name]
+        tooltip = textwrap.fill(setting.help + (f" {LogSpinBox.HINT}" if isinstance(widget, LogSpinBox) else ""), TOOLTIP_WIDTH)
+        self._tooltips[name] = tooltip + ("\nApplies live: during a run, from the next batch." if setting.live else "")
+        widget.setToolTip(self._tooltips[name])
         widget.setObjectName(name)
-        label_widget = QLabel(label)
-        label_widget.setToolTip(TOOLTIPS[name])
+        label_widget = QLabel(setting.label)
+        label_widget.setToolTip(self._tooltips[name])
         self._labels[name] = label_widget
         label_widget.setBuddy(widget)
         form.addRow(label_widget, widget)
         self._fields[name] = widget
-        if lock:
-            self._lock_groups[name] = lock
+        if not setting.live:
+            self._lock_groups[name] = fixed_because
         signal = widget.currentTextChanged if isinstance(widget, QComboBox) else widget.valueChanged
         signal.connect(lambda *_, n=name: self._edited(n))
 
     @staticmethod
-    def _combo(choices) -> QComboBox:
+    def _combo(name: str) -> QComboBox:
+        """A list of the choices of setting ``name``."""
         combo = QComboBox()
-        combo.addItems(list(choices))
+        combo.addItems(list(SETTINGS[name].choices))
         return combo
 
     @staticmethod
@@ -545,21 +498,21 @@ class ControlsPanel(QWidget):
         return LogSpinBox(*_shown_range(name, LogSpinBox.DECIMALS, up_to), smallest)
 
     @staticmethod
-    def _double(name: str, step: float, decimals: int, suffix: str = "", up_to: float = math.inf) -> QDoubleSpinBox:
+    def _double(name: str, step: float, decimals: int, up_to: float = math.inf) -> QDoubleSpinBox:
         """A decimal input for setting ``name``, over the core's range (up to ``up_to`` where the core has no limit)."""
         spin = QDoubleSpinBox()
         spin.setDecimals(decimals)
         spin.setRange(*_shown_range(name, decimals, up_to))
         spin.setSingleStep(step)
-        spin.setSuffix(suffix)
+        spin.setSuffix(_suffix(name))
         return spin
 
     @staticmethod
-    def _int(name: str, suffix: str = "", zero_text: str = "") -> QSpinBox:
+    def _int(name: str, zero_text: str = "") -> QSpinBox:
         """A whole-number input for setting ``name``, over the core's range as far as a QSpinBox reaches."""
         spin = QSpinBox()
         spin.setRange(*_shown_range(name, 0, QSPINBOX_MAX))
-        spin.setSuffix(suffix)
+        spin.setSuffix(_suffix(name))
         if zero_text:
             spin.setSpecialValueText(zero_text)
         return spin
@@ -571,8 +524,8 @@ class ControlsPanel(QWidget):
         return self._fields[name]
 
     def label_of(self, name: str) -> str:
-        """The panel's words for config field ``name``: "Learning rate" for "lr" (the name itself when unshown)."""
-        return self._labels[name].text() if name in self._labels else name
+        """The panel's words for config field ``name``: "Learning rate" for "lr"."""
+        return SETTINGS[name].label
 
     def values(self) -> dict:
         """The controls' values as TrainConfig fields (not yet validated)."""
@@ -592,7 +545,7 @@ class ControlsPanel(QWidget):
                 raise
             raise _SettingError(error.setting, f"{self.label_of(error.setting)} {error.rule}") from None
         if config.validation_size >= self._train_images:
-            label = self._labels["validation_size"].text()
+            label = self.label_of("validation_size")
             raise _SettingError(
                 "validation_size", f"{label} must leave images to train on: the training set has {self._train_images:,} images"
             )
@@ -675,12 +628,19 @@ class ControlsPanel(QWidget):
 
     def follow(self, session: Session) -> None:
         """Lock the settings while ``session`` trains and send it the live ones as they change; size the
-        parameter count and the validation limit to its data."""
+        parameter count and the validation limit to its data; show the settings it proposes for the next run
+        (an opened model's, a recorded run's), warning through it when some cannot be shown exactly."""
         session.state_changed.connect(lambda state: self.set_running(state.active))
+        session.settings_proposed.connect(lambda config: self._show_proposed(config, session))
         session.dataset_changed.connect(lambda data: self.set_dataset_shape(data.num_features, data.num_classes, len(data.train_images)))
         self.live_changed.connect(session.set_live_settings)
         self.blas_threads.setCurrentIndex(self.blas_threads.findData(session.blas_thread_setting.forced))
         self.blas_threads.currentIndexChanged.connect(lambda _: session.set_blas_threads(self.blas_threads.currentData()))
+
+    def _show_proposed(self, config: TrainConfig, session: Session) -> None:
+        warning = self.show_settings_of(config.to_dict())
+        if warning:
+            session.warn(warning)
 
     def set_running(self, running: bool) -> None:
         """Lock the settings that cannot change mid-run (explaining why in their tooltips); keep the live ones."""
@@ -689,13 +649,13 @@ class ControlsPanel(QWidget):
         widgets = {**self._fields, "hidden": self.layers, "preset": self.preset, "blas_threads": self.blas_threads}
         optimizer = self._fields["optimizer"].currentText()
         unused = {"momentum", "beta1", "beta2"} - set(OPTIMIZER_SETTINGS[optimizer])
-        live = ", ".join(self._labels[name].text().lower() for name in LIVE_SETTINGS if name not in unused)
+        live = ", ".join(self.label_of(name).lower() for name in LIVE_SETTINGS if name not in unused)
         for name, group in self._lock_groups.items():
             widget = widgets[name]
             widget.setEnabled(not running)
             if name in self._labels:
                 self._labels[name].setEnabled(not running)
-            base = TOOLTIPS[name]
+            base = self._tooltips[name]
             if running:
                 reason = LOCK_REASONS[group]
                 widget.setToolTip(
@@ -778,11 +738,17 @@ class _SettingError(ConfigError):
 def _shown_range(name: str, decimals: int, up_to: float) -> tuple[float, float]:
     """The core's range of setting ``name`` as a spin box with ``decimals`` holds it: an open end moves in by
     one displayed step, and an end the core leaves open-ended stops at ``up_to``."""
-    allowed, step = RANGES[name], 10.0**-decimals
+    allowed, step = SETTINGS[name].range, 10.0**-decimals
     low = allowed.low + step if allowed.low_open else allowed.low
     high = min(allowed.high, up_to)
     high = high - step if allowed.high_open and high == allowed.high else high
     return (int(low), int(high)) if decimals == 0 else (low, high)
+
+
+def _suffix(name: str) -> str:
+    """What follows the number in the control of setting ``name``: its unit, " epochs"."""
+    unit = SETTINGS[name].unit
+    return f" {unit}" if unit else ""
 
 
 def _same(shown, wanted) -> bool:
