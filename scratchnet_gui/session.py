@@ -235,7 +235,7 @@ class Session(QObject):
                 self.model = None
         self.dataset = dataset
         height, width = dataset.image_shape
-        self.status.emit(
+        self.say(
             f"{dataset.name}: {len(dataset.train_images):,} training and {len(dataset.test_images):,} test images "
             f"of {height}×{width} from {dataset.folder}",
             10000,
@@ -243,15 +243,15 @@ class Session(QObject):
         self.dataset_changed.emit(dataset)
         mismatch = self.dataset_mismatch()
         if warning or mismatch:
-            self.notice.emit(warning or f"{sentence(mismatch)} {DIFFERENT_DATASET}", "warning")
+            self.warn(warning or f"{sentence(mismatch)} {DIFFERENT_DATASET}", "warning")
 
     def _data_cancelled(self) -> None:
-        self.notice.emit(
+        self.warn(
             "The download was cancelled. ScratchNet needs MNIST to train: use File ▸ Choose data folder… "
             "if you have the files, or restart to download them.",
             "warning",
         )
-        self.status.emit("Download cancelled: no data to train on", 0)
+        self.say("Download cancelled: no data to train on", 0)
         self.data_cancelled.emit()
 
     def dataset_mismatch(self) -> str | None:
@@ -345,7 +345,7 @@ class Session(QObject):
     def save_model(self, path: str | Path) -> None:
         """Write the current model to ``path`` (atomically; ``OSError`` when it cannot be written)."""
         save_model(self.model, path)
-        self.status.emit(f"Saved {path}", 5000)
+        self.say(f"Saved {path}", 5000)
 
     def model_to_continue(self, config: TrainConfig) -> Model | None:
         """The current model when a run with ``config`` would continue from it: weights that have been trained
@@ -394,7 +394,7 @@ class Session(QObject):
         worker.preparing.connect(self._preparing)
         worker.batches.connect(self._batches)
         worker.failed.connect(self._failed)
-        worker.recording_failed.connect(lambda message: self.notice.emit(sentence(message), "warning"))
+        worker.recording_failed.connect(lambda message: self.warn(sentence(message), "warning"))
         self._run = _Run(worker, thread, controls, config, label, threads)
         self.run_started.emit(label, from_epoch, config.epochs)
         self._set_state(RunState.RUNNING)
@@ -422,7 +422,7 @@ class Session(QObject):
         """End the run after the current batch; its weights are kept and scored on the test set."""
         if self._run is not None:
             self._run.controls.stop()
-            self.status.emit("Stopping after the current batch…", 0)
+            self.say("Stopping after the current batch…", 0)
 
     def set_live_settings(self, settings: LiveSettings) -> None:
         """Train with ``settings`` from the run's next batch on (no run: nothing to change)."""
@@ -432,7 +432,7 @@ class Session(QObject):
         self._run.controls.change_settings(settings)
         changes = [f"{name} = {value:g}" for name, value in dataclasses.asdict(settings).items() if getattr(before, name) != value]
         if changes:
-            self.status.emit("Applied from the next batch: " + ", ".join(changes), 4000)
+            self.say("Applied from the next batch: " + ", ".join(changes), 4000)
 
     def set_blas_threads(self, forced: int | None) -> bool:
         """Force the BLAS thread count of the next runs (None: automatic, see ``BlasThreadSetting``). False, and
@@ -491,20 +491,20 @@ class Session(QObject):
         except RunStoreError as error:
             store, problem = None, f"{error}; runs will not be recorded"
         if problem:
-            QTimer.singleShot(0, self, lambda: self.notice.emit(sentence(problem), "warning"))
+            QTimer.singleShot(0, self, lambda: self.warn(sentence(problem), "warning"))
         return store
 
     # ---- worker reports ---------------------------------------------------------------------------------
 
     def _preparing(self, text: str) -> None:
         if self._run is not None:
-            self.status.emit(text.capitalize(), 3000)
+            self.say(text.capitalize(), 3000)
 
     def _batches(self, chunk: BatchChunk) -> None:
         run = self._run
         if run is not None:
             if run.last_batch is None:
-                self.status.emit(f"Training {run.label}", 0)
+                self.say(f"Training {run.label}", 0)
             run.last_batch = chunk.last
             self.batches.emit(chunk)
 
@@ -519,7 +519,7 @@ class Session(QObject):
         """A step pauses the trainer at the end of its epoch (the last epoch ends the run instead)."""
         if self.state == RunState.RUNNING and self._run.controls.paused and event.epoch < event.epochs:
             self._set_state(RunState.PAUSED)
-            self.status.emit(f"Paused after epoch {event.epoch}: Step for one more, Space to resume.", 5000)
+            self.say(f"Paused after epoch {event.epoch}: Step for one more, Space to resume.", 5000)
 
     def _finished(self, outcome: RunOutcome) -> None:
         if self._end_run() is None:
@@ -529,7 +529,7 @@ class Session(QObject):
         summary = sentence(outcome.message)
         if outcome.test_accuracy is not None:
             summary += f" Test accuracy {100 * outcome.test_accuracy:.2f} % ({outcome.samples_per_second:,.0f} samples/s)."
-        self.status.emit(summary, 15000)
+        self.say(summary, 15000)
         self.run_finished.emit(outcome)
 
     def _failed(self, message: str) -> None:
@@ -643,7 +643,7 @@ class Session(QObject):
         return fits_in_memory(needed, available) or self._confirm_low_memory(needed, available)
 
     def _refuse_low_memory(self, needed: int, available: int | None) -> bool:
-        self.notice.emit(memory_warning(needed, available), "error")
+        self.warn(memory_warning(needed, available), "error")
         return False
 
 
