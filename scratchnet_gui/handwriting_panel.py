@@ -37,11 +37,10 @@ from PySide6.QtWidgets import (
 from scratchnet.finetune import FinetuneResult
 from scratchnet.handwriting import Examples
 
-from .draw_pad import DIGITS
 from .on_screen import RefreshWhenShown
 from .session import Session
 from .teaching import Taught
-from .visuals import CORRECT, WRONG, ink_image, percent
+from .visuals import CORRECT, DIGITS, WRONG, ink_image, percent
 
 THUMBNAIL = 56  # pixels on a side of a gallery thumbnail
 TABLE_COLUMNS = (  # the per-class table of a Teach result: title, tooltip

@@ -92,7 +92,6 @@ ENDINGS = {
 }
 
 
-@dataclass
 @dataclass(frozen=True)
 class NetworkInput:
     """What the network reads now: the pad's drawing, or a test image opened to be read and drawn over."""
@@ -204,6 +203,7 @@ class Session(QObject):
         self.run_started.connect(lambda *_: self.runs.run_started())
         self.run_finished.connect(lambda outcome: self.runs.run_ended(outcome.run_id))
         self.run_failed.connect(lambda _: self.runs.refresh())
+        self.started_over.connect(lambda: self.runs.set_overlaid([]))
         QTimer.singleShot(0, self, self.runs.start)  # once the window listens
 
     # ---- messages -----------------------------------------------------------------------------------------
@@ -232,7 +232,7 @@ class Session(QObject):
                 self.model.predict_test_set(dataset)  # refuses a model for other images or classes, or that overflows on them
             except ModelFileError as error:
                 warning = f"The current model does not fit this dataset ({error}); it was replaced by fresh weights."
-                self.model = None
+                self.set_model(None)
         self.dataset = dataset
         height, width = dataset.image_shape
         self.say(
@@ -262,8 +262,8 @@ class Session(QObject):
 
     # ---- the model ------------------------------------------------------------------------------------
 
-    def set_model(self, model: Model) -> None:
-        """Make ``model`` the current network (a run's snapshot after each epoch, or its final weights)."""
+    def set_model(self, model: Model | None) -> None:
+        """Make ``model`` the current network (a run's snapshot after each epoch, or its final weights; None: none)."""
         self.model = model
         self.model_changed.emit(model)
 
@@ -285,11 +285,11 @@ class Session(QObject):
         self.started_over.emit()
         self.reset_weights(config)
 
-    def open_model(self, source: str | os.PathLike | int | Model) -> Model | None:
+    def open_model(self, source: str | os.PathLike | int | Model, propose_settings: bool = True) -> Model | None:
         """Make a model the current network: a model file, the weights of a recorded run (its id) or a model in
-        hand (a taught one). It must fit the dataset's images and classes; its settings are proposed for the next
-        run (``settings_proposed``) and the run figures start afresh. None, with a notice saying why, when it
-        cannot be used, or while a run is under way."""
+        hand (a taught one). It must fit the dataset's images and classes; the run figures start afresh and, with
+        ``propose_settings``, the settings it was trained with are proposed for the next run (``settings_proposed``).
+        None, with a notice saying why, when it cannot be used, or while a run is under way."""
         if self.state.active:
             self.warn(RUN_IN_PROGRESS)
             return None
@@ -301,7 +301,10 @@ class Session(QObject):
             self.warn(f"Could not open the model. {error}", "error")
             return None
         self._use_model(model)
-        self._propose_settings_of(model)
+        if propose_settings:
+            self._propose_settings_of(model)
+        elif mismatch := self.dataset_mismatch():
+            self.warn(f"{sentence(mismatch)} {DIFFERENT_DATASET}")
         test = model.metrics.get("test_accuracy")
         tested = f", test accuracy {100 * test:.2f} %" if isinstance(test, (int, float)) else ""
         self.say(f"Opened {name}: {'-'.join(map(str, model.layer_sizes))} {model.activation}{tested}", 10000)
@@ -464,7 +467,10 @@ class Session(QObject):
     # ---- the current input and the test images ------------------------------------------------------
 
     def set_input(self, network_input: NetworkInput | None) -> None:
-        """Make ``network_input`` what the network reads now (None: nothing is drawn)."""
+        """Make ``network_input`` what the network reads now (None: nothing is drawn). The same input again (the pad
+        reads its drawing anew with each new model) changes nothing."""
+        if _same_input(network_input, self.input):
+            return
         self.input = network_input
         self.input_changed.emit(network_input)
 
@@ -603,7 +609,7 @@ class Session(QObject):
             except RunStoreError as error:
                 self.notice.emit(f"The taught model is current, but it was not recorded as a run: {error}", "warning")
         self.runs.refresh()
-        self.open_model(taught.result.model)
+        self.open_model(taught.result.model, propose_settings=False)  # the fine-tune's settings are not the learner's
         self.say("Kept the model taught your handwriting.", 8000)
 
     def discard_taught(self) -> None:
@@ -645,6 +651,13 @@ class Session(QObject):
     def _refuse_low_memory(self, needed: int, available: int | None) -> bool:
         self.warn(memory_warning(needed, available), "error")
         return False
+
+
+def _same_input(a: NetworkInput | None, b: NetworkInput | None) -> bool:
+    if a is None or b is None:
+        return a is b
+    same_image = (a.image is None and b.image is None) or (a.image is not None and b.image is not None and np.array_equal(a.image, b.image))
+    return (a.origin, a.label) == (b.origin, b.label) and same_image and np.array_equal(a.pixels, b.pixels)
 
 
 def memory_warning(needed: int, available: int | None) -> str:

@@ -130,6 +130,6 @@ class FinetuneJob:
 
     def __call__(self, worker: TrainingWorker) -> Taught:
         finetune = self.finetune
-        worker.follow(finetune.trainer)
+        worker.attach(finetune.trainer)
         result = finetune.run(worker.on_batch, worker.on_epoch)
         return Taught(result, finetune.examples, self.config, DatasetIdentity.of(finetune.trainer.data))
