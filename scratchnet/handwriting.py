@@ -423,5 +423,7 @@ class HandwritingStore:
         return self.folder.is_dir() and not any(os.path.lexists(self.folder / name) for name in (*FILES, COMMITTED))
 
     def _locked(self):
+        if os.path.lexists(self.folder) and not self.folder.is_dir():
+            raise DataError(f"{self.folder} is not a folder of examples: move it away to collect examples there")
         self.folder.mkdir(parents=True, exist_ok=True)
         return locked(self.folder / LOCK)

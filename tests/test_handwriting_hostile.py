@@ -255,3 +255,130 @@ def test_a_committed_link_is_never_followed_to_move_files(qtbot, tmp_path):
     assert "not a folder ScratchNet wrote" in handwriting.problem
     handwriting.add(digit(1), 1)
     assert snapshot(elsewhere) == elsewhere_before and snapshot(folder) == {**before, COMMITTED: f"-> {elsewhere}"}
+
+
+# ---- item 5: every hostile value the collection's files can hold -------------------------------------------------
+
+A_DRAWING = {"strokes": [[[1.0, 2.0], [3.0, 4.0]]], "widths": [18.0], "size": 280.0}
+HOSTILE_VALUES = [None, True, 0, -1, 1e308, 10**400, "text", "", [], [[]], {}, [None], [[1, 2, 3]], {"a": 1}]
+
+
+def strokes_document(**changes) -> dict:
+    """A valid strokes.json of two examples, the first drawn, with ``changes`` applied."""
+    return {"format": "scratchnet-handwriting-strokes", "version": 2, "drawings": [dict(A_DRAWING), None], "ids": ["#0", "#1"], **changes}
+
+
+def hostile_strokes_files() -> list[bytes]:
+    """strokes.json files with a hostile value in each place, nested too deep, or not numbers."""
+    documents = [strokes_document(drawings=value) for value in HOSTILE_VALUES]
+    documents += [strokes_document(ids=value) for value in [*HOSTILE_VALUES, ["#0", "#0"], ["#0", "../x"], ["#0"]]]
+    documents += [strokes_document(format=value) for value in HOSTILE_VALUES]
+    for key in A_DRAWING:
+        documents += [strokes_document(drawings=[{**A_DRAWING, key: value}, None]) for value in HOSTILE_VALUES]
+        documents += [strokes_document(drawings=[{k: v for k, v in A_DRAWING.items() if k != key}, None])]
+    documents += [strokes_document(drawings=[value, None]) for value in HOSTILE_VALUES if value is not None]
+    documents += [strokes_document(drawings=[{**A_DRAWING, "strokes": [[value, [1, 2]]]}, None]) for value in HOSTILE_VALUES]
+    documents += [strokes_document(drawings=[{**A_DRAWING, "strokes": [[[value, 1.0]]]}, None]) for value in HOSTILE_VALUES]
+    files = [json.dumps(document).encode() for document in documents]
+    files += [b"[" * 100_000 + b"]" * 100_000, b'{"drawings": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"]
+    files += [json.dumps(strokes_document()).replace("1.0", constant).encode() for constant in ("NaN", "Infinity", "-Infinity", "1e999")]
+    files += [b"", b"\x00" * 100, b"\xff\xfe", b"null", b"[]", b"{}"]
+    return files
+
+
+def hostile_idx_files() -> list[tuple[str, bytes]]:
+    """The collection's IDX files truncated anywhere, empty, or claiming impossible shapes."""
+    images = (b"\x00\x00\x08\x03" + (2).to_bytes(4, "big") + (28).to_bytes(4, "big") * 2) + bytes(2 * 28 * 28)
+    files = [(IMAGES, images[:cut]) for cut in (0, 1, 4, 12, 15, 16, 100, len(images) - 1)] + [(IMAGES, images + b"x")]
+    files += [(IMAGES, b"\x00\x00\x08\x03" + (2).to_bytes(4, "big") + (0).to_bytes(4, "big") * 2)]  # 0×0 images
+    files += [
+        (IMAGES, b"\x00\x00\x08\x03" + (2**31).to_bytes(4, "big") * 3),
+        (LABELS, b"\x00\x00\x08\x01" + (2**32 - 1).to_bytes(4, "big")),
+    ]
+    return files
+
+
+def test_every_hostile_file_leaves_the_collection_unread_and_untouched(qtbot, tmp_path):
+    cases = [(STROKES, content) for content in hostile_strokes_files()] + hostile_idx_files()
+    for number, (name, content) in enumerate(cases):
+        folder = tmp_path / f"case-{number}"
+        collection(folder, 2)
+        (folder / name).write_bytes(content)
+        before = snapshot(folder)
+        handwriting = Handwriting(folder)
+        if handwriting.problem is None:  # harmless after all (an empty stroke, say): the collection is whole
+            handwriting.add(digit(1), 1)
+            assert len(HandwritingStore(folder).examples) == 3, (name, content[:200])
+            continue
+        assert "cannot be read" in handwriting.problem and len(handwriting.problem) < 1000 and len(handwriting.examples) == 0
+        handwriting.add(digit(1), 1)
+        handwriting.import_folder(folder)
+        assert snapshot(folder) == before, (name, content[:200])
+
+
+def test_a_valid_strokes_file_of_an_older_version_still_reads(tmp_path):
+    """The sanity check of the fuzzing above: the unchanged document reads, as does one without ids (version 1)."""
+    for document in (strokes_document(), {k: v for k, v in strokes_document(version=1).items() if k != "ids"}):
+        folder = tmp_path / f"version-{document['version']}"
+        write_examples(Examples(np.stack([digit(1), digit(2)]), [1, 2]), folder)
+        (folder / STROKES).write_text(json.dumps(document))
+        examples = read_examples(folder)
+        assert examples.ids == ["#0", "#1"] and examples.drawings[1] is None
+        np.testing.assert_array_equal(examples.drawings[0].strokes[0], [[1.0, 2.0], [3.0, 4.0]])
+
+
+def make_file(path: Path) -> None:
+    path.write_text("not a folder")
+
+
+@pytest.mark.parametrize(
+    "spoil, problem",
+    [
+        (make_file, "not a folder of examples"),
+        (os.mkfifo, "not a folder of examples"),
+        (lambda folder: (collection(folder, 2), (folder / COMMITTED).write_text("x")), "not a folder ScratchNet wrote"),
+        (lambda folder: (collection(folder, 2), (folder / LOCK).unlink(), (folder / LOCK).mkdir()), "cannot be read"),
+    ],
+)
+def test_a_collection_folder_that_is_not_one_is_left_as_it_is(qtbot, tmp_path, spoil, problem):
+    folder = tmp_path / "handwriting"
+    spoil(folder)
+    handwriting = Handwriting(folder)
+    assert problem in handwriting.problem
+    with qtbot.waitSignal(handwriting.failed):
+        handwriting.add(digit(1), 1)
+
+
+@pytest.fixture
+def model_file(fake_dataset, tmp_path) -> Path:
+    path = tmp_path / "reader.safetensors"
+    save_model(quick_model(fake_dataset, train_images=600, hidden=(16,), epochs=1), path)
+    return path
+
+
+def test_the_finetune_command_refuses_every_hostile_examples_folder_in_one_line(model_file, fake_data_dir, tmp_path, capsys):
+    cases = [(STROKES, content) for content in hostile_strokes_files()[::3]] + hostile_idx_files()
+    for number, (name, content) in enumerate(cases):
+        folder = tmp_path / f"case-{number}"
+        write_examples(Examples(np.zeros((2, 12, 12), np.uint8), [1, 2]), folder)
+        (folder / name).write_bytes(content)
+        assert main(["finetune", str(model_file), "--examples", str(folder), "--data-dir", str(fake_data_dir)]) == 2, (name, content[:200])
+        error = capsys.readouterr().err
+        assert error.startswith("scratchnet: error: ") and error.count("\n") == 1 and "Traceback" not in error, error
+
+
+@pytest.mark.parametrize("special", ["fifo", "zero", "loop"])
+@pytest.mark.parametrize("name", [IMAGES, LABELS, STROKES])
+def test_the_finetune_command_neither_hangs_nor_fills_memory_on_special_files(model_file, fake_data_dir, tmp_path, special, name):
+    folder = tmp_path / "examples"
+    write_examples(Examples(np.zeros((2, 12, 12), np.uint8), [1, 2]), folder)
+    (folder / name).unlink()
+    if special == "fifo":
+        os.mkfifo(folder / name)
+    elif special == "zero":
+        (folder / name).symlink_to("/dev/zero")
+    else:
+        (folder / name).symlink_to(folder / name)
+    command = [sys.executable, "-m", "scratchnet", "finetune", str(model_file), "--examples", str(folder), "--data-dir", str(fake_data_dir)]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2 and done.stderr.startswith("scratchnet: error: ") and "Traceback" not in done.stderr, done.stderr
