@@ -34,7 +34,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from scratchnet.finetune import FinetuneResult
+from scratchnet.finetune import NOTHING_HELD_OUT, FinetuneResult, unmeasured_reason
 from scratchnet.handwriting import Examples
 
 from .draw_pad import DIGITS
@@ -340,7 +340,8 @@ class HandwritingPanel(QWidget):
         if self.session.state.active:
             self.teach_reason.setText("Training… the curves are on the Training tab.")
         else:
-            self.teach_reason.setText(refusal or "Fine-tunes the current model for a few seconds; you choose to keep it or not.")
+            ready = "Fine-tunes the current model for a few seconds; you choose to keep it or not."
+            self.teach_reason.setText(refusal or unmeasured_reason(self.session.handwriting.examples.labels) or ready)
 
     def show_result(self, taught: Taught) -> None:
         """Show what teaching did, with Keep and Discard."""
@@ -393,12 +394,14 @@ class HandwritingPanel(QWidget):
 def headline(result: FinetuneResult, names: list[str]) -> str:
     """The result in two or three lines of HTML: held-out accuracy and MNIST test accuracy before → after."""
     color = CORRECT if (result.examples_after or 0) >= (result.examples_before or 0) else WRONG
-    lines = [
-        f"<b>Your held-out handwriting</b> ({len(result.held_out)} examples): "
-        f"<b style='color:{color.name()}'>{before_after(result.examples_before, result.examples_after)}</b>",
-        f"<b>MNIST test</b>: {before_after(result.test_before, result.test_after)}",
-    ]
-    if result.train_only_classes:
+    change = before_after(result.examples_before, result.examples_after)
+    held_out = (
+        f" ({len(result.held_out)} examples): <b style='color:{color.name()}'>{change}</b>"
+        if len(result.held_out)
+        else f": {NOTHING_HELD_OUT}"
+    )
+    lines = [f"<b>Your held-out handwriting</b>{held_out}", f"<b>MNIST test</b>: {before_after(result.test_before, result.test_after)}"]
+    if len(result.held_out) and result.train_only_classes:
         classes = ", ".join(class_name(names, label) for label in result.train_only_classes)
         lines.append(f"Too few examples to hold any out (used for training only): {classes}.")
     if result.training.status != "completed":

@@ -572,8 +572,10 @@ class Session(QObject):
         if refusal is None:
             try:
                 job = FinetuneJob(self.model, self.handwriting.examples, self.dataset, settings or FinetuneSettings())
-            except (DataError, ModelFileError) as error:
+            except (DataError, ModelFileError, ConfigError) as error:  # ConfigError: it would not fit in memory
                 refusal = sentence(str(error))
+            except MemoryError:
+                refusal = "There is not enough memory to prepare the fine-tune: teach with fewer examples."
         if refusal is not None:
             self.notice.emit(f"Cannot teach: {refusal}", "error")
             return False
