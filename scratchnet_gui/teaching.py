@@ -9,6 +9,7 @@ thread (so the Training tab draws its curves live, and pause and stop work as fo
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from dataclasses import dataclass
 
@@ -22,7 +23,7 @@ from scratchnet.finetune import Finetune, FinetuneResult, FinetuneSettings
 from scratchnet.handwriting import Deleted, Examples, HandwritingStore
 from scratchnet.model import Model
 from scratchnet.preprocess import Drawing
-from scratchnet.runs import DatasetIdentity
+from scratchnet.runs import DatasetIdentity, RunOutcome
 
 from .worker import TrainingWorker
 
@@ -117,19 +118,46 @@ class Taught:
     examples: Examples  # the examples it was given (the result's positions refer to them)
     config: TrainConfig  # what the fine-tune trained with
     dataset: DatasetIdentity
+    base_run: int | None  # the recorded run whose weights it fine-tuned (None: weights that are no recorded run)
+
+    def outcome(self) -> RunOutcome:
+        """The fine-tune as a run to record. Its message says what it is: a fine-tune of run N, on how many of the
+        learner's examples, and its accuracy on the held-out ones. That figure is kept out of the validation column,
+        which for every other run is a share of MNIST's training set: a handful of drawings is no such measure."""
+        result, training = self.result, self.result.training
+        base = f"run {self.base_run}" if self.base_run is not None else "weights that are no recorded run"
+        measured = (
+            f"your {len(result.held_out)} held-out examples {result.examples_before:.1%} → {result.examples_after:.1%}"
+            if len(result.held_out)
+            else "none of your examples held out to measure it"
+        )
+        message = f"fine-tune of {base} on {len(self.examples)} examples of your handwriting + MNIST replay; {measured}"
+        history = [dataclasses.replace(event, val_loss=None, val_accuracy=None) for event in training.history]
+        return RunOutcome(
+            training.status,
+            message,
+            training.train_seconds,
+            training.samples_per_second,
+            {"accuracy": result.test_after},
+            model=result.model,
+            history=history,
+        )
 
 
 class FinetuneJob:
     """Fine-tunes ``model`` on ``examples`` with replay from ``dataset``, as a ``TrainingWorker``'s job. The fine-tune
     is prepared at once (``DataError`` when it cannot learn from the examples); ``config`` and ``controls`` are its
-    trainer's. Not recorded as it runs: a fine-tune becomes a run only when the learner keeps it (``Session.keep_taught``)."""
+    trainer's; ``base_run`` is the recorded run whose weights ``model`` holds. Not recorded as it runs: a fine-tune becomes
+    a run only when the learner keeps it (``Session.keep_taught``)."""
 
-    def __init__(self, model: Model, examples: Examples, dataset: Dataset, settings: FinetuneSettings):
+    def __init__(self, model: Model, examples: Examples, dataset: Dataset, settings: FinetuneSettings, base_run: int | None = None):
         self.finetune = Finetune(model, examples, dataset, settings)
         self.config, self.controls = self.finetune.trainer.config, self.finetune.trainer.controls
+        self.base_run = base_run
 
     def __call__(self, worker: TrainingWorker) -> Taught:
         finetune = self.finetune
         worker.follow(finetune.trainer)
         result = finetune.run(worker.on_batch, worker.on_epoch)
-        return Taught(result, finetune.examples, self.config, DatasetIdentity.of(finetune.trainer.data))
+        identity = dataclasses.replace(DatasetIdentity.of(finetune.trainer.data), validation_size=0)  # see Taught.outcome
+        return Taught(result, finetune.examples, self.config, identity, self.base_run)

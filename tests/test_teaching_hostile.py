@@ -6,10 +6,12 @@ import pytest
 
 import scratchnet.finetune
 from scratchnet.cli import main
+from scratchnet.config import TrainConfig
 from scratchnet.errors import ConfigError
 from scratchnet.finetune import NOTHING_HELD_OUT, Finetune, FinetuneSettings
 from scratchnet.handwriting import Examples, write_examples
 from scratchnet.model import save_model
+from scratchnet.runs import RunStore
 from scratchnet_gui.handwriting_panel import HandwritingPanel
 from scratchnet_gui.session import RunState, Session
 from tests.quick_models import quick_model
@@ -131,3 +133,40 @@ def test_a_fine_tune_that_fails_as_it_runs_says_so(qtbot, session, fake_dataset,
     with qtbot.waitSignal(session.run_failed, timeout=30_000) as failed:
         assert session.teach(FAST)
     assert "the disk vanished" in failed.args[0] and session.state == RunState.FAILED
+
+
+# ---- item 22 (teaching): a kept fine-tune is recorded as what it is ---------------------------------------------------
+
+
+def test_a_kept_fine_tune_is_recorded_as_a_fine_tune_of_its_run_without_a_validation_figure(qtbot, session, fake_dataset):
+    with qtbot.waitSignal(session.run_finished, timeout=60_000) as finished:
+        assert session.start(TrainConfig(hidden=[16], epochs=1, batch_size=50, validation_size=100))
+    base_run = finished.args[0].run_id
+    examples = Examples(fake_dataset.train_images[:40], fake_dataset.train_labels[:40])  # 8 held out
+    collect(session, examples)
+    with qtbot.waitSignal(session.taught, timeout=60_000):
+        assert session.teach(FAST)
+    result = session.teaching.result
+    session.keep_taught()
+
+    with RunStore() as store:
+        fine_tune = store.runs()[0]
+        stored = store.run(fine_tune.id)
+    assert fine_tune.id != base_run and session.model_run_id == fine_tune.id
+    assert fine_tune.message.startswith(f"fine-tune of run {base_run} on 40 examples of your handwriting")
+    assert f"your {len(result.held_out)} held-out examples {result.examples_before:.1%} → {result.examples_after:.1%}" in fine_tune.message
+    assert fine_tune.val_accuracy is None and all(event.val_accuracy is None for event in stored.history)
+    assert fine_tune.test_accuracy == pytest.approx(result.test_after)
+
+
+def test_a_fine_tune_of_weights_no_run_recorded_says_so(qtbot, session, fake_dataset):
+    collect(session, three_of_each(fake_dataset))
+    with qtbot.waitSignal(session.taught, timeout=60_000):
+        assert session.teach(FAST)
+    session.keep_taught()
+    with RunStore() as store:
+        (fine_tune,) = store.runs()
+    assert fine_tune.message == (
+        "fine-tune of weights that are no recorded run on 12 examples of your handwriting + MNIST replay; "
+        "none of your examples held out to measure it"
+    )
