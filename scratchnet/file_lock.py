@@ -44,9 +44,10 @@ class LockTimeout(OSError):
 
 
 @contextlib.contextmanager
-def locked(path: str | os.PathLike, wait: float = LOCK_WAIT) -> Iterator[None]:
-    """Hold the lock file ``path`` (created if need be) for the block; ``LockTimeout`` after ``wait`` seconds,
-    ``OSError`` when the lock file cannot be opened (a folder, a file of another user)."""
+def locked(path: str | os.PathLike, wait: float = LOCK_WAIT) -> Iterator[int]:
+    """Hold the lock file ``path`` (created if need be) for the block, which gets its descriptor (the holder may
+    write in it); ``LockTimeout`` after ``wait`` seconds, ``OSError`` when the lock file cannot be opened (a
+    folder, a file of another user)."""
     # O_NONBLOCK: a FIFO put in the lock file's place cannot hang the open
     fd = os.open(Path(path), os.O_RDWR | os.O_CREAT | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0), 0o666)
     try:
@@ -55,6 +56,6 @@ def locked(path: str | os.PathLike, wait: float = LOCK_WAIT) -> Iterator[None]:
             if time.monotonic() > deadline:
                 raise LockTimeout(f"another ScratchNet process has held {path} for more than {wait:g} s")
             time.sleep(_POLL)
-        yield  # closing the file releases the lock
+        yield fd  # closing the file releases the lock
     finally:
         os.close(fd)

@@ -19,7 +19,8 @@ after it leaves ``.committed`` complete, and the next read finishes moving its f
 Several processes may share the collection (two windows on one data home, a window and the command line).
 Each change is made under the collection's lock (``.lock``, see ``file_lock``): read what is on disk now,
 apply the change, save. So a change merges with whatever the others saved meanwhile, and nothing anyone
-labelled vanishes. Every example has an id (kept in strokes.json) by which a relabel, a delete or an undo
+labelled vanishes. (Every save first writes a fresh token into ``.lock``: while the token and the files are
+as a process left them, it need not read them again.) Every example has an id (kept in strokes.json) by which a relabel, a delete or an undo
 finds it wherever other windows' changes have moved it.
 """
 
@@ -49,7 +50,8 @@ IMAGES, LABELS, STROKES = "images-idx3-ubyte", "labels-idx1-ubyte", "strokes.jso
 FILES = (IMAGES, LABELS, STROKES)
 COMMITTED = ".committed"  # a complete save whose files are still to be moved into place
 STAGING = re.compile(r"\.saving\.(?P<pid>\d+)\.[0-9a-f]{12}")  # a save being written (or a killed writer's leftover)
-LOCK = ".lock"  # held by the process changing the collection (see file_lock)
+LOCK = ".lock"  # held by the process changing the collection (see file_lock); holds the token of the latest save
+TOKEN_BYTES = 16
 STROKES_FORMAT = "scratchnet-handwriting-strokes"
 MAX_STROKES_BYTES = 1 << 28  # 256 MiB: the strokes of about 100 000 drawings
 EXAMPLE_ID = re.compile(r"[0-9a-f]{16}|#\d{1,9}")  # a random id, or "#<position>" for an example saved without one
@@ -228,6 +230,19 @@ def _regular_file(path: Path) -> Path:
     return path
 
 
+def _read_token(lock: Path) -> bytes | None:
+    try:
+        fd = os.open(lock, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+    except OSError:
+        return None
+    try:
+        return os.read(fd, TOKEN_BYTES)
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+
+
 def _strokes_json(examples: Examples) -> bytes:
     """The strokes and the id of every example: polylines of (x, y) canvas points, pen widths and the canvas size.
     An image under the strokes is not kept: its pixels are in the example's image already."""
@@ -335,15 +350,20 @@ class HandwritingStore:
     def __init__(self, folder: str | os.PathLike | None = None):
         self.folder = Path(folder) if folder is not None else data_home() / "handwriting"
         self.examples = Examples.empty()
+        self._read_as: tuple | None = None  # the files' signature when ``examples`` was read or saved
         self.reload()
 
-    def reload(self) -> None:
-        """Read the collection as it is on disk now (other processes may have changed it)."""
+    def reload(self) -> bool:
+        """Read the collection as it is on disk now, if its files changed since this process last read or saved it
+        (another process saved it); True when they had."""
+        if self._signature() == self._read_as:
+            return False
         if self._is_new():
-            self.examples = Examples.empty()
+            self.examples, self._read_as = Examples.empty(), self._signature()
         else:
             with self._locked():
-                self.examples = self._read()
+                self.examples, self._read_as = self._read(), self._signature()
+        return True
 
     def add(self, image: np.ndarray, label: int, drawing: Drawing | None = None) -> int:
         """Keep ``image`` (see ``as_example_image``) as an example of class ``label``; return its position."""
@@ -403,10 +423,13 @@ class HandwritingStore:
 
     def _change(self, change) -> None:
         """Apply ``change(examples on disk) -> new examples`` and save, holding the lock from the read to the save."""
-        with self._locked():
-            changed = change(self._read())
+        with self._locked() as lock:
+            current = self.examples if self._signature() == self._read_as else self._read()
+            changed = change(current)
+            os.lseek(lock, 0, os.SEEK_SET)
+            os.write(lock, secrets.token_bytes(TOKEN_BYTES))  # before the save: whatever becomes of it, others re-read
             write_examples(changed, self.folder)
-        self.examples = changed
+            self.examples, self._read_as = changed, self._signature()
 
     def _read(self) -> Examples:
         """The collection on disk (under the lock): a committed save is finished first."""
@@ -414,6 +437,18 @@ class HandwritingStore:
             return Examples.empty()
         _finish_committed_save(self.folder)
         return read_examples(self.folder)
+
+    def _signature(self) -> tuple:
+        """What tells, without reading them, that the collection changed: the token of its latest save (which every
+        save changes), and each file's inode, size and time (for files changed by hand)."""
+        signature = [_read_token(self.folder / LOCK)]
+        for name in (*FILES, COMMITTED):
+            try:
+                status = os.lstat(self.folder / name)
+            except OSError:
+                status = None
+            signature.append(status and (status.st_ino, status.st_size, status.st_mtime_ns))
+        return tuple(signature)
 
     def _is_new(self) -> bool:
         """True while nothing of a collection exists: no folder yet, or a folder without any of its files. A file

@@ -134,9 +134,13 @@ class HandwritingPanel(QWidget):
         session.state_changed.connect(lambda _: self._update_teach())
         session.run_started.connect(lambda *_: self.result_view.hide())  # a new run: the result shown is the past
         session.taught.connect(self.show_result)
-        self.problem.setText(session.handwriting.problem or "")
-        self.problem.setVisible(session.handwriting.problem is not None)
         self._refresh()
+
+    def showEvent(self, event) -> None:
+        """Chosen: show the collection as it is now, with what other windows added meanwhile."""
+        super().showEvent(event)
+        if self.session is not None:
+            self.session.handwriting.reload()
 
     # ---- building -------------------------------------------------------------------------------------
 
@@ -305,6 +309,8 @@ class HandwritingPanel(QWidget):
     def _refresh(self) -> None:
         """Show the collection as it is now, with the class names of the current model."""
         names, examples = self.class_names(), self.session.handwriting.examples
+        self.problem.setText(self.session.handwriting.problem or "")
+        self.problem.setVisible(self.session.handwriting.problem is not None)
         self.examples_model.set_examples(examples, names)
         counts = examples.counts(len(names))
         self.counts.setText(

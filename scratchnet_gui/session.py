@@ -572,6 +572,7 @@ class Session(QObject):
         """Fine-tune a copy of the current model on the handwriting examples, as a run (live curves, pause,
         stop); ``taught`` follows, and the current model stays until ``keep_taught``. False (with a notice)
         when it cannot start (see ``teach_refusal``)."""
+        self.handwriting.reload()  # teach what the collection holds now, other windows' examples too
         refusal = self.teach_refusal()
         if refusal is None:
             try:

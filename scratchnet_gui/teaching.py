@@ -29,9 +29,11 @@ from .worker import TrainingWorker
 
 
 class Handwriting(QObject):
-    """The learner's labelled examples (``examples``), kept in ``HandwritingStore(folder)``.
+    """The learner's labelled examples (``examples``), kept in ``HandwritingStore(folder)``, which other windows
+    may share: each change merges with theirs, and ``reload`` shows theirs.
 
-    A collection that cannot be read is never overwritten: ``problem`` says why, and every change is refused."""
+    A collection that cannot be read is never overwritten: ``problem`` says why, and every change is refused
+    until it can be read again (the learner moved the damaged file away, say)."""
 
     changed = Signal()  # the examples changed (added, relabelled, deleted, restored, imported)
     added = Signal(int, int)  # the class of the example just added, how many examples there are now
@@ -39,13 +41,25 @@ class Handwriting(QObject):
 
     def __init__(self, folder: str | os.PathLike | None = None, parent: QObject | None = None):
         super().__init__(parent)
+        self.folder = folder
         self.store: HandwritingStore | None = None
         self.problem: str | None = None
-        try:
-            self.store = HandwritingStore(folder)
-        except (DataError, OSError) as error:
-            self.problem = f"Your handwriting collection cannot be read ({error}); it is left as it is."
         self._deleted: list[Deleted] = []  # the undo stack of deletions, latest last
+        self._open()
+
+    def reload(self) -> None:
+        """Show the collection as it is on disk now (another window may have changed it); ``changed`` if it had."""
+        if self.store is None:
+            if self._open():
+                self.changed.emit()
+            return
+        try:
+            reloaded = self.store.reload()
+        except (DataError, OSError) as error:
+            self.store, self.problem = None, cannot_be_read(error)
+            reloaded = True
+        if reloaded:
+            self.changed.emit()
 
     @property
     def examples(self) -> Examples:
@@ -105,9 +119,21 @@ class Handwriting(QObject):
         return True
 
     def _writable(self) -> HandwritingStore:
-        if self.store is None:
+        if self.store is None and not self._open():
             raise DataError(self.problem)
         return self.store
+
+    def _open(self) -> bool:
+        """Open the collection; False (and ``problem`` says why) when it cannot be read."""
+        try:
+            self.store, self.problem = HandwritingStore(self.folder), None
+        except (DataError, OSError) as error:
+            self.problem = cannot_be_read(error)
+        return self.problem is None
+
+
+def cannot_be_read(error: Exception) -> str:
+    return f"Your handwriting collection cannot be read ({error}); it is left as it is."
 
 
 @dataclass

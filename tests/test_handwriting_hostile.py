@@ -81,6 +81,43 @@ def test_a_relabel_delete_or_undo_finds_its_examples_after_another_window_moved_
     assert on_disk.images[:, 0, 0].tolist() == [0, 1, 2, 3] and on_disk.labels.tolist() == [0, 1, 9, 3]
 
 
+def test_a_window_shows_what_another_window_added_when_its_tab_is_shown(qtbot, data_home):
+    from scratchnet_gui.handwriting_panel import HandwritingPanel
+    from scratchnet_gui.session import Session
+
+    session = Session()
+    panel = HandwritingPanel()
+    qtbot.addWidget(panel)
+    panel.follow(session)
+    panel.show()
+    session.handwriting.add(digit(1), 1)
+    Handwriting(data_home / "handwriting").add(digit(7), 7)  # another window
+    panel.hide()
+    panel.show()  # its tab chosen again
+    assert panel.counts.text().startswith("2 examples") and sorted(session.handwriting.examples.labels.tolist()) == [1, 7]
+    session.shutdown()
+
+
+def test_a_collection_made_readable_again_is_used_without_a_restart(qtbot, data_home):
+    from scratchnet_gui.handwriting_panel import HandwritingPanel
+    from scratchnet_gui.session import Session
+
+    folder = data_home / "handwriting"
+    collection(folder, 6)
+    (folder / STROKES).write_bytes(b"[" * 100_000)
+    session = Session()
+    panel = HandwritingPanel()
+    qtbot.addWidget(panel)
+    panel.follow(session)
+    panel.show()
+    assert panel.problem.isVisible() and "move it away to keep the examples without their strokes" in panel.problem.text()
+    (folder / STROKES).rename(tmp := folder.parent / "strokes-moved-away.json")
+    session.handwriting.add(digit(9), 9)
+    assert len(session.handwriting.examples) == 7 and not panel.problem.isVisible() and panel.counts.text().startswith("7 examples")
+    assert tmp.exists()
+    session.shutdown()
+
+
 ADDER = textwrap.dedent(
     """
     import sys
