@@ -173,7 +173,6 @@ def write_examples(examples: Examples, folder: str | os.PathLike) -> None:
         raise DataError(f"labels must be class indices 0–255 to be saved; got {examples.labels.min()}–{examples.labels.max()}")
     folder.mkdir(parents=True, exist_ok=True)
     _finish_committed_save(folder)
-    _remove_stale_staging(folder)
     staging = folder / f".saving.{os.getpid()}.{secrets.token_hex(6)}"
     staging.mkdir()
     try:
@@ -210,7 +209,8 @@ def _finish_committed_save(folder: Path) -> None:
 
 
 def _remove_stale_staging(folder: Path) -> None:
-    """Delete the staging folders of saves whose process is gone (killed before their commit)."""
+    """Delete the staging folders of saves whose process is gone (killed before their commit). Only in the app's
+    collection: a killed export leaves its staging folder (hidden, harmless) in the user's folder."""
     for entry in os.scandir(folder):
         match = STAGING.fullmatch(entry.name)
         if match and entry.is_dir(follow_symlinks=False) and not psutil.pid_exists(int(match["pid"])):
@@ -428,6 +428,7 @@ class HandwritingStore:
             changed = change(current)
             os.lseek(lock, 0, os.SEEK_SET)
             os.write(lock, secrets.token_bytes(TOKEN_BYTES))  # before the save: whatever becomes of it, others re-read
+            _remove_stale_staging(self.folder)  # here only: elsewhere (an export's folder) nothing is deleted
             write_examples(changed, self.folder)
             self.examples, self._read_as = changed, self._signature()
 

@@ -115,6 +115,9 @@ class Handwriting(QObject):
         except (DataError, OSError) as error:
             self.failed.emit(f"Your handwriting was not changed: {error}")
             return False
+        except MemoryError:
+            self.failed.emit("Your handwriting was not changed: there is not enough memory for so many examples.")
+            return False
         self.changed.emit()
         return True
 

@@ -419,3 +419,15 @@ def test_the_finetune_command_neither_hangs_nor_fills_memory_on_special_files(mo
     command = [sys.executable, "-m", "scratchnet", "finetune", str(model_file), "--examples", str(folder), "--data-dir", str(fake_data_dir)]
     done = subprocess.run(command, capture_output=True, text=True, timeout=120)
     assert done.returncode == 2 and done.stderr.startswith("scratchnet: error: ") and "Traceback" not in done.stderr, done.stderr
+
+
+def test_export_deletes_nothing_in_the_folder_it_writes_to(qtbot, tmp_path):
+    """Leftovers of our own pattern are cleared in the app's collection only, never in a folder the user chose."""
+    destination = tmp_path / "exported"
+    leftover = destination / ".saving.999999999.0123456789ab"  # no such process
+    leftover.mkdir(parents=True)
+    (leftover / "note.txt").write_text("the user's")
+    handwriting = Handwriting(tmp_path / "handwriting")
+    handwriting.add(digit(1), 1)
+    assert handwriting.export_folder(destination)
+    assert (leftover / "note.txt").read_text() == "the user's" and len(read_examples(destination)) == 1
