@@ -19,9 +19,9 @@ after it leaves ``.committed`` complete, and the next read finishes moving its f
 Several processes may share the collection (two windows on one data home, a window and the command line).
 Each change is made under the collection's lock (``.lock``, see ``file_lock``): read what is on disk now,
 apply the change, save. So a change merges with whatever the others saved meanwhile, and nothing anyone
-labelled vanishes. (Every save first writes a fresh token into ``.lock``: while the token and the files are
-as a process left them, it need not read them again.) Every example has an id (kept in strokes.json) by which a relabel, a delete or an undo
-finds it wherever other windows' changes have moved it.
+labelled vanishes. Every example has an id (kept in strokes.json) by which a relabel, a delete or an undo
+finds it wherever other windows' changes have moved it. Every save first writes a fresh token into
+``.lock``: while the token and the files are as a process left them, it need not read them again.
 """
 
 from __future__ import annotations
@@ -222,7 +222,8 @@ def _regular_file(path: Path) -> Path:
     try:
         mode = path.stat().st_mode
     except FileNotFoundError:
-        raise DataError(f"{path} is a link to {os.readlink(path)}, which does not exist") from None
+        target = f"a link to {os.readlink(path)}, which" if path.is_symlink() else "gone: it"
+        raise DataError(f"{path} is {target} does not exist") from None
     except OSError as error:
         raise DataError(f"{path}: cannot be read ({error.strerror or error})") from None
     if not stat.S_ISREG(mode):
@@ -231,6 +232,7 @@ def _regular_file(path: Path) -> Path:
 
 
 def _read_token(lock: Path) -> bytes | None:
+    """The token of the collection's latest save (see the module's docstring); None when there is none."""
     try:
         fd = os.open(lock, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
     except OSError:
@@ -394,7 +396,8 @@ class HandwritingStore:
         ``delete``); one that is back already (restored by another window) is not doubled."""
 
         def restored(current: Examples) -> Examples:
-            missing = np.flatnonzero([i not in set(current.ids) for i in deleted.examples.ids])
+            present = set(current.ids)
+            missing = np.flatnonzero([i not in present for i in deleted.examples.ids])
             positions, back = deleted.positions[missing], deleted.examples.take(missing)
             # position p_j of the j-th example back is p_j - j among the examples kept (no further than their end)
             before = np.minimum(positions - np.arange(len(positions)), len(current))
