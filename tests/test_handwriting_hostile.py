@@ -122,14 +122,18 @@ ADDER = textwrap.dedent(
     """
     import sys
     import numpy as np
-    from scratchnet.handwriting import HandwritingStore
+    from scratchnet_gui.teaching import Handwriting  # the app's collection, as a window holds it
 
     folder, grey, count = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
-    store = HandwritingStore(folder)
+    handwriting = Handwriting(folder)
+    failures = []
+    handwriting.failed.connect(failures.append)
     print("ready", flush=True)
     sys.stdin.readline()  # go: every adder starts at once
     for i in range(count):
-        store.add(np.full((28, 28), grey, np.uint8), i % 10)
+        handwriting.add(np.full((28, 28), grey, np.uint8), i % 10)
+        if failures:
+            sys.exit(failures[0])
         print(i + 1, flush=True)  # acknowledged: on disk from here on
     """
 )
