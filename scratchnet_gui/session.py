@@ -581,6 +581,8 @@ class Session(QObject):
                 refusal = sentence(str(error))
             except MemoryError:
                 refusal = "There is not enough memory to prepare the fine-tune: teach with fewer examples."
+            except Exception as error:  # as the worker does: the window must hear about every failure, whatever it is
+                refusal = f"{type(error).__name__}: {error}"
         if refusal is not None:
             self.notice.emit(f"Cannot teach: {refusal}", "error")
             return False

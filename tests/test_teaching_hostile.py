@@ -170,3 +170,15 @@ def test_a_fine_tune_of_weights_no_run_recorded_says_so(qtbot, session, fake_dat
         "fine-tune of weights that are no recorded run on 12 examples of your handwriting + MNIST replay; "
         "none of your examples held out to measure it"
     )
+
+
+def test_a_fine_tune_that_cannot_even_be_prepared_says_why(qtbot, session, fake_dataset, monkeypatch):
+    collect(session, three_of_each(fake_dataset))
+
+    def fail(*_):
+        raise ValueError("cannot reshape array of size 0")
+
+    monkeypatch.setattr(Finetune, "__init__", fail)
+    with qtbot.waitSignal(session.notice) as notice:
+        assert not session.teach(FAST)
+    assert notice.args == ["Cannot teach: ValueError: cannot reshape array of size 0", "error"] and session.state == RunState.IDLE
