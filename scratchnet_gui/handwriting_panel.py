@@ -13,7 +13,7 @@ Public API: ``HandwritingPanel.follow(session)``.
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import QAbstractListModel, QModelIndex, QSize, Qt
+from PySide6.QtCore import QAbstractListModel, QModelIndex, QSize, Qt, QTimer
 from PySide6.QtGui import QPixmap
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -44,6 +44,7 @@ from .teaching import Taught
 from .visuals import CORRECT, WRONG, ink_image, percent
 
 THUMBNAIL = 56  # pixels on a side of a gallery thumbnail
+RELOAD_EVERY_MS = 2000  # while on screen, look this often for examples other windows added (a few file stats)
 TABLE_COLUMNS = (  # the per-class table of a Teach result: title, tooltip
     ("Class", "The class (digit)"),
     ("Examples", "Your examples of the class (in brackets: how many were held out to measure, not learnt from)"),
@@ -121,6 +122,8 @@ class HandwritingPanel(QWidget):
         self.session: Session | None = None
         self.examples_model = ExamplesModel(self)
         self._when_shown = RefreshWhenShown(self, self._refresh)  # for new models: one after every epoch of a run
+        self._reload_timer = QTimer(self, interval=RELOAD_EVERY_MS)
+        self._reload_timer.timeout.connect(self._reload)
         self._build()
 
     # ---- wiring ---------------------------------------------------------------------------------------
@@ -137,8 +140,16 @@ class HandwritingPanel(QWidget):
         self._refresh()
 
     def showEvent(self, event) -> None:
-        """Chosen: show the collection as it is now, with what other windows added meanwhile."""
+        """On screen: show the collection as it is now, and keep it so, with what other windows add to it."""
         super().showEvent(event)
+        self._reload()
+        self._reload_timer.start()
+
+    def hideEvent(self, event) -> None:
+        super().hideEvent(event)
+        self._reload_timer.stop()
+
+    def _reload(self) -> None:
         if self.session is not None:
             self.session.handwriting.reload()
 

@@ -95,6 +95,8 @@ def test_a_window_shows_what_another_window_added_when_its_tab_is_shown(qtbot, d
     panel.hide()
     panel.show()  # its tab chosen again
     assert panel.counts.text().startswith("2 examples") and sorted(session.handwriting.examples.labels.tolist()) == [1, 7]
+    Handwriting(data_home / "handwriting").add(digit(8), 8)  # while the tab is on screen
+    qtbot.waitUntil(lambda: panel.counts.text().startswith("3 examples"), timeout=10_000)
     session.shutdown()
 
 
