@@ -43,7 +43,7 @@ from .data import (
     what_is_missing,
 )
 from .errors import ConfigError, RunStoreError, ScratchNetError
-from .finetune import Finetune, FinetuneResult, FinetuneSettings
+from .finetune import Finetune, FinetuneResult, FinetuneSettings, unmeasured_reason
 from .handwriting import read_examples
 from .memory import check_fits, estimate_training_bytes
 from .model import Model, save_model
@@ -598,6 +598,8 @@ def cmd_finetune(args: argparse.Namespace) -> int:
         f"with {run.replayed} {dataset.name} training images replayed per epoch",
         file=sys.stderr,
     )
+    if unmeasured := unmeasured_reason(examples.labels):
+        warn(unmeasured)
     with progress, interrupt_ends_the_run(run.trainer):
         result = run.run(progress.show_batch, progress.show_epoch)
     summary = result.summary()
@@ -617,8 +619,11 @@ def print_finetune_report(result: FinetuneResult) -> None:
     def column(value: float | None) -> str:
         return percent(value, 1).rjust(6)
 
-    held_out = f"{percent(result.examples_before)} → {percent(result.examples_after)}"
-    print(f"your held-out examples: {held_out}  ({len(result.held_out)} examples)")
+    if len(result.held_out):
+        held_out = f"{percent(result.examples_before)} → {percent(result.examples_after)}"
+        print(f"your held-out examples: {held_out}  ({len(result.held_out)} examples)")
+    else:
+        print("your held-out examples: none (too few examples of every class to hold one out)")
     print(f"test set:               {percent(result.test_before)} → {percent(result.test_after)}")
     print(f"({result.training.train_seconds:.1f} s of training; {result.training.message})")
     print("\nclass  examples  held out   held-out before → after    test before → after")

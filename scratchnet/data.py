@@ -15,6 +15,7 @@ environment variable, the user cache folder, and finally a download into that ca
 from __future__ import annotations
 
 import hashlib
+import math
 import os
 import queue
 import re
@@ -93,7 +94,8 @@ class Dataset:
 
 def to_inputs(images: np.ndarray, dtype=np.float32) -> np.ndarray:
     """Flatten uint8 images (n, H, W) into network inputs (n, H·W) scaled to [0, 1]."""
-    return np.divide(images.reshape(len(images), -1), dtype(255), dtype=dtype)  # one new array, not two
+    flat = images.reshape(len(images), math.prod(images.shape[1:]))  # not -1: that cannot shape zero images
+    return np.divide(flat, dtype(255), dtype=dtype)  # one new array, not two
 
 
 def cache_dir() -> Path:

@@ -181,6 +181,7 @@ class Session(QObject):
         super().__init__(parent)
         self.dataset: Dataset | None = None
         self.model: Model | None = None
+        self.model_run_id: int | None = None  # the recorded run whose weights are the current model (None: none is)
         self.state = RunState.IDLE
         self.blas_thread_setting = BlasThreadSetting()  # of the next run; see set_blas_threads
         self._confirm_low_memory = confirm_low_memory or self._refuse_low_memory
@@ -300,7 +301,7 @@ class Session(QObject):
         except ModelFileError as error:
             self.warn(f"Could not open the model. {error}", "error")
             return None
-        self._use_model(model)
+        self._use_model(model, source if isinstance(source, int) else None)
         if propose_settings:
             self._propose_settings_of(model)
         elif mismatch := self.dataset_mismatch():
@@ -339,8 +340,10 @@ class Session(QObject):
         """Fill the settings panel with ``config``, ready for the next run."""
         self.settings_proposed.emit(config)
 
-    def _use_model(self, model: Model) -> None:
-        """Make ``model`` the current network, with no run behind it yet: the run figures start afresh."""
+    def _use_model(self, model: Model, run_id: int | None = None) -> None:
+        """Make ``model`` the current network, with no run behind it yet: the run figures start afresh. ``run_id``:
+        the recorded run whose weights it holds, if any."""
+        self.model_run_id = run_id
         self._last_progress = None
         self.set_model(model)
         self._set_state(RunState.IDLE)
@@ -531,6 +534,7 @@ class Session(QObject):
         if self._end_run() is None:
             return
         self.set_model(outcome.model)
+        self.model_run_id = outcome.run_id
         self._set_state(ENDINGS[outcome.status])
         summary = sentence(outcome.message)
         if outcome.test_accuracy is not None:
@@ -574,12 +578,17 @@ class Session(QObject):
         """Fine-tune a copy of the current model on the handwriting examples, as a run (live curves, pause,
         stop); ``taught`` follows, and the current model stays until ``keep_taught``. False (with a notice)
         when it cannot start (see ``teach_refusal``)."""
+        self.handwriting.reload()  # teach what the collection holds now, other windows' examples too
         refusal = self.teach_refusal()
         if refusal is None:
             try:
-                job = FinetuneJob(self.model, self.handwriting.examples, self.dataset, settings or FinetuneSettings())
-            except (DataError, ModelFileError) as error:
+                job = FinetuneJob(self.model, self.handwriting.examples, self.dataset, settings or FinetuneSettings(), self.model_run_id)
+            except (DataError, ModelFileError, ConfigError) as error:  # ConfigError: it would not fit in memory
                 refusal = sentence(str(error))
+            except MemoryError:
+                refusal = "There is not enough memory to prepare the fine-tune: teach with fewer examples."
+            except Exception as error:  # as the worker does: the window must hear about every failure, whatever it is
+                refusal = f"{type(error).__name__}: {error}"
         if refusal is not None:
             self.notice.emit(f"Cannot teach: {refusal}", "error")
             return False
@@ -592,25 +601,23 @@ class Session(QObject):
         return True
 
     def keep_taught(self) -> None:
-        """Make the fine-tuned model the current one and record the fine-tune in the run store."""
+        """Make the fine-tuned model the current one and record the fine-tune in the run store, as a fine-tune of
+        the run it started from (see ``Taught.outcome``)."""
         taught, self.teaching = self.teaching, None
         if taught is None:
             return
-        training = taught.result.training
+        run_id = None
         if self.store is None:
             self.notice.emit("The taught model is current, but it was not recorded: the run store could not be opened.", "warning")
         else:
-            message = f"fine-tuned on {len(taught.examples)} examples of the learner's handwriting"
-            test = {"accuracy": taught.result.test_after}
-            seconds, speed = training.train_seconds, training.samples_per_second
-            outcome = RunOutcome(training.status, message, seconds, speed, test, model=taught.result.model, history=training.history)
             try:
-                self.store.record(taught.config, taught.dataset, outcome)
+                run_id = self.store.record(taught.config, taught.dataset, taught.outcome())
             except RunStoreError as error:
                 self.notice.emit(f"The taught model is current, but it was not recorded as a run: {error}", "warning")
         self.runs.refresh()
-        self.open_model(taught.result.model, propose_settings=False)  # the fine-tune's settings are not the learner's
-        self.say("Kept the model taught your handwriting.", 8000)
+        if self.open_model(taught.result.model, propose_settings=False) is not None:  # the learner's settings stay
+            self.model_run_id = run_id
+            self.say("Kept the model taught your handwriting" + (f", recorded as run {run_id}." if run_id is not None else "."), 8000)
 
     def discard_taught(self) -> None:
         """Forget the fine-tuned model: the current one stays as it was before teaching."""
