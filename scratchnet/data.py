@@ -45,6 +45,13 @@ MNIST_SHA256 = {
     "t10k-images-idx3-ubyte.gz": "8d422c7b0a1c1c79245a5bcf07fe86e33eeafee792b84584aec276f5a2dbc4e6",
     "t10k-labels-idx1-ubyte.gz": "f7ae60f92e00ec6debd23a6088c31dbd2371eca3ffa0defaefb259924204aec6",
 }
+# Their sizes in bytes: a mirror that announces or sends more is refused at once, before the hash could tell.
+MNIST_SIZES = {
+    "train-images-idx3-ubyte.gz": 9_912_422,
+    "train-labels-idx1-ubyte.gz": 28_881,
+    "t10k-images-idx3-ubyte.gz": 1_648_877,
+    "t10k-labels-idx1-ubyte.gz": 4_542,
+}
 MNIST_MIRRORS = (
     "https://ossci-datasets.s3.amazonaws.com/mnist/",
     "https://storage.googleapis.com/cvdf-datasets/mnist/",
@@ -286,22 +293,37 @@ def remove_leftovers() -> None:
         )
 
 
-class _HttpDownloader:
-    """A pooch downloader that stays responsive: the transfer runs on a background thread, and the
-    caller's thread writes the bytes and calls ``progress`` at least every ``HEARTBEAT_SECONDS`` —
-    even while a stalled connection sends nothing — so a cancel acts within a fraction of a second."""
+# Each mirror gets this long for a file, plus the time the file takes at SLOWEST_RATE: about 5 minutes for the
+# 9.9 MB training images. A mirror that drips bytes (so no read ever times out) then gives way to the next one.
+MIRROR_DEADLINE_BASE = 120.0  # seconds
+SLOWEST_RATE = 50_000  # bytes per second
 
-    def __init__(self, file_name: str, progress: ProgressCallback | None, timeout: float):
+
+class _HttpDownloader:
+    """A pooch downloader that stays responsive and bounded.
+
+    The transfer runs on a background thread, and the caller's thread writes the bytes and calls ``progress`` at
+    least every ``HEARTBEAT_SECONDS`` — even while a stalled connection sends nothing — so a cancel acts within a
+    fraction of a second. The bytes are taken as sent (no Content-Encoding is undone, so nothing inflates), never
+    more than ``size``, and the whole file must arrive within ``deadline`` seconds."""
+
+    def __init__(self, file_name: str, progress: ProgressCallback | None, timeout: float, size: int, deadline: float):
         self.file_name, self.progress, self.timeout = file_name, progress or (lambda done, total, name: None), timeout
+        self.size, self.deadline = size, deadline
 
     def __call__(self, url: str, output_file: str, _pooch) -> None:
-        chunks: queue.Queue = queue.Queue()
+        chunks: queue.Queue = queue.Queue(maxsize=64)  # bounded: a fast sender waits for the disk, memory stays small
         abandoned = threading.Event()
         threading.Thread(target=self._fetch, args=(url, chunks, abandoned), daemon=True).start()
         done = total = 0
+        ends_at = time.monotonic() + self.deadline
         try:
             with open(output_file, "wb") as out:
                 while True:
+                    if time.monotonic() > ends_at:
+                        raise DownloadError(
+                            f"too slow: {done:,} of {self.size:,} bytes arrived within the {self.deadline:.0f} s this file is given"
+                        )
                     try:
                         kind, value = chunks.get(timeout=HEARTBEAT_SECONDS)
                     except queue.Empty:
@@ -323,17 +345,37 @@ class _HttpDownloader:
     def _fetch(self, url: str, chunks: queue.Queue, abandoned: threading.Event) -> None:
         import requests
 
+        def hand_over(kind: str, value) -> bool:
+            """Queue one item for the caller's thread; False once the caller has given up on this transfer."""
+            while not abandoned.is_set():
+                try:
+                    chunks.put((kind, value), timeout=HEARTBEAT_SECONDS)
+                    return True
+                except queue.Full:
+                    continue
+            return False
+
         try:
-            with requests.get(url, stream=True, timeout=self.timeout) as response:
+            with requests.get(url, stream=True, timeout=self.timeout, headers={"Accept-Encoding": "identity"}) as response:
                 response.raise_for_status()
-                chunks.put(("total", int(response.headers.get("content-length", 0))))
-                for chunk in response.iter_content(chunk_size=1 << 13):  # small reads: smooth progress on slow links
-                    if abandoned.is_set():
+                encoding = response.headers.get("content-encoding", "identity").strip().lower()
+                if encoding not in ("", "identity"):
+                    raise DownloadError(f"the server sent the file {encoding}-encoded, which would change its bytes")
+                announced = int(response.headers.get("content-length") or 0)
+                if announced > self.size:
+                    raise DownloadError(f"the server announces {announced:,} bytes, more than the {self.size:,} this file has")
+                if not hand_over("total", announced or self.size):
+                    return
+                received = 0
+                for chunk in response.raw.stream(1 << 13, decode_content=False):  # small reads: smooth progress on slow links
+                    received += len(chunk)
+                    if received > self.size:
+                        raise DownloadError(f"the server sent more than the {self.size:,} bytes this file has")
+                    if not hand_over("data", chunk):
                         return
-                    chunks.put(("data", chunk))
-            chunks.put(("done", None))
+            hand_over("done", None)
         except Exception as error:  # handed to the caller's thread, which decides what it means
-            chunks.put(("error", error))
+            hand_over("error", error)
 
 
 def download_mnist(
@@ -346,7 +388,8 @@ def download_mnist(
 
     pooch has each file written to a temporary name and only renames it once its hash matches, so a
     failed, corrupt or cancelled download never leaves a partial file behind. ``timeout`` bounds the
-    wait for a connection and for each read.
+    wait for a connection and for each read; each mirror gets ``MIRROR_DEADLINE_BASE`` plus the file's
+    size at ``SLOWEST_RATE`` for the whole file, and may send no more than its size (``MNIST_SIZES``).
     """
     import pooch
 
@@ -358,7 +401,8 @@ def download_mnist(
             tried = []
             for mirror in mirrors:
                 url = mirror + file_name
-                downloader = _HttpDownloader(file_name, progress, timeout)
+                size = MNIST_SIZES[file_name]
+                downloader = _HttpDownloader(file_name, progress, timeout, size, deadline=MIRROR_DEADLINE_BASE + size / SLOWEST_RATE)
                 try:
                     pooch.retrieve(url, known_hash=f"sha256:{digest}", fname=file_name, path=folder, downloader=downloader)
                     break

@@ -1,0 +1,138 @@
+"""Hostile data sources: mirrors that never stop, lie about sizes, inflate or drip; folders with too many classes;
+a decoded cache that was tampered with. Downloads use the loopback server of test_download, never the internet."""
+
+from __future__ import annotations
+
+import gzip
+import threading
+import time
+from http.server import BaseHTTPRequestHandler
+
+import pytest
+
+import scratchnet.data as data
+from scratchnet.data import download_mnist
+from scratchnet.errors import DownloadError
+from tests.guards import deadline
+from tests.test_download import GZ_NAMES, MirrorServer, cache_contents, fake_files, loopback_only  # noqa: F401 (fixtures)
+
+RELEASE_LIMIT = 30.0  # a hostile handler gives up after this long even if teardown never comes
+
+
+class HostileHandler(BaseHTTPRequestHandler):
+    """Serves ``/<behaviour>/<name>``: "good" sends the file; the others attack the client."""
+
+    timeout = 5
+    server: MirrorServer
+
+    def do_GET(self):
+        self.server.requests.append(self.path)
+        _, behaviour, name = self.path.split("/", 2)
+        body = self.server.files[name]
+        self.send_response(200)
+        try:
+            getattr(self, behaviour.replace("-", "_"))(body)
+        except OSError:  # the client hung up: that is the point
+            pass
+
+    def good(self, body: bytes) -> None:
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def endless(self, body: bytes) -> None:
+        """No Content-Length, and bytes until the client hangs up."""
+        self.end_headers()
+        block = bytes(1 << 16)
+        deadline_at = time.monotonic() + RELEASE_LIMIT
+        while not self.server.release.is_set() and time.monotonic() < deadline_at:
+            self.wfile.write(block)
+
+    def terabyte(self, body: bytes) -> None:
+        """Announces 1 TiB, then sends the real file's first bytes and waits."""
+        self.send_header("Content-Length", str(1 << 40))
+        self.end_headers()
+        self.wfile.write(body[:100])
+        self.wfile.flush()
+        self.server.release.wait(RELEASE_LIMIT)
+
+    def gzip_bomb(self, body: bytes) -> None:
+        """20 KB on the wire that a client decoding Content-Encoding inflates to 16 MB."""
+        bomb = gzip.compress(bytes(16 << 20))
+        self.send_header("Content-Encoding", "gzip")
+        self.send_header("Content-Length", str(len(bomb)))
+        self.end_headers()
+        self.wfile.write(bomb)
+
+    def drip(self, body: bytes) -> None:
+        """The real file, 20 bytes a second: alive, so no read ever times out, but it would take hours."""
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        for byte in body:
+            if self.server.release.wait(0.05):
+                return
+            self.wfile.write(bytes([byte]))
+            self.wfile.flush()
+
+    def log_message(self, format, *args):
+        pass
+
+
+@pytest.fixture
+def hostile(fake_files, monkeypatch):  # noqa: F811 (the fixture imported above)
+    """A loopback server of hostile mirrors; ``hostile.url(behaviour)`` is one of them. The expected sizes are the
+    fake files' own, as MNIST_SIZES holds the real ones."""
+    monkeypatch.setattr(data, "MNIST_SIZES", {name: len(body) for name, body in fake_files.items()}, raising=False)
+    server = MirrorServer(fake_files)
+    server.RequestHandlerClass = HostileHandler
+    server.url = lambda behaviour: f"http://127.0.0.1:{server.server_address[1]}/{behaviour}/"
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
+    thread.start()
+    yield server
+    server.release.set()
+    server.shutdown()
+    server.server_close()
+    thread.join(5)
+
+
+def download_through(hostile, behaviour: str, cache, **options) -> tuple[str, list[int]]:
+    """Download from the hostile mirror alone; return the error message and every byte count progress reported."""
+    counts = []
+    with deadline(20), pytest.raises(DownloadError) as refused:
+        download_mnist(cache, progress=lambda done, total, name: counts.append(done), mirrors=(hostile.url(behaviour),), timeout=5)
+    assert cache_contents(cache) == []  # nothing kept, not even the folder
+    return str(refused.value), counts
+
+
+def test_an_endless_stream_stops_at_the_files_size(hostile, tmp_path):
+    message, counts = download_through(hostile, "endless", tmp_path / "cache")
+    limit = data.MNIST_SIZES[GZ_NAMES[0]]
+    assert f"sent more than the {limit:,} bytes this file has" in message
+    assert max(counts, default=0) <= limit
+
+
+def test_a_terabyte_content_length_is_refused_before_any_byte_is_kept(hostile, tmp_path):
+    message, counts = download_through(hostile, "terabyte", tmp_path / "cache")
+    assert f"announces {1 << 40:,} bytes, more than the {data.MNIST_SIZES[GZ_NAMES[0]]:,} this file has" in message
+    assert not any(counts)
+
+
+def test_a_content_encoding_bomb_is_refused_and_never_inflated(hostile, tmp_path):
+    message, counts = download_through(hostile, "gzip-bomb", tmp_path / "cache")
+    assert "sent the file gzip-encoded" in message
+    assert max(counts, default=0) <= data.MNIST_SIZES[GZ_NAMES[0]]
+
+
+def test_a_dripping_mirror_meets_its_deadline_then_the_next_one_serves(hostile, tmp_path, monkeypatch):
+    monkeypatch.setattr(data, "MIRROR_DEADLINE_BASE", 1.0, raising=False)
+    cache = tmp_path / "cache"
+    with deadline(20):
+        download_mnist(cache, mirrors=(hostile.url("drip"), hostile.url("good")), timeout=5)
+    assert cache_contents(cache) == sorted(GZ_NAMES)
+    assert hostile.requests[:2] == [f"/drip/{GZ_NAMES[0]}", f"/good/{GZ_NAMES[0]}"]
+
+
+def test_a_dripping_mirror_is_reported_as_too_slow(hostile, tmp_path, monkeypatch):
+    monkeypatch.setattr(data, "MIRROR_DEADLINE_BASE", 1.0, raising=False)
+    message, _ = download_through(hostile, "drip", tmp_path / "cache")
+    assert "too slow: " in message and "within the 1 s this file is given" in message
