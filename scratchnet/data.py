@@ -7,7 +7,8 @@ A dataset folder holds the four standard IDX files::
     t10k-images-idx3-ubyte[.gz]    test images
     t10k-labels-idx1-ubyte[.gz]    test labels
 
-and optionally ``classes.txt`` with one class name per line. The data folder is chosen
+and optionally ``classes.txt`` with one class name per line (at most ``MAX_CLASSES``; names are cut to
+``MAX_CLASS_NAME_LENGTH`` characters as they are read, for display). The data folder is chosen
 in this order: an explicit folder (``--data-dir``), the ``SCRATCHNET_DATA_DIR``
 environment variable, the user cache folder, and finally a download into that cache.
 """
@@ -29,7 +30,7 @@ import numpy as np
 from .atomic import remove_files, remove_stale_temp_files
 from .errors import DataError, DownloadCancelled, DownloadError
 from .home import data_home
-from .idx import read_idx
+from .idx import open_regular_file, read_idx
 
 ENV_VAR = "SCRATCHNET_DATA_DIR"
 FILE_NAMES = (
@@ -58,6 +59,11 @@ MNIST_MIRRORS = (
     "https://yann.lecun.com/exdb/mnist/",
 )
 MNIST_CLASS_NAMES = [str(digit) for digit in range(10)]
+# A network's outputs, buttons and confusion matrix grow with the classes (the matrix as classes²): 1 000 classes
+# is a 1 000 × 1 000 matrix, a few MB; 10⁶ would be 7.28 TiB.
+MAX_CLASSES = 1000
+MAX_CLASS_NAME_LENGTH = 40  # characters shown of a class name; a longer one ends in "…"
+MAX_CLASS_NAMES_BYTES = 1 << 20  # classes.txt is read up to this size, which holds MAX_CLASSES long names
 
 # progress(bytes_done, bytes_total, file_name); raising DownloadCancelled from it stops the download.
 ProgressCallback = Callable[[int, int, str], None]
@@ -209,15 +215,28 @@ def load_dataset(folder: str | os.PathLike) -> Dataset:
 
 
 def read_class_names(folder: Path) -> list[str] | None:
-    """The class names of ``classes.txt`` (one per line), or None when the folder has none."""
+    """The class names of ``classes.txt`` (one per line, blank lines skipped), or None when the folder has none.
+    Each is cut for display (``display_name``); more than ``MAX_CLASSES`` is an error."""
     names_file = folder / "classes.txt"
-    if not names_file.is_file():
+    if not os.path.lexists(names_file):  # a FIFO, a device or a dangling link is refused below, not passed over
         return None
     try:
-        text = names_file.read_text(encoding="utf-8")
+        with open_regular_file(names_file) as f:
+            text = f.read(MAX_CLASS_NAMES_BYTES + 1).decode("utf-8")
     except (OSError, UnicodeDecodeError) as error:
         raise DataError(f"{names_file}: cannot read the class names: {error}") from None
-    return [line.strip() for line in text.splitlines() if line.strip()]
+    lines = text.splitlines()
+    if len(text) > MAX_CLASS_NAMES_BYTES or len(lines) > MAX_CLASSES:
+        count = f"{len(lines):,}" if len(text) <= MAX_CLASS_NAMES_BYTES else f"more than {MAX_CLASS_NAMES_BYTES >> 20} MB of"
+        raise DataError(f"{names_file} names {count} classes; ScratchNet takes at most {MAX_CLASSES:,} classes, one name per line")
+    return [display_name(line) for line in lines if line.strip()]
+
+
+def display_name(name: str) -> str:
+    """A class name as ScratchNet shows it: trimmed, unprintable characters (ESC, BEL…) as "\ufffd", and at most
+    ``MAX_CLASS_NAME_LENGTH`` characters, so one long name cannot widen a window or freeze its painting."""
+    name = "".join(char if char.isprintable() else "\ufffd" for char in name.strip())
+    return name if len(name) <= MAX_CLASS_NAME_LENGTH else name[: MAX_CLASS_NAME_LENGTH - 1] + "…"
 
 
 def _check_every_class_is_trained(folder: Path, train_labels: np.ndarray, test_labels: np.ndarray, declared: int) -> None:

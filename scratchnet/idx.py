@@ -8,20 +8,24 @@ Layout (all integers big-endian)::
     next 4·d    the size of each dimension, uint32
     the rest    the elements, row-major
 
-The reader trusts nothing: it checks the header, refuses sizes it would not want to
-allocate before reading any data, and checks that the file holds exactly what the
-header claims. Files may be gzip-compressed (by their ``.gz`` name or gzip magic bytes).
+The reader trusts nothing: it opens only regular files (a FIFO or a device is refused at once), checks the
+header, refuses sizes it would not want to allocate before reading any data, and checks that the file holds
+exactly what the header claims. Files may be gzip-compressed (by their ``.gz`` name or gzip magic bytes).
 """
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import io
 import math
 import os
+import stat
 import struct
 import zlib
+from collections.abc import Iterator
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 
@@ -47,7 +51,7 @@ def read_idx(path: str | os.PathLike) -> np.ndarray:
     """Read an IDX file (raw or gzip) into a native-endian array, or raise ``DataError`` saying what is wrong."""
     path = Path(path)
     try:
-        with open(path, "rb") as raw:
+        with open_regular_file(path) as raw:
             compressed = raw.read(2) == _GZIP_MAGIC
             raw.seek(0)
             stream = gzip.GzipFile(fileobj=raw) if compressed else raw
@@ -56,6 +60,30 @@ def read_idx(path: str | os.PathLike) -> np.ndarray:
         raise DataError(f"{path}: file not found") from None
     except (OSError, EOFError, zlib.error) as error:  # gzip.BadGzipFile is an OSError
         raise DataError(f"{path.name}: not a readable (gzip) IDX file: {error}") from None
+
+
+@contextlib.contextmanager
+def open_regular_file(path: Path, follow_symlinks: bool = True) -> Iterator[BinaryIO]:
+    """``path`` opened for reading if it is a regular file, else ``DataError``. It is opened non-blocking and checked
+    before any read, so a FIFO without a writer cannot hang us and a device (``/dev/zero``) is never read; with
+    ``follow_symlinks=False`` a symbolic link is refused too."""
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | (0 if follow_symlinks else getattr(os, "O_NOFOLLOW", 0))
+    fd = os.open(path, flags)  # FileNotFoundError and other OSErrors are the caller's to word
+    try:
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            raise DataError(f"{path}: this is {_file_kind(mode)}, not a data file")
+        file = open(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
+    with file:
+        yield file
+
+
+def _file_kind(mode: int) -> str:
+    kinds = ((stat.S_ISDIR, "a folder"), (stat.S_ISFIFO, "a pipe (FIFO)"), (stat.S_ISCHR, "a device"), (stat.S_ISBLK, "a device"))
+    return next((kind for test, kind in kinds if test(mode)), "a special file")
 
 
 def _read_idx_stream(stream: io.BufferedIOBase, name: str, file_size: int | None) -> np.ndarray:

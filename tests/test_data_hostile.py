@@ -4,6 +4,7 @@ a decoded cache that was tampered with. Downloads use the loopback server of tes
 from __future__ import annotations
 
 import gzip
+import os
 import threading
 import time
 from http.server import BaseHTTPRequestHandler
@@ -11,8 +12,11 @@ from http.server import BaseHTTPRequestHandler
 import pytest
 
 import scratchnet.data as data
-from scratchnet.data import download_mnist
-from scratchnet.errors import DownloadError
+from scratchnet.config import TrainConfig
+from scratchnet.data import download_mnist, load_dataset
+from scratchnet.errors import DataError, DownloadError
+from scratchnet.idx import read_idx
+from scratchnet.memory import estimate_training_bytes
 from tests.guards import deadline
 from tests.test_download import GZ_NAMES, MirrorServer, cache_contents, fake_files, loopback_only  # noqa: F401 (fixtures)
 
@@ -136,3 +140,52 @@ def test_a_dripping_mirror_is_reported_as_too_slow(hostile, tmp_path, monkeypatc
     monkeypatch.setattr(data, "MIRROR_DEADLINE_BASE", 1.0, raising=False)
     message, _ = download_through(hostile, "drip", tmp_path / "cache")
     assert "too slow: " in message and "within the 1 s this file is given" in message
+
+
+def test_the_memory_estimate_counts_the_confusion_matrix_of_many_classes():
+    estimate = estimate_training_bytes(TrainConfig(hidden=[16]), 60000, 784, 1_000_000)
+    assert estimate > 1_000_000**2 * 8  # the classes × classes int64 matrix alone is 7.28 TiB
+
+
+def write_class_names(folder, names: list[str]):
+    (folder / "classes.txt").write_text("\n".join(names) + "\n", encoding="utf-8")
+
+
+CLASS_LIMIT = 1000  # as the README states
+
+
+@pytest.mark.parametrize("count", [CLASS_LIMIT + 1, 20_000, 1_000_000])
+def test_more_classes_than_the_limit_are_refused_saying_the_limit(fake_data_dir, count):
+    write_class_names(fake_data_dir, [f"c{i}" for i in range(count)])
+    with deadline(10), pytest.raises(DataError, match=f"ScratchNet takes at most {CLASS_LIMIT:,} classes"):
+        load_dataset(fake_data_dir)
+
+
+def test_the_limit_itself_is_accepted(fake_data_dir):
+    write_class_names(fake_data_dir, [f"c{i}" for i in range(CLASS_LIMIT)])
+    assert load_dataset(fake_data_dir).num_classes == CLASS_LIMIT
+
+
+def test_long_and_unprintable_class_names_are_cut_where_they_are_read(fake_data_dir):
+    write_class_names(fake_data_dir, ["x" * 100_000, "bell\x07 and \x1b[31mred", "c", "d"])
+    long_name, control, *_ = load_dataset(fake_data_dir).class_names
+    assert len(long_name) == data.MAX_CLASS_NAME_LENGTH and long_name.endswith("…")
+    assert control == "bell\ufffd and \ufffd[31mred"
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="FIFOs are POSIX")
+def test_a_classes_txt_fifo_or_device_is_refused_quickly(fake_data_dir):
+    os.mkfifo(fake_data_dir / "classes.txt")
+    with deadline(10), pytest.raises(DataError, match="classes.txt: this is a pipe"):
+        load_dataset(fake_data_dir)
+    (fake_data_dir / "classes.txt").unlink()
+    (fake_data_dir / "classes.txt").symlink_to("/dev/zero")
+    with deadline(10), pytest.raises(DataError, match="classes.txt: this is a device"):
+        load_dataset(fake_data_dir)
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="FIFOs are POSIX")
+def test_an_idx_fifo_is_refused_quickly(tmp_path):
+    os.mkfifo(tmp_path / "train-images-idx3-ubyte")
+    with deadline(10), pytest.raises(DataError, match="this is a pipe"):
+        read_idx(tmp_path / "train-images-idx3-ubyte")
