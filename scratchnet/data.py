@@ -7,7 +7,7 @@ A dataset folder holds the four standard IDX files::
     t10k-images-idx3-ubyte[.gz]    test images
     t10k-labels-idx1-ubyte[.gz]    test labels
 
-and optionally ``classes.txt`` with one class name per line (at most ``MAX_CLASSES``; names are cut to
+or as Kaggle names them (``train-images.idx3-ubyte``…), and optionally ``classes.txt`` with one class name per line (at most ``MAX_CLASSES``; names are cut to
 ``MAX_CLASS_NAME_LENGTH`` characters as they are read, for display). The data folder is chosen
 in this order: an explicit folder (``--data-dir``), the ``SCRATCHNET_DATA_DIR``
 environment variable, the user cache folder, and finally a download into that cache.
@@ -116,12 +116,18 @@ def cache_dir() -> Path:
     return Path(platformdirs.user_cache_dir("scratchnet")) / "mnist"
 
 
+def spellings(name: str) -> list[str]:
+    """The file names that may hold the standard file ``name``, in the order they are preferred: compressed, then
+    raw, each as MNIST spells it and as Kaggle does (``train-images.idx3-ubyte``)."""
+    kaggle = name.replace("-idx", ".idx")
+    return [f"{name}.gz", name, f"{kaggle}.gz", kaggle]
+
+
 def find_files(folder: Path) -> dict[str, Path] | None:
-    """The four standard files in ``folder`` (``.gz`` preferred over raw), or None when any is missing."""
+    """The four standard files in ``folder`` (the first of each one's ``spellings``), or None when any is missing."""
     found = {}
     for name in FILE_NAMES:
-        candidates = [folder / f"{name}.gz", folder / name]
-        existing = [path for path in candidates if path.is_file()]
+        existing = [folder / spelling for spelling in spellings(name) if (folder / spelling).is_file()]
         if not existing:
             return None
         found[name] = existing[0]
@@ -135,7 +141,7 @@ def what_is_missing(folder: Path) -> str:
         return "does not exist"
     if not folder.is_dir():
         return "is a file, not a folder"
-    missing = [f"{name}.gz" for name in FILE_NAMES if not (folder / f"{name}.gz").is_file() and not (folder / name).is_file()]
+    missing = [f"{name}.gz" for name in FILE_NAMES if not any((folder / spelling).is_file() for spelling in spellings(name))]
     return "lacks " + ", ".join(missing)
 
 
@@ -143,8 +149,10 @@ def missing_files_message(folders: list[Path]) -> str:
     """Explain which files are needed and where they may go."""
     where = "\n".join(f"  - {folder}" for folder in folders) or "  (no folder)"
     names = "\n".join(f"  - {name}.gz" for name in FILE_NAMES)
+    other = spellings(FILE_NAMES[0])[1:]
     return (
-        f"MNIST was not found. Put the four standard files\n{names}\ninto one of these folders:\n{where}\n"
+        f"MNIST was not found. Put the four standard files\n{names}\n(uncompressed or with Kaggle's names, such as "
+        f"{' or '.join(other[-2:])}, they work too)\ninto one of these folders:\n{where}\n"
         f"or point to your folder with --data-dir DIR or the {ENV_VAR} environment variable."
     )
 

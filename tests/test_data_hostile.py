@@ -4,6 +4,7 @@ a decoded cache that was tampered with. Downloads use the loopback server of tes
 from __future__ import annotations
 
 import gzip
+import json
 import os
 import threading
 import time
@@ -12,11 +13,13 @@ from http.server import BaseHTTPRequestHandler
 import pytest
 
 import scratchnet.data as data
+from scratchnet.cli import main as cli_main
 from scratchnet.config import TrainConfig
-from scratchnet.data import download_mnist, load_dataset
+from scratchnet.data import FILE_NAMES, download_mnist, load_dataset
 from scratchnet.errors import DataError, DownloadError
 from scratchnet.idx import read_idx
 from scratchnet.memory import estimate_training_bytes
+from tests.conftest import write_dataset
 from tests.guards import deadline
 from tests.test_download import GZ_NAMES, MirrorServer, cache_contents, fake_files, loopback_only  # noqa: F401 (fixtures)
 
@@ -189,3 +192,42 @@ def test_an_idx_fifo_is_refused_quickly(tmp_path):
     os.mkfifo(tmp_path / "train-images-idx3-ubyte")
     with deadline(10), pytest.raises(DataError, match="this is a pipe"):
         read_idx(tmp_path / "train-images-idx3-ubyte")
+
+
+KAGGLE_NAMES = ["train-images.idx3-ubyte", "train-labels.idx1-ubyte", "t10k-images.idx3-ubyte", "t10k-labels.idx1-ubyte"]
+
+
+def test_kaggle_style_file_names_are_recognised(tmp_path):
+    folder = write_dataset(tmp_path / "kaggle", gz=False)
+    for standard, kaggle in zip(FILE_NAMES, KAGGLE_NAMES):
+        (folder / standard).rename(folder / kaggle)
+    assert load_dataset(folder).train_images.shape == (600, 12, 12)
+
+
+def test_the_missing_files_message_names_the_other_spellings(tmp_path):
+    with pytest.raises(DataError) as refused:
+        load_dataset(tmp_path)
+    assert "uncompressed" in str(refused.value) and "train-images.idx3-ubyte" in str(refused.value)
+
+
+def test_data_never_downloads_into_a_named_empty_folder(tmp_path, capsys):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert cli_main(["data", "--data-dir", str(empty)]) == 2
+    error = capsys.readouterr().err
+    assert f"--data-dir points to {empty}, which lacks train-images-idx3-ubyte.gz" in error
+    assert "could not download" not in error and list(empty.iterdir()) == []
+
+
+def test_evaluate_takes_a_run_id(fake_data_dir, capsys):
+    args = ["--data-dir", str(fake_data_dir)]
+    assert cli_main(["train", *args, "--epochs", "1", "--validation-size", "100", "--json"]) == 0
+    run_id = json.loads(capsys.readouterr().out.splitlines()[-1])["run_id"]
+    assert cli_main(["evaluate", str(run_id), *args, "--json"]) == 0
+    report = json.loads(capsys.readouterr().out.splitlines()[-1])
+    assert report["count"] == 200 and report["model"] == f"run {run_id}"
+
+
+def test_evaluate_explains_a_run_id_without_weights_or_run(fake_data_dir, capsys):
+    assert cli_main(["evaluate", "77", "--data-dir", str(fake_data_dir)]) == 2
+    assert "77 is neither a model file nor a recorded run" in capsys.readouterr().err
