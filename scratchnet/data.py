@@ -7,9 +7,9 @@ A dataset folder holds the four standard IDX files::
     t10k-images-idx3-ubyte[.gz]    test images
     t10k-labels-idx1-ubyte[.gz]    test labels
 
-or as Kaggle names them (``train-images.idx3-ubyte``…), and optionally ``classes.txt`` with one class name per line (at most ``MAX_CLASSES``; names are cut to
-``MAX_CLASS_NAME_LENGTH`` characters as they are read, for display). The data folder is chosen
-in this order: an explicit folder (``--data-dir``), the ``SCRATCHNET_DATA_DIR``
+or as Kaggle names them (``train-images.idx3-ubyte``…), and optionally ``classes.txt`` with one class name
+per line (at most ``MAX_CLASSES``; names are cut to ``MAX_CLASS_NAME_LENGTH`` characters as they are read,
+for display). The data folder is chosen in this order: an explicit folder (``--data-dir``), the ``SCRATCHNET_DATA_DIR``
 environment variable, the user cache folder, and finally a download into that cache.
 """
 
