@@ -28,6 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from .atomic import remove_files, remove_stale_temp_files
+from .decoded import keep_decoded, read_decoded
 from .errors import DataError, DownloadCancelled, DownloadError
 from .home import data_home
 from .idx import open_regular_file, read_idx
@@ -187,12 +188,18 @@ def locate_or_download(
 
 
 def load_dataset(folder: str | os.PathLike) -> Dataset:
-    """Load and check the four IDX files of ``folder``; raise ``DataError`` explaining any inconsistency."""
+    """Load and check the four IDX files of ``folder``; raise ``DataError`` explaining any inconsistency.
+
+    Compressed files are read from their decoded copy when the cache holds one for these very bytes, and the
+    copy is made after they load from the sources (see ``scratchnet.decoded``)."""
     folder = Path(folder)
     files = find_files(folder)
     if files is None:
         raise DataError(missing_files_message([folder]))
-    train_images, train_labels, test_images, test_labels = (read_idx(files[name]) for name in FILE_NAMES)
+    digests = _compressed_digests(files)
+    decoded = read_decoded(files, digests) if digests else None
+    arrays = decoded or [read_idx(files[name]) for name in FILE_NAMES]
+    train_images, train_labels, test_images, test_labels = arrays
     for split, images, labels in (("train", train_images, train_labels), ("test", test_images, test_labels)):
         if images.ndim != 3 or images.dtype != np.uint8:
             raise DataError(f"{split} images must be a 3-d uint8 array (n, height, width); got {images.dtype} {images.shape}")
@@ -204,13 +211,15 @@ def load_dataset(folder: str | os.PathLike) -> Dataset:
             raise DataError(f"{split} set has {len(images)} images but {len(labels)} labels")
     if train_images.shape[1:] != test_images.shape[1:]:
         raise DataError(f"train images are {train_images.shape[1:]} but test images are {test_images.shape[1:]}")
-    is_mnist = verify_mnist(folder)
+    is_mnist = digests is not None and all(digests[name] == MNIST_SHA256.get(f"{name}.gz") for name in FILE_NAMES)
     declared = MNIST_CLASS_NAMES if is_mnist else read_class_names(folder)
     _check_every_class_is_trained(folder, train_labels, test_labels, declared=len(declared or ()))
     num_classes = int(max(train_labels.max(), test_labels.max())) + 1
     if declared is not None and len(declared) < num_classes:
         raise DataError(f"{folder / 'classes.txt'} names {len(declared)} classes but the labels use {num_classes}")
     class_names = declared or [str(i) for i in range(num_classes)]
+    if digests and decoded is None:
+        keep_decoded(files, digests, arrays, folder)
     return Dataset(
         name="MNIST" if is_mnist else folder.name,
         train_images=train_images,
@@ -280,9 +289,20 @@ def _images(count: int, split: str) -> str:
     return f"{count:,} {split} image{'' if count == 1 else 's'}"
 
 
+def _compressed_digests(files: dict[str, Path]) -> dict[str, str] | None:
+    """The sha256 of each of the four files (by standard name) when all are compressed, else None: raw files are
+    fast to read as they are, and neither MNIST nor worth a decoded copy."""
+    if not all(path.name.endswith(".gz") for path in files.values()):
+        return None
+    try:
+        return {name: sha256_of(path) for name, path in files.items()}
+    except (OSError, DataError):  # gone or replaced meanwhile: reading it will say what is wrong
+        return None
+
+
 def sha256_of(path: Path) -> str:
     digest = hashlib.sha256()
-    with open(path, "rb") as f:
+    with open_regular_file(path) as f:
         for block in iter(lambda: f.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()

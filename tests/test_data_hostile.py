@@ -9,15 +9,18 @@ import os
 import threading
 import time
 from http.server import BaseHTTPRequestHandler
+from pathlib import Path
 
+import numpy as np
 import pytest
 
 import scratchnet.data as data
+from scratchnet import decoded
 from scratchnet.cli import main as cli_main
 from scratchnet.config import TrainConfig
 from scratchnet.data import FILE_NAMES, download_mnist, load_dataset
 from scratchnet.errors import DataError, DownloadError
-from scratchnet.idx import read_idx
+from scratchnet.idx import read_idx, write_idx
 from scratchnet.memory import estimate_training_bytes
 from tests.conftest import write_dataset
 from tests.guards import deadline
@@ -231,3 +234,109 @@ def test_evaluate_takes_a_run_id(fake_data_dir, capsys):
 def test_evaluate_explains_a_run_id_without_weights_or_run(fake_data_dir, capsys):
     assert cli_main(["evaluate", "77", "--data-dir", str(fake_data_dir)]) == 2
     assert "77 is neither a model file nor a recorded run" in capsys.readouterr().err
+
+
+# ---- the decoded copy in the cache -------------------------------------------------------------------------------
+
+
+def decoded_entry(folder) -> Path:
+    """The cache folder of ``folder``'s decoded copy."""
+    return decoded.entry_for({name: data.sha256_of(folder / f"{name}.gz") for name in FILE_NAMES})
+
+
+def sources_unread(monkeypatch):
+    """Make reading any source file fail the test, so that a load can only come from the decoded copy."""
+
+    def refuse(path, *args, **kwargs):
+        raise AssertionError(f"read the source {path}")
+
+    monkeypatch.setattr(data, "read_idx", refuse)
+
+
+def assert_same_dataset(loaded, expected):
+    for field in ("train_images", "train_labels", "test_images", "test_labels"):
+        assert np.array_equal(getattr(loaded, field), getattr(expected, field)), field
+    assert loaded.class_names == expected.class_names and loaded.folder == expected.folder
+
+
+def test_the_second_load_reads_the_decoded_copy(fake_data_dir, data_home, monkeypatch):
+    first = load_dataset(fake_data_dir)
+    entry = decoded_entry(fake_data_dir)
+    assert sorted(path.name for path in entry.iterdir()) == sorted(FILE_NAMES)
+    assert entry.is_relative_to(data_home / "cache")
+    sources_unread(monkeypatch)
+    assert_same_dataset(load_dataset(fake_data_dir), first)
+
+
+def test_a_changed_source_is_never_served_stale(fake_data_dir):
+    load_dataset(fake_data_dir)
+    labels_file = fake_data_dir / "t10k-labels-idx1-ubyte.gz"
+    before = labels_file.stat()
+    labels = read_idx(labels_file)
+    for first in range(1, len(labels)):  # swap two different labels, until the compressed file keeps its size
+        changed = labels.copy()
+        changed[[0, first]] = changed[[first, 0]]
+        write_idx(labels_file, changed)
+        if labels[first] != labels[0] and labels_file.stat().st_size == before.st_size:
+            break
+    os.utime(labels_file, ns=(before.st_atime_ns, before.st_mtime_ns))  # and the same date and time
+    assert labels_file.stat().st_size == before.st_size and not np.array_equal(changed, labels)
+    assert np.array_equal(load_dataset(fake_data_dir).test_labels, changed)
+
+
+def test_raw_sources_get_no_decoded_copy(tmp_path, data_home):
+    load_dataset(write_dataset(tmp_path / "raw", gz=False))
+    assert not (data_home / "cache").exists()
+
+
+def spoil_truncated(path):
+    path.write_bytes(path.read_bytes()[:-1])
+
+
+def spoil_wrong_size(path):
+    write_idx(path, np.zeros((3, 12, 12), np.uint8))  # a valid IDX file, but not of its source's shape
+
+
+def spoil_fifo(path):
+    path.unlink()
+    os.mkfifo(path)
+
+
+def spoil_symlink(path):
+    other = path.with_name("elsewhere")
+    other.write_bytes(path.read_bytes())
+    path.unlink()
+    path.symlink_to(other)
+
+
+def spoil_folder(path):
+    path.unlink()
+    path.mkdir()
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="FIFOs and symbolic links as on POSIX")
+@pytest.mark.parametrize("spoil", [spoil_truncated, spoil_wrong_size, spoil_fifo, spoil_symlink, spoil_folder])
+def test_a_hostile_decoded_copy_falls_back_to_the_sources(fake_data_dir, spoil):
+    expected = load_dataset(fake_data_dir)
+    spoiled = decoded_entry(fake_data_dir) / "train-images-idx3-ubyte"
+    spoil(spoiled)
+    with deadline(10):
+        assert_same_dataset(load_dataset(fake_data_dir), expected)
+    if spoil is not spoil_folder:  # written again, a plain file; a folder in its way stays, and costs only speed
+        assert spoiled.is_file() and not spoiled.is_symlink() and np.array_equal(read_idx(spoiled), expected.train_images)
+
+
+def test_the_decoded_copy_is_never_written_into_a_source_folder(fake_data_dir, data_home):
+    data_home.mkdir(parents=True, exist_ok=True)
+    (data_home / "cache").symlink_to(fake_data_dir, target_is_directory=True)  # the cache leads into the source folder
+    before = sorted(path.name for path in fake_data_dir.iterdir())
+    load_dataset(fake_data_dir)
+    assert sorted(path.name for path in fake_data_dir.iterdir()) == before
+
+
+def test_only_the_last_few_decoded_copies_are_kept(tmp_path, data_home):
+    folders = [write_dataset(tmp_path / f"d{seed}", n_train=40, n_test=20, seed=seed) for seed in range(decoded.KEPT_ENTRIES + 2)]
+    for folder in folders:
+        load_dataset(folder)
+    kept = sorted(path.name for path in decoded.decoded_cache_dir().iterdir())
+    assert kept == sorted(decoded_entry(folder).name for folder in folders[-decoded.KEPT_ENTRIES :])
