@@ -125,10 +125,11 @@ def spellings(name: str) -> list[str]:
 
 
 def find_files(folder: Path) -> dict[str, Path] | None:
-    """The four standard files in ``folder`` (the first of each one's ``spellings``), or None when any is missing."""
+    """The four standard files in ``folder`` (the first of each one's ``spellings``), or None when any is missing.
+    A name that is there but no regular file (a FIFO, a device, a folder) is found too: reading it says what it is."""
     found = {}
     for name in FILE_NAMES:
-        existing = [folder / spelling for spelling in spellings(name) if (folder / spelling).is_file()]
+        existing = [folder / spelling for spelling in spellings(name) if (folder / spelling).exists()]
         if not existing:
             return None
         found[name] = existing[0]
@@ -142,7 +143,7 @@ def what_is_missing(folder: Path) -> str:
         return "does not exist"
     if not folder.is_dir():
         return "is a file, not a folder"
-    missing = [f"{name}.gz" for name in FILE_NAMES if not any((folder / spelling).is_file() for spelling in spellings(name))]
+    missing = [f"{name}.gz" for name in FILE_NAMES if not any((folder / spelling).exists() for spelling in spellings(name))]
     return "lacks " + ", ".join(missing)
 
 
@@ -150,10 +151,10 @@ def missing_files_message(folders: list[Path]) -> str:
     """Explain which files are needed and where they may go."""
     where = "\n".join(f"  - {folder}" for folder in folders) or "  (no folder)"
     names = "\n".join(f"  - {name}.gz" for name in FILE_NAMES)
-    other = spellings(FILE_NAMES[0])[1:]
+    kaggle = spellings(FILE_NAMES[0])[-1]
     return (
-        f"MNIST was not found. Put the four standard files\n{names}\n(uncompressed or with Kaggle's names, such as "
-        f"{' or '.join(other[-2:])}, they work too)\ninto one of these folders:\n{where}\n"
+        f"MNIST was not found. Put the four standard files\n{names}\n(uncompressed copies work too, and Kaggle's names "
+        f"such as {kaggle})\ninto one of these folders:\n{where}\n"
         f"or point to your folder with --data-dir DIR or the {ENV_VAR} environment variable."
     )
 

@@ -340,3 +340,13 @@ def test_only_the_last_few_decoded_copies_are_kept(tmp_path, data_home):
         load_dataset(folder)
     kept = sorted(path.name for path in decoded.decoded_cache_dir().iterdir())
     assert kept == sorted(decoded_entry(folder).name for folder in folders[-decoded.KEPT_ENTRIES :])
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="FIFOs are POSIX")
+@pytest.mark.parametrize("kind", ["pipe", "device"])
+def test_a_dataset_file_that_is_a_fifo_or_device_is_refused_quickly_by_what_it_is(fake_data_dir, kind):
+    special = fake_data_dir / "train-images-idx3-ubyte.gz"
+    special.unlink()
+    os.mkfifo(special) if kind == "pipe" else special.symlink_to("/dev/zero")
+    with deadline(10), pytest.raises(DataError, match=f"train-images-idx3-ubyte.gz: this is a {kind}"):
+        load_dataset(fake_data_dir)
