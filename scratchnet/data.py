@@ -63,7 +63,7 @@ MNIST_CLASS_NAMES = [str(digit) for digit in range(10)]
 # A network's outputs, buttons and confusion matrix grow with the classes (the matrix as classes²): 1 000 classes
 # is a 1 000 × 1 000 matrix, a few MB; 10⁶ would be 7.28 TiB.
 MAX_CLASSES = 1000
-MAX_CLASS_NAME_LENGTH = 40  # characters shown of a class name; a longer one ends in "…"
+MAX_CLASS_NAME_LENGTH = 100  # characters kept of a class name (views elide it further); a longer one ends in "…"
 MAX_CLASS_NAMES_BYTES = 1 << 20  # classes.txt is read up to this size, which holds MAX_CLASSES long names
 
 # progress(bytes_done, bytes_total, file_name); raising DownloadCancelled from it stops the download.
