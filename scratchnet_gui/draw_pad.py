@@ -286,21 +286,25 @@ class DrawPad(QWidget):
             self.label_as(label)
 
     def _show_label_buttons(self, names: list[str]) -> None:
-        """One "This is a" button per class of the model."""
-        if names == [button.text() for button in self.label_buttons]:
-            return
-        for button in self.label_buttons:
+        """One "This is a" button per class of the model. The buttons that exist are renamed, never rebuilt, so that
+        the one the learner just clicked keeps its place and the focus; a button no longer needed hands the focus
+        to the canvas before it goes (a focused widget deleted leaves the window's keys to a dead object)."""
+        for button in self.label_buttons[len(names) :]:
+            if button.hasFocus():
+                self.canvas.setFocus()
             self.label_grid.removeWidget(button)
             button.deleteLater()
-        self.label_buttons = []
-        for label, name in enumerate(names):
-            button = QPushButton(name)
-            button.setToolTip(f"Keep this drawing as an example of your {name}" + (f" (key {label})" if label < 10 else ""))
+        del self.label_buttons[len(names) :]
+        for label in range(len(self.label_buttons), len(names)):
+            button = QPushButton()
             button.setMinimumWidth(28)
             button.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)  # they must fit a narrow pad
             button.clicked.connect(lambda _=False, label=label: self.label_as(label))
             self.label_grid.addWidget(button, label // LABEL_COLUMNS, 1 + label % LABEL_COLUMNS)
             self.label_buttons.append(button)
+        for label, (button, name) in enumerate(zip(self.label_buttons, names)):
+            button.setText(name)
+            button.setToolTip(f"Keep this drawing as an example of your {name}" + (f" (key {label})" if label < 10 else ""))
 
     def set_dataset(self, dataset: Dataset) -> None:
         """Prepare drawings as ``dataset``'s images were made: measured from its training images."""

@@ -5,11 +5,18 @@ from datetime import datetime, timezone
 
 import numpy as np
 import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import QCheckBox, QVBoxLayout, QWidget
 
+from scratchnet.model import Model
+from scratchnet.nn.network import init_params
 from scratchnet.runs import StoredRun
 from scratchnet.trainer import EpochEvent
 from scratchnet_gui.curves_panel import CurvesPanel
+from scratchnet_gui.draw_pad import DrawPad
 from scratchnet_gui.run_curves import RunCurves
+from scratchnet_gui.shortcuts import FocusedControlsKeepSpace
 
 
 @pytest.fixture
@@ -61,3 +68,61 @@ def test_a_score_of_exactly_zero_percent_is_plotted(curves):
     curves.set_running(False)
     low, high = curves.accuracy_plot.viewRange()[1]
     assert low <= 0 < 100 <= high
+
+
+def named_model(class_names: list[str]) -> Model:
+    """Random weights reading 28×28 images into these classes."""
+    params = init_params([784, 16, len(class_names)], "he", np.random.default_rng(0))
+    return Model(params, "relu", class_names)
+
+
+@pytest.fixture
+def pad_window(qtbot):
+    """A window holding the pad, a check box, and a Space shortcut that counts its presses (the window's Pause)."""
+    window = QWidget()
+    pad, box = DrawPad(), QCheckBox("a check box")
+    layout = QVBoxLayout(window)
+    layout.addWidget(pad)
+    layout.addWidget(box)
+    window.pauses = []
+    pause = QAction("Pause", window, shortcut=QKeySequence(Qt.Key.Key_Space), triggered=lambda: window.pauses.append(1))
+    window.addAction(pause)
+    FocusedControlsKeepSpace(window)
+    qtbot.addWidget(window)
+    window.show()
+    window.activateWindow()
+    qtbot.waitExposed(window)
+    window.pad, window.box = pad, box
+    return window
+
+
+def test_a_label_button_with_the_focus_survives_a_model_naming_its_classes(pad_window, qtbot):
+    """Clicking "This is a 3" gives it the focus; a model with named classes used to delete and rebuild every button,
+    after which each focus change raised RuntimeError and Space on a check box paused instead of ticking it."""
+    pad, box = pad_window.pad, pad_window.box
+    three = pad.label_buttons[3]
+    three.setFocus()
+    qtbot.waitUntil(three.hasFocus, timeout=2000)
+    names = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"]
+    pad.set_model(named_model(names))
+    qtbot.wait(10)  # deleteLater runs in the event loop
+    assert [button.text() for button in pad.label_buttons] == names
+    box.setFocus()
+    qtbot.waitUntil(box.hasFocus, timeout=2000)
+    qtbot.keyClick(box, Qt.Key.Key_Space)
+    assert box.isChecked() and not pad_window.pauses
+
+
+def test_fewer_classes_remove_the_focused_button_and_the_focus_moves_to_the_canvas(pad_window, qtbot):
+    pad, box = pad_window.pad, pad_window.box
+    nine = pad.label_buttons[9]
+    nine.setFocus()
+    qtbot.waitUntil(nine.hasFocus, timeout=2000)
+    pad.set_model(named_model(["cat", "dog"]))
+    qtbot.wait(10)
+    assert [button.text() for button in pad.label_buttons] == ["cat", "dog"]
+    assert pad.canvas.hasFocus()
+    box.setFocus()
+    qtbot.waitUntil(box.hasFocus, timeout=2000)
+    qtbot.keyClick(box, Qt.Key.Key_Space)
+    assert box.isChecked() and not pad_window.pauses
