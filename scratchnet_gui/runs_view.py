@@ -2,8 +2,8 @@
 undo, export, and runs recorded by other processes.
 
 ``RunsView`` is owned by the session (``session.runs``); the Runs tab and the Training plots observe it and send
-it commands. The overlaid runs are remembered in the settings, so the overlays survive a restart. A run the app
-finishes joins the overlays when the next one starts. Runs recorded by another process (the CLI) appear within
+it commands. The overlaid runs are remembered in the settings, so the overlays survive a restart; which runs are
+overlaid is the user's choice alone (a finished run does not join them). Runs recorded by another process (the CLI) appear within
 ``REFRESH_MS``: a timer compares the store's files' modification times, and reads the runs again only when they
 changed.
 """
@@ -47,7 +47,6 @@ class RunsView(QObject):
         self._by_id: dict[int, RunSummary] = {}
         self._curves: dict[int, RunCurves] = {}  # the overlaid runs' curves, read from the store once per run
         self._deleted: list[int] = []  # the ids undo_delete restores
-        self._to_overlay_next: int | None = None  # the app's last run: overlaid when the next one starts
         self._fingerprint: tuple | None = None
         self._timer = QTimer(self, interval=REFRESH_MS)
         self._timer.timeout.connect(self.refresh_if_changed)
@@ -133,15 +132,11 @@ class RunsView(QObject):
     # ---- what the session's runs do ---------------------------------------------------------------
 
     def run_started(self) -> None:
-        """List the new run, and overlay the app's previous run now that the new one is drawn live."""
-        earlier, self._to_overlay_next = self._to_overlay_next, None
+        """List the new run."""
         self.refresh()
-        if earlier is not None and earlier not in self.overlaid:
-            self.set_overlaid([*self.overlaid, earlier])
 
     def run_ended(self, run_id: int | None) -> None:
-        """List how the run ended; it joins the overlays when the next run starts."""
-        self._to_overlay_next = run_id
+        """List how the run ended."""
         self.refresh()
 
     # ---- commands -----------------------------------------------------------------------------------

@@ -126,3 +126,75 @@ def test_fewer_classes_remove_the_focused_button_and_the_focus_moves_to_the_canv
     qtbot.waitUntil(box.hasFocus, timeout=2000)
     qtbot.keyClick(box, Qt.Key.Key_Space)
     assert box.isChecked() and not pad_window.pauses
+
+
+# ---- the plots show each run whole, beside their legends (items 18, 23) ----------------------------------------
+
+
+def test_after_a_run_the_loss_axis_shows_its_whole_fall(curves):
+    """It zoomed to 0-0.6 at the end of a run and cut off the fall from 2.3."""
+    curves.begin_run("run", 0, 8)
+    curves.set_running(True)
+    x = np.linspace(0.01, 8, 800)
+    curves.add_batches(x, 0.2 + 2.1 * np.exp(-3 * x), 100)
+    for epoch in range(1, 9):
+        curves.add_epoch(EpochEvent(epoch, 8, 0.25, 0.9, 0.3, 0.88, 1.0, 1e-3))
+    curves.set_running(False)
+    low, high = curves.loss_plot.viewRange()[1]
+    assert low <= 0 and high >= curves.current.smoothed_loss.y.max()
+    left, right = curves.loss_plot.viewRange()[0]
+    assert left <= 0 and 8 <= right < 8.5
+
+
+def test_the_legends_cover_neither_the_curves_nor_the_test_star(curves):
+    one_full_run(curves)
+    curves.set_overlays([recorded(4, 0.1), recorded(5, 0.2)])
+    for plot in (curves.loss_plot, curves.accuracy_plot):
+        legend = plot.legend.sceneBoundingRect()
+        assert legend.width() > 0 and legend.left() >= plot.vb.sceneBoundingRect().right() - 1
+        assert curves.rect().contains(curves.loss_widget.mapFromScene(legend.bottomRight()))
+
+
+def test_the_legends_list_only_the_curves_the_run_has(curves):
+    """A run without a validation set has no validation curves, and no test star before it is scored."""
+    curves.begin_run("no validation", 0, 1)
+    assert legend_labels(curves.loss_plot) == [] and legend_labels(curves.accuracy_plot) == []
+    curves.add_batches(np.linspace(0.1, 1.0, 10), np.full(10, 1.0), 10)
+    curves.add_epoch(EpochEvent(1, 1, 1.0, 0.5, None, None, 1.0, 1e-3))
+    curves.set_running(False)
+    assert legend_labels(curves.loss_plot) == ["batch loss", "batch loss, smoothed", "train loss (epoch mean)"]
+    assert legend_labels(curves.accuracy_plot) == ["train accuracy"]
+    curves.set_test_accuracy(0.5, 1)
+    assert legend_labels(curves.accuracy_plot) == ["train accuracy", "test accuracy"]
+
+
+def test_a_runs_curves_joining_the_legends_never_narrow_the_plots(curves, qtbot):
+    """Nothing moves that the user did not move: the legends are as wide from the start as a run's entries need."""
+    qtbot.wait(10)
+    widths = [plot.vb.sceneBoundingRect().width() for plot in (curves.loss_plot, curves.accuracy_plot)]
+    one_full_run(curves)
+    qtbot.wait(10)
+    assert [plot.vb.sceneBoundingRect().width() for plot in (curves.loss_plot, curves.accuracy_plot)] == widths
+    assert widths[0] == widths[1]  # the epochs of the two plots stay one above the other
+
+
+def legend_labels(plot) -> list[str]:
+    return [label.text for _, label in plot.legend.items]
+
+
+def one_full_run(curves: CurvesPanel) -> None:
+    """Two epochs with validation, scored on the test set."""
+    curves.begin_run("run", 0, 2)
+    curves.add_batches(np.linspace(0.05, 2.0, 40), np.linspace(2.3, 0.1, 40), 20)
+    for epoch in (1, 2):
+        curves.add_epoch(EpochEvent(epoch, 2, 0.3 / epoch, 0.9, 0.35 / epoch, 0.88, 1.0, 1e-3))
+    curves.set_running(False)
+    curves.set_test_accuracy(0.97, 2)
+
+
+def recorded(number: int, end: float, epochs: int = 8) -> RunCurves:
+    run = RunCurves(f"#{number} 128-128 relu adam lr=0.002 bs=128 ep={epochs}")
+    x = np.linspace(0, epochs, 800)
+    run.smoothed_loss.extend(x, end + 2.2 * np.exp(-x))
+    run.val_accuracy.extend(np.arange(1.0, epochs + 1), 0.9 + np.arange(1.0, epochs + 1) / 100)
+    return run
