@@ -62,6 +62,7 @@ LOADED_HINT = (
 INK = QColor(20, 20, 20)
 LABEL_COLUMNS = 5  # "This is a" buttons per row: two rows of digits fit beside a narrow canvas
 DIGITS = [str(digit) for digit in range(10)]  # the "This is a" buttons before a model names its classes
+SAVED_LINES, HINT_LINES, VERDICT_LINES = 2, 4, 2  # lines of text kept for the messages around the canvas
 TEXT_FIELDS = (QLineEdit, QAbstractSpinBox, QTextEdit, QPlainTextEdit)  # where Ctrl+Z and Esc are the field's own
 
 
@@ -413,10 +414,10 @@ class DrawPad(QWidget):
         self._show_label_buttons(DIGITS)
         left.addLayout(self.label_grid)
         self.saved = QLabel("Teach the network your handwriting: draw a digit, then say which it is (or type it).")
-        self.saved.setWordWrap(True)
+        _keep_lines(self.saved, SAVED_LINES)
         left.addWidget(self.saved)
         self.hint = QLabel()
-        self.hint.setWordWrap(True)
+        _keep_lines(self.hint, HINT_LINES)
         self.hint.setForegroundRole(QPalette.ColorRole.PlaceholderText)
         left.addWidget(self.hint)
 
@@ -425,7 +426,7 @@ class DrawPad(QWidget):
         font.setPointSizeF(font.pointSizeF() * 1.6)
         font.setBold(True)
         self.verdict.setFont(font)
-        self.verdict.setWordWrap(True)  # a long verdict wraps rather than widening its column and shrinking the canvas
+        _keep_lines(self.verdict, VERDICT_LINES)  # a long verdict wraps rather than widening its column and shrinking the canvas
         self.bars = ProbabilityBars()
         self.input_view = ImageView("Nothing drawn")
         self.input_view.setFixedSize(196, 196)
@@ -496,6 +497,17 @@ class DrawPad(QWidget):
         self.bars.placeholder = NO_MODEL if model is None else "The probability of each class appears as you draw."
         self.bars.set_probabilities(self.probabilities, names)
         self.activations.show_input(model, x)
+
+
+def _keep_lines(label: QLabel, lines: int) -> None:
+    """Wrap ``label`` and keep room for ``lines`` lines, so that a shorter or longer message (up to that many lines)
+    moves nothing under the pointer: the first "This is a" click moved the buttons 14 px down."""
+    label.setWordWrap(True)
+    text = label.text()
+    label.setText("\n".join("X" * lines))  # measured as the label lays out its text
+    label.setMinimumHeight(label.heightForWidth(1000))
+    label.setText(text)
+    label.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
 
 
 def _typing() -> bool:

@@ -5,7 +5,7 @@ from datetime import datetime, timezone
 
 import numpy as np
 import pytest
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QPoint, Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QCheckBox, QVBoxLayout, QWidget
 
@@ -198,3 +198,35 @@ def recorded(number: int, end: float, epochs: int = 8) -> RunCurves:
     run.smoothed_loss.extend(x, end + 2.2 * np.exp(-x))
     run.val_accuracy.extend(np.arange(1.0, epochs + 1), 0.9 + np.arange(1.0, epochs + 1) / 100)
     return run
+
+
+# ---- nothing moves that the user did not move (item 19) ------------------------------------------------------
+
+
+def test_the_pad_stays_put_while_its_messages_change(qtbot):
+    """The first "This is a" click replaced a two-line message by one line: the buttons moved 14 px down, under the
+    pointer, and scripted clicks missed. A prediction's verdict wrapping onto a second line moved the bars."""
+    pad = DrawPad()
+    qtbot.addWidget(pad)
+    pad.resize(1000, 640)
+    pad.show()
+    qtbot.waitExposed(pad)
+    pad.set_model(named_model([str(digit) for digit in range(10)]))
+    before = widget_geometries(pad)
+    qtbot.mouseClick(pad.label_buttons[3], Qt.MouseButton.LeftButton)  # nothing drawn yet: "Draw a digit first…"
+    centre = pad.canvas.rect().center()
+    qtbot.mousePress(pad.canvas, Qt.MouseButton.LeftButton, pos=centre)
+    qtbot.mouseMove(pad.canvas, centre + QPoint(30, 40))
+    qtbot.mouseRelease(pad.canvas, Qt.MouseButton.LeftButton, pos=centre + QPoint(30, 40))
+    pad.predict()
+    assert "untrained network" in pad.verdict.text()
+    qtbot.wait(10)
+    assert widget_geometries(pad) == before
+
+
+def widget_geometries(pad: DrawPad) -> dict[str, tuple]:
+    """Where the pad's controls and read-outs lie, in its coordinates."""
+    named = {"canvas": pad.canvas, "pen": pad.pen_slider, "saved": pad.saved, "hint": pad.hint, "verdict": pad.verdict}
+    named |= {"bars": pad.bars, "input": pad.input_view, "saliency": pad.saliency_box, "hidden layers": pad.activations}
+    named |= {f"This is a {button.text()}": button for button in pad.label_buttons}
+    return {name: (widget.mapTo(pad, QPoint(0, 0)).toTuple(), widget.size().toTuple()) for name, widget in named.items()}
