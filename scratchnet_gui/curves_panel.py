@@ -46,7 +46,7 @@ from scratchnet.runs import thinned
 from scratchnet.trainer import EpochEvent
 
 from .run_curves import MAX_OVERLAYS, RunCurves
-from .visuals import overlay_color
+from .visuals import accuracy_text, overlay_color
 
 if TYPE_CHECKING:
     from .session import RunOutcome, Session
@@ -468,7 +468,7 @@ class CurvesPanel(QWidget):
             self.test_text.setText("")
         else:
             self.test_item.setData([c.test_epoch], [100 * c.test_accuracy])
-            self.test_text.setText(f"test {100 * c.test_accuracy:.2f} %")
+            self.test_text.setText(f"test {accuracy_text(c.test_accuracy)}")
             self.test_text.setPos(c.test_epoch, 100 * c.test_accuracy)
             left, right = self.loss_plot.viewRange()[0]
             on_the_left = c.test_epoch > (left + right) / 2  # put the label where there is room for it
@@ -608,10 +608,10 @@ class CurvesPanel(QWidget):
             parts.append(f"batch loss {c.batch_loss.y[i]:.4f} (smoothed {c.smoothed_loss.y[i]:.4f})")
         if c.train_loss.size:
             i = int(np.abs(c.train_loss.x - x).argmin())
-            epoch = f"after epoch {c.train_loss.x[i]:g}: train loss {c.train_loss.y[i]:.4f}, acc {100 * c.train_accuracy.y[i]:.2f} %"
+            epoch = f"after epoch {c.train_loss.x[i]:g}: train loss {c.train_loss.y[i]:.4f}, acc {accuracy_text(c.train_accuracy.y[i])}"
             j = np.flatnonzero(c.val_loss.x == c.train_loss.x[i])
             if len(j):
-                epoch += f"; validation loss {c.val_loss.y[j[0]]:.4f}, acc {100 * c.val_accuracy.y[j[0]]:.2f} %"
+                epoch += f"; validation loss {c.val_loss.y[j[0]]:.4f}, acc {accuracy_text(c.val_accuracy.y[j[0]])}"
             parts.append(epoch)
         return " · ".join(parts)
 

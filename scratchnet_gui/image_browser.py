@@ -35,7 +35,7 @@ from scratchnet.data import Dataset, to_inputs
 from scratchnet.model import Model
 from scratchnet.predictions import ORDERS, Predictions
 
-from .visuals import CORRECT, NO_MODEL, WRONG, ImageView, ProbabilityBars, figure, ink_image, percent, saliency_image
+from .visuals import CORRECT, NO_MODEL, WRONG, ImageView, ProbabilityBars, accuracy_text, figure, ink_image, percent, saliency_image
 
 IMAGE_ROLE = Qt.ItemDataRole.UserRole  # the test-set index of a row
 THUMBNAIL = 56  # pixels: 28×28 images shown twice their size
@@ -258,7 +258,7 @@ class ImageBrowser(QWidget):
         text = f"{len(rows):,} of {total:,} shown"
         if self.predictions is not None:
             p = self.predictions
-            text += f" · {p.mistakes} misclassified ({percent(p.accuracy)} correct)"
+            text += f" · {p.mistakes} misclassified ({accuracy_text(p.accuracy)} correct)"
             if self.weights:
                 text += f" — {self.weights}"
         elif self.problem:

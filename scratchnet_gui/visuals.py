@@ -49,6 +49,15 @@ def figure(value: float, spec: str = ".2f") -> str:
     return format(float(value), spec) if math.isfinite(value) else NOT_A_NUMBER
 
 
+def accuracy_text(fraction: float | None) -> str:
+    """An accuracy (the fraction of answers right) as the app writes it everywhere, in the plots, the matrix and the
+    browser alike: a percentage with two decimals, "98.56 %"; "–" when there is none, "n/a" when NaN. (A confidence
+    is written with ``percent``.)"""
+    if fraction is None:
+        return "–"
+    return f"{figure(100 * float(fraction))} %" if math.isfinite(fraction) else NOT_A_NUMBER
+
+
 def percent(probability: float) -> str:
     """A probability (or fraction) as a percentage with one decimal, rounded down: "99.5 %". Only a
     certainty shows as 100.0 %, so a 99.96 % answer is never presented as sure. NaN or infinity: "n/a"."""

@@ -2,6 +2,7 @@
 scores of 0 %, overlays changed under the plots, buttons rebuilt under the focus, caches that must stay bounded."""
 
 from datetime import datetime, timezone
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -11,10 +12,13 @@ from PySide6.QtWidgets import QCheckBox, QVBoxLayout, QWidget
 
 from scratchnet.model import Model
 from scratchnet.nn.network import init_params
+from scratchnet.predictions import Predictions
 from scratchnet.runs import StoredRun
 from scratchnet.trainer import EpochEvent
+from scratchnet_gui.confusion_view import ConfusionView
 from scratchnet_gui.curves_panel import CurvesPanel
 from scratchnet_gui.draw_pad import DrawPad
+from scratchnet_gui.image_browser import ImageBrowser
 from scratchnet_gui.run_curves import RunCurves
 from scratchnet_gui.shortcuts import FocusedControlsKeepSpace
 
@@ -230,3 +234,25 @@ def widget_geometries(pad: DrawPad) -> dict[str, tuple]:
     named |= {"bars": pad.bars, "input": pad.input_view, "saliency": pad.saliency_box, "hidden layers": pad.activations}
     named |= {f"This is a {button.text()}": button for button in pad.label_buttons}
     return {name: (widget.mapTo(pad, QPoint(0, 0)).toTuple(), widget.size().toTuple()) for name, widget in named.items()}
+
+
+# ---- one way of writing an accuracy (item 22) ----------------------------------------------------------------
+
+
+def test_the_browser_the_matrix_and_the_plot_write_an_accuracy_alike(qtbot, curves):
+    """The browser said 98.5 % where the plot and the matrix said 98.56 %."""
+    labels = np.arange(10_000) % 10
+    predicted = np.where(np.arange(10_000) < 9856, labels, (labels + 1) % 10)
+    probabilities = np.full((10_000, 10), 0.05)
+    probabilities[np.arange(10_000), predicted] = 0.55
+    answers = Predictions(probabilities, labels, [str(digit) for digit in range(10)])
+    browser, matrix = ImageBrowser(), ConfusionView()
+    qtbot.addWidget(browser)
+    qtbot.addWidget(matrix)
+    browser.dataset, browser.predictions = SimpleNamespace(test_labels=labels), answers
+    browser._show_count(np.arange(10_000))
+    matrix.set_predictions(answers)
+    curves.set_test_accuracy(answers.accuracy, 1)
+    assert "(98.56 % correct)" in browser.count_label.text()
+    assert matrix.title().startswith("Test accuracy 98.56 %")
+    assert curves.test_text.textItem.toPlainText() == "test 98.56 %"
