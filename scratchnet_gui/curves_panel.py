@@ -585,10 +585,12 @@ class CurvesPanel(QWidget):
         self._draw_markers()
 
     def _hover(self, plot: pg.PlotItem, position: QPointF) -> None:
-        """Show the values under the mouse: the batch loss near x and the nearest epoch's scores."""
-        if not plot.sceneBoundingRect().contains(position):
+        """Show the values under the mouse: the batch loss near x and the nearest epoch's scores. Only over the
+        plot's data area (not its axes), and never before epoch 0 (the margin left of it)."""
+        view = plot.getViewBox()
+        if not view.sceneBoundingRect().contains(position):
             return
-        x = plot.getViewBox().mapSceneToView(position).x()
+        x = max(view.mapSceneToView(position).x(), 0.0)
         for cursor in self.cursors:
             cursor.setPos(x)
             cursor.setVisible(True)

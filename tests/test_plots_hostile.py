@@ -6,17 +6,18 @@ from types import SimpleNamespace
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QPoint, Qt
+from PySide6.QtCore import QPoint, QPointF, Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QCheckBox, QVBoxLayout, QWidget
 
 from scratchnet.model import Model
 from scratchnet.nn.network import init_params
 from scratchnet.predictions import Predictions
+from scratchnet.preprocess import MNIST_DEFAULT, Drawing, to_network_input
 from scratchnet.runs import StoredRun
 from scratchnet.trainer import EpochEvent
 from scratchnet_gui.confusion_view import ConfusionView
-from scratchnet_gui.curves_panel import CurvesPanel
+from scratchnet_gui.curves_panel import READOUT_HINT, CurvesPanel
 from scratchnet_gui.draw_pad import DrawPad
 from scratchnet_gui.image_browser import ImageBrowser
 from scratchnet_gui.run_curves import RunCurves
@@ -256,3 +257,24 @@ def test_the_browser_the_matrix_and_the_plot_write_an_accuracy_alike(qtbot, curv
     assert "(98.56 % correct)" in browser.count_label.text()
     assert matrix.title().startswith("Test accuracy 98.56 %")
     assert curves.test_text.textItem.toPlainText() == "test 98.56 %"
+
+
+def test_the_readout_never_shows_an_epoch_before_zero(curves, qtbot):
+    """It read "epoch −0.42" with the pointer left of the axis."""
+    one_full_run(curves)
+    view = curves.loss_plot.vb
+    widget = curves.loss_widget
+    over_the_axis = widget.mapFromScene(view.sceneBoundingRect().center() - QPointF(view.sceneBoundingRect().width() / 2 + 20, 0))
+    curves._hover(curves.loss_plot, widget.mapToScene(over_the_axis))
+    assert curves.readout.text() == READOUT_HINT
+    left_margin = view.sceneBoundingRect().center() - QPointF(view.sceneBoundingRect().width() / 2 - 1, 0)
+    curves._hover(curves.loss_plot, left_margin)
+    assert curves.readout.text().startswith("<b>epoch 0.00</b>")
+
+
+def test_a_dot_stays_a_dot_in_the_networks_view():
+    """A click whose pointer moved 2 units was redrawn as a slash across the 28×28 image."""
+    dot = Drawing([np.array([[140.0, 140.0], [141.0, 141.0], [142.0, 142.0]])], [18.0])
+    image = to_network_input(dot, (28, 28), MNIST_DEFAULT)
+    rows, cols = np.flatnonzero((image > 0.1).any(axis=1)), np.flatnonzero((image > 0.1).any(axis=0))
+    assert rows[-1] - rows[0] < 6 and cols[-1] - cols[0] < 6
