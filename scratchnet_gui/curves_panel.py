@@ -75,10 +75,14 @@ LEGEND_OVERLAYS = 5  # recorded runs named in the legend; more would not fit bes
 LEFT_AXIS_WIDTH = 64  # pixels: room for the axis label and ticks such as "0.0001"
 LEGEND_POINTS = 9  # the legends' font size
 LEGEND_LABEL_WIDTH = 230  # pixels: longer labels are elided (the legend takes this from the plots' width)
-# Qt's pixmap cache (10 MB by default) must hold every cached item of the plots at once: about ten pixmaps the size
-# of a plot, 4 MB each in a maximised window on a 1920×1080 screen, 16 MB on a 4K one. When it overflows, every
-# cached item is redrawn from scratch at every frame (50 ms a frame in a maximised window). A limit, not an allocation.
-PIXMAP_CACHE_KB = 256 * 1024
+# Qt's pixmap cache (10 MB by default) must hold every cached item of the plots at once, each at most the size of its
+# plot: together less than twice the panel's pixels, at 4 bytes a pixel (measured: with twenty overlays at 1800×1050,
+# 10 MB + one panel's worth suffice). When it overflows, every cached item is redrawn from scratch at every frame
+# (50 ms a frame in a maximised window). So the limit follows the panel's size (``fit_pixmap_cache``), with room
+# for PIXMAPS_PER_PANEL panels (35 MB in a maximised window on a 1920×1080 screen, 110 MB on a 4K one): a fixed
+# 256 MB let pixmaps of sizes the window no longer has pile up to that much after a while of resizing.
+PIXMAPS_PER_PANEL = 3
+DEFAULT_PIXMAP_CACHE_KB = 10 * 1024  # Qt's own limit: for the rest of the window
 READOUT_HINT = "Hover over the plots to read the values."
 WAITING = "Waiting for the data: use File ▸ Choose data folder…"
 
@@ -150,7 +154,6 @@ class CurvesPanel(QWidget):
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
-        QPixmapCache.setCacheLimit(max(QPixmapCache.cacheLimit(), PIXMAP_CACHE_KB))
         self.current = RunCurves("")
         self._offset = 0.0  # epochs the weights had before this run: the x where its curves start
         self._run_end = 1.0  # the x where the current run will end if it runs all its epochs
@@ -616,6 +619,16 @@ class CurvesPanel(QWidget):
                 epoch += f"; validation loss {c.val_loss.y[j[0]]:.4f}, acc {accuracy_text(c.val_accuracy.y[j[0]])}"
             parts.append(epoch)
         return " · ".join(parts)
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self.fit_pixmap_cache()
+
+    def fit_pixmap_cache(self) -> None:
+        """Set Qt's pixmap cache (shared by the whole app) to hold the plots' cached items at the panel's size, and
+        no more: see ``PIXMAPS_PER_PANEL``."""
+        pixels = self.width() * self.height() * self.devicePixelRatioF() ** 2
+        QPixmapCache.setCacheLimit(DEFAULT_PIXMAP_CACHE_KB + round(PIXMAPS_PER_PANEL * pixels * 4 / 1024))
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if watched is self.loss_widget and event.type() == QEvent.Type.Resize:

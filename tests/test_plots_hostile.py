@@ -7,7 +7,7 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 from PySide6.QtCore import QPoint, QPointF, Qt
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtGui import QAction, QKeySequence, QPixmapCache
 from PySide6.QtWidgets import QCheckBox, QVBoxLayout, QWidget
 
 from scratchnet.model import Model
@@ -19,7 +19,7 @@ from scratchnet.trainer import EpochEvent
 from scratchnet_gui.confusion_view import ConfusionView
 from scratchnet_gui.curves_panel import READOUT_HINT, CurvesPanel
 from scratchnet_gui.draw_pad import DrawPad
-from scratchnet_gui.image_browser import ImageBrowser
+from scratchnet_gui.image_browser import THUMBNAIL_CACHE_BYTES, ImageBrowser, ImageListModel
 from scratchnet_gui.run_curves import RunCurves
 from scratchnet_gui.shortcuts import FocusedControlsKeepSpace
 
@@ -278,3 +278,30 @@ def test_a_dot_stays_a_dot_in_the_networks_view():
     image = to_network_input(dot, (28, 28), MNIST_DEFAULT)
     rows, cols = np.flatnonzero((image > 0.1).any(axis=1)), np.flatnonzero((image > 0.1).any(axis=0))
     assert rows[-1] - rows[0] < 6 and cols[-1] - cols[0] < 6
+
+
+# ---- memory stays bounded (item 6b) --------------------------------------------------------------------------
+
+
+def test_the_browsers_thumbnail_cache_is_bounded(qtbot):
+    """Each painted thumbnail was kept for ever: of a dataset of large images, hundreds of megabytes."""
+    model = ImageListModel()
+    images = np.random.default_rng(0).integers(0, 255, (3000, 64, 64), dtype=np.uint8)  # 12 MB of pixels
+    model.set_images(images, np.zeros(3000, np.int64), ["0"])
+    for i in range(3000):
+        model.thumbnail(i)
+    held = sum(image.sizeInBytes() for image in model._thumbnails.values())
+    assert held <= THUMBNAIL_CACHE_BYTES and len(model._thumbnails) == THUMBNAIL_CACHE_BYTES // (64 * 64)
+    first = model.thumbnail(0)  # forgotten, then made again
+    assert (first.width(), first.height()) == (64, 64) and 0 in model._thumbnails
+
+
+def test_the_pixmap_cache_follows_the_plots_size(curves, qtbot):
+    """It was raised to 256 MB for good, and filled up with pixmaps of sizes the window no longer had."""
+    curves.resize(1920, 1080)
+    qtbot.waitUntil(lambda: curves.width() == 1920)
+    maximised = QPixmapCache.cacheLimit()
+    assert 1920 * 1080 * 4 / 1024 < maximised <= 48 * 1024
+    curves.resize(900, 600)
+    qtbot.waitUntil(lambda: curves.width() == 900)
+    assert QPixmapCache.cacheLimit() < maximised
