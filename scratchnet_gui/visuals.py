@@ -19,7 +19,7 @@ import math
 import numpy as np
 from PySide6.QtCore import QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPalette
-from PySide6.QtWidgets import QLabel, QSizePolicy, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QAbstractButton, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from scratchnet.model import Model
 
@@ -47,6 +47,17 @@ def overlay_color(position: int) -> QColor:
 def figure(value: float, spec: str = ".2f") -> str:
     """``value`` formatted with ``spec``, or "n/a" when it is NaN or infinite."""
     return format(float(value), spec) if math.isfinite(value) else NOT_A_NUMBER
+
+
+def hold_widest(button: QAbstractButton, texts: tuple[str, ...]) -> None:
+    """Keep ``button`` as wide as the widest of the ``texts`` it shows in turn ("Pause", "Resume"), so that a new
+    text never moves the buttons beside it under the pointer."""
+    shown, widths = button.text(), []
+    for text in texts:
+        button.setText(text)
+        widths.append(button.sizeHint().width())
+    button.setText(shown)
+    button.setMinimumWidth(max(widths))
 
 
 def accuracy_text(fraction: float | None) -> str:

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from PySide6.QtCore import QPoint, QPointF, Qt
 from PySide6.QtGui import QAction, QKeySequence, QPixmapCache
-from PySide6.QtWidgets import QCheckBox, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QCheckBox, QToolBar, QVBoxLayout, QWidget
 
 from scratchnet.model import Model
 from scratchnet.nn.network import init_params
@@ -22,6 +22,8 @@ from scratchnet_gui.draw_pad import DrawPad
 from scratchnet_gui.image_browser import THUMBNAIL_CACHE_BYTES, ImageBrowser, ImageListModel
 from scratchnet_gui.run_curves import RunCurves
 from scratchnet_gui.shortcuts import FocusedControlsKeepSpace
+
+from .test_gui_app import make_window, start_long_run, wait_idle
 
 
 @pytest.fixture
@@ -305,3 +307,20 @@ def test_the_pixmap_cache_follows_the_plots_size(curves, qtbot):
     curves.resize(900, 600)
     qtbot.waitUntil(lambda: curves.width() == 900)
     assert QPixmapCache.cacheLimit() < maximised
+
+
+def test_pause_and_resume_move_no_toolbar_button(qtbot, fake_data_dir, tmp_path):
+    """The Pause button became the wider "Resume" and pushed Step, Stop, Reset… to the right, under the pointer."""
+    window = make_window(qtbot, tmp_path / "settings.ini", fake_data_dir)
+    window.settings_panel.field("validation_size").setValue(100)
+    start_long_run(window, qtbot)
+    toolbar = window.findChild(QToolBar, "runToolbar")
+    running = [toolbar.widgetForAction(action).geometry() for action in toolbar.actions() if toolbar.widgetForAction(action)]
+    window.pause_action.trigger()
+    qtbot.waitUntil(lambda: window.session.state == "paused", timeout=5_000)
+    assert window.pause_action.text() == "&Resume"
+    qtbot.wait(10)
+    paused = [toolbar.widgetForAction(action).geometry() for action in toolbar.actions() if toolbar.widgetForAction(action)]
+    window.stop_action.trigger()
+    wait_idle(window, qtbot)
+    assert paused == running
