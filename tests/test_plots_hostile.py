@@ -14,7 +14,7 @@ from scratchnet.model import Model
 from scratchnet.nn.network import init_params
 from scratchnet.predictions import Predictions
 from scratchnet.preprocess import MNIST_DEFAULT, Drawing, to_network_input
-from scratchnet.runs import StoredRun
+from scratchnet.runs import DatasetIdentity, RunOutcome, RunStore, StoredRun
 from scratchnet.trainer import EpochEvent
 from scratchnet_gui.confusion_view import ConfusionView
 from scratchnet_gui.curves_panel import READOUT_HINT, CurvesPanel
@@ -24,6 +24,7 @@ from scratchnet_gui.run_curves import RunCurves
 from scratchnet_gui.shortcuts import FocusedControlsKeepSpace
 
 from .test_gui_app import make_window, start_long_run, wait_idle
+from .test_session import CONFIG
 
 
 @pytest.fixture
@@ -324,3 +325,60 @@ def test_pause_and_resume_move_no_toolbar_button(qtbot, fake_data_dir, tmp_path)
     window.stop_action.trigger()
     wait_idle(window, qtbot)
     assert paused == running
+
+
+# ---- overlays drawn where the store says (item 17) -------------------------------------------------------------
+
+
+def record_run(store: RunStore, activation: str, final_loss: float, epochs: int) -> int:
+    """A finished run whose smoothed loss falls from 2.3 to ``final_loss``, written straight into the store."""
+    identity = DatasetIdentity("fake", None, ["0", "1", "2", "3"], (12, 12), 500, 100)
+    config = CONFIG.replace(activation=activation, epochs=epochs)
+    run_id = store.begin(config, identity)
+    for epoch in range(1, epochs + 1):
+        store.add_epoch(run_id, EpochEvent(epoch, epochs, 0.5 / epoch, 0.8, 0.6 / epoch, 0.9, 1.0, config.lr))
+    x = np.linspace(0, epochs, 400)
+    curve = np.column_stack([x, final_loss + 2.2 * np.exp(-2 * x)])
+    store.finish(run_id, RunOutcome("completed", "", None, 1000.0, {"accuracy": 0.9}, curve))
+    return run_id
+
+
+def misdrawn_overlays(window, store: RunStore) -> list[tuple[int, float]]:
+    """The (run, epoch) points of the overlaid runs' stored curves where the loss plot does not show the colour
+    that the Runs table shows beside the run."""
+    plot, widget, table = window.curves.loss_plot, window.curves.loss_widget, window.runs.table_model
+    image = widget.grab().toImage()
+    log = window.curves.log_scale.isChecked()
+    missing = []
+    for run_id in window.session.runs.overlaid:
+        color = table.data(table.index(table.row_of(run_id), 0), Qt.ItemDataRole.DecorationRole)
+        curve = store.run(run_id).loss_curve
+        for epoch, loss in curve[[len(curve) // 4, len(curve) // 2, -1]]:
+            at = widget.mapFromScene(plot.vb.mapViewToScene(QPointF(float(epoch), float(np.log10(loss) if log else loss))))
+            near = (image.pixelColor(at + QPoint(dx, dy)) for dx in range(-3, 4) for dy in range(-3, 4))
+            if not any(sum(abs(a - b) for a, b in zip(pixel.getRgb()[:3], color.getRgb()[:3])) < 30 for pixel in near):
+                missing.append((run_id, float(epoch)))
+    return missing
+
+
+def test_every_overlay_is_drawn_on_its_stored_curve_in_its_colour_after_selection_changes(qtbot, tmp_path, data_home, fake_data_dir):
+    """Runs #4-6 overlaid once showed #6 ending near 0.32 and #5 near 0.15, where their stored curves end at 0.05 and
+    0.22. Through selection changes (with the Training tab hidden meanwhile, as when choosing in the Runs tab) and on
+    both scales, every point drawn is checked against the store, in the colour the Runs table shows."""
+    data_home.mkdir(parents=True, exist_ok=True)
+    with RunStore(data_home / "runs.sqlite3") as store:
+        for final_loss in (0.3, 0.25, 0.2, 0.1, 0.22):
+            record_run(store, "relu", final_loss, 2)
+        record_run(store, "tanh", 0.05, 5)  # #6
+    window = make_window(qtbot, tmp_path / "settings.ini", fake_data_dir)
+    window.resize(1200, 800)
+    with RunStore(data_home / "runs.sqlite3") as store:
+        for log in (False, True):
+            window.curves.log_scale.setChecked(log)
+            for selection in ([4, 5, 6], [4, 5], [6], [5, 6], [1, 2, 3, 4, 5, 6]):
+                window.tabs.setCurrentWidget(window.runs)
+                window.runs.select_runs(selection)
+                qtbot.wait(10)  # the table's colours follow in the next turn of the event loop
+                window.tabs.setCurrentWidget(window.curves)
+                assert sorted(window.session.runs.overlaid) == selection
+                qtbot.waitUntil(lambda: not misdrawn_overlays(window, store), timeout=2_000)
