@@ -574,7 +574,7 @@ class CurvesPanel(QWidget):
         shown = [c.train_accuracy.y, c.val_accuracy.y, test, *(run.val_accuracy.y for run in self._overlays)]
         scores = 100 * np.concatenate(shown)
         lowest = scores[np.isfinite(scores)].min(initial=math.inf)
-        floor = max((floor for floor in ACCURACY_FLOORS if floor < lowest), default=0)  # 0 for a score of 0 % or none
+        floor = max((floor for floor in ACCURACY_FLOORS if floor < lowest), default=0) if math.isfinite(lowest) else 0  # none: 0
         if floor != self._accuracy_floor:
             self._accuracy_floor = floor
             self.accuracy_plot.setYRange(floor, 100, padding=0.02)
