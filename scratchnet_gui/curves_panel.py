@@ -21,6 +21,10 @@ as a run's entries need.
 The overlays are runs from the run store (the session's runs view says which, ``session.runs``), so
 they outlive the session: each is drawn in its own colour with its smoothed loss and validation accuracy, all of
 them as one cached item per plot (``OverlayLayer``), so that twenty cost a frame no more than one.
+
+Memory stays bounded: the buffers hold one run's curves (plus at most ``MAX_OVERLAYS`` recorded ones, thinned
+to ``OVERLAY_POINTS`` when drawn), and Qt's pixmap cache, which holds the cached items, is limited to what the
+panel's size needs (``fit_pixmap_cache``).
 """
 
 from __future__ import annotations
