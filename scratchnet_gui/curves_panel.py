@@ -22,9 +22,9 @@ The overlays are runs from the run store (the session's runs view says which, ``
 they outlive the session: each is drawn in its own colour with its smoothed loss and validation accuracy, all of
 them as one cached item per plot (``OverlayLayer``), so that twenty cost a frame no more than one.
 
-Memory stays bounded: the buffers hold one run's curves (plus at most ``MAX_OVERLAYS`` recorded ones, thinned
-to ``OVERLAY_POINTS`` when drawn), and Qt's pixmap cache, which holds the cached items, is limited to what the
-panel's size needs (``fit_pixmap_cache``).
+Memory stays bounded: the buffers hold the current run's curves (at most ``MAX_BATCH_POINTS`` of its batches) and
+at most ``MAX_OVERLAYS`` recorded runs (as the store keeps them, thinned to ``OVERLAY_POINTS`` when drawn), and Qt's
+pixmap cache, which holds the cached items, is limited to what the panel's size needs (``fit_pixmap_cache``).
 """
 
 from __future__ import annotations
@@ -56,6 +56,7 @@ if TYPE_CHECKING:
     from .session import RunOutcome, Session
 
 REPAINT_HZ = 10
+MAX_BATCH_POINTS = 200_000  # the current run's batches kept, at most: then every other one goes (6 MB for its curves)
 RAW_LOSS_HZ = 2  # the faint raw batch losses, the costliest curve to draw, are refreshed less often
 FIRST_SPAN = 16  # epochs the x axis spans when a long run starts; it doubles whenever the run outgrows it
 AXIS = QColor("#e4e7eb")  # axis lines and grid
@@ -163,6 +164,8 @@ class CurvesPanel(QWidget):
         self._run_end = 1.0  # the x where the current run will end if it runs all its epochs
         self._x_right = 1.0  # the right end of the x axis
         self._smoother: LossSmoother | None = None  # the current run's, made at its first batches
+        self._batches_seen = 0  # the current run's batches so far; every ``_batch_stride``-th is kept
+        self._batch_stride = 1
         self._overlays: list[RunCurves] = []  # the recorded runs drawn (by ``loss_overlays``, ``accuracy_overlays``)
         self._overlay_samples: list[pg.PlotDataItem] = []  # their legend entries' samples, never added to the plot
         self._overlay_entries: list[tuple[pg.PlotDataItem, str]] = []  # those samples and their labels
@@ -318,6 +321,7 @@ class CurvesPanel(QWidget):
         self._clear_readout()
         self._offset = from_epoch
         self._smoother = None
+        self._batches_seen, self._batch_stride = 0, 1
         self._loss_range = None
         self._fit_accuracy_range()
         self.set_placeholder("")
@@ -329,12 +333,21 @@ class CurvesPanel(QWidget):
         self._draw_markers()
 
     def add_batches(self, progress: np.ndarray, loss: np.ndarray, batches_per_epoch: int) -> None:
-        """Append batch losses at ``progress`` (fractional epochs of this run) and their running average."""
-        x = progress + self._offset
-        self.current.batch_loss.extend(x, loss)
+        """Append batch losses at ``progress`` (fractional epochs of this run) and their running average. Of a run
+        longer than ``MAX_BATCH_POINTS`` batches, every 2nd (then 4th, …) is kept, so that memory stays bounded;
+        the running average is taken over every batch."""
+        x, loss = np.asarray(progress) + self._offset, np.asarray(loss)
         if self._smoother is None:
             self._smoother = LossSmoother(batches_per_epoch)
-        self.current.smoothed_loss.extend(x, np.array([self._smoother.add(value) for value in loss]))
+        smoothed = np.array([self._smoother.add(value) for value in loss])
+        kept = (self._batches_seen + np.arange(len(loss))) % self._batch_stride == 0
+        self._batches_seen += len(loss)
+        self.current.batch_loss.extend(x[kept], loss[kept])
+        self.current.smoothed_loss.extend(x[kept], smoothed[kept])
+        if self.current.batch_loss.size > MAX_BATCH_POINTS:
+            self.current.batch_loss.keep_every_other()
+            self.current.smoothed_loss.keep_every_other()
+            self._batch_stride *= 2
         self._batches_dirty = True
 
     def add_epoch(self, event: EpochEvent) -> None:

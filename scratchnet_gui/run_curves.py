@@ -30,6 +30,11 @@ class GrowingSeries:
         self._y[self.size : end] = y
         self.size = end
 
+    def keep_every_other(self) -> None:
+        """Drop every other point (keeping the first), into new arrays: a plot may still draw views of the old."""
+        self._x, self._y = self._x[: self.size : 2].copy(), self._y[: self.size : 2].copy()
+        self.size = len(self._x)
+
     @property
     def x(self) -> np.ndarray:
         return self._x[: self.size]

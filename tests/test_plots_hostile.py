@@ -11,11 +11,13 @@ from PySide6.QtGui import QAction, QKeySequence, QPixmapCache
 from PySide6.QtWidgets import QCheckBox, QToolBar, QVBoxLayout, QWidget
 
 from scratchnet.model import Model
+from scratchnet.nn.metrics import LossSmoother
 from scratchnet.nn.network import init_params
 from scratchnet.predictions import Predictions
 from scratchnet.preprocess import MNIST_DEFAULT, Drawing, to_network_input
 from scratchnet.runs import DatasetIdentity, RunOutcome, RunStore, StoredRun
 from scratchnet.trainer import EpochEvent
+from scratchnet_gui import curves_panel
 from scratchnet_gui.confusion_view import ConfusionView
 from scratchnet_gui.curves_panel import READOUT_HINT, CurvesPanel
 from scratchnet_gui.draw_pad import DrawPad
@@ -382,3 +384,19 @@ def test_every_overlay_is_drawn_on_its_stored_curve_in_its_colour_after_selectio
                 window.tabs.setCurrentWidget(window.curves)
                 assert sorted(window.session.runs.overlaid) == selection
                 qtbot.waitUntil(lambda: not misdrawn_overlays(window, store), timeout=2_000)
+
+
+def test_a_long_run_keeps_a_bounded_number_of_batches(curves, monkeypatch):
+    """Every batch of a run was kept: an overnight run at 10 000 batches a second, gigabytes."""
+    monkeypatch.setattr(curves_panel, "MAX_BATCH_POINTS", 1000)
+    curves.begin_run("long", 0, 100)
+    losses = np.random.default_rng(0).uniform(0.1, 1.0, 10 * 512)
+    for chunk in range(10):
+        batches = np.arange(chunk * 512, (chunk + 1) * 512)
+        curves.add_batches((batches + 1) / 100, losses[batches], 100)
+    c = curves.current
+    assert 500 <= c.batch_loss.size <= 1000 and c.smoothed_loss.size == c.batch_loss.size
+    kept = np.rint(c.batch_loss.x * 100).astype(int) - 1  # the batches kept: every 8th, from the first
+    assert (np.diff(kept) == 8).all() and kept[0] == 0 and (c.batch_loss.y == losses[kept]).all()
+    smoother = LossSmoother(100)
+    assert np.allclose(c.smoothed_loss.y, np.array([smoother.add(value) for value in losses])[kept])  # over every batch
