@@ -349,7 +349,8 @@ def misdrawn_overlays(window, store: RunStore) -> list[tuple[int, float]]:
     """The (run, epoch) points of the overlaid runs' stored curves where the loss plot does not show the colour
     that the Runs table shows beside the run."""
     plot, widget, table = window.curves.loss_plot, window.curves.loss_widget, window.runs.table_model
-    image = widget.grab().toImage()
+    origin = widget.mapTo(window, QPoint(0, 0))  # what is on screen, not a fresh rendering (as widget.grab() would be)
+    image = window.screen().grabWindow(window.winId(), origin.x(), origin.y(), widget.width(), widget.height()).toImage()
     log = window.curves.log_scale.isChecked()
     missing = []
     for run_id in window.session.runs.overlaid:
