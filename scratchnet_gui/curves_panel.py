@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import bisect
 import csv
+import functools
 import io
 import math
 import time
@@ -591,7 +592,8 @@ class CurvesPanel(QWidget):
         shown = [c.train_accuracy.y, c.val_accuracy.y, test, *(run.val_accuracy.y for run in self._overlays)]
         scores = 100 * np.concatenate(shown)
         lowest = scores[np.isfinite(scores)].min(initial=math.inf)
-        floor = max((floor for floor in ACCURACY_FLOORS if floor < lowest), default=0) if math.isfinite(lowest) else 0  # none: 0
+        # The highest floor below every score: 0 with no score yet, and with a score of 0 %.
+        floor = max((floor for floor in ACCURACY_FLOORS if floor < lowest), default=0) if math.isfinite(lowest) else 0
         if floor != self._accuracy_floor:
             self._accuracy_floor = floor
             self.accuracy_plot.setYRange(floor, 100, padding=0.02)
@@ -696,6 +698,7 @@ def _preferred_width(legend: pg.LegendItem) -> float:
     return legend.layout.effectiveSizeHint(Qt.SizeHint.PreferredSize).width()
 
 
+@functools.lru_cache(maxsize=256)  # asked at every frame, for the same few labels
 def _legend_label(text: str) -> str:
     """``text`` elided to ``LEGEND_LABEL_WIDTH`` (a recorded run's label holds all its settings)."""
     font = QFont()
