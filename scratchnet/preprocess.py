@@ -115,7 +115,7 @@ def prepare(drawing: Drawing, shape: tuple[int, int], preparation: Preparation, 
     elif not drawing.strokes:
         return None
     elif preparation.mnist_style:
-        scale, offset = mnist_style_placement(drawing.strokes, shape)
+        scale, offset = mnist_style_placement(drawing.strokes, shape, pen=max(drawing.widths, default=0.0))
         widths = [mnist_stroke_width(shape)] * len(drawing.strokes)
         return PreparedInput(render_strokes(drawing.strokes, widths, shape, scale, offset).astype(dtype), scale, offset)
     return PreparedInput(frame_input(drawing, shape, dtype), frame_scale(drawing, shape), np.zeros(2))
@@ -131,13 +131,18 @@ def mnist_stroke_width(shape: tuple[int, int]) -> float:
     return MNIST_STROKE * min(shape) / MNIST_FIELD
 
 
-def mnist_style_placement(strokes: list[np.ndarray], shape: tuple[int, int] = (MNIST_FIELD, MNIST_FIELD)) -> tuple[np.ndarray, np.ndarray]:
+def mnist_style_placement(
+    strokes: list[np.ndarray], shape: tuple[int, int] = (MNIST_FIELD, MNIST_FIELD), pen: float = 0.0
+) -> tuple[np.ndarray, np.ndarray]:
     """Scale and offset (see ``PreparedInput``) that put the strokes' centre lines in MNIST's 20-px box, so
-    that drawn ``MNIST_STROKE`` wide the ink fits it, with the ink's centre of mass at pixel (14, 14)."""
+    that drawn ``MNIST_STROKE`` wide the ink fits it, with the ink's centre of mass at pixel (14, 14).
+
+    A mark no longer than the ``pen`` that drew it (in canvas units) is a dot, and is scaled as if it were as long
+    as the pen is wide: blown up to fill the box, a click's jitter of 2 units became a slash across the image."""
     points = np.concatenate(strokes)
     low, high = points.min(axis=0), points.max(axis=0)
     width = mnist_stroke_width(shape)
-    scale = np.full(2, (MNIST_BOX * min(shape) / MNIST_FIELD - width) / max(float((high - low).max()), 1e-6))
+    scale = np.full(2, (MNIST_BOX * min(shape) / MNIST_FIELD - width) / max(float((high - low).max()), pen, 1e-6))
     offset = np.array(shape[::-1], dtype=np.float64) / 2 - (low + high) / 2 * scale  # the box's centre at the field's centre
     image = render_strokes(strokes, [width] * len(strokes), shape, scale, offset)
     # Pixel i covers [i, i + 1), so a centre of mass at pixel index c sits at c + 0.5 on the axis.

@@ -30,7 +30,7 @@ from PySide6.QtWidgets import QSizePolicy, QToolTip, QWidget
 from scratchnet.nn.metrics import per_class_accuracy
 from scratchnet.predictions import Predictions
 
-from .visuals import LEFT, WHITE, percent
+from .visuals import LEFT, WHITE, accuracy_text
 
 if TYPE_CHECKING:
     from .session import Session
@@ -87,7 +87,7 @@ class ConfusionView(QWidget):
     def title(self) -> str:
         """The first line above the matrix: overall accuracy, mistakes, and which weights made them."""
         p = self.predictions
-        text = f"Test accuracy {100 * p.accuracy:.2f} %  ·  {p.mistakes} mistakes in {len(p.labels):,} images"
+        text = f"Test accuracy {accuracy_text(p.accuracy)}  ·  {p.mistakes} mistakes in {len(p.labels):,} images"
         return f"{text} — {self.weights}" if self.weights else text
 
     # ---- geometry -------------------------------------------------------------------------------
@@ -102,7 +102,7 @@ class ConfusionView(QWidget):
         header = 4.4 * metrics.height()  # title, explanation, axis title
         n = len(names)
         left_of_grid = metrics.height() + 8 + label_width  # axis title "true", row labels
-        right_of_grid = 8 + metrics.horizontalAdvance("100.0 %") + 8  # accuracy column
+        right_of_grid = 8 + metrics.horizontalAdvance(accuracy_text(1.0)) + 8  # accuracy column
         side = min((self.width() - left_of_grid - right_of_grid - 16) / n, (self.height() - header - 2.2 * metrics.height()) / n)
         side = max(side, 2.0)
         margin = max((self.width() - left_of_grid - side * n - right_of_grid) / 2, 0.0)
@@ -213,7 +213,7 @@ class ConfusionView(QWidget):
                     Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
                     metrics.elidedText(name, Qt.TextElideMode.ElideRight, int(label_width)),
                 )
-                acc = "–" if np.isnan(accuracy[i]) else percent(accuracy[i])
+                acc = "–" if np.isnan(accuracy[i]) else accuracy_text(accuracy[i])
                 painter.drawText(QRectF(grid.right() + 8, row_centre - line / 2, self.width() - grid.right() - 8, line), LEFT, acc)
             width = metrics.horizontalAdvance(column_labels[i]) + side
             painter.drawText(

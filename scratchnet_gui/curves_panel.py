@@ -14,15 +14,24 @@ the grid is drawn opaque (alpha blending is slow), the per-epoch curves are cach
 when an epoch ends (one plot a frame), the raw batch losses (the costliest line: it zig-zags across
 the plot) are cached and refreshed twice a second, and the timer runs at 10 Hz.
 
+Nothing on the plots moves unless the user moves it or the data needs room: the axes show each run whole (the
+loss from its first batch), and the legends stand beside the plots, never over the curves, as wide from the start
+as a run's entries need.
+
 The overlays are runs from the run store (the session's runs view says which, ``session.runs``), so
 they outlive the session: each is drawn in its own colour with its smoothed loss and validation accuracy, all of
 them as one cached item per plot (``OverlayLayer``), so that twenty cost a frame no more than one.
+
+Memory stays bounded: the buffers hold the current run's curves (at most ``MAX_BATCH_POINTS`` of its batches) and
+at most ``MAX_OVERLAYS`` recorded runs (as the store keeps them, thinned to ``OVERLAY_POINTS`` when drawn), and Qt's
+pixmap cache, which holds the cached items, is limited to what the panel's size needs (``fit_pixmap_cache``).
 """
 
 from __future__ import annotations
 
 import bisect
 import csv
+import functools
 import io
 import math
 import time
@@ -33,7 +42,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QBuffer, QEvent, QIODevice, QObject, QPointF, QRectF, Qt, QTimer
-from PySide6.QtGui import QColor, QPainter, QPainterPath, QPen, QPixmapCache
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPainterPath, QPen, QPixmapCache
 from PySide6.QtWidgets import QCheckBox, QGraphicsItem, QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from scratchnet.atomic import atomic_write
@@ -42,12 +51,13 @@ from scratchnet.runs import thinned
 from scratchnet.trainer import EpochEvent
 
 from .run_curves import MAX_OVERLAYS, RunCurves
-from .visuals import overlay_color
+from .visuals import accuracy_text, overlay_color
 
 if TYPE_CHECKING:
     from .session import RunOutcome, Session
 
 REPAINT_HZ = 10
+MAX_BATCH_POINTS = 200_000  # the current run's batches kept, at most: then every other one goes (6 MB for its curves)
 RAW_LOSS_HZ = 2  # the faint raw batch losses, the costliest curve to draw, are refreshed less often
 FIRST_SPAN = 16  # epochs the x axis spans when a long run starts; it doubles whenever the run outgrows it
 AXIS = QColor("#e4e7eb")  # axis lines and grid
@@ -67,11 +77,18 @@ EPOCH_STYLES = {  # line style and marker of the per-epoch curves
 }
 OVERLAY_Z = -5  # recorded runs: above the raw batch-loss band, below this run's lines
 OVERLAY_POINTS = 500  # each recorded run's loss curve is drawn with at most this many points: about one per 2 pixels
-LEGEND_OVERLAYS = 5  # recorded runs named in the legend; more would cover the plot, so the rest are counted
-# Qt's pixmap cache (10 MB by default) must hold every cached item of the plots at once: about ten pixmaps the size
-# of a plot, 4 MB each in a maximised window on a 1920×1080 screen, 16 MB on a 4K one. When it overflows, every
-# cached item is redrawn from scratch at every frame (50 ms a frame in a maximised window). A limit, not an allocation.
-PIXMAP_CACHE_KB = 256 * 1024
+LEGEND_OVERLAYS = 5  # recorded runs named in the legend; more would not fit beside the plot, so the rest are counted
+LEFT_AXIS_WIDTH = 64  # pixels: room for the axis label and ticks such as "0.0001"
+LEGEND_POINTS = 9  # the legends' font size
+LEGEND_LABEL_WIDTH = 230  # pixels: longer labels are elided (the legend takes this from the plots' width)
+# Qt's pixmap cache (10 MB by default) must hold every cached item of the plots at once, each at most the size of its
+# plot: together less than twice the panel's pixels, at 4 bytes a pixel (measured: with twenty overlays at 1800×1050,
+# 10 MB + one panel's worth suffice). When it overflows, every cached item is redrawn from scratch at every frame
+# (50 ms a frame in a maximised window). So the limit follows the panel's size (``fit_pixmap_cache``), with room
+# for PIXMAPS_PER_PANEL panels (35 MB in a maximised window on a 1920×1080 screen, 110 MB on a 4K one): a fixed
+# 256 MB let pixmaps of sizes the window no longer has pile up to that much after a while of resizing.
+PIXMAPS_PER_PANEL = 3
+DEFAULT_PIXMAP_CACHE_KB = 10 * 1024  # Qt's own limit: for the rest of the window
 READOUT_HINT = "Hover over the plots to read the values."
 WAITING = "Waiting for the data: use File ▸ Choose data folder…"
 
@@ -143,14 +160,16 @@ class CurvesPanel(QWidget):
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
-        QPixmapCache.setCacheLimit(max(QPixmapCache.cacheLimit(), PIXMAP_CACHE_KB))
         self.current = RunCurves("")
         self._offset = 0.0  # epochs the weights had before this run: the x where its curves start
         self._run_end = 1.0  # the x where the current run will end if it runs all its epochs
         self._x_right = 1.0  # the right end of the x axis
         self._smoother: LossSmoother | None = None  # the current run's, made at its first batches
+        self._batches_seen = 0  # the current run's batches so far; every ``_batch_stride``-th is kept
+        self._batch_stride = 1
         self._overlays: list[RunCurves] = []  # the recorded runs drawn (by ``loss_overlays``, ``accuracy_overlays``)
         self._overlay_samples: list[pg.PlotDataItem] = []  # their legend entries' samples, never added to the plot
+        self._overlay_entries: list[tuple[pg.PlotDataItem, str]] = []  # those samples and their labels
         self._batches_dirty = False
         self._stale_epoch_plots: list[Callable[[], None]] = []  # the plots whose per-epoch curves are out of date
         self._raw_pending = False  # batch losses not yet handed to the raw curve
@@ -205,6 +224,7 @@ class CurvesPanel(QWidget):
                 plot.getAxis(side).enableAutoSIPrefix(False)
                 plot.getAxis(side).setZValue(-1000)  # its grid lines go behind the curves and the legend
             plot.setLabel("bottom", "epoch")
+            plot.getAxis("left").setWidth(LEFT_AXIS_WIDTH)  # new tick labels never shift the plot, and both plots align
             plot.getViewBox().setMouseEnabled(x=True, y=False)
         self.loss_plot.setLabel("left", "loss (cross-entropy)")
         self.accuracy_plot.setLabel("left", "accuracy (%)")
@@ -213,12 +233,6 @@ class CurvesPanel(QWidget):
         self.loss_plot.disableAutoRange()  # the loss plot's ranges are set by begin_run and _fit_loss_range
         self.loss_plot.setRange(xRange=(0, 1), yRange=(0, 2.5), padding=0.01)
         self._fit_accuracy_range()
-        legend = {"labelTextSize": "9pt", "brush": pg.mkBrush(255, 255, 255, 235), "pen": pg.mkPen(AXIS)}
-        self.loss_plot.addLegend(offset=(-10, 10), **legend)
-        self.accuracy_plot.addLegend(offset=(-10, -10), **legend)
-        for plot in (self.loss_plot, self.accuracy_plot):
-            _cache(plot.legend)
-
         self.raw_item = self.loss_plot.plot(pen=pg.mkPen(RAW_LOSS, width=1), name="batch loss")
         self.raw_item.setZValue(OVERLAY_Z - 1)
         self.raw_item.setDownsampling(auto=True, method="peak")
@@ -243,6 +257,11 @@ class CurvesPanel(QWidget):
         self.divergence_item = self.loss_plot.plot(pen=None, symbol="x", symbolSize=14, symbolBrush=TEST, symbolPen=pg.mkPen(TEST))
         self.divergence_text = pg.TextItem(color=TEST, anchor=(1.05, 0.5))
         self.loss_plot.addItem(self.divergence_text, ignoreBounds=True)
+
+        for plot in (self.loss_plot, self.accuracy_plot):
+            plot.legend = _legend_beside(plot)  # after the curves: they join it when they have data (``_show_legends``)
+        self._legend_width = self._full_legends_width()
+        self._fit_legend_widths()
 
         cursor_pen = pg.mkPen(QColor(90, 90, 90, 110), width=1, style=Qt.PenStyle.DotLine)
         self.cursors = [pg.InfiniteLine(angle=90, pen=cursor_pen) for _ in range(2)]
@@ -303,6 +322,7 @@ class CurvesPanel(QWidget):
         self._clear_readout()
         self._offset = from_epoch
         self._smoother = None
+        self._batches_seen, self._batch_stride = 0, 1
         self._loss_range = None
         self._fit_accuracy_range()
         self.set_placeholder("")
@@ -314,12 +334,21 @@ class CurvesPanel(QWidget):
         self._draw_markers()
 
     def add_batches(self, progress: np.ndarray, loss: np.ndarray, batches_per_epoch: int) -> None:
-        """Append batch losses at ``progress`` (fractional epochs of this run) and their running average."""
-        x = progress + self._offset
-        self.current.batch_loss.extend(x, loss)
+        """Append batch losses at ``progress`` (fractional epochs of this run) and their running average. Of a run
+        longer than ``MAX_BATCH_POINTS`` batches, every 2nd (then 4th, …) is kept, so that memory stays bounded;
+        the running average is taken over every batch."""
+        x, loss = np.asarray(progress) + self._offset, np.asarray(loss)
         if self._smoother is None:
             self._smoother = LossSmoother(batches_per_epoch)
-        self.current.smoothed_loss.extend(x, np.array([self._smoother.add(value) for value in loss]))
+        smoothed = np.array([self._smoother.add(value) for value in loss])
+        kept = (self._batches_seen + np.arange(len(loss))) % self._batch_stride == 0
+        self._batches_seen += len(loss)
+        self.current.batch_loss.extend(x[kept], loss[kept])
+        self.current.smoothed_loss.extend(x[kept], smoothed[kept])
+        if self.current.batch_loss.size > MAX_BATCH_POINTS:
+            self.current.batch_loss.keep_every_other()
+            self.current.smoothed_loss.keep_every_other()
+            self._batch_stride *= 2
         self._batches_dirty = True
 
     def add_epoch(self, event: EpochEvent) -> None:
@@ -382,17 +411,14 @@ class CurvesPanel(QWidget):
         pens = [pg.mkPen(overlay_color(position), width=2) for position in range(len(self._overlays))]
         self.loss_overlays.set_curves([(run.smoothed_loss.x, run.smoothed_loss.y, pen) for run, pen in zip(self._overlays, pens)])
         self.accuracy_overlays.set_curves([(run.val_accuracy.x, 100 * run.val_accuracy.y, pen) for run, pen in zip(self._overlays, pens)])
-        for sample in self._overlay_samples:
-            self.loss_plot.legend.removeItem(sample)
         named = self._overlays[:LEGEND_OVERLAYS]
         self._overlay_samples = [pg.PlotDataItem(pen=pen) for pen in pens[: len(named)]]
         labels = [run.label for run in named]
         if len(self._overlays) > len(named):  # the last entry counts the rest, with no line of its own
             self._overlay_samples.append(pg.PlotDataItem(pen=None))
             labels.append(f"… and {len(self._overlays) - len(named)} more recorded runs")
-        for sample, label in zip(self._overlay_samples, labels):
-            self.loss_plot.legend.addItem(sample, label)
-        _cache(self.loss_plot.legend)  # its new entries too
+        self._overlay_entries = list(zip(self._overlay_samples, labels))
+        self._show_legends()
         self._set_x_right(self.current.batch_loss.x[-1] if self.current.batch_loss.size else 1.0, force=True)
         self._fit_loss_range(shrink=True)
         self._fit_accuracy_range()
@@ -428,6 +454,7 @@ class CurvesPanel(QWidget):
         if self._raw_pending and (not self._running or now - self._raw_drawn_at >= 1 / RAW_LOSS_HZ):
             self._raw_pending, self._raw_drawn_at = False, now
             self.raw_item.setData(c.batch_loss.x, c.batch_loss.y)
+        self._show_legends()
 
     def _mark_epochs_stale(self) -> None:
         """The per-epoch curves changed: redraw them in both plots (see ``repaint_curves``)."""
@@ -462,11 +489,57 @@ class CurvesPanel(QWidget):
             self.test_text.setText("")
         else:
             self.test_item.setData([c.test_epoch], [100 * c.test_accuracy])
-            self.test_text.setText(f"test {100 * c.test_accuracy:.2f} %")
+            self.test_text.setText(f"test {accuracy_text(c.test_accuracy)}")
             self.test_text.setPos(c.test_epoch, 100 * c.test_accuracy)
             left, right = self.loss_plot.viewRange()[0]
             on_the_left = c.test_epoch > (left + right) / 2  # put the label where there is room for it
             self.test_text.setAnchor((1.05, 1.1) if on_the_left else (-0.05, 1.1))
+        self._show_legends()
+
+    def _show_legends(self) -> None:
+        """List in each legend the curves its plot draws: this run's that have data so far (a run without a
+        validation set has no validation curves), then the overlaid runs. A legend is redrawn only when its list
+        changes. Both legends are as wide as the wider, so that the plots' epochs stay one above the other."""
+        c = self.current
+        loss = [(self.raw_item, c.batch_loss.size), (self.smooth_item, c.smoothed_loss.size)]
+        loss += [(self.train_loss_item, c.train_loss.size), (self.val_loss_item, c.val_loss.size)]
+        accuracy = [(self.train_acc_item, c.train_accuracy.size), (self.val_acc_item, c.val_accuracy.size)]
+        accuracy += [(self.test_item, c.test_accuracy is not None)]
+        changed = False
+        for plot, entries in (
+            (self.loss_plot, [(item, item.name()) for item, shown in loss if shown] + self._overlay_entries),
+            (self.accuracy_plot, [(item, item.name()) for item, shown in accuracy if shown]),
+        ):
+            entries = [(item, _legend_label(name)) for item, name in entries]
+            if [(sample.item, label.text) for sample, label in plot.legend.items] != entries:
+                plot.legend.clear()
+                for item, label in entries:
+                    plot.legend.addItem(item, label)
+                _cache(plot.legend)  # its new entries too
+                changed = True
+        if changed:
+            self._fit_legend_widths()
+
+    def _full_legends_width(self) -> float:
+        """The width of the legends listing every curve of a run: kept from the start, so that a run's curves
+        joining the legends never narrow the plots under the pointer (only overlaying a run may widen them)."""
+        for plot, items in (
+            (self.loss_plot, (self.raw_item, self.smooth_item, self.train_loss_item, self.val_loss_item)),
+            (self.accuracy_plot, (self.train_acc_item, self.val_acc_item, self.test_item)),
+        ):
+            for item in items:
+                plot.legend.addItem(item, item.name())
+        width = max(_preferred_width(plot.legend) for plot in (self.loss_plot, self.accuracy_plot))
+        for plot in (self.loss_plot, self.accuracy_plot):
+            plot.legend.clear()
+        return width
+
+    def _fit_legend_widths(self) -> None:
+        legends = (self.loss_plot.legend, self.accuracy_plot.legend)
+        width = max(self._legend_width, *(_preferred_width(legend) for legend in legends))
+        for legend in legends:
+            legend.setMinimumWidth(width)
+            legend.setMaximumWidth(width)
 
     def _grow_x_range(self) -> None:
         """Double the span of the x axis (up to the end of the run) when the curves reach its right end."""
@@ -486,18 +559,15 @@ class CurvesPanel(QWidget):
             self.loss_plot.setXRange(-0.01 * right, 1.03 * right, padding=0)  # room on the right for the test star
 
     def _fit_loss_range(self, shrink: bool) -> None:
-        """Snap the loss axis to round steps (``LADDER``) around the smoothed and per-epoch losses, so it changes
-        only now and then. On a linear axis the first 5 % of each run's batches are left out: the starting loss
-        (about 2.3 for ten classes) would squash the rest, and the gap between train and validation loss, into
-        the bottom. A log axis has room for both phases, so it shows every batch.
+        """Snap the loss axis to round steps (``LADDER``) around the smoothed and per-epoch losses of every run
+        shown, so that it changes only now and then and shows each run whole: from its first batches (about 2.3
+        for ten classes) to its last. (The log scale spreads out the small losses of the later epochs.)
 
         The axis grows at once but shrinks only when ``shrink`` (at the end of an epoch or of the run): each
         change redraws every curve, which costs the training thread time while it runs."""
         c = self.current
-        shown = [c, *self._overlays]
         log = self.log_scale.isChecked()
-        losses = [curves.smoothed_loss.y[0 if log else curves.smoothed_loss.size // 20 :] for curves in shown]
-        values = np.concatenate([*losses, c.train_loss.y, c.val_loss.y])
+        values = np.concatenate([*(curves.smoothed_loss.y for curves in (c, *self._overlays)), c.train_loss.y, c.val_loss.y])
         values = values[np.isfinite(values) & (values > 0)]
         if not values.size:
             return
@@ -522,7 +592,8 @@ class CurvesPanel(QWidget):
         shown = [c.train_accuracy.y, c.val_accuracy.y, test, *(run.val_accuracy.y for run in self._overlays)]
         scores = 100 * np.concatenate(shown)
         lowest = scores[np.isfinite(scores)].min(initial=math.inf)
-        floor = max(floor for floor in ACCURACY_FLOORS if floor < lowest) if math.isfinite(lowest) else 0
+        # The highest floor below every score: 0 with no score yet, and with a score of 0 %.
+        floor = max((floor for floor in ACCURACY_FLOORS if floor < lowest), default=0) if math.isfinite(lowest) else 0
         if floor != self._accuracy_floor:
             self._accuracy_floor = floor
             self.accuracy_plot.setYRange(floor, 100, padding=0.02)
@@ -536,10 +607,12 @@ class CurvesPanel(QWidget):
         self._draw_markers()
 
     def _hover(self, plot: pg.PlotItem, position: QPointF) -> None:
-        """Show the values under the mouse: the batch loss near x and the nearest epoch's scores."""
-        if not plot.sceneBoundingRect().contains(position):
+        """Show the values under the mouse: the batch loss near x and the nearest epoch's scores. Only over the
+        plot's data area (not its axes), and never before epoch 0 (the margin left of it)."""
+        view = plot.getViewBox()
+        if not view.sceneBoundingRect().contains(position):
             return
-        x = plot.getViewBox().mapSceneToView(position).x()
+        x = max(view.mapSceneToView(position).x(), 0.0)
         for cursor in self.cursors:
             cursor.setPos(x)
             cursor.setVisible(True)
@@ -559,12 +632,22 @@ class CurvesPanel(QWidget):
             parts.append(f"batch loss {c.batch_loss.y[i]:.4f} (smoothed {c.smoothed_loss.y[i]:.4f})")
         if c.train_loss.size:
             i = int(np.abs(c.train_loss.x - x).argmin())
-            epoch = f"after epoch {c.train_loss.x[i]:g}: train loss {c.train_loss.y[i]:.4f}, acc {100 * c.train_accuracy.y[i]:.2f} %"
+            epoch = f"after epoch {c.train_loss.x[i]:g}: train loss {c.train_loss.y[i]:.4f}, acc {accuracy_text(c.train_accuracy.y[i])}"
             j = np.flatnonzero(c.val_loss.x == c.train_loss.x[i])
             if len(j):
-                epoch += f"; validation loss {c.val_loss.y[j[0]]:.4f}, acc {100 * c.val_accuracy.y[j[0]]:.2f} %"
+                epoch += f"; validation loss {c.val_loss.y[j[0]]:.4f}, acc {accuracy_text(c.val_accuracy.y[j[0]])}"
             parts.append(epoch)
         return " · ".join(parts)
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self.fit_pixmap_cache()
+
+    def fit_pixmap_cache(self) -> None:
+        """Set Qt's pixmap cache (shared by the whole app) to hold the plots' cached items at the panel's size, and
+        no more: see ``PIXMAPS_PER_PANEL``."""
+        pixels = self.width() * self.height() * self.devicePixelRatioF() ** 2
+        QPixmapCache.setCacheLimit(DEFAULT_PIXMAP_CACHE_KB + round(PIXMAPS_PER_PANEL * pixels * 4 / 1024))
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if watched is self.loss_widget and event.type() == QEvent.Type.Resize:
@@ -599,6 +682,28 @@ def _cache(item: QGraphicsItem) -> None:
     item.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
     for child in item.childItems():
         _cache(child)
+
+
+def _legend_beside(plot: pg.PlotItem) -> pg.LegendItem:
+    """A legend in a column right of the plot's view box, at its top: beside the curves, never over them."""
+    legend = pg.LegendItem(size=(1, 1), labelTextSize=f"{LEGEND_POINTS}pt", frame=False)  # (sized by the plot's layout)
+    legend.mouseDragEvent = lambda event: event.ignore()  # it stays in its column
+    legend.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
+    plot.layout.addItem(legend, 2, 3)  # row 2 holds the left axis, the view box and the right axis
+    plot.layout.setAlignment(legend, Qt.AlignmentFlag.AlignTop)
+    return legend
+
+
+def _preferred_width(legend: pg.LegendItem) -> float:
+    return legend.layout.effectiveSizeHint(Qt.SizeHint.PreferredSize).width()
+
+
+@functools.lru_cache(maxsize=256)  # asked at every frame, for the same few labels
+def _legend_label(text: str) -> str:
+    """``text`` elided to ``LEGEND_LABEL_WIDTH`` (a recorded run's label holds all its settings)."""
+    font = QFont()
+    font.setPointSizeF(LEGEND_POINTS)
+    return QFontMetrics(font).elidedText(text, Qt.TextElideMode.ElideRight, LEGEND_LABEL_WIDTH)
 
 
 def _style_legend_symbol(item: pg.PlotDataItem, color: QColor, size: int) -> None:

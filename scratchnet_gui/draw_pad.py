@@ -72,6 +72,7 @@ LOADED_HINT = (
 )
 INK = QColor(20, 20, 20)
 LABEL_COLUMNS = 5  # "This is a" buttons per row: two rows of digits fit beside a narrow canvas
+SAVED_LINES, HINT_LINES, VERDICT_LINES = 2, 4, 2  # lines of text kept for the messages around the canvas
 TEXT_FIELDS = (QLineEdit, QAbstractSpinBox, QTextEdit, QPlainTextEdit)  # where Ctrl+Z and Esc are the field's own
 
 
@@ -296,21 +297,25 @@ class DrawPad(QWidget):
             self.label_as(label)
 
     def _show_label_buttons(self, names: list[str]) -> None:
-        """One "This is a" button per class of the model."""
-        if names == [button.text() for button in self.label_buttons]:
-            return
-        for button in self.label_buttons:
+        """One "This is a" button per class of the model. The buttons that exist are renamed, never rebuilt, so that
+        the one the learner just clicked keeps its place and the focus; a button no longer needed hands the focus
+        to the canvas before it goes (a focused widget deleted leaves the window's keys to a dead object)."""
+        for button in self.label_buttons[len(names) :]:
+            if button.hasFocus():
+                self.canvas.setFocus()
             self.label_grid.removeWidget(button)
             button.deleteLater()
-        self.label_buttons = []
-        for label, name in enumerate(names):
-            button = QPushButton(name)
-            button.setToolTip(f"Keep this drawing as an example of your {name}" + (f" (key {label})" if label < 10 else ""))
+        del self.label_buttons[len(names) :]
+        for label in range(len(self.label_buttons), len(names)):
+            button = QPushButton()
             button.setMinimumWidth(28)
             button.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)  # they must fit a narrow pad
             button.clicked.connect(lambda _=False, label=label: self.label_as(label))
             self.label_grid.addWidget(button, label // LABEL_COLUMNS, 1 + label % LABEL_COLUMNS)
             self.label_buttons.append(button)
+        for label, (button, name) in enumerate(zip(self.label_buttons, names)):
+            button.setText(name)
+            button.setToolTip(f"Keep this drawing as an example of your {name}" + (f" (key {label})" if label < 10 else ""))
 
     def set_dataset(self, dataset: Dataset) -> None:
         """Prepare drawings as ``dataset``'s images were made: measured from its training images."""
@@ -419,10 +424,10 @@ class DrawPad(QWidget):
         self._show_label_buttons(DIGITS)
         left.addLayout(self.label_grid)
         self.saved = QLabel("Teach the network your handwriting: draw a digit, then say which it is (or type it).")
-        self.saved.setWordWrap(True)
+        _keep_lines(self.saved, SAVED_LINES)
         left.addWidget(self.saved)
         self.hint = QLabel()
-        self.hint.setWordWrap(True)
+        _keep_lines(self.hint, HINT_LINES)
         self.hint.setForegroundRole(QPalette.ColorRole.PlaceholderText)
         left.addWidget(self.hint)
 
@@ -431,7 +436,7 @@ class DrawPad(QWidget):
         font.setPointSizeF(font.pointSizeF() * 1.6)
         font.setBold(True)
         self.verdict.setFont(font)
-        self.verdict.setWordWrap(True)  # a long verdict wraps rather than widening its column and shrinking the canvas
+        _keep_lines(self.verdict, VERDICT_LINES)  # a long verdict wraps rather than widening its column and shrinking the canvas
         self.bars = ProbabilityBars()
         self.input_view = ImageView("Nothing drawn")
         self.input_view.setFixedSize(196, 196)
@@ -502,6 +507,17 @@ class DrawPad(QWidget):
         self.bars.placeholder = NO_MODEL if model is None else "The probability of each class appears as you draw."
         self.bars.set_probabilities(self.probabilities, names)
         self.activations.show_input(model, x)
+
+
+def _keep_lines(label: QLabel, lines: int) -> None:
+    """Wrap ``label`` and keep room for ``lines`` lines, so that a shorter or longer message (up to that many lines)
+    moves nothing under the pointer: the first "This is a" click moved the buttons 14 px down."""
+    label.setWordWrap(True)
+    text = label.text()
+    label.setText("\n".join("X" * lines))  # measured as the label lays out its text
+    label.setMinimumHeight(label.heightForWidth(1000))
+    label.setText(text)
+    label.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
 
 
 def _typing() -> bool:

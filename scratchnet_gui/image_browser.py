@@ -3,7 +3,9 @@
 A ``QListView`` in icon mode over ``ImageListModel``, a ``QAbstractListModel`` whose rows are an index
 array into the test set: filtering and sorting compute a new index array with NumPy
 (``Predictions.select``) instead of touching 10 000 items. Thumbnails are made when a cell is first
-painted and then cached; every cell has the same size, so the view lays out and scrolls in constant time.
+painted and then cached, up to ``THUMBNAIL_CACHE_BYTES`` (all of MNIST's test set; of larger images, the least
+recently painted go first), so that memory stays bounded whatever the dataset; every cell has the same size, so
+the view lays out and scrolls in constant time.
 
 The predictions are the session's (``session.test_predictions``, computed off the window's thread); the browser
 only shows them when they arrive. ``follow(session)`` connects it; ``show_filter(true_class, predicted_class)``
@@ -12,6 +14,7 @@ shows one cell of the confusion matrix; "Open in drawing pad" makes the selected
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -35,11 +38,12 @@ from scratchnet.data import Dataset, to_inputs
 from scratchnet.model import Model
 from scratchnet.predictions import ORDERS, Predictions
 
-from .visuals import CORRECT, NO_MODEL, WRONG, ImageView, ProbabilityBars, figure, ink_image, percent, saliency_image
+from .visuals import CORRECT, NO_MODEL, WRONG, ImageView, ProbabilityBars, accuracy_text, figure, ink_image, percent, saliency_image
 
 IMAGE_ROLE = Qt.ItemDataRole.UserRole  # the test-set index of a row
 THUMBNAIL = 56  # pixels: 28×28 images shown twice their size
 CELL = QSize(100, 96)
+THUMBNAIL_CACHE_BYTES = 8 * 1024 * 1024  # the thumbnails' pixels kept at most: 10 000 of 28×28, 500 of 128×128
 CLASS_NAME_CHARACTERS = 14  # the class filters are this wide; longer names are elided, in full in the tooltips
 SELECT_IMAGE = "Select an image to see the network's probabilities for it."
 
@@ -57,12 +61,13 @@ class ImageListModel(QAbstractListModel):
         self.class_names: list[str] = []
         self.predictions: Predictions | None = None
         self.rows = np.zeros(0, np.int64)
-        self._thumbnails: dict[int, QImage] = {}
+        self._thumbnails: OrderedDict[int, QImage] = OrderedDict()  # by test-set index, the most recently painted last
 
     def set_images(self, images: np.ndarray, labels: np.ndarray, class_names: list[str]) -> None:
         self.beginResetModel()
         self.images, self.labels, self.class_names = images, labels, list(class_names)
-        self.predictions, self.rows, self._thumbnails = None, np.arange(len(images)), {}
+        self.predictions, self.rows = None, np.arange(len(images))
+        self._thumbnails.clear()
         self.endResetModel()
 
     def set_view(self, rows: np.ndarray, predictions: Predictions | None) -> None:
@@ -75,9 +80,19 @@ class ImageListModel(QAbstractListModel):
         return 0 if parent is not None and parent.isValid() else len(self.rows)
 
     def thumbnail(self, image_index: int) -> QImage:
-        if image_index not in self._thumbnails:
-            self._thumbnails[image_index] = ink_image(self.images[image_index])
-        return self._thumbnails[image_index]
+        """The image ``image_index`` as painted, from the cache (which then forgets the least recently painted)."""
+        image = self._thumbnails.pop(image_index, None)
+        if image is None:
+            image = ink_image(self.images[image_index])
+        self._thumbnails[image_index] = image
+        while len(self._thumbnails) > self.thumbnails_kept:
+            self._thumbnails.popitem(last=False)
+        return image
+
+    @property
+    def thumbnails_kept(self) -> int:
+        """How many thumbnails the cache holds at most: ``THUMBNAIL_CACHE_BYTES`` of them (one pixel, one byte)."""
+        return max(THUMBNAIL_CACHE_BYTES // max(self.images[0].size if len(self.images) else 1, 1), 1)
 
     def data(self, index: QModelIndex, role: int = Qt.ItemDataRole.DisplayRole):
         if not index.isValid():
@@ -270,7 +285,7 @@ class ImageBrowser(QWidget):
         text = f"{len(rows):,} of {total:,} shown"
         if self.predictions is not None:
             p = self.predictions
-            text += f" · {p.mistakes} misclassified ({percent(p.accuracy)} correct)"
+            text += f" · {p.mistakes} misclassified ({accuracy_text(p.accuracy)} correct)"
             if self.weights:
                 text += f" — {self.weights}"
         elif self.problem:

@@ -38,6 +38,7 @@ from .session import NetworkInput, RunOutcome, RunState, Session, memory_warning
 from .settings_panel import SettingsPanel
 from .shortcuts import FocusedControlsKeepSpace
 from .status_bar import NoticeBar, StatusBar, html
+from .visuals import hold_widest
 
 KEY = QKeySequence.StandardKey
 ACTIONS = {  # text, icon, shortcut and tooltip of each action in the menus and the toolbar
@@ -169,6 +170,7 @@ class MainWindow(QMainWindow):
         toolbar.setMovable(False)
         toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
         add_actions(toolbar, (*run, None, self.open_action, self.save_action, self.export_csv_action))
+        hold_widest(toolbar.widgetForAction(self.pause_action), ("&Pause", "&Resume"))  # Pause → Resume moves nothing
 
     def _wire_session(self) -> None:
         """Panels follow the session's signals; the window shows its notices and the data's progress."""

@@ -30,6 +30,11 @@ class GrowingSeries:
         self._y[self.size : end] = y
         self.size = end
 
+    def keep_every_other(self) -> None:
+        """Drop every other point (keeping the first), into new arrays: a plot may still draw views of the old."""
+        self._x, self._y = self._x[: self.size : 2].copy(), self._y[: self.size : 2].copy()
+        self.size = len(self._x)
+
     @property
     def x(self) -> np.ndarray:
         return self._x[: self.size]
@@ -51,13 +56,16 @@ class RunCurves:
     train_accuracy: GrowingSeries = field(default_factory=lambda: GrowingSeries(64))
     val_accuracy: GrowingSeries = field(default_factory=lambda: GrowingSeries(64))
     test_accuracy: float | None = None
-    test_epoch: float | None = None
+    test_epoch: float | None = None  # the x of the test score: None exactly when test_accuracy is
     diverged_at: float | None = None  # the x of the last batch before the loss exploded
 
     @classmethod
     def of_record(cls, record: StoredRun, label: str) -> RunCurves:
-        """The curves of a recorded run: its smoothed batch loss and its per-epoch scores (no raw batch losses)."""
-        curves = cls(label, test_accuracy=record.test_accuracy, test_epoch=record.epochs or None)
+        """The curves of a recorded run: its smoothed batch loss and its per-epoch scores (no raw batch losses). Its test
+        score, when it has one, is that of the weights after its completed epochs (0: a run stopped before its first
+        epoch kept the weights it started from)."""
+        test_epoch = None if record.test_accuracy is None else float(record.epochs)
+        curves = cls(label, test_accuracy=record.test_accuracy, test_epoch=test_epoch)
         curves.smoothed_loss.extend(record.loss_curve[:, 0], record.loss_curve[:, 1])
         for epoch in record.history:
             curves.train_loss.extend([epoch.epoch], [epoch.train_loss])

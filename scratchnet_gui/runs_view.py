@@ -2,10 +2,10 @@
 undo, export, and runs recorded by other processes.
 
 ``RunsView`` is owned by the session (``session.runs``); the Runs tab and the Training plots observe it and send
-it commands. The overlaid runs are remembered in the settings, so the overlays survive a restart. A run the app
-finishes joins the overlays when the next one starts. Runs recorded by another process (the CLI) appear within
-``REFRESH_MS``: a timer compares the store's files' modification times, and reads the runs again only when they
-changed.
+it commands. The overlaid runs are remembered in the settings, so the overlays survive a restart; which runs
+are overlaid is the user's choice alone (a finished run does not join them). Runs recorded by another process
+(the CLI) appear within ``REFRESH_MS``: a timer compares the store's files' modification times, and reads the
+runs again only when they changed.
 """
 
 from __future__ import annotations
@@ -47,7 +47,6 @@ class RunsView(QObject):
         self._by_id: dict[int, RunSummary] = {}
         self._curves: dict[int, RunCurves] = {}  # the overlaid runs' curves, read from the store once per run
         self._deleted: list[int] = []  # the ids undo_delete restores
-        self._to_overlay_next: int | None = None  # the app's last run: overlaid when the next one starts
         self._fingerprint: tuple | None = None
         self._timer = QTimer(self, interval=REFRESH_MS)
         self._timer.timeout.connect(self.refresh_if_changed)
@@ -134,21 +133,6 @@ class RunsView(QObject):
     def _remembered_ids(self) -> list[int]:
         text = str(self.settings.value(OVERLAID_KEY, "")) if self.settings is not None else ""
         return [int(part) for part in text.split(",") if part.strip().isdigit()]
-
-    # ---- what the session's runs do ---------------------------------------------------------------
-
-    def run_started(self) -> None:
-        """Read the runs again, and overlay the app's previous run (first, so that it shows however many are
-        overlaid) now that the new one is drawn live."""
-        earlier, self._to_overlay_next = self._to_overlay_next, None
-        self.refresh()
-        if earlier is not None and earlier not in self.overlaid:
-            self.set_overlaid([earlier, *self.overlaid])
-
-    def run_ended(self, run_id: int | None) -> None:
-        """List how the run ended; it joins the overlays when the next run starts."""
-        self._to_overlay_next = run_id
-        self.refresh()
 
     # ---- commands -----------------------------------------------------------------------------------
 

@@ -201,9 +201,8 @@ class Session(QObject):
         self.model_changed.connect(self.test_predictions.set_model)
         self.dataset_changed.connect(self.test_predictions.set_dataset)
         self.runs = RunsView(self.store, settings, self)
-        self.run_started.connect(lambda *_: self.runs.run_started())
-        self.run_finished.connect(lambda outcome: self.runs.run_ended(outcome.run_id))
-        self.run_failed.connect(lambda _: self.runs.refresh())
+        for ended_or_begun in (self.run_started, self.run_finished, self.run_failed):  # the store holds one run more, or its end
+            ended_or_begun.connect(lambda *_: self.runs.refresh())
         self.started_over.connect(lambda: self.runs.set_overlaid([]))
         QTimer.singleShot(0, self, self.runs.start)  # once the window listens
 

@@ -19,7 +19,7 @@ import math
 import numpy as np
 from PySide6.QtCore import QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPalette
-from PySide6.QtWidgets import QLabel, QSizePolicy, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QAbstractButton, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from scratchnet.model import Model
 
@@ -49,6 +49,26 @@ def overlay_color(position: int) -> QColor:
 def figure(value: float, spec: str = ".2f") -> str:
     """``value`` formatted with ``spec``, or "n/a" when it is NaN or infinite."""
     return format(float(value), spec) if math.isfinite(value) else NOT_A_NUMBER
+
+
+def hold_widest(button: QAbstractButton, texts: tuple[str, ...]) -> None:
+    """Keep ``button`` as wide as the widest of the ``texts`` it shows in turn ("Pause", "Resume"), so that a new
+    text never moves the buttons beside it under the pointer."""
+    shown, widths = button.text(), []
+    for text in texts:
+        button.setText(text)
+        widths.append(button.sizeHint().width())
+    button.setText(shown)
+    button.setMinimumWidth(max(widths))
+
+
+def accuracy_text(fraction: float | None) -> str:
+    """An accuracy (the fraction of answers right) as the app writes it everywhere, in the plots, the matrix and the
+    browser alike: a percentage with two decimals, "98.56 %"; "–" when there is none, "n/a" when NaN. (A confidence
+    is written with ``percent``.)"""
+    if fraction is None:
+        return "–"
+    return f"{figure(100 * float(fraction))} %" if math.isfinite(fraction) else NOT_A_NUMBER
 
 
 def percent(probability: float) -> str:

@@ -291,6 +291,8 @@ def test_earlier_runs_stay_as_overlays_while_selected_in_the_runs_table(window, 
         window.reset_action.trigger()
         window.start_action.trigger()
         wait_idle(window, qtbot)
+        if lr == 0.01:
+            window.runs.select_runs([1])
     assert window.curves.overlay_labels == ["#1 128-128 relu sgd lr=0.01 bs=50 ep=2"]
     window.runs.table.clearSelection()
     assert window.curves.overlay_labels == []

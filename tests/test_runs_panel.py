@@ -220,12 +220,15 @@ def test_a_run_trained_in_the_app_can_be_reopened_repeated_and_survives_a_restar
     assert restarted.runs.selected_ids() == [run_id]
 
 
-def test_the_apps_previous_run_becomes_an_overlay_when_the_next_starts(qtbot, fake_data_dir, tmp_path):
+def test_a_finished_run_is_overlaid_only_when_the_user_selects_it(qtbot, fake_data_dir, tmp_path):
+    """Overlaying is the user's choice (issue 19, item 18): a run that joined the overlays by itself squeezed the next
+    run's curves into a corner of the axis (a 120-epoch run before an 8-epoch one)."""
     window = make_window(qtbot, tmp_path / "settings.ini", fake_data_dir)
     window.settings_panel.set_config(CONFIG)
     for _ in range(2):
         window.start_action.trigger()
         qtbot.waitUntil(lambda: not window.session.state.active, timeout=RUN_TIMEOUT)
+    assert window.runs.selected_ids() == [] and window.curves.overlay_labels == []
     first = min(shown_ids(window))
-    assert window.runs.selected_ids() == [first]
+    window.runs.select_runs([first])
     assert window.curves.overlay_labels == [f"#{first} {CONFIG.describe()}"]

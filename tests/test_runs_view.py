@@ -46,14 +46,15 @@ def test_overlaid_runs_are_remembered_and_overlaid_again_at_the_next_start(qtbot
     assert again.overlaid == [ids[2], ids[0]]
 
 
-def test_at_most_max_overlays_and_the_apps_last_run_is_overlaid_first(qtbot, store):
+def test_at_most_max_overlays_and_a_finished_run_never_joins_them_by_itself(qtbot, store):
     ids = [record(store, CONFIG, 0.5) for _ in range(MAX_OVERLAYS + 1)]
     view = RunsView(store)
-    view.set_overlaid(ids[1:])
-    assert view.overlaid == ids[1:]
-    view.run_ended(ids[0])
-    view.run_started()  # the next run starts: the last one joins the overlays, even with MAX_OVERLAYS shown
-    assert len(view.overlaid) == MAX_OVERLAYS and view.overlaid[0] == ids[0]
+    view.set_overlaid(ids)
+    assert view.overlaid == ids[:MAX_OVERLAYS]
+    view.set_overlaid(ids[:2])
+    record(store, CONFIG, 0.7)  # a run ends
+    view.refresh()
+    assert view.overlaid == ids[:2]  # overlaying is the user's choice
 
 
 def test_delete_then_undo_brings_the_runs_back(qtbot, store, tmp_path):
