@@ -108,11 +108,19 @@ def find_files(folder: Path) -> dict[str, Path] | None:
     found = {}
     for name in FILE_NAMES:
         candidates = [folder / f"{name}.gz", folder / name]
-        existing = [path for path in candidates if path.is_file()]
+        existing = [path for path in candidates if _is_file(path)]
         if not existing:
             return None
         found[name] = existing[0]
     return found
+
+
+def _is_file(path: Path) -> bool:
+    """``path.is_file()``, False too for a path the system refuses to look at (a name too long)."""
+    try:
+        return path.is_file()
+    except OSError:
+        return False
 
 
 def what_is_missing(folder: Path) -> str:

@@ -40,7 +40,7 @@ from PySide6.QtWidgets import (
 
 from scratchnet.config import TrainConfig
 from scratchnet.controls import LIVE_SETTINGS, LiveSettings
-from scratchnet.errors import ConfigError, ScratchNetError
+from scratchnet.errors import ConfigError
 from scratchnet.memory import estimate_training_bytes, format_bytes
 from scratchnet.nn.network import count_parameters
 from scratchnet.nn.optimizers import OPTIMIZER_SETTINGS, lr_after_switch
@@ -48,6 +48,7 @@ from scratchnet.presets import load_preset, preset_names
 from scratchnet.settings import SETTINGS
 
 from .blas_threads import usable_cores
+from .saved_settings import SavedValues
 
 if TYPE_CHECKING:
     from .session import Session
@@ -611,18 +612,21 @@ class SettingsPanel(QWidget):
         settings.setValue("config", json.dumps(self.values()))
         settings.setValue("blas_threads", self.blas_threads.currentText())
 
-    def restore_from(self, settings: QSettings) -> None:
-        """Show the preset or settings ``save_to`` remembered; an old or hand-edited file leaves the controls as they are."""
-        preset = settings.value("preset")
-        try:
-            if preset and preset != CUSTOM:
-                self.select_preset(preset)
-            elif settings.value("config"):
-                self.set_config(TrainConfig.from_dict(json.loads(settings.value("config"))))
-        except (ScratchNetError, ValueError, TypeError):
-            pass
-        threads = self.blas_threads.findText(str(settings.value("blas_threads", AUTOMATIC)))
-        self.blas_threads.setCurrentIndex(max(threads, 0))  # a count this machine lacks: Automatic
+    def restore_from(self, saved: SavedValues) -> None:
+        """Show the preset or settings ``save_to`` remembered. A value that is unusable (an old or hand-edited
+        file) is dropped (``saved.report()`` names it) and the controls keep what they show."""
+        preset, config = saved.text("preset"), saved.json_object("config")
+        if preset is not None and preset != CUSTOM and preset not in preset_names():
+            saved.drop("preset", "names no preset")
+        elif preset not in (None, CUSTOM):
+            self.select_preset(preset)
+        elif config is not None:
+            try:
+                self.set_config(TrainConfig.from_dict(config))
+            except ConfigError as error:
+                saved.drop("config", f"holds impossible settings ({error})")
+        threads = saved.text("blas_threads")
+        self.blas_threads.setCurrentIndex(max(self.blas_threads.findText(threads or AUTOMATIC), 0))  # a count this machine lacks: Automatic
 
     # ---- running ----------------------------------------------------------------------------------
 

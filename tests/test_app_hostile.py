@@ -1,11 +1,16 @@
 """The app's own stored surfaces made hostile: its settings file, presets, and what reaches the event loop."""
 
 import os
+import subprocess
+import sys
 
 import pytest
+from PySide6.QtCore import QByteArray, QSettings
+from PySide6.QtWidgets import QFileDialog
 
 from scratchnet.errors import ConfigError
-from scratchnet.presets import load_preset
+from scratchnet.presets import load_preset, preset_names
+from scratchnet_gui.main_window import MainWindow
 
 
 @pytest.mark.parametrize("make", ["fifo", "device", "folder", "huge"])
@@ -22,3 +27,119 @@ def test_a_preset_that_is_not_a_small_regular_file_is_refused_unread(tmp_path, m
         path.write_bytes(b" " * (2 << 20))
     with pytest.raises(ConfigError, match="not a regular file|larger than"):
         load_preset(str(path))
+
+
+# ---- the settings file ------------------------------------------------------------------------------------
+
+SAVED_KEYS = ("window/geometry", "window/state", "preset", "config", "blas_threads", "data_dir", "last_folder", "runs/overlaid")
+HOSTILE_VALUES = {  # what a hand edit, another version or another program may leave under any key
+    "text": "abc",
+    "number": 5,
+    "empty": "",
+    "list": ["a", "b"],
+    "nested list": [[["x"]]],
+    "map": {"a": 1},
+    "bytes": QByteArray(b"\x00\xff" * 40),
+    "deep JSON": "[" * 100_000,
+    "long text": "x" * 1_000_000,
+    "huge number": "9" * 5000,
+    "a path": "/dev/zero",
+    "JSON object": '{"lr": "fast", "hidden": [[1]]}',
+}
+HOSTILE_INI_LINES = (  # values only the file's text can hold: Qt types, and serialised variants of garbage
+    "@Rect(1 2 3 4)",
+    "@Size(-1 -1)",
+    "@Point(1 2)",
+    "@Invalid()",
+    "@Variant(\\0\\0\\0\\x7f\\0\\0\\0\\x1\\xff\\xff)",
+    "@ByteArray(\\xff\\xfe)",
+    "@Variant(",
+)
+
+
+RESTORED_KEYS = ("window/geometry", "window/state", "preset", "config", "blas_threads")  # read as the window opens
+TYPES_NO_READER_TAKES = ("list", "nested list", "map", "bytes", "deep JSON", "long text")
+
+
+def start_window(qtbot, settings_path, monkeypatch, fake_data_dir, dropped=()):
+    """The real window on the settings file at ``settings_path``, used the way a first minute uses it: the data
+    folder remembered, the file dialogs' folder, the settings saved again at the end. Each reading of the file
+    must name in its notice the ``dropped`` keys it reads."""
+    monkeypatch.delenv("SCRATCHNET_DATA_DIR", raising=False)
+    monkeypatch.setattr(QFileDialog, "getExistingDirectory", lambda *args, **kwargs: "")
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *args, **kwargs: ("", ""))
+    window = MainWindow(QSettings(str(settings_path), QSettings.Format.IniFormat))
+    qtbot.addWidget(window)
+    window.show()
+
+    def notice_names(keys) -> None:
+        shown = window.notice.text.text()
+        assert all(key in shown for key in keys if key in dropped), shown
+
+    notice_names(RESTORED_KEYS)
+    folders = []
+    monkeypatch.setattr(window.session, "load_data", folders.append)  # where the remembered folder would load from
+    window.load_data()
+    notice_names(["data_dir"])
+    window.choose_data_folder()
+    window.files.save_model()
+    notice_names(["last_folder"])
+    monkeypatch.undo()
+    with qtbot.waitSignal(window.session.dataset_changed, timeout=10_000):
+        window.load_data(str(fake_data_dir))
+    return window
+
+
+@pytest.mark.parametrize("kind", HOSTILE_VALUES)
+def test_a_saved_setting_of_any_hostile_value_is_dropped_with_a_notice_as_the_window_starts(
+    qtbot, tmp_path, monkeypatch, fake_data_dir, kind
+):
+    path = tmp_path / "settings.ini"
+    settings = QSettings(str(path), QSettings.Format.IniFormat)
+    for key in SAVED_KEYS:
+        settings.setValue(key, HOSTILE_VALUES[kind])
+    settings.sync()
+    del settings
+    window = start_window(qtbot, path, monkeypatch, fake_data_dir, SAVED_KEYS if kind in TYPES_NO_READER_TAKES else ())
+    assert window.isVisible() and window.session.dataset is not None
+    window.close()
+    again = QSettings(str(path), QSettings.Format.IniFormat)
+    assert isinstance(again.value("window/geometry"), QByteArray) and again.value("preset") in (*preset_names(), "custom")
+
+
+@pytest.mark.parametrize("line", HOSTILE_INI_LINES)
+def test_a_settings_file_holding_qt_types_under_every_key_starts_the_window(qtbot, tmp_path, monkeypatch, fake_data_dir, line):
+    path = tmp_path / "settings.ini"
+    sections = {}
+    for key in SAVED_KEYS:
+        section, _, name = key.rpartition("/")
+        sections.setdefault(section or "General", []).append(f"{name}={line}")
+    path.write_text("".join(f"[{section}]\n" + "\n".join(lines) + "\n" for section, lines in sections.items()), encoding="latin-1")
+    window = start_window(qtbot, path, monkeypatch, fake_data_dir)
+    assert window.isVisible() and window.session.dataset is not None
+    window.close()
+
+
+@pytest.mark.parametrize("make", ["fifo", "folder", "huge", "unreadable"])
+def test_a_settings_file_that_is_not_a_small_readable_file_is_moved_aside_and_the_window_starts(tmp_path, make):
+    config_home = tmp_path / "config"
+    path = config_home / "ScratchNet" / "ScratchNet.conf"
+    path.parent.mkdir(parents=True)
+    if make == "fifo":
+        os.mkfifo(path)  # Qt would wait for a writer for ever
+    elif make == "folder":
+        path.mkdir()
+    elif make == "huge":
+        path.write_text("[General]\n" + "x=1\n" * 1_000_000)
+    else:
+        path.write_text("[General]\npreset=default\n")
+        path.chmod(0)
+        if os.access(path, os.R_OK):
+            pytest.skip("running as a user who reads every file")
+    start = "from PySide6.QtWidgets import QApplication; app = QApplication([]); from scratchnet_gui.main_window import MainWindow"
+    code = f"{start}; window = MainWindow(); print(window.notice.text.text()); window.close()"
+    env = {**os.environ, "XDG_CONFIG_HOME": str(config_home), "QT_QPA_PLATFORM": "offscreen"}
+    result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert "the file was moved to ScratchNet.conf.damaged-" in result.stdout
+    assert path.is_file() and [p.name.startswith("ScratchNet.conf.damaged-") for p in path.parent.iterdir()].count(True) == 1
