@@ -17,6 +17,7 @@ from scratchnet import __version__
 from scratchnet.data import ENV_VAR, remove_leftovers
 from scratchnet.presets import resources_dir
 
+from .error_reports import ErrorReports
 from .main_window import MainWindow, icon
 from .system_libraries import xcb_problem
 
@@ -63,6 +64,7 @@ def main(argv: list[str] | None = None) -> int:
     remove_leftovers()  # what a killed save or download left behind
     app = create_application([argv[0], *qt_args])
     window = MainWindow()
+    ErrorReports(window.session.warn, window).install()  # what a slot or a thread did not catch shows in the window
     window.show()
     window.load_data(args.data_dir)
     close_on_interrupt(window)

@@ -3,13 +3,15 @@
 import os
 import subprocess
 import sys
+import threading
 
 import pytest
-from PySide6.QtCore import QByteArray, QSettings
+from PySide6.QtCore import QByteArray, QSettings, QTimer
 from PySide6.QtWidgets import QFileDialog
 
 from scratchnet.errors import ConfigError
 from scratchnet.presets import load_preset, preset_names
+from scratchnet_gui.error_reports import ErrorReports, log_path
 from scratchnet_gui.main_window import MainWindow
 
 
@@ -143,3 +145,46 @@ def test_a_settings_file_that_is_not_a_small_readable_file_is_moved_aside_and_th
     assert result.returncode == 0, result.stderr
     assert "the file was moved to ScratchNet.conf.damaged-" in result.stdout
     assert path.is_file() and [p.name.startswith("ScratchNet.conf.damaged-") for p in path.parent.iterdir()].count(True) == 1
+
+
+# ---- errors nobody caught ----------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def reporting_window(qtbot, tmp_path, data_home):
+    """A window whose uncaught errors are reported as the app's are (``ErrorReports``), the log in the data home."""
+    window = MainWindow(QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat))
+    qtbot.addWidget(window)
+    window.show()
+    with qtbot.capture_exceptions() as caught:  # pytest-qt's hook, which ours passes every error on to
+        reports = ErrorReports(window.session.warn, window)
+        reports.install()
+        window.caught = caught
+        yield window
+        reports.uninstall()
+
+
+def test_an_error_in_a_timers_slot_shows_in_the_window_with_the_log_holding_its_traceback(reporting_window, qtbot, data_home):
+    def broken_slot():
+        raise ZeroDivisionError("a slot divided by zero")
+
+    QTimer.singleShot(0, broken_slot)
+    qtbot.waitUntil(lambda: "a slot divided by zero" in reporting_window.notice.text.text(), timeout=5000)
+    shown = reporting_window.notice.text.text()
+    assert reporting_window.notice.level == "error" and "ZeroDivisionError" in shown and str(log_path()) in shown
+    assert log_path().is_relative_to(data_home)
+    log = log_path().read_text(encoding="utf-8")
+    assert "Traceback" in log and "broken_slot" in log
+    assert [type(error) for _, error, _ in reporting_window.caught] == [ZeroDivisionError]  # the previous hook saw it too
+
+
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnhandledThreadExceptionWarning")  # pytest's hook, passed the error too
+def test_an_error_ending_a_thread_shows_in_the_window(reporting_window, qtbot):
+    def broken_thread():
+        raise KeyError("a thread lost its key")
+
+    thread = threading.Thread(target=broken_thread, name="worker-x")
+    thread.start()
+    thread.join()
+    qtbot.waitUntil(lambda: "a thread lost its key" in reporting_window.notice.text.text(), timeout=5000)
+    assert "worker-x" in log_path().read_text(encoding="utf-8")
