@@ -49,6 +49,7 @@ from scratchnet.settings import SETTINGS
 
 from .blas_threads import usable_cores
 from .saved_settings import SavedValues
+from .wheel import WheelScrollsPanel
 
 if TYPE_CHECKING:
     from .session import Session
@@ -233,9 +234,11 @@ class WholeNumberSpinBox(QAbstractSpinBox):
 
 
 class LayersEditor(QWidget):
-    """Hidden layers as rows of widths, with buttons to add, remove and reorder them."""
+    """Hidden layers as rows of widths, with buttons to add, remove and reorder them. ``changed`` follows an edit,
+    ``rebuilt`` every new set of rows."""
 
     changed = Signal()
+    rebuilt = Signal()
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
@@ -290,6 +293,7 @@ class LayersEditor(QWidget):
             self._layout.insertWidget(i, row)
         self.empty_label.setVisible(not self._widths)
         self.add_button.setEnabled(len(self._widths) < MAX_LAYERS)
+        self.rebuilt.emit()
 
     def _make_row(self, index: int, width: int) -> QWidget:
         row = QWidget(self)
@@ -441,6 +445,9 @@ class SettingsPanel(QWidget):
         scroll.setWidgetResizable(True)
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         scroll.setMinimumWidth(content.minimumSizeHint().width() + scroll.verticalScrollBar().sizeHint().width())
+        wheel = WheelScrollsPanel(scroll)  # the wheel scrolls the settings, and edits only the focused one
+        wheel.guard(content)
+        self.layers.rebuilt.connect(lambda: wheel.guard(self.layers))
         self.error_label = QLabel()  # below the scrolling settings, so it is always in view
         self.error_label.setObjectName("error")
         self.error_label.setWordWrap(True)
