@@ -168,7 +168,7 @@ class BatchSizeSpinBox(_LadderSteps, QSpinBox):
             return 0 if up else largest
         if up:
             return 0 if value >= largest else 1 << value.bit_length()
-        return max(1, 1 << ((value - 1).bit_length() - 1))
+        return 1 << ((value - 1).bit_length() - 1) if value > 1 else 1  # the power of two below; 1 is the bottom
 
 
 class WholeNumberSpinBox(QAbstractSpinBox):

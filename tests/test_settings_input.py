@@ -65,3 +65,26 @@ def test_the_wheel_steps_the_focused_field(panel, qtbot):
     before = lr.value()
     turn_wheel(lr, 1)
     assert lr.value() > before and panel.preset_name == "custom"
+
+
+STEP_KEYS = (Qt.Key.Key_PageUp, Qt.Key.Key_PageDown, Qt.Key.Key_Up, Qt.Key.Key_Down)
+
+
+def spin_boxes(panel):
+    return [control for control in controls(panel) if isinstance(control, QAbstractSpinBox)]
+
+
+@pytest.mark.parametrize("end", ["minimum", "maximum"])
+def test_every_spin_box_takes_every_step_key_at_both_ends_of_its_range(panel, qtbot, end):
+    """Page Down in the batch size at 1 raised ValueError ("negative shift count") in ``stepBy``; sent as QTest
+    sends it, the process died. Each key, at each end, leaves a value in the box's range."""
+    panel.layers.add_layer()
+    for spin in spin_boxes(panel):
+        for key in STEP_KEYS:
+            spin.setValue(getattr(spin, end)())
+            qtbot.keyClick(spin, key)
+            qtbot.keyClick(spin, key)
+            assert spin.minimum() <= spin.value() <= spin.maximum(), (spin.objectName(), key)
+        spin.setFocus()
+        turn_wheel(spin, -3)
+        turn_wheel(spin, 3)
