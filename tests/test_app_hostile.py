@@ -7,7 +7,7 @@ import threading
 
 import pytest
 from PySide6.QtCore import QByteArray, QSettings, QTimer
-from PySide6.QtWidgets import QFileDialog
+from PySide6.QtWidgets import QApplication, QFileDialog
 
 from scratchnet.errors import ConfigError
 from scratchnet.presets import load_preset, preset_names
@@ -188,3 +188,23 @@ def test_an_error_ending_a_thread_shows_in_the_window(reporting_window, qtbot):
     thread.join()
     qtbot.waitUntil(lambda: "a thread lost its key" in reporting_window.notice.text.text(), timeout=5000)
     assert "worker-x" in log_path().read_text(encoding="utf-8")
+
+
+# ---- the window's own size -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("length", [300, 5000])
+def test_a_notice_with_a_long_unbreakable_file_name_wraps_instead_of_widening_the_window(qtbot, tmp_path, length):
+    window = MainWindow(QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat))
+    qtbot.addWidget(window)
+    window.show()
+    window.resize(1024, 700)
+    qtbot.waitUntil(lambda: window.width() == 1024, timeout=2000)
+    name = "/data/" + "x" * length + ".safetensors"
+    window.session.warn(f"Could not save the model. {name}: No space left on device", "error")
+    qtbot.waitUntil(window.notice.isVisible, timeout=2000)
+    QApplication.processEvents()  # the layout requests that would grow the window
+    assert window.width() == 1024 and window.minimumSizeHint().width() <= 1024
+    assert window.notice.text.width() < 1024
+    window.resize(800, 700)
+    qtbot.waitUntil(lambda: window.width() <= 1000, timeout=2000)  # and it can still be narrowed
