@@ -39,6 +39,7 @@ from .session import NetworkInput, RunOutcome, RunState, Session, memory_warning
 from .settings_panel import SettingsPanel
 from .shortcuts import FocusedControlsKeepSpace
 from .status_bar import NoticeBar, StatusBar, html
+from .window_menus import build_help_menu, build_view_menu
 
 KEY = QKeySequence.StandardKey
 ACTIONS = {  # text, icon, shortcut and tooltip of each action in the menus and the toolbar
@@ -126,7 +127,8 @@ class MainWindow(QMainWindow):
         self.dock = QDockWidget("Settings", self)
         self.dock.setObjectName("settingsDock")
         self.dock.setWidget(self.settings_panel)
-        self.dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable | QDockWidget.DockWidgetFeature.DockWidgetFloatable)
+        features = QDockWidget.DockWidgetFeature
+        self.dock.setFeatures(features.DockWidgetMovable | features.DockWidgetFloatable | features.DockWidgetClosable)
         self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.dock)
 
     def _action(self, text: str, icon_name: str | None, shortcut, tip: str, slot) -> QAction:
@@ -165,12 +167,8 @@ class MainWindow(QMainWindow):
         menu = self.menuBar()
         add_actions(menu.addMenu("&File"), (*files, None, self.data_action, None, self.quit_action))
         add_actions(menu.addMenu("&Training"), run)
-        view_menu = menu.addMenu("&View")
-        view_menu.addAction(self.dock.toggleViewAction())
-        log_action = view_menu.addAction(self.curves.log_scale.text())
-        log_action.setCheckable(True)
-        log_action.toggled.connect(self.curves.log_scale.setChecked)
-        self.curves.log_scale.toggled.connect(log_action.setChecked)
+        build_view_menu(self, self.dock, self.curves, self.tabs)
+        build_help_menu(self)
 
         toolbar = self.addToolBar("Run")
         toolbar.setObjectName("runToolbar")

@@ -12,8 +12,6 @@ Qt's meaning.
 
 from __future__ import annotations
 
-import re
-
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QPainter
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QProgressBar, QSizePolicy, QStatusBar, QToolButton, QWidget
@@ -163,8 +161,8 @@ class NoticeBar(QFrame):
         self.setObjectName("notice")
         self.text = QLabel()
         self.text.setWordWrap(True)
-        self.text.setMinimumWidth(1)  # a word wider than the window wraps (see breakable), never widens it
-        self.text.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.text.setMinimumWidth(1)  # a word wider than the window (a long file name) is cut at its edge, and
+        self.text.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)  # never widens it
         self.text.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         close = QToolButton()
         close.setText("✕")
@@ -188,7 +186,8 @@ class NoticeBar(QFrame):
         self.setProperty("level", level)
         self.style().unpolish(self)
         self.style().polish(self)
-        self.text.setText(breakable(text))
+        self.text.setText(text)
+        self.text.setToolTip(text)  # the whole of it, and the text can be selected and copied
         self.topic = topic
         self.show()
 
@@ -202,19 +201,6 @@ class NoticeBar(QFrame):
     def shows_other_than(self, topic: str) -> bool:
         """Whether a message about something else than ``topic`` is on screen, which a passing one must not replace."""
         return not self.isHidden() and self.topic != topic
-
-
-LONG_WORD = re.compile(r"[^\s<>&]{40,}")  # a run of text that a label could not wrap: a path, a URL
-MARKUP = re.compile(r"(<[^>]*>|&#?\w+;)")
-
-
-def breakable(rich_text: str) -> str:
-    """``rich_text`` with a zero-width space after every 20 characters of a long unbroken run (outside the
-    markup), where a label may then wrap it: a 300-character file name made the window 2 565 px wide."""
-    parts = MARKUP.split(rich_text)
-    for i in range(0, len(parts), 2):  # the text between tags and entities
-        parts[i] = LONG_WORD.sub(lambda run: "\u200b".join(re.findall(".{1,20}", run.group())), parts[i])
-    return "".join(parts)
 
 
 def html(text: str) -> str:
