@@ -623,13 +623,14 @@ class SettingsPanel(QWidget):
         """Show the preset or settings ``save_to`` remembered. A value that is unusable (an old or hand-edited
         file) is dropped (``saved.report()`` names it) and the controls keep what they show."""
         preset, config = saved.text("preset"), saved.json_object("config")
-        if preset is not None and preset != CUSTOM and preset not in preset_names():
-            saved.drop("preset", "names no preset")
-        elif preset not in (None, CUSTOM):
+        if preset in preset_names():
             self.select_preset(preset)
-        elif config is not None:
+        else:  # custom, or a preset unknown here: the settings saved with it stand for themselves
+            if preset not in (None, CUSTOM):
+                saved.drop("preset", "names no preset")
             try:
-                self.set_config(TrainConfig.from_dict(config))
+                if config is not None:
+                    self.set_config(TrainConfig.from_dict(config))
             except ConfigError as error:
                 saved.drop("config", f"holds impossible settings ({error})")
         threads = saved.text("blas_threads")

@@ -208,3 +208,15 @@ def test_a_notice_with_a_long_unbreakable_file_name_wraps_instead_of_widening_th
     assert window.notice.text.width() < 1024
     window.resize(800, 700)
     qtbot.waitUntil(lambda: window.width() <= 1000, timeout=2000)  # and it can still be narrowed
+
+
+def test_a_saved_preset_unknown_here_is_dropped_and_the_settings_saved_with_it_are_shown(qtbot, tmp_path):
+    path = tmp_path / "settings.ini"
+    settings = QSettings(str(path), QSettings.Format.IniFormat)
+    settings.setValue("preset", "a preset of a later version")
+    settings.setValue("config", '{"lr": 0.05, "optimizer": "adam"}')
+    settings.sync()
+    window = MainWindow(QSettings(str(path), QSettings.Format.IniFormat))
+    qtbot.addWidget(window)
+    assert "preset names no preset" in window.notice.text.text()
+    assert window.settings_panel.field("lr").value() == pytest.approx(0.05) and window.settings_panel.preset_name == "custom"
