@@ -63,12 +63,9 @@ class MainWindow(QMainWindow):
     """ScratchNet's window over a ``Session``. Call ``load_data()`` after showing it."""
 
     def __init__(self, settings: QSettings | None = None, parent: QWidget | None = None):
-        """``settings``: where the window remembers its layout and settings (default: the app's settings file,
-        see ``saved_settings.open_settings``)."""
+        """``settings``: where the window remembers its layout and settings (default: ``saved_settings.open_settings()``)."""
         super().__init__(parent)
-        moved_aside = None
-        if settings is None:
-            settings, moved_aside = open_settings()
+        settings, moved_aside = (settings, None) if settings is not None else open_settings()
         self.settings, self.saved = settings, SavedValues(settings)
         self.setWindowTitle("ScratchNet")
         self.setWindowIcon(icon("scratchnet"))
