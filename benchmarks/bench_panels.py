@@ -94,7 +94,6 @@ def bench_scroll(model: Model, dataset) -> None:
     browser.resize(1200, 800)
     browser.show()
     session.set_dataset(dataset)
-    session.test_predictions.set_watched(True)
     answered = QEventLoop()
     session.test_predictions.changed.connect(answered.quit)
     session.set_model(model)  # the answers are computed on the session's prediction thread

@@ -49,7 +49,8 @@ def bench_panel(count: int) -> None:
 
     def open_panel():
         nonlocal panel
-        panel = RunsPanel(session)
+        panel = RunsPanel()
+        panel.follow(session)
         panel.resize(1280, 700)
         panel.show()
 

@@ -88,7 +88,6 @@ def main() -> None:
         widget.show()
     session.set_dataset(dataset)
     session.set_model(model)
-    session.test_predictions.set_watched(True)
     session.test_predictions.refresh()
 
     settle()

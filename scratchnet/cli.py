@@ -19,6 +19,7 @@ import argparse
 import contextlib
 import json
 import os
+import re
 import signal
 import sys
 import time
@@ -34,16 +35,13 @@ from .config import TrainConfig
 from .data import (
     ProgressCallback,
     cache_dir,
-    download_mnist,
-    find_files,
     load_dataset,
     locate_or_download,
     remove_leftovers,
     verify_mnist,
-    what_is_missing,
 )
 from .errors import ConfigError, RunStoreError, ScratchNetError
-from .finetune import Finetune, FinetuneResult, FinetuneSettings
+from .finetune import Finetune, FinetuneResult, FinetuneSettings, unmeasured_reason
 from .handwriting import read_examples
 from .memory import check_fits, estimate_training_bytes
 from .model import Model, save_model
@@ -134,13 +132,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     evaluate_cmd = commands.add_parser("evaluate", help="accuracy, per-class accuracy and confusion matrix of a model on the test set")
     evaluate_cmd.set_defaults(command=cmd_evaluate, parser=evaluate_cmd)
-    evaluate_cmd.add_argument("model", help="a .safetensors model file")
+    evaluate_cmd.add_argument("model", help="a .safetensors model file, or the id of a recorded run")
     evaluate_cmd.add_argument("--data-dir", help="folder holding the four MNIST IDX files")
     evaluate_cmd.add_argument("--json", action="store_true", help="print the result as one JSON object")
 
     data = commands.add_parser("data", help="show where the data is and whether it verifies; download it if missing")
     data.set_defaults(command=cmd_data, parser=data)
-    data.add_argument("--data-dir", help="folder to check (and download into, when it is empty)")
+    data.add_argument("--data-dir", help="folder to check (never downloaded into)")
     data.add_argument("--no-download", action="store_true", help="only report, never download")
     add_runs_commands(commands)
     add_finetune_command(commands)
@@ -404,8 +402,24 @@ class EpochProgress:
             self.bar = None
 
 
+def model_file_of(name: str) -> tuple[str, str]:
+    """The model file that ``evaluate NAME`` means, and how to call it: the file ``NAME``, or else, when ``NAME`` is a
+    whole number, the weights of that recorded run (as ``train`` said: "recorded as run 2")."""
+    if Path(name).exists() or not re.fullmatch("[0-9]{1,18}", name):  # a run id fits SQLite's 64-bit integers
+        return name, name
+    with open_run_store() as store:
+        try:
+            run = store.run(int(name))
+        except RunStoreError:
+            raise ConfigError(f"{name} is neither a model file nor a recorded run (see 'scratchnet runs list')") from None
+    if run.model_path is None:
+        raise ConfigError(f"run {name} has no saved weights: it did not complete an epoch")
+    return str(run.model_path), f"run {name}"
+
+
 def cmd_evaluate(args: argparse.Namespace) -> int:
-    model = load_model(args.model)
+    path, model_name = model_file_of(args.model)
+    model = load_model(path)
     dataset = load_dataset(locate_or_download(args.data_dir, progress=stderr_progress()))
     start = time.perf_counter()
     probabilities = model.predict_test_set(dataset)  # refuses a model for other images or classes, or that overflows on them
@@ -415,10 +429,10 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     report = evaluate(probabilities, dataset.test_labels)
     report["inference_seconds"] = time.perf_counter() - start
     if args.json:
-        print(json.dumps({"model": args.model, "dataset": dataset.name, **report}))
+        print(json.dumps({"model": model_name, "dataset": dataset.name, **report}))
         return 0
     names = dataset.class_names
-    print(f"{args.model}: {model.layer_sizes} {model.activation} on {dataset.name} test set ({report['count']} images)")
+    print(f"{model_name}: {model.layer_sizes} {model.activation} on {dataset.name} test set ({report['count']} images)")
     print(f"accuracy {report['accuracy']:.2%}   top-2 {report['top2_accuracy']:.2%}   loss {report['loss']:.4f}")
     width = max(5, *(len(n) for n in names))
     print("\nper-class accuracy and confusion matrix (rows: true class, columns: predicted)")
@@ -430,14 +444,8 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
 
 def cmd_data(args: argparse.Namespace) -> int:
-    target = Path(args.data_dir).expanduser() if args.data_dir else None
-    if target is not None and find_files(target) is None:
-        if args.no_download or not target.is_dir():  # a mistyped folder name is not a place to download into
-            raise ConfigError(f"--data-dir {target} {what_is_missing(target)}")
-        folder = download_mnist(target, progress=stderr_progress())
-        print(file=sys.stderr)
-    else:
-        folder = locate_or_download(target, download=not args.no_download, progress=stderr_progress())
+    # A named folder is only ever read, as everywhere else: one lacking the files is an error, not a download target.
+    folder = locate_or_download(args.data_dir, download=not args.no_download, progress=stderr_progress())
     dataset = load_dataset(folder)
     verified = verify_mnist(folder)
     print(f"data folder: {folder}")
@@ -598,6 +606,8 @@ def cmd_finetune(args: argparse.Namespace) -> int:
         f"with {run.replayed} {dataset.name} training images replayed per epoch",
         file=sys.stderr,
     )
+    if unmeasured := unmeasured_reason(examples.labels):
+        warn(unmeasured)
     with progress, interrupt_ends_the_run(run.trainer):
         result = run.run(progress.show_batch, progress.show_epoch)
     summary = result.summary()
@@ -617,8 +627,11 @@ def print_finetune_report(result: FinetuneResult) -> None:
     def column(value: float | None) -> str:
         return percent(value, 1).rjust(6)
 
-    held_out = f"{percent(result.examples_before)} → {percent(result.examples_after)}"
-    print(f"your held-out examples: {held_out}  ({len(result.held_out)} examples)")
+    if len(result.held_out):
+        held_out = f"{percent(result.examples_before)} → {percent(result.examples_after)}"
+        print(f"your held-out examples: {held_out}  ({len(result.held_out)} examples)")
+    else:
+        print("your held-out examples: none (too few examples of every class to hold one out)")
     print(f"test set:               {percent(result.test_before)} → {percent(result.test_after)}")
     print(f"({result.training.train_seconds:.1f} s of training; {result.training.message})")
     print("\nclass  examples  held out   held-out before → after    test before → after")

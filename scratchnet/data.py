@@ -7,14 +7,16 @@ A dataset folder holds the four standard IDX files::
     t10k-images-idx3-ubyte[.gz]    test images
     t10k-labels-idx1-ubyte[.gz]    test labels
 
-and optionally ``classes.txt`` with one class name per line. The data folder is chosen
-in this order: an explicit folder (``--data-dir``), the ``SCRATCHNET_DATA_DIR``
+or as Kaggle names them (``train-images.idx3-ubyte``…), and optionally ``classes.txt`` with one class name
+per line (at most ``MAX_CLASSES``; names are cut to ``MAX_CLASS_NAME_LENGTH`` characters as they are read,
+for display). The data folder is chosen in this order: an explicit folder (``--data-dir``), the ``SCRATCHNET_DATA_DIR``
 environment variable, the user cache folder, and finally a download into that cache.
 """
 
 from __future__ import annotations
 
 import hashlib
+import math
 import os
 import queue
 import re
@@ -27,9 +29,10 @@ from pathlib import Path
 import numpy as np
 
 from .atomic import remove_files, remove_stale_temp_files
+from .decoded import keep_decoded, read_decoded
 from .errors import DataError, DownloadCancelled, DownloadError
 from .home import data_home
-from .idx import read_idx
+from .idx import open_regular_file, read_idx
 
 ENV_VAR = "SCRATCHNET_DATA_DIR"
 FILE_NAMES = (
@@ -45,12 +48,24 @@ MNIST_SHA256 = {
     "t10k-images-idx3-ubyte.gz": "8d422c7b0a1c1c79245a5bcf07fe86e33eeafee792b84584aec276f5a2dbc4e6",
     "t10k-labels-idx1-ubyte.gz": "f7ae60f92e00ec6debd23a6088c31dbd2371eca3ffa0defaefb259924204aec6",
 }
+# Their sizes in bytes: a mirror that announces or sends more is refused at once, before the hash could tell.
+MNIST_SIZES = {
+    "train-images-idx3-ubyte.gz": 9_912_422,
+    "train-labels-idx1-ubyte.gz": 28_881,
+    "t10k-images-idx3-ubyte.gz": 1_648_877,
+    "t10k-labels-idx1-ubyte.gz": 4_542,
+}
 MNIST_MIRRORS = (
     "https://ossci-datasets.s3.amazonaws.com/mnist/",
     "https://storage.googleapis.com/cvdf-datasets/mnist/",
     "https://yann.lecun.com/exdb/mnist/",
 )
 MNIST_CLASS_NAMES = [str(digit) for digit in range(10)]
+# A network's outputs, buttons and confusion matrix grow with the classes (the matrix as classes²): 1 000 classes
+# is a 1 000 × 1 000 matrix, a few MB; 10⁶ would be 7.28 TiB.
+MAX_CLASSES = 1000
+MAX_CLASS_NAME_LENGTH = 100  # characters kept of a class name (views elide it further); a longer one ends in "…"
+MAX_CLASS_NAMES_BYTES = 1 << 20  # classes.txt is read up to this size, which holds MAX_CLASSES long names
 
 # progress(bytes_done, bytes_total, file_name); raising DownloadCancelled from it stops the download.
 ProgressCallback = Callable[[int, int, str], None]
@@ -93,7 +108,8 @@ class Dataset:
 
 def to_inputs(images: np.ndarray, dtype=np.float32) -> np.ndarray:
     """Flatten uint8 images (n, H, W) into network inputs (n, H·W) scaled to [0, 1]."""
-    return np.divide(images.reshape(len(images), -1), dtype(255), dtype=dtype)  # one new array, not two
+    flat = images.reshape(len(images), math.prod(images.shape[1:]))  # not -1: that cannot shape zero images
+    return np.divide(flat, dtype(255), dtype=dtype)  # one new array, not two
 
 
 def cache_dir() -> Path:
@@ -103,22 +119,29 @@ def cache_dir() -> Path:
     return Path(platformdirs.user_cache_dir("scratchnet")) / "mnist"
 
 
+def spellings(name: str) -> list[str]:
+    """The file names that may hold the standard file ``name``, in the order they are preferred: compressed, then
+    raw, each as MNIST spells it and as Kaggle does (``train-images.idx3-ubyte``)."""
+    kaggle = name.replace("-idx", ".idx")
+    return [f"{name}.gz", name, f"{kaggle}.gz", kaggle]
+
+
 def find_files(folder: Path) -> dict[str, Path] | None:
-    """The four standard files in ``folder`` (``.gz`` preferred over raw), or None when any is missing."""
+    """The four standard files in ``folder`` (the first of each one's ``spellings``), or None when any is missing.
+    A name that is there but no regular file (a FIFO, a device, a folder) is found too: reading it says what it is."""
     found = {}
     for name in FILE_NAMES:
-        candidates = [folder / f"{name}.gz", folder / name]
-        existing = [path for path in candidates if _is_file(path)]
+        existing = [folder / spelling for spelling in spellings(name) if _exists(folder / spelling)]
         if not existing:
             return None
         found[name] = existing[0]
     return found
 
 
-def _is_file(path: Path) -> bool:
-    """``path.is_file()``, False too for a path the system refuses to look at (a name too long)."""
+def _exists(path: Path) -> bool:
+    """``path.exists()``, False too for a path the system refuses to look at (a name too long)."""
     try:
-        return path.is_file()
+        return path.exists()
     except OSError:
         return False
 
@@ -130,7 +153,7 @@ def what_is_missing(folder: Path) -> str:
         return "does not exist"
     if not folder.is_dir():
         return "is a file, not a folder"
-    missing = [f"{name}.gz" for name in FILE_NAMES if not (folder / f"{name}.gz").is_file() and not (folder / name).is_file()]
+    missing = [f"{name}.gz" for name in FILE_NAMES if not any((folder / spelling).exists() for spelling in spellings(name))]
     return "lacks " + ", ".join(missing)
 
 
@@ -138,8 +161,10 @@ def missing_files_message(folders: list[Path]) -> str:
     """Explain which files are needed and where they may go."""
     where = "\n".join(f"  - {folder}" for folder in folders) or "  (no folder)"
     names = "\n".join(f"  - {name}.gz" for name in FILE_NAMES)
+    kaggle = spellings(FILE_NAMES[0])[-1]
     return (
-        f"MNIST was not found. Put the four standard files\n{names}\ninto one of these folders:\n{where}\n"
+        f"MNIST was not found. Put the four standard files\n{names}\n(uncompressed copies work too, and Kaggle's names "
+        f"such as {kaggle})\ninto one of these folders:\n{where}\n"
         f"or point to your folder with --data-dir DIR or the {ENV_VAR} environment variable."
     )
 
@@ -174,12 +199,18 @@ def locate_or_download(
 
 
 def load_dataset(folder: str | os.PathLike) -> Dataset:
-    """Load and check the four IDX files of ``folder``; raise ``DataError`` explaining any inconsistency."""
+    """Load and check the four IDX files of ``folder``; raise ``DataError`` explaining any inconsistency.
+
+    Compressed files are read from their decoded copy when the cache holds one for these very bytes, and the
+    copy is made after they load from the sources (see ``scratchnet.decoded``)."""
     folder = Path(folder)
     files = find_files(folder)
     if files is None:
         raise DataError(missing_files_message([folder]))
-    train_images, train_labels, test_images, test_labels = (read_idx(files[name]) for name in FILE_NAMES)
+    digests = _compressed_digests(files)
+    decoded = read_decoded(files, digests) if digests else None
+    arrays = decoded or [read_idx(files[name]) for name in FILE_NAMES]
+    train_images, train_labels, test_images, test_labels = arrays
     for split, images, labels in (("train", train_images, train_labels), ("test", test_images, test_labels)):
         if images.ndim != 3 or images.dtype != np.uint8:
             raise DataError(f"{split} images must be a 3-d uint8 array (n, height, width); got {images.dtype} {images.shape}")
@@ -191,13 +222,15 @@ def load_dataset(folder: str | os.PathLike) -> Dataset:
             raise DataError(f"{split} set has {len(images)} images but {len(labels)} labels")
     if train_images.shape[1:] != test_images.shape[1:]:
         raise DataError(f"train images are {train_images.shape[1:]} but test images are {test_images.shape[1:]}")
-    is_mnist = verify_mnist(folder)
+    is_mnist = digests is not None and all(digests[name] == MNIST_SHA256.get(f"{name}.gz") for name in FILE_NAMES)
     declared = MNIST_CLASS_NAMES if is_mnist else read_class_names(folder)
     _check_every_class_is_trained(folder, train_labels, test_labels, declared=len(declared or ()))
     num_classes = int(max(train_labels.max(), test_labels.max())) + 1
     if declared is not None and len(declared) < num_classes:
         raise DataError(f"{folder / 'classes.txt'} names {len(declared)} classes but the labels use {num_classes}")
     class_names = declared or [str(i) for i in range(num_classes)]
+    if digests and decoded is None:
+        keep_decoded(files, digests, arrays, folder)
     return Dataset(
         name="MNIST" if is_mnist else folder.name,
         train_images=train_images,
@@ -210,15 +243,28 @@ def load_dataset(folder: str | os.PathLike) -> Dataset:
 
 
 def read_class_names(folder: Path) -> list[str] | None:
-    """The class names of ``classes.txt`` (one per line), or None when the folder has none."""
+    """The class names of ``classes.txt`` (one per line, blank lines skipped), or None when the folder has none.
+    Each is cut for display (``display_name``); more than ``MAX_CLASSES`` is an error."""
     names_file = folder / "classes.txt"
-    if not names_file.is_file():
+    if not os.path.lexists(names_file):  # a FIFO, a device or a dangling link is refused below, not passed over
         return None
     try:
-        text = names_file.read_text(encoding="utf-8")
+        with open_regular_file(names_file) as f:
+            text = f.read(MAX_CLASS_NAMES_BYTES + 1).decode("utf-8")
     except (OSError, UnicodeDecodeError) as error:
         raise DataError(f"{names_file}: cannot read the class names: {error}") from None
-    return [line.strip() for line in text.splitlines() if line.strip()]
+    lines = text.splitlines()
+    if len(text) > MAX_CLASS_NAMES_BYTES or len(lines) > MAX_CLASSES:
+        count = f"{len(lines):,}" if len(text) <= MAX_CLASS_NAMES_BYTES else f"more than {MAX_CLASS_NAMES_BYTES >> 20} MB of"
+        raise DataError(f"{names_file} names {count} classes; ScratchNet takes at most {MAX_CLASSES:,} classes, one name per line")
+    return [display_name(line) for line in lines if line.strip()]
+
+
+def display_name(name: str) -> str:
+    """A class name as ScratchNet shows it: trimmed, unprintable characters (ESC, BEL…) as "\ufffd", and at most
+    ``MAX_CLASS_NAME_LENGTH`` characters, so one long name cannot widen a window or freeze its painting."""
+    name = "".join(char if char.isprintable() else "\ufffd" for char in name.strip())
+    return name if len(name) <= MAX_CLASS_NAME_LENGTH else name[: MAX_CLASS_NAME_LENGTH - 1] + "…"
 
 
 def _check_every_class_is_trained(folder: Path, train_labels: np.ndarray, test_labels: np.ndarray, declared: int) -> None:
@@ -254,9 +300,20 @@ def _images(count: int, split: str) -> str:
     return f"{count:,} {split} image{'' if count == 1 else 's'}"
 
 
+def _compressed_digests(files: dict[str, Path]) -> dict[str, str] | None:
+    """The sha256 of each of the four files (by standard name) when all are compressed, else None: raw files are
+    fast to read as they are, and neither MNIST nor worth a decoded copy."""
+    if not all(path.name.endswith(".gz") for path in files.values()):
+        return None
+    try:
+        return {name: sha256_of(path) for name, path in files.items()}
+    except (OSError, DataError):  # gone or replaced meanwhile: reading it will say what is wrong
+        return None
+
+
 def sha256_of(path: Path) -> str:
     digest = hashlib.sha256()
-    with open(path, "rb") as f:
+    with open_regular_file(path) as f:
         for block in iter(lambda: f.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
@@ -294,22 +351,37 @@ def remove_leftovers() -> None:
         )
 
 
-class _HttpDownloader:
-    """A pooch downloader that stays responsive: the transfer runs on a background thread, and the
-    caller's thread writes the bytes and calls ``progress`` at least every ``HEARTBEAT_SECONDS`` —
-    even while a stalled connection sends nothing — so a cancel acts within a fraction of a second."""
+# Each mirror gets this long for a file, plus the time the file takes at SLOWEST_RATE: about 5 minutes for the
+# 9.9 MB training images. A mirror that drips bytes (so no read ever times out) then gives way to the next one.
+MIRROR_DEADLINE_BASE = 120.0  # seconds
+SLOWEST_RATE = 50_000  # bytes per second
 
-    def __init__(self, file_name: str, progress: ProgressCallback | None, timeout: float):
+
+class _HttpDownloader:
+    """A pooch downloader that stays responsive and bounded.
+
+    The transfer runs on a background thread, and the caller's thread writes the bytes and calls ``progress`` at
+    least every ``HEARTBEAT_SECONDS`` — even while a stalled connection sends nothing — so a cancel acts within a
+    fraction of a second. The bytes are taken as sent (no Content-Encoding is undone, so nothing inflates), never
+    more than ``size``, and the whole file must arrive within ``deadline`` seconds."""
+
+    def __init__(self, file_name: str, progress: ProgressCallback | None, timeout: float, size: int, deadline: float):
         self.file_name, self.progress, self.timeout = file_name, progress or (lambda done, total, name: None), timeout
+        self.size, self.deadline = size, deadline
 
     def __call__(self, url: str, output_file: str, _pooch) -> None:
-        chunks: queue.Queue = queue.Queue()
+        chunks: queue.Queue = queue.Queue(maxsize=64)  # bounded: a fast sender waits for the disk, memory stays small
         abandoned = threading.Event()
         threading.Thread(target=self._fetch, args=(url, chunks, abandoned), daemon=True).start()
         done = total = 0
+        ends_at = time.monotonic() + self.deadline
         try:
             with open(output_file, "wb") as out:
                 while True:
+                    if time.monotonic() > ends_at:
+                        raise DownloadError(
+                            f"too slow: {done:,} of {self.size:,} bytes arrived within the {self.deadline:.0f} s this file is given"
+                        )
                     try:
                         kind, value = chunks.get(timeout=HEARTBEAT_SECONDS)
                     except queue.Empty:
@@ -331,17 +403,37 @@ class _HttpDownloader:
     def _fetch(self, url: str, chunks: queue.Queue, abandoned: threading.Event) -> None:
         import requests
 
+        def hand_over(kind: str, value) -> bool:
+            """Queue one item for the caller's thread; False once the caller has given up on this transfer."""
+            while not abandoned.is_set():
+                try:
+                    chunks.put((kind, value), timeout=HEARTBEAT_SECONDS)
+                    return True
+                except queue.Full:
+                    continue
+            return False
+
         try:
-            with requests.get(url, stream=True, timeout=self.timeout) as response:
+            with requests.get(url, stream=True, timeout=self.timeout, headers={"Accept-Encoding": "identity"}) as response:
                 response.raise_for_status()
-                chunks.put(("total", int(response.headers.get("content-length", 0))))
-                for chunk in response.iter_content(chunk_size=1 << 13):  # small reads: smooth progress on slow links
-                    if abandoned.is_set():
+                encoding = response.headers.get("content-encoding", "identity").strip().lower()
+                if encoding not in ("", "identity"):
+                    raise DownloadError(f"the server sent the file {encoding}-encoded, which would change its bytes")
+                announced = int(response.headers.get("content-length") or 0)
+                if announced > self.size:
+                    raise DownloadError(f"the server announces {announced:,} bytes, more than the {self.size:,} this file has")
+                if not hand_over("total", announced or self.size):
+                    return
+                received = 0
+                for chunk in response.raw.stream(1 << 13, decode_content=False):  # small reads: smooth progress on slow links
+                    received += len(chunk)
+                    if received > self.size:
+                        raise DownloadError(f"the server sent more than the {self.size:,} bytes this file has")
+                    if not hand_over("data", chunk):
                         return
-                    chunks.put(("data", chunk))
-            chunks.put(("done", None))
+            hand_over("done", None)
         except Exception as error:  # handed to the caller's thread, which decides what it means
-            chunks.put(("error", error))
+            hand_over("error", error)
 
 
 def download_mnist(
@@ -354,7 +446,8 @@ def download_mnist(
 
     pooch has each file written to a temporary name and only renames it once its hash matches, so a
     failed, corrupt or cancelled download never leaves a partial file behind. ``timeout`` bounds the
-    wait for a connection and for each read.
+    wait for a connection and for each read; each mirror gets ``MIRROR_DEADLINE_BASE`` plus the file's
+    size at ``SLOWEST_RATE`` for the whole file, and may send no more than its size (``MNIST_SIZES``).
     """
     import pooch
 
@@ -366,7 +459,8 @@ def download_mnist(
             tried = []
             for mirror in mirrors:
                 url = mirror + file_name
-                downloader = _HttpDownloader(file_name, progress, timeout)
+                size = MNIST_SIZES[file_name]
+                downloader = _HttpDownloader(file_name, progress, timeout, size, deadline=MIRROR_DEADLINE_BASE + size / SLOWEST_RATE)
                 try:
                     pooch.retrieve(url, known_hash=f"sha256:{digest}", fname=file_name, path=folder, downloader=downloader)
                     break

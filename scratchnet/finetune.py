@@ -11,11 +11,14 @@ the new hand while it keeps being reminded of the old ones::
     report: held-out accuracy and test accuracy, before → after, per class, and which examples flipped
 
 The held-out examples are the trainer's validation set, so the live curves show the new hand being learnt;
-nothing is chosen by them (no early stopping), so the accuracy reported on them stays honest.
+nothing is chosen by them (no early stopping), so the accuracy reported on them stays honest. A class gives
+up one example from five on (``1 / HELD_OUT_FRACTION``); with fewer of every class nothing is held out, the
+network learns from every example, and only the MNIST test set measures the result (``unmeasured_reason``).
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -23,13 +26,19 @@ import numpy as np
 
 from .config import TrainConfig
 from .data import Dataset, to_inputs
-from .errors import DataError
+from .errors import ConfigError, DataError
 from .handwriting import Examples
+from .memory import MEMORY_MARGIN, available_bytes, estimate_training_bytes, fits_in_memory, format_bytes
 from .model import Model
 from .trainer import BatchEvent, EpochEvent, Trainer, TrainingData, TrainResult
 
 MIN_EXAMPLES = 10
 HELD_OUT_FRACTION = 0.2
+HOLDS_ONE_OUT = math.ceil(1 / HELD_OUT_FRACTION)  # examples a class needs to give one up to the held-out set
+NOTHING_HELD_OUT = (
+    f"None of your examples can be held out to measure the result (a class needs {HOLDS_ONE_OUT} examples to give one "
+    "up): the network learns from all of them, and only the MNIST test accuracy is measured."
+)
 
 
 @dataclass
@@ -72,6 +81,11 @@ def split_examples(labels: np.ndarray, seed: int = 0, fraction: float = HELD_OUT
     return Split(np.setdiff1d(np.arange(len(labels)), held), held, train_only)
 
 
+def unmeasured_reason(labels: np.ndarray) -> str | None:
+    """``NOTHING_HELD_OUT`` when no class of these labels can give up an example to measure the result; else None."""
+    return None if len(split_examples(labels).held_out) else NOTHING_HELD_OUT
+
+
 def check_examples(examples: Examples, model: Model) -> None:
     """Raise ``DataError`` unless ``model`` can learn from ``examples``: its image shape, its classes, enough of them."""
     if examples.image_shape != tuple(model.image_shape):
@@ -83,6 +97,19 @@ def check_examples(examples: Examples, model: Model) -> None:
         raise DataError(f"labels {', '.join(map(str, outside))} are outside the model's {num_classes} classes (0–{num_classes - 1})")
     if len(examples) < MIN_EXAMPLES:
         raise DataError(f"{len(examples)} examples are too few to learn from: collect at least {MIN_EXAMPLES}")
+
+
+def check_memory(config: TrainConfig, n_images: int, model: Model, n_examples: int) -> None:
+    """``ConfigError`` unless a fine-tune on ``n_images`` (the examples repeated, the replay and the held-out ones)
+    fits in memory by the rule a training run follows (``fits_in_memory``). Its images are gathered as uint8 first."""
+    features = math.prod(model.image_shape)
+    needed = estimate_training_bytes(config, n_images, features, len(model.class_names)) + n_images * features
+    available = available_bytes()
+    if not fits_in_memory(needed, available):
+        raise ConfigError(
+            f"fine-tuning on {n_examples:,} examples needs about {format_bytes(needed)} of memory, more than "
+            f"{MEMORY_MARGIN:.0%} of the {format_bytes(available)} available now: teach with fewer examples"
+        )
 
 
 @dataclass
@@ -147,17 +174,6 @@ class Finetune:
         replay = rng.choice(len(dataset.train_images), min(settings.replay, len(dataset.train_images)), replace=False)
         self.replayed = len(replay)
         learn = np.tile(self.split.train, settings.repeats)
-        held_out = examples.images[self.split.held_out]
-        data = TrainingData(
-            to_inputs(np.concatenate([examples.images[learn], dataset.train_images[replay]]), model.dtype.type),
-            np.concatenate([examples.labels[learn], dataset.train_labels[replay]]),
-            to_inputs(held_out, model.dtype.type),
-            examples.labels[self.split.held_out],
-            tuple(model.image_shape),
-            list(model.class_names),
-            model.dataset,
-            model.dataset_fingerprint,
-        )
         config = TrainConfig(
             hidden=model.layer_sizes[1:-1],
             activation=model.activation,
@@ -169,9 +185,21 @@ class Finetune:
             schedule="cosine",
             warmup_epochs=0.0,
             augment_shift=1,
-            validation_size=len(held_out),
+            validation_size=len(self.split.held_out),
             seed=settings.seed,
             dtype=str(model.dtype),
+        )
+        check_memory(config, len(learn) + self.replayed + len(self.split.held_out), model, len(examples))
+        held_out = examples.images[self.split.held_out]
+        data = TrainingData(
+            to_inputs(np.concatenate([examples.images[learn], dataset.train_images[replay]]), model.dtype.type),
+            np.concatenate([examples.labels[learn], dataset.train_labels[replay]]),
+            to_inputs(held_out, model.dtype.type),
+            examples.labels[self.split.held_out],
+            tuple(model.image_shape),
+            list(model.class_names),
+            model.dataset,
+            model.dataset_fingerprint,
         )
         self.trainer = Trainer(config, data, params=model.params, from_epoch=model.epochs_trained or 0)
 

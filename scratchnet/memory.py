@@ -16,10 +16,15 @@ MEMORY_MARGIN = 0.85
 _COPIES_OF_WEIGHTS = 5
 # Each hidden unit keeps z, f(z), a dropout mask and its error signal for the batch; inputs are gathered per batch.
 _COPIES_OF_ACTIVATIONS = 4
+# Scoring an epoch: the validation set's pass, layer by layer (z and f(z) of the widest), and the confusion matrix
+# (classes × classes int64) with its per-class arithmetic and its list for the report.
+_COPIES_OF_SCORING = 2
+_COPIES_OF_CONFUSION = 3
 
 
 def estimate_training_bytes(config: TrainConfig, n_images: int, n_features: int, n_classes: int) -> int:
-    """Bytes a run needs: the float training set, the weights with their optimiser state, and one batch's activations.
+    """Bytes a run needs: the float training set, the weights with their optimiser state, one batch's activations,
+    and what scoring an epoch takes (the validation set's pass, and a confusion matrix that grows as classes²).
 
     ``n_images`` counts the whole training file: all of it becomes floats, the validation split included."""
     n_train = n_images - config.validation_size
@@ -29,7 +34,9 @@ def estimate_training_bytes(config: TrainConfig, n_images: int, n_features: int,
     dataset = n_images * n_features * itemsize
     weights = count_parameters(sizes) * itemsize * _COPIES_OF_WEIGHTS
     activations = batch * (sum(sizes[1:]) * _COPIES_OF_ACTIVATIONS + n_features * 2) * itemsize
-    return dataset + weights + activations
+    scoring = config.validation_size * max(sizes[1:]) * itemsize * _COPIES_OF_SCORING
+    confusion = n_classes**2 * np.dtype(np.int64).itemsize * _COPIES_OF_CONFUSION
+    return dataset + weights + activations + scoring + confusion
 
 
 def available_bytes() -> int | None:

@@ -3,8 +3,8 @@
 The diagonal holds the right answers, coloured by the row's accuracy; every other cell is a kind of
 mistake, coloured by how common it is, so the typical confusions (4 read as 9, 7 as 2) stand out even
 though they are a hundred times rarer than right answers. A column on the right gives each class's
-accuracy. Clicking a cell asks the browser for exactly those images; clicking a row or column label
-asks for a whole true or predicted class.
+accuracy. Clicking a cell asks the session to show exactly those images in the browser; clicking a row or column
+label asks for a whole true or predicted class.
 
 The matrix always fits the widget: with many classes (up to a hundred or so) the cells shrink, long
 row names are elided, a name goes beside every k-th row when rows are shorter than a line of text,
@@ -49,6 +49,7 @@ class ConfusionView(QWidget):
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
+        self.session: Session | None = None
         self.predictions: Predictions | None = None
         self.weights = ""  # which weights the predictions come from, e.g. "weights after epoch 3"
         self.matrix = np.zeros((0, 0), np.int64)
@@ -59,9 +60,21 @@ class ConfusionView(QWidget):
 
     def follow(self, session: Session) -> None:
         """Show ``session``'s test-set answers; a click asks it to show those test images."""
+        self.session = session
         answers = session.test_predictions
         answers.changed.connect(lambda: self.set_predictions(answers.predictions, answers.weights))
         self.filter_requested.connect(session.show_test_images)
+        answers.set_watched(self, self.isVisible())
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        if self.session is not None:
+            self.session.test_predictions.set_watched(self, True)
+
+    def hideEvent(self, event) -> None:
+        super().hideEvent(event)
+        if self.session is not None:
+            self.session.test_predictions.set_watched(self, False)
 
     def set_predictions(self, predictions: Predictions | None, weights: str = "") -> None:
         self.predictions, self.weights = predictions, weights

@@ -358,7 +358,7 @@ class CurvesPanel(QWidget):
                 self._set_x_right(self.current.batch_loss.x[-1], force=True)
 
     def clear(self) -> None:
-        """Forget the current run (the overlays are the Runs panel's to change)."""
+        """Forget the current run (the overlays are the session's runs view's to change)."""
         self.current = RunCurves("")
         self._clear_readout()
         self._batches_dirty = True

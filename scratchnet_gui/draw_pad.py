@@ -1,6 +1,6 @@
 """The drawing pad: write a digit with the mouse or a pen and watch the network read it.
 
-While you draw, the pad hands its strokes (as vectors) to the core's ``preprocess.to_network_input``,
+While you draw, the pad hands its strokes (as vectors) to the core's ``preprocess.prepare``,
 which draws them as the dataset's images were made (MNIST style when the training images look like
 MNIST's, else as drawn in the image's frame; see ``preprocess.choose_preparation``), and asks the current
 model for its probabilities, at most ~25 times a second (and, while the pad is not on screen, once it is
@@ -46,7 +46,18 @@ from scratchnet.preprocess import MNIST_DEFAULT, Drawing, Preparation, PreparedI
 
 from .on_screen import RefreshWhenShown
 from .session import NetworkInput, Session
-from .visuals import ACCENT, NO_MODEL, ActivationsView, ImageView, ProbabilityBars, ink_image, percent, saliency_image, saliency_overlay
+from .visuals import (
+    ACCENT,
+    DIGITS,
+    NO_MODEL,
+    ActivationsView,
+    ImageView,
+    ProbabilityBars,
+    ink_image,
+    percent,
+    saliency_image,
+    saliency_overlay,
+)
 
 CANVAS_SIZE = 280  # side of the square canvas in canvas units; rendered at this many pixels for the network
 PREDICT_INTERVAL_MS = 40  # live predictions at most 25 times a second while drawing
@@ -61,7 +72,6 @@ LOADED_HINT = (
 )
 INK = QColor(20, 20, 20)
 LABEL_COLUMNS = 5  # "This is a" buttons per row: two rows of digits fit beside a narrow canvas
-DIGITS = [str(digit) for digit in range(10)]  # the "This is a" buttons before a model names its classes
 TEXT_FIELDS = (QLineEdit, QAbstractSpinBox, QTextEdit, QPlainTextEdit)  # where Ctrl+Z and Esc are the field's own
 
 

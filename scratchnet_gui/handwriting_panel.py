@@ -13,7 +13,7 @@ Public API: ``HandwritingPanel.follow(session)``.
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import QAbstractListModel, QModelIndex, QSize, Qt
+from PySide6.QtCore import QAbstractListModel, QModelIndex, QSize, Qt, QTimer
 from PySide6.QtGui import QPixmap
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -34,16 +34,16 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from scratchnet.finetune import FinetuneResult
+from scratchnet.finetune import NOTHING_HELD_OUT, FinetuneResult, unmeasured_reason
 from scratchnet.handwriting import Examples
 
-from .draw_pad import DIGITS
 from .on_screen import RefreshWhenShown
 from .session import Session
 from .teaching import Taught
-from .visuals import CORRECT, WRONG, ink_image, percent
+from .visuals import CORRECT, DIGITS, WRONG, ink_image, percent
 
 THUMBNAIL = 56  # pixels on a side of a gallery thumbnail
+RELOAD_EVERY_MS = 2000  # while on screen, look this often for examples other windows added (a few file stats)
 TABLE_COLUMNS = (  # the per-class table of a Teach result: title, tooltip
     ("Class", "The class (digit)"),
     ("Examples", "Your examples of the class (in brackets: how many were held out to measure, not learnt from)"),
@@ -121,6 +121,8 @@ class HandwritingPanel(QWidget):
         self.session: Session | None = None
         self.examples_model = ExamplesModel(self)
         self._when_shown = RefreshWhenShown(self, self._refresh)  # for new models: one after every epoch of a run
+        self._reload_timer = QTimer(self, interval=RELOAD_EVERY_MS)
+        self._reload_timer.timeout.connect(self._reload)
         self._build()
 
     # ---- wiring ---------------------------------------------------------------------------------------
@@ -134,9 +136,21 @@ class HandwritingPanel(QWidget):
         session.state_changed.connect(lambda _: self._update_teach())
         session.run_started.connect(lambda *_: self.result_view.hide())  # a new run: the result shown is the past
         session.taught.connect(self.show_result)
-        self.problem.setText(session.handwriting.problem or "")
-        self.problem.setVisible(session.handwriting.problem is not None)
         self._refresh()
+
+    def showEvent(self, event) -> None:
+        """On screen: show the collection as it is now, and keep it so, with what other windows add to it."""
+        super().showEvent(event)
+        self._reload()
+        self._reload_timer.start()
+
+    def hideEvent(self, event) -> None:
+        super().hideEvent(event)
+        self._reload_timer.stop()
+
+    def _reload(self) -> None:
+        if self.session is not None:
+            self.session.handwriting.reload()
 
     # ---- building -------------------------------------------------------------------------------------
 
@@ -306,6 +320,8 @@ class HandwritingPanel(QWidget):
     def _refresh(self) -> None:
         """Show the collection as it is now, with the class names of the current model."""
         names, examples = self.class_names(), self.session.handwriting.examples
+        self.problem.setText(self.session.handwriting.problem or "")
+        self.problem.setVisible(self.session.handwriting.problem is not None)
         self.examples_model.set_examples(examples, names)
         counts = examples.counts(len(names))
         self.counts.setText(
@@ -341,7 +357,8 @@ class HandwritingPanel(QWidget):
         if self.session.state.active:
             self.teach_reason.setText("Training… the curves are on the Training tab.")
         else:
-            self.teach_reason.setText(refusal or "Fine-tunes the current model for a few seconds; you choose to keep it or not.")
+            ready = "Fine-tunes the current model for a few seconds; you choose to keep it or not."
+            self.teach_reason.setText(refusal or unmeasured_reason(self.session.handwriting.examples.labels) or ready)
 
     def show_result(self, taught: Taught) -> None:
         """Show what teaching did, with Keep and Discard."""
@@ -394,12 +411,14 @@ class HandwritingPanel(QWidget):
 def headline(result: FinetuneResult, names: list[str]) -> str:
     """The result in two or three lines of HTML: held-out accuracy and MNIST test accuracy before → after."""
     color = CORRECT if (result.examples_after or 0) >= (result.examples_before or 0) else WRONG
-    lines = [
-        f"<b>Your held-out handwriting</b> ({len(result.held_out)} examples): "
-        f"<b style='color:{color.name()}'>{before_after(result.examples_before, result.examples_after)}</b>",
-        f"<b>MNIST test</b>: {before_after(result.test_before, result.test_after)}",
-    ]
-    if result.train_only_classes:
+    change = before_after(result.examples_before, result.examples_after)
+    held_out = (
+        f" ({len(result.held_out)} examples): <b style='color:{color.name()}'>{change}</b>"
+        if len(result.held_out)
+        else f": {NOTHING_HELD_OUT}"
+    )
+    lines = [f"<b>Your held-out handwriting</b>{held_out}", f"<b>MNIST test</b>: {before_after(result.test_before, result.test_after)}"]
+    if len(result.held_out) and result.train_only_classes:
         classes = ", ".join(class_name(names, label) for label in result.train_only_classes)
         lines.append(f"Too few examples to hold any out (used for training only): {classes}.")
     if result.training.status != "completed":

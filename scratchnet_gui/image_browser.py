@@ -172,10 +172,22 @@ class ImageBrowser(QWidget):
         session.dataset_changed.connect(self.set_dataset)
         session.test_predictions.changed.connect(self._show_predictions)
         session.test_images_requested.connect(self.show_filter)
+        session.test_predictions.set_watched(self, self.isVisible())
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        if self.session is not None:
+            self.session.test_predictions.set_watched(self, True)
+
+    def hideEvent(self, event) -> None:
+        super().hideEvent(event)
+        if self.session is not None:
+            self.session.test_predictions.set_watched(self, False)
 
     # ---- public slots ---------------------------------------------------------------------------
 
     def set_dataset(self, dataset: Dataset) -> None:
+        """Show ``dataset``'s test images (the session's: call ``follow`` first)."""
         self.dataset = dataset
         self.list_model.set_images(dataset.test_images, dataset.test_labels, dataset.class_names)
         longest = max(len(name) for name in ["any", *dataset.class_names])

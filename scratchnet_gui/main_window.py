@@ -87,7 +87,7 @@ class MainWindow(QMainWindow):
         layout.addWidget(self.tabs, 1)
         self.setCentralWidget(central)
         self._build_testing_tabs()
-        self.runs = RunsPanel(self.session)  # the run store: its selected runs overlay the plots
+        self.runs = RunsPanel()  # the run store: its selected runs overlay the plots
         self.add_tab(self.runs, "Runs")
         self._build_dock()
         self._build_actions()
@@ -118,7 +118,6 @@ class MainWindow(QMainWindow):
             (self.handwriting, "My handwriting"),
         ):
             self.add_tab(panel, title)
-        self.tabs.currentChanged.connect(self._watch_test_set_answers)
 
     def _build_dock(self) -> None:
         self.dock = QDockWidget("Settings", self)
@@ -180,7 +179,7 @@ class MainWindow(QMainWindow):
         self.curves.follow(session)
         self.statusBar().follow(session)
         self.handwriting.follow(session)
-        for panel in (self.pad, self.browser, self.confusion, self.network):
+        for panel in (self.pad, self.browser, self.confusion, self.network, self.runs):
             panel.follow(session)
         session.input_changed.connect(self._show_opened_test_image)
         session.test_images_requested.connect(lambda *_: self.tabs.setCurrentWidget(self.browser))
@@ -206,11 +205,6 @@ class MainWindow(QMainWindow):
 
     def tab_titles(self) -> list[str]:
         return [self.tabs.tabText(i) for i in range(self.tabs.count())]
-
-    def _watch_test_set_answers(self, _=None) -> None:
-        """Have the session compute its test-set answers while the image browser or the confusion matrix is on
-        screen: 10 000 predictions per epoch are worth their time only when someone looks."""
-        self.session.test_predictions.set_watched(self.tabs.currentWidget() in (self.browser, self.confusion))
 
     def _show_opened_test_image(self, network_input: NetworkInput | None) -> None:
         """A test image opened to be read and drawn over: show it on the pad."""

@@ -2,15 +2,15 @@
 
 ``TestSetPredictions`` (no widgets; the session owns one) holds the current model's answers, which the image
 browser, the confusion matrix and every later panel show; it recomputes them at most once a second, and only
-while a panel that shows them is on screen. ``Predictor`` runs ``Predictions.on_test_set`` on a thread
+while a panel that shows them is on screen (each says so: ``set_watched``). ``Predictor`` runs ``Predictions.on_test_set`` on a thread
 of its own ``QThreadPool`` and hands back plain data through its ``ready`` signal, on the thread that owns it,
 so that the window's thread only shows the answers (a pass over the test set takes 90-150 ms while a run trains).
 
 Requests never pile up: one is computed at a time, and a request made meanwhile waits, replacing any older
 waiting one. An answer is dropped when a newer request is already waiting (its model has been replaced: the
 newer answer follows at once) and when ``cancel`` was called after its request (its dataset was replaced, or
-there is no model to show any more). Callers keep the requests spaced out (the browser asks at most once a
-second), so dropping an answer for a newer one can never starve the window of answers.
+there is no model to show any more). ``TestSetPredictions`` asks at most once a second, so dropping an answer
+for a newer one can never starve the window of answers.
 """
 
 from __future__ import annotations
@@ -133,8 +133,9 @@ class TestSetPredictions(QObject):
 
     ``predictions`` is None without a model or data, and when the model does not fit the data (``problem`` says
     why); ``model`` is the model they come from and ``weights`` says which weights those are (``weights_caption``).
-    The answers are computed only while ``watched`` (10 000 predictions per epoch are worth their time only when
-    someone looks), and at most once per ``MIN_REFRESH_SECONDS``, however often the model changes."""
+    The answers are computed only while some panel watches them (``set_watched``: 10 000 predictions per epoch are
+    worth their time only when someone looks), and at most once per ``MIN_REFRESH_SECONDS``, however often the
+    model changes."""
 
     __test__ = False  # not a pytest test class, whatever its name says
     changed = Signal()
@@ -147,38 +148,38 @@ class TestSetPredictions(QObject):
         self.weights = ""
         self.problem = ""
         self._wanted: Model | None = None  # the model whose answers are wanted: the session's current one
-        self._watched = False
+        self._watchers: set[object] = set()  # the panels on screen that show the answers
         self._last_request = -float("inf")
         self._timer = QTimer(self, singleShot=True, timeout=self._request)
         self._predictor = Predictor(self)
         self._predictor.ready.connect(self._answered)
 
     @property
-    def watched(self) -> bool:
-        return self._watched
-
-    @property
     def busy(self) -> bool:
         """True while answers are waiting to be computed, are computed, or are on their way."""
         return self._timer.isActive() or self._predictor.busy
 
-    def set_watched(self, watched: bool) -> None:
-        """Compute the answers while a panel that shows them is on screen; bring them up to date when one appears."""
-        self._watched = watched
-        if watched and self._wanted is not self.model:
+    def set_watched(self, watcher: object, watched: bool) -> None:
+        """``watcher`` (a panel) shows the answers on screen now, or no longer: they are computed while any panel
+        does, and brought up to date when one appears."""
+        if watched:
+            self._watchers.add(watcher)
+        else:
+            self._watchers.discard(watcher)
+        if self._watchers and self._wanted is not self.model:
             self._schedule()
 
     def set_model(self, model: Model | None) -> None:
         self._wanted = model
         if model is None:
             self._show_none()
-        elif self._watched:
+        elif self._watchers:
             self._schedule()
 
     def set_dataset(self, dataset: Dataset) -> None:
         self.dataset = dataset
         self._show_none()  # answers about the previous images would not fit these
-        if self._wanted is not None and self._watched:
+        if self._wanted is not None and self._watchers:
             self._schedule()
 
     def shutdown(self) -> None:

@@ -46,6 +46,8 @@ from scratchnet.errors import ConfigError
 from scratchnet.runs import RunSummary
 
 from .messages import sentence
+from .run_curves import MAX_OVERLAYS
+from .runs_view import RunsView
 from .session import Session
 from .visuals import figure, overlay_color
 
@@ -201,20 +203,24 @@ class RunsPanel(QWidget):
     """The Runs tab over the session's runs view (``session.runs``): the table shows its runs, selecting runs
     overlays them, and the buttons send it (or the session) commands."""
 
-    def __init__(self, session: Session, parent: QWidget | None = None):
+    def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
-        self.session = session
-        self.view = session.runs
+        self.session: Session | None = None
+        self.view: RunsView | None = None
         self.table_model = RunTableModel(self)
         self.proxy = RunFilter(self)
         self.proxy.setSourceModel(self.table_model)
         self._compared: list[int] = []  # the ids the comparison table shows
+        self._sent: list[int] = []  # the ids last asked to be overlaid (the selection, in the table's order)
         self._showing = False  # the table follows the view: its selection changes are not the user's
         self._build()
+
+    def follow(self, session: Session) -> None:
+        """Show ``session``'s recorded runs; selecting runs overlays them."""
+        self.session, self.view = session, session.runs
         self.view.runs_changed.connect(self._show_runs)
         self.view.overlays_changed.connect(lambda _: self._show_overlaid())
         self.view.message.connect(self._say)
-        session.started_over.connect(self.table.clearSelection)
         self._show_runs(self.view.runs)
         self._say(self.view.problem)
 
@@ -299,14 +305,17 @@ class RunsPanel(QWidget):
         self._update_buttons()
 
     def _show_overlaid(self) -> None:
-        """Mark the overlaid runs with their curves' colours and select them (the view overlays runs of its own:
-        the remembered ones, the app's last run)."""
+        """Mark the overlaid runs with their curves' colours; when the view chose them (the remembered ones, the
+        app's last run, none after New), select exactly those."""
         overlaid = self.view.overlaid
-        self._showing = True
-        try:
-            self._select([run_id for run_id in overlaid if run_id not in self.selected_ids()])
-        finally:
-            self._showing = False
+        as_selected = [run_id for run_id in self._sent if self.view.run(run_id) is not None][:MAX_OVERLAYS]
+        if overlaid != as_selected:
+            self._showing = True
+            try:
+                self.select_runs(overlaid)
+            finally:
+                self._showing = False
+            self._sent = overlaid
         # After the selection change that led here has run its course: a proxy removing rows must not see the
         # model change under it.
         QTimer.singleShot(0, self, lambda: self.table_model.set_overlaid(self.view.overlaid))
@@ -342,6 +351,7 @@ class RunsPanel(QWidget):
         ids = self.selected_ids()
         if ids != self._compared:
             self.comparison.setVisible(False)
+        self._sent = ids
         self.view.set_overlaid(ids)
 
     def _apply_filter(self) -> None:

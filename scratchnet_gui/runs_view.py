@@ -54,11 +54,14 @@ class RunsView(QObject):
         self.refresh()
 
     def start(self) -> None:
-        """Overlay the remembered runs (once the plots listen), and watch the store for runs recorded elsewhere."""
-        self.set_overlaid(self._remembered_ids())
-        self._timer.start()
+        """Overlay the remembered runs (once the plots listen), and watch the store for runs recorded elsewhere;
+        nothing once closed."""
+        if self.store is not None:
+            self.set_overlaid(self._remembered_ids())
+            self._timer.start()
 
     def close(self) -> None:
+        """Stop watching the store (the session is closing it): nothing is read from here on."""
         self._timer.stop()
         self.store = None
 
@@ -112,6 +115,8 @@ class RunsView(QObject):
         """Send the curves of these runs (read from the store once per run while it stays overlaid; a run still
         training is read again, its curves grow)."""
         run_ids = run_ids[:MAX_OVERLAYS]
+        if self.store is None:
+            return
         running = {run_id for run_id in run_ids if self._by_id[run_id].status == "running"}
         if run_ids == self.overlaid and not running:
             return
@@ -133,11 +138,12 @@ class RunsView(QObject):
     # ---- what the session's runs do ---------------------------------------------------------------
 
     def run_started(self) -> None:
-        """List the new run, and overlay the app's previous run now that the new one is drawn live."""
+        """Read the runs again, and overlay the app's previous run (first, so that it shows however many are
+        overlaid) now that the new one is drawn live."""
         earlier, self._to_overlay_next = self._to_overlay_next, None
         self.refresh()
         if earlier is not None and earlier not in self.overlaid:
-            self.set_overlaid([*self.overlaid, earlier])
+            self.set_overlaid([earlier, *self.overlaid])
 
     def run_ended(self, run_id: int | None) -> None:
         """List how the run ended; it joins the overlays when the next run starts."""
@@ -158,10 +164,6 @@ class RunsView(QObject):
         self._deleted = list(run_ids)
         self.refresh()
         self.message.emit(f"Deleted {runs_text(run_ids)}.", True)
-
-    @property
-    def can_undo(self) -> bool:
-        return bool(self._deleted)
 
     def undo_delete(self) -> list[int]:
         """Bring back the runs of the last ``delete``; their ids (none when there is nothing to undo)."""

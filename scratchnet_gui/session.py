@@ -92,7 +92,6 @@ ENDINGS = {
 }
 
 
-@dataclass
 @dataclass(frozen=True)
 class NetworkInput:
     """What the network reads now: the pad's drawing, or a test image opened to be read and drawn over."""
@@ -182,6 +181,7 @@ class Session(QObject):
         super().__init__(parent)
         self.dataset: Dataset | None = None
         self.model: Model | None = None
+        self.model_run_id: int | None = None  # the recorded run whose weights are the current model (None: none is)
         self.state = RunState.IDLE
         self.blas_thread_setting = BlasThreadSetting()  # of the next run; see set_blas_threads
         self._confirm_low_memory = confirm_low_memory or self._refuse_low_memory
@@ -204,6 +204,7 @@ class Session(QObject):
         self.run_started.connect(lambda *_: self.runs.run_started())
         self.run_finished.connect(lambda outcome: self.runs.run_ended(outcome.run_id))
         self.run_failed.connect(lambda _: self.runs.refresh())
+        self.started_over.connect(lambda: self.runs.set_overlaid([]))
         QTimer.singleShot(0, self, self.runs.start)  # once the window listens
 
     # ---- messages -----------------------------------------------------------------------------------------
@@ -232,10 +233,10 @@ class Session(QObject):
                 self.model.predict_test_set(dataset)  # refuses a model for other images or classes, or that overflows on them
             except ModelFileError as error:
                 warning = f"The current model does not fit this dataset ({error}); it was replaced by fresh weights."
-                self.model = None
+                self.set_model(None)
         self.dataset = dataset
         height, width = dataset.image_shape
-        self.status.emit(
+        self.say(
             f"{dataset.name}: {len(dataset.train_images):,} training and {len(dataset.test_images):,} test images "
             f"of {height}×{width} from {dataset.folder}",
             10000,
@@ -243,15 +244,15 @@ class Session(QObject):
         self.dataset_changed.emit(dataset)
         mismatch = self.dataset_mismatch()
         if warning or mismatch:
-            self.notice.emit(warning or f"{sentence(mismatch)} {DIFFERENT_DATASET}", "warning")
+            self.warn(warning or f"{sentence(mismatch)} {DIFFERENT_DATASET}", "warning")
 
     def _data_cancelled(self) -> None:
-        self.notice.emit(
+        self.warn(
             "The download was cancelled. ScratchNet needs MNIST to train: use File ▸ Choose data folder… "
             "if you have the files, or restart to download them.",
             "warning",
         )
-        self.status.emit("Download cancelled: no data to train on", 0)
+        self.say("Download cancelled: no data to train on", 0)
         self.data_cancelled.emit()
 
     def dataset_mismatch(self) -> str | None:
@@ -262,8 +263,8 @@ class Session(QObject):
 
     # ---- the model ------------------------------------------------------------------------------------
 
-    def set_model(self, model: Model) -> None:
-        """Make ``model`` the current network (a run's snapshot after each epoch, or its final weights)."""
+    def set_model(self, model: Model | None) -> None:
+        """Make ``model`` the current network (a run's snapshot after each epoch, or its final weights; None: none)."""
         self.model = model
         self.model_changed.emit(model)
 
@@ -285,11 +286,11 @@ class Session(QObject):
         self.started_over.emit()
         self.reset_weights(config)
 
-    def open_model(self, source: str | os.PathLike | int | Model) -> Model | None:
+    def open_model(self, source: str | os.PathLike | int | Model, propose_settings: bool = True) -> Model | None:
         """Make a model the current network: a model file, the weights of a recorded run (its id) or a model in
-        hand (a taught one). It must fit the dataset's images and classes; its settings are proposed for the next
-        run (``settings_proposed``) and the run figures start afresh. None, with a notice saying why, when it
-        cannot be used, or while a run is under way."""
+        hand (a taught one). It must fit the dataset's images and classes; the run figures start afresh and, with
+        ``propose_settings``, the settings it was trained with are proposed for the next run (``settings_proposed``).
+        None, with a notice saying why, when it cannot be used, or while a run is under way."""
         if self.state.active:
             self.warn(RUN_IN_PROGRESS)
             return None
@@ -300,8 +301,11 @@ class Session(QObject):
         except ModelFileError as error:
             self.warn(f"Could not open the model. {error}", "error")
             return None
-        self._use_model(model)
-        self._propose_settings_of(model)
+        self._use_model(model, source if isinstance(source, int) else None)
+        if propose_settings:
+            self._propose_settings_of(model)
+        elif mismatch := self.dataset_mismatch():
+            self.warn(f"{sentence(mismatch)} {DIFFERENT_DATASET}")
         test = model.metrics.get("test_accuracy")
         tested = f", test accuracy {100 * test:.2f} %" if isinstance(test, (int, float)) else ""
         self.say(f"Opened {name}: {'-'.join(map(str, model.layer_sizes))} {model.activation}{tested}", 10000)
@@ -336,8 +340,10 @@ class Session(QObject):
         """Fill the settings panel with ``config``, ready for the next run."""
         self.settings_proposed.emit(config)
 
-    def _use_model(self, model: Model) -> None:
-        """Make ``model`` the current network, with no run behind it yet: the run figures start afresh."""
+    def _use_model(self, model: Model, run_id: int | None = None) -> None:
+        """Make ``model`` the current network, with no run behind it yet: the run figures start afresh. ``run_id``:
+        the recorded run whose weights it holds, if any."""
+        self.model_run_id = run_id
         self._last_progress = None
         self.set_model(model)
         self._set_state(RunState.IDLE)
@@ -345,7 +351,7 @@ class Session(QObject):
     def save_model(self, path: str | Path) -> None:
         """Write the current model to ``path`` (atomically; ``OSError`` when it cannot be written)."""
         save_model(self.model, path)
-        self.status.emit(f"Saved {path}", 5000)
+        self.say(f"Saved {path}", 5000)
 
     def model_to_continue(self, config: TrainConfig) -> Model | None:
         """The current model when a run with ``config`` would continue from it: weights that have been trained
@@ -394,7 +400,7 @@ class Session(QObject):
         worker.preparing.connect(self._preparing)
         worker.batches.connect(self._batches)
         worker.failed.connect(self._failed)
-        worker.recording_failed.connect(lambda message: self.notice.emit(sentence(message), "warning"))
+        worker.recording_failed.connect(lambda message: self.warn(sentence(message), "warning"))
         self._run = _Run(worker, thread, controls, config, label, threads)
         self.run_started.emit(label, from_epoch, config.epochs)
         self._set_state(RunState.RUNNING)
@@ -422,7 +428,7 @@ class Session(QObject):
         """End the run after the current batch; its weights are kept and scored on the test set."""
         if self._run is not None:
             self._run.controls.stop()
-            self.status.emit("Stopping after the current batch…", 0)
+            self.say("Stopping after the current batch…", 0)
 
     def set_live_settings(self, settings: LiveSettings) -> None:
         """Train with ``settings`` from the run's next batch on (no run: nothing to change)."""
@@ -432,7 +438,7 @@ class Session(QObject):
         self._run.controls.change_settings(settings)
         changes = [f"{name} = {value:g}" for name, value in dataclasses.asdict(settings).items() if getattr(before, name) != value]
         if changes:
-            self.status.emit("Applied from the next batch: " + ", ".join(changes), 4000)
+            self.say("Applied from the next batch: " + ", ".join(changes), 4000)
 
     def set_blas_threads(self, forced: int | None) -> bool:
         """Force the BLAS thread count of the next runs (None: automatic, see ``BlasThreadSetting``). False, and
@@ -464,7 +470,10 @@ class Session(QObject):
     # ---- the current input and the test images ------------------------------------------------------
 
     def set_input(self, network_input: NetworkInput | None) -> None:
-        """Make ``network_input`` what the network reads now (None: nothing is drawn)."""
+        """Make ``network_input`` what the network reads now (None: nothing is drawn). The same input again (the pad
+        reads its drawing anew with each new model) changes nothing."""
+        if _same_input(network_input, self.input):
+            return
         self.input = network_input
         self.input_changed.emit(network_input)
 
@@ -491,20 +500,20 @@ class Session(QObject):
         except RunStoreError as error:
             store, problem = None, f"{error}; runs will not be recorded"
         if problem:
-            QTimer.singleShot(0, self, lambda: self.notice.emit(sentence(problem), "warning"))
+            QTimer.singleShot(0, self, lambda: self.warn(sentence(problem), "warning"))
         return store
 
     # ---- worker reports ---------------------------------------------------------------------------------
 
     def _preparing(self, text: str) -> None:
         if self._run is not None:
-            self.status.emit(text.capitalize(), 3000)
+            self.say(text.capitalize(), 3000)
 
     def _batches(self, chunk: BatchChunk) -> None:
         run = self._run
         if run is not None:
             if run.last_batch is None:
-                self.status.emit(f"Training {run.label}", 0)
+                self.say(f"Training {run.label}", 0)
             run.last_batch = chunk.last
             self.batches.emit(chunk)
 
@@ -519,17 +528,18 @@ class Session(QObject):
         """A step pauses the trainer at the end of its epoch (the last epoch ends the run instead)."""
         if self.state == RunState.RUNNING and self._run.controls.paused and event.epoch < event.epochs:
             self._set_state(RunState.PAUSED)
-            self.status.emit(f"Paused after epoch {event.epoch}: Step for one more, Space to resume.", 5000)
+            self.say(f"Paused after epoch {event.epoch}: Step for one more, Space to resume.", 5000)
 
     def _finished(self, outcome: RunOutcome) -> None:
         if self._end_run() is None:
             return
         self.set_model(outcome.model)
+        self.model_run_id = outcome.run_id
         self._set_state(ENDINGS[outcome.status])
         summary = sentence(outcome.message)
         if outcome.test_accuracy is not None:
             summary += f" Test accuracy {100 * outcome.test_accuracy:.2f} % ({outcome.samples_per_second:,.0f} samples/s)."
-        self.status.emit(summary, 15000)
+        self.say(summary, 15000)
         self.run_finished.emit(outcome)
 
     def _failed(self, message: str) -> None:
@@ -568,12 +578,17 @@ class Session(QObject):
         """Fine-tune a copy of the current model on the handwriting examples, as a run (live curves, pause,
         stop); ``taught`` follows, and the current model stays until ``keep_taught``. False (with a notice)
         when it cannot start (see ``teach_refusal``)."""
+        self.handwriting.reload()  # teach what the collection holds now, other windows' examples too
         refusal = self.teach_refusal()
         if refusal is None:
             try:
-                job = FinetuneJob(self.model, self.handwriting.examples, self.dataset, settings or FinetuneSettings())
-            except (DataError, ModelFileError) as error:
+                job = FinetuneJob(self.model, self.handwriting.examples, self.dataset, settings or FinetuneSettings(), self.model_run_id)
+            except (DataError, ModelFileError, ConfigError) as error:  # ConfigError: it would not fit in memory
                 refusal = sentence(str(error))
+            except MemoryError:
+                refusal = "There is not enough memory to prepare the fine-tune: teach with fewer examples."
+            except Exception as error:  # as the worker does: the window must hear about every failure, whatever it is
+                refusal = f"{type(error).__name__}: {error}"
         if refusal is not None:
             self.notice.emit(f"Cannot teach: {refusal}", "error")
             return False
@@ -586,25 +601,23 @@ class Session(QObject):
         return True
 
     def keep_taught(self) -> None:
-        """Make the fine-tuned model the current one and record the fine-tune in the run store."""
+        """Make the fine-tuned model the current one and record the fine-tune in the run store, as a fine-tune of
+        the run it started from (see ``Taught.outcome``)."""
         taught, self.teaching = self.teaching, None
         if taught is None:
             return
-        training = taught.result.training
+        run_id = None
         if self.store is None:
             self.notice.emit("The taught model is current, but it was not recorded: the run store could not be opened.", "warning")
         else:
-            message = f"fine-tuned on {len(taught.examples)} examples of the learner's handwriting"
-            test = {"accuracy": taught.result.test_after}
-            seconds, speed = training.train_seconds, training.samples_per_second
-            outcome = RunOutcome(training.status, message, seconds, speed, test, model=taught.result.model, history=training.history)
             try:
-                self.store.record(taught.config, taught.dataset, outcome)
+                run_id = self.store.record(taught.config, taught.dataset, taught.outcome())
             except RunStoreError as error:
                 self.notice.emit(f"The taught model is current, but it was not recorded as a run: {error}", "warning")
         self.runs.refresh()
-        self.open_model(taught.result.model)
-        self.say("Kept the model taught your handwriting.", 8000)
+        if self.open_model(taught.result.model, propose_settings=False) is not None:  # the learner's settings stay
+            self.model_run_id = run_id
+            self.say("Kept the model taught your handwriting" + (f", recorded as run {run_id}." if run_id is not None else "."), 8000)
 
     def discard_taught(self) -> None:
         """Forget the fine-tuned model: the current one stays as it was before teaching."""
@@ -643,8 +656,15 @@ class Session(QObject):
         return fits_in_memory(needed, available) or self._confirm_low_memory(needed, available)
 
     def _refuse_low_memory(self, needed: int, available: int | None) -> bool:
-        self.notice.emit(memory_warning(needed, available), "error")
+        self.warn(memory_warning(needed, available), "error")
         return False
+
+
+def _same_input(a: NetworkInput | None, b: NetworkInput | None) -> bool:
+    if a is None or b is None:
+        return a is b
+    same_image = (a.image is None and b.image is None) or (a.image is not None and b.image is not None and np.array_equal(a.image, b.image))
+    return (a.origin, a.label) == (b.origin, b.label) and same_image and np.array_equal(a.pixels, b.pixels)
 
 
 def memory_warning(needed: int, available: int | None) -> str:

@@ -23,6 +23,8 @@ from PySide6.QtWidgets import QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from scratchnet.model import Model
 
+DIGITS = [str(digit) for digit in range(10)]  # the class names shown before a model names its own
+
 RED, WHITE, BLUE = np.array([178, 24, 43.0]), np.array([255, 255, 255.0]), np.array([33, 102, 172.0])
 DARK_BLUE = np.array([8, 48, 107.0])
 ACCENT = QColor(33, 113, 181)

@@ -49,7 +49,7 @@ class BatchChunk:
 
 class TrainingWorker(QObject):
     """Runs ``job(self)`` when its thread calls ``run`` and sends what it returns with ``finished``. The job's
-    trainer reports to ``on_batch`` and ``on_epoch``, and ``follow`` tells the worker which trainer it is;
+    trainer reports to ``on_batch`` and ``on_epoch``, and ``attach`` tells the worker which trainer it is;
     ``controls`` are that trainer's pause/step/stop flags and live settings."""
 
     preparing = Signal(str)  # what it is doing before the first batch
@@ -97,7 +97,7 @@ class TrainingWorker(QObject):
             # (about 190 MB for MNIST) held until then. Dropping our side frees them as the run ends.
             self._trainer = None
 
-    def follow(self, trainer: Trainer) -> None:
+    def attach(self, trainer: Trainer) -> None:
         """Report the epochs of ``trainer``, about to run, with a snapshot of its weights; time its batches from now."""
         self._trainer = trainer
         self._last_emit = time.perf_counter()
@@ -142,7 +142,7 @@ class TrainingJob:
         params, self.params = self.params, None  # the trainer copies them: ours can go
 
         def train(trainer: Trainer) -> TrainResult:
-            worker.follow(trainer)
+            worker.attach(trainer)
             return trainer.run()
 
         return train_and_record(

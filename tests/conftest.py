@@ -76,8 +76,10 @@ def mnist_dir() -> Path:
 
 
 @pytest.fixture(scope="session")
-def mnist(mnist_dir):
-    return load_dataset(mnist_dir)
+def mnist(mnist_dir, tmp_path_factory):
+    with pytest.MonkeyPatch.context() as patch:  # its decoded copy goes to a temporary data home, as every test's files
+        patch.setenv(HOME_ENV_VAR, str(tmp_path_factory.mktemp("mnist-home")))
+        return load_dataset(mnist_dir)
 
 
 @pytest.fixture

@@ -16,6 +16,7 @@ from .conftest import write_dataset
 from .quick_models import quick_model
 
 HOLD_SECONDS = 10  # a held prediction gives up waiting after this long, so that a broken browser fails, not hangs
+PANEL = "a panel that shows the answers"  # what watches them, as the browser does while on screen
 
 
 class HeldPredictions:
@@ -54,7 +55,7 @@ def answers(qtbot, dataset):
     """The answers on ``dataset``, watched (as when the Test images tab is on screen)."""
     answers = TestSetPredictions()
     answers.set_dataset(dataset)
-    answers.set_watched(True)
+    answers.set_watched(PANEL, True)
     shown = []
     answers.changed.connect(lambda: shown.append((answers.predictions, answers.weights)))
     answers.shown = shown  # every (predictions, weights) given from here on
@@ -78,12 +79,12 @@ def test_predictions_are_computed_off_the_window_thread_and_then_shown(qtbot, an
 
 
 def test_answers_are_computed_only_while_watched(qtbot, answers, dataset, predictions):
-    answers.set_watched(False)
+    answers.set_watched(PANEL, False)
     model = trained(dataset, 1)
     answers.set_model(model)
     assert not answers.busy and answers.predictions is None  # nobody looks: nothing is computed
     with qtbot.waitSignal(answers.changed, timeout=5000):
-        answers.set_watched(True)  # a panel that shows them appears: they are brought up to date
+        answers.set_watched(PANEL, True)  # a panel that shows them appears: they are brought up to date
     assert answers.model is model and predictions.threads
 
 
@@ -134,3 +135,24 @@ def test_closing_the_window_while_a_prediction_runs_neither_crashes_nor_hangs(qt
     assert not window.isVisible()
     qtbot.waitUntil(lambda: not window.session.test_predictions.busy, timeout=5000)
     assert shown == []  # the answer that arrived after closing was dropped
+
+
+def test_in_the_window_the_answers_are_computed_only_while_the_browser_or_the_matrix_is_shown(qtbot, fake_data_dir, tmp_path, predictions):
+    window = MainWindow(QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat))
+    qtbot.addWidget(window)
+    window.show()
+    with qtbot.waitSignal(window.session.dataset_changed, timeout=10_000):
+        window.load_data(str(fake_data_dir))
+    answers = window.session.test_predictions
+    window.show_tab("Training")
+    window.session.set_model(trained(window.session.dataset, 1))
+    assert not answers.busy and answers.predictions is None  # nobody looks
+    for tab, epochs in (("Confusion matrix", 2), ("Test images", 3)):
+        window.show_tab(tab)
+        model = trained(window.session.dataset, epochs)
+        window.session.set_model(model)
+        qtbot.waitUntil(lambda model=model: answers.model is model, timeout=5000)
+        assert window.browser.model is model and window.confusion.weights == f"weights after {epochs} epochs"
+    window.show_tab("Drawing pad")
+    window.session.set_model(trained(window.session.dataset, 4))
+    assert not answers.busy

@@ -47,7 +47,6 @@ def new_browser(qtbot, dataset):
     browser.follow(Session(parent=browser))
     browser.show()
     browser.session.set_dataset(dataset)
-    browser.session.test_predictions.set_watched(True)
     return browser
 
 
@@ -153,6 +152,7 @@ def test_undo_removes_one_stroke_and_escape_clears(qtbot, pad, model):
     draw_stroke(qtbot, pad, [(0.3, 0.2), (0.3, 0.8)])
     draw_stroke(qtbot, pad, [(0.2, 0.5), (0.8, 0.5)])
     assert len(pad.canvas.strokes) == 2
+    qtbot.waitUntil(lambda: pad.session.input is not None, timeout=3000)
     pad.canvas.setFocus()
     qtbot.keyClick(pad.canvas, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
     assert len(pad.canvas.strokes) == 1

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from scratchnet.errors import DataError
-from scratchnet.handwriting import IMAGES, LABELS, STROKES, Examples, HandwritingStore, read_examples, write_examples
+from scratchnet.handwriting import IMAGES, LABELS, LOCK, STROKES, Examples, HandwritingStore, read_examples, write_examples
 from scratchnet.idx import write_idx
 from scratchnet.preprocess import Drawing
 
@@ -163,5 +163,5 @@ def test_a_save_killed_at_any_point_leaves_the_old_or_the_new_collection(tmp_pat
         assert_same_examples(reopened.examples.take([0, 1]), old)
         assert len(reopened.examples.drawings) == 3
     reopened.add(digit(3), 3)  # the next save clears what the killed one left
-    assert sorted(path.name for path in folder.iterdir()) == sorted([IMAGES, LABELS, STROKES])
+    assert sorted(path.name for path in folder.iterdir()) == sorted([IMAGES, LABELS, STROKES, LOCK])
     assert HandwritingStore(folder).examples.labels[-1] == 3

@@ -48,6 +48,34 @@ def test_the_notebook_steps_import_from_one_place():
     assert loss > 0 and [g["W"].shape for g in grads] == [(4, 3), (3, 2)]
 
 
+PANELS = {
+    "curves_panel",
+    "draw_pad",
+    "image_browser",
+    "confusion_view",
+    "network_view",
+    "handwriting_panel",
+    "runs_panel",
+    "settings_panel",
+}
+
+
+def test_panels_never_import_each_other_and_only_the_session_emits_its_signals():
+    for name in sorted(PANELS):
+        path = REPO / "scratchnet_gui" / f"{name}.py"
+        others = {module.rsplit(".", 1)[-1] for module in imported_modules(path) if module.startswith("scratchnet_gui.")} & PANELS
+        assert others <= {name}, (name, others)
+    for path in sorted((REPO / "scratchnet_gui").glob("*.py")):
+        if path.name != "session.py":
+            tree = ast.parse(path.read_text(encoding="utf-8"))
+            emits = [
+                node.lineno
+                for node in ast.walk(tree)
+                if isinstance(node, ast.Attribute) and node.attr == "emit" and "session." in ast.unparse(node.value)
+            ]
+            assert not emits, (path.name, emits)
+
+
 def test_the_window_connects_panels_to_the_session_never_to_each_other():
     import re
 

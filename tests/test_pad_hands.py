@@ -95,7 +95,7 @@ def assert_pad_reads_as_the_browser(qtbot, pad, dataset, model, indices):
     qtbot.addWidget(browser)
     browser.follow(session)
     session.set_dataset(dataset)
-    session.test_predictions.set_watched(True)
+    browser.show()  # on screen: the session computes the answers it shows
     with qtbot.waitSignal(session.test_predictions.changed, timeout=10000):
         session.set_model(model)
     for index in indices:

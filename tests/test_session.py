@@ -152,6 +152,29 @@ def test_save_then_open_gives_the_same_model_and_a_bad_file_changes_nothing(qtbo
     assert session.model is opened
 
 
+def test_one_open_model_for_a_recorded_run_a_file_and_a_model_in_hand(qtbot, session):
+    tanh = CONFIG.replace(activation="tanh")
+    run_id = run_to_the_end(qtbot, session, tanh).run_id
+    session.reset_weights(CONFIG)
+    with qtbot.waitSignal(session.settings_proposed) as proposed:
+        opened = session.open_model(run_id)  # the Runs tab's Open model
+    assert opened.activation == "tanh" and session.model is opened and session.state == RunState.IDLE
+    assert proposed.args[0] == tanh and session.progress() is None  # its settings, and no figures of an earlier run
+    assert session.model_to_continue(tanh) is opened  # Start continues from its weights
+    with qtbot.waitSignal(session.notice) as notice:
+        assert session.open_model(run_id + 99) is None
+    assert notice.args == [f"Could not open the model. run {run_id + 99} is not in the run store", "error"]
+    with qtbot.assertNotEmitted(session.settings_proposed):
+        assert session.open_model(opened, propose_settings=False) is opened  # Teach's Keep: the learner's settings stay
+
+    start_long_run(qtbot, session)
+    with qtbot.waitSignal(session.notice) as notice:
+        assert session.open_model(run_id) is None  # not while a run is under way
+    assert "Stop the run in progress first" in notice.args[0] and session.state.active
+    session.stop()
+    qtbot.waitUntil(lambda: not session.state.active, timeout=RUN_TIMEOUT)
+
+
 def test_without_a_question_to_ask_a_run_that_may_not_fit_in_memory_is_refused(qtbot, session, monkeypatch):
     notices = []
     session.notice.connect(lambda text, level: notices.append((level, text)))
