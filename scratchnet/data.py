@@ -131,11 +131,19 @@ def find_files(folder: Path) -> dict[str, Path] | None:
     A name that is there but no regular file (a FIFO, a device, a folder) is found too: reading it says what it is."""
     found = {}
     for name in FILE_NAMES:
-        existing = [folder / spelling for spelling in spellings(name) if (folder / spelling).exists()]
+        existing = [folder / spelling for spelling in spellings(name) if _exists(folder / spelling)]
         if not existing:
             return None
         found[name] = existing[0]
     return found
+
+
+def _exists(path: Path) -> bool:
+    """``path.exists()``, False too for a path the system refuses to look at (a name too long)."""
+    try:
+        return path.exists()
+    except OSError:
+        return False
 
 
 def what_is_missing(folder: Path) -> str:

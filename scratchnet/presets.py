@@ -9,6 +9,9 @@ from pathlib import Path
 
 from .config import TrainConfig
 from .errors import ConfigError
+from .regular_file import read_regular_file
+
+MAX_PRESET_BYTES = 1 << 20  # a preset lists a few settings: a larger file is something else
 
 
 def resources_dir() -> Path:
@@ -32,10 +35,11 @@ def load_preset(name_or_path: str) -> tuple[TrainConfig, str]:
     (``my-run.json``, ``presets/wide``): a JSON object with a ``config`` object of settings and, optionally, a
     ``description`` string. The settings a preset leaves out are the default preset's (``TrainConfig``'s defaults:
     ``default.json`` itself lists none). A file is checked like any user file: every problem is a ``ConfigError``
-    naming it."""
+    naming it: a path that is not a regular file of at most ``MAX_PRESET_BYTES`` (a FIFO, ``/dev/zero``) is refused
+    unread."""
     path = _preset_path(name_or_path)
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_regular_file(path, MAX_PRESET_BYTES).decode("utf-8")
     except FileNotFoundError:
         raise ConfigError(f"preset file {path} does not exist") from None
     except OSError as error:

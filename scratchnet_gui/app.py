@@ -9,16 +9,16 @@ import argparse
 import signal
 import sys
 
-import pyqtgraph as pg
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
 
 from scratchnet import __version__
 from scratchnet.data import ENV_VAR, remove_leftovers
-from scratchnet.presets import resources_dir
 
+from .error_reports import ErrorReports
 from .main_window import MainWindow, icon
 from .system_libraries import xcb_problem
+from .theme import Theme
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -35,16 +35,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def create_application(argv: list[str]) -> QApplication:
-    """The QApplication with ScratchNet's name, icon, stylesheet and plot colours (reused if it exists)."""
+    """The QApplication with ScratchNet's name, icon and colours (reused if it exists; see ``theme.Theme``)."""
     app = QApplication.instance() or QApplication(argv)
     app.setOrganizationName("ScratchNet")
     app.setApplicationName("ScratchNet")
     app.setApplicationVersion(__version__)
     app.setWindowIcon(icon("scratchnet"))
-    style = resources_dir() / "styles" / "app.qss"
-    if style.is_file():
-        app.setStyleSheet(style.read_text(encoding="utf-8"))
-    pg.setConfigOptions(background="w", foreground="#3a4652")
+    if app.findChild(Theme) is None:
+        Theme(app)  # the stylesheet, palette and plot colours of the system's light or dark scheme, kept in step
     return app
 
 
@@ -63,6 +61,8 @@ def main(argv: list[str] | None = None) -> int:
     remove_leftovers()  # what a killed save or download left behind
     app = create_application([argv[0], *qt_args])
     window = MainWindow()
+    app.findChild(Theme).restyle_plots()  # the plots just made, whose panels set light axes
+    ErrorReports(window.session.warn, window).install()  # what a slot or a thread did not catch shows in the window
     window.show()
     window.load_data(args.data_dir)
     close_on_interrupt(window)

@@ -9,6 +9,7 @@ from pathlib import Path
 from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QFileDialog, QWidget
 
+from .saved_settings import SavedValues
 from .session import Session
 
 MODEL_FILTER = "ScratchNet models (*.safetensors)"
@@ -59,7 +60,11 @@ class FileCommands:
         self.session.say(f"Exported {path}")
 
     def _last_folder(self, file_name: str) -> str:
-        return str(Path(self.settings.value("last_folder", str(Path.home()))) / file_name)
+        saved = SavedValues(self.settings)
+        folder = saved.text("last_folder") or str(Path.home())
+        if report := saved.report():
+            self.session.warn(report)
+        return str(Path(folder) / file_name)
 
     def _remember_folder(self, path: str | Path) -> None:
         self.settings.setValue("last_folder", str(Path(path).parent))

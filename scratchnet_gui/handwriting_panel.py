@@ -244,7 +244,7 @@ class HandwritingPanel(QWidget):
         self.discard_button = QPushButton("Discard")
         self.discard_button.setToolTip("Forget the taught model: keep the model as it was before teaching")
         self.discard_button.clicked.connect(self.discard)
-        self.verdict = QLabel()
+        self.verdict = QLabel(wordWrap=True)  # a sentence under Keep and Discard: beside them it squeezed them at 1024 px
 
         box = QGroupBox("Teach the network your handwriting")
         column = QVBoxLayout(box)
@@ -263,8 +263,9 @@ class HandwritingPanel(QWidget):
         buttons = QHBoxLayout()
         buttons.addWidget(self.keep_button)
         buttons.addWidget(self.discard_button)
-        buttons.addWidget(self.verdict, 1)
+        buttons.addStretch(1)
         result.addLayout(buttons)
+        result.addWidget(self.verdict)
         column.addWidget(self.result_view, 1)
         self.result_view.hide()
         column.addStretch(0)

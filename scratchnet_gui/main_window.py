@@ -34,11 +34,13 @@ from .image_browser import ImageBrowser
 from .messages import epochs_text, sentence
 from .network_view import NetworkView
 from .runs_panel import RunsPanel
+from .saved_settings import SavedValues, open_settings
 from .session import NetworkInput, RunOutcome, RunState, Session, memory_warning
 from .settings_panel import SettingsPanel
 from .shortcuts import FocusedControlsKeepSpace
 from .status_bar import NoticeBar, StatusBar, html
 from .visuals import hold_widest
+from .window_menus import build_help_menu, build_view_menu
 
 KEY = QKeySequence.StandardKey
 ACTIONS = {  # text, icon, shortcut and tooltip of each action in the menus and the toolbar
@@ -62,8 +64,10 @@ class MainWindow(QMainWindow):
     """ScratchNet's window over a ``Session``. Call ``load_data()`` after showing it."""
 
     def __init__(self, settings: QSettings | None = None, parent: QWidget | None = None):
+        """``settings``: where the window remembers its layout and settings (default: ``saved_settings.open_settings()``)."""
         super().__init__(parent)
-        self.settings = settings if settings is not None else QSettings("ScratchNet", "ScratchNet")
+        settings, moved_aside = (settings, None) if settings is not None else open_settings()
+        self.settings, self.saved = settings, SavedValues(settings)
         self.setWindowTitle("ScratchNet")
         self.setWindowIcon(icon("scratchnet"))
         self.session = Session(confirm_low_memory=self._ask_to_start_anyway, settings=self.settings, parent=self)
@@ -96,6 +100,7 @@ class MainWindow(QMainWindow):
         self.settings_panel.validity_changed.connect(lambda _: self._update_actions())
         self._restore_settings()
         self._update_actions()
+        self._report_dropped_settings(moved_aside)
 
     # ---- building -----------------------------------------------------------------------------------
 
@@ -119,7 +124,8 @@ class MainWindow(QMainWindow):
         self.dock = QDockWidget("Settings", self)
         self.dock.setObjectName("settingsDock")
         self.dock.setWidget(self.settings_panel)
-        self.dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable | QDockWidget.DockWidgetFeature.DockWidgetFloatable)
+        features = QDockWidget.DockWidgetFeature
+        self.dock.setFeatures(features.DockWidgetMovable | features.DockWidgetFloatable | features.DockWidgetClosable)
         self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.dock)
 
     def _action(self, text: str, icon_name: str | None, shortcut, tip: str, slot) -> QAction:
@@ -158,12 +164,8 @@ class MainWindow(QMainWindow):
         menu = self.menuBar()
         add_actions(menu.addMenu("&File"), (*files, None, self.data_action, None, self.quit_action))
         add_actions(menu.addMenu("&Training"), run)
-        view_menu = menu.addMenu("&View")
-        view_menu.addAction(self.dock.toggleViewAction())
-        log_action = view_menu.addAction(self.curves.log_scale.text())
-        log_action.setCheckable(True)
-        log_action.toggled.connect(self.curves.log_scale.setChecked)
-        self.curves.log_scale.toggled.connect(log_action.setChecked)
+        build_view_menu(self, self.dock, self.curves, self.tabs)
+        build_help_menu(self)
 
         toolbar = self.addToolBar("Run")
         toolbar.setObjectName("runToolbar")
@@ -217,31 +219,35 @@ class MainWindow(QMainWindow):
         """Find and load the dataset in the background: ``data_dir``, else ``$SCRATCHNET_DATA_DIR``, else the
         last folder used, else the cache, downloading MNIST when it is nowhere."""
         if data_dir is None and not os.environ.get(ENV_VAR):
-            remembered = self.settings.value("data_dir")
+            remembered = self.saved.text("data_dir")
             if remembered and find_files(Path(remembered)) is not None:
                 data_dir = remembered
+        self._report_dropped_settings()
         self.session.load_data(data_dir)
 
     def choose_data_folder(self) -> None:
-        start = self.settings.value("data_dir", "")  # the folder loaded last
+        start = self.saved.text("data_dir") or ""  # the folder loaded last
+        self._report_dropped_settings()
         folder = QFileDialog.getExistingDirectory(self, "Choose the folder holding the MNIST files", start)
         if folder:
             self.load_data(folder)
 
     def _data_status(self, text: str) -> None:
-        self.notice.show_message(text, "info")
+        if not self.notice.shows_other_than("data"):  # the data's progress never covers a notice that matters
+            self.notice.show_message(text, "info", "data")
         self.statusBar().showMessage(text)
 
     def _dataset_changed(self, dataset: Dataset) -> None:
         if dataset.folder:
             self.settings.setValue("data_dir", str(dataset.folder))
-        self.notice.clear()
+        self.notice.clear("data")
         if self.session.model is None:
             self.reset_weights()
         self._update_actions()
 
     def _data_failed(self, message: str) -> None:
-        self.notice.show_message(f"<b>No data to train on.</b> {html(message)}", "error")
+        """Say why there is no data once: in a dialog offering a folder, then (closed with none) in the notice bar."""
+        self.notice.clear("data")
         self.statusBar().showMessage("No data: choose the folder holding the MNIST files (File ▸ Choose data folder…)")
         if self._missing_dialog is not None:
             self._missing_dialog.close()
@@ -249,7 +255,12 @@ class MainWindow(QMainWindow):
         self._missing_dialog = MissingDataDialog(message, self)
         self._missing_dialog.folder_chosen.connect(self.load_data)
         self._missing_dialog.retry_requested.connect(self.load_data)
+        self._missing_dialog.finished.connect(lambda: self._data_still_missing(message))
         self._missing_dialog.open()
+
+    def _data_still_missing(self, message: str) -> None:
+        if not self.session.loader.busy:  # closed without a folder to try
+            self.notice.show_message(f"<b>No data to train on.</b> {html(message)}", "error", "data")
 
     # ---- run commands -------------------------------------------------------------------------------
 
@@ -354,16 +365,18 @@ class MainWindow(QMainWindow):
     # ---- settings and closing ---------------------------------------------------------------------
 
     def _restore_settings(self) -> None:
-        geometry, state = self.settings.value("window/geometry"), self.settings.value("window/state")
-        if geometry is not None:
-            self.restoreGeometry(geometry)
-        else:
+        """The window's size and layout and the settings panel as last saved; what is unusable is dropped."""
+        if not self.saved.restore("window/geometry", self.restoreGeometry, "window geometry"):
             self.resize(1280, 800)
-        if state is not None:
-            self.restoreState(state)
-        else:
+        if not self.saved.restore("window/state", self.restoreState, "window layout"):
             self.resizeDocks([self.dock], [DOCK_WIDTH], Qt.Orientation.Horizontal)
-        self.settings_panel.restore_from(self.settings)
+        self.settings_panel.restore_from(self.saved)
+
+    def _report_dropped_settings(self, *notices: str | None) -> None:
+        """Tell in the notice bar what was wrong with the saved settings (nothing when all was well)."""
+        text = " ".join(notice for notice in (*notices, self.saved.report()) if notice)
+        if text:
+            self.session.warn(text)
 
     def save_settings(self) -> None:
         """Remember the window's geometry and layout, the settings and the data folder."""

@@ -51,6 +51,8 @@ from .runs_view import RunsView
 from .session import Session
 from .visuals import figure, overlay_color
 
+SETTINGS_COLUMN, SETTINGS_MIN_WIDTH = 3, 180  # px: "128-128 relu nesterov lr 0.25…"
+
 SEARCH_ROLE = Qt.ItemDataRole.UserRole  # a row's text for the filter: every cell of it, in lower case
 ANSWERED_ROLES = {
     Qt.ItemDataRole.DisplayRole,
@@ -222,6 +224,14 @@ class RunsPanel(QWidget):
         self._show_runs(self.view.runs)
         self._say(self.view.problem)
 
+    def resizeEvent(self, event) -> None:
+        """The settings column takes the room the others leave, but never less than ``SETTINGS_MIN_WIDTH``: in a
+        narrower window the table scrolls sideways rather than cut the settings to "128-1…"."""
+        super().resizeEvent(event)
+        columns = self.table.horizontalHeader()
+        others = sum(columns.sectionSize(i) for i in range(columns.count()) if i != SETTINGS_COLUMN)
+        columns.resizeSection(SETTINGS_COLUMN, max(SETTINGS_MIN_WIDTH, self.table.viewport().width() - others))
+
     def _build(self) -> None:
         self.filter = QLineEdit(placeholderText="Filter: settings, status, date, accuracy…", clearButtonEnabled=True)
         self._filter_timer = QTimer(self, singleShot=True, interval=FILTER_DELAY_MS)
@@ -257,7 +267,7 @@ class RunsPanel(QWidget):
         columns.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)  # never "to contents": that reads every row
         for column, width in enumerate((50, 120, 100, 300, 60, 75, 75, 70, 85)):
             columns.resizeSection(column, width)
-        columns.setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
+        columns.setStretchLastSection(False)  # the settings column takes the room left (resizeEvent)
         self.table.selectionModel().selectionChanged.connect(self._selection_changed)
 
         self.message = QLabel(wordWrap=True)

@@ -132,7 +132,7 @@ class RunsView(QObject):
 
     def _remembered_ids(self) -> list[int]:
         text = str(self.settings.value(OVERLAID_KEY, "")) if self.settings is not None else ""
-        return [int(part) for part in text.split(",") if part.strip().isdigit()]
+        return [int(part) for part in text.split(",") if part.strip().isdigit() and len(part) < 19]  # a run id fits 64 bits
 
     # ---- commands -----------------------------------------------------------------------------------
 

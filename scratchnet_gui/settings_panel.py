@@ -40,7 +40,7 @@ from PySide6.QtWidgets import (
 
 from scratchnet.config import TrainConfig
 from scratchnet.controls import LIVE_SETTINGS, LiveSettings
-from scratchnet.errors import ConfigError, ScratchNetError
+from scratchnet.errors import ConfigError
 from scratchnet.memory import estimate_training_bytes, format_bytes
 from scratchnet.nn.network import count_parameters
 from scratchnet.nn.optimizers import OPTIMIZER_SETTINGS, lr_after_switch
@@ -48,6 +48,8 @@ from scratchnet.presets import load_preset, preset_names
 from scratchnet.settings import SETTINGS
 
 from .blas_threads import usable_cores
+from .saved_settings import SavedValues
+from .wheel import WheelScrollsPanel
 
 if TYPE_CHECKING:
     from .session import Session
@@ -166,7 +168,7 @@ class BatchSizeSpinBox(_LadderSteps, QSpinBox):
             return 0 if up else largest
         if up:
             return 0 if value >= largest else 1 << value.bit_length()
-        return max(1, 1 << ((value - 1).bit_length() - 1))
+        return 1 << ((value - 1).bit_length() - 1) if value > 1 else 1  # the power of two below; 1 is the bottom
 
 
 class WholeNumberSpinBox(QAbstractSpinBox):
@@ -232,9 +234,11 @@ class WholeNumberSpinBox(QAbstractSpinBox):
 
 
 class LayersEditor(QWidget):
-    """Hidden layers as rows of widths, with buttons to add, remove and reorder them."""
+    """Hidden layers as rows of widths, with buttons to add, remove and reorder them. ``changed`` follows an edit,
+    ``rebuilt`` every new set of rows."""
 
     changed = Signal()
+    rebuilt = Signal()
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
@@ -289,6 +293,7 @@ class LayersEditor(QWidget):
             self._layout.insertWidget(i, row)
         self.empty_label.setVisible(not self._widths)
         self.add_button.setEnabled(len(self._widths) < MAX_LAYERS)
+        self.rebuilt.emit()
 
     def _make_row(self, index: int, width: int) -> QWidget:
         row = QWidget(self)
@@ -440,6 +445,9 @@ class SettingsPanel(QWidget):
         scroll.setWidgetResizable(True)
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         scroll.setMinimumWidth(content.minimumSizeHint().width() + scroll.verticalScrollBar().sizeHint().width())
+        wheel = WheelScrollsPanel(scroll)  # the wheel scrolls the settings, and edits only the focused one
+        wheel.guard(content)
+        self.layers.rebuilt.connect(lambda: wheel.guard(self.layers))
         self.error_label = QLabel()  # below the scrolling settings, so it is always in view
         self.error_label.setObjectName("error")
         self.error_label.setWordWrap(True)
@@ -611,18 +619,22 @@ class SettingsPanel(QWidget):
         settings.setValue("config", json.dumps(self.values()))
         settings.setValue("blas_threads", self.blas_threads.currentText())
 
-    def restore_from(self, settings: QSettings) -> None:
-        """Show the preset or settings ``save_to`` remembered; an old or hand-edited file leaves the controls as they are."""
-        preset = settings.value("preset")
-        try:
-            if preset and preset != CUSTOM:
-                self.select_preset(preset)
-            elif settings.value("config"):
-                self.set_config(TrainConfig.from_dict(json.loads(settings.value("config"))))
-        except (ScratchNetError, ValueError, TypeError):
-            pass
-        threads = self.blas_threads.findText(str(settings.value("blas_threads", AUTOMATIC)))
-        self.blas_threads.setCurrentIndex(max(threads, 0))  # a count this machine lacks: Automatic
+    def restore_from(self, saved: SavedValues) -> None:
+        """Show the preset or settings ``save_to`` remembered. A value that is unusable (an old or hand-edited
+        file) is dropped (``saved.report()`` names it) and the controls keep what they show."""
+        preset, config = saved.text("preset"), saved.json_object("config")
+        if preset in preset_names():
+            self.select_preset(preset)
+        else:  # custom, or a preset unknown here: the settings saved with it stand for themselves
+            if preset not in (None, CUSTOM):
+                saved.drop("preset", "names no preset")
+            try:
+                if config is not None:
+                    self.set_config(TrainConfig.from_dict(config))
+            except ConfigError as error:
+                saved.drop("config", f"holds impossible settings ({error})")
+        threads = saved.text("blas_threads")
+        self.blas_threads.setCurrentIndex(max(self.blas_threads.findText(threads or AUTOMATIC), 0))  # a count this machine lacks: Automatic
 
     # ---- running ----------------------------------------------------------------------------------
 

@@ -161,6 +161,8 @@ class NoticeBar(QFrame):
         self.setObjectName("notice")
         self.text = QLabel()
         self.text.setWordWrap(True)
+        self.text.setMinimumWidth(1)  # a word wider than the window (a long file name) is cut at its edge, and
+        self.text.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)  # never widens it
         self.text.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         close = QToolButton()
         close.setText("✕")
@@ -171,23 +173,34 @@ class NoticeBar(QFrame):
         layout.setContentsMargins(10, 6, 6, 6)
         layout.addWidget(self.text, 1)
         layout.addWidget(close, 0, Qt.AlignmentFlag.AlignTop)
+        self.topic = ""
         self.hide()
 
     @property
     def level(self) -> str:
         return self.property("level") or ""
 
-    def show_message(self, text: str, level: str = "info") -> None:
-        """Show ``text`` (rich text: escape what is not meant as markup, see ``html``) at ``level``."""
+    def show_message(self, text: str, level: str = "info", topic: str = "") -> None:
+        """Show ``text`` (rich text: escape what is not meant as markup, see ``html``) at ``level``; ``topic``
+        names what it is about, so that ``clear(topic)`` removes it and nothing newer."""
         self.setProperty("level", level)
         self.style().unpolish(self)
         self.style().polish(self)
         self.text.setText(text)
+        self.text.setToolTip(text)  # the whole of it, and the text can be selected and copied
+        self.topic = topic
         self.show()
 
-    def clear(self) -> None:
-        self.hide()
-        self.text.clear()
+    def clear(self, topic: str | None = None) -> None:
+        """Hide the message: any message, or only one about ``topic``."""
+        if topic is None or topic == self.topic:
+            self.hide()
+            self.text.clear()
+            self.topic = ""
+
+    def shows_other_than(self, topic: str) -> bool:
+        """Whether a message about something else than ``topic`` is on screen, which a passing one must not replace."""
+        return not self.isHidden() and self.topic != topic
 
 
 def html(text: str) -> str:

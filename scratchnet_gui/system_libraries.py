@@ -2,7 +2,8 @@
 
 PySide6's wheels bring Qt but not the X11 helper libraries its xcb plugin links (libxcb-cursor,
 libxcb-icccm, ...). When one is missing, Qt prints a guess ("xcb-cursor0 ... is needed", whichever library
-it was) and aborts. This module names every missing library and the packages that provide it instead.
+it was) and aborts. This module names every missing library and the packages that provide it instead, and says so in one line
+when there is no display at all (Qt's message then blames the same library).
 
 ``XCB_PLUGIN_LIBRARIES`` lists what ``PySide6/Qt/plugins/platforms/libqxcb.so`` and ``libQt6XcbQpa.so.6``
 link beyond the libraries ``QtGui`` itself needs (those are loaded, hence present, once PySide6 imports);
@@ -71,9 +72,24 @@ def missing_libraries_message(missing: Sequence[str]) -> str:
     )
 
 
-def xcb_problem(qt_args: Sequence[str]) -> str | None:
-    """Why Qt's X11 plugin would fail to load here, or None when it will load or is not the one used."""
-    if not sys.platform.startswith("linux") or not platform_will_be_xcb(qt_args):
+NO_DISPLAY = (
+    "no display: $DISPLAY is not set, so there is no screen to show the window on — start it from a desktop session, "
+    "over ssh -X, or under xvfb-run (QT_QPA_PLATFORM=offscreen draws nowhere, for tests)"
+)
+
+
+def has_display(qt_args: Sequence[str], environ: Mapping[str, str] = os.environ) -> bool:
+    """Whether the X11 plugin has a display to connect to: $DISPLAY, a ``-display`` argument, or a Wayland
+    session's $WAYLAND_DISPLAY (where Qt may fall back to its Wayland plugin)."""
+    return bool(environ.get("DISPLAY") or environ.get("WAYLAND_DISPLAY") or "-display" in qt_args[:-1])
+
+
+def xcb_problem(qt_args: Sequence[str], environ: Mapping[str, str] = os.environ) -> str | None:
+    """Why Qt's X11 plugin would fail to start here (no display, or missing libraries: Qt would print a misleading
+    guess and abort), or None when it will start or is not the one used."""
+    if not sys.platform.startswith("linux") or not platform_will_be_xcb(qt_args, environ):
         return None
+    if not has_display(qt_args, environ):
+        return NO_DISPLAY
     missing = missing_libraries()
     return missing_libraries_message(missing) if missing else None

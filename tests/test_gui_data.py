@@ -27,9 +27,10 @@ def test_a_folder_without_the_files_is_explained_with_a_folder_picker(qtbot, tmp
     assert dialog.isVisible()  # shown with open(): the event loop keeps running
     assert "train-images-idx3-ubyte.gz" in dialog.informativeText() and str(empty) in dialog.informativeText()
     assert dialog.choose_button.text() == "Choose folder…"
-    assert window.notice.level == "error"
+    assert window.notice.isHidden()  # said once: in the dialog, then in the notice bar
     assert not window.start_action.isEnabled() and "waiting for the data" in window.start_action.toolTip()
     dialog.close()
+    qtbot.waitUntil(lambda: window.notice.level == "error" and str(empty) in window.notice.text.text(), timeout=2000)
 
 
 def test_the_window_shows_what_it_waits_for_then_loads(qtbot, tmp_path, fake_data_dir):

@@ -2,7 +2,7 @@
 
 from PySide6.QtCore import Qt
 
-from scratchnet.presets import resources_dir
+from scratchnet_gui.theme import LIGHT, stylesheet
 
 from .test_gui_app import configure, start_long_run, wait_idle, window  # noqa: F401  (the fixture)
 
@@ -59,7 +59,7 @@ def test_the_window_with_every_tab_fits_a_1024_by_768_screen(window, qtbot):  # 
 
 
 def test_every_tab_title_shows_on_a_1024_by_768_screen_in_the_app_style(window, qtbot):  # noqa: F811
-    window.setStyleSheet((resources_dir() / "styles" / "app.qss").read_text(encoding="utf-8"))
+    window.setStyleSheet(stylesheet(LIGHT))
     window.resize(1024, 768)
     qtbot.waitUntil(lambda: window.width() == 1024, timeout=2000)
     assert window.tabs.tabBar().sizeHint().width() <= window.tabs.width()  # no scroll arrows hiding a tab

@@ -8,7 +8,14 @@ from pathlib import Path
 
 import pytest
 
-from scratchnet_gui.system_libraries import XCB_PLUGIN_LIBRARIES, missing_libraries, missing_libraries_message, platform_will_be_xcb
+from scratchnet_gui.system_libraries import (
+    NO_DISPLAY,
+    XCB_PLUGIN_LIBRARIES,
+    has_display,
+    missing_libraries,
+    missing_libraries_message,
+    platform_will_be_xcb,
+)
 
 linux_only = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="Qt's xcb plugin exists on Linux only")
 
@@ -66,7 +73,7 @@ def test_the_app_says_which_library_is_missing_and_exits_2_instead_of_aborting(t
         "from scratchnet_gui.app import main; sys.exit(main(['--data-dir', sys.argv[1]]))"
     )
     environ = {key: value for key, value in os.environ.items() if key not in ("DISPLAY", "WAYLAND_DISPLAY")}
-    environ["QT_QPA_PLATFORM"] = "xcb"
+    environ.update(QT_QPA_PLATFORM="xcb", DISPLAY=":97")  # never connected to: the check comes first
     result = subprocess.run([sys.executable, "-c", start, str(tmp_path)], env=environ, capture_output=True, text=True, timeout=60)
     assert result.returncode == 2, result.stderr
     lines = result.stderr.splitlines()
@@ -99,3 +106,20 @@ def test_the_list_covers_what_the_installed_xcb_plugin_links():
     gui_needs = needed(qt / "lib" / "libQt6Gui.so.6") | needed(qt / "lib" / "libQt6Core.so.6")
     qt_own = {path.name for path in (qt / "lib").iterdir()}
     assert plugin_needs - gui_needs - qt_own == set(XCB_PLUGIN_LIBRARIES)
+
+
+@linux_only
+@pytest.mark.parametrize("platform", ["", "xcb"])
+def test_without_a_display_the_app_says_so_in_one_line_and_exits_2(tmp_path, platform):
+    """Qt itself would blame libxcb-cursor0 ("reinstalling may fix this") and abort with 134."""
+    environ = {key: value for key, value in os.environ.items() if key not in ("DISPLAY", "WAYLAND_DISPLAY", "XDG_SESSION_TYPE")}
+    environ["QT_QPA_PLATFORM"] = platform
+    start = "import sys; from scratchnet_gui.app import main; sys.exit(main(['--data-dir', sys.argv[1]]))"
+    result = subprocess.run([sys.executable, "-c", start, str(tmp_path)], env=environ, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.splitlines() == [f"scratchnet-gui: error: {NO_DISPLAY}"]
+
+
+def test_a_display_argument_or_a_wayland_display_counts_as_a_display():
+    assert has_display(["-display", ":3"], {}) and has_display([], {"WAYLAND_DISPLAY": "wayland-0"})
+    assert not has_display(["-display"], {}) and not has_display([], {"DISPLAY": ""})
