@@ -8,7 +8,7 @@ import time
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QSettings, Qt, QThread
+from PySide6.QtCore import QCoreApplication, QSettings, Qt, QThread
 from PySide6.QtWidgets import QFileDialog
 
 from scratchnet.config import MAX_WIDTH, TrainConfig
@@ -56,14 +56,11 @@ def batches(window) -> int:
     return window.curves.current.batch_loss.size
 
 
-def settled_batches(window, qtbot) -> int:
-    """The batch count once it has stopped changing for 150 ms (a paused run reports its last batch first)."""
-    counts = [-1, batches(window)]
-    while counts[-1] != counts[-2]:
-        qtbot.wait(150)
-        counts.append(batches(window))
-        assert len(counts) < 40, "batches kept arriving after the pause"
-    return counts[-1]
+def settled_batches(window, qtbot, trainer_pauses) -> int:
+    """The batch count once the trainer waits in its pause (a paused run reports its last batch first)."""
+    qtbot.waitUntil(trainer_pauses.waiting.is_set, timeout=RUN_TIMEOUT)
+    QCoreApplication.processEvents()  # the reports it sent before it paused
+    return batches(window)
 
 
 def start_long_run(window, qtbot, **values) -> None:
@@ -101,13 +98,12 @@ def test_a_short_run_draws_batch_and_epoch_curves_and_the_test_accuracy(window, 
     assert window.statusBar().epoch_label.text() == "Epoch 3 / 3" and "samples/s" in window.statusBar().speed_label.text()
 
 
-def test_pause_stops_batch_progress_and_resume_continues_it(window, qtbot):
+def test_pause_stops_batch_progress_and_resume_continues_it(window, qtbot, trainer_pauses):
     start_long_run(window, qtbot)
     window.pause_action.trigger()
     assert window.session.state == "paused" and window.pause_action.text() == "&Resume"
-    paused_at = settled_batches(window, qtbot)  # the batch in flight finishes and is reported
-    qtbot.wait(400)
-    assert batches(window) == paused_at
+    paused_at = settled_batches(window, qtbot, trainer_pauses)  # the batch in flight finishes and is reported
+    assert paused_at == trainer_pauses.boundaries - 1  # every batch trained before the pause is drawn
     window.pause_action.trigger()
     assert window.session.state == "running"
     qtbot.waitUntil(lambda: batches(window) > paused_at + 10, timeout=RUN_TIMEOUT)
@@ -166,12 +162,12 @@ def test_a_continued_run_counts_every_epoch_in_the_saved_model(window, qtbot, tm
     assert "continues from the current weights (4 epochs" in window.start_action.toolTip()
 
 
-def test_step_runs_one_epoch_then_pauses(window, qtbot):
+def test_step_runs_one_epoch_then_pauses(window, qtbot, trainer_pauses):
     configure(window, epochs=50, batch_size=50)
     window.step_action.trigger()
     qtbot.waitUntil(lambda: window.session.state == "paused", timeout=RUN_TIMEOUT)
     assert window.curves.current.train_loss.size == 1
-    assert settled_batches(window, qtbot) == 10
+    assert settled_batches(window, qtbot, trainer_pauses) == 10
     window.step_action.trigger()
     qtbot.waitUntil(lambda: window.curves.current.train_loss.size == 2 and window.session.state == "paused", timeout=RUN_TIMEOUT)
     window.stop_action.trigger()
