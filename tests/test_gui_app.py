@@ -490,10 +490,11 @@ def test_unknown_options_are_refused():
 def test_a_long_preset_description_is_shown_whole_after_a_short_one(window, qtbot):
     """A word-wrapped label in a form row kept the height of the text before it: the description was cut off."""
     window.resize(1280, 800)
-    window.controls.field("epochs").setValue(2)  # your own settings: a one-line description
-    qtbot.wait(50)  # laid out at one line
-    window.controls.select_preset("default")  # seven lines in the settings dock
     description = window.controls.preset_description
+    window.controls.field("epochs").setValue(2)  # your own settings: a one-line description
+    box = description.parentWidget()
+    qtbot.waitUntil(lambda: box.height() == box.sizeHint().height())  # laid out at one line
+    window.controls.select_preset("default")  # seven lines in the settings dock
     lines = description.heightForWidth(description.width()) // description.fontMetrics().lineSpacing()
     qtbot.waitUntil(lambda: description.height() >= description.heightForWidth(description.width()))
     assert lines >= 5
