@@ -55,6 +55,12 @@ def running_threads(window) -> list[QThread]:
     return [thread for thread in window.findChildren(QThread) if thread.isRunning()]
 
 
+def python_threads() -> set[threading.Thread]:
+    """The threads Python started that still run: not the dummy records it keeps, for good, of the Qt threads that
+    called into it (a worker's thread gets one when threadpoolctl asks for the current thread)."""
+    return {thread for thread in threading.enumerate() if not isinstance(thread, threading._DummyThread)}
+
+
 def live_workers() -> int:
     return sum(isinstance(obj, TrainingWorker) for obj in gc.get_objects())
 
@@ -154,20 +160,24 @@ def test_a_finished_run_frees_its_trainer_without_waiting_for_the_garbage_collec
     assert alive == []
 
 
-def test_closing_while_paused_exits_within_a_second(window, qtbot, capfd):
-    """A paused worker sleeps until told to go on: closing must wake it and end it (the running case is in test_gui_app)."""
-    python_threads = threading.active_count()
+def test_closing_while_paused_exits_within_a_second(window, qtbot, capfd, monkeypatch, trainer_pauses):
+    """A paused worker sleeps until told to go on: closing must wake it and end it at once, without another batch
+    or scoring the test set (the running case is in test_gui_app)."""
+    scored = []
+    score = worker.score_on_test_set
+    monkeypatch.setattr(worker, "score_on_test_set", lambda *args: scored.append(args) or score(*args))
+    threads_before = python_threads()
     start_long_run(window, qtbot)
     window.pause_action.trigger()
-    qtbot.wait(100)  # the worker reaches its pause and sleeps
+    qtbot.waitUntil(trainer_pauses.waiting.is_set, timeout=RUN_TIMEOUT)  # the worker reaches its pause and sleeps
     threads = running_threads(window)
     assert window.session.state == "paused" and threads
-    start = time.perf_counter()
+    boundaries = trainer_pauses.boundaries
     window.close()
-    assert time.perf_counter() - start < 1.0
     assert all(thread.isFinished() for thread in threads)
-    qtbot.wait(100)
-    assert threading.active_count() <= python_threads
+    assert trainer_pauses.boundaries == boundaries and trainer_pauses.held == [True] and scored == []
+    QCoreApplication.processEvents()  # late reports from the worker must be ignored quietly
+    assert python_threads() <= threads_before
     assert "QThread" not in capfd.readouterr().err
 
 
