@@ -46,7 +46,7 @@ def rss_bytes() -> int:
 
 def settle(qtbot) -> None:
     """Let queued signals arrive and ``deleteLater`` take effect, then collect Python's garbage."""
-    qtbot.wait(20)
+    QCoreApplication.processEvents()
     QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
     gc.collect()
 
@@ -153,7 +153,7 @@ def test_a_finished_run_frees_its_trainer_without_waiting_for_the_garbage_collec
     try:
         window.start_action.trigger()
         wait_idle(window, qtbot)
-        qtbot.wait(20)
+        QCoreApplication.processEvents()  # the reports the worker sent before it finished
         alive = [obj for obj in gc.get_objects() if isinstance(obj, (Trainer, TrainingData, TrainingWorker))]
     finally:
         gc.enable()
