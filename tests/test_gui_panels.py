@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from PySide6.QtCore import QEvent, QPoint, QPointF, QSettings, Qt
+from PySide6.QtCore import QEvent, QPoint, QPointF, QSettings, QSize, Qt
 from PySide6.QtGui import QInputDevice, QMouseEvent, QPointingDevice, QTabletEvent
 from PySide6.QtWidgets import QApplication
 
@@ -357,7 +357,7 @@ def test_the_confusion_hover_outline_goes_when_the_pointer_leaves(qtbot, confusi
 
 def test_the_confusion_matrix_is_centred_in_a_wide_view_and_clicks_still_hit_the_drawn_cells(qtbot, confusion):
     confusion.resize(1200, 500)
-    qtbot.wait(50)
+    qtbot.waitUntil(lambda: confusion.size() == QSize(1200, 500))
     image = confusion.grab().toImage()
     background = image.pixelColor(1, 1)
     grid = confusion.cell_rect(0, 0).united(confusion.cell_rect(3, 3))
