@@ -110,7 +110,7 @@ def test_switching_the_dataset_drops_the_predictions_about_the_previous_one(qtbo
     assert browser.count_label.text().startswith("150 of 150 shown")
 
 
-def test_closing_the_window_while_a_prediction_runs_neither_crashes_nor_hangs(qtbot, fake_data_dir, tmp_path, predictions):
+def test_closing_the_window_while_a_prediction_runs_neither_crashes_nor_hangs(qtbot, fake_data_dir, tmp_path, predictions, monkeypatch):
     window = MainWindow(QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat))
     qtbot.addWidget(window)
     window.show()
@@ -123,7 +123,13 @@ def test_closing_the_window_while_a_prediction_runs_neither_crashes_nor_hangs(qt
     qtbot.waitUntil(predictions.started.is_set, timeout=5000)
     shown = []
     window.browser.predictions_changed.connect(lambda p, weights: shown.append(weights))
-    threading.Timer(0.2, predictions.release.set).start()  # the prediction ends while the window closes
+    shutdown = window.browser.predictor.shutdown
+
+    def shutdown_as_the_prediction_ends():  # the prediction ends while the window closes
+        threading.Thread(target=predictions.release.set).start()
+        shutdown()
+
+    monkeypatch.setattr(window.browser.predictor, "shutdown", shutdown_as_the_prediction_ends)
     window.close()
     assert not window.isVisible()
     qtbot.waitUntil(lambda: not window.browser.predictor.busy, timeout=5000)
