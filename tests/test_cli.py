@@ -241,8 +241,9 @@ def test_ctrl_c_ends_the_run_on_its_last_completed_epoch_and_saves_it(fake_data_
             if line.startswith("epoch "):
                 break
         process.send_signal(signal.SIGINT)
-        stdout, rest = process.communicate()
-    err += rest
+        err += process.stderr.read()  # not communicate(): it would skip the lines the loop above has read ahead
+        stdout = process.stdout.read()
+        process.wait()
     completed = sum(line.startswith("epoch ") for line in err.splitlines())
     assert process.returncode == 130, err
     assert "interrupted: finishing the current batch...; Ctrl+C again to abort at once" in err and "Traceback" not in err
