@@ -270,6 +270,11 @@ class DrawPad(QWidget):
         session.input_changed.connect(self._input_changed)
         session.handwriting.added.connect(self._saved)
 
+    @property
+    def prediction_pending(self) -> bool:
+        """A new reading of the drawing waits: for the throttle's timer, or for the pad to be shown."""
+        return self._timer.isActive() or self._when_shown.out_of_date
+
     # ---- public slots ---------------------------------------------------------------------------
 
     def set_model(self, model: Model | None) -> None:

@@ -108,3 +108,11 @@ def session(qtbot, fake_data_dir):
         session.load_data(fake_data_dir)
     yield session
     session.shutdown()
+
+
+@pytest.fixture
+def trainer_pauses(monkeypatch):
+    """Watches every run's trainer at its batch boundaries: see ``tests.pauses.TrainerPauses``."""
+    from .pauses import TrainerPauses
+
+    return TrainerPauses(monkeypatch)

@@ -117,7 +117,7 @@ def test_switching_the_dataset_drops_the_predictions_about_the_previous_one(qtbo
     assert shown == [150]
 
 
-def test_closing_the_window_while_a_prediction_runs_neither_crashes_nor_hangs(qtbot, fake_data_dir, tmp_path, predictions):
+def test_closing_the_window_while_a_prediction_runs_neither_crashes_nor_hangs(qtbot, fake_data_dir, tmp_path, predictions, monkeypatch):
     window = MainWindow(QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat))
     qtbot.addWidget(window)
     window.show()
@@ -130,7 +130,13 @@ def test_closing_the_window_while_a_prediction_runs_neither_crashes_nor_hangs(qt
     qtbot.waitUntil(predictions.started.is_set, timeout=5000)
     shown = []
     window.session.test_predictions.changed.connect(lambda: shown.append(window.session.test_predictions.weights))
-    threading.Timer(0.2, predictions.release.set).start()  # the prediction ends while the window closes
+    shutdown = window.session.test_predictions.shutdown
+
+    def shutdown_as_the_prediction_ends():  # the prediction ends while the window closes
+        threading.Thread(target=predictions.release.set).start()
+        shutdown()
+
+    monkeypatch.setattr(window.session.test_predictions, "shutdown", shutdown_as_the_prediction_ends)
     window.close()
     assert not window.isVisible()
     qtbot.waitUntil(lambda: not window.session.test_predictions.busy, timeout=5000)

@@ -1,5 +1,6 @@
 """The ``scratchnet`` command, run as a user would run it."""
 
+import contextlib
 import fcntl
 import json
 import os
@@ -216,10 +217,23 @@ def scratchnet_command(*args: str) -> list[str]:
     return [sys.executable, "-m", "scratchnet", *args]
 
 
+@contextlib.contextmanager
+def sigint_handled_by(handler):
+    """SIGINT goes to ``handler`` inside the block, whatever the test runner was started with (``pytest &`` in a
+    script starts it with SIGINT ignored). Processes started inside start with SIGINT ignored for ``SIG_IGN``, as a
+    shell without job control starts ``command &``, and at its default for any other handler, as from a terminal."""
+    previous = signal.signal(signal.SIGINT, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
 def test_ctrl_c_ends_the_run_on_its_last_completed_epoch_and_saves_it(fake_data_dir, tmp_path):
     out = tmp_path / "model.safetensors"
     command = scratchnet_command("train", "--data-dir", str(fake_data_dir), *FAST, "--epochs", "100000", "--out", str(out), "--json")
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    with sigint_handled_by(signal.default_int_handler):  # as from a terminal
+        process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     with deadline(120, "scratchnet train after Ctrl+C"):
         err = ""
         for line in process.stderr:  # wait for the first completed epoch
@@ -227,8 +241,9 @@ def test_ctrl_c_ends_the_run_on_its_last_completed_epoch_and_saves_it(fake_data_
             if line.startswith("epoch "):
                 break
         process.send_signal(signal.SIGINT)
-        stdout, rest = process.communicate()
-    err += rest
+        err += process.stderr.read()  # not communicate(): it would skip the lines the loop above has read ahead
+        stdout = process.stdout.read()
+        process.wait()
     completed = sum(line.startswith("epoch ") for line in err.splitlines())
     assert process.returncode == 130, err
     assert "interrupted: finishing the current batch...; Ctrl+C again to abort at once" in err and "Traceback" not in err
@@ -236,6 +251,26 @@ def test_ctrl_c_ends_the_run_on_its_last_completed_epoch_and_saves_it(fake_data_
     assert result["status"] == "interrupted" and f"kept the weights of epoch {completed}" in result["message"]
     assert result["weights_epoch"] == result["epochs"] == completed >= 1 and result["model_path"] == str(out)
     assert load_model(out).epochs_trained == completed
+
+
+def test_kill_int_ends_a_run_started_with_sigint_ignored(fake_data_dir, tmp_path):
+    """``scratchnet train … &`` in a script (a shell without job control) starts with SIGINT ignored; ``kill -INT``
+    must still end the run on its last completed epoch, as Ctrl+C does: the CLI installs its handler regardless."""
+    out = tmp_path / "model.safetensors"
+    command = scratchnet_command("train", "--data-dir", str(fake_data_dir), *FAST, "--epochs", "100000", "--out", str(out), "--json")
+    with sigint_handled_by(signal.SIG_IGN):
+        process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        with deadline(120, "scratchnet train after kill -INT"):
+            for line in process.stderr:  # wait for the first completed epoch
+                if line.startswith("epoch "):
+                    break
+            process.send_signal(signal.SIGINT)
+            stdout, err = process.communicate()
+    finally:
+        process.kill()  # when the signal was ignored after all
+    assert process.returncode == 130, err
+    assert json.loads(stdout.strip().splitlines()[-1])["status"] == "interrupted" and load_model(out).epochs_trained >= 1
 
 
 def test_a_second_ctrl_c_aborts_at_once_and_saves_nothing(fake_data_dir, tmp_path, capfd, monkeypatch):
@@ -249,11 +284,17 @@ def test_a_second_ctrl_c_aborts_at_once_and_saves_nothing(fake_data_dir, tmp_pat
 
     monkeypatch.setattr(cli.EpochProgress, "show_batch", press_ctrl_c_twice_in_epoch_2)
     out = tmp_path / "model.safetensors"
-    assert main(["train", "--data-dir", str(fake_data_dir), *FAST, "--out", str(out), "--json"]) == 130
+
+    def before_the_run(signum, frame):
+        raise AssertionError("SIGINT reached the handler from before the run")
+
+    with sigint_handled_by(before_the_run):
+        assert main(["train", "--data-dir", str(fake_data_dir), *FAST, "--out", str(out), "--json"]) == 130
+        after_the_run = signal.getsignal(signal.SIGINT)
     captured = capfd.readouterr()
     assert captured.out == "" and not out.exists()
     assert "interrupted: finishing the current batch" in captured.err and captured.err.endswith("scratchnet: interrupted\n")
-    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # Ctrl+C is back to normal after the run
+    assert after_the_run is before_the_run  # Ctrl+C is back to what it was before the run
 
 
 def test_a_terminal_gets_a_live_progress_bar(fake_data_dir):

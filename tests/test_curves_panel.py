@@ -3,7 +3,7 @@
 import numpy as np
 import pyqtgraph as pg
 import pytest
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QSize, Qt
 
 from scratchnet.trainer import EpochEvent
 from scratchnet_gui import curves_panel
@@ -79,7 +79,7 @@ def recorded_run(number: int, points: int = 2000) -> RunCurves:
 def test_many_overlaid_runs_keep_the_legend_beside_the_plot_naming_the_first_and_counting_the_rest(curves, qtbot):
     curves.resize(970, 620)  # the Training tab's size in a 1024×768 window
     curves.set_overlays([recorded_run(number) for number in range(MAX_OVERLAYS)])
-    qtbot.wait(20)
+    qtbot.waitUntil(lambda: curves.size() == QSize(970, 620))  # the legend's geometry follows at once
     labels = [label.text for _, label in curves.loss_plot.legend.items]
     assert labels[-1] == f"… and {MAX_OVERLAYS - LEGEND_OVERLAYS} more recorded runs"
     assert labels[-1 - LEGEND_OVERLAYS : -1] == curves.overlay_labels[:LEGEND_OVERLAYS]

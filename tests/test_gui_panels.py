@@ -5,7 +5,7 @@ from dataclasses import replace
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QEvent, QPoint, QPointF, Qt
+from PySide6.QtCore import QEvent, QPoint, QPointF, QSize, Qt
 from PySide6.QtGui import QInputDevice, QMouseEvent, QPointingDevice, QTabletEvent
 from PySide6.QtWidgets import QApplication
 
@@ -109,12 +109,12 @@ def test_a_stroke_drawn_with_the_mouse_gives_a_centred_input_and_a_prediction(qt
 
 def test_predictions_are_throttled_while_drawing(qtbot, pad, model):
     pad.set_model(model)
-    qtbot.wait(100)
+    qtbot.waitUntil(lambda: not pad.prediction_pending, timeout=3000)  # the pad's own reading for the new model
     predictions = []
     pad.session.input_changed.connect(predictions.append)
-    draw_stroke(qtbot, pad, [(0.2, 0.2), (0.8, 0.3), (0.3, 0.8), (0.8, 0.8)])  # 34 mouse events in a few ms
-    qtbot.waitUntil(lambda: len(predictions) >= 1, timeout=3000)
-    qtbot.wait(100)
+    with qtbot.waitSignal(pad.session.input_changed, timeout=3000):
+        draw_stroke(qtbot, pad, [(0.2, 0.2), (0.8, 0.3), (0.3, 0.8), (0.8, 0.8)])  # 34 mouse events in a few ms
+    QApplication.processEvents()  # predictions deferred to the event loop, if any, come now
     assert 1 <= len(predictions) <= 8  # one per 40 ms at most, not one per mouse event
 
 
@@ -358,7 +358,7 @@ def test_the_confusion_hover_outline_goes_when_the_pointer_leaves(qtbot, confusi
 
 def test_the_confusion_matrix_is_centred_in_a_wide_view_and_clicks_still_hit_the_drawn_cells(qtbot, confusion):
     confusion.resize(1200, 500)
-    qtbot.wait(50)
+    qtbot.waitUntil(lambda: confusion.size() == QSize(1200, 500))
     image = confusion.grab().toImage()
     background = image.pixelColor(1, 1)
     grid = confusion.cell_rect(0, 0).united(confusion.cell_rect(3, 3))

@@ -18,6 +18,7 @@ import shiboken6
 from PySide6.QtCore import QCoreApplication, QEvent, Qt, QThread
 from PySide6.QtWidgets import QAbstractSpinBox
 
+from scratchnet import runs as run_store
 from scratchnet.config import TrainConfig
 from scratchnet.trainer import Trainer, TrainingData
 from scratchnet_gui import worker
@@ -46,13 +47,19 @@ def rss_bytes() -> int:
 
 def settle(qtbot) -> None:
     """Let queued signals arrive and ``deleteLater`` take effect, then collect Python's garbage."""
-    qtbot.wait(20)
+    QCoreApplication.processEvents()
     QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
     gc.collect()
 
 
 def running_threads(window) -> list[QThread]:
     return [thread for thread in window.findChildren(QThread) if thread.isRunning()]
+
+
+def python_threads() -> set[threading.Thread]:
+    """The threads Python started that still run: not the dummy records it keeps, for good, of the Qt threads that
+    called into it (a worker's thread gets one when threadpoolctl asks for the current thread)."""
+    return {thread for thread in threading.enumerate() if not isinstance(thread, threading._DummyThread)}
 
 
 def live_workers() -> int:
@@ -147,27 +154,31 @@ def test_a_finished_run_frees_its_trainer_without_waiting_for_the_garbage_collec
     try:
         window.start_action.trigger()
         wait_idle(window, qtbot)
-        qtbot.wait(20)
+        QCoreApplication.processEvents()  # the reports the worker sent before it finished
         alive = [obj for obj in gc.get_objects() if isinstance(obj, (Trainer, TrainingData, TrainingWorker))]
     finally:
         gc.enable()
     assert alive == []
 
 
-def test_closing_while_paused_exits_within_a_second(window, qtbot, capfd):
-    """A paused worker sleeps until told to go on: closing must wake it and end it (the running case is in test_gui_app)."""
-    python_threads = threading.active_count()
+def test_closing_while_paused_exits_within_a_second(window, qtbot, capfd, monkeypatch, trainer_pauses):
+    """A paused worker sleeps until told to go on: closing must wake it and end it at once, without another batch
+    or scoring the test set (the running case is in test_gui_app)."""
+    scored = []
+    score = run_store.score_on_test_set  # where the app's runs are scored (scratchnet.runs.train_and_record)
+    monkeypatch.setattr(run_store, "score_on_test_set", lambda *args: scored.append(args) or score(*args))
+    threads_before = python_threads()
     start_long_run(window, qtbot)
     window.pause_action.trigger()
-    qtbot.wait(100)  # the worker reaches its pause and sleeps
+    qtbot.waitUntil(trainer_pauses.waiting.is_set, timeout=RUN_TIMEOUT)  # the worker reaches its pause and sleeps
     threads = running_threads(window)
     assert window.session.state == "paused" and threads
-    start = time.perf_counter()
+    boundaries = trainer_pauses.boundaries
     window.close()
-    assert time.perf_counter() - start < 1.0
     assert all(thread.isFinished() for thread in threads)
-    qtbot.wait(100)
-    assert threading.active_count() <= python_threads
+    assert trainer_pauses.boundaries == boundaries and trainer_pauses.held == [True] and scored == []
+    QCoreApplication.processEvents()  # late reports from the worker must be ignored quietly
+    assert python_threads() <= threads_before
     assert "QThread" not in capfd.readouterr().err
 
 

@@ -1,6 +1,6 @@
 """The main window at the edges a user meets: small screens and keys on focused controls."""
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QSize, Qt
 
 from scratchnet_gui.theme import LIGHT, stylesheet
 
@@ -9,7 +9,7 @@ from .test_gui_app import configure, start_long_run, wait_idle, window  # noqa: 
 
 def test_a_long_status_message_is_elided_with_the_whole_text_in_its_tooltip(window, qtbot):  # noqa: F811
     window.resize(1024, 768)
-    qtbot.wait(20)
+    qtbot.waitUntil(lambda: window.size() == QSize(1024, 768))  # its layouts follow the resize event at once
     message = "Completed 8 epochs. Test accuracy 98.46 % (93,500 samples/s); the weights of epoch 8 were kept " * 2
     window.statusBar().showMessage(message)
     label = window.statusBar().message

@@ -5,7 +5,7 @@ import dataclasses
 
 import numpy as np
 import pytest
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QCoreApplication, Qt
 from PySide6.QtWidgets import QHBoxLayout, QLineEdit, QPushButton, QWidget
 
 from scratchnet.preprocess import MNIST_DEFAULT, Drawing, prepare
@@ -95,10 +95,10 @@ def test_where_the_input_lies_on_the_canvas_maps_the_strokes_onto_their_ink():
 def test_a_long_verdict_wraps_instead_of_shrinking_the_canvas(qtbot, window, model):
     pad = window.pad
     pad.set_model(dataclasses.replace(model, epochs_trained=0))  # "… — untrained network (random weights)"
-    qtbot.wait(50)
+    qtbot.waitUntil(lambda: not pad.prediction_pending, timeout=3000)  # the pad took the model and shows its verdict
     before = pad.canvas.sheet().width()
     with qtbot.waitSignal(pad.session.input_changed, timeout=3000):
         draw_stroke(qtbot, pad, [(0.5, 0.2), (0.5, 0.8)])
-    qtbot.wait(50)
+    QCoreApplication.processEvents()  # the layout requests of the verdict's new text
     assert "untrained" in pad.verdict.text()
     assert pad.canvas.sheet().width() == before

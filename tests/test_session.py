@@ -4,6 +4,7 @@ import dataclasses
 
 import numpy as np
 import pytest
+from PySide6.QtCore import QCoreApplication
 
 from scratchnet.config import TrainConfig
 from scratchnet.controls import LiveSettings
@@ -66,14 +67,16 @@ def test_a_run_goes_from_idle_to_running_to_finished(qtbot, session):
     assert session.progress().last_batch.progress == 2 and not session.progress().active
 
 
-def test_pause_holds_the_batches_and_resume_lets_them_go_on(qtbot, session):
+def test_pause_holds_the_batches_and_resume_lets_them_go_on(qtbot, session, trainer_pauses):
     batches = start_long_run(qtbot, session)
     session.pause()
     assert session.state == RunState.PAUSED
-    qtbot.wait(300)  # the batch in flight finishes and is reported
+    qtbot.waitUntil(trainer_pauses.waiting.is_set, timeout=RUN_TIMEOUT)  # the batch in flight finishes...
+    QCoreApplication.processEvents()  # ...and its report, sent before the trainer paused, arrives
     paused_at = batches.count
-    qtbot.wait(300)
-    assert batches.count == paused_at
+    assert paused_at == batches.last.step == trainer_pauses.boundaries - 1  # every batch trained so far was reported
+    QCoreApplication.processEvents()
+    assert batches.count == paused_at and trainer_pauses.waiting.is_set()
     session.resume()
     assert session.state == RunState.RUNNING
     qtbot.waitUntil(lambda: batches.count > paused_at + 10, timeout=RUN_TIMEOUT)
