@@ -113,7 +113,7 @@ def three_runs(store: RunStore) -> list[int]:
 def test_runs_recorded_by_another_process_appear_in_the_table(qtbot, window, other_process_store):
     assert window.runs.table_model.rowCount() == 0
     run_id = record(other_process_store, CONFIG, 0.9)
-    window.runs.refresh_if_changed()  # what the panel's timer calls every REFRESH_MS
+    window.session.runs.refresh_if_changed()  # what its timer calls every REFRESH_MS
     assert shown_ids(window) == [run_id]
 
 
@@ -121,7 +121,7 @@ def test_a_run_trained_by_the_cli_while_the_app_is_open_appears_in_its_table(qtb
     train_args = ["--hidden", "16", "--epochs", "1", "--batch-size", "32", "--validation-size", "100", "--json"]
     command = [sys.executable, "-m", "scratchnet", "train", "--data-dir", str(fake_data_dir), *train_args]
     subprocess.run(command, check=True, capture_output=True, timeout=120)  # the same $SCRATCHNET_HOME as the app's
-    window.runs.refresh_if_changed()  # what the panel's timer calls every REFRESH_MS
+    window.session.runs.refresh_if_changed()  # what its timer calls every REFRESH_MS
     assert window.runs.table_model.rowCount() == 1
     assert window.runs.table_model.run_at(0).status == "completed"
 
