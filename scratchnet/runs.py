@@ -12,7 +12,8 @@ as the trainer runs, so that an error (or Ctrl+C) still leaves the run in the st
 Tables: ``runs`` (one row per run: when, how it ended, its settings, dataset and machine as JSON, the headline
 figures), ``epochs`` (one row per completed epoch, written as the epoch ends, so that a killed process leaves
 its epochs behind) and ``curves`` (the smoothed batch loss, at most 2 000 (epochs, loss) pairs of little-endian
-float32). The weights of every run that completed an epoch go to ``models/<id>.safetensors`` beside the store.
+float32). The weights of every run that completed an epoch go to ``models/<id>.safetensors`` beside the store;
+deleting a run deletes that file and no other, whatever its row says.
 
 Several processes may record at once: the journal is a write-ahead log and a writer waits up to
 ``BUSY_TIMEOUT`` seconds for another to finish. Opening a store
@@ -36,6 +37,7 @@ import os
 import platform
 import socket
 import sqlite3
+import stat
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -330,7 +332,7 @@ class RunStore:
     def _save_weights(self, run_id: int, model: Model) -> None:
         """Save the weights to ``models/<id>.safetensors``, then point the run at them. The file is written
         outside any transaction, so that other processes need not wait for it."""
-        model_file = f"{MODELS_FOLDER}/{run_id}.safetensors"
+        model_file = _weights_name(run_id)
         try:
             save_model(model, self.path.parent / model_file)
         except OSError as error:
@@ -412,9 +414,26 @@ class RunStore:
             condition += " AND deleted < ?"
             values.append(deleted_before)
         with self._transaction() as db:
-            files = [file for (file,) in db.execute(f"SELECT model_file FROM runs WHERE {condition}", values) if file]
+            rows = db.execute(f"SELECT id, model_file FROM runs WHERE {condition}", values).fetchall()
             db.execute(f"DELETE FROM runs WHERE {condition}", values)
-        remove_files([self.path.parent / file for file in files])  # after the rows: a row never points at a missing file
+        weights = [self._own_weights(run_id, model_file) for run_id, model_file in rows]
+        remove_files([path for path in weights if path is not None])  # after the rows: a row never points at a missing file
+
+    def _weights_path(self, run_id: int, model_file: object) -> Path | None:
+        """Where run ``run_id``'s weights are, when its row names the file the store wrote for it
+        (``models/<id>.safetensors``); None for any other name: a row cannot point the store at another file."""
+        return self.path.parent / model_file if model_file == _weights_name(run_id) else None
+
+    def _own_weights(self, run_id: int, model_file: object) -> Path | None:
+        """The file that deleting run ``run_id`` may delete: the weights the store wrote for it (``_weights_path``),
+        when they are a regular file reached through no symbolic link; None otherwise."""
+        path = self._weights_path(run_id, model_file)
+        try:
+            if path is None or path.parent.is_symlink() or not stat.S_ISREG(path.lstat().st_mode):
+                return None
+        except OSError:  # gone, or not ours to look at
+            return None
+        return path
 
     # ---- the database ------------------------------------------------------------------------------
 
@@ -461,7 +480,7 @@ class RunStore:
         values = dict(zip(_SUMMARY_FIELDS, row))
         values["started"] = _utc(values["started"])
         values["ended"] = _utc(values["ended"]) if values["ended"] is not None else None
-        values["model_path"] = self.path.parent / values["model_path"] if values["model_path"] else None
+        values["model_path"] = self._weights_path(values["id"], values["model_path"])
         return values
 
     def _check_exist(self, run_ids: list[int]) -> None:
@@ -554,6 +573,11 @@ def _process_alive(pid: int, started: float) -> bool:
         return False
     except psutil.Error:  # not allowed to look: assume it lives
         return True
+
+
+def _weights_name(run_id: int) -> str:
+    """The ``model_file`` of a run's weights, relative to the store's folder: the one name the store writes."""
+    return f"{MODELS_FOLDER}/{run_id}.safetensors"
 
 
 def _no_such_runs(run_ids: list[int]) -> RunStoreError:
