@@ -48,6 +48,7 @@ from pathlib import Path
 import numpy as np
 import psutil
 
+from . import stored_values
 from .atomic import atomic_write, remove_files
 from .config import TrainConfig
 from .controls import RunControls
@@ -149,31 +150,43 @@ class Environment:
 
 @dataclass
 class RunSummary:
-    """One line of the run list: what ``RunStore.runs`` returns for each run."""
+    """One line of the run list: what ``RunStore.runs`` returns for each run.
+
+    Every value is checked as it is read (``scratchnet.stored_values``): one that this store would not have
+    written (text where a number belongs, a time of 1e300 s, ...) reads as unknown (None; "unknown" for the
+    status), and its field is named in ``unreadable``."""
 
     id: int
-    started: datetime  # UTC
+    started: datetime | None  # UTC
     ended: datetime | None
-    status: str
+    status: str  # "running", one of ENDINGS, or "unknown"
     message: str
     config_json: str = dataclasses.field(repr=False)  # read as ``config`` when asked for: listing many runs stays fast
-    dataset_name: str
-    epochs: int  # completed epochs
+    dataset_name: str | None
+    epochs: int | None  # completed epochs
     val_accuracy: float | None  # of the weights kept (of the last epoch while running)
     test_accuracy: float | None
-    train_seconds: float
-    samples_per_second: float
+    train_seconds: float | None
+    samples_per_second: float | None
     blas_threads: int | None  # its environment's threads: the BLAS thread count it trained with
     model_path: Path | None  # the weights, when the run completed an epoch
+    unreadable: tuple[str, ...] = ()  # the fields whose stored values could not be read
 
     @functools.cached_property
     def config(self) -> dict:
-        """The run's settings as it ended (``TrainConfig.to_dict()``)."""
-        return json.loads(self.config_json)
+        """The run's settings as it ended (``TrainConfig.to_dict()``): only the settings whose values are numbers,
+        text or lists of them; {} when none can be read."""
+        try:
+            settings = stored_values.json_object(self.config_json)
+        except stored_values.Unreadable:
+            return {}
+        return {stored_values.printable(name): _setting_value(value) for name, value in settings.items() if _is_setting_value(value)}
 
     @property
     def settings(self) -> str:
         """The short label of the run's settings (``TrainConfig.describe``), e.g. ``128-128 relu adam lr=0.002 …``."""
+        if not self.config:
+            return "(settings unreadable)"
         try:
             return TrainConfig.from_dict(self.config).describe()
         except ConfigError:  # recorded by a ScratchNet with other settings
@@ -187,7 +200,8 @@ class RunSummary:
 
 @dataclass
 class StoredRun(RunSummary):
-    """Everything recorded about one run: what ``RunStore.run`` returns."""
+    """Everything recorded about one run: what ``RunStore.run`` returns (its values checked as ``RunSummary``'s;
+    an epoch whose number cannot be read is left out, and so is a loss curve that is not (epochs, loss) pairs)."""
 
     dataset: DatasetIdentity | None = None
     environment: Environment | None = None
@@ -195,7 +209,18 @@ class StoredRun(RunSummary):
     loss_curve: np.ndarray = dataclasses.field(default_factory=lambda: np.empty((0, 2), np.float32))  # (n, 2): epochs, loss
     test: dict | None = None  # metrics.evaluate on the test set
     host: str = ""
-    pid: int = 0
+    pid: int | None = None
+
+
+def unreadable_notice(runs: list[RunSummary]) -> str | None:
+    """What to tell the user about runs holding values that could not be read (None when there are none)."""
+    damaged = [run for run in runs if run.unreadable]
+    if not damaged:
+        return None
+    fields = ", ".join(dict.fromkeys(field for run in damaged for field in run.unreadable))
+    ids = ", ".join(str(run.id) for run in damaged[:5]) + (f" and {len(damaged) - 5} more" if len(damaged) > 5 else "")
+    runs_text = f"runs {ids} of the run store hold" if len(damaged) > 1 else f"run {ids} of the run store holds"
+    return f"{runs_text} values this ScratchNet cannot read ({fields}); they are shown as unknown"
 
 
 @dataclass
@@ -349,6 +374,8 @@ class RunStore:
 
     def run(self, run_id: int) -> StoredRun:
         """Everything recorded about one run; ``RunStoreError`` when there is no such run."""
+        if not 0 < run_id <= stored_values.LARGEST_ID:
+            raise _no_such_runs([run_id])
         with self._transaction(write=False) as db:  # one snapshot: the run, its epochs and curve as of one moment
             row = db.execute(
                 f"SELECT {_SUMMARY_COLUMNS}, dataset, environment, test, host, pid FROM runs WHERE id = ? AND deleted IS NULL",
@@ -356,34 +383,34 @@ class RunStore:
             ).fetchone()
             if row is None:
                 raise _no_such_runs([run_id])
-            history = db.execute(f"SELECT {', '.join(EPOCH_COLUMNS)} FROM epochs WHERE run_id = ? ORDER BY epoch", (run_id,))
-            history = [EpochEvent(*values) for values in history]
+            history = db.execute(f"SELECT {', '.join(EPOCH_COLUMNS)} FROM epochs WHERE run_id = ? ORDER BY epoch", (run_id,)).fetchall()
             curve = db.execute("SELECT points FROM curves WHERE run_id = ?", (run_id,)).fetchone()
-        dataset, environment, test, host, pid = row[len(_SUMMARY_FIELDS) :]
-        identity = json.loads(dataset)
-        identity["image_shape"] = tuple(identity["image_shape"])
+        summary = self._summary_fields(row)
+        details, unreadable = _read_fields(_DETAIL_READERS, dict(zip(_DETAIL_READERS, row[len(_SUMMARY_FIELDS) :])))
+        epochs = [_epoch_event(values) for values in history]
+        loss_curve = _loss_curve(curve[0] if curve else None)
+        unreadable += ["epochs"] * (None in epochs) + ["loss curve"] * (loss_curve is None)
         return StoredRun(
-            **self._summary_fields(row),
-            dataset=DatasetIdentity(**identity),
-            environment=Environment(**json.loads(environment)),
-            history=history,
-            loss_curve=np.frombuffer(curve[0], "<f4").reshape(-1, 2) if curve else np.empty((0, 2), np.float32),
-            test=json.loads(test) if test else None,
-            host=host,
-            pid=pid,
+            **{**summary, "unreadable": summary["unreadable"] + tuple(unreadable)},
+            **{name: value for name, value in details.items() if value is not None},
+            history=[event for event in epochs if event is not None],
+            loss_curve=np.empty((0, 2), np.float32) if loss_curve is None else loss_curve,
         )
 
     def export_csv(self, run_ids: Iterable[int], path: str | os.PathLike) -> None:
         """Write the epochs of the runs to a CSV file in long format: one row per run and epoch, with
-        ``run_id``, the epoch and each metric as columns. Written atomically; unknown ids write nothing."""
+        ``run_id``, the epoch and each metric as columns (numbers only: a figure that cannot be read is an empty
+        cell). Written atomically, into an existing folder, never through a symbolic link; unknown ids write nothing."""
         run_ids = list(run_ids)
         self._check_exist(run_ids)
+        _check_export_target(Path(path))
         text = io.StringIO()
         writer = csv.writer(text, lineterminator="\n")
         writer.writerow(["run_id", *EPOCH_COLUMNS])
         for run_id in run_ids:
-            rows = self._read(f"SELECT run_id, {', '.join(EPOCH_COLUMNS)} FROM epochs WHERE run_id = ? ORDER BY epoch", run_id)
-            writer.writerows(["" if value is None else value for value in row] for row in rows)
+            rows = self._read(f"SELECT {', '.join(EPOCH_COLUMNS)} FROM epochs WHERE run_id = ? ORDER BY epoch", run_id)
+            events = [event for event in map(_epoch_event, rows) if event is not None]
+            writer.writerows([run_id, *("" if value is None else value for value in dataclasses.astuple(event))] for event in events)
         try:
             atomic_write(path, text.getvalue().encode())
         except OSError as error:
@@ -476,12 +503,14 @@ class RunStore:
                 )
 
     def _summary_fields(self, row: tuple) -> dict:
-        """The ``RunSummary`` fields of a row of ``_SUMMARY_COLUMNS``."""
-        values = dict(zip(_SUMMARY_FIELDS, row))
-        values["started"] = _utc(values["started"])
-        values["ended"] = _utc(values["ended"]) if values["ended"] is not None else None
-        values["model_path"] = self._weights_path(values["id"], values["model_path"])
-        return values
+        """The ``RunSummary`` fields of a row of ``_SUMMARY_COLUMNS``, each read by its ``_SUMMARY_READERS``
+        reader; a value that is not what the store writes is dropped and named in ``unreadable``."""
+        stored = dict(zip(_SUMMARY_FIELDS, row))
+        values, unreadable = _read_fields(_SUMMARY_READERS, stored)
+        values["model_path"] = self._weights_path(values["id"], stored["model_path"])
+        if values["model_path"] is None and stored["model_path"] is not None:
+            unreadable.append("model_file")
+        return {**values, "unreadable": tuple(unreadable)}
 
     def _check_exist(self, run_ids: list[int]) -> None:
         found = {run_id for (run_id,) in self._read("SELECT id FROM runs WHERE deleted IS NULL")}
@@ -514,14 +543,96 @@ class RunStore:
                 raise RunStoreError(f"the run store {self.path}: {_reason(error)}") from None
 
 
-_SUMMARY_FIELDS = tuple(field.name for field in dataclasses.fields(RunSummary))
-_SUMMARY_COLUMN_OF = {
+_SUMMARY_FIELDS = tuple(field.name for field in dataclasses.fields(RunSummary) if field.name != "unreadable")
+_SUMMARY_COLUMN_OF = {  # JSON looked into only when it is JSON: a malformed text must not fail the whole query
     "config_json": "config",
-    "dataset_name": "json_extract(dataset, '$.name')",
-    "blas_threads": "json_extract(environment, '$.threads')",
+    "dataset_name": "CASE WHEN json_valid(dataset) THEN json_extract(dataset, '$.name') END",
+    "blas_threads": "CASE WHEN json_valid(environment) THEN json_extract(environment, '$.threads') END",
     "model_path": "model_file",
 }
 _SUMMARY_COLUMNS = ", ".join(_SUMMARY_COLUMN_OF.get(name, name) for name in _SUMMARY_FIELDS)
+RUN_STATUSES = (RUNNING, *ENDINGS)
+
+
+def _status(value: object) -> str:
+    if value not in RUN_STATUSES:
+        raise stored_values.Unreadable(value)
+    return value
+
+
+def _json_text(value: object) -> str:
+    if not isinstance(value, str) or len(value) > stored_values.MAX_JSON:
+        raise stored_values.Unreadable(value)
+    return value
+
+
+# How each stored value is read back; model_path is the store's own (see RunStore._weights_path).
+_SUMMARY_READERS: dict[str, Callable[[object], object]] = {
+    "id": stored_values.whole,
+    "started": stored_values.stored_time,
+    "ended": stored_values.optional(stored_values.stored_time),
+    "status": _status,
+    "message": stored_values.text,
+    "config_json": _json_text,
+    "dataset_name": stored_values.optional(stored_values.text),
+    "epochs": stored_values.whole,
+    "val_accuracy": stored_values.optional(stored_values.fraction),
+    "test_accuracy": stored_values.optional(stored_values.fraction),
+    "train_seconds": stored_values.amount,
+    "samples_per_second": stored_values.amount,
+    "blas_threads": stored_values.optional(lambda value: stored_values.whole(value, low=1)),
+}
+_UNKNOWN = {"status": "unknown", "message": "", "config_json": ""}  # what an unreadable value reads as (else None)
+_DETAIL_READERS: dict[str, Callable[[object], object]] = {  # the columns of a StoredRun beyond its summary's
+    "dataset": lambda value: stored_values.read_dataclass(DatasetIdentity, stored_values.json_object(value)),
+    "environment": lambda value: stored_values.read_dataclass(Environment, stored_values.json_object(value)),
+    "test": stored_values.optional(stored_values.json_object),
+    "host": stored_values.text,
+    "pid": stored_values.whole,
+}
+_EPOCH_READERS = {field.name: stored_values.optional(stored_values.READER_OF_TYPE[field.type]) for field in dataclasses.fields(EpochEvent)}
+
+
+def _read_fields(readers: dict[str, Callable[[object], object]], stored: dict) -> tuple[dict, list[str]]:
+    """``stored`` values read by their ``readers``, and the names of those that could not be (read as ``_UNKNOWN``)."""
+    values, unreadable = {}, []
+    for name, read in readers.items():
+        try:
+            values[name] = read(stored[name])
+        except stored_values.Unreadable:
+            values[name] = _UNKNOWN.get(name)
+            unreadable.append(name)
+    return values, unreadable
+
+
+def _epoch_event(row: tuple) -> EpochEvent | None:
+    """A row of the epochs table as an ``EpochEvent``, its unreadable figures None; None when its number is unreadable."""
+    values, _ = _read_fields(_EPOCH_READERS, dict(zip(EPOCH_COLUMNS, row)))
+    return EpochEvent(**values) if isinstance(values["epoch"], int) and values["epoch"] >= 1 else None
+
+
+def _loss_curve(points: object) -> np.ndarray | None:
+    """The stored curve, (n, 2) float32 (epochs, smoothed loss), its rows of NaN or infinities left out; an
+    empty one when none was stored; None when what is stored is not such pairs."""
+    if points is None:
+        return np.empty((0, 2), np.float32)
+    if not isinstance(points, bytes) or len(points) % 8 or len(points) > 8 * MAX_CURVE_POINTS:
+        return None
+    curve = np.frombuffer(points, "<f4").reshape(-1, 2)
+    return curve[np.isfinite(curve).all(axis=1)]
+
+
+def _setting_value(value: object) -> object:
+    """A stored setting's value, its texts fit to show (``stored_values.printable``)."""
+    if isinstance(value, list):
+        return [_setting_value(item) for item in value]
+    return stored_values.printable(value) if isinstance(value, str) else value
+
+
+def _is_setting_value(value: object) -> bool:
+    """Whether a stored setting is a number, a text, a truth value, None, or a flat list of those (``hidden``)."""
+    scalar = (type(None), bool, int, float, str)
+    return isinstance(value, scalar) or (isinstance(value, list) and all(isinstance(item, scalar) for item in value))
 
 
 def _why_unusable(path: Path) -> str | None:
@@ -575,6 +686,17 @@ def _process_alive(pid: int, started: float) -> bool:
         return True
 
 
+def _check_export_target(path: Path) -> None:
+    """Refuse a file to export to that is a symbolic link (replacing it would silently cut the link), not a
+    regular file, or in a folder that does not exist (a typo is not a folder to create)."""
+    if path.is_symlink():
+        raise RunStoreError(f"cannot write {path}: it is a symbolic link (to {os.readlink(path)}); name the file itself")
+    if path.exists() and not path.is_file():
+        raise RunStoreError(f"cannot write {path}: it is not a regular file")
+    if not path.parent.is_dir():
+        raise RunStoreError(f"cannot write {path}: the folder {path.parent} does not exist")
+
+
 def _weights_name(run_id: int) -> str:
     """The ``model_file`` of a run's weights, relative to the store's folder: the one name the store writes."""
     return f"{MODELS_FOLDER}/{run_id}.safetensors"
@@ -587,10 +709,6 @@ def _no_such_runs(run_ids: list[int]) -> RunStoreError:
 
 def _reason(error: Exception) -> str:
     return getattr(error, "strerror", None) or str(error)
-
-
-def _utc(timestamp: float) -> datetime:
-    return datetime.fromtimestamp(timestamp, timezone.utc)
 
 
 def _json_ready(value):

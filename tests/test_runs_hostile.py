@@ -2,12 +2,13 @@
 crash a reader (``RunStore``, the ``scratchnet runs`` commands, the Runs tab) or hang it; a locked, or not regular,
 store is waited for at most ``BUSY_TIMEOUT`` seconds and then said to be so."""
 
+import csv
+import json
 import os
 import sqlite3
 
 import pytest
 
-from scratchnet import runs
 from scratchnet.cli import main
 from scratchnet.runs import MODELS_FOLDER, STORE_NAME, RunStore
 
@@ -111,3 +112,151 @@ def test_the_store_still_deletes_the_weights_it_wrote(fake_dataset, data_home):
     assert not weights.exists()
 
 
+# ---- hostile values in every column ---------------------------------------------------------------------
+
+DEEP = "[" * 100_000 + "]" * 100_000  # past any parser's recursion limit
+NESTED = '{"a": ' * 900 + "1" + "}" * 900  # parsed by Python's json, then far too deep to walk
+HOSTILE_VALUES = [
+    "abc",
+    "\x1b]0;owned\x07\x1b[31mred",  # a terminal title and a colour, with the bell
+    b"\x00\xff\x1b blob",
+    2**63 - 1,
+    -1,
+    1e300,
+    float("-inf"),
+    None,  # refused by the NOT NULL columns
+    "[]",
+    '{"name": [1, 2], "image_shape": "ab", "threads": "x", "accuracy": "y", "loss": "z"}',
+    '{"numpy": {"a": 1}, "class_names": 5, "train_size": 1e300}',
+    NESTED,
+    DEEP,
+]
+RUN_COLUMNS = [
+    "started",
+    "ended",
+    "status",
+    "message",
+    "config",
+    "dataset",
+    "environment",
+    "host",
+    "pid",
+    "process_started",
+    "epochs",
+    "val_accuracy",
+    "test_accuracy",
+    "test",
+    "train_seconds",
+    "samples_per_second",
+    "model_file",
+    "deleted",
+]
+EPOCH_COLUMNS = ["epoch", "epochs", "train_loss", "train_accuracy", "val_loss", "val_accuracy", "seconds", "lr"]
+
+
+def set_hostile(store: RunStore, table: str, column: str, value, run_id: int) -> bool:
+    """Write ``value`` into a column of run ``run_id``'s rows; False when the schema refuses it (NULL in NOT NULL)."""
+    key = "id" if table == "runs" else "run_id"
+    try:
+        tamper(store, f"UPDATE {table} SET {column} = ? WHERE {key} = ?", value, run_id)
+    except sqlite3.IntegrityError:
+        return False
+    return True
+
+
+def hostile_store(table: str, column: str, value) -> tuple[RunStore, int, int]:
+    """A store of two good runs and one whose ``column`` holds ``value``; the hostile one's id, and a good one's."""
+    store = RunStore()
+    good, hostile, _ = recorded_run(store), recorded_run(store), recorded_run(store)
+    tamper(store, "INSERT OR REPLACE INTO curves (run_id, points) VALUES (?, ?)", hostile, b"\x00\x00\x80\x3f" * 8)
+    if not set_hostile(store, table, column, value, hostile):
+        pytest.skip("the schema refuses it")
+    return store, hostile, good
+
+
+def check_everything_reads(store: RunStore, hostile: int, good: int, capsys, tmp_path) -> None:
+    """Every reader of the store copes: the store's own, and each ``scratchnet runs`` command."""
+    listed = {run.id: run for run in store.runs()}
+    assert good in listed
+    if hostile in listed:  # (deleted = 'abc' hides it)
+        assert store.run(hostile).to_json() and listed[hostile].to_json() and listed[hostile].settings
+    commands = [["runs", "list"], ["runs", "show", str(hostile)], ["runs", "show", str(hostile), "--json"]]
+    commands += [["runs", "export", str(hostile), str(good), "--csv", str(tmp_path / "runs.csv")]]
+    for command in commands:
+        assert main(command) in (0, 2), command
+        out, err = capsys.readouterr()
+        assert "Traceback" not in err and "\x1b" not in out + err and "\x07" not in out + err, command
+        assert all(line.startswith("scratchnet: ") for line in err.splitlines()), (command, err)
+    json.loads(main(["runs", "list", "--json"]) == 0 and capsys.readouterr().out)
+    assert main(["runs", "delete", str(hostile)]) in (0, 2)
+    assert "Traceback" not in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("value", HOSTILE_VALUES, ids=repr)
+@pytest.mark.parametrize("column", RUN_COLUMNS)
+def test_a_hostile_value_in_any_column_of_a_run_is_read_as_unknown(column, value, capsys, tmp_path):
+    store, hostile, good = hostile_store("runs", column, value)
+    check_everything_reads(store, hostile, good, capsys, tmp_path)
+
+
+@pytest.mark.parametrize("value", HOSTILE_VALUES, ids=repr)
+@pytest.mark.parametrize("column", EPOCH_COLUMNS)
+def test_a_hostile_value_in_any_column_of_an_epoch_is_read_as_unknown(column, value, capsys, tmp_path):
+    store, hostile, good = hostile_store("epochs", column, value)
+    check_everything_reads(store, hostile, good, capsys, tmp_path)
+
+
+@pytest.mark.parametrize("value", HOSTILE_VALUES, ids=repr)
+def test_a_hostile_loss_curve_is_left_out(value, capsys, tmp_path):
+    store, hostile, good = hostile_store("curves", "points", value)
+    check_everything_reads(store, hostile, good, capsys, tmp_path)
+
+
+def test_unreadable_values_show_as_unknown_with_one_warning(capsys):
+    store = RunStore()
+    run_id, good = recorded_run(store), recorded_run(store)
+    tamper(store, "UPDATE runs SET started = 'abc', pid = 'x', test_accuracy = 'abc', message = '\x1b[2J\x07wiped' WHERE id = ?", run_id)
+    assert main(["runs", "list"]) == 0
+    out, err = capsys.readouterr()
+    rows = {row.split()[0]: row.split() for row in out.splitlines()[1:]}
+    assert rows[str(run_id)][:3] == [str(run_id), "-", "completed"] and rows[str(run_id)][-3:] == ["-", "50.00%", "0.8"]
+    assert rows[str(good)][-3] == "-" and rows[str(good)][1] != "-"
+    notice = f"run {run_id} of the run store holds values this ScratchNet cannot read (started, test_accuracy); they are shown as unknown"
+    assert err == f"scratchnet: warning: {notice}\n"
+    assert main(["runs", "show", str(run_id)]) == 0
+    out, err = capsys.readouterr()
+    assert f"run {run_id}: completed ( [2J wiped)" in out and "started      -, ended " in out and "process -" in out
+    assert "(started, test_accuracy, pid)" in err
+
+
+def test_a_run_id_past_the_largest_stored_one_is_no_such_run(capsys):
+    recorded_run(RunStore())
+    for command in (["runs", "show", str(2**70)], ["runs", "delete", str(2**70)], ["runs", "export", str(2**70), "--csv", "x.csv"]):
+        assert main(command) == 2
+        assert capsys.readouterr().err == f"scratchnet: error: no recorded run with id {2**70}\n"
+
+
+def test_export_writes_only_numbers_so_no_cell_is_a_formula(tmp_path):
+    store = RunStore()
+    run_id = recorded_run(store)
+    for column, formula in (("train_loss", "=HYPERLINK(1)"), ("val_loss", "+1+2"), ("lr", "@SUM(A1)"), ("seconds", "-2+3")):
+        tamper(store, f"UPDATE epochs SET {column} = ? WHERE run_id = ? AND epoch = 1", formula, run_id)
+    store.export_csv([run_id], tmp_path / "runs.csv")
+    rows = list(csv.reader((tmp_path / "runs.csv").open()))
+    assert len(rows) == 4 and all(cell == "" or float(cell) == float(cell) for row in rows[1:] for cell in row)
+    assert [rows[1][EPOCH_COLUMNS.index(column) + 1] for column in ("train_loss", "val_loss", "lr", "seconds")] == [""] * 4
+
+
+def test_export_refuses_a_symbolic_link_and_a_missing_folder(tmp_path, capsys):
+    run_id = recorded_run(RunStore())
+    target = tmp_path / "kept.csv"
+    target.write_text("the user's data")
+    link = tmp_path / "link.csv"
+    link.symlink_to(target)
+    assert main(["runs", "export", str(run_id), "--csv", str(link)]) == 2
+    assert capsys.readouterr().err == f"scratchnet: error: cannot write {link}: it is a symbolic link (to {target}); name the file itself\n"
+    assert link.is_symlink() and target.read_text() == "the user's data"
+    typo = tmp_path / "typo" / "a" / "b.csv"
+    assert main(["runs", "export", str(run_id), "--csv", str(typo)]) == 2
+    assert capsys.readouterr().err == f"scratchnet: error: cannot write {typo}: the folder {typo.parent} does not exist\n"
+    assert not (tmp_path / "typo").exists()
