@@ -676,11 +676,12 @@ def _migrate(db: sqlite3.Connection) -> None:
         db.execute("COMMIT")
 
 
-def _process_alive(pid: int, started: float) -> bool:
-    """Is the process that recorded a run still running? (The same id with another start time is another process.)"""
+def _process_alive(pid: object, started: object) -> bool:
+    """Is the process that recorded a run still running? (The same id with another start time is another process;
+    a stored id or start time that cannot be read is of no process.)"""
     try:
-        return abs(psutil.Process(pid).create_time() - started) < 1.0
-    except psutil.NoSuchProcess:
+        return abs(psutil.Process(stored_values.whole(pid, low=1)).create_time() - stored_values.real(started)) < 1.0
+    except (psutil.NoSuchProcess, stored_values.Unreadable, OverflowError):
         return False
     except psutil.Error:  # not allowed to look: assume it lives
         return True

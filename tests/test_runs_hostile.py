@@ -10,9 +10,10 @@ import sqlite3
 import pytest
 
 from scratchnet.cli import main
+from scratchnet.config import TrainConfig
 from scratchnet.runs import MODELS_FOLDER, STORE_NAME, RunStore
 
-from .test_runs import recorded_run
+from .test_runs import ENVIRONMENT, IDENTITY, recorded_run
 
 
 def tamper(store: RunStore, statement: str, *values) -> None:
@@ -260,3 +261,13 @@ def test_export_refuses_a_symbolic_link_and_a_missing_folder(tmp_path, capsys):
     assert main(["runs", "export", str(run_id), "--csv", str(typo)]) == 2
     assert capsys.readouterr().err == f"scratchnet: error: cannot write {typo}: the folder {typo.parent} does not exist\n"
     assert not (tmp_path / "typo").exists()
+
+
+@pytest.mark.parametrize(
+    "pid, process_started", [("x", 1.0), (2**63 - 1, 1.0), (-1, 1.0), (0, 1.0), (os.getpid(), "abc"), (os.getpid(), 1e300)]
+)
+def test_a_running_run_of_an_unreadable_process_is_marked_interrupted_on_open(pid, process_started):
+    store = RunStore()
+    run_id = store.begin(TrainConfig(), IDENTITY, ENVIRONMENT)
+    tamper(store, "UPDATE runs SET pid = ?, process_started = ? WHERE id = ?", pid, process_started, run_id)
+    assert RunStore().run(run_id).status == "interrupted"
