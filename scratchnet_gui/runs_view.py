@@ -16,7 +16,7 @@ from pathlib import Path
 from PySide6.QtCore import QObject, QSettings, QTimer, Signal
 
 from scratchnet.errors import RunStoreError
-from scratchnet.runs import RunStore, RunSummary
+from scratchnet.runs import RunStore, RunSummary, unreadable_notice
 
 from .messages import sentence
 from .run_curves import MAX_OVERLAYS, RunCurves
@@ -77,6 +77,8 @@ class RunsView(QObject):
         self._fingerprint = self._store_fingerprint()
         self.runs, self._by_id = runs, {run.id: run for run in runs}
         self.runs_changed.emit(runs)
+        if notice := unreadable_notice(runs):
+            self.message.emit(sentence(notice), False)
         self._show_overlays([run_id for run_id in self.overlaid if run_id in self._by_id])
 
     def refresh_if_changed(self) -> None:
@@ -116,13 +118,13 @@ class RunsView(QObject):
         if run_ids == self.overlaid and not running:
             return
         curves = {run_id: c for run_id, c in self._curves.items() if run_id in run_ids and run_id not in running}
-        try:
-            for run_id in run_ids:
-                if run_id not in curves:
+        for run_id in run_ids:
+            if run_id not in curves:
+                try:
                     curves[run_id] = RunCurves.of_record(self.store.run(run_id), f"#{run_id} {self._by_id[run_id].settings}")
-        except RunStoreError as error:
-            self.message.emit(sentence(str(error)), False)
-            return
+                except RunStoreError as error:  # deleted by another process since the last read, or the store is locked
+                    self.message.emit(sentence(str(error)), False)
+        run_ids = [run_id for run_id in run_ids if run_id in curves]
         self._curves, self.overlaid = curves, run_ids
         self.overlays_changed.emit([curves[run_id] for run_id in run_ids])
 

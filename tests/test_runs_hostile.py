@@ -2,26 +2,30 @@
 crash a reader (``RunStore``, the ``scratchnet runs`` commands, the Runs tab) or hang it; a locked, or not regular,
 store is waited for at most ``BUSY_TIMEOUT`` seconds and then said to be so."""
 
+import contextlib
 import csv
 import json
 import os
 import sqlite3
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
 from scratchnet.cli import main
 from scratchnet.config import TrainConfig
+from scratchnet.home import HOME_ENV_VAR
 from scratchnet.runs import MODELS_FOLDER, STORE_NAME, RunStore
 
+from .conftest import REPO
 from .test_runs import ENVIRONMENT, IDENTITY, recorded_run
 
 
 def tamper(store: RunStore, statement: str, *values) -> None:
     """Change the store behind its back, as another program (or a hand with the sqlite3 shell) would."""
-    db = sqlite3.connect(store.path)
-    db.execute(statement, values)
-    db.commit()
-    db.close()
+    with contextlib.closing(sqlite3.connect(store.path)) as db, db:
+        db.execute(statement, values)
 
 
 # ---- only the store's own weights are ever deleted -----------------------------------------------------
@@ -165,14 +169,22 @@ def set_hostile(store: RunStore, table: str, column: str, value, run_id: int) ->
     return True
 
 
-def hostile_store(table: str, column: str, value) -> tuple[RunStore, int, int]:
-    """A store of two good runs and one whose ``column`` holds ``value``; the hostile one's id, and a good one's."""
+def hostile_store(table: str, column: str, value) -> tuple[RunStore, int, int] | None:
+    """A store of two good runs and one whose ``column`` holds ``value``; the hostile one's id, and a good one's
+    (None when the schema refuses the value)."""
     store = RunStore()
     good, hostile, _ = recorded_run(store), recorded_run(store), recorded_run(store)
     tamper(store, "INSERT OR REPLACE INTO curves (run_id, points) VALUES (?, ?)", hostile, b"\x00\x00\x80\x3f" * 8)
     if not set_hostile(store, table, column, value, hostile):
-        pytest.skip("the schema refuses it")
+        return None
     return store, hostile, good
+
+
+def hostile_store_or_skip(table: str, column: str, value) -> tuple[RunStore, int, int]:
+    made = hostile_store(table, column, value)
+    if made is None:
+        pytest.skip("the schema refuses it")
+    return made
 
 
 def check_everything_reads(store: RunStore, hostile: int, good: int, capsys, tmp_path) -> None:
@@ -196,20 +208,20 @@ def check_everything_reads(store: RunStore, hostile: int, good: int, capsys, tmp
 @pytest.mark.parametrize("value", HOSTILE_VALUES, ids=repr)
 @pytest.mark.parametrize("column", RUN_COLUMNS)
 def test_a_hostile_value_in_any_column_of_a_run_is_read_as_unknown(column, value, capsys, tmp_path):
-    store, hostile, good = hostile_store("runs", column, value)
+    store, hostile, good = hostile_store_or_skip("runs", column, value)
     check_everything_reads(store, hostile, good, capsys, tmp_path)
 
 
 @pytest.mark.parametrize("value", HOSTILE_VALUES, ids=repr)
 @pytest.mark.parametrize("column", EPOCH_COLUMNS)
 def test_a_hostile_value_in_any_column_of_an_epoch_is_read_as_unknown(column, value, capsys, tmp_path):
-    store, hostile, good = hostile_store("epochs", column, value)
+    store, hostile, good = hostile_store_or_skip("epochs", column, value)
     check_everything_reads(store, hostile, good, capsys, tmp_path)
 
 
 @pytest.mark.parametrize("value", HOSTILE_VALUES, ids=repr)
 def test_a_hostile_loss_curve_is_left_out(value, capsys, tmp_path):
-    store, hostile, good = hostile_store("curves", "points", value)
+    store, hostile, good = hostile_store_or_skip("curves", "points", value)
     check_everything_reads(store, hostile, good, capsys, tmp_path)
 
 
@@ -271,3 +283,104 @@ def test_a_running_run_of_an_unreadable_process_is_marked_interrupted_on_open(pi
     run_id = store.begin(TrainConfig(), IDENTITY, ENVIRONMENT)
     tamper(store, "UPDATE runs SET pid = ?, process_started = ? WHERE id = ?", pid, process_started, run_id)
     assert RunStore().run(run_id).status == "interrupted"
+
+
+# ---- the Runs tab over hostile rows ------------------------------------------------------------------------
+
+
+def exercise_runs_tab(columns: list[tuple[str, str]]) -> None:
+    """For each (table, column): the Runs tab over a store of one good run and one run per ``HOSTILE_VALUES``
+    value in that column, every cell painted and asked for every role, all runs selected and compared, sorted by
+    each column both ways, filtered, each hostile run opened and its settings taken. Run in a subprocess
+    (``runs_tab_survives``): a native crash fails the test, not the whole test run."""
+    from PySide6.QtCore import QSettings, Qt
+    from PySide6.QtWidgets import QApplication
+
+    from scratchnet_gui.runs_panel import ANSWERED_ROLES, RunsPanel
+    from scratchnet_gui.session import Session
+
+    app = QApplication.instance() or QApplication([])
+    for number, (table, column) in enumerate(columns):
+        home = Path(os.environ["CASES_FOLDER"]) / str(number)
+        os.environ[HOME_ENV_VAR] = str(home)
+        store = RunStore()
+        recorded_run(store)
+        hostile = [recorded_run(store) for _ in HOSTILE_VALUES]
+        for run_id, value in zip(hostile, HOSTILE_VALUES):
+            tamper(store, "INSERT OR REPLACE INTO curves (run_id, points) VALUES (?, ?)", run_id, b"\x00\x00\x80\x3f" * 8)
+            set_hostile(store, table, column, value, run_id)
+        session = Session(QSettings(str(home / "settings.ini"), QSettings.Format.IniFormat))
+        panel = RunsPanel(session)
+        panel.show()
+        app.processEvents()  # the session's runs view starts once the window listens
+        model = panel.table_model
+        for row in range(model.rowCount()):
+            for cell in range(model.columnCount()):
+                for role in ANSWERED_ROLES:
+                    model.data(model.index(row, cell), role)
+        panel.table.selectAll()
+        panel.compare()
+        panel.grab()
+        for cell in range(model.columnCount()):
+            for order in (Qt.SortOrder.AscendingOrder, Qt.SortOrder.DescendingOrder):
+                panel.table.sortByColumn(cell, order)
+        panel.grab()
+        panel._filter_timer.setInterval(0)
+        for text in ("a", "adam", "–", "1", ""):
+            panel.filter.setText(text)  # typed: the table is filtered once typing pauses
+            app.processEvents()
+            panel.grab()
+        for run_id in hostile:
+            panel.select_runs([run_id])
+            panel.repeat_button.click()
+            panel.open_button.click()
+        session.shutdown()
+        panel.close()
+    print("survived", len(columns))
+
+
+def runs_tab_survives(columns: list[tuple[str, str]]) -> None:
+    """``exercise_runs_tab(columns)`` in a subprocess ends well: no native crash, no Python exception."""
+    code = f"from tests.test_runs_hostile import exercise_runs_tab; exercise_runs_tab({columns!r})"
+    environment = {**os.environ, "CASES_FOLDER": os.environ[HOME_ENV_VAR], "QT_QPA_PLATFORM": "offscreen"}
+    done = subprocess.run(
+        [sys.executable, "-X", "faulthandler", "-c", code], cwd=REPO, env=environment, capture_output=True, text=True, timeout=600
+    )
+    assert done.returncode == 0 and "Traceback" not in done.stderr, done.stderr[-3000:]
+    assert done.stdout.strip().endswith(f"survived {len(columns)}")
+
+
+def test_the_runs_tab_survives_hostile_values_in_every_column():
+    columns = [("runs", column) for column in RUN_COLUMNS if column != "deleted"]
+    runs_tab_survives(columns + [("epochs", column) for column in EPOCH_COLUMNS] + [("curves", "points")])
+
+
+def test_the_filter_hiding_the_overlaid_run_leaves_the_overlays_as_they_were(qtbot, tmp_path, qtlog):
+    from PySide6.QtCore import QSettings
+    from PySide6.QtWidgets import QApplication
+
+    from scratchnet_gui.runs_panel import RunsPanel
+    from scratchnet_gui.session import Session
+
+    store = RunStore()
+    first, second = recorded_run(store, status="stopped"), recorded_run(store)
+    session = Session(QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat))
+    panel = RunsPanel(session)
+    qtbot.addWidget(panel)
+    panel.show()
+    QApplication.processEvents()  # the session's runs view starts once the window listens
+    for _ in range(3):
+        panel.select_runs([second])
+        assert session.runs.overlaid == [second]
+        panel.filter.setText("adam")  # no run's settings hold it
+        qtbot.waitUntil(lambda: panel.proxy.rowCount() == 0)
+        assert panel.count.text() == "0 of 2 runs" and session.runs.overlaid == [second]
+        panel.filter.setText("")
+        qtbot.waitUntil(lambda: panel.proxy.rowCount() == 2)
+        assert panel.count.text() == "2 runs" and session.runs.overlaid == [second] and panel.selected_ids() == [second]
+    panel.filter.setText("stopped")  # hides the overlaid run; the user then selects the one shown
+    qtbot.waitUntil(lambda: panel.proxy.rowCount() == 1)
+    panel.table.selectRow(0)
+    assert sorted(session.runs.overlaid) == [first, second]  # the hidden one was not unselected by the user
+    assert not [record for record in qtlog.records if "Invalid index" in record.message]
+    session.shutdown()
