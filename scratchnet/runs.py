@@ -29,6 +29,7 @@ from __future__ import annotations
 import contextlib
 import csv
 import dataclasses
+import errno
 import functools
 import io
 import json
@@ -467,6 +468,7 @@ class RunStore:
     def _open(self) -> sqlite3.Connection:
         """Move an unusable store aside (looked at read-only, so that nothing in it, or in its WAL, is changed);
         then connect and bring the schema up to date."""
+        _refuse_special_files(self.path)
         problem = _why_unusable(self.path) if self.path.exists() else None
         if problem:
             aside = self._move_aside()
@@ -633,6 +635,26 @@ def _is_setting_value(value: object) -> bool:
     """Whether a stored setting is a number, a text, a truth value, None, or a flat list of those (``hidden``)."""
     scalar = (type(None), bool, int, float, str)
     return isinstance(value, scalar) or (isinstance(value, list) and all(isinstance(item, scalar) for item in value))
+
+
+def _refuse_special_files(path: Path) -> None:
+    """Refuse a store whose file, write-ahead log or shared memory is there but is not a regular file: SQLite
+    would wait for ever opening a FIFO, and read a device without end."""
+    kinds = {
+        stat.S_ISFIFO: "a FIFO",
+        stat.S_ISCHR: "a device",
+        stat.S_ISBLK: "a device",
+        stat.S_ISDIR: "a folder",
+        stat.S_ISSOCK: "a socket",
+    }
+    for name in (path.name, f"{path.name}-wal", f"{path.name}-shm"):
+        try:
+            mode = os.stat(path.with_name(name)).st_mode
+        except FileNotFoundError:
+            continue
+        kind = next((kind for is_kind, kind in kinds.items() if is_kind(mode)), None)
+        if kind is not None:
+            raise OSError(errno.EINVAL, f"{name} is {kind}, not a file")
 
 
 def _why_unusable(path: Path) -> str | None:

@@ -15,6 +15,7 @@ import pytest
 
 from scratchnet.cli import main
 from scratchnet.config import TrainConfig
+from scratchnet.errors import RunStoreError
 from scratchnet.home import HOME_ENV_VAR
 from scratchnet.runs import MODELS_FOLDER, STORE_NAME, RunStore
 
@@ -384,3 +385,31 @@ def test_the_filter_hiding_the_overlaid_run_leaves_the_overlays_as_they_were(qtb
     assert sorted(session.runs.overlaid) == [first, second]  # the hidden one was not unselected by the user
     assert not [record for record in qtlog.records if "Invalid index" in record.message]
     session.shutdown()
+
+
+# ---- files that are not a store: FIFOs, devices; a store locked by another process ----------------------------
+
+
+def runs_command(*args: str, timeout: float = 30) -> subprocess.CompletedProcess:
+    """``scratchnet runs ...`` in a process of its own (a hang is a timeout, not a hung test run)."""
+    return subprocess.run([sys.executable, "-m", "scratchnet", "runs", *args], capture_output=True, text=True, timeout=timeout, cwd=REPO)
+
+
+@pytest.mark.parametrize("suffix", ["", "-wal"])
+def test_a_store_that_is_a_fifo_is_refused_at_once(data_home, suffix):
+    data_home.mkdir()
+    if suffix:
+        recorded_run(RunStore())
+    fifo = data_home / f"{STORE_NAME}{suffix}"
+    fifo.unlink(missing_ok=True)
+    os.mkfifo(fifo)
+    done = runs_command("list")
+    assert done.returncode == 2
+    assert done.stderr == f"scratchnet: error: cannot open the run store {data_home / STORE_NAME}: {fifo.name} is a FIFO, not a file\n"
+
+
+def test_a_store_that_is_a_device_is_refused(data_home):
+    data_home.mkdir()
+    (data_home / STORE_NAME).symlink_to("/dev/zero")
+    with pytest.raises(RunStoreError, match=f"{STORE_NAME} is a device, not a file"):
+        RunStore()
