@@ -15,8 +15,10 @@ its epochs behind) and ``curves`` (the smoothed batch loss, at most 2 000 (epoch
 float32). The weights of every run that completed an epoch go to ``models/<id>.safetensors`` beside the store;
 deleting a run deletes that file and no other, whatever its row says.
 
-Several processes may record at once: the journal is a write-ahead log and a writer waits up to
-``BUSY_TIMEOUT`` seconds for another to finish. Opening a store
+Several processes may record at once: the journal is a write-ahead log, so readers never wait for a writer, and
+a writer waits up to ``BUSY_TIMEOUT`` seconds for another to finish, then fails ("another process holds it
+locked"): a run goes on unrecorded rather than freeze. Each thread has its own connection, so that a thread
+waiting to write keeps no other waiting. Opening a store
 - moves a file that is not a readable ScratchNet store aside to ``runs.sqlite3.corrupt-<UTC time>`` (nothing is
   deleted), starts a fresh one and says so in ``notice``;
 - creates or upgrades the schema, whose version is ``PRAGMA user_version``, one migration per version;
@@ -64,7 +66,7 @@ from .trainer import BatchEvent, EpochEvent, Trainer, TrainingData, TrainResult,
 STORE_NAME = "runs.sqlite3"
 MODELS_FOLDER = "models"
 APPLICATION_ID = 0x53434E54  # "SCNT" in PRAGMA application_id: tells our store from any other SQLite file
-BUSY_TIMEOUT = 30.0  # seconds a writer waits for another process's write to end
+BUSY_TIMEOUT = 2.0  # seconds a writer waits for another process's write to end (a reader, for an exclusive lock)
 PURGE_DELETED_AFTER = 24 * 3600  # seconds a deleted run can still be restored, at least
 MAX_CURVE_POINTS = 2000
 RUNNING = "running"
@@ -254,24 +256,28 @@ class RunOutcome:
 class RunStore:
     """The runs recorded in the SQLite file ``path`` (default: ``runs.sqlite3`` in the data home).
 
-    Safe to share between threads (one lock serialises its calls) and between processes (SQLite's locking).
+    Safe to share between threads (each has a connection of its own) and between processes (SQLite's locking).
     Every failure of the file or the database is raised as ``RunStoreError``."""
 
     def __init__(self, path: str | os.PathLike | None = None):
         self.path = Path(path) if path is not None else data_home() / STORE_NAME
         self.notice: str | None = None  # set when an unusable store was moved aside; for the user to read
-        self._lock = threading.Lock()
+        self._thread_connection = threading.local()  # (a thread's is closed as the thread ends)
+        self._closed = False
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._db = self._open()
+            self._open()
         except (OSError, sqlite3.Error) as error:
             raise RunStoreError(f"cannot open the run store {self.path}: {_reason(error)}") from None
-        self._mark_abandoned_runs_interrupted()
-        self.purge(deleted_before=time.time() - PURGE_DELETED_AFTER)
+        with contextlib.suppress(RunStoreError):  # housekeeping: when another process holds the store, the next open does it
+            self._mark_abandoned_runs_interrupted()
+            self.purge(deleted_before=time.time() - PURGE_DELETED_AFTER)
 
     def close(self) -> None:
-        with self._lock:
-            self._db.close()
+        """Close the store: this thread's connection now, any other thread's at its next use."""
+        self._closed = True
+        with contextlib.suppress(sqlite3.Error):
+            self._connection()
 
     def __enter__(self) -> RunStore:
         return self
@@ -441,8 +447,11 @@ class RunStore:
         if deleted_before is not None:
             condition += " AND deleted < ?"
             values.append(deleted_before)
+        purged = f"SELECT id, model_file FROM runs WHERE {condition}"
+        if not self._read(purged, *values):  # nothing to purge: no need to wait for the write lock
+            return
         with self._transaction() as db:
-            rows = db.execute(f"SELECT id, model_file FROM runs WHERE {condition}", values).fetchall()
+            rows = db.execute(purged, values).fetchall()
             db.execute(f"DELETE FROM runs WHERE {condition}", values)
         weights = [self._own_weights(run_id, model_file) for run_id, model_file in rows]
         remove_files([path for path in weights if path is not None])  # after the rows: a row never points at a missing file
@@ -465,7 +474,7 @@ class RunStore:
 
     # ---- the database ------------------------------------------------------------------------------
 
-    def _open(self) -> sqlite3.Connection:
+    def _open(self) -> None:
         """Move an unusable store aside (looked at read-only, so that nothing in it, or in its WAL, is changed);
         then connect and bring the schema up to date."""
         _refuse_special_files(self.path)
@@ -473,11 +482,23 @@ class RunStore:
         if problem:
             aside = self._move_aside()
             self.notice = f"the run store {self.path} {problem}; it was moved to {aside.name} and a new store was started"
-        db = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT, isolation_level=None, check_same_thread=False)  # our lock guards it
-        db.execute("PRAGMA foreign_keys = ON")
-        db.execute("PRAGMA journal_mode = WAL")
-        db.execute("PRAGMA synchronous = NORMAL")  # with WAL: a power cut may lose the last writes, never the store
+        db = self._connection()
+        if db.execute("PRAGMA journal_mode").fetchone()[0] != "wal":  # (asked first: setting it takes a lock)
+            db.execute("PRAGMA journal_mode = WAL")
         _migrate(db)
+
+    def _connection(self) -> sqlite3.Connection:
+        """This thread's connection to the store, made at its first use (closed, once the store is)."""
+        db = getattr(self._thread_connection, "db", None)
+        if self._closed:
+            if db is not None:
+                db.close()
+            raise sqlite3.ProgrammingError("the run store is closed")
+        if db is None:
+            db = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT, isolation_level=None)
+            db.execute("PRAGMA foreign_keys = ON")
+            db.execute("PRAGMA synchronous = NORMAL")  # with WAL: a power cut may lose the last writes, never the store
+            self._thread_connection.db = db
         return db
 
     def _move_aside(self) -> Path:
@@ -532,17 +553,17 @@ class RunStore:
     def _transaction(self, write: bool = True) -> Iterator[sqlite3.Connection]:
         """One transaction (a writing one takes the write lock at once, so it never has to be retried), with
         SQLite's errors raised as ``RunStoreError``."""
-        with self._lock:
+        try:
+            db = self._connection()
+            db.execute("BEGIN IMMEDIATE" if write else "BEGIN")
             try:
-                self._db.execute("BEGIN IMMEDIATE" if write else "BEGIN")
-                try:
-                    yield self._db
-                except BaseException:
-                    self._db.execute("ROLLBACK")
-                    raise
-                self._db.execute("COMMIT")
-            except sqlite3.Error as error:
-                raise RunStoreError(f"the run store {self.path}: {_reason(error)}") from None
+                yield db
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+            db.execute("COMMIT")
+        except sqlite3.Error as error:
+            raise RunStoreError(f"the run store {self.path}: {_reason(error)}") from None
 
 
 _SUMMARY_FIELDS = tuple(field.name for field in dataclasses.fields(RunSummary) if field.name != "unreadable")
@@ -683,7 +704,10 @@ def _why_unusable(path: Path) -> str | None:
 
 def _migrate(db: sqlite3.Connection) -> None:
     """Apply the migrations from the store's version up to the latest, each in its own transaction (so that two
-    processes opening a new store at once create it once)."""
+    processes opening a new store at once create it once). A store of the latest version is only read: opening
+    it never waits for another process's write."""
+    if db.execute("PRAGMA user_version").fetchone()[0] >= max(MIGRATIONS):
+        return
     for version in range(1, max(MIGRATIONS) + 1):
         db.execute("BEGIN IMMEDIATE")
         try:
@@ -731,6 +755,8 @@ def _no_such_runs(run_ids: list[int]) -> RunStoreError:
 
 
 def _reason(error: Exception) -> str:
+    if isinstance(error, sqlite3.OperationalError) and "locked" in str(error):  # "database is locked": the wait timed out
+        return f"another process holds it locked (waited {BUSY_TIMEOUT:g} s)"
     return getattr(error, "strerror", None) or str(error)
 
 

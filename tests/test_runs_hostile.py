@@ -9,10 +9,12 @@ import os
 import sqlite3
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
 
+from scratchnet import runs
 from scratchnet.cli import main
 from scratchnet.config import TrainConfig
 from scratchnet.errors import RunStoreError
@@ -20,7 +22,8 @@ from scratchnet.home import HOME_ENV_VAR
 from scratchnet.runs import MODELS_FOLDER, STORE_NAME, RunStore
 
 from .conftest import REPO
-from .test_runs import ENVIRONMENT, IDENTITY, recorded_run
+from .guards import deadline
+from .test_runs import ENVIRONMENT, IDENTITY, epoch, recorded_run
 
 
 def tamper(store: RunStore, statement: str, *values) -> None:
@@ -413,3 +416,77 @@ def test_a_store_that_is_a_device_is_refused(data_home):
     (data_home / STORE_NAME).symlink_to("/dev/zero")
     with pytest.raises(RunStoreError, match=f"{STORE_NAME} is a device, not a file"):
         RunStore()
+
+
+LOCKER = """
+import sqlite3, sys, time
+db = sqlite3.connect(sys.argv[1], isolation_level=None)
+if sys.argv[2] == "exclusive":  # readers are shut out too
+    db.execute("PRAGMA locking_mode = EXCLUSIVE")
+db.execute("BEGIN IMMEDIATE")
+db.execute("UPDATE runs SET message = message")
+print("locked", flush=True)
+time.sleep(120)
+"""
+
+
+@contextlib.contextmanager
+def locked_by_another_process(store: RunStore, how: str):
+    """The store locked by another process until the block ends: for writing ("write"), or altogether ("exclusive")."""
+    locker = subprocess.Popen([sys.executable, "-c", LOCKER, str(store.path), how], stdout=subprocess.PIPE, text=True)
+    try:
+        assert locker.stdout.readline() == "locked\n"
+        yield
+    finally:
+        locker.kill()
+        locker.wait()
+
+
+def test_a_store_another_process_writes_to_is_listed_at_once(data_home):
+    store = RunStore()
+    run_id = recorded_run(store)
+    with locked_by_another_process(store, "write"):
+        done = runs_command("list", "--json", timeout=15)  # it used to wait 30 s to open the store
+    assert done.returncode == 0 and [run["id"] for run in json.loads(done.stdout)] == [run_id]
+
+
+def test_a_store_locked_altogether_is_waited_for_two_seconds_then_said_so(data_home):
+    store = RunStore()
+    recorded_run(store)
+    store.close()  # (an exclusive lock waits for every other connection to close)
+    with locked_by_another_process(store, "exclusive"):
+        done = runs_command("list", timeout=15)
+    assert done.returncode == 2
+    assert done.stderr == (f"scratchnet: error: cannot open the run store {store.path}: another process holds it locked (waited 2 s)\n")
+
+
+def test_a_run_goes_on_unrecorded_when_the_store_stays_locked(fake_data_dir, data_home):
+    store = RunStore()
+    with locked_by_another_process(store, "write"):
+        train = [sys.executable, "-m", "scratchnet", "train", "--data-dir", str(fake_data_dir), "--hidden", "8", "--epochs", "1"]
+        done = subprocess.run([*train, "--validation-size", "100"], capture_output=True, text=True, timeout=60, cwd=REPO)
+    assert done.returncode == 0 and "test accuracy" in done.stdout and "recorded as run" not in done.stdout
+    warning = f"scratchnet: warning: the run store {store.path}: another process holds it locked (waited 2 s); "
+    assert warning + "the run goes on without being recorded\n" in done.stderr
+
+
+def test_a_thread_waiting_for_a_locked_store_keeps_no_other_thread_waiting(monkeypatch):
+    """The app's worker waits to record an epoch; the UI thread's reads of the store do not wait for it."""
+    monkeypatch.setattr(runs, "BUSY_TIMEOUT", 60.0)  # the worker waits long
+    store = RunStore()
+    run_id = recorded_run(store)
+    writing = threading.Event()
+
+    def record_an_epoch():
+        writing.set()
+        with contextlib.suppress(RunStoreError):
+            store.add_epoch(run_id, epoch(4))
+
+    with locked_by_another_process(store, "write"):
+        worker = threading.Thread(target=record_an_epoch)
+        worker.start()
+        writing.wait()
+        with deadline(20, "reading the store while another thread waits to write"):
+            for _ in range(50):
+                assert [run.id for run in store.runs()] == [run_id]
+    worker.join()
