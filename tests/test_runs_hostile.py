@@ -13,6 +13,8 @@ import threading
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from scratchnet import runs
 from scratchnet.cli import main
@@ -490,3 +492,77 @@ def test_a_thread_waiting_for_a_locked_store_keeps_no_other_thread_waiting(monke
             for _ in range(50):
                 assert [run.id for run in store.runs()] == [run_id]
     worker.join()
+
+
+# ---- two processes at once ----------------------------------------------------------------------------------
+
+ENDLESS_WRITER = """
+from scratchnet.config import TrainConfig
+from scratchnet.runs import DatasetIdentity, Environment, RunOutcome, RunStore
+from scratchnet.trainer import EpochEvent
+
+store = RunStore()
+while True:
+    run_id = store.begin(TrainConfig(), DatasetIdentity("fake", None, ["a"], (1, 1), 1, 0), Environment("", "", 1, "", ""))
+    for number in (1, 2, 3):
+        store.add_epoch(run_id, EpochEvent(number, 3, 1.0, 0.5, None, None, 0.1, 0.01))
+    store.finish(run_id, RunOutcome("completed", loss_curve=[[0.5, 1.0]] * 1000))
+    print(run_id, flush=True)
+"""
+
+
+def test_the_app_follows_a_process_recording_until_it_is_killed_mid_write(qtbot):
+    from scratchnet_gui.runs_view import RunsView
+
+    view = RunsView(RunStore())
+    messages = []
+    view.message.connect(lambda text, undo: messages.append(text))
+    writer = subprocess.Popen([sys.executable, "-c", ENDLESS_WRITER], stdout=subprocess.PIPE, text=True, cwd=REPO)
+    finished = []
+    with deadline(120, "the recording process"):
+        while len(finished) < 20:
+            finished.append(int(writer.stdout.readline()))
+            view.refresh()  # the app reads as the other process writes
+    writer.kill()  # in the middle of its next run, most likely of a write
+    writer.wait()
+    reopened = RunStore()
+    assert reopened.notice is None and messages == []
+    view.refresh()
+    listed = {run.id: run for run in view.runs}
+    assert set(finished) <= set(listed) and all(listed[run_id].status == "completed" for run_id in finished)
+    assert all(reopened.run(run_id).epochs in (0, 1, 2, 3) for run_id in listed)
+    view.close()
+
+
+# ---- any values at once (hypothesis) -------------------------------------------------------------------------
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=20),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.sampled_from(["name", "accuracy", "loss", "threads", "hidden"]), children)
+    ),
+    max_leaves=12,
+)
+stored = (
+    st.none()
+    | st.integers(min_value=-(2**63), max_value=2**63 - 1)
+    | st.floats()
+    | st.text(max_size=50)
+    | st.binary(max_size=40)
+    | json_values.map(json.dumps)
+)
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(row=st.fixed_dictionaries({column: stored for column in RUN_COLUMNS if column != "deleted"}))
+def test_any_values_in_a_row_at_once_read_without_an_error(data_home, capsys, row):
+    store = RunStore()
+    run_id = recorded_run(store)
+    for column, value in row.items():
+        set_hostile(store, "runs", column, value, run_id)
+    (summary,) = store.runs()
+    assert summary.to_json() and summary.settings and store.run(run_id).to_json()
+    for command in (["runs", "list"], ["runs", "show", str(run_id)], ["runs", "show", str(run_id), "--json"]):
+        assert main(command) == 0
+    assert "Traceback" not in capsys.readouterr().err
+    tamper(store, "DELETE FROM runs")
