@@ -17,6 +17,7 @@ from PySide6.QtCore import QObject, QSettings, QTimer, Signal
 
 from scratchnet.errors import RunStoreError
 from scratchnet.runs import RunStore, RunSummary, unreadable_notice
+from scratchnet.stored_values import LARGEST_ID
 
 from .messages import sentence
 from .run_curves import MAX_OVERLAYS, RunCurves
@@ -106,7 +107,7 @@ class RunsView(QObject):
     def set_overlaid(self, run_ids: list[int]) -> None:
         """Overlay these runs on the Training plots (the first ``MAX_OVERLAYS`` of those in the store), and
         remember them."""
-        self._show_overlays([run_id for run_id in run_ids if run_id in self._by_id])
+        self._show_overlays([run_id for run_id in dict.fromkeys(run_ids) if run_id in self._by_id])
         if self.settings is not None:
             self.settings.setValue(OVERLAID_KEY, ",".join(map(str, self.overlaid)))
 
@@ -129,8 +130,10 @@ class RunsView(QObject):
         self.overlays_changed.emit([curves[run_id] for run_id in run_ids])
 
     def _remembered_ids(self) -> list[int]:
+        """The ids saved by ``set_overlaid``: "4,5,12" (anything else in the setting is ignored)."""
         text = str(self.settings.value(OVERLAID_KEY, "")) if self.settings is not None else ""
-        return [int(part) for part in text.split(",") if part.strip().isdigit()]
+        parts = [part.strip() for part in text.split(",")]
+        return [int(part) for part in parts if part.isascii() and part.isdigit() and len(part) <= len(str(LARGEST_ID))]
 
     # ---- what the session's runs do ---------------------------------------------------------------
 

@@ -566,3 +566,37 @@ def test_any_values_in_a_row_at_once_read_without_an_error(data_home, capsys, ro
         assert main(command) == 0
     assert "Traceback" not in capsys.readouterr().err
     tamper(store, "DELETE FROM runs")
+
+
+@pytest.mark.parametrize("remembered", ["9" * 5000, "²,1", "1,,x,-3, 1 ", 12, ["1", "2"]])
+def test_hostile_remembered_overlays_overlay_only_runs_of_the_store(qtbot, tmp_path, remembered):
+    from PySide6.QtCore import QSettings
+
+    from scratchnet_gui.runs_view import OVERLAID_KEY, RunsView
+
+    store = RunStore()
+    run_id = recorded_run(store)
+    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+    settings.setValue(OVERLAID_KEY, remembered)
+    view = RunsView(store, settings)
+    messages = []
+    view.message.connect(lambda text, undo: messages.append(text))
+    view.start()
+    assert view.overlaid in ([], [run_id]) and messages == []
+    view.close()
+
+
+def test_the_runs_view_says_which_runs_hold_unreadable_values(qtbot):
+    from scratchnet_gui.runs_view import RunsView
+
+    store = RunStore()
+    run_id = recorded_run(store)
+    tamper(store, "UPDATE runs SET test_accuracy = 'abc' WHERE id = ?", run_id)
+    view = RunsView(store)
+    with qtbot.waitSignal(view.message) as said:
+        view.refresh()
+    assert said.args == [
+        f"Run {run_id} of the run store holds values this ScratchNet cannot read (test_accuracy); they are shown as unknown.",
+        False,
+    ]
+    view.close()
