@@ -355,7 +355,8 @@ class RunsPanel(QWidget):
 
     def _update_count(self) -> None:
         shown, total = self.proxy.rowCount(), self.table_model.rowCount()
-        self.count.setText(f"{total:,} runs" if shown == total else f"{shown:,} of {total:,} runs")
+        runs = f"{total:,} run{'s' * (total != 1)}"
+        self.count.setText(runs if shown == total else f"{shown:,} of {runs}")
 
     def _update_buttons(self) -> None:
         selected = len(self.table.selectionModel().selectedRows())

@@ -389,6 +389,10 @@ def test_the_filter_hiding_the_overlaid_run_leaves_the_overlays_as_they_were(qtb
     panel.table.selectRow(0)
     assert sorted(session.runs.overlaid) == [first, second]  # the hidden one was not unselected by the user
     assert not [record for record in qtlog.records if "Invalid index" in record.message]
+    store.delete([first])
+    session.runs.refresh()
+    panel.filter.setText("")
+    qtbot.waitUntil(lambda: panel.count.text() == "1 run")
     session.shutdown()
 
 
