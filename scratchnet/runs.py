@@ -487,6 +487,17 @@ class RunStore:
             db.execute("PRAGMA journal_mode = WAL")
         _migrate(db)
 
+    def wait_for_others(self, seconds: float) -> None:
+        """Make this thread's calls wait at most ``seconds`` (instead of ``BUSY_TIMEOUT``) for another process's
+        lock: the app's UI thread waits only a moment, so that it never freezes."""
+        self._thread_connection.waits = seconds
+        db = getattr(self._thread_connection, "db", None)
+        if db is not None:
+            db.execute(f"PRAGMA busy_timeout = {round(seconds * 1000)}")
+
+    def _waits(self) -> float:
+        return getattr(self._thread_connection, "waits", BUSY_TIMEOUT)
+
     def _connection(self) -> sqlite3.Connection:
         """This thread's connection to the store, made at its first use (closed, once the store is)."""
         db = getattr(self._thread_connection, "db", None)
@@ -495,7 +506,7 @@ class RunStore:
                 db.close()
             raise sqlite3.ProgrammingError("the run store is closed")
         if db is None:
-            db = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT, isolation_level=None)
+            db = sqlite3.connect(self.path, timeout=self._waits(), isolation_level=None)
             db.execute("PRAGMA foreign_keys = ON")
             db.execute("PRAGMA synchronous = NORMAL")  # with WAL: a power cut may lose the last writes, never the store
             self._thread_connection.db = db
@@ -563,7 +574,7 @@ class RunStore:
                 raise
             db.execute("COMMIT")
         except sqlite3.Error as error:
-            raise RunStoreError(f"the run store {self.path}: {_reason(error)}") from None
+            raise RunStoreError(f"the run store {self.path}: {_reason(error, self._waits())}") from None
 
 
 _SUMMARY_FIELDS = tuple(field.name for field in dataclasses.fields(RunSummary) if field.name != "unreadable")
@@ -754,9 +765,9 @@ def _no_such_runs(run_ids: list[int]) -> RunStoreError:
     return RunStoreError(f"no recorded run with id {ids}" if len(run_ids) == 1 else f"no recorded runs with ids {ids}")
 
 
-def _reason(error: Exception) -> str:
+def _reason(error: Exception, waited: float = BUSY_TIMEOUT) -> str:
     if isinstance(error, sqlite3.OperationalError) and "locked" in str(error):  # "database is locked": the wait timed out
-        return f"another process holds it locked (waited {BUSY_TIMEOUT:g} s)"
+        return f"another process holds it locked (waited {waited:g} s)"
     return getattr(error, "strerror", None) or str(error)
 
 

@@ -23,6 +23,7 @@ from .messages import sentence
 from .run_curves import MAX_OVERLAYS, RunCurves
 
 REFRESH_MS = 2000  # how often the store's files are looked at for runs recorded by other processes
+UI_WAIT = 0.1  # seconds the UI thread waits for a store another process holds locked (the worker waits longer)
 OVERLAID_KEY = "runs/overlaid"  # the settings key of the overlaid runs' ids
 
 
@@ -41,6 +42,8 @@ class RunsView(QObject):
     def __init__(self, store: RunStore | None, settings: QSettings | None = None, parent: QObject | None = None):
         super().__init__(parent)
         self.store = store
+        if store is not None:
+            store.wait_for_others(UI_WAIT)  # made in the UI thread: its reads and commands never freeze the window
         self.settings = settings
         self.runs: list[RunSummary] = []
         self.overlaid: list[int] = []  # ids, in the order the plots draw them

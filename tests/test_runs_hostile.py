@@ -4,6 +4,7 @@ store is waited for at most ``BUSY_TIMEOUT`` seconds and then said to be so."""
 
 import contextlib
 import csv
+import gc
 import json
 import os
 import sqlite3
@@ -603,4 +604,21 @@ def test_the_runs_view_says_which_runs_hold_unreadable_values(qtbot):
         f"Run {run_id} of the run store holds values this ScratchNet cannot read (test_accuracy); they are shown as unknown.",
         False,
     ]
+    view.close()
+
+
+def test_the_app_waits_for_a_locked_store_only_a_moment(qtbot):
+    from scratchnet_gui.runs_view import UI_WAIT, RunsView
+
+    opened = []
+    opener = threading.Thread(target=lambda: opened.append(RunStore()))  # its connection closes as the thread ends
+    opener.start()
+    opener.join()
+    gc.collect()  # (a connection is freed with the cycles it is part of)
+    (store,) = opened
+    with locked_by_another_process(store, "exclusive"):
+        view = RunsView(store)  # in the UI thread
+        with qtbot.waitSignal(view.message) as said:
+            view.refresh()
+    assert said.args[0].endswith(f"another process holds it locked (waited {UI_WAIT:g} s).")
     view.close()
