@@ -18,6 +18,7 @@ MAX_TEXT = 2_000  # characters of a stored text kept for display; longer ones ar
 MAX_JSON = 1_000_000  # characters of a stored JSON text that are parsed at all
 MAX_JSON_DEPTH = 16  # nesting of lists and objects in a stored JSON text (the store writes 3 at most)
 LARGEST_ID = 2**63 - 1  # SQLite's largest integer
+LATEST_TIME = 32_503_680_000.0  # 3000-01-01 as a Unix time: a later one is no time a run was recorded
 
 
 class Unreadable(ValueError):
@@ -49,11 +50,8 @@ def amount(value: object) -> float:
 
 
 def stored_time(value: object) -> datetime:
-    """A Unix time as a UTC datetime (one that a datetime can hold)."""
-    try:
-        return datetime.fromtimestamp(real(value), timezone.utc)
-    except (OverflowError, OSError, ValueError):  # 1e300 s
-        raise Unreadable(value) from None
+    """A Unix time from 1970 to the year 3000, as a UTC datetime (so that it can be shown in any time zone)."""
+    return datetime.fromtimestamp(real(value, 0.0, LATEST_TIME), timezone.utc)
 
 
 def text(value: object) -> str:

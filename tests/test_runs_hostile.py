@@ -134,6 +134,7 @@ HOSTILE_VALUES = [
     b"\x00\xff\x1b blob",
     2**63 - 1,
     -1,
+    -62135596800,  # the year 1: no local time before it
     1e300,
     float("-inf"),
     None,  # refused by the NOT NULL columns
