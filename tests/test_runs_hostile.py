@@ -11,6 +11,7 @@ import sqlite3
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -623,3 +624,17 @@ def test_the_app_waits_for_a_locked_store_only_a_moment(qtbot):
             view.refresh()
     assert said.args[0].endswith(f"another process holds it locked (waited {UI_WAIT:g} s).")
     view.close()
+
+
+def test_a_start_in_the_year_1_is_unknown_in_any_time_zone(monkeypatch, capsys):
+    store = RunStore()
+    run_id = recorded_run(store)
+    tamper(store, "UPDATE runs SET started = -62135596800 WHERE id = ?", run_id)
+    monkeypatch.setenv("TZ", "America/New_York")
+    time.tzset()
+    try:
+        assert main(["runs", "list"]) == 0 and main(["runs", "show", str(run_id)]) == 0
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+    assert "(started)" in capsys.readouterr().err
