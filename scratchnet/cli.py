@@ -30,7 +30,7 @@ from typing import NoReturn
 
 from tqdm import tqdm
 
-from . import __version__
+from . import __version__, stored_values
 from .config import TrainConfig
 from .data import (
     ProgressCallback,
@@ -49,7 +49,7 @@ from .model_file import load_model
 from .nn.metrics import evaluate
 from .nn.optimizers import lr_after_switch
 from .presets import load_preset, preset_names
-from .runs import RunStore, RunSummary, train_and_record
+from .runs import DatasetIdentity, Environment, RunStore, RunSummary, train_and_record, unreadable_notice
 from .settings import SETTINGS, Kind, Setting
 from .trainer import BatchEvent, EpochEvent, Trainer, TrainResult
 
@@ -497,9 +497,15 @@ def open_run_store() -> RunStore:
     return store
 
 
+def warn_if_unreadable(runs: list[RunSummary]) -> None:
+    if notice := unreadable_notice(runs):
+        warn(notice)
+
+
 def cmd_runs_list(args: argparse.Namespace) -> int:
     with open_run_store() as store:
         runs = store.runs()
+    warn_if_unreadable(runs)
     if args.json:
         print(json.dumps([run.to_json() for run in runs]))
     elif not runs:
@@ -511,9 +517,9 @@ def cmd_runs_list(args: argparse.Namespace) -> int:
 
 
 def run_row(run: RunSummary) -> list[str]:
-    started = run.started.astimezone().strftime("%Y-%m-%d %H:%M")
+    started = "-" if run.started is None else run.started.astimezone().strftime("%Y-%m-%d %H:%M")
     accuracies = [percent(run.test_accuracy), percent(run.val_accuracy)]
-    return [str(run.id), started, run.status, run.settings, str(run.epochs), *accuracies, f"{run.train_seconds:.1f}"]
+    return [str(run.id), started, run.status, run.settings, number(run.epochs, "d"), *accuracies, number(run.train_seconds, ".1f")]
 
 
 def print_table(titles: list[str], rows: list[list[str]], right_aligned: set[str]) -> None:
@@ -536,23 +542,19 @@ def local_time(moment: datetime | None) -> str:
 def cmd_runs_show(args: argparse.Namespace) -> int:
     with open_run_store() as store:
         run = store.run(args.id)
+    warn_if_unreadable([run])
     if args.json:
         print(json.dumps(run.to_json()))
         return 0
-    dataset, environment = run.dataset, run.environment
     lines = [
         f"run {run.id}: {run.status}" + (f" ({run.message})" if run.message else ""),
         f"started      {local_time(run.started)}, ended {local_time(run.ended)}",
-        f"training     {run.train_seconds:.1f} s, {run.samples_per_second:,.0f} samples/s",
+        f"training     {number(run.train_seconds, '.1f')} s, {number(run.samples_per_second, ',.0f')} samples/s",
         f"settings     {run.settings}",
         f"             {' '.join(f'{name}={value}' for name, value in run.config.items())}",
-        f"dataset      {dataset.name or 'unnamed'}: {dataset.train_size} train / {dataset.validation_size} validation images "
-        f"of {dataset.image_shape[0]}×{dataset.image_shape[1]}, {len(dataset.class_names)} classes",
-        f"             test set {dataset.fingerprint or 'without fingerprint'}",
-        f"environment  NumPy {environment.numpy}, {environment.blas} with {environment.threads or '?'} "
-        f"thread{'' if environment.threads == 1 else 's'}, "
-        f"Python {environment.python}, {environment.machine}; host {run.host}, process {run.pid}",
-        f"test         accuracy {percent(run.test_accuracy)}" + (f", loss {run.test['loss']:.4f}" if run.test else ""),
+        *dataset_lines(run.dataset),
+        f"environment  {environment_text(run.environment)}; host {run.host or '?'}, process {number(run.pid, 'd')}",
+        f"test         accuracy {percent(run.test_accuracy)}" + loss_text(stored_test_loss(run.test)),
         f"validation   accuracy {percent(run.val_accuracy)}",
         f"weights      {run.model_path or 'not saved (no epoch completed)'}",
         f"loss curve   {len(run.loss_curve)} points of the smoothed batch loss",
@@ -562,12 +564,46 @@ def cmd_runs_show(args: argparse.Namespace) -> int:
         print()
         titles = ["epoch", "train loss", "train acc", "val loss", "val acc", "lr", "seconds"]
         rows = [
-            [str(e.epoch), f"{e.train_loss:.4f}", percent(e.train_accuracy), number(e.val_loss, ".4f"), percent(e.val_accuracy)]
-            + [f"{e.lr:.2e}", f"{e.seconds:.2f}"]
+            [str(e.epoch), number(e.train_loss, ".4f"), percent(e.train_accuracy), number(e.val_loss, ".4f"), percent(e.val_accuracy)]
+            + [number(e.lr, ".2e"), number(e.seconds, ".2f")]
             for e in run.history
         ]
         print_table(titles, rows, right_aligned=set(titles))
     return 0
+
+
+def dataset_lines(dataset: DatasetIdentity | None) -> list[str]:
+    """``runs show``'s lines about the dataset a run learnt from."""
+    if dataset is None:
+        return ["dataset      unknown (not readable in the run store)"]
+    height, width = dataset.image_shape
+    return [
+        f"dataset      {dataset.name or 'unnamed'}: {dataset.train_size} train / {dataset.validation_size} validation images "
+        f"of {height}×{width}, {len(dataset.class_names)} classes",
+        f"             test set {dataset.fingerprint or 'without fingerprint'}",
+    ]
+
+
+def environment_text(environment: Environment | None) -> str:
+    if environment is None:
+        return "unknown (not readable in the run store)"
+    threads = environment.threads
+    return (
+        f"NumPy {environment.numpy}, {environment.blas} with {threads or '?'} thread{'' if threads == 1 else 's'}, "
+        f"Python {environment.python}, {environment.machine}"
+    )
+
+
+def stored_test_loss(test: dict | None) -> float | None:
+    """The loss in a run's stored test-set report, when it holds a number there."""
+    try:
+        return stored_values.real((test or {}).get("loss"))
+    except stored_values.Unreadable:
+        return None
+
+
+def loss_text(loss: float | None) -> str:
+    return "" if loss is None else f", loss {loss:.4f}"
 
 
 def number(value: float | None, spec: str) -> str:

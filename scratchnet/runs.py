@@ -12,10 +12,13 @@ as the trainer runs, so that an error (or Ctrl+C) still leaves the run in the st
 Tables: ``runs`` (one row per run: when, how it ended, its settings, dataset and machine as JSON, the headline
 figures), ``epochs`` (one row per completed epoch, written as the epoch ends, so that a killed process leaves
 its epochs behind) and ``curves`` (the smoothed batch loss, at most 2 000 (epochs, loss) pairs of little-endian
-float32). The weights of every run that completed an epoch go to ``models/<id>.safetensors`` beside the store.
+float32). The weights of every run that completed an epoch go to ``models/<id>.safetensors`` beside the store;
+deleting a run deletes that file and no other, whatever its row says.
 
-Several processes may record at once: the journal is a write-ahead log and a writer waits up to
-``BUSY_TIMEOUT`` seconds for another to finish. Opening a store
+Several processes may record at once: the journal is a write-ahead log, so readers never wait for a writer, and
+a writer waits up to ``BUSY_TIMEOUT`` seconds for another to finish, then fails ("another process holds it
+locked"): a run goes on unrecorded rather than freeze. Each thread has its own connection, so that a thread
+waiting to write keeps no other waiting. Opening a store
 - moves a file that is not a readable ScratchNet store aside to ``runs.sqlite3.corrupt-<UTC time>`` (nothing is
   deleted), starts a fresh one and says so in ``notice``;
 - creates or upgrades the schema, whose version is ``PRAGMA user_version``, one migration per version;
@@ -28,6 +31,7 @@ from __future__ import annotations
 import contextlib
 import csv
 import dataclasses
+import errno
 import functools
 import io
 import json
@@ -36,6 +40,7 @@ import os
 import platform
 import socket
 import sqlite3
+import stat
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -46,6 +51,7 @@ from pathlib import Path
 import numpy as np
 import psutil
 
+from . import stored_values
 from .atomic import atomic_write, remove_files
 from .config import TrainConfig
 from .controls import RunControls
@@ -60,7 +66,7 @@ from .trainer import BatchEvent, EpochEvent, Trainer, TrainingData, TrainResult,
 STORE_NAME = "runs.sqlite3"
 MODELS_FOLDER = "models"
 APPLICATION_ID = 0x53434E54  # "SCNT" in PRAGMA application_id: tells our store from any other SQLite file
-BUSY_TIMEOUT = 30.0  # seconds a writer waits for another process's write to end
+BUSY_TIMEOUT = 2.0  # seconds a writer waits for another process's write to end (a reader, for an exclusive lock)
 PURGE_DELETED_AFTER = 24 * 3600  # seconds a deleted run can still be restored, at least
 MAX_CURVE_POINTS = 2000
 RUNNING = "running"
@@ -147,31 +153,43 @@ class Environment:
 
 @dataclass
 class RunSummary:
-    """One line of the run list: what ``RunStore.runs`` returns for each run."""
+    """One line of the run list: what ``RunStore.runs`` returns for each run.
+
+    Every value is checked as it is read (``scratchnet.stored_values``): one that this store would not have
+    written (text where a number belongs, a time of 1e300 s, ...) reads as unknown (None; "unknown" for the
+    status), and its field is named in ``unreadable``."""
 
     id: int
-    started: datetime  # UTC
+    started: datetime | None  # UTC
     ended: datetime | None
-    status: str
+    status: str  # "running", one of ENDINGS, or "unknown"
     message: str
     config_json: str = dataclasses.field(repr=False)  # read as ``config`` when asked for: listing many runs stays fast
-    dataset_name: str
-    epochs: int  # completed epochs
+    dataset_name: str | None
+    epochs: int | None  # completed epochs
     val_accuracy: float | None  # of the weights kept (of the last epoch while running)
     test_accuracy: float | None
-    train_seconds: float
-    samples_per_second: float
+    train_seconds: float | None
+    samples_per_second: float | None
     blas_threads: int | None  # its environment's threads: the BLAS thread count it trained with
     model_path: Path | None  # the weights, when the run completed an epoch
+    unreadable: tuple[str, ...] = ()  # the fields whose stored values could not be read
 
     @functools.cached_property
     def config(self) -> dict:
-        """The run's settings as it ended (``TrainConfig.to_dict()``)."""
-        return json.loads(self.config_json)
+        """The run's settings as it ended (``TrainConfig.to_dict()``): only the settings whose values are numbers,
+        text or lists of them; {} when none can be read."""
+        try:
+            settings = stored_values.json_object(self.config_json)
+        except stored_values.Unreadable:
+            return {}
+        return {stored_values.printable(name): _setting_value(value) for name, value in settings.items() if _is_setting_value(value)}
 
     @property
     def settings(self) -> str:
         """The short label of the run's settings (``TrainConfig.describe``), e.g. ``128-128 relu adam lr=0.002 …``."""
+        if not self.config:
+            return "(settings unreadable)"
         try:
             return TrainConfig.from_dict(self.config).describe()
         except ConfigError:  # recorded by a ScratchNet with other settings
@@ -185,7 +203,8 @@ class RunSummary:
 
 @dataclass
 class StoredRun(RunSummary):
-    """Everything recorded about one run: what ``RunStore.run`` returns."""
+    """Everything recorded about one run: what ``RunStore.run`` returns (its values checked as ``RunSummary``'s;
+    an epoch whose number cannot be read is left out, and so is a loss curve that is not (epochs, loss) pairs)."""
 
     dataset: DatasetIdentity | None = None
     environment: Environment | None = None
@@ -193,7 +212,18 @@ class StoredRun(RunSummary):
     loss_curve: np.ndarray = dataclasses.field(default_factory=lambda: np.empty((0, 2), np.float32))  # (n, 2): epochs, loss
     test: dict | None = None  # metrics.evaluate on the test set
     host: str = ""
-    pid: int = 0
+    pid: int | None = None
+
+
+def unreadable_notice(runs: list[RunSummary]) -> str | None:
+    """What to tell the user about runs holding values that could not be read (None when there are none)."""
+    damaged = [run for run in runs if run.unreadable]
+    if not damaged:
+        return None
+    fields = ", ".join(dict.fromkeys(field for run in damaged for field in run.unreadable))
+    ids = ", ".join(str(run.id) for run in damaged[:5]) + (f" and {len(damaged) - 5} more" if len(damaged) > 5 else "")
+    runs_text = f"runs {ids} of the run store hold" if len(damaged) > 1 else f"run {ids} of the run store holds"
+    return f"{runs_text} values this ScratchNet cannot read ({fields}); they are shown as unknown"
 
 
 @dataclass
@@ -226,24 +256,28 @@ class RunOutcome:
 class RunStore:
     """The runs recorded in the SQLite file ``path`` (default: ``runs.sqlite3`` in the data home).
 
-    Safe to share between threads (one lock serialises its calls) and between processes (SQLite's locking).
+    Safe to share between threads (each has a connection of its own) and between processes (SQLite's locking).
     Every failure of the file or the database is raised as ``RunStoreError``."""
 
     def __init__(self, path: str | os.PathLike | None = None):
         self.path = Path(path) if path is not None else data_home() / STORE_NAME
         self.notice: str | None = None  # set when an unusable store was moved aside; for the user to read
-        self._lock = threading.Lock()
+        self._thread_connection = threading.local()  # (a thread's is closed as the thread ends)
+        self._closed = False
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._db = self._open()
+            self._open()
         except (OSError, sqlite3.Error) as error:
             raise RunStoreError(f"cannot open the run store {self.path}: {_reason(error)}") from None
-        self._mark_abandoned_runs_interrupted()
-        self.purge(deleted_before=time.time() - PURGE_DELETED_AFTER)
+        with contextlib.suppress(RunStoreError):  # housekeeping: when another process holds the store, the next open does it
+            self._mark_abandoned_runs_interrupted()
+            self.purge(deleted_before=time.time() - PURGE_DELETED_AFTER)
 
     def close(self) -> None:
-        with self._lock:
-            self._db.close()
+        """Close the store: this thread's connection now, any other thread's at its next use."""
+        self._closed = True
+        with contextlib.suppress(sqlite3.Error):
+            self._connection()
 
     def __enter__(self) -> RunStore:
         return self
@@ -330,7 +364,7 @@ class RunStore:
     def _save_weights(self, run_id: int, model: Model) -> None:
         """Save the weights to ``models/<id>.safetensors``, then point the run at them. The file is written
         outside any transaction, so that other processes need not wait for it."""
-        model_file = f"{MODELS_FOLDER}/{run_id}.safetensors"
+        model_file = _weights_name(run_id)
         try:
             save_model(model, self.path.parent / model_file)
         except OSError as error:
@@ -347,6 +381,8 @@ class RunStore:
 
     def run(self, run_id: int) -> StoredRun:
         """Everything recorded about one run; ``RunStoreError`` when there is no such run."""
+        if not 0 < run_id <= stored_values.LARGEST_ID:
+            raise _no_such_runs([run_id])
         with self._transaction(write=False) as db:  # one snapshot: the run, its epochs and curve as of one moment
             row = db.execute(
                 f"SELECT {_SUMMARY_COLUMNS}, dataset, environment, test, host, pid FROM runs WHERE id = ? AND deleted IS NULL",
@@ -354,34 +390,34 @@ class RunStore:
             ).fetchone()
             if row is None:
                 raise _no_such_runs([run_id])
-            history = db.execute(f"SELECT {', '.join(EPOCH_COLUMNS)} FROM epochs WHERE run_id = ? ORDER BY epoch", (run_id,))
-            history = [EpochEvent(*values) for values in history]
+            history = db.execute(f"SELECT {', '.join(EPOCH_COLUMNS)} FROM epochs WHERE run_id = ? ORDER BY epoch", (run_id,)).fetchall()
             curve = db.execute("SELECT points FROM curves WHERE run_id = ?", (run_id,)).fetchone()
-        dataset, environment, test, host, pid = row[len(_SUMMARY_FIELDS) :]
-        identity = json.loads(dataset)
-        identity["image_shape"] = tuple(identity["image_shape"])
+        summary = self._summary_fields(row)
+        details, unreadable = _read_fields(_DETAIL_READERS, dict(zip(_DETAIL_READERS, row[len(_SUMMARY_FIELDS) :])))
+        epochs = [_epoch_event(values) for values in history]
+        loss_curve = _loss_curve(curve[0] if curve else None)
+        unreadable += ["epochs"] * (None in epochs) + ["loss curve"] * (loss_curve is None)
         return StoredRun(
-            **self._summary_fields(row),
-            dataset=DatasetIdentity(**identity),
-            environment=Environment(**json.loads(environment)),
-            history=history,
-            loss_curve=np.frombuffer(curve[0], "<f4").reshape(-1, 2) if curve else np.empty((0, 2), np.float32),
-            test=json.loads(test) if test else None,
-            host=host,
-            pid=pid,
+            **{**summary, "unreadable": summary["unreadable"] + tuple(unreadable)},
+            **{name: value for name, value in details.items() if value is not None},
+            history=[event for event in epochs if event is not None],
+            loss_curve=np.empty((0, 2), np.float32) if loss_curve is None else loss_curve,
         )
 
     def export_csv(self, run_ids: Iterable[int], path: str | os.PathLike) -> None:
         """Write the epochs of the runs to a CSV file in long format: one row per run and epoch, with
-        ``run_id``, the epoch and each metric as columns. Written atomically; unknown ids write nothing."""
+        ``run_id``, the epoch and each metric as columns (numbers only: a figure that cannot be read is an empty
+        cell). Written atomically, into an existing folder, never through a symbolic link; unknown ids write nothing."""
         run_ids = list(run_ids)
         self._check_exist(run_ids)
+        _check_export_target(Path(path))
         text = io.StringIO()
         writer = csv.writer(text, lineterminator="\n")
         writer.writerow(["run_id", *EPOCH_COLUMNS])
         for run_id in run_ids:
-            rows = self._read(f"SELECT run_id, {', '.join(EPOCH_COLUMNS)} FROM epochs WHERE run_id = ? ORDER BY epoch", run_id)
-            writer.writerows(["" if value is None else value for value in row] for row in rows)
+            rows = self._read(f"SELECT {', '.join(EPOCH_COLUMNS)} FROM epochs WHERE run_id = ? ORDER BY epoch", run_id)
+            events = [event for event in map(_epoch_event, rows) if event is not None]
+            writer.writerows([run_id, *("" if value is None else value for value in dataclasses.astuple(event))] for event in events)
         try:
             atomic_write(path, text.getvalue().encode())
         except OSError as error:
@@ -411,25 +447,69 @@ class RunStore:
         if deleted_before is not None:
             condition += " AND deleted < ?"
             values.append(deleted_before)
+        purged = f"SELECT id, model_file FROM runs WHERE {condition}"
+        if not self._read(purged, *values):  # nothing to purge: no need to wait for the write lock
+            return
         with self._transaction() as db:
-            files = [file for (file,) in db.execute(f"SELECT model_file FROM runs WHERE {condition}", values) if file]
+            rows = db.execute(purged, values).fetchall()
             db.execute(f"DELETE FROM runs WHERE {condition}", values)
-        remove_files([self.path.parent / file for file in files])  # after the rows: a row never points at a missing file
+        weights = [self._own_weights(run_id, model_file) for run_id, model_file in rows]
+        remove_files([path for path in weights if path is not None])  # after the rows: a row never points at a missing file
+
+    def _weights_path(self, run_id: int, model_file: object) -> Path | None:
+        """Where run ``run_id``'s weights are, when its row names the file the store wrote for it
+        (``models/<id>.safetensors``); None for any other name: a row cannot point the store at another file."""
+        return self.path.parent / model_file if model_file == _weights_name(run_id) else None
+
+    def _own_weights(self, run_id: int, model_file: object) -> Path | None:
+        """The file that deleting run ``run_id`` may delete: the weights the store wrote for it (``_weights_path``),
+        when they are a regular file reached through no symbolic link; None otherwise."""
+        path = self._weights_path(run_id, model_file)
+        try:
+            if path is None or path.parent.is_symlink() or not stat.S_ISREG(path.lstat().st_mode):
+                return None
+        except OSError:  # gone, or not ours to look at
+            return None
+        return path
 
     # ---- the database ------------------------------------------------------------------------------
 
-    def _open(self) -> sqlite3.Connection:
+    def _open(self) -> None:
         """Move an unusable store aside (looked at read-only, so that nothing in it, or in its WAL, is changed);
         then connect and bring the schema up to date."""
+        _refuse_special_files(self.path)
         problem = _why_unusable(self.path) if self.path.exists() else None
         if problem:
             aside = self._move_aside()
             self.notice = f"the run store {self.path} {problem}; it was moved to {aside.name} and a new store was started"
-        db = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT, isolation_level=None, check_same_thread=False)  # our lock guards it
-        db.execute("PRAGMA foreign_keys = ON")
-        db.execute("PRAGMA journal_mode = WAL")
-        db.execute("PRAGMA synchronous = NORMAL")  # with WAL: a power cut may lose the last writes, never the store
+        db = self._connection()
+        if db.execute("PRAGMA journal_mode").fetchone()[0] != "wal":  # (asked first: setting it takes a lock)
+            db.execute("PRAGMA journal_mode = WAL")
         _migrate(db)
+
+    def wait_for_others(self, seconds: float) -> None:
+        """Make this thread's calls wait at most ``seconds`` (instead of ``BUSY_TIMEOUT``) for another process's
+        lock: the app's UI thread waits only a moment, so that it never freezes."""
+        self._thread_connection.waits = seconds
+        db = getattr(self._thread_connection, "db", None)
+        if db is not None:
+            db.execute(f"PRAGMA busy_timeout = {round(seconds * 1000)}")
+
+    def _waits(self) -> float:
+        return getattr(self._thread_connection, "waits", BUSY_TIMEOUT)
+
+    def _connection(self) -> sqlite3.Connection:
+        """This thread's connection to the store, made at its first use (closed, once the store is)."""
+        db = getattr(self._thread_connection, "db", None)
+        if self._closed:
+            if db is not None:
+                db.close()
+            raise sqlite3.ProgrammingError("the run store is closed")
+        if db is None:
+            db = sqlite3.connect(self.path, timeout=self._waits(), isolation_level=None)
+            db.execute("PRAGMA foreign_keys = ON")
+            db.execute("PRAGMA synchronous = NORMAL")  # with WAL: a power cut may lose the last writes, never the store
+            self._thread_connection.db = db
         return db
 
     def _move_aside(self) -> Path:
@@ -457,12 +537,14 @@ class RunStore:
                 )
 
     def _summary_fields(self, row: tuple) -> dict:
-        """The ``RunSummary`` fields of a row of ``_SUMMARY_COLUMNS``."""
-        values = dict(zip(_SUMMARY_FIELDS, row))
-        values["started"] = _utc(values["started"])
-        values["ended"] = _utc(values["ended"]) if values["ended"] is not None else None
-        values["model_path"] = self.path.parent / values["model_path"] if values["model_path"] else None
-        return values
+        """The ``RunSummary`` fields of a row of ``_SUMMARY_COLUMNS``, each read by its ``_SUMMARY_READERS``
+        reader; a value that is not what the store writes is dropped and named in ``unreadable``."""
+        stored = dict(zip(_SUMMARY_FIELDS, row))
+        values, unreadable = _read_fields(_SUMMARY_READERS, stored)
+        values["model_path"] = self._weights_path(values["id"], stored["model_path"])
+        if values["model_path"] is None and stored["model_path"] is not None:
+            unreadable.append("model_file")
+        return {**values, "unreadable": tuple(unreadable)}
 
     def _check_exist(self, run_ids: list[int]) -> None:
         found = {run_id for (run_id,) in self._read("SELECT id FROM runs WHERE deleted IS NULL")}
@@ -482,27 +564,129 @@ class RunStore:
     def _transaction(self, write: bool = True) -> Iterator[sqlite3.Connection]:
         """One transaction (a writing one takes the write lock at once, so it never has to be retried), with
         SQLite's errors raised as ``RunStoreError``."""
-        with self._lock:
+        try:
+            db = self._connection()
+            db.execute("BEGIN IMMEDIATE" if write else "BEGIN")
             try:
-                self._db.execute("BEGIN IMMEDIATE" if write else "BEGIN")
-                try:
-                    yield self._db
-                except BaseException:
-                    self._db.execute("ROLLBACK")
-                    raise
-                self._db.execute("COMMIT")
-            except sqlite3.Error as error:
-                raise RunStoreError(f"the run store {self.path}: {_reason(error)}") from None
+                yield db
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+            db.execute("COMMIT")
+        except sqlite3.Error as error:
+            raise RunStoreError(f"the run store {self.path}: {_reason(error, self._waits())}") from None
 
 
-_SUMMARY_FIELDS = tuple(field.name for field in dataclasses.fields(RunSummary))
-_SUMMARY_COLUMN_OF = {
+_SUMMARY_FIELDS = tuple(field.name for field in dataclasses.fields(RunSummary) if field.name != "unreadable")
+_SUMMARY_COLUMN_OF = {  # JSON looked into only when it is JSON: a malformed text must not fail the whole query
     "config_json": "config",
-    "dataset_name": "json_extract(dataset, '$.name')",
-    "blas_threads": "json_extract(environment, '$.threads')",
+    "dataset_name": "CASE WHEN json_valid(dataset) THEN json_extract(dataset, '$.name') END",
+    "blas_threads": "CASE WHEN json_valid(environment) THEN json_extract(environment, '$.threads') END",
     "model_path": "model_file",
 }
 _SUMMARY_COLUMNS = ", ".join(_SUMMARY_COLUMN_OF.get(name, name) for name in _SUMMARY_FIELDS)
+RUN_STATUSES = (RUNNING, *ENDINGS)
+
+
+def _status(value: object) -> str:
+    if value not in RUN_STATUSES:
+        raise stored_values.Unreadable(value)
+    return value
+
+
+def _json_text(value: object) -> str:
+    if not isinstance(value, str) or len(value) > stored_values.MAX_JSON:
+        raise stored_values.Unreadable(value)
+    return value
+
+
+# How each stored value is read back; model_path is the store's own (see RunStore._weights_path).
+_SUMMARY_READERS: dict[str, Callable[[object], object]] = {
+    "id": stored_values.whole,
+    "started": stored_values.stored_time,
+    "ended": stored_values.optional(stored_values.stored_time),
+    "status": _status,
+    "message": stored_values.text,
+    "config_json": _json_text,
+    "dataset_name": stored_values.optional(stored_values.text),
+    "epochs": stored_values.whole,
+    "val_accuracy": stored_values.optional(stored_values.fraction),
+    "test_accuracy": stored_values.optional(stored_values.fraction),
+    "train_seconds": stored_values.amount,
+    "samples_per_second": stored_values.amount,
+    "blas_threads": stored_values.optional(lambda value: stored_values.whole(value, low=1)),
+}
+_UNKNOWN = {"status": "unknown", "message": "", "config_json": ""}  # what an unreadable value reads as (else None)
+_DETAIL_READERS: dict[str, Callable[[object], object]] = {  # the columns of a StoredRun beyond its summary's
+    "dataset": lambda value: stored_values.read_dataclass(DatasetIdentity, stored_values.json_object(value)),
+    "environment": lambda value: stored_values.read_dataclass(Environment, stored_values.json_object(value)),
+    "test": stored_values.optional(stored_values.json_object),
+    "host": stored_values.text,
+    "pid": stored_values.whole,
+}
+_EPOCH_READERS = {field.name: stored_values.optional(stored_values.READER_OF_TYPE[field.type]) for field in dataclasses.fields(EpochEvent)}
+
+
+def _read_fields(readers: dict[str, Callable[[object], object]], stored: dict) -> tuple[dict, list[str]]:
+    """``stored`` values read by their ``readers``, and the names of those that could not be (read as ``_UNKNOWN``)."""
+    values, unreadable = {}, []
+    for name, read in readers.items():
+        try:
+            values[name] = read(stored[name])
+        except stored_values.Unreadable:
+            values[name] = _UNKNOWN.get(name)
+            unreadable.append(name)
+    return values, unreadable
+
+
+def _epoch_event(row: tuple) -> EpochEvent | None:
+    """A row of the epochs table as an ``EpochEvent``, its unreadable figures None; None when its number is unreadable."""
+    values, _ = _read_fields(_EPOCH_READERS, dict(zip(EPOCH_COLUMNS, row)))
+    return EpochEvent(**values) if isinstance(values["epoch"], int) and values["epoch"] >= 1 else None
+
+
+def _loss_curve(points: object) -> np.ndarray | None:
+    """The stored curve, (n, 2) float32 (epochs, smoothed loss), its rows of NaN or infinities left out; an
+    empty one when none was stored; None when what is stored is not such pairs."""
+    if points is None:
+        return np.empty((0, 2), np.float32)
+    if not isinstance(points, bytes) or len(points) % 8 or len(points) > 8 * MAX_CURVE_POINTS:
+        return None
+    curve = np.frombuffer(points, "<f4").reshape(-1, 2)
+    return curve[np.isfinite(curve).all(axis=1)]
+
+
+def _setting_value(value: object) -> object:
+    """A stored setting's value, its texts fit to show (``stored_values.printable``)."""
+    if isinstance(value, list):
+        return [_setting_value(item) for item in value]
+    return stored_values.printable(value) if isinstance(value, str) else value
+
+
+def _is_setting_value(value: object) -> bool:
+    """Whether a stored setting is a number, a text, a truth value, None, or a flat list of those (``hidden``)."""
+    scalar = (type(None), bool, int, float, str)
+    return isinstance(value, scalar) or (isinstance(value, list) and all(isinstance(item, scalar) for item in value))
+
+
+def _refuse_special_files(path: Path) -> None:
+    """Refuse a store whose file, write-ahead log or shared memory is there but is not a regular file: SQLite
+    would wait for ever opening a FIFO, and read a device without end."""
+    kinds = {
+        stat.S_ISFIFO: "a FIFO",
+        stat.S_ISCHR: "a device",
+        stat.S_ISBLK: "a device",
+        stat.S_ISDIR: "a folder",
+        stat.S_ISSOCK: "a socket",
+    }
+    for name in (path.name, f"{path.name}-wal", f"{path.name}-shm"):
+        try:
+            mode = os.stat(path.with_name(name)).st_mode
+        except FileNotFoundError:
+            continue
+        kind = next((kind for is_kind, kind in kinds.items() if is_kind(mode)), None)
+        if kind is not None:
+            raise OSError(errno.EINVAL, f"{name} is {kind}, not a file")
 
 
 def _why_unusable(path: Path) -> str | None:
@@ -531,7 +715,10 @@ def _why_unusable(path: Path) -> str | None:
 
 def _migrate(db: sqlite3.Connection) -> None:
     """Apply the migrations from the store's version up to the latest, each in its own transaction (so that two
-    processes opening a new store at once create it once)."""
+    processes opening a new store at once create it once). A store of the latest version is only read: opening
+    it never waits for another process's write."""
+    if db.execute("PRAGMA user_version").fetchone()[0] >= max(MIGRATIONS):
+        return
     for version in range(1, max(MIGRATIONS) + 1):
         db.execute("BEGIN IMMEDIATE")
         try:
@@ -546,14 +733,31 @@ def _migrate(db: sqlite3.Connection) -> None:
         db.execute("COMMIT")
 
 
-def _process_alive(pid: int, started: float) -> bool:
-    """Is the process that recorded a run still running? (The same id with another start time is another process.)"""
+def _process_alive(pid: object, started: object) -> bool:
+    """Is the process that recorded a run still running? (The same id with another start time is another process;
+    a stored id or start time that cannot be read is of no process.)"""
     try:
-        return abs(psutil.Process(pid).create_time() - started) < 1.0
-    except psutil.NoSuchProcess:
+        return abs(psutil.Process(stored_values.whole(pid, low=1)).create_time() - stored_values.real(started)) < 1.0
+    except (psutil.NoSuchProcess, stored_values.Unreadable, OverflowError):
         return False
     except psutil.Error:  # not allowed to look: assume it lives
         return True
+
+
+def _check_export_target(path: Path) -> None:
+    """Refuse a file to export to that is a symbolic link (replacing it would silently cut the link), not a
+    regular file, or in a folder that does not exist (a typo is not a folder to create)."""
+    if path.is_symlink():
+        raise RunStoreError(f"cannot write {path}: it is a symbolic link (to {os.readlink(path)}); name the file itself")
+    if path.exists() and not path.is_file():
+        raise RunStoreError(f"cannot write {path}: it is not a regular file")
+    if not path.parent.is_dir():
+        raise RunStoreError(f"cannot write {path}: the folder {path.parent} does not exist")
+
+
+def _weights_name(run_id: int) -> str:
+    """The ``model_file`` of a run's weights, relative to the store's folder: the one name the store writes."""
+    return f"{MODELS_FOLDER}/{run_id}.safetensors"
 
 
 def _no_such_runs(run_ids: list[int]) -> RunStoreError:
@@ -561,12 +765,10 @@ def _no_such_runs(run_ids: list[int]) -> RunStoreError:
     return RunStoreError(f"no recorded run with id {ids}" if len(run_ids) == 1 else f"no recorded runs with ids {ids}")
 
 
-def _reason(error: Exception) -> str:
+def _reason(error: Exception, waited: float = BUSY_TIMEOUT) -> str:
+    if isinstance(error, sqlite3.OperationalError) and "locked" in str(error):  # "database is locked": the wait timed out
+        return f"another process holds it locked (waited {waited:g} s)"
     return getattr(error, "strerror", None) or str(error)
-
-
-def _utc(timestamp: float) -> datetime:
-    return datetime.fromtimestamp(timestamp, timezone.utc)
 
 
 def _json_ready(value):

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 from PySide6.QtCore import (
@@ -66,17 +67,18 @@ FILTER_DELAY_MS = 150  # the table is filtered once typing pauses this long, not
 MAX_COMPARISON_HEIGHT = 360  # pixels; a longer comparison scrolls
 HEADLINES = {  # the figures compared below the settings that differ
     "status": lambda run: run.status.replace("_", " "),
-    "epochs": lambda run: str(run.epochs),
+    "epochs": lambda run: number_text(run.epochs, "d"),
     "test accuracy": lambda run: accuracy_text(run.test_accuracy),
     "val accuracy": lambda run: accuracy_text(run.val_accuracy),
-    "seconds": lambda run: f"{run.train_seconds:.1f}",
+    "seconds": lambda run: number_text(run.train_seconds, ".1f"),
     "BLAS threads": lambda run: str(run.blas_threads or "?"),
 }
 
 
 @dataclass(frozen=True)
 class Column:
-    """A column of the run table: its title, the value it sorts by and the text it shows."""
+    """A column of the run table: its title, the value it sorts by (None, unknown, sorts below every other) and
+    the text it shows."""
 
     title: str
     value: Callable[[RunSummary], object]
@@ -97,14 +99,14 @@ class RunTableModel(QAbstractTableModel):
         self._sorted_by: tuple[int, Qt.SortOrder] | None = None
         self.columns = [
             Column("id", lambda run: run.id, lambda run: str(run.id)),
-            Column("started", lambda run: run.started, lambda run: run.started.astimezone().strftime("%Y-%m-%d %H:%M"), False),
+            Column("started", lambda run: run.started, lambda run: time_text(run.started), False),
             Column("status", lambda run: run.status, lambda run: run.status.replace("_", " "), False),
             Column("settings", self.label, self.label, False),
-            Column("epochs", lambda run: run.epochs, lambda run: str(run.epochs)),
-            Column("test acc", lambda run: _or_less(run.test_accuracy), lambda run: accuracy_text(run.test_accuracy)),
-            Column("val acc", lambda run: _or_less(run.val_accuracy), lambda run: accuracy_text(run.val_accuracy)),
-            Column("seconds", lambda run: run.train_seconds, lambda run: f"{run.train_seconds:.1f}"),
-            Column("samples/s", lambda run: run.samples_per_second, lambda run: f"{run.samples_per_second:,.0f}"),
+            Column("epochs", lambda run: run.epochs, lambda run: number_text(run.epochs, "d")),
+            Column("test acc", lambda run: run.test_accuracy, lambda run: accuracy_text(run.test_accuracy)),
+            Column("val acc", lambda run: run.val_accuracy, lambda run: accuracy_text(run.val_accuracy)),
+            Column("seconds", lambda run: run.train_seconds, lambda run: number_text(run.train_seconds, ".1f")),
+            Column("samples/s", lambda run: run.samples_per_second, lambda run: number_text(run.samples_per_second, ",.0f")),
         ]
 
     def set_runs(self, runs: list[RunSummary]) -> None:
@@ -182,7 +184,7 @@ class RunTableModel(QAbstractTableModel):
 
     def _sort_runs(self, column: int, order: Qt.SortOrder) -> None:
         key = self.columns[column].value
-        self._runs.sort(key=lambda run: (key(run), run.id), reverse=order == Qt.SortOrder.DescendingOrder)
+        self._runs.sort(key=lambda run: (key(run) is not None, key(run), run.id), reverse=order == Qt.SortOrder.DescendingOrder)
 
 
 class RunFilter(QSortFilterProxyModel):
@@ -345,22 +347,36 @@ class RunsPanel(QWidget):
         self.table.selectionModel().select(selection, flags)
 
     def _selection_changed(self, *_) -> None:
+        """The user selected runs: overlay them, and keep overlaid those the filter hides (unseen, they were not
+        unselected)."""
         if self._showing:
             return
         self._update_buttons()
         ids = self.selected_ids()
         if ids != self._compared:
             self.comparison.setVisible(False)
-        self._sent = ids
-        self.view.set_overlaid(ids)
+        self._sent = ids + [run_id for run_id in self.view.overlaid if self._hidden_by_filter(run_id)]  # hiding is not un-overlaying
+        self.view.set_overlaid(self._sent)
+
+    def _hidden_by_filter(self, run_id: int) -> bool:
+        row = self.table_model.row_of(run_id)
+        return row is not None and not self.proxy.mapFromSource(self.table_model.index(row, 0)).isValid()
 
     def _apply_filter(self) -> None:
-        self.proxy.setFilterFixedString(self.filter.text().strip())
-        self._update_count()
+        """Show only the runs whose cells hold the filter's text. What is overlaid stays as it is: the selection
+        of the rows the filter hides goes, but not because the user unselected them, and a run the filter shows
+        again is selected again."""
+        self._showing = True
+        try:
+            self.proxy.setFilterFixedString(self.filter.text().strip())
+        finally:
+            self._showing = False
+        self._show_overlaid()
 
     def _update_count(self) -> None:
         shown, total = self.proxy.rowCount(), self.table_model.rowCount()
-        self.count.setText(f"{total:,} runs" if shown == total else f"{shown:,} of {total:,} runs")
+        runs = f"{total:,} run{'s' * (total != 1)}"
+        self.count.setText(runs if shown == total else f"{shown:,} of {runs}")
 
     def _update_buttons(self) -> None:
         selected = len(self.table.selectionModel().selectedRows())
@@ -446,9 +462,13 @@ def _setting_text(value) -> str:
     return "-" if value is None else f"{value:g}" if isinstance(value, float) else str(value)
 
 
-def _or_less(value: float | None) -> float:
-    """A missing figure sorts below every real one."""
-    return -1.0 if value is None else value
+def number_text(value: float | None, spec: str) -> str:
+    """A figure of a run as the table writes it; "–" when it has none (or it could not be read)."""
+    return "–" if value is None else format(value, spec)
+
+
+def time_text(moment: datetime | None) -> str:
+    return "–" if moment is None else moment.astimezone().strftime("%Y-%m-%d %H:%M")
 
 
 def accuracy_text(fraction: float | None) -> str:

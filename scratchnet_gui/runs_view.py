@@ -16,12 +16,14 @@ from pathlib import Path
 from PySide6.QtCore import QObject, QSettings, QTimer, Signal
 
 from scratchnet.errors import RunStoreError
-from scratchnet.runs import RunStore, RunSummary
+from scratchnet.runs import RunStore, RunSummary, unreadable_notice
+from scratchnet.stored_values import LARGEST_ID
 
 from .messages import sentence
 from .run_curves import MAX_OVERLAYS, RunCurves
 
 REFRESH_MS = 2000  # how often the store's files are looked at for runs recorded by other processes
+UI_WAIT = 0.1  # seconds the UI thread waits for a store another process holds locked (the worker waits longer)
 OVERLAID_KEY = "runs/overlaid"  # the settings key of the overlaid runs' ids
 
 
@@ -40,6 +42,8 @@ class RunsView(QObject):
     def __init__(self, store: RunStore | None, settings: QSettings | None = None, parent: QObject | None = None):
         super().__init__(parent)
         self.store = store
+        if store is not None:
+            store.wait_for_others(UI_WAIT)  # made in the UI thread: its reads and commands never freeze the window
         self.settings = settings
         self.runs: list[RunSummary] = []
         self.overlaid: list[int] = []  # ids, in the order the plots draw them
@@ -79,6 +83,8 @@ class RunsView(QObject):
         self._fingerprint = self._store_fingerprint()
         self.runs, self._by_id = runs, {run.id: run for run in runs}
         self.runs_changed.emit(runs)
+        if notice := unreadable_notice(runs):
+            self.message.emit(sentence(notice), False)
         self._show_overlays([run_id for run_id in self.overlaid if run_id in self._by_id])
 
     def refresh_if_changed(self) -> None:
@@ -106,7 +112,7 @@ class RunsView(QObject):
     def set_overlaid(self, run_ids: list[int]) -> None:
         """Overlay these runs on the Training plots (the first ``MAX_OVERLAYS`` of those in the store), and
         remember them."""
-        self._show_overlays([run_id for run_id in run_ids if run_id in self._by_id])
+        self._show_overlays([run_id for run_id in dict.fromkeys(run_ids) if run_id in self._by_id])
         if self.settings is not None:
             self.settings.setValue(OVERLAID_KEY, ",".join(map(str, self.overlaid)))
 
@@ -120,19 +126,21 @@ class RunsView(QObject):
         if run_ids == self.overlaid and not running:
             return
         curves = {run_id: c for run_id, c in self._curves.items() if run_id in run_ids and run_id not in running}
-        try:
-            for run_id in run_ids:
-                if run_id not in curves:
+        for run_id in run_ids:
+            if run_id not in curves:
+                try:
                     curves[run_id] = RunCurves.of_record(self.store.run(run_id), f"#{run_id} {self._by_id[run_id].settings}")
-        except RunStoreError as error:
-            self.message.emit(sentence(str(error)), False)
-            return
+                except RunStoreError as error:  # deleted by another process since the last read, or the store is locked
+                    self.message.emit(sentence(str(error)), False)
+        run_ids = [run_id for run_id in run_ids if run_id in curves]
         self._curves, self.overlaid = curves, run_ids
         self.overlays_changed.emit([curves[run_id] for run_id in run_ids])
 
     def _remembered_ids(self) -> list[int]:
+        """The ids saved by ``set_overlaid``: "4,5,12" (anything else in the setting is ignored)."""
         text = str(self.settings.value(OVERLAID_KEY, "")) if self.settings is not None else ""
-        return [int(part) for part in text.split(",") if part.strip().isdigit() and len(part) < 19]  # a run id fits 64 bits
+        parts = [part.strip() for part in text.split(",")]
+        return [int(part) for part in parts if part.isascii() and part.isdigit() and len(part) <= len(str(LARGEST_ID))]
 
     # ---- commands -----------------------------------------------------------------------------------
 
