@@ -3,11 +3,13 @@
 Space is the window's Pause shortcut, but a focused button, check box, list or combo box uses Space
 itself (to press, tick or open). Qt asks the focused widget first with a ``ShortcutOverride`` event; these
 controls do not claim Space there, so the shortcut would win. ``FocusedControlsKeepSpace`` claims it for
-them: it watches the one widget that has the focus, so no other event pays for the check.
+them: it watches the one widget that has the focus, so no other event pays for the check, and forgets it
+when it is deleted (a panel may rebuild its buttons while one has the focus).
 """
 
 from __future__ import annotations
 
+import shiboken6
 from PySide6.QtCore import QEvent, QObject, Qt
 from PySide6.QtWidgets import QAbstractButton, QAbstractItemView, QApplication, QComboBox, QWidget
 
@@ -23,7 +25,7 @@ class FocusedControlsKeepSpace(QObject):
         QApplication.instance().focusChanged.connect(self._focus_changed)
 
     def _focus_changed(self, _old: QWidget | None, new: QWidget | None) -> None:
-        if self._watched is not None:
+        if self._watched is not None and shiboken6.isValid(self._watched):  # not a control being deleted
             self._watched.removeEventFilter(self)
         self._watched = new if isinstance(new, CONTROLS_USING_SPACE) else None
         if self._watched is not None:
