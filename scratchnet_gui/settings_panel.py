@@ -572,6 +572,7 @@ class SettingsPanel(QWidget):
                 elif widget is not None:  # a value past the control's end shows as that end, and is reported below
                     widget.setValue(min(max(0 if value is None else value, widget.minimum()), widget.maximum()))
             self.preset.setCurrentText(preset)
+            self.preset_description.setMinimumHeight(0)  # a choice of the user's: the description takes its own room
             self.preset_description.setText(load_preset(preset)[1] if preset != CUSTOM else "Your own settings.")
         finally:
             self._filling = False
@@ -689,6 +690,8 @@ class SettingsPanel(QWidget):
         self._filling = True
         if self.preset.currentText() != CUSTOM:
             self.preset.setCurrentText(CUSTOM)
+            # The shorter text keeps the room the preset's took: the field being edited must not jump away.
+            self.preset_description.setMinimumHeight(self.preset_description.height())
             self.preset_description.setText("Your own settings.")
         if name == "optimizer":  # a learning rate for SGD is about a hundred times Adam's: switching kinds takes the new one's
             lr = self._fields["lr"]

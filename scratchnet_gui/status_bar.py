@@ -127,7 +127,7 @@ class StatusBar(QStatusBar):
             self.speed_label.setToolTip(f"{SPEED_TIP}.\nThe batches use {threads}")
             self.eta_label.setText(f"ETA {_duration(progress.seconds / last.progress * (epochs - last.progress))}")
         else:
-            self.eta_label.setText("finished" if last.progress >= epochs else "ended early")
+            self.eta_label.setText("" if last.progress >= epochs else "ended early")  # the state already says "Finished"
 
     def _show_run_speed(self, outcome: RunOutcome, progress: RunProgress | None) -> None:
         """At the end of a run scored on the test set: its average speed, as in the summary message, and the BLAS

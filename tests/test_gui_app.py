@@ -8,7 +8,7 @@ import sys
 import numpy as np
 import pytest
 from PySide6.QtCore import QCoreApplication, QSettings, Qt, QThread
-from PySide6.QtWidgets import QFileDialog
+from PySide6.QtWidgets import QApplication, QFileDialog
 
 from scratchnet import runs as run_store
 from scratchnet.config import TrainConfig
@@ -521,3 +521,26 @@ def test_reset_new_and_open_start_the_run_figures_afresh(window, qtbot, tmp_path
         assert window.session.progress() is None and window.session.state == "idle"
         assert (bar.speed_label.text(), bar.elapsed_label.text(), bar.eta_label.text(), bar.lr_label.text()) == ("", "", "", "")
         assert bar.epoch_label.text() == "Epoch – / –" and bar.progress_bar.value() == 0
+
+
+def test_a_finished_run_says_finished_once_in_the_status_bar(window, qtbot):
+    configure(window, epochs=1, batch_size=64)
+    window.start_action.trigger()
+    wait_idle(window, qtbot)
+    bar = window.statusBar()
+    figures = [label.text() for label in (bar.state_label, bar.epoch_label, bar.speed_label, bar.elapsed_label, bar.eta_label)]
+    assert " ".join(figures).lower().count("finished") == 1, figures
+
+
+def test_editing_a_setting_moves_no_field_under_the_pointer(window, qtbot):
+    panel = window.settings_panel
+    panel.select_preset("default")  # its description is several lines long
+    lr = panel.field("lr")
+    qtbot.waitUntil(lambda: panel.preset_description.height() > 2 * panel.preset_description.fontMetrics().height())
+    before = lr.mapTo(window, lr.rect().topLeft())
+    type_into(qtbot, lr, "0.2")  # the panel becomes "custom": a one-line description
+    assert panel.preset_name == "custom"
+    box = panel.preset_description.parentWidget()
+    qtbot.waitUntil(lambda: box.height() == box.sizeHint().height())  # laid out for the new text
+    QApplication.processEvents()
+    assert lr.mapTo(window, lr.rect().topLeft()) == before
