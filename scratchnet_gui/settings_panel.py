@@ -369,6 +369,7 @@ class SettingsPanel(QWidget):
         self.preset_description = QLabel()
         self.preset_description.setObjectName("hint")
         self.preset_description.setWordWrap(True)
+        self.preset_description.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)  # in the room it keeps
         box = QGroupBox("Preset")
         column = QVBoxLayout(box)
         column.setContentsMargins(8, 6, 8, 8)
