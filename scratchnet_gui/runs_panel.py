@@ -307,17 +307,19 @@ class RunsPanel(QWidget):
         self._update_buttons()
 
     def _show_overlaid(self) -> None:
-        """Mark the overlaid runs with their curves' colours; when the view chose them (the remembered ones, the
-        app's last run, none after New), select exactly those."""
+        """Mark the overlaid runs with their curves' colours and select them: exactly those when the view chose
+        them (the remembered ones, none after New), else those the filter shows again."""
         overlaid = self.view.overlaid
         as_selected = [run_id for run_id in self._sent if self.view.run(run_id) is not None][:MAX_OVERLAYS]
-        if overlaid != as_selected:
-            self._showing = True
-            try:
+        self._showing = True
+        try:
+            if overlaid != as_selected:
                 self.select_runs(overlaid)
-            finally:
-                self._showing = False
-            self._sent = overlaid
+                self._sent = overlaid
+            else:
+                self._select([run_id for run_id in overlaid if run_id not in self.selected_ids()])
+        finally:
+            self._showing = False
         # After the selection change that led here has run its course: a proxy removing rows must not see the
         # model change under it.
         QTimer.singleShot(0, self, lambda: self.table_model.set_overlaid(self.view.overlaid))

@@ -318,8 +318,9 @@ def exercise_runs_tab(columns: list[tuple[str, str]]) -> None:
         for run_id, value in zip(hostile, HOSTILE_VALUES):
             tamper(store, "INSERT OR REPLACE INTO curves (run_id, points) VALUES (?, ?)", run_id, b"\x00\x00\x80\x3f" * 8)
             set_hostile(store, table, column, value, run_id)
-        session = Session(QSettings(str(home / "settings.ini"), QSettings.Format.IniFormat))
-        panel = RunsPanel(session)
+        session = Session(settings=QSettings(str(home / "settings.ini"), QSettings.Format.IniFormat))
+        panel = RunsPanel()
+        panel.follow(session)
         panel.show()
         app.processEvents()  # the session's runs view starts once the window listens
         model = panel.table_model
@@ -373,8 +374,9 @@ def test_the_filter_hiding_the_overlaid_run_leaves_the_overlays_as_they_were(qtb
 
     store = RunStore()
     first, second = recorded_run(store, status="stopped"), recorded_run(store)
-    session = Session(QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat))
-    panel = RunsPanel(session)
+    session = Session(settings=QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat))
+    panel = RunsPanel()
+    panel.follow(session)
     qtbot.addWidget(panel)
     panel.show()
     QApplication.processEvents()  # the session's runs view starts once the window listens
