@@ -295,6 +295,8 @@ class Monkey:
         self._answer_dialogs()
         self.window = MainWindow()
         self.window.show()
+        if self.x11:  # the X server gives the keyboard to no window until one asks for it (there is no window manager)
+            xdotool("windowfocus", "--sync", int(self.window.winId()))
         self.window.load_data(str(self.root / "data" / "good"))
         self._count_exceptions()
         self.window.session.notice.connect(lambda text, level: self.log(f"  notice {level}: {text[:160]!r}"))
@@ -307,6 +309,8 @@ class Monkey:
         QTimer.singleShot(TICK_MS, self._tick)
         self.deadline = time.monotonic() + self.seconds
         self.app.exec()
+        if self.acting:
+            self.findings.problem("the window closed before the end", f"after action #{self.count}")
         self._delete_window()
         return self._finish()
 
@@ -552,11 +556,13 @@ class Monkey:
                     self._key(widget, key)
 
     def act_wheel(self) -> None:
+        """Turn the wheel over any widget, over the settings' form every other time (it must scroll, not edit)."""
         from PySide6.QtWidgets import QWidget
 
         widgets = self._visible(QWidget)
+        form = [widget for widget in widgets if self.window.settings_panel.isAncestorOf(widget)]
         if widgets:
-            widget = self.rng.choice(widgets)
+            widget = self.rng.choice(form if form and self.rng.random() < 0.5 else widgets)
             notches = self.rng.choice([-10, -3, -1, 1, 3, 10])
             self.action(f"wheel {notches:+d} notches over {describe(widget)}")
             self._wheel(widget, notches)
@@ -971,7 +977,8 @@ def qt_modifiers_of(names: list[str]):
 
 
 def xdotool(*args) -> None:
-    subprocess.run(["xdotool", *map(str, args)], check=False, timeout=30, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    """Send pointer and key events through the X server, as a user's devices would (a failure is ignored)."""
+    subprocess.run(["xdotool", *map(str, args)], check=False, timeout=10, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
 def is_valid(widget) -> bool:
