@@ -42,6 +42,7 @@ REPO = Path(__file__).resolve().parent.parent
 HANG_SECONDS = 20  # the event loop silent this long: a hang (a run on the small dataset never blocks it a second)
 HANG_EXIT = 3
 TICK_MS = 25  # between two chances to act
+WIDEST_MINIMUM = 1600  # px: a window that cannot be made narrower than this does not fit a laptop's screen
 SUMMARY = "SUMMARY "
 PROBLEM = "PROBLEM "
 DETAIL = "  | "
@@ -105,17 +106,20 @@ def prepare(root: Path) -> dict[str, Path]:
     rng = random.Random(0)
     (files / "garbage.safetensors").write_bytes(rng.randbytes(4096))
     (files / "empty.safetensors").write_bytes(b"")
-    good = (files / "good.safetensors").read_bytes()
-    (files / "truncated.safetensors").write_bytes(good[: len(good) // 2])
+    model_bytes = (files / "good.safetensors").read_bytes()
+    (files / "truncated.safetensors").write_bytes(model_bytes[: len(model_bytes) // 2])
     os.mkfifo(files / "fifo.safetensors")
     (files / "loop.safetensors").symlink_to(files / "loop.safetensors")
     (files / "zero.safetensors").symlink_to("/dev/zero")
     (files / "folder.safetensors").mkdir()
-    (files / ("a" * 240 + ".safetensors")).write_bytes(good)
+    (files / ("a" * 240 + ".safetensors")).write_bytes(model_bytes)
 
-    examples = folders / "examples"
+    examples = folders / "examples"  # handwriting to import and teach: the good dataset's own images, 15 a class
+    good = load_dataset(data / "good")
+    chosen = np.concatenate([np.flatnonzero(good.test_labels == label)[:15] for label in range(4)])
+    write_examples(Examples(good.test_images[chosen], good.test_labels[chosen]), examples)
     noise = np.frombuffer(rng.randbytes(30 * 28 * 28), np.uint8).reshape(30, 28, 28).copy()
-    write_examples(Examples(noise, [i % 10 for i in range(30)]), examples)
+    write_examples(Examples(noise, [i % 10 for i in range(30)]), folders / "examples-28x28")
     (folders / "empty").mkdir()
     os.mkfifo(folders / "fifo")
     (folders / "loop").symlink_to(folders / "loop")
@@ -256,6 +260,7 @@ class Findings:
     exceptions: int = 0
     qt_criticals: int = 0
     driver_errors: int = 0
+    too_wide: int = 0  # times the window's minimum width grew past WIDEST_MINIMUM
     warnings: dict[str, int] = field(default_factory=dict)  # Qt warnings, by text: reported, not counted as failures
     run_failures: list[str] = field(default_factory=list)  # "Training failed" messages: reported, not failures
 
@@ -277,6 +282,7 @@ class Monkey:
         self.heartbeat = time.monotonic()
         self.started = time.monotonic()
         self.saved = 0
+        self.widest_minimum = 0
 
     # ---- setting up and ending ------------------------------------------------------------------------
 
@@ -336,12 +342,13 @@ class Monkey:
             "exceptions": self.findings.exceptions,
             "qt_criticals": self.findings.qt_criticals,
             "driver_errors": self.findings.driver_errors,
+            "too_wide": self.findings.too_wide,
             "qt_warnings": self.findings.warnings,
             "run_failures": self.findings.run_failures[:20],
             **self.rss,
         }
         print(SUMMARY + json.dumps(figures), flush=True)
-        found = self.findings.exceptions or self.findings.qt_criticals or self.findings.driver_errors
+        found = self.findings.exceptions or self.findings.qt_criticals or self.findings.driver_errors or self.findings.too_wide
         return 1 if found else 0
 
     def _wind_down(self) -> None:
@@ -460,6 +467,15 @@ class Monkey:
         finally:
             self.depth -= 1
             self.heartbeat = time.monotonic()
+        self._check_minimum_width()
+
+    def _check_minimum_width(self) -> None:
+        """The window must stay narrow enough for a screen, whatever a notice or a name says (once per new width)."""
+        width = self.window.minimumSizeHint().width()
+        if width > max(WIDEST_MINIMUM, self.widest_minimum):
+            self.widest_minimum = width
+            self.findings.too_wide += 1
+            self.findings.problem("window too wide", f"it cannot be made narrower than {width} px (after action #{self.count})")
 
     def _action_error(self, error: Exception) -> None:
         import scratchnet
@@ -758,11 +774,9 @@ class Monkey:
             files / "missing" / "model.safetensors",
             self.root / "data" / "good" / "train-images-idx3-ubyte.gz",
         ]
-        good_folders = [self.root / "data" / name for name in ("good", "named", "small")] + [folders / "examples"]
-        hostile_folders = [
-            folders / name for name in ("empty", "fifo", "loop", "a-file", "with-committed", "fifo-examples", "garbage-data", "b" * 240)
-        ]
-        hostile_folders += [Path(os.environ["SCRATCHNET_HOME"]), folders / "missing"]
+        data_folders = [self.root / "data" / name for name in ("good", "named", "small")]
+        hostile_folders = [folders / name for name in ("empty", "fifo", "loop", "a-file", "with-committed", "fifo-examples", "b" * 240)]
+        hostile_folders += [Path(os.environ["SCRATCHNET_HOME"]), folders / "missing", folders / "examples-28x28", folders / "garbage-data"]
 
         def answer(kind: str, caption: str, good: list, hostile: list) -> str:
             choice = self.rng.choices(["good", "hostile", "cancel"], weights=[5, 3, 2])[0]
@@ -784,10 +798,14 @@ class Monkey:
             return answer("save", caption, save_targets(directory), hostile), filter
 
         def existing_directory(parent=None, caption="", directory="", *args, **kwargs):
-            fresh = out / f"folder-{self.saved}"
-            self.saved += 1
-            fresh.mkdir(exist_ok=True)
-            return answer("folder", caption, good_folders + [fresh], hostile_folders)
+            """A folder of examples when the caption asks for one (a new one to export to), else a dataset's."""
+            if "export" in caption:
+                self.saved += 1
+                (out / f"folder-{self.saved}").mkdir()
+                good = [out / f"folder-{self.saved}"]
+            else:
+                good = [folders / "examples"] if "example" in caption else data_folders
+            return answer("folder", caption, good, hostile_folders + data_folders + [folders / "examples"])
 
         def message_box(kind: str):
             def ask(parent=None, title="", text="", buttons=None, default=None, *args, **kwargs):
@@ -811,11 +829,14 @@ class Monkey:
     # ---- sending events: Qt's test events offscreen, xdotool on X11 -------------------------------------
 
     def _visible(self, kind) -> list:
-        """The widgets of ``kind`` a user could reach now: shown, enabled, in the window or one of its dialogs."""
+        """The widgets of ``kind`` a user could reach now: shown, enabled, in the window or one of its dialogs. Every
+        other time only those of the current tab, when it has some: the settings beside it would crowd it out."""
         widgets = [w for w in self.window.findChildren(kind) if w.isVisible() and w.isEnabled()]
         if isinstance(self.window, kind):
             widgets.append(self.window)
-        return widgets
+        tab = self.window.tabs.currentWidget()
+        in_tab = [w for w in widgets if tab is not None and (w is tab or tab.isAncestorOf(w))]
+        return in_tab if in_tab and self.rng.random() < 0.5 else widgets
 
     def _menu_actions(self) -> list:
         from PySide6.QtWidgets import QMenu

@@ -34,6 +34,7 @@ def check(report) -> None:
     summary = report.summary
     assert summary["exceptions"] == 0, message
     assert summary["qt_criticals"] == 0, message
+    assert summary["too_wide"] == 0, message  # a notice or a name widened the window past any screen
     assert summary["driver_errors"] == 0, message  # the driver itself must stay sound, or it proves nothing
     assert summary.get("idle_growth_mb", float("inf")) < MAX_IDLE_GROWTH_MB, message  # absent: the window closed early
     assert report.problems == [], message
