@@ -68,6 +68,13 @@ class Report:
     def crashed(self) -> bool:
         return self.summary is None or self.returncode not in (0, 1)
 
+    def headline(self) -> str:
+        """The counts and the memory in one line."""
+        if self.summary is None:
+            return f"no summary: exit status {self.returncode}"
+        keys = ("actions", "exceptions", "qt_criticals", "too_wide", "driver_errors", "start_mb", "idle_mb", "idle_growth_mb")
+        return ", ".join(f"{key} {self.summary.get(key)}" for key in keys)
+
     def describe(self) -> str:
         """The figures, each distinct problem once (with how often it came), the last actions, how to replay."""
         figures = json.dumps(self.summary) if self.summary else f"no summary (exit status {self.returncode})"
@@ -829,11 +836,15 @@ class Monkey:
     # ---- sending events: Qt's test events offscreen, xdotool on X11 -------------------------------------
 
     def _visible(self, kind) -> list:
-        """The widgets of ``kind`` a user could reach now: shown, enabled, in the window or one of its dialogs. Every
-        other time only those of the current tab, when it has some: the settings beside it would crowd it out."""
-        widgets = [w for w in self.window.findChildren(kind) if w.isVisible() and w.isEnabled()]
-        if isinstance(self.window, kind):
-            widgets.append(self.window)
+        """The widgets of ``kind`` a user could reach now: shown, enabled, in the window, its dialogs or another window
+        (a plot's export dialog). Every other time only those of the current tab, when it has some: the settings
+        beside it would crowd it out."""
+        from PySide6.QtWidgets import QApplication
+
+        others = [w for w in QApplication.topLevelWidgets() if w.isVisible() and w.parent() is None and w is not self.window]
+        windows = [self.window, *others]
+        widgets = [w for window in windows for w in [window, *window.findChildren(kind)] if isinstance(w, kind)]
+        widgets = [w for w in widgets if w.isVisible() and w.isEnabled()]
         tab = self.window.tabs.currentWidget()
         in_tab = [w for w in widgets if tab is not None and (w is tab or tab.isAncestorOf(w))]
         return in_tab if in_tab and self.rng.random() < 0.5 else widgets

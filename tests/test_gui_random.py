@@ -44,7 +44,7 @@ def check(report) -> None:
 def test_random_actions_offscreen_find_no_exception_crash_hang_or_leak(seed, capfd, tmp_path):
     report = run(seed, SECONDS, keep=tmp_path)
     with capfd.disabled():
-        print(f"\nrandom GUI seed {seed}: {report.summary}")
+        print(f"\nrandom GUI seed {seed}: {report.headline()}")
     check(report)
 
 
@@ -53,5 +53,5 @@ def test_random_actions_offscreen_find_no_exception_crash_hang_or_leak(seed, cap
 def test_random_actions_on_x11_find_no_exception_crash_hang_or_leak(seed, capfd, tmp_path):
     report = run(seed, SECONDS, x11=True, keep=tmp_path)
     with capfd.disabled():
-        print(f"\nrandom GUI seed {seed} (X11): {report.summary}")
+        print(f"\nrandom GUI seed {seed} (X11): {report.headline()}")
     check(report)
