@@ -308,6 +308,7 @@ class Monkey:
         self._answer_dialogs()
         self.window = MainWindow()
         self.window.show()
+        self.window.activateWindow()  # as a window the user just opened: clicks move the keyboard focus
         if self.x11:  # the X server gives the keyboard to no window until one asks for it (there is no window manager)
             xdotool("windowfocus", "--sync", int(self.window.winId()))
         self.window.load_data(str(self.root / "data" / "good"))
@@ -532,7 +533,7 @@ class Monkey:
     def act_run_control(self) -> None:
         window = self.window
         choice = self.rng.choice(["start", "start short", "pause", "step", "stop", "key F5", "key space", "key shift+F5", "key F10"])
-        self.action(f"run control: {choice}")
+        self.action(f"run control: {choice}" + (f" to {describe(self._focused())}" if choice.startswith("key") else ""))
         if choice == "start short":
             epochs = window.settings_panel.field("epochs")
             if epochs.isEnabled():
@@ -604,8 +605,9 @@ class Monkey:
             self.action(f"click the tab {tabs.tabText(index)!r}")
             self._click(tabs.tabBar(), tabs.tabBar().tabRect(index).center())
         else:
-            self.action(f"key {how} to switch tabs")
-            self._key(self._focused(), how)
+            target = self._focused()
+            self.action(f"key {how} to switch tabs, to {describe(target)}")
+            self._key(target, how)
 
     def act_click_item(self) -> None:
         from PySide6.QtCore import QAbstractListModel, QModelIndex
