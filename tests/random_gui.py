@@ -219,13 +219,13 @@ def read_report(seed: int, seconds: float, x11: bool, returncode: int, log_path:
     for number, line in enumerate(lines):
         if line.startswith(SUMMARY):
             summary = json.loads(line[len(SUMMARY) :])
-        elif line.startswith(PROBLEM):
+        elif PROBLEM in line:  # at the start of the line, unless a message on stderr ended without one
             details = []
             for following in lines[number + 1 :]:
                 if not following.startswith(DETAIL):
                     break
                 details.append(following)
-            problems.append("\n".join([line, *details]))
+            problems.append("\n".join([line[line.index(PROBLEM) :], *details]))
         elif line[:1] == "#":
             actions.append(line)
     if summary is None or returncode not in (0, 1):  # 1: the child found problems and said which
@@ -273,6 +273,7 @@ class Findings:
 
     def problem(self, kind: str, message: str, details: str = "") -> None:
         lines = [DETAIL + line for line in details.rstrip().splitlines()]
+        sys.stderr.flush()  # what Qt or PySide wrote there comes first, not in the middle of the line
         print("\n".join([f"{PROBLEM}{kind}: {message}", *lines]), flush=True)
 
 
