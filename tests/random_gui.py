@@ -43,6 +43,28 @@ HANG_SECONDS = 20  # the event loop silent this long: a hang (a run on the small
 HANG_EXIT = 3
 TICK_MS = 25  # between two chances to act
 WIDEST_MINIMUM = 1600  # px: a window that cannot be made narrower than this does not fit a laptop's screen
+# What prepare() puts in files/ and folders/ for the dialogs to answer with, besides the good ones
+HOSTILE_FILES = (  # for Open model: random bytes, nothing, half a model, a FIFO, a symlink loop, /dev/zero, a folder, a long name
+    "garbage.safetensors",
+    "empty.safetensors",
+    "truncated.safetensors",
+    "fifo.safetensors",
+    "loop.safetensors",
+    "zero.safetensors",
+    "folder.safetensors",
+    "a" * 240 + ".safetensors",
+)
+HOSTILE_FOLDERS = (  # for the data and examples folders: a FIFO, a loop, a file, a half-saved collection, FIFO images, ...
+    "empty",
+    "fifo",
+    "loop",
+    "a-file",
+    "with-committed",
+    "fifo-examples",
+    "examples-28x28",
+    "garbage-data",
+    "b" * 240,
+)
 SUMMARY = "SUMMARY "
 PROBLEM = "PROBLEM "
 DETAIL = "  | "
@@ -775,18 +797,10 @@ class Monkey:
 
         files, folders, out = self.root / "files", self.root / "folders", self.root / "out"
         good_models = [files / f"{name}.safetensors" for name in ("good", "named", "small")]
-        hostile_files = [files / name for name in ("garbage.safetensors", "empty.safetensors", "truncated.safetensors", "fifo.safetensors")]
-        hostile_files += [
-            files / name for name in ("loop.safetensors", "zero.safetensors", "folder.safetensors", "a" * 240 + ".safetensors")
-        ]
-        hostile_files += [
-            Path("/dev/zero"),
-            files / "missing" / "model.safetensors",
-            self.root / "data" / "good" / "train-images-idx3-ubyte.gz",
-        ]
+        hostile_files = [files / name for name in HOSTILE_FILES] + [Path("/dev/zero"), files / "missing" / "model.safetensors"]
+        hostile_files.append(self.root / "data" / "good" / "train-images-idx3-ubyte.gz")
         data_folders = [self.root / "data" / name for name in ("good", "named", "small")]
-        hostile_folders = [folders / name for name in ("empty", "fifo", "loop", "a-file", "with-committed", "fifo-examples", "b" * 240)]
-        hostile_folders += [Path(os.environ["SCRATCHNET_HOME"]), folders / "missing", folders / "examples-28x28", folders / "garbage-data"]
+        hostile_folders = [folders / name for name in HOSTILE_FOLDERS] + [Path(os.environ["SCRATCHNET_HOME"]), folders / "missing"]
 
         def answer(kind: str, caption: str, good: list, hostile: list) -> str:
             choice = self.rng.choices(["good", "hostile", "cancel"], weights=[5, 3, 2])[0]
@@ -819,10 +833,8 @@ class Monkey:
 
         def message_box(kind: str):
             def ask(parent=None, title="", text="", buttons=None, default=None, *args, **kwargs):
-                options = [b for b in QMessageBox.StandardButton if buttons is not None and b.value and buttons & b] or [
-                    QMessageBox.StandardButton.Ok
-                ]
-                chosen = self.rng.choice(options)
+                offered = [button for button in QMessageBox.StandardButton if buttons is not None and button.value and buttons & button]
+                chosen = self.rng.choice(offered or [QMessageBox.StandardButton.Ok])
                 self.log(f"  message box {kind} {title!r}: {str(text)[:120]!r} answered {chosen.name}")
                 return chosen
 
