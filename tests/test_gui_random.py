@@ -37,7 +37,7 @@ def check(report) -> None:
         "Qt critical messages": summary.get("qt_criticals"),
         "a window too wide for any screen": summary.get("too_wide"),  # widened by a notice or a name
         "errors of the driver itself": summary.get("driver_errors"),  # it must stay sound, or it proves nothing
-        "memory held when idle": summary.get("idle_growth_mb", float("inf")) >= MAX_IDLE_GROWTH_MB,  # absent: closed early
+        "memory held when idle": bool(summary) and summary.get("idle_growth_mb", float("inf")) >= MAX_IDLE_GROWTH_MB,  # none: closed early
         "other problems": report.problems,
     }
     failed = [what for what, count in found.items() if count]
