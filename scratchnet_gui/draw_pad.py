@@ -323,8 +323,11 @@ class DrawPad(QWidget):
             button.setToolTip(f"Keep this drawing as an example of your {name}" + (f" (key {label})" if label < 10 else ""))
 
     def set_dataset(self, dataset: Dataset) -> None:
-        """Prepare drawings as ``dataset``'s images were made: measured from its training images."""
+        """Prepare drawings as ``dataset``'s images were made: measured from its training images. An opened image
+        of another size (the previous dataset's) leaves the canvas."""
         self.preparation = choose_preparation(dataset.train_images)
+        if self.canvas.image is not None and self.canvas.image.shape != tuple(dataset.image_shape):
+            self.clear()
         self._when_shown.request()
 
     def _input_changed(self, network_input: NetworkInput | None) -> None:

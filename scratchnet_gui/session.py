@@ -234,6 +234,8 @@ class Session(QObject):
                 warning = f"The current model does not fit this dataset ({error}); it was replaced by fresh weights."
                 self.set_model(None)
         self.dataset = dataset
+        if self.input is not None and self.input.pixels.shape != tuple(dataset.image_shape):
+            self.set_input(None)  # an input of the other dataset's size: no model of this one could read it
         height, width = dataset.image_shape
         self.say(
             f"{dataset.name}: {len(dataset.train_images):,} training and {len(dataset.test_images):,} test images "
@@ -471,6 +473,8 @@ class Session(QObject):
     def set_input(self, network_input: NetworkInput | None) -> None:
         """Make ``network_input`` what the network reads now (None: nothing is drawn). The same input again (the pad
         reads its drawing anew with each new model) changes nothing."""
+        if network_input is not None and self.dataset is not None and network_input.pixels.shape != tuple(self.dataset.image_shape):
+            network_input = None  # not an input of this dataset's images (a drawing over another's)
         if _same_input(network_input, self.input):
             return
         self.input = network_input

@@ -10,7 +10,7 @@ from scratchnet.config import TrainConfig
 from scratchnet.controls import LiveSettings
 from scratchnet.trainer import TrainingData
 from scratchnet_gui import session as session_module
-from scratchnet_gui.session import RunState, Session
+from scratchnet_gui.session import NetworkInput, RunState, Session
 
 RUN_TIMEOUT = 20_000  # ms; runs here take well under a second
 CONFIG = TrainConfig(hidden=[32], epochs=2, batch_size=50, validation_size=100, optimizer="sgd", lr=0.05)
@@ -184,3 +184,24 @@ def test_without_a_question_to_ask_a_run_that_may_not_fit_in_memory_is_refused(q
     monkeypatch.setattr(session_module, "available_bytes", lambda: 1000)
     assert not session.start(CONFIG)
     assert session.state == RunState.IDLE and notices[0][0] == "error" and "needs about" in notices[0][1]
+
+
+def test_an_input_of_another_datasets_size_leaves_with_that_dataset(qtbot, session, tmp_path):
+    """Found by the randomised GUI run: a 12×12 test image on the pad, then an 8×8 dataset, crashed the network
+    view (the old input reached the new model)."""
+    from scratchnet_gui.draw_pad import DrawPad
+
+    from .conftest import write_dataset
+
+    pad = DrawPad()
+    qtbot.addWidget(pad)
+    pad.follow(session)
+    pad.show()
+    session.open_test_image(3)
+    qtbot.waitUntil(lambda: session.input is not None and session.input.image is None)  # the pad read it
+    assert session.input.pixels.shape == session.dataset.image_shape == (12, 12)
+    with qtbot.waitSignal(session.dataset_changed, timeout=10_000):
+        session.load_data(write_dataset(tmp_path / "small", shape=(8, 8)))
+    assert session.input is None and pad.canvas.image is None
+    session.set_input(NetworkInput(np.zeros((12, 12)), "a drawing over the other dataset's image"))
+    assert session.input is None  # an input this dataset's models cannot read is not the current input
