@@ -417,7 +417,11 @@ class HandwritingStore:
     def export_folder(self, folder: str | os.PathLike) -> None:
         """Write the collection to ``folder`` as an examples folder (IDX pair and strokes)."""
         folder = Path(folder)
-        if folder.resolve() == self.folder.resolve():
+        try:
+            same = folder.resolve() == self.folder.resolve()
+        except (OSError, RuntimeError) as error:  # a link loop (RuntimeError before Python 3.13), a name too long
+            raise DataError(f"{folder} cannot be written to: {error}") from None
+        if same:
             raise DataError(f"{folder} is the collection itself: export to another folder")
         write_examples(self.examples, folder)
 

@@ -51,7 +51,7 @@ from scratchnet.runs import thinned
 from scratchnet.trainer import EpochEvent
 
 from .run_curves import MAX_OVERLAYS, RunCurves
-from .visuals import accuracy_text, overlay_color
+from .visuals import accuracy_text, overlay_color, without_export_menu
 
 if TYPE_CHECKING:
     from .session import RunOutcome, Session
@@ -195,8 +195,8 @@ class CurvesPanel(QWidget):
         header.addSpacing(12)
         header.addWidget(self.readout, 1)
 
-        self.loss_widget = pg.PlotWidget()
-        self.accuracy_widget = pg.PlotWidget()
+        self.loss_widget = without_export_menu(pg.PlotWidget())
+        self.accuracy_widget = without_export_menu(pg.PlotWidget())
         self.loss_plot = self.loss_widget.getPlotItem()
         self.accuracy_plot = self.accuracy_widget.getPlotItem()
         self._build_plots()

@@ -26,7 +26,18 @@ from PySide6.QtWidgets import QGroupBox, QHBoxLayout, QLabel, QPushButton, QSpli
 from scratchnet.model import Model
 
 from .on_screen import RefreshWhenShown
-from .visuals import LEFT, NO_MODEL, RIGHT, ActivationsView, ImageView, diverging_colors, grid_image, ink_image, rgb_image
+from .visuals import (
+    LEFT,
+    NO_MODEL,
+    RIGHT,
+    ActivationsView,
+    ImageView,
+    diverging_colors,
+    grid_image,
+    ink_image,
+    rgb_image,
+    without_export_menu,
+)
 
 if TYPE_CHECKING:
     from .session import Session
@@ -217,7 +228,7 @@ class NetworkView(QWidget):
         top.setStretchFactor(1, 2)
         top.setSizes([3000, 2000])  # start 3 : 2 too (sizes are scaled to the space), not squeezed to a minimum
 
-        self.histograms = pg.GraphicsLayoutWidget()
+        self.histograms = without_export_menu(pg.GraphicsLayoutWidget())
         self.histograms.setBackground(None)
         self.histograms.setMinimumHeight(160)
         self.histogram_hint = QLabel("Weight histograms appear with a model.")

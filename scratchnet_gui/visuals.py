@@ -17,6 +17,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import pyqtgraph as pg
 from PySide6.QtCore import QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPalette
 from PySide6.QtWidgets import QAbstractButton, QLabel, QSizePolicy, QVBoxLayout, QWidget
@@ -312,3 +313,10 @@ class ActivationsView(QWidget):
         for i, (title, view) in enumerate(self._rows):
             title.setVisible(i < count)
             view.setVisible(i < count)
+
+
+def without_export_menu(view: pg.GraphicsView) -> pg.GraphicsView:
+    """``view`` without pyqtgraph's own right-click "Export…" dialog: the File menu exports the plots, and the
+    dialog's exporters fail on some of them (CSV without a plot chosen, SVG of the cached overlays)."""
+    view.scene().contextMenu = []
+    return view
