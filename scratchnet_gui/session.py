@@ -46,7 +46,7 @@ from scratchnet.controls import LiveSettings, RunControls
 from scratchnet.data import Dataset, to_inputs
 from scratchnet.errors import ConfigError, DataError, ModelFileError, RunStoreError
 from scratchnet.finetune import FinetuneSettings, check_examples
-from scratchnet.memory import MEMORY_MARGIN, available_bytes, estimate_training_bytes, fits_in_memory, format_bytes
+from scratchnet.memory import MEMORY_MARGIN, available_bytes, estimate_training_bytes, fits_in_memory, format_bytes, return_freed_memory
 from scratchnet.model import Model, save_model
 from scratchnet.model_file import load_model
 from scratchnet.nn.network import copy_params, init_params
@@ -559,6 +559,7 @@ class Session(QObject):
         run.thread.wait()
         run.thread.deleteLater()
         self._last_progress = run.progress(active=False)
+        QTimer.singleShot(0, self, return_freed_memory)  # once the run's last reports are gone too
         return run
 
     # ---- teaching the learner's handwriting --------------------------------------------------------------

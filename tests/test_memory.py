@@ -1,5 +1,7 @@
 """Memory estimates and the refusal of runs that cannot fit."""
 
+import sys
+
 import pytest
 
 from scratchnet import memory
@@ -71,3 +73,24 @@ def test_the_app_asks_before_a_run_needing_nearly_all_the_free_memory(qtbot, fak
 @pytest.mark.parametrize("count, text", [(512, "512 B"), (1536, "1.5 KB"), (3 * 2**20, "3.0 MB"), (5 * 2**30, "5.0 GB")])
 def test_format_bytes(count, text):
     assert format_bytes(count) == text
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's malloc_trim")
+def test_memory_freed_in_the_middle_of_the_heap_goes_back_to_the_system():
+    import ctypes
+
+    import psutil
+
+    libc = ctypes.CDLL(None)
+    libc.malloc.restype, libc.malloc.argtypes, libc.free.argtypes = ctypes.c_void_p, [ctypes.c_size_t], [ctypes.c_void_p]
+    process = psutil.Process()
+    blocks = [libc.malloc(4096) for _ in range(50_000)]  # 200 MB of small blocks, as many small objects make
+    for block in blocks:
+        ctypes.memset(block, 1, 4096)
+    pin = libc.malloc(4096)  # above them: the heap cannot simply shrink from its top
+    for block in blocks:
+        libc.free(block)
+    held = process.memory_info().rss
+    memory.return_freed_memory()
+    assert process.memory_info().rss < held - 100 * 2**20
+    libc.free(pin)

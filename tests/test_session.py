@@ -205,3 +205,10 @@ def test_an_input_of_another_datasets_size_leaves_with_that_dataset(qtbot, sessi
     assert session.input is None and pad.canvas.image is None
     session.set_input(NetworkInput(np.zeros((12, 12)), "a drawing over the other dataset's image"))
     assert session.input is None  # an input this dataset's models cannot read is not the current input
+
+
+def test_a_run_that_ended_gives_the_memory_it_freed_back(qtbot, session, monkeypatch):
+    returned = []
+    monkeypatch.setattr(session_module, "return_freed_memory", lambda: returned.append(session.state))
+    run_to_the_end(qtbot, session)
+    qtbot.waitUntil(lambda: returned == [RunState.FINISHED])
