@@ -23,6 +23,7 @@ from typing import BinaryIO, NamedTuple
 
 import numpy as np
 
+from .data import MAX_CLASSES, display_name
 from .errors import ModelFileError
 from .memory import available_bytes, format_bytes
 from .model import FORMAT, FORMAT_VERSION, Model
@@ -195,6 +196,9 @@ def _read_metadata(header: dict, name: str) -> dict:
     names = meta.get("class_names")
     if not (isinstance(names, list) and all(isinstance(n, str) for n in names) and len(names) == sizes[-1]):
         raise ModelFileError(f"{name}: class_names must be {sizes[-1]} strings, one per output; got {reprlib.repr(names)}")
+    if len(names) > MAX_CLASSES:
+        raise ModelFileError(f"{name}: the model predicts {len(names):,} classes; ScratchNet takes at most {MAX_CLASSES:,}")
+    meta["class_names"] = [display_name(class_name) for class_name in names]  # cut as a dataset's are, and compared with them
     shape = (meta.get("input") or {}).get("image_shape") if isinstance(meta.get("input"), dict) else None
     if not (isinstance(shape, list) and len(shape) == 2 and all(type(s) is int and s > 0 for s in shape) and math.prod(shape) == sizes[0]):
         raise ModelFileError(f"{name}: input image_shape {reprlib.repr(shape)} does not match the {sizes[0]} inputs of the first layer")

@@ -423,3 +423,18 @@ def test_evaluate_warns_about_another_dataset_and_still_evaluates(tmp_path, fake
     assert json.loads(captured.out.splitlines()[-1])["count"] == 200
     assert main(["evaluate", path, "--data-dir", str(fake_data_dir), "--json"]) == 0
     assert capsys.readouterr().err == ""  # the dataset it learnt from: no warning
+
+
+def test_class_names_are_cut_as_a_datasets_and_too_many_classes_refused(tmp_path):
+    from scratchnet.data import MAX_CLASS_NAME_LENGTH, MAX_CLASSES
+
+    rng = np.random.default_rng(0)
+    long_name = "\x1b[31m" + "a very long class name " * 1000
+    model = Model(init_params([4, 3], "he", rng), "relu", [long_name, "b", "c"], image_shape=(2, 2))
+    save_model(model, tmp_path / "long.safetensors")
+    names = load_model(tmp_path / "long.safetensors").class_names
+    assert len(names[0]) == MAX_CLASS_NAME_LENGTH and names[0].endswith("…") and "\x1b" not in names[0] and names[1:] == ["b", "c"]
+    many = Model(init_params([4, MAX_CLASSES + 1], "he", rng), "relu", [str(k) for k in range(MAX_CLASSES + 1)], image_shape=(2, 2))
+    save_model(many, tmp_path / "many.safetensors")
+    with pytest.raises(ModelFileError, match=f"predicts 1,001 classes; ScratchNet takes at most {MAX_CLASSES:,}"):
+        load_model(tmp_path / "many.safetensors")
