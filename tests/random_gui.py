@@ -38,6 +38,7 @@ from pathlib import Path
 
 import numpy as np
 
+HUGE_WINDOW = (3200, 2200)  # the largest size a "resize" action gives the window, in pixels
 REPO = Path(__file__).resolve().parent.parent
 HANG_SECONDS = 20  # the event loop silent this long: a hang (a run on the small dataset never blocks it a second)
 HANG_EXIT = 3
@@ -705,7 +706,7 @@ class Monkey:
         how = self.rng.choice(["resize", "resize", "tiny", "huge", "maximize", "normal", "float the settings", "dock the settings"])
         self.action(f"window: {how}")
         if how in ("resize", "tiny", "huge"):
-            size = {"resize": (self.rng.randint(600, 1900), self.rng.randint(400, 1200)), "tiny": (200, 150), "huge": (3200, 2200)}[how]
+            size = {"resize": (self.rng.randint(600, 1900), self.rng.randint(400, 1200)), "tiny": (200, 150), "huge": HUGE_WINDOW}[how]
             window.showNormal()
             window.resize(*size)
         elif how == "maximize":
