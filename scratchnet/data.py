@@ -32,7 +32,7 @@ from .atomic import remove_files, remove_stale_temp_files
 from .decoded import keep_decoded, read_decoded
 from .errors import DataError, DownloadCancelled, DownloadError
 from .home import data_home
-from .idx import open_regular_file, read_idx
+from .idx import open_data_file, read_idx
 
 ENV_VAR = "SCRATCHNET_DATA_DIR"
 FILE_NAMES = (
@@ -249,7 +249,7 @@ def read_class_names(folder: Path) -> list[str] | None:
     if not os.path.lexists(names_file):  # a FIFO, a device or a dangling link is refused below, not passed over
         return None
     try:
-        with open_regular_file(names_file) as f:
+        with open_data_file(names_file) as f:
             text = f.read(MAX_CLASS_NAMES_BYTES + 1).decode("utf-8")
     except (OSError, UnicodeDecodeError) as error:
         raise DataError(f"{names_file}: cannot read the class names: {error}") from None
@@ -313,7 +313,7 @@ def _compressed_digests(files: dict[str, Path]) -> dict[str, str] | None:
 
 def sha256_of(path: Path) -> str:
     digest = hashlib.sha256()
-    with open_regular_file(path) as f:
+    with open_data_file(path) as f:
         for block in iter(lambda: f.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()

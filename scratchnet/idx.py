@@ -15,15 +15,12 @@ exactly what the header claims. Files may be gzip-compressed (by their ``.gz`` n
 
 from __future__ import annotations
 
-import contextlib
 import gzip
 import io
 import math
 import os
-import stat
 import struct
 import zlib
-from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
 
@@ -31,6 +28,7 @@ import numpy as np
 
 from .atomic import atomic_write, atomic_write_with
 from .errors import DataError
+from .regular_file import UnreadableFile, open_regular_file
 
 IDX_TYPES: dict[int, np.dtype] = {
     0x08: np.dtype("u1"),
@@ -49,7 +47,7 @@ _CHUNK = 1 << 22
 
 def read_idx(path: str | os.PathLike, follow_symlinks: bool = True) -> np.ndarray:
     """Read an IDX file (raw or gzip) into a native-endian array, or raise ``DataError`` saying what is wrong. With
-    ``follow_symlinks=False`` a symbolic link is refused (see ``open_regular_file``)."""
+    ``follow_symlinks=False`` a symbolic link is refused (see ``open_data_file``)."""
     return _with_idx_stream(path, follow_symlinks, _read_idx_stream)
 
 
@@ -64,7 +62,7 @@ def _with_idx_stream(path: str | os.PathLike, follow_symlinks: bool, read):
     failure of the file or of the decompression worded as a ``DataError``."""
     path = Path(path)
     try:
-        with open_regular_file(path, follow_symlinks) as raw:
+        with open_data_file(path, follow_symlinks) as raw:
             compressed = raw.read(2) == _GZIP_MAGIC
             raw.seek(0)
             stream = gzip.GzipFile(fileobj=raw) if compressed else raw
@@ -75,28 +73,13 @@ def _with_idx_stream(path: str | os.PathLike, follow_symlinks: bool, read):
         raise DataError(f"{path.name}: not a readable (gzip) IDX file: {error}") from None
 
 
-@contextlib.contextmanager
-def open_regular_file(path: Path, follow_symlinks: bool = True) -> Iterator[BinaryIO]:
-    """``path`` opened for reading if it is a regular file, else ``DataError``. It is opened non-blocking and checked
-    before any read, so a FIFO without a writer cannot hang us and a device (``/dev/zero``) is never read; with
-    ``follow_symlinks=False`` a symbolic link is refused too."""
-    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | (0 if follow_symlinks else getattr(os, "O_NOFOLLOW", 0))
-    fd = os.open(path, flags)  # FileNotFoundError and other OSErrors are the caller's to word
+def open_data_file(path: Path, follow_symlinks: bool = True) -> BinaryIO:
+    """``path`` opened for reading if it is a regular file, else ``DataError`` saying what it is (see
+    ``regular_file.open_regular_file``: a FIFO cannot hang us, a device is never read)."""
     try:
-        mode = os.fstat(fd).st_mode
-        if not stat.S_ISREG(mode):
-            raise DataError(f"{path}: this is {_file_kind(mode)}, not a data file")
-        file = open(fd, "rb")
-    except BaseException:
-        os.close(fd)
-        raise
-    with file:
-        yield file
-
-
-def _file_kind(mode: int) -> str:
-    kinds = ((stat.S_ISDIR, "a folder"), (stat.S_ISFIFO, "a pipe (FIFO)"), (stat.S_ISCHR, "a device"), (stat.S_ISBLK, "a device"))
-    return next((kind for test, kind in kinds if test(mode)), "a special file")
+        return open_regular_file(path, follow_symlinks)
+    except UnreadableFile as error:
+        raise DataError(f"{path}: this is {error.kind}, not a data file") from None
 
 
 def _read_header(stream: io.BufferedIOBase, name: str) -> tuple[np.dtype, tuple[int, ...], int]:

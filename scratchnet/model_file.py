@@ -8,16 +8,13 @@ still overflow the float range once multiplied and summed). The format itself is
 
 from __future__ import annotations
 
-import contextlib
 import io
 import json
 import math
 import os
 import re
 import reprlib  # short, depth-limited reprs of untrusted values in error messages
-import stat
 import struct
-from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO, NamedTuple
 
@@ -29,6 +26,7 @@ from .memory import available_bytes, format_bytes
 from .model import FORMAT, FORMAT_VERSION, Model
 from .nn.activations import ACTIVATIONS
 from .nn.network import Params
+from .regular_file import UnreadableFile, open_regular_file
 
 MAX_HEADER_BYTES = 1 << 24
 FINGERPRINT = re.compile(r"sha256:[0-9a-f]{64}")  # the form of Dataset.test_fingerprint
@@ -75,7 +73,7 @@ def load_model(path: str | os.PathLike) -> Model:
     """Read a model file, checking everything; raise ``ModelFileError`` saying what is wrong. Only a regular
     file is read (a pipe, device or folder is refused before reading), and only the bytes its header accounts for."""
     path = Path(path)
-    with _open_regular_file(path) as file:
+    with _open_model_file(path) as file:
         return _read_model(file, os.fstat(file.fileno()).st_size, path.name)
 
 
@@ -84,29 +82,15 @@ def parse_model(data: bytes, name: str = "model") -> Model:
     return _read_model(io.BytesIO(data), len(data), name)
 
 
-@contextlib.contextmanager
-def _open_regular_file(path: Path) -> Iterator[BinaryIO]:
-    """``path`` opened for reading, if it is a regular file. It is opened non-blocking and checked before any read,
-    so a FIFO without a writer cannot hang us and a device (``/dev/zero``) is never read."""
+def _open_model_file(path: Path) -> BinaryIO:
+    """``path`` opened for reading, if it is a regular file (see ``regular_file.open_regular_file``: a FIFO cannot
+    hang us, a device is never read); else ``ModelFileError`` saying what it is."""
     try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+        return open_regular_file(path)
+    except UnreadableFile as error:
+        raise ModelFileError(f"{path}: this is {error.kind}, not a model file") from None
     except OSError as error:
         raise ModelFileError(f"{path}: cannot read: {error.strerror or error}") from None
-    try:
-        mode = os.fstat(fd).st_mode
-        if not stat.S_ISREG(mode):
-            raise ModelFileError(f"{path}: this is {_file_kind(mode)}, not a model file")
-        file = open(fd, "rb")
-    except BaseException:
-        os.close(fd)
-        raise
-    with file:
-        yield file
-
-
-def _file_kind(mode: int) -> str:
-    kinds = ((stat.S_ISDIR, "a folder"), (stat.S_ISFIFO, "a pipe (FIFO)"), (stat.S_ISCHR, "a device"), (stat.S_ISBLK, "a device"))
-    return next((kind for test, kind in kinds if test(mode)), "a special file")
 
 
 def _read_model(file: BinaryIO, size: int, name: str) -> Model:
