@@ -30,6 +30,7 @@ from PySide6.QtWidgets import QSizePolicy, QToolTip, QWidget
 from scratchnet.nn.metrics import per_class_accuracy
 from scratchnet.predictions import Predictions
 
+from .on_screen import TellWhenShown
 from .visuals import LEFT, WHITE, accuracy_text
 
 if TYPE_CHECKING:
@@ -49,7 +50,6 @@ class ConfusionView(QWidget):
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
-        self.session: Session | None = None
         self.predictions: Predictions | None = None
         self.weights = ""  # which weights the predictions come from, e.g. "weights after epoch 3"
         self.matrix = np.zeros((0, 0), np.int64)
@@ -60,21 +60,10 @@ class ConfusionView(QWidget):
 
     def follow(self, session: Session) -> None:
         """Show ``session``'s test-set answers; a click asks it to show those test images."""
-        self.session = session
         answers = session.test_predictions
         answers.changed.connect(lambda: self.set_predictions(answers.predictions, answers.weights))
         self.filter_requested.connect(session.show_test_images)
-        answers.set_watched(self, self.isVisible())
-
-    def showEvent(self, event) -> None:
-        super().showEvent(event)
-        if self.session is not None:
-            self.session.test_predictions.set_watched(self, True)
-
-    def hideEvent(self, event) -> None:
-        super().hideEvent(event)
-        if self.session is not None:
-            self.session.test_predictions.set_watched(self, False)
+        TellWhenShown(self, answers.set_watched)  # the answers are computed while it is on screen
 
     def set_predictions(self, predictions: Predictions | None, weights: str = "") -> None:
         self.predictions, self.weights = predictions, weights

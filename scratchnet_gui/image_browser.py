@@ -38,6 +38,7 @@ from scratchnet.data import Dataset, to_inputs
 from scratchnet.model import Model
 from scratchnet.predictions import ORDERS, Predictions
 
+from .on_screen import TellWhenShown
 from .visuals import CORRECT, NO_MODEL, WRONG, ImageView, ProbabilityBars, accuracy_text, figure, ink_image, percent, saliency_image
 
 IMAGE_ROLE = Qt.ItemDataRole.UserRole  # the test-set index of a row
@@ -187,17 +188,7 @@ class ImageBrowser(QWidget):
         session.dataset_changed.connect(self.set_dataset)
         session.test_predictions.changed.connect(self._show_predictions)
         session.test_images_requested.connect(self.show_filter)
-        session.test_predictions.set_watched(self, self.isVisible())
-
-    def showEvent(self, event) -> None:
-        super().showEvent(event)
-        if self.session is not None:
-            self.session.test_predictions.set_watched(self, True)
-
-    def hideEvent(self, event) -> None:
-        super().hideEvent(event)
-        if self.session is not None:
-            self.session.test_predictions.set_watched(self, False)
+        TellWhenShown(self, session.test_predictions.set_watched)  # the answers are computed while it is on screen
 
     # ---- public slots ---------------------------------------------------------------------------
 
