@@ -33,6 +33,8 @@ class RefreshWhenShown(QObject):
             self._refresh()
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if not hasattr(self, "_panel"):  # Qt asked a filter whose Python side is gone (its panel is being deleted)
+            return False
         if watched is self._panel and event.type() == QEvent.Type.Show and self.out_of_date:
             self.out_of_date = False
             self._refresh()
@@ -50,6 +52,8 @@ class TellWhenShown(QObject):
         shown(panel, panel.isVisible())
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if not hasattr(self, "_panel"):  # as in RefreshWhenShown
+            return False
         if watched is self._panel and event.type() in (QEvent.Type.Show, QEvent.Type.Hide):
             self._shown(self._panel, event.type() == QEvent.Type.Show)
         return False
