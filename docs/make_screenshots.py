@@ -2,7 +2,7 @@
 
     python docs/make_screenshots.py [--data-dir DIR] [--tab Training --tab "Drawing pad"] [--scale 2] [--out docs]
 
-For each size in ``SIZES`` it trains a short, deliberately modest first run (kept as a faint overlay),
+For each size in ``SIZES`` it trains a short, deliberately modest first run (listed in the Runs tab),
 then starts the ``default`` preset and takes the pictures while that run is in its third epoch. Each
 ``--tab`` gives one picture per size named ``screenshot-<tab>[-<width>][@2x].png`` (the 1280×800 one
 without the width); panels added as tabs later are captured the same way, by their tab title. On the
