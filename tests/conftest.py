@@ -83,6 +83,18 @@ def mnist(mnist_dir, tmp_path_factory):
 
 
 @pytest.fixture
+def curves(qtbot):
+    """The Training tab's plots on screen, 900×600, with no run yet."""
+    from scratchnet_gui.curves_panel import CurvesPanel
+
+    panel = CurvesPanel()
+    qtbot.addWidget(panel)
+    panel.resize(900, 600)
+    panel.show()
+    return panel
+
+
+@pytest.fixture
 def pad(qtbot):
     """A drawing pad on screen, 900×560, following a session of its own (``pad.session``, without data), with no
     model yet."""

@@ -11,15 +11,6 @@ from scratchnet_gui.curves_panel import LEGEND_OVERLAYS, OVERLAY_POINTS, READOUT
 from scratchnet_gui.run_curves import MAX_OVERLAYS, RunCurves
 
 
-@pytest.fixture
-def curves(qtbot):
-    panel = CurvesPanel()
-    qtbot.addWidget(panel)
-    panel.resize(900, 600)
-    panel.show()
-    return panel
-
-
 def one_run(curves: CurvesPanel, label: str = "run", start_loss: float = 2.3) -> None:
     """Forty batches whose first two (5 %) start high, then two epochs of scores."""
     curves.begin_run(label, 0, 2)

@@ -29,15 +29,6 @@ from .test_gui_app import make_window, start_long_run, wait_idle
 from .test_session import CONFIG
 
 
-@pytest.fixture
-def curves(qtbot):
-    panel = CurvesPanel()
-    qtbot.addWidget(panel)
-    panel.resize(900, 600)
-    panel.show()
-    return panel
-
-
 def stored_run(run_id: int, epochs: int, loss_curve: np.ndarray, test_accuracy: float | None = 0.5, history=()) -> StoredRun:
     """A run as the store gives it back."""
     return StoredRun(
