@@ -6,6 +6,8 @@ A ``Session`` owns what the window shows and what several panels share:
 - the run state machine, the controls of the run in progress (``RunControls``: pause, step, stop, live
   settings) and the BLAS thread setting of its runs;
 - the current input (``input``: the pad's drawing or an opened test image, as the network reads it);
+- the hidden unit the learner opened (``selected_unit``), and the edits made to a copy of the trained weights
+  (``edits``; ``trained_model`` keeps the weights they were made to, which never change);
 - the current model's answers on the test set (``test_predictions``, computed off the UI thread);
 - the recorded runs as the app shows them (``runs``: the overlaid ones, delete with undo, export, runs that
   other processes record);
@@ -46,6 +48,7 @@ from scratchnet.controls import LiveSettings, RunControls
 from scratchnet.data import Dataset, to_inputs
 from scratchnet.errors import ConfigError, DataError, ModelFileError, RunStoreError
 from scratchnet.finetune import FinetuneSettings, check_examples
+from scratchnet.inspect.edits import Edit, SwitchOff, UnitRef, apply_edits
 from scratchnet.memory import MEMORY_MARGIN, available_bytes, estimate_training_bytes, fits_in_memory, format_bytes, return_freed_memory
 from scratchnet.model import Model, save_model
 from scratchnet.model_file import load_model
@@ -63,6 +66,7 @@ from .worker import BatchChunk, TrainingJob, TrainingWorker
 
 DIFFERENT_DATASET = "Its scores on this data may mean little."
 RUN_IN_PROGRESS = "Stop the run in progress first: its weights are the current model until it ends."
+EDITED = "The network is edited (on a copy): save it as a new model or reset the edits before training it."
 
 
 class RunState(str, Enum):
@@ -171,6 +175,8 @@ class Session(QObject):
     input_changed = Signal(object)  # NetworkInput | None: the current input
     settings_proposed = Signal(object)  # TrainConfig: settings to fill the settings panel with for the next run
     test_images_requested = Signal(object, object)  # true class | None, predicted class | None: show these test images
+    unit_selected = Signal(object)  # UnitRef | None: the hidden unit the learner opened
+    edits_changed = Signal(object)  # tuple[Edit, ...]: the edits made to the trained weights (empty: none)
 
     def __init__(
         self,
@@ -197,6 +203,9 @@ class Session(QObject):
         self.handwriting.failed.connect(lambda text: self.warn(text, "error"))
         self.teaching: Taught | None = None  # the last fine-tune, until it is kept or discarded
         self.input: NetworkInput | None = None
+        self.selected_unit: UnitRef | None = None
+        self.edits: tuple[Edit, ...] = ()
+        self.trained_model: Model | None = None  # while there are edits: the weights they were made to
         self.test_predictions = TestSetPredictions(self)
         self.model_changed.connect(self.test_predictions.set_model)
         self.dataset_changed.connect(self.test_predictions.set_dataset)
@@ -265,8 +274,17 @@ class Session(QObject):
     # ---- the model ------------------------------------------------------------------------------------
 
     def set_model(self, model: Model | None) -> None:
-        """Make ``model`` the current network (a run's snapshot after each epoch, or its final weights; None: none)."""
+        """Make ``model`` the current network (a run's snapshot after each epoch, or its final weights; None: none).
+        Edits made to the weights before are dropped: they were made to other weights."""
+        if self.edits:
+            self.edits, self.trained_model = (), None
+            self.edits_changed.emit(())
+        self._show_model(model)
+
+    def _show_model(self, model: Model | None) -> None:
         self.model = model
+        if self.selected_unit is not None and (model is None or not self.selected_unit.exists_in(model.params)):
+            self.select_unit(None)
         self.model_changed.emit(model)
 
     def reset_weights(self, config: TrainConfig) -> None:
@@ -365,11 +383,61 @@ class Session(QObject):
             return None
         return model
 
+    # ---- opening the network: a unit, and edits on a copy -------------------------------------------------
+
+    def select_unit(self, unit: UnitRef | None) -> None:
+        """Open hidden unit ``unit`` of the current model in the views that explain one (None: close it)."""
+        if unit is not None and (self.model is None or not unit.exists_in(self.model.params)):
+            unit = None
+        if unit != self.selected_unit:
+            self.selected_unit = unit
+            self.unit_selected.emit(unit)
+
+    def edit_network(self, edit: Edit) -> bool:
+        """Apply ``edit`` to a copy of the trained weights, after the edits made before, and make the copy the
+        current model (the trained weights stay in ``trained_model``). False (with a notice) when it cannot be
+        made: a run is under way, there is no model, or the edit's unit is not in it."""
+        if self.state.active:
+            self.warn(RUN_IN_PROGRESS)
+            return False
+        trained = self.trained_model or self.model
+        unit = getattr(edit, "unit", None)
+        if trained is None or (unit is not None and not unit.exists_in(trained.params)):
+            self.warn("There is no such unit to edit in the current model.")
+            return False
+        self._show_edits((*self.edits, edit), trained)
+        return True
+
+    def undo_edit(self) -> None:
+        """Take back the last edit."""
+        if self.edits and not self.state.active:
+            self._show_edits(self.edits[:-1], self.trained_model)
+
+    def reset_edits(self) -> None:
+        """Back to the trained weights."""
+        if self.edits and not self.state.active:
+            self._show_edits((), self.trained_model)
+
+    def switched_off(self, unit: UnitRef) -> bool:
+        """Whether one of the edits switches ``unit`` off."""
+        return any(isinstance(edit, SwitchOff) and edit.unit == unit for edit in self.edits)
+
+    def _show_edits(self, edits: tuple[Edit, ...], trained: Model) -> None:
+        self.edits = edits
+        self.trained_model = trained if edits else None
+        edited = dataclasses.replace(trained, params=apply_edits(trained.params, list(edits)), metrics={}) if edits else trained
+        self.edits_changed.emit(edits)
+        self._show_model(edited)
+
     # ---- run commands -----------------------------------------------------------------------------------
 
     def start(self, config: TrainConfig) -> bool:
         """Train with ``config``, from the current weights when they fit it (``model_to_continue``). False when
-        no run started: one is under way, there is no data yet, or it may not fit in memory and was declined."""
+        no run started: one is under way, there is no data yet, the network is edited, or it may not fit in
+        memory and was declined."""
+        if self.edits and not self.state.active:
+            self.warn(EDITED)
+            return False
         if self.state.active or self.dataset is None or not self._memory_is_enough(config):
             return False
         start = self.model_to_continue(config)
@@ -568,6 +636,8 @@ class Session(QObject):
         """Why ``teach`` cannot start now, in a sentence; None when it can."""
         if self.state.active:
             return "Wait for the run in progress to end."
+        if self.edits:
+            return EDITED
         if self.dataset is None:
             return "Teaching needs MNIST loaded, to remind the network of the digits it knows."
         if self.model is None or self.model.epochs_trained == 0:

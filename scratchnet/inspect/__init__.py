@@ -1,0 +1,7 @@
+"""What the explanation views compute, widget-free and tested: the numbers behind a prediction.
+
+- ``layers``: every layer's values for a whole set of inputs, from the same ``forward`` that trains;
+- ``edits``: a hidden unit's address (``UnitRef``) and the edits a learner makes on a copy of the weights.
+
+Every number here comes from ``scratchnet.nn``; nothing re-implements the forward or backward pass.
+"""
