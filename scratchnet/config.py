@@ -36,6 +36,9 @@ class TrainConfig:
     step_epochs: float = 10.0
     step_gamma: float = 0.1
     augment_shift: int = 1
+    augment_rotate: float = 0.0
+    augment_thickness: int = 0
+    augment_noise: float = 0.0
     early_stopping: int = 0
     validation_size: int = 5000
     seed: int = 0

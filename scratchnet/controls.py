@@ -28,6 +28,10 @@ class LiveSettings:
     weight_decay: float
     grad_clip: float
     dropout: float
+    augment_shift: int
+    augment_rotate: float
+    augment_thickness: int
+    augment_noise: float
 
     def __post_init__(self):
         TrainConfig(**dataclasses.asdict(self))  # raises ConfigError naming the first impossible setting

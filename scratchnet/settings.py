@@ -269,6 +269,36 @@ SETTINGS: dict[str, Setting] = {
             "that a digit is the same wherever it sits. 0 = off.",
             range=Range(0, 8, note="pixels"),
             unit="px",
+            live=True,
+        ),
+        Setting(
+            "augment_rotate",
+            "Random rotation",
+            Kind.REAL,
+            "Turn each training image by a random angle up to this many degrees either way: a slanted digit is "
+            "still the same digit. 0 = off.",
+            range=Range(0, 90, note="degrees"),
+            unit="°",
+            live=True,
+        ),
+        Setting(
+            "augment_thickness",
+            "Random thickness",
+            Kind.WHOLE,
+            "Make each training image's strokes randomly bolder or thinner by up to this many pixels, as if "
+            "written with another pen. 0 = off.",
+            range=Range(0, 3, note="pixels"),
+            unit="px",
+            live=True,
+        ),
+        Setting(
+            "augment_noise",
+            "Random noise",
+            Kind.REAL,
+            "Add random noise of this strength (its standard deviation; pixels are 0 to 1) to every training "
+            "pixel, as a grainy scan would. 0 = off.",
+            range=Range(0, 1),
+            live=True,
         ),
         Setting(
             "early_stopping",

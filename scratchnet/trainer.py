@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .augment import Augmentation
 from .batches import Batches
 from .config import TrainConfig
 from .controls import LiveSettings, RunControls
@@ -166,8 +167,9 @@ class Trainer:
         self.controls = controls or RunControls(LiveSettings.of(config))
         self.from_epoch = from_epoch
         batch_size = min(config.batch_size or len(data.train_x), len(data.train_x))
-        shift_rng = self.rng.spawn(1)[0]
-        self.batches = Batches(self.data.train_x, self.data.train_y, data.image_shape, batch_size, config.augment_shift, shift_rng)
+        augment_rng = self.rng.spawn(1)[0]
+        augmentation = Augmentation.of(config)
+        self.batches = Batches(self.data.train_x, self.data.train_y, data.image_shape, batch_size, augmentation, augment_rng)
         many_batches = len(self.batches) > 1
         self.threads = ThreadChooser(self.layer_sizes, batch_size, blas_threads, blas_thread_limit, can_make_ahead=many_batches)
         self._lock = threading.Lock()  # held while the weights change, so that a snapshot sees them whole
@@ -334,8 +336,9 @@ class Trainer:
     def _apply_live_settings(self, live: LiveSettings) -> None:
         """Train with the live settings changed during the run from this batch on: the loop reads the learning
         rate (which the schedule scales), gradient clipping and dropout from the config; the optimiser holds
-        its own weight decay, and momentum or betas when it uses them."""
+        its own weight decay, and momentum or betas when it uses them; the batches their augmentation."""
         self.config = live.applied_to(self.config)
+        self.batches.augmentation = Augmentation.of(live)
         uses = OPTIMIZER_SETTINGS[self.config.optimizer]  # plain SGD has no momentum to change, Adam no momentum at all
         self.optimizer.weight_decay = live.weight_decay
         if "momentum" in uses:

@@ -38,6 +38,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from scratchnet.augment import Augmentation
 from scratchnet.config import TrainConfig
 from scratchnet.controls import LIVE_SETTINGS, LiveSettings
 from scratchnet.errors import ConfigError
@@ -47,6 +48,7 @@ from scratchnet.nn.optimizers import OPTIMIZER_SETTINGS, lr_after_switch
 from scratchnet.presets import load_preset, preset_names
 from scratchnet.settings import SETTINGS
 
+from .augment_preview import AugmentPreview
 from .blas_threads import usable_cores
 from .saved_settings import SavedValues
 from .wheel import WheelScrollsPanel
@@ -418,9 +420,18 @@ class SettingsPanel(QWidget):
         self.schedule_form = form
         layout.addWidget(box)
 
-        box, form = self._group("Regularisation and data")
+        box, form = self._group("Augmentation: varied training images")
+        self._add(form, "augment_shift", self._int("augment_shift", zero_text="off"))
+        self._add(form, "augment_rotate", self._double("augment_rotate", 5.0, 1, zero_text="off"))
+        self._add(form, "augment_thickness", self._int("augment_thickness", zero_text="off"))
+        self._add(form, "augment_noise", self._double("augment_noise", 0.05, 2, zero_text="off"))
+        self.augment_preview = AugmentPreview()
+        form.addRow(self.augment_preview)
+        self.config_changed.connect(self._preview_augmentation)
+        layout.addWidget(box)
+
+        box, form = self._group("Regularisation and validation")
         self._add(form, "dropout", self._double("dropout", 0.05, 2))
-        self._add(form, "augment_shift", self._int("augment_shift"))
         self._add(form, "early_stopping", self._int("early_stopping", zero_text="off"))
         self._add(form, "validation_size", self._int("validation_size"))
         layout.addWidget(box)
@@ -507,13 +518,15 @@ class SettingsPanel(QWidget):
         return LogSpinBox(*_shown_range(name, LogSpinBox.DECIMALS, up_to), smallest)
 
     @staticmethod
-    def _double(name: str, step: float, decimals: int, up_to: float = math.inf) -> QDoubleSpinBox:
+    def _double(name: str, step: float, decimals: int, up_to: float = math.inf, zero_text: str = "") -> QDoubleSpinBox:
         """A decimal input for setting ``name``, over the core's range (up to ``up_to`` where the core has no limit)."""
         spin = QDoubleSpinBox()
         spin.setDecimals(decimals)
         spin.setRange(*_shown_range(name, decimals, up_to))
         spin.setSingleStep(step)
         spin.setSuffix(_suffix(name))
+        if zero_text:
+            spin.setSpecialValueText(zero_text)
         return spin
 
     @staticmethod
@@ -647,9 +660,17 @@ class SettingsPanel(QWidget):
         session.state_changed.connect(lambda state: self.set_running(state.active))
         session.settings_proposed.connect(lambda config: self._show_proposed(config, session))
         session.dataset_changed.connect(lambda data: self.set_dataset_shape(data.num_features, data.num_classes, len(data.train_images)))
+        session.dataset_changed.connect(lambda data: self.augment_preview.set_images(data.train_images))
         self.live_changed.connect(session.set_live_settings)
         self.blas_threads.setCurrentIndex(self.blas_threads.findData(session.blas_thread_setting.forced))
         self.blas_threads.currentIndexChanged.connect(lambda _: session.set_blas_threads(self.blas_threads.currentData()))
+
+    def _preview_augmentation(self) -> None:
+        """Show the augmentation the settings describe (while some setting is impossible: the last possible one)."""
+        try:
+            self.augment_preview.set_augmentation(Augmentation.of(self.config()))
+        except ConfigError:
+            pass
 
     def _show_proposed(self, config: TrainConfig, session: Session) -> None:
         warning = self.show_settings_of(config.to_dict())

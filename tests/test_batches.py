@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from scratchnet.augment import MIN_RUN, shifted_batch
+from scratchnet.augment import MIN_RUN, Augmentation, shifted_batch
 from scratchnet.batches import Batches
 
 
@@ -74,7 +74,7 @@ def batches_of(ahead: bool, max_shift: int = 2, batch_size: int = 16) -> list[tu
     images = numbered_images(100, 5, 5)
     x, y = images.reshape(100, -1), np.arange(100) % 7
     order = np.random.default_rng(1).permutation(100)
-    batches = Batches(x, y, (5, 5), batch_size, max_shift, np.random.default_rng(2))
+    batches = Batches(x, y, (5, 5), batch_size, Augmentation(shift=max_shift), np.random.default_rng(2))
     batches.ahead = ahead
     try:
         return list(batches.epoch(order)) + list(batches.epoch(order[::-1]))
@@ -100,7 +100,7 @@ def test_batches_made_ahead_on_the_second_thread_are_the_same_as_made_in_turn():
 def test_switching_ways_mid_epoch_loses_or_repeats_no_batch():
     images = numbered_images(100, 5, 5)
     x, y = images.reshape(100, -1), np.arange(100)
-    batches = Batches(x, y, (5, 5), 10, 1, np.random.default_rng(0))
+    batches = Batches(x, y, (5, 5), 10, Augmentation(shift=1), np.random.default_rng(0))
     taken = []
     for number, (_, batch_y) in enumerate(batches.epoch(np.arange(100))):
         taken.append(batch_y)
@@ -111,7 +111,7 @@ def test_switching_ways_mid_epoch_loses_or_repeats_no_batch():
 
 def test_one_batch_of_all_rows_without_shifts_is_the_inputs_themselves():
     x, y = np.ones((10, 4), np.float32), np.zeros(10, np.int64)
-    batches = Batches(x, y, (2, 2), 10, 0, np.random.default_rng(0))
+    batches = Batches(x, y, (2, 2), 10, Augmentation(), np.random.default_rng(0))
     ((batch_x, batch_y),) = batches.epoch(None)
     batches.close()
     assert np.shares_memory(batch_x, x) and len(batch_y) == 10  # no copy
@@ -121,7 +121,7 @@ def test_one_shifted_batch_of_all_rows_draws_each_image_a_new_shift_every_epoch(
     """Shifts are dealt out by position in the batch, so a full batch is shuffled first: otherwise the same rows
     would get the same shifts every epoch (and a dataset stored by class would tell the class by the shift)."""
     images = numbered_images(300, 7, 7)
-    batches = Batches(images.reshape(300, -1), np.arange(300), (7, 7), 300, 1, np.random.default_rng(0))
+    batches = Batches(images.reshape(300, -1), np.arange(300), (7, 7), 300, Augmentation(shift=1), np.random.default_rng(0))
     epochs = []
     for _ in range(2):
         ((batch_x, rows),) = batches.epoch(None)  # the labels are the row numbers: they tell which image is where
@@ -134,7 +134,7 @@ def test_one_shifted_batch_of_all_rows_draws_each_image_a_new_shift_every_epoch(
 
 def test_an_error_while_making_a_batch_reaches_the_caller_and_close_ends_the_thread():
     x, y = np.ones((10, 4), np.float32), np.zeros(10, np.int64)
-    batches = Batches(x, y, (2, 2), 5, 0, np.random.default_rng(0))
+    batches = Batches(x, y, (2, 2), 5, Augmentation(), np.random.default_rng(0))
     batches.ahead = True
     with pytest.raises(IndexError):
         list(batches.epoch(np.array([0, 1, 2, 3, 4, 5, 6, 7, 8, 99])))
