@@ -4,6 +4,7 @@ accepts, reads it back unchanged, and names what it cannot show."""
 import math
 from dataclasses import replace
 
+import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -142,3 +143,25 @@ def test_during_a_run_exactly_the_live_settings_stay_editable(panel):
     assert {name for name in SETTINGS if control_of(panel, name).isEnabled()} == {name for name, s in SETTINGS.items() if s.live}
     panel.set_running(False)
     assert all(control_of(panel, name).isEnabled() for name in SETTINGS)
+
+
+def test_the_augmentation_preview_shows_training_images_varied_as_the_settings_say(qtbot, session):
+    panel = SettingsPanel()
+    qtbot.addWidget(panel)
+    panel.follow(session)
+    preview = panel.augment_preview
+    assert preview.examples() is None  # no data when it started following
+    preview.set_images(session.dataset.train_images)
+    plain = preview.examples()
+    assert np.array_equal(plain, preview.examples())  # the same examples until asked for new ones
+    panel.field("augment_shift").setValue(0)
+    as_they_are = preview.examples()
+    panel.field("augment_rotate").setValue(30.0)
+    turned = preview.examples()
+    assert not np.array_equal(turned, as_they_are) and "As the network will see them" in preview.caption.text()
+    qtbot.mouseClick(preview.new_button, Qt.MouseButton.LeftButton)
+    assert not np.array_equal(preview.examples(), turned)
+    panel.field("augment_rotate").setValue(0.0)
+    assert "off" in preview.caption.text()
+    shown = session.dataset.train_images.astype(np.float32) / 255
+    assert any(np.allclose(example, image) for example in preview.examples() for image in shown)
