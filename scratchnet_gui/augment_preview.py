@@ -1,6 +1,7 @@
 """A preview of augmentation: a few training images as the augmentation settings would vary them.
 
-The settings panel shows it under its augmentation settings and calls ``set_augmentation(augmentation)`` when they change;
+A small window beside the settings panel, which opens it from its augmentation settings ("Preview…") and calls
+``set_augmentation(augmentation)`` when they change, so the examples follow the spin boxes as they move;
 ``set_images`` gives it the dataset's training images. "New examples" draws other images and other variations.
 The variations are made by ``scratchnet.augment.Augmentation.batch``, the same code that varies every batch of a
 run.
@@ -9,36 +10,37 @@ run.
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QDialog, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from scratchnet.augment import Augmentation
 from scratchnet.data import to_inputs
 
 from .visuals import ImageView, grid_image, rgb_image
 
-EXAMPLES, COLUMNS = 12, 6
+EXAMPLES, COLUMNS = 24, 6
 
 
-class AugmentPreview(QWidget):
+class AugmentPreview(QDialog):
     """``EXAMPLES`` training images, each shown as one batch of a run would vary it."""
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
+        self.setWindowTitle("Augmented training images")
         self._images: np.ndarray | None = None  # (n, H, W) uint8: the training images to pick from
         self._augmentation = Augmentation()
         self._draw = 0  # which examples and variations: "New examples" moves on
-        self.view = ImageView("The training images appear with the data.", minimum=60, fit_width=True)
+        self.view = ImageView("The training images appear with the data.", minimum=240)
         self.view.setToolTip("Training images as this run's augmentation varies them: each batch draws new variations.")
         self.new_button = QPushButton("New examples", toolTip="Other training images, varied afresh")
         self.new_button.clicked.connect(self.new_examples)
-        self.caption = QLabel(objectName="hint", wordWrap=True)
+        self.caption = QLabel(objectName="hint")
         row = QHBoxLayout()
         row.addWidget(self.caption, 1)
         row.addWidget(self.new_button)
         layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.view)
         layout.addLayout(row)
+        self.resize(460, 380)
         self._redraw()
 
     def set_images(self, images: np.ndarray) -> None:
@@ -74,4 +76,4 @@ class AugmentPreview(QWidget):
             return
         ink = 255.0 - 255.0 * np.clip(examples, 0, 1)  # dark ink on white, as the pad draws
         self.view.set_image(rgb_image(grid_image(np.repeat(ink[..., None], 3, axis=3), COLUMNS, gap=2)))
-        self.caption.setText("As the network will see them." if self._augmentation else "Augmentation is off: the images as they are.")
+        self.caption.setText("As the network sees them: each batch draws new variations." if self._augmentation else "Augmentation is off: the images as they are.")

@@ -425,8 +425,10 @@ class SettingsPanel(QWidget):
         self._add(form, "augment_rotate", self._double("augment_rotate", 5.0, 1, zero_text="off"))
         self._add(form, "augment_thickness", self._int("augment_thickness", zero_text="off"))
         self._add(form, "augment_noise", self._double("augment_noise", 0.05, 2, zero_text="off"))
-        self.augment_preview = AugmentPreview()
-        form.addRow(self.augment_preview)
+        self.augment_preview = AugmentPreview(self)
+        preview = QPushButton("Preview…", toolTip="Show training images as this augmentation varies them")
+        preview.clicked.connect(self.augment_preview.show)
+        form.addRow("", preview)
         self.config_changed.connect(self._preview_augmentation)
         layout.addWidget(box)
 

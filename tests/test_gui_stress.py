@@ -198,6 +198,9 @@ INVALID_ENTRIES = {
     "epochs": ["0", "-5", "abc"],
     "dropout": ["1", "-0.2", "abc"],
     "augment_shift": ["9", "-1"],
+    "augment_rotate": ["91", "-5", "abc"],
+    "augment_thickness": ["4", "-1"],
+    "augment_noise": ["1.5", "-0.1", "abc"],
     "early_stopping": ["-1", "abc"],
     "validation_size": ["-100", "abc"],
     "seed": ["-1", str(2**63), "abc"],  # 2⁶³: one past the largest seed the core takes

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PySide6.QtCore import QSettings, Qt
-from PySide6.QtWidgets import QLabel
+from PySide6.QtWidgets import QLabel, QPushButton
 
 from scratchnet.config import TrainConfig
 from scratchnet.model import save_model
@@ -151,6 +151,8 @@ def test_the_augmentation_preview_shows_training_images_varied_as_the_settings_s
     panel.follow(session)
     preview = panel.augment_preview
     assert preview.examples() is None  # no data when it started following
+    qtbot.mouseClick(next(b for b in panel.findChildren(QPushButton) if b.text() == "Preview…"), Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(preview.isVisible)
     preview.set_images(session.dataset.train_images)
     plain = preview.examples()
     assert np.array_equal(plain, preview.examples())  # the same examples until asked for new ones
@@ -158,7 +160,7 @@ def test_the_augmentation_preview_shows_training_images_varied_as_the_settings_s
     as_they_are = preview.examples()
     panel.field("augment_rotate").setValue(30.0)
     turned = preview.examples()
-    assert not np.array_equal(turned, as_they_are) and "As the network will see them" in preview.caption.text()
+    assert not np.array_equal(turned, as_they_are) and "As the network sees them" in preview.caption.text()
     qtbot.mouseClick(preview.new_button, Qt.MouseButton.LeftButton)
     assert not np.array_equal(preview.examples(), turned)
     panel.field("augment_rotate").setValue(0.0)
