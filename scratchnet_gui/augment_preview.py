@@ -76,4 +76,5 @@ class AugmentPreview(QDialog):
             return
         ink = 255.0 - 255.0 * np.clip(examples, 0, 1)  # dark ink on white, as the pad draws
         self.view.set_image(rgb_image(grid_image(np.repeat(ink[..., None], 3, axis=3), COLUMNS, gap=2)))
-        self.caption.setText("As the network sees them: each batch draws new variations." if self._augmentation else "Augmentation is off: the images as they are.")
+        varied = "As the network sees them: each batch draws new variations."
+        self.caption.setText(varied if self._augmentation else "Augmentation is off: the images as they are.")
