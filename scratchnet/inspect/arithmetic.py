@@ -64,7 +64,11 @@ def find_line(function: Callable, statement: str) -> Line:
     Raises ``LookupError`` unless the statement is there exactly once: a label that would point elsewhere."""
     source, first = inspect.getsourcelines(function)
     wanted = ast.unparse(ast.parse(statement))
-    found = [node.lineno for node in ast.walk(ast.parse(textwrap.dedent("".join(source)))) if isinstance(node, ast.stmt) and ast.unparse(node) == wanted]
+    found = [
+        node.lineno
+        for node in ast.walk(ast.parse(textwrap.dedent("".join(source))))
+        if isinstance(node, ast.stmt) and ast.unparse(node) == wanted
+    ]
     if len(found) != 1:
         raise LookupError(f"{statement!r} is in {function.__name__} {len(found)} times, not once")
     return Line(first + found[0] - 1, source[found[0] - 1].strip())
