@@ -41,7 +41,7 @@ from ..nn.activations import Activation
 from ..nn.network import Params, backward, copy_params, forward, log_softmax, softmax_cross_entropy
 from ..nn.optimizers import SGD
 
-TOP_TERMS = 8  # terms of a sum shown one by one; the others are added up as "the rest"
+TOP_TERMS = 6  # terms of a sum shown one by one; the others are added up as "the rest"
 
 
 # ---- where network.py computes each number ---------------------------------------------------------------
@@ -183,20 +183,27 @@ class Example:
 
 
 def explain_example(
-    params: Params, activation: Activation, x: np.ndarray, label: int, through: tuple[int, int] | None = None, top: int = TOP_TERMS
+    params: Params,
+    activation: Activation,
+    x: np.ndarray,
+    label: int | None = None,
+    through: tuple[int, int] | None = None,
+    top: int = TOP_TERMS,
 ) -> Example:
-    """The numbers of input ``x`` (any shape holding the network's inputs) with class ``label``, from one
-    ``forward``, ``softmax_cross_entropy`` and ``backward``.
+    """The numbers of input ``x`` (any shape holding the network's inputs) with class ``label`` (None: the class
+    the network predicts), from one ``forward``, ``softmax_cross_entropy`` and ``backward``.
 
     The path ends at the label's logit. Through ``(hidden layer, unit)`` (0-based) when given; below that unit
     (or the logit) each layer's unit is the one adding the largest term to the unit above it, and above it each
     layer's unit is the one it adds its largest term to (see ``unit_path``). ``top``: terms shown one by one."""
-    sizes = network.layer_sizes_of(params)
-    if not 0 <= label < sizes[-1]:
-        raise ValueError(f"label {label} is not one of the {sizes[-1]} classes")
+    classes = params[-1]["W"].shape[1]
+    if label is not None and not 0 <= label < classes:
+        raise ValueError(f"label {label} is not one of the {classes} classes")
     x = np.asarray(x).reshape(1, -1).astype(params[0]["W"].dtype)
     with np.errstate(all="ignore"):  # weights that overflow give inf and NaN, shown as such, not warnings
         logits, cache = forward(params, x, activation)
+        if label is None:
+            label = int(np.argmax(np.nan_to_num(logits[0], nan=-np.inf)))
         loss, dlogits = softmax_cross_entropy(logits, np.array([label]))
         gradients, _ = backward(params, cache, dlogits, activation)
         path = unit_path(params, cache, label, through)
