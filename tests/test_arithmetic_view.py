@@ -6,7 +6,7 @@ import re
 
 import numpy as np
 import pytest
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QSettings, Qt
 from PySide6.QtWidgets import QApplication
 
 from scratchnet.data import load_dataset, to_inputs
@@ -14,7 +14,8 @@ from scratchnet.inspect.arithmetic import LINES
 from scratchnet.model import Model
 from scratchnet.nn.network import copy_params, init_params
 from scratchnet_gui.arithmetic_view import NO_INPUT, ArithmeticView, NumbersTable, number
-from scratchnet_gui.session import NetworkInput, Session
+from scratchnet_gui.main_window import MainWindow
+from scratchnet_gui.session import NetworkInput
 from scratchnet_gui.visuals import NO_MODEL
 
 from .conftest import write_dataset
@@ -216,3 +217,93 @@ def test_it_fits_the_width_of_its_tab_at_1024_by_768(view, session):
     QApplication.processEvents()
     assert view.scroll.horizontalScrollBar().maximum() == 0
     assert view.scroll.widget().minimumSizeHint().width() <= view.scroll.viewport().width()
+
+
+def test_in_the_window_at_1024_by_768_it_explains_the_test_image_opened(qtbot, tmp_path, fake_data_dir):
+    window = MainWindow(QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat))
+    qtbot.addWidget(window)
+    window.show()
+    with qtbot.waitSignal(window.session.dataset_changed, timeout=10_000):
+        window.load_data(str(fake_data_dir))
+    window.resize(1024, 768)
+    qtbot.waitUntil(lambda: window.width() == 1024, timeout=2000)
+    window.session.open_model(quick_model(window.session.dataset, train_images=600, hidden=(16, 8), epochs=1))
+    window.session.open_test_image(9)
+    window.show_tab("One example")
+    view = window.arithmetic
+    qtbot.waitUntil(lambda: view.example is not None and view.isVisible(), timeout=2000)
+    assert view.example.label == int(window.session.dataset.test_labels[9])
+    QApplication.processEvents()
+    assert view.scroll.horizontalScrollBar().maximum() == 0
+
+
+# ---- the experiments of docs/app.md, "Experiments to try" ----------------------------------------------------
+
+
+@pytest.fixture
+def mnist_view(qtbot, mnist):
+    """The view over a small network trained on real MNIST, with the test images it gets wrong."""
+    model = quick_model(mnist)
+    view = ArithmeticView()
+    qtbot.addWidget(view)
+    view.resize(700, 700)
+    view.show()
+    view.set_model(model)
+    predicted = model.predict_images(mnist.test_images).argmax(axis=1)
+    view.mistakes = np.flatnonzero(predicted != mnist.test_labels)[:20]
+    view.dataset = mnist
+    return view
+
+
+def open_test_image(view, index: int) -> None:
+    dataset = view.dataset
+    image = dataset.test_images[index]
+    view.set_input(
+        NetworkInput(to_inputs(image[None]).reshape(image.shape), f"test image #{index}", int(dataset.test_labels[index]), image)
+    )
+
+
+def step_at(view, lr: float):
+    view.step_section.lr_box.setValue(lr)
+    view.step_section.button.click()
+    return view.step
+
+
+@pytest.mark.mnist
+def test_experiment_one_step_at_0_1_fixes_a_mistake(mnist_view):
+    """ "Open a test image the network gets wrong … take one step at learning rate 0.1: the loss falls to nearly 0
+    and the network reads the image as its true class."""
+    assert len(mnist_view.mistakes) == 20
+    for index in mnist_view.mistakes:
+        open_test_image(mnist_view, index)
+        assert mnist_view.example.predicted != mnist_view.example.label  # a mistake, its true class the label
+        step = step_at(mnist_view, 0.1)
+        assert step.loss_after < 0.1 * step.loss_before and step.predicted_after == mnist_view.example.label
+
+
+@pytest.mark.mnist
+def test_experiment_the_first_order_prediction_holds_for_small_steps_only(mnist_view):
+    """ "At learning rate 0.00001 the actual change of the loss and −lr·‖g‖² agree within 1 %; at 0.1 the prediction
+    is a fall larger than the whole loss, which cannot be: a loss is never below 0."""
+    for index in mnist_view.mistakes:
+        open_test_image(mnist_view, index)
+        small = step_at(mnist_view, 0.00001)
+        assert small.actual_change == pytest.approx(small.predicted_change, rel=0.01)
+        large = step_at(mnist_view, 0.1)
+        assert -large.predicted_change > large.loss_before > 0 and large.loss_after >= 0
+
+
+@pytest.mark.mnist
+def test_experiment_a_silent_relu_unit_learns_nothing_from_the_example(mnist_view):
+    """ "In hidden layer 1 choose a unit whose z is below 0 (so a = 0): f′(z) is 0, so its δ is 0, and so is the
+    gradient of every one of its weights."""
+    open_test_image(mnist_view, int(mnist_view.mistakes[0]))
+    a = mnist_view.model.hidden_activations(mnist_view.example.x)[0][0]
+    silent = int(np.flatnonzero(a == 0)[0])
+    box = mnist_view._forward[0].unit_box
+    box.setValue(silent + 1)
+    assert mnist_view.example.forward[0].z < 0 and mnist_view.example.forward[0].a == 0
+    delta_rows = cells(mnist_view._backward[0].delta_table)
+    assert [row[3] for row in delta_rows[-3:]] == ["0", "0", "0"]  # × f′(z), = δ, dL/db
+    assert {row[3] for row in cells(mnist_view._backward[0].gradient_table)} == {"0"}
+    assert not np.any(mnist_view.example.backward[0].weight_gradient)
