@@ -238,3 +238,10 @@ def test_a_step_is_plain_gradient_descent_on_a_copy():
     assert step.loss_after < step.loss_before
     assert step.probabilities_after[label] > step.probabilities_before[label]
     assert step.probabilities_after.sum() == pytest.approx(1.0)
+
+
+def test_without_a_label_the_predicted_class_is_explained():
+    params, activation, x, _ = network_of([6], "relu", seed=10)
+    example = explain_example(params, activation, x)
+    assert example.label == example.predicted == int(np.argmax(forward(params, x[None], activation)[0]))
+    assert example.path[-1] == example.label
