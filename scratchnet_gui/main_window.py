@@ -24,6 +24,7 @@ from scratchnet.data import ENV_VAR, Dataset, find_files
 from scratchnet.errors import ConfigError
 
 from .actions import add_actions, icon
+from .arithmetic_view import ArithmeticView
 from .confusion_view import ConfusionView
 from .curves_panel import CurvesPanel
 from .data_loader import DownloadDialog, MissingDataDialog
@@ -110,12 +111,14 @@ class MainWindow(QMainWindow):
         self.browser = ImageBrowser()
         self.confusion = ConfusionView()
         self.network = NetworkView()
+        self.arithmetic = ArithmeticView()
         self.handwriting = HandwritingPanel()
         for panel, title in (
             (self.pad, "Drawing pad"),
             (self.browser, "Test images"),
             (self.confusion, "Confusion matrix"),
             (self.network, "Inside the network"),
+            (self.arithmetic, "One example"),
             (self.handwriting, "My handwriting"),
         ):
             self.add_tab(panel, title)
@@ -181,7 +184,7 @@ class MainWindow(QMainWindow):
         self.curves.follow(session)
         self.statusBar().follow(session)
         self.handwriting.follow(session)
-        for panel in (self.pad, self.browser, self.confusion, self.network, self.runs):
+        for panel in (self.pad, self.browser, self.confusion, self.network, self.arithmetic, self.runs):
             panel.follow(session)
         session.input_changed.connect(self._show_opened_test_image)
         session.test_images_requested.connect(lambda *_: self.tabs.setCurrentWidget(self.browser))
