@@ -46,6 +46,7 @@ from PySide6.QtWidgets import (
 )
 
 from scratchnet.inspect.arithmetic import LINES, Example, Line, Product, Step, Sum, explain_example, take_step
+from scratchnet.inspect.edits import UnitRef
 from scratchnet.model import Model
 from scratchnet.nn.activations import get_activation
 
@@ -583,6 +584,7 @@ class ArithmeticView(QWidget):
         self.step: Step | None = None
         self._chosen_label: int | None = None
         self._through: tuple[int, int] | None = None
+        self._session: Session | None = None  # once following one: the unit chosen here is the session's
         self._lr_of: float | None = None  # the learning rate of the model whose lr the box was last set to
         self._forward: list[ForwardSection] = []
         self._backward: list[BackwardSection] = []
@@ -594,8 +596,10 @@ class ArithmeticView(QWidget):
 
     def follow(self, session: Session) -> None:
         """Show the arithmetic of ``session``'s current input under its current model."""
+        self._session = session
         session.model_changed.connect(self.set_model)
         session.input_changed.connect(self.set_input)
+        session.unit_selected.connect(lambda unit: unit is not None and self.show_unit(unit.layer, unit.unit))
         self.set_model(session.model)
         self.set_input(session.input)
 
@@ -625,6 +629,14 @@ class ArithmeticView(QWidget):
         if self._through != (layer, unit):
             self._through = (layer, unit)
             self._when_shown.request()
+
+    def _unit_chosen(self, layer: int, unit: int) -> None:
+        """A unit picked in a layer's box: the session's selected unit (which every view of one follows)."""
+        if self._session is None:
+            self.show_unit(layer, unit)
+        else:
+            self._session.select_unit(UnitRef(layer, unit))
+            self.show_unit(layer, unit)  # shown even when the session already had it selected
 
     def follow_strongest(self) -> None:
         """Show the path of the strongest terms down from the label's logit again."""
@@ -729,7 +741,7 @@ class ArithmeticView(QWidget):
         layout = self.content_layout
         at = layout.indexOf(self.softmax_section)
         for offset, section in enumerate(self._forward):
-            section.unit_chosen.connect(self.show_unit)
+            section.unit_chosen.connect(self._unit_chosen)
             layout.insertWidget(at + offset, section)
             section.show()  # at once, not when the event loop gets to it: a widget added to a visible one is hidden
         at = layout.indexOf(self.dlogits_section) + 1

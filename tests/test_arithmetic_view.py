@@ -11,6 +11,7 @@ from PySide6.QtWidgets import QApplication
 
 from scratchnet.data import load_dataset, to_inputs
 from scratchnet.inspect.arithmetic import LINES
+from scratchnet.inspect.edits import UnitRef
 from scratchnet.model import Model
 from scratchnet.nn.network import copy_params, init_params
 from scratchnet_gui.arithmetic_view import NO_INPUT, ArithmeticView, NumbersTable, number
@@ -108,14 +109,14 @@ def test_choosing_a_unit_puts_the_path_through_it_and_strongest_path_restores_it
     box.lineEdit().selectAll()
     qtbot.keyClicks(box.lineEdit(), str(chosen + 1))
     qtbot.keyClick(box.lineEdit(), Qt.Key.Key_Return)
-    assert view.example.path[1] == chosen
+    assert view.example.path[1] == chosen and session.selected_unit == UnitRef(1, chosen)  # one selection, the session's
     assert view._forward[0].unit_box.value() == view.example.path[0] + 1  # the layer below follows the chosen unit
     logit_terms = [row[0] for row in cells(view._forward[2].table)]
     assert [name for name in logit_terms if "◂ path" in name] == [f"unit {chosen + 1} ◂ path"]  # the logit's terms show it
     assert view.strongest_button.isEnabled()
     view.strongest_button.click()
     assert view.example.path == strongest
-    view.show_unit(0, 15)  # what the unit view's selection will call
+    session.select_unit(UnitRef(0, 15))  # as a click on a unit anywhere else
     assert view.example.path[0] == 15 and view._forward[0].unit_box.value() == 16
 
 
