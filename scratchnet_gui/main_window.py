@@ -6,8 +6,8 @@ the test-set answers, the recorded runs. Panels follow the session's signals and
 other; the window turns the user's menu and toolbar actions into the session's commands and shows what it
 reports. It holds no run logic of its own.
 
-For panels added later: ``add_tab(widget, title, icon=None) -> int`` adds a tab after the existing ones
-(the first is "Training"); ``show_tab(title)`` and ``tab_titles()`` switch to and list them.
+For panels added later: ``add_tab(widget, title, group=None)`` adds a tab after the existing ones, or inside a
+group's tab; ``show_tab(title)`` and ``tab_titles()`` switch to and list them.
 """
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ import os
 from pathlib import Path
 
 from PySide6.QtCore import QSettings, Qt
-from PySide6.QtGui import QAction, QCloseEvent, QIcon, QKeySequence
-from PySide6.QtWidgets import QDockWidget, QFileDialog, QMainWindow, QMessageBox, QTabWidget, QVBoxLayout, QWidget
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtWidgets import QDockWidget, QFileDialog, QMainWindow, QMessageBox, QVBoxLayout, QWidget
 
 from scratchnet.config import TrainConfig
 from scratchnet.data import ENV_VAR, Dataset, find_files
@@ -42,6 +42,7 @@ from .shortcuts import FocusedControlsKeepSpace
 from .status_bar import NoticeBar, StatusBar, html
 from .visuals import hold_widest
 from .window_menus import build_help_menu, build_view_menu
+from .window_tabs import WindowTabs
 
 KEY = QKeySequence.StandardKey
 ACTIONS = {  # text, icon, shortcut and tooltip of each action in the menus and the toolbar
@@ -58,6 +59,7 @@ ACTIONS = {  # text, icon, shortcut and tooltip of each action in the menus and 
     "data": ("Choose &data folder…", None, None, "Load MNIST from another folder"),
     "quit": ("&Quit", None, KEY.Quit, "Close ScratchNet"),
 }
+INSIDE = "Inside the network"  # the tab whose own tabs explain the network from the inside
 DOCK_WIDTH = 310  # the settings panel's first width; the user's own is remembered
 
 
@@ -78,9 +80,8 @@ class MainWindow(QMainWindow):
         self.curves = CurvesPanel()
         self.notice = NoticeBar()
         self.files = FileCommands(self, self.session, self.settings)
-        self.tabs = QTabWidget()
-        self.tabs.setDocumentMode(True)
-        self.tabs.addTab(self.curves, "Training")
+        self.tabs = WindowTabs()
+        self.tabs.add(self.curves, "Training")
         central = QWidget()
         layout = QVBoxLayout(central)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -117,11 +118,11 @@ class MainWindow(QMainWindow):
             (self.pad, "Drawing pad"),
             (self.browser, "Test images"),
             (self.confusion, "Confusion matrix"),
-            (self.network, "Inside the network"),
-            (self.arithmetic, "One example"),
             (self.handwriting, "My handwriting"),
         ):
             self.add_tab(panel, title)
+        for panel, title in ((self.network, "Overview"), (self.arithmetic, "One example")):
+            self.add_tab(panel, title, group=INSIDE)
 
     def _build_dock(self) -> None:
         self.dock = QDockWidget("Settings", self)
@@ -187,7 +188,7 @@ class MainWindow(QMainWindow):
         for panel in (self.pad, self.browser, self.confusion, self.network, self.arithmetic, self.runs):
             panel.follow(session)
         session.input_changed.connect(self._show_opened_test_image)
-        session.test_images_requested.connect(lambda *_: self.tabs.setCurrentWidget(self.browser))
+        session.test_images_requested.connect(lambda *_: self.tabs.show_widget(self.browser))
         session.model_changed.connect(lambda _: self._update_actions())
         session.dataset_changed.connect(self._dataset_changed)
         session.state_changed.connect(self._show_state)
@@ -200,21 +201,22 @@ class MainWindow(QMainWindow):
 
     # ---- tabs ------------------------------------------------------------------------------------------
 
-    def add_tab(self, widget: QWidget, title: str, icon: QIcon | None = None) -> int:
-        """Add a panel as a tab after the existing ones; returns its index."""
-        return self.tabs.addTab(widget, icon, title) if icon is not None else self.tabs.addTab(widget, title)
+    def add_tab(self, widget: QWidget, title: str, group: str | None = None) -> None:
+        """Add a panel as a tab after the existing ones, or inside the tab of ``group`` (see ``window_tabs.py``)."""
+        self.tabs.add(widget, title, group)
 
     def show_tab(self, title: str) -> None:
-        """Make the tab called ``title`` the visible one (``ValueError`` when there is none)."""
-        self.tabs.setCurrentIndex(self.tab_titles().index(title))
+        """Bring the panel or group called ``title`` forward (``ValueError`` when there is none)."""
+        self.tabs.show_title(title)
 
     def tab_titles(self) -> list[str]:
-        return [self.tabs.tabText(i) for i in range(self.tabs.count())]
+        """Every panel's title, in the order of the tabs."""
+        return self.tabs.titles()
 
     def _show_opened_test_image(self, network_input: NetworkInput | None) -> None:
         """A test image opened to be read and drawn over: show it on the pad."""
         if network_input is not None and network_input.image is not None:
-            self.tabs.setCurrentWidget(self.pad)
+            self.tabs.show_widget(self.pad)
 
     # ---- data -------------------------------------------------------------------------------------
 

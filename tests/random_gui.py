@@ -861,7 +861,7 @@ class Monkey:
         windows = [self.window, *others]
         widgets = [w for window in windows for w in [window, *window.findChildren(kind)] if isinstance(w, kind)]
         widgets = [w for w in widgets if w.isVisible() and w.isEnabled()]
-        tab = self.window.tabs.currentWidget()
+        tab = self.window.tabs.current()
         in_tab = [w for w in widgets if tab is not None and (w is tab or tab.isAncestorOf(w))]
         return in_tab if in_tab and self.rng.random() < 0.5 else widgets
 

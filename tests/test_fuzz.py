@@ -507,7 +507,7 @@ def show_every_tab(window) -> None:
         window.session.test_predictions.refresh()
         window.network.redraw()
         window.pad.predict()
-        window.tabs.currentWidget().grab()  # paints the tab, its delegates and painters included
+        window.tabs.current().grab()  # paints the tab, its delegates and painters included
     labels = window.browser.list_model
     assert all(isinstance(labels.data(labels.index(row)), str) for row in range(labels.rowCount()))
 

@@ -366,9 +366,9 @@ def test_testing_tabs_follow_the_run_and_a_confusion_click_filters_the_browser(w
         "Drawing pad",
         "Test images",
         "Confusion matrix",
-        "Inside the network",
-        "One example",
         "My handwriting",
+        "Overview",
+        "One example",
         "Runs",
     ]
     configure(window, epochs=2, batch_size=50)
@@ -388,7 +388,7 @@ def test_testing_tabs_follow_the_run_and_a_confusion_click_filters_the_browser(w
     qtbot.mouseClick(
         window.confusion, Qt.MouseButton.LeftButton, pos=window.confusion.cell_rect(true_class, predicted_class).center().toPoint()
     )
-    assert window.tabs.currentWidget() is window.browser
+    assert window.tabs.current() is window.browser
     shown = window.browser.list_model.rows
     expected = np.flatnonzero((predictions.labels == true_class) & (predictions.predicted == predicted_class))
     assert np.array_equal(np.sort(shown), expected)

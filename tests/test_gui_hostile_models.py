@@ -140,7 +140,7 @@ def test_opening_a_model_whose_weights_overflow_shows_an_error_and_changes_nothi
     assert window.session.model is before
     for title in window.tab_titles():  # the crash came when the Test images tab was shown
         window.show_tab(title)
-        window.tabs.currentWidget().grab()
+        window.tabs.current().grab()
 
 
 def test_opening_a_pipe_shows_an_error_at_once(window, tmp_path):

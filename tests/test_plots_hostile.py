@@ -370,10 +370,10 @@ def test_every_overlay_is_drawn_on_its_stored_curve_in_its_colour_after_selectio
         for log in (False, True):
             window.curves.log_scale.setChecked(log)
             for selection in ([4, 5, 6], [4, 5], [6], [5, 6], [1, 2, 3, 4, 5, 6]):
-                window.tabs.setCurrentWidget(window.runs)
+                window.tabs.show_widget(window.runs)
                 window.runs.select_runs(selection)
                 qtbot.wait(10)  # the table's colours follow in the next turn of the event loop
-                window.tabs.setCurrentWidget(window.curves)
+                window.tabs.show_widget(window.curves)
                 assert sorted(window.session.runs.overlaid) == selection
                 qtbot.waitUntil(lambda: not misdrawn_overlays(window, store), timeout=2_000)
 
