@@ -70,7 +70,7 @@ def test_an_unwritable_data_folder_is_one_line_and_exit_status_2(tmp_path, monke
     assert error.startswith("scratchnet-gui: error: cannot write the desktop entry") and error.count("\n") == 1
 
 
-@pytest.mark.parametrize("command", [["/opt/my apps/$HOME/it's \"here\"/scratchnet-gui"], ["/usr/bin/python3", "-m", "scratchnet_gui"]])
+@pytest.mark.parametrize("command", [['/opt/my apps/$HOME/it\'s "here"/scratchnet-gui'], ["/usr/bin/python3", "-m", "scratchnet_gui"]])
 def test_the_entry_validates_and_its_exec_line_runs_the_command_as_written(tmp_path, command):
     """``desktop-file-validate`` accepts the entry, and GLib (``gio launch``) runs exactly the command it names,
     however odd its path: a shell script standing in for the launcher writes the arguments it was given."""

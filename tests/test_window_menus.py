@@ -94,7 +94,9 @@ def test_the_shortcuts_dialog_lists_every_action_with_keys_from_the_actions_them
 def test_documentation_without_a_checkout_shows_the_installed_readme(qtbot, tmp_path, monkeypatch):
     window = make_window(qtbot, tmp_path)
     monkeypatch.setattr(help_dialogs, "source_tree", lambda: None)  # as installed from a wheel: no docs/ folder
-    monkeypatch.setattr(help_dialogs, "installed_text", lambda name: "Metadata-Version: 2.4\n\n# ScratchNet\n\n![shot](docs/x.png)\nRead me.")
+    monkeypatch.setattr(
+        help_dialogs, "installed_text", lambda name: "Metadata-Version: 2.4\n\n# ScratchNet\n\n![shot](docs/x.png)\nRead me."
+    )
     dialog = help_dialogs.open_documentation(window)
     qtbot.waitUntil(dialog.isVisible)
     assert "Read me." in dialog.browser.toPlainText() and "shot" not in dialog.browser.toPlainText()
