@@ -6,4 +6,5 @@ dataset; ``model`` holds a trained network and writes it, ``model_file`` reads i
 This package never imports Qt: the desktop app (``scratchnet_gui``) is built on top of it.
 """
 
-__version__ = "0.1.0"
+__version__ = "0.1.0"  # the distribution's version too (pyproject.toml reads it from here)
+DISTRIBUTION = "scratchnet-app"  # the name to pip/pipx install: "scratchnet" on PyPI is an unrelated project

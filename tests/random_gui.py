@@ -846,7 +846,6 @@ class Monkey:
         QFileDialog.getExistingDirectory = staticmethod(existing_directory)
         for kind in ("warning", "question", "critical", "information"):
             setattr(QMessageBox, kind, message_box(kind))
-        QMessageBox.about = staticmethod(lambda *args, **kwargs: self.log("  about box"))
         QInputDialog.getText = staticmethod(lambda *args, **kwargs: (self.rng.choice(["", "x", "ü" * 300]), self.rng.random() < 0.7))
 
     # ---- sending events: Qt's test events offscreen, xdotool on X11 -------------------------------------
