@@ -213,7 +213,7 @@ class Damage:
         """``severity`` as a float, or ``ConfigError`` when it is not a number within the limits."""
         low, high = self.limits(image_shape)
         if not (math.isfinite(severity) and low <= severity <= high):
-            raise ConfigError(f"{self.name} must be between {low:g} and {high:g} {self.unit}; got {severity:g}")
+            raise ConfigError(f"{self.name} must be between {self.severity_text(low)} and {self.severity_text(high)}; got {severity:g}")
         return float(severity)
 
     def severity_text(self, severity: float) -> str:
@@ -282,9 +282,10 @@ def apply(images: np.ndarray, damages: list[tuple[str, float]], rng: np.random.G
     return images
 
 
-def parse_damages(text: str, image_shape: tuple[int, int] = (MNIST_SIDE, MNIST_SIDE)) -> list[tuple[str, float]]:
+def parse_damages(text: str, image_shape: tuple[int, int] | None = None) -> list[tuple[str, float]]:
     """ "rotation=20,noise=0.3" → [("rotation", 20.0), ("noise", 0.3)], each checked against its limits for images
-    of ``image_shape``; ``ConfigError`` saying what is wrong otherwise."""
+    of ``image_shape`` (None: only that the kinds exist and the severities are numbers); ``ConfigError`` saying what
+    is wrong otherwise."""
     damages = []
     for part in text.split(","):
         name, equals, value = part.strip().partition("=")
@@ -296,5 +297,7 @@ def parse_damages(text: str, image_shape: tuple[int, int] = (MNIST_SIDE, MNIST_S
             severity = float(value)
         except ValueError:
             raise ConfigError(f"{name} needs a number; got {value.strip()!r}") from None
-        damages.append((name, DAMAGES[name].check(severity, image_shape)))
+        if not math.isfinite(severity):
+            raise ConfigError(f"{name} needs a finite number; got {value.strip()!r}")
+        damages.append((name, severity if image_shape is None else DAMAGES[name].check(severity, image_shape)))
     return damages

@@ -16,7 +16,9 @@ is computed or that cell alone, in any order.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -87,36 +89,39 @@ def sweep(
     labels: np.ndarray,
     kinds: list[str] | None = None,
     seed: int = 0,
+    workers: int = 1,
     stop: threading.Event | None = None,
     on_kind: Callable[[RobustnessTable, str], None] | None = None,
 ) -> RobustnessTable:
     """Accuracy of ``model`` on uint8 ``images`` (n, H, W) with integer ``labels`` under every kind of damage in
     ``kinds`` (default: all of ``DAMAGES``) at each of its six severities (``Damage.levels`` for these images).
 
-    ``on_kind(table, kind)`` is called after each kind is done (a view can draw it at once); once ``stop`` is set,
-    the sweep ends after the severity in progress and returns the kinds completed."""
-    import time
-
+    The severities of a kind are read on ``workers`` threads at once (NumPy lets go of Python's lock while it
+    computes: with one BLAS thread each, two workers keep two cores busy without OpenBLAS's spinning, see
+    ``scratchnet.threads``). ``on_kind(table, kind)`` is called after each kind is done (a view can draw it at once);
+    once ``stop`` is set, no new severity starts, and the kinds completed are returned."""
     started = time.perf_counter()
     table = RobustnessTable(len(images))
     shape = tuple(images.shape[1:])
+    stopped = stop.is_set if stop is not None else lambda: False
     clean: tuple[float, float] | None = None
-    for kind in kinds or list(DAMAGES):
-        severities = DAMAGES[kind].levels(shape)
-        cells = []
-        for severity in severities:
-            if stop is not None and stop.is_set():
-                table.seconds = time.perf_counter() - started
-                return table
-            if severity == 0:
-                clean = clean or read_damaged(model, images, labels, kind, 0.0, seed)
-                cells.append(clean)
-            else:
-                cells.append(read_damaged(model, images, labels, kind, severity, seed))
-        table.severities[kind] = severities
-        table.accuracy[kind] = [accuracy for accuracy, _ in cells]
-        table.confidence[kind] = [confidence for _, confidence in cells]
-        if on_kind is not None:
-            on_kind(table, kind)
+
+    def read(severity: float) -> tuple[float, float] | None:
+        return None if stopped() else read_damaged(model, images, labels, kind, severity, seed)
+
+    with ThreadPoolExecutor(max(workers, 1)) as pool:
+        for kind in kinds or list(DAMAGES):
+            severities = DAMAGES[kind].levels(shape)
+            if clean is None and 0 in severities:
+                clean = read(0.0)
+            cells = list(pool.map(read, [severity for severity in severities if severity != 0]))
+            cells = [clean if severity == 0 else cells.pop(0) for severity in severities]
+            if stopped() or None in cells:
+                break
+            table.severities[kind] = severities
+            table.accuracy[kind] = [accuracy for accuracy, _ in cells]
+            table.confidence[kind] = [confidence for _, confidence in cells]
+            if on_kind is not None:
+                on_kind(table, kind)
     table.seconds = time.perf_counter() - started
     return table
