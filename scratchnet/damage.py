@@ -50,9 +50,9 @@ def rotate(images: np.ndarray, degrees: float, rng: np.random.Generator | None =
     angle = math.radians(degrees)
     rows, cols = np.indices((height, width), dtype=np.float64)
     cy, cx = (height - 1) / 2, (width - 1) / 2
-    # Row y grows downwards, so anticlockwise on screen turns (x, y) by -angle in these coordinates.
-    source_y = cy + (rows - cy) * math.cos(angle) - (cols - cx) * math.sin(angle)
-    source_x = cx + (rows - cy) * math.sin(angle) + (cols - cx) * math.cos(angle)
+    # Rows grow downwards: turned back, the pixel above the centre comes from the one to its right.
+    source_y = cy + (rows - cy) * math.cos(angle) + (cols - cx) * math.sin(angle)
+    source_x = cx - (rows - cy) * math.sin(angle) + (cols - cx) * math.cos(angle)
     return _sample(images, source_y, source_x)
 
 
