@@ -373,7 +373,7 @@ class ImageBrowser(QWidget):
         layout.addLayout(bar)
         self.legend = QLabel(
             "Under each image: ✓ right or ✗ wrong, the predicted class, the true class in brackets when wrong, confidence;"
-            ' "not sure" below the confidence threshold (set in the Confidence tab)'
+            ' "not sure" below the confidence threshold (set in the Robustness tab)'
         )
         self.legend.setForegroundRole(QPalette.ColorRole.PlaceholderText)
         self.legend.setWordWrap(True)  # both lines wrap rather than hold the window wide

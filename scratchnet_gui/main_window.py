@@ -24,9 +24,9 @@ from scratchnet.data import ENV_VAR, Dataset, find_files
 from scratchnet.errors import ConfigError
 
 from .actions import add_actions, icon
-from .confidence_view import ConfidenceView
 from .confusion_view import ConfusionView
 from .curves_panel import CurvesPanel
+from .damage_and_doubt import DamageAndDoubt
 from .data_loader import DownloadDialog, MissingDataDialog
 from .draw_pad import DrawPad
 from .files import FileCommands
@@ -34,7 +34,6 @@ from .handwriting_panel import HandwritingPanel
 from .image_browser import ImageBrowser
 from .messages import epochs_text, sentence
 from .network_view import NetworkView
-from .robustness_view import RobustnessView
 from .runs_panel import RunsPanel
 from .saved_settings import SavedValues, open_settings
 from .session import NetworkInput, RunOutcome, RunState, Session, memory_warning
@@ -117,8 +116,7 @@ class MainWindow(QMainWindow):
             (self.pad, "Drawing pad"),
             (self.browser, "Test images"),
             (self.confusion, "Confusion matrix"),
-            (RobustnessView.following(self.session), "Robustness"),
-            (ConfidenceView.following(self.session), "Confidence"),
+            (DamageAndDoubt.following(self.session), "Robustness"),
             (self.network, "Inside the network"),
             (self.handwriting, "My handwriting"),
         ):

@@ -12,11 +12,14 @@ Public API: ``RobustnessView.following(session)`` (a view that follows ``session
 
 from __future__ import annotations
 
+import contextlib
+
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QComboBox, QGridLayout, QHBoxLayout, QLabel, QSizePolicy, QSlider, QVBoxLayout, QWidget
+from threadpoolctl import threadpool_limits
 
 from scratchnet.damage import DAMAGES
 from scratchnet.data import Dataset
@@ -125,7 +128,15 @@ class RobustnessView(QWidget):
             return
         self.status.setText("Damaging the test images and reading them…")
 
+        # One BLAS thread: OpenBLAS's threads spin, and on two cores would leave the window none. While a run trains,
+        # its trainer owns the BLAS thread count (and holds it to one on such machines, see blas_threads.py).
+        threads = contextlib.nullcontext() if self.session.state.active else threadpool_limits(1, user_api="blas")
+
         def work(stop, report):
+            with threads:
+                return sweep_all(stop, report)
+
+        def sweep_all(stop, report):
             seconds = None
             if need_current:
                 model.check_compatible(dataset.image_shape, dataset.class_names)
