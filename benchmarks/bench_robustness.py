@@ -2,7 +2,8 @@
 
 Trains the default preset (or loads ``--model``), then sweeps 10 000 test images × 6 severities × 6 kinds as
 ``scratchnet evaluate --robustness`` does (one BLAS thread per worker, a worker per core) and as the app's
-Robustness tab does (one worker on one BLAS thread, leaving a core to the window), and, for comparison, with BLAS's own threads; and prints the seconds of each, best of ``--repeats``.
+Robustness tab does (one worker on one BLAS thread,
+leaving a core to the window), and for comparison with BLAS's own threads; prints the seconds of each, best of ``--repeats``.
 The issue's bound is 5 s on a two-core machine.
 
     python benchmarks/bench_robustness.py [--data-dir DIR] [--model FILE] [--repeats 3]
