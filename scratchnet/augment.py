@@ -61,15 +61,20 @@ def _overlap(shift: int, size: int) -> tuple[slice, slice]:
 
 def thickened(images: np.ndarray, pixels: np.ndarray) -> np.ndarray:
     """The images (n, H, W) with image ``i``'s strokes made ``pixels[i]`` pixels bolder (dilated: each pixel the
-    brightest of its 3×3 neighbourhood, repeated) or, when negative, thinner (eroded: the darkest)."""
+    brightest of its 3×3 neighbourhood, repeated) or, when negative, thinner (eroded: the darkest). A fractional
+    amount blends between the whole steps around it, so that a strength can change the strokes smoothly."""
     out = images.copy()
     for amount in np.unique(pixels):
         if amount == 0:
             continue
         which = np.flatnonzero(pixels == amount)
+        combine = np.maximum if amount > 0 else np.minimum
+        whole, fraction = divmod(abs(float(amount)), 1.0)
         group = out[which]
-        for _ in range(abs(int(amount))):
-            group = _neighbourhood(group, np.maximum if amount > 0 else np.minimum)
+        for _ in range(int(whole)):
+            group = _neighbourhood(group, combine)
+        if fraction:
+            group = group + images.dtype.type(fraction) * (_neighbourhood(group, combine) - group)
         out[which] = group
     return out
 

@@ -28,16 +28,20 @@ from datetime import datetime
 from pathlib import Path
 from typing import NoReturn
 
+import numpy as np
+from threadpoolctl import threadpool_limits
 from tqdm import tqdm
 
 from . import __version__, stored_values
 from .config import TrainConfig
+from .damage import DAMAGES, apply, parse_damages
 from .data import (
     ProgressCallback,
     cache_dir,
     load_dataset,
     locate_or_download,
     remove_leftovers,
+    to_inputs,
     verify_mnist,
 )
 from .errors import ConfigError, RunStoreError, ScratchNetError
@@ -49,8 +53,10 @@ from .model_file import load_model
 from .nn.metrics import evaluate
 from .nn.optimizers import lr_after_switch
 from .presets import load_preset, preset_names
+from .robustness import RobustnessTable, sweep
 from .runs import DatasetIdentity, Environment, RunStore, RunSummary, train_and_record, unreadable_notice
 from .settings import SETTINGS, Kind, Setting
+from .threads import usable_cores
 from .trainer import BatchEvent, EpochEvent, Trainer, TrainResult
 
 USER_ERROR = 2
@@ -135,6 +141,19 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate_cmd.add_argument("model", help="a .safetensors model file, or the id of a recorded run")
     evaluate_cmd.add_argument("--data-dir", help="folder holding the four MNIST IDX files")
     evaluate_cmd.add_argument("--json", action="store_true", help="print the result as one JSON object")
+    damaged = evaluate_cmd.add_mutually_exclusive_group()
+    damaged.add_argument(
+        "--damage",
+        type=damage_list,
+        metavar="KIND=SEVERITY,…",
+        help=f"evaluate on test images damaged on purpose, in the order given: {damage_help()}",
+    )
+    damaged.add_argument(
+        "--robustness",
+        action="store_true",
+        help="also print the accuracy under every kind of damage at six severities each (the robustness table)",
+    )
+    evaluate_cmd.add_argument("--seed", type=whole_number, default=0, help="seed of the damage's random numbers (default 0)")
 
     data = commands.add_parser("data", help="show where the data is and whether it verifies; download it if missing")
     data.set_defaults(command=cmd_data, parser=data)
@@ -191,6 +210,18 @@ def add_finetune_command(commands: argparse._SubParsersAction) -> None:
     )
     finetune.add_argument("--out", help="save the fine-tuned model to this .safetensors file")
     finetune.add_argument("--json", action="store_true", help="print the result as one JSON object (the last stdout line)")
+
+
+def damage_help() -> str:
+    kinds = "; ".join(f"{damage.name} ({damage.unit}): {damage.help}" for damage in DAMAGES.values())
+    return f"{kinds}; e.g. rotation=20,noise=0.3".replace("%", "%%")
+
+
+def damage_list(text: str) -> list[tuple[str, float]]:
+    try:
+        return parse_damages(text)
+    except ConfigError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
 
 
 def whole_number(text: str) -> int:
@@ -421,18 +452,32 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     path, model_name = model_file_of(args.model)
     model = load_model(path)
     dataset = load_dataset(locate_or_download(args.data_dir, progress=stderr_progress()))
+    damages = [(kind, DAMAGES[kind].check(severity, dataset.image_shape)) for kind, severity in args.damage or []]
     start = time.perf_counter()
     probabilities = model.predict_test_set(dataset)  # refuses a model for other images or classes, or that overflows on them
+    if damages:
+        clean = to_inputs(dataset.test_images, model.dtype.type).reshape(dataset.test_images.shape)
+        inputs = apply(clean, damages, np.random.default_rng(args.seed))
+        probabilities = model.checked_proba(inputs.reshape(len(inputs), -1), f"the damaged test images of {dataset.name}")
     mismatch = model.dataset_mismatch(dataset)
     if mismatch:
         print(f"scratchnet: warning: {mismatch}; evaluating anyway", file=sys.stderr)
     report = evaluate(probabilities, dataset.test_labels)
     report["inference_seconds"] = time.perf_counter() - start
+    if damages:
+        report["damage"] = [{"kind": kind, "severity": severity} for kind, severity in damages]
+        report["seed"] = args.seed
+    table = None
+    if args.robustness:  # each core reads severities on one BLAS thread: OpenBLAS's own threads spin on a busy machine
+        with threadpool_limits(1, user_api="blas"):
+            table = sweep(model, dataset.test_images, dataset.test_labels, seed=args.seed, workers=usable_cores())
     if args.json:
-        print(json.dumps({"model": model_name, "dataset": dataset.name, **report}))
+        print(json.dumps({"model": model_name, "dataset": dataset.name, **report, **({"robustness": table.to_json()} if table else {})}))
         return 0
     names = dataset.class_names
-    print(f"{model_name}: {model.layer_sizes} {model.activation} on {dataset.name} test set ({report['count']} images)")
+    steps = ", then ".join(DAMAGES[kind].describe(severity) for kind, severity in damages)
+    damaged = f", damaged: {steps} (seed {args.seed})" if damages else ""
+    print(f"{model_name}: {model.layer_sizes} {model.activation} on {dataset.name} test set ({report['count']} images{damaged})")
     print(f"accuracy {report['accuracy']:.2%}   top-2 {report['top2_accuracy']:.2%}   loss {report['loss']:.4f}")
     width = max(5, *(len(n) for n in names))
     print("\nper-class accuracy and confusion matrix (rows: true class, columns: predicted)")
@@ -440,7 +485,20 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     for name, row, acc in zip(names, report["confusion_matrix"], report["per_class_accuracy"]):
         acc_text = "   n/a" if acc is None else f"{acc:6.1%}"
         print(f"{name:>{width}}  {acc_text}" + "".join(f"{count:>{width + 1}}" for count in row))
+    if table:
+        print_robustness(table)
     return 0
+
+
+def print_robustness(table: RobustnessTable) -> None:
+    """The robustness table: one row per kind of damage, its six severities each with the accuracy there."""
+    print(f"\naccuracy on damaged test images, by kind and severity ({table.count:,} images each, {table.seconds:.1f} s)")
+    rows = []
+    for kind, severities in table.severities.items():
+        text = DAMAGES[kind].severity_text
+        rows.append([kind, *(f"{text(severity)}: {percent(accuracy, 1)}" for severity, accuracy in zip(severities, table.accuracy[kind]))])
+    if rows:
+        print_table(["damage", *(f"severity {level}" for level in range(len(rows[0]) - 1))], rows, right_aligned=set())
 
 
 def cmd_data(args: argparse.Namespace) -> int:

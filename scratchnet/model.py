@@ -60,6 +60,14 @@ class Model:
         """Probabilities (n, classes) for inputs (n, features) already scaled to [0, 1]."""
         return predict_proba(self.params, inputs.astype(self.dtype, copy=False), get_activation(self.activation))
 
+    def logits(self, inputs: np.ndarray) -> np.ndarray:
+        """The last layer's weighted sums (n, classes) for inputs (n, features) in [0, 1], before softmax: what
+        temperature scaling divides (``calibration.py``). In batches, so memory stays bounded."""
+        activation, out = get_activation(self.activation), np.empty((len(inputs), self.layer_sizes[-1]), self.dtype)
+        for start in range(0, len(inputs), BATCH):
+            out[start : start + BATCH], _ = forward(self.params, inputs[start : start + BATCH].astype(self.dtype, copy=False), activation)
+        return out
+
     def predict_images(self, images: np.ndarray) -> np.ndarray:
         """Probabilities (n, classes) for uint8 images (n, H, W)."""
         return self.predict_proba(to_inputs(images, self.dtype.type))

@@ -269,6 +269,7 @@ class DrawPad(QWidget):
         session.dataset_changed.connect(self.set_dataset)
         session.input_changed.connect(self._input_changed)
         session.handwriting.added.connect(self._saved)
+        session.confidence_threshold_changed.connect(lambda _: self._show())
 
     @property
     def prediction_pending(self) -> bool:
@@ -374,6 +375,13 @@ class DrawPad(QWidget):
         self._show()
         if self.session is not None:
             self.session.set_input(self._as_input(x))
+
+    @property
+    def unsure(self) -> bool:
+        """The model's answer to the drawing falls below the session's confidence threshold: "not sure"."""
+        if self.probabilities is None or self.session is None:
+            return False
+        return self.session.unsure(float(self.probabilities.max()))
 
     def _as_input(self, x: np.ndarray | None) -> NetworkInput | None:
         """The network input ``x`` with what it shows: an opened test image (its label known while nothing is
@@ -506,11 +514,15 @@ class DrawPad(QWidget):
         elif self.probabilities is not None:
             winner = int(self.probabilities.argmax())
             untrained = "  — untrained network (random weights)" if model.epochs_trained == 0 else ""
-            self.verdict.setText(f"Prediction: {names[winner]}  ({percent(self.probabilities[winner])} sure){untrained}")
+            sure = float(self.probabilities[winner])
+            if self.unsure:
+                self.verdict.setText(f"Not sure — perhaps {names[winner]}  ({percent(sure)} sure){untrained}")
+            else:
+                self.verdict.setText(f"Prediction: {names[winner]}  ({percent(sure)} sure){untrained}")
         elif x is not None:  # an opened image of another size than the model reads
             x = None
             self.verdict.setText(f"The model reads {model.image_shape[0]}×{model.image_shape[1]} images, not this one")
-        self.verdict.setStyleSheet(f"color: {ACCENT.name()}" if self.probabilities is not None else "")
+        self.verdict.setStyleSheet(f"color: {ACCENT.name()}" if self.probabilities is not None and not self.unsure else "")
         self.saliency_legend.setVisible(self.saliency_box.isChecked())
         self.bars.placeholder = NO_MODEL if model is None else "The probability of each class appears as you draw."
         self.bars.set_probabilities(self.probabilities, names)

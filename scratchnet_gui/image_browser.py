@@ -61,6 +61,7 @@ class ImageListModel(QAbstractListModel):
         self.labels = np.zeros(0, np.int64)
         self.class_names: list[str] = []
         self.predictions: Predictions | None = None
+        self.threshold = 0.0  # answers less sure than this are "not sure"
         self.rows = np.zeros(0, np.int64)
         self._thumbnails: OrderedDict[int, QImage] = OrderedDict()  # by test-set index, the most recently painted last
 
@@ -117,8 +118,13 @@ class ImageListModel(QAbstractListModel):
         guess, sure = self.class_names[p.predicted[i]], percent(p.confidence[i])
         if long:
             verdict = "✓ Right" if p.correct[i] else "✗ Wrong"
-            return f"Test image #{i}, labelled {true}: predicted {guess}, {sure} sure. {verdict} (loss {figure(p.loss[i])})"
+            doubt = f" Not sure: below the {100 * self.threshold:g} % confidence threshold." if self.unsure(i) else ""
+            return f"Test image #{i}, labelled {true}: predicted {guess}, {sure} sure. {verdict} (loss {figure(p.loss[i])}).{doubt}"
         return "  ".join(self.caption(i))
+
+    def unsure(self, i: int) -> bool:
+        """The answer on image ``i`` is less sure than the threshold: "not sure"."""
+        return self.predictions is not None and bool(self.predictions.confidence[i] < self.threshold)
 
     def caption(self, i: int) -> tuple[str, ...]:
         """The thumbnail's caption in parts: the answer, then the confidence when there are predictions,
@@ -157,6 +163,8 @@ class ThumbnailDelegate(QStyledItemDelegate):
             color = palette.color(QPalette.ColorRole.HighlightedText)
         painter.setPen(color)
         text = fit_caption(painter.fontMetrics(), model.caption(i), text_rect.width())
+        if model.unsure(i):
+            text += "\nnot sure"
         painter.drawText(text_rect, Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop, text)
 
 
@@ -188,6 +196,8 @@ class ImageBrowser(QWidget):
         session.dataset_changed.connect(self.set_dataset)
         session.test_predictions.changed.connect(self._show_predictions)
         session.test_images_requested.connect(self.show_filter)
+        session.confidence_threshold_changed.connect(self._threshold_changed)
+        self._threshold_changed(session.confidence_threshold)
         TellWhenShown(self, session.test_predictions.set_watched)  # the answers are computed while it is on screen
 
     # ---- public slots ---------------------------------------------------------------------------
@@ -228,6 +238,13 @@ class ImageBrowser(QWidget):
         for control in (self.predicted_combo, self.mistakes_box, self.sort_combo):
             control.setEnabled(self.predictions is not None)
         self.apply_filter(keep_scroll=True)
+
+    def _threshold_changed(self, threshold: float) -> None:
+        self.list_model.threshold = threshold
+        self.list_view.viewport().update()
+        if self.dataset is not None:
+            self._show_count(self.rows)
+            self._show_detail()
 
     # ---- filtering ------------------------------------------------------------------------------
 
@@ -277,6 +294,7 @@ class ImageBrowser(QWidget):
         if self.predictions is not None:
             p = self.predictions
             text += f" · {p.mistakes} misclassified ({accuracy_text(p.accuracy)} correct)"
+            text += f" · {int((p.confidence < self.list_model.threshold).sum()):,} not sure (below {100 * self.list_model.threshold:g} %)"
             if self.weights:
                 text += f" — {self.weights}"
         elif self.problem:
@@ -353,7 +371,10 @@ class ImageBrowser(QWidget):
         splitter.setStretchFactor(1, 1)
         layout = QVBoxLayout(self)
         layout.addLayout(bar)
-        self.legend = QLabel("Under each image: ✓ right or ✗ wrong, the predicted class, the true class in brackets when wrong, confidence")
+        self.legend = QLabel(
+            "Under each image: ✓ right or ✗ wrong, the predicted class, the true class in brackets when wrong, confidence;"
+            ' "not sure" below the confidence threshold (set in the Robustness tab)'
+        )
         self.legend.setForegroundRole(QPalette.ColorRole.PlaceholderText)
         self.legend.setWordWrap(True)  # both lines wrap rather than hold the window wide
         layout.addWidget(self.count_label)

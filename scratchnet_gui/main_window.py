@@ -25,6 +25,7 @@ from scratchnet.errors import ConfigError
 
 from .actions import add_actions, icon
 from .arithmetic_view import ArithmeticView
+from .confidence_view import ConfidenceView
 from .confusion_view import ConfusionView
 from .curves_panel import CurvesPanel
 from .data_loader import DownloadDialog, MissingDataDialog
@@ -34,6 +35,7 @@ from .handwriting_panel import HandwritingPanel
 from .image_browser import ImageBrowser
 from .messages import epochs_text, sentence
 from .network_view import NetworkView
+from .robustness_view import RobustnessView
 from .runs_panel import RunsPanel
 from .saved_settings import SavedValues, open_settings
 from .session import NetworkInput, RunOutcome, RunState, Session, memory_warning
@@ -59,7 +61,7 @@ ACTIONS = {  # text, icon, shortcut and tooltip of each action in the menus and 
     "data": ("Choose &data folder…", None, None, "Load MNIST from another folder"),
     "quit": ("&Quit", None, KEY.Quit, "Close ScratchNet"),
 }
-INSIDE = "Inside the network"  # the tab whose own tabs explain the network from the inside
+TEST_SET, INSIDE = "Test set", "Inside the network"  # tabs with tabs of their own: the test set's views, the network's
 DOCK_WIDTH = 310  # the settings panel's first width; the user's own is remembered
 
 
@@ -114,15 +116,18 @@ class MainWindow(QMainWindow):
         self.network = NetworkView()
         self.arithmetic = ArithmeticView()
         self.handwriting = HandwritingPanel()
-        for panel, title in (
-            (self.pad, "Drawing pad"),
-            (self.browser, "Test images"),
-            (self.confusion, "Confusion matrix"),
-            (self.handwriting, "My handwriting"),
+        self.robustness, self.confidence = RobustnessView(), ConfidenceView()
+        for panel, title, group in (
+            (self.pad, "Drawing pad", None),
+            (self.browser, "Test images", TEST_SET),
+            (self.confusion, "Confusion matrix", TEST_SET),
+            (self.robustness, "Robustness", TEST_SET),
+            (self.confidence, "Confidence", TEST_SET),
+            (self.network, "Overview", INSIDE),
+            (self.arithmetic, "One example", INSIDE),
+            (self.handwriting, "My handwriting", None),
         ):
-            self.add_tab(panel, title)
-        for panel, title in ((self.network, "Overview"), (self.arithmetic, "One example")):
-            self.add_tab(panel, title, group=INSIDE)
+            self.add_tab(panel, title, group)
 
     def _build_dock(self) -> None:
         self.dock = QDockWidget("Settings", self)
@@ -185,7 +190,7 @@ class MainWindow(QMainWindow):
         self.curves.follow(session)
         self.statusBar().follow(session)
         self.handwriting.follow(session)
-        for panel in (self.pad, self.browser, self.confusion, self.network, self.arithmetic, self.runs):
+        for panel in (self.pad, self.browser, self.confusion, self.robustness, self.confidence, self.network, self.arithmetic, self.runs):
             panel.follow(session)
         session.input_changed.connect(self._show_opened_test_image)
         session.test_images_requested.connect(lambda *_: self.tabs.show_widget(self.browser))

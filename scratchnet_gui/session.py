@@ -12,6 +12,7 @@ A ``Session`` owns what the window shows and what several panels share:
 - the recorded runs as the app shows them (``runs``: the overlaid ones, delete with undo, export, runs that
   other processes record);
 - the learner's handwriting collection, and the fine-tune that teaches it;
+- the confidence threshold below which the app's answers say "not sure" (``confidence_threshold``);
 - the messages for the user (``say`` for the status bar, ``warn`` for the notice bar).
 
 It loads data with a ``DataLoader`` and trains with a ``TrainingWorker`` on a ``QThread``, which records every
@@ -64,6 +65,8 @@ from .runs_view import RunsView
 from .teaching import FinetuneJob, Handwriting, Taught
 from .worker import BatchChunk, TrainingJob, TrainingWorker
 
+DEFAULT_THRESHOLD = 0.9  # the confidence below which an answer says "not sure"; see set_confidence_threshold
+THRESHOLD_KEY = "doubt/threshold"
 DIFFERENT_DATASET = "Its scores on this data may mean little."
 RUN_IN_PROGRESS = "Stop the run in progress first: its weights are the current model until it ends."
 EDITED = "The network is edited (on a copy): save it as a new model or reset the edits before training it."
@@ -177,6 +180,7 @@ class Session(QObject):
     test_images_requested = Signal(object, object)  # true class | None, predicted class | None: show these test images
     unit_selected = Signal(object)  # UnitRef | None: the hidden unit the learner opened
     edits_changed = Signal(object)  # tuple[Edit, ...]: the edits made to the trained weights (empty: none)
+    confidence_threshold_changed = Signal(float)  # the new threshold, 0 to 1
 
     def __init__(
         self,
@@ -213,6 +217,8 @@ class Session(QObject):
         for ended_or_begun in (self.run_started, self.run_finished, self.run_failed):  # the store holds one run more, or its end
             ended_or_begun.connect(lambda *_: self.runs.refresh())
         self.started_over.connect(lambda: self.runs.set_overlaid([]))
+        self._settings = settings
+        self.confidence_threshold = remembered_threshold(settings)
         QTimer.singleShot(0, self, self.runs.start)  # once the window listens
 
     # ---- messages -----------------------------------------------------------------------------------------
@@ -560,6 +566,22 @@ class Session(QObject):
         """Ask for the test images of this true class predicted as this class (None: any) to be shown."""
         self.test_images_requested.emit(true_class, predicted_class)
 
+    # ---- doubt ------------------------------------------------------------------------------------------
+
+    def set_confidence_threshold(self, threshold: float) -> None:
+        """Answers less sure than ``threshold`` (a probability, 0 to 1; clipped) say "not sure" on the pad, in the test
+        browser and in the Confidence tab; remembered between starts."""
+        threshold = min(max(float(threshold), 0.0), 1.0) if np.isfinite(threshold) else DEFAULT_THRESHOLD
+        if threshold != self.confidence_threshold:
+            self.confidence_threshold = threshold
+            if self._settings is not None:
+                self._settings.setValue(THRESHOLD_KEY, threshold)
+            self.confidence_threshold_changed.emit(threshold)
+
+    def unsure(self, confidence: float) -> bool:
+        """Whether an answer of this ``confidence`` falls below the threshold: "not sure"."""
+        return confidence < self.confidence_threshold
+
     # ---- the run store ----------------------------------------------------------------------------------
 
     def _open_run_store(self) -> RunStore | None:
@@ -739,6 +761,15 @@ def _same_input(a: NetworkInput | None, b: NetworkInput | None) -> bool:
         return a is b
     same_image = (a.image is None and b.image is None) or (a.image is not None and b.image is not None and np.array_equal(a.image, b.image))
     return (a.origin, a.label) == (b.origin, b.label) and same_image and np.array_equal(a.pixels, b.pixels)
+
+
+def remembered_threshold(settings: QSettings | None) -> float:
+    """The confidence threshold saved in ``settings``; ``DEFAULT_THRESHOLD`` when there is none or it is not a probability."""
+    try:
+        value = float(settings.value(THRESHOLD_KEY, DEFAULT_THRESHOLD)) if settings is not None else DEFAULT_THRESHOLD
+    except (TypeError, ValueError):
+        return DEFAULT_THRESHOLD
+    return value if 0.0 <= value <= 1.0 else DEFAULT_THRESHOLD
 
 
 def memory_warning(needed: int, available: int | None) -> str:

@@ -366,9 +366,11 @@ def test_testing_tabs_follow_the_run_and_a_confusion_click_filters_the_browser(w
         "Drawing pad",
         "Test images",
         "Confusion matrix",
-        "My handwriting",
+        "Robustness",
+        "Confidence",
         "Overview",
         "One example",
+        "My handwriting",
         "Runs",
     ]
     configure(window, epochs=2, batch_size=50)

@@ -58,6 +58,8 @@ PANELS = {
     "handwriting_panel",
     "runs_panel",
     "settings_panel",
+    "robustness_view",
+    "confidence_view",
 }
 
 
