@@ -39,6 +39,7 @@ from .session import NetworkInput, RunOutcome, RunState, Session, memory_warning
 from .settings_panel import SettingsPanel
 from .shortcuts import FocusedControlsKeepSpace
 from .status_bar import NoticeBar, StatusBar, html
+from .unit_view import UnitView
 from .visuals import hold_widest
 from .window_menus import build_help_menu, build_view_menu
 
@@ -109,13 +110,14 @@ class MainWindow(QMainWindow):
         self.pad = DrawPad()
         self.browser = ImageBrowser()
         self.confusion = ConfusionView()
-        self.network = NetworkView()
+        self.network, self.unit = NetworkView(), UnitView()
         self.handwriting = HandwritingPanel()
         for panel, title in (
             (self.pad, "Drawing pad"),
             (self.browser, "Test images"),
             (self.confusion, "Confusion matrix"),
             (self.network, "Inside the network"),
+            (self.unit, "Unit"),
             (self.handwriting, "My handwriting"),
         ):
             self.add_tab(panel, title)
@@ -181,8 +183,9 @@ class MainWindow(QMainWindow):
         self.curves.follow(session)
         self.statusBar().follow(session)
         self.handwriting.follow(session)
-        for panel in (self.pad, self.browser, self.confusion, self.network, self.runs):
+        for panel in (self.pad, self.browser, self.confusion, self.network, self.unit, self.runs):
             panel.follow(session)
+        session.unit_selected.connect(lambda unit: unit is not None and self.tabs.setCurrentWidget(self.unit))
         session.input_changed.connect(self._show_opened_test_image)
         session.test_images_requested.connect(lambda *_: self.tabs.setCurrentWidget(self.browser))
         session.model_changed.connect(lambda _: self._update_actions())

@@ -8,7 +8,8 @@ A ``Session`` owns what the window shows and what several panels share:
 - the current input (``input``: the pad's drawing or an opened test image, as the network reads it);
 - the hidden unit the learner opened (``selected_unit``), and the edits made to a copy of the trained weights
   (``edits``; ``trained_model`` keeps the weights they were made to, which never change);
-- the current model's answers on the test set (``test_predictions``, computed off the UI thread);
+- the current model's answers on the test set (``test_predictions``, computed off the UI thread), and its hidden
+  units explained (``units``: each unit's study, and the ranking of a layer's units, off the UI thread);
 - the recorded runs as the app shows them (``runs``: the overlaid ones, delete with undo, export, runs that
   other processes record);
 - the learner's handwriting collection, and the fine-tune that teaches it;
@@ -62,6 +63,7 @@ from .messages import sentence
 from .predictor import TestSetPredictions
 from .runs_view import RunsView
 from .teaching import FinetuneJob, Handwriting, Taught
+from .unit_studies import UnitStudies
 from .worker import BatchChunk, TrainingJob, TrainingWorker
 
 DIFFERENT_DATASET = "Its scores on this data may mean little."
@@ -209,6 +211,9 @@ class Session(QObject):
         self.test_predictions = TestSetPredictions(self)
         self.model_changed.connect(self.test_predictions.set_model)
         self.dataset_changed.connect(self.test_predictions.set_dataset)
+        self.units = UnitStudies(self)  # the current model's units explained, and its layers' rankings
+        self.model_changed.connect(self.units.set_model)
+        self.dataset_changed.connect(self.units.set_dataset)
         self.runs = RunsView(self.store, settings, self)
         for ended_or_begun in (self.run_started, self.run_finished, self.run_failed):  # the store holds one run more, or its end
             ended_or_begun.connect(lambda *_: self.runs.refresh())
@@ -531,6 +536,7 @@ class Session(QObject):
             run.thread.wait()
         self.loader.shutdown()
         self.test_predictions.shutdown()
+        self.units.shutdown()
         self.runs.close()
         store, self.store = self.store, None
         if store is not None:
