@@ -45,7 +45,9 @@ def main() -> int:
     window = open_window(args.data_dir, tuple(int(side) for side in args.size.split("x")))
     window.settings_panel.set_config(load_preset("default")[0].replace(epochs=2))
     window.start_action.trigger()
+    print("training", flush=True)
     wait_for(window.session.run_finished)
+    print("trained", flush=True)
     session = window.session
     sevens = np.flatnonzero(session.dataset.test_labels == 7)
     session.open_test_image(int(sevens[0]))

@@ -71,7 +71,8 @@ if TYPE_CHECKING:
 
     from .session import Session
 
-THUMBNAIL = 36  # pixels of a test-image thumbnail
+THUMBNAIL = 32  # pixels of a test-image thumbnail
+THUMBNAIL_COLUMNS = 8
 SWITCH_OFF_AT_ONCE = 5  # units the ranking's "switch off the top" button switches off
 NO_UNIT = (
     "No unit open. Click a weight tile or a cell of the hidden layers (Inside the network, Drawing pad), "
@@ -116,19 +117,19 @@ class ThumbnailRow(QWidget):
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
-        layout = QHBoxLayout(self)
+        layout = QGridLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.setSpacing(2)
+        layout.setSpacing(1)
         self.buttons: list[QToolButton] = []
         self.indices: list[int] = []
-        for _ in range(EXTREMES):
+        for k in range(EXTREMES):
             button = QToolButton()
             button.setIconSize(QSize(THUMBNAIL, THUMBNAIL))
             button.setAutoRaise(True)
             button.clicked.connect(self._clicked)
-            layout.addWidget(button)
+            layout.addWidget(button, k // THUMBNAIL_COLUMNS, k % THUMBNAIL_COLUMNS)
             self.buttons.append(button)
-        layout.addStretch(1)
+        layout.setColumnStretch(THUMBNAIL_COLUMNS, 1)
 
     def show_images(self, indices: np.ndarray, images: np.ndarray, captions: list[str]) -> None:
         self.indices = [int(i) for i in indices]
@@ -355,7 +356,7 @@ class UnitView(QWidget):
     def _show_ranking(self) -> None:
         """The ranking, while it is about the current model or the trained weights it is an edit of."""
         session, ablation = self.session, self.ablation
-        current = session is not None and self._ablation_model is not None and self._ablation_model in (session.model, session.trained_model)
+        current = session is not None and self._ablation_model is not None and any(self._ablation_model is m for m in (session.model, session.trained_model))
         self.rank_list.clear()
         if ablation is None or not current:
             if ablation is not None:
@@ -462,8 +463,11 @@ class UnitView(QWidget):
         chooser.addWidget(self.layer_box)
         chooser.addWidget(self.unit_box)
         chooser.addStretch(1)
+        edit_row = QHBoxLayout()
+        edit_row.addWidget(QLabel("Edit it (on a copy):"))
         for button in (self.switch_off_button, self.scale_button, self.shift_button):
-            chooser.addWidget(button)
+            edit_row.addWidget(button)
+        edit_row.addStretch(1)
         self.title = QLabel()
         self.state_label = QLabel()
         self.state_label.setWordWrap(True)
@@ -488,16 +492,14 @@ class UnitView(QWidget):
         self.input_caption = QLabel()
         self.input_caption.setWordWrap(True)
         self.input_image = ImageView(minimum=84)
-        self.input_image.setMaximumWidth(120)
+        self.input_image.setFixedHeight(96)
         self.terms_label = QLabel()
         self.terms_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         current = QGroupBox("For the current input: z = w·x + b")
         column = QVBoxLayout(current)
         column.addWidget(self.input_caption)
-        row = QHBoxLayout()
-        row.addWidget(self.input_image, 0, Qt.AlignmentFlag.AlignTop)
-        row.addWidget(self.terms_label, 1)
-        column.addLayout(row)
+        column.addWidget(self.input_image)
+        column.addWidget(self.terms_label)
         column.addStretch(1)
 
         # votes
@@ -506,7 +508,9 @@ class UnitView(QWidget):
         self.votes_plot.setMouseEnabled(x=False, y=False)
         self.votes_plot.hideButtons()
         self.votes_plot.setLabel("left", "weight")
+        self.votes_plot.getAxis("left").enableAutoSIPrefix(False)
         self.votes_plot.setMinimumHeight(140)
+        self.votes_plot.setMaximumHeight(220)
         self.votes_bars = pg.BarGraphItem(x=[0], height=[0], width=0.7)
         self.votes_plot.addItem(self.votes_bars)
         self.votes_plot.addItem(pg.InfiniteLine(pos=0, angle=0, pen=pg.mkPen((128, 128, 128))))
@@ -526,7 +530,10 @@ class UnitView(QWidget):
         self.histogram_plot.hideButtons()
         self.histogram_plot.setLabel("bottom", "activation a")
         self.histogram_plot.setLabel("left", "images")
+        for side in ("left", "bottom"):
+            self.histogram_plot.getAxis(side).enableAutoSIPrefix(False)
         self.histogram_plot.setMinimumHeight(140)
+        self.histogram_plot.setMaximumHeight(220)
         self.histogram_curve = self.histogram_plot.plot(stepMode="center", fillLevel=0, brush=(33, 113, 181, 150), pen=pg.mkPen((33, 113, 181)))
         self.idle_label = QLabel()
         self.idle_label.setWordWrap(True)
@@ -539,12 +546,12 @@ class UnitView(QWidget):
         self.most_row, self.least_row = ThumbnailRow(), ThumbnailRow()
         self.most_row.opened.connect(self._open_test_image)
         self.least_row.opened.connect(self._open_test_image)
-        extremes = QGroupBox(f"The {EXTREMES} test images that drive it most (largest z), and least")
-        column = QVBoxLayout(extremes)
-        column.addWidget(QLabel("Most:"))
-        column.addWidget(self.most_row)
-        column.addWidget(QLabel("Least:"))
-        column.addWidget(self.least_row)
+        most = QGroupBox(f"The {EXTREMES} test images that drive it most")
+        QVBoxLayout(most).addWidget(self.most_row)
+        most.setToolTip("The largest z over the test set; click one to make it the current input")
+        least = QGroupBox(f"… and the {EXTREMES} that drive it least")
+        QVBoxLayout(least).addWidget(self.least_row)
+        least.setToolTip("The smallest z over the test set; click one to make it the current input")
 
         # the ranking
         self.rank_button = QPushButton("Rank the units of this layer")
@@ -582,7 +589,8 @@ class UnitView(QWidget):
         grid.addWidget(current, 0, 1)
         grid.addWidget(self.votes_box, 1, 0)
         grid.addWidget(self.test_box, 1, 1)
-        grid.addWidget(extremes, 2, 0, 1, 2)
+        grid.addWidget(most, 2, 0)
+        grid.addWidget(least, 2, 1)
         grid.setColumnStretch(0, 1)
         grid.setColumnStretch(1, 1)
 
@@ -590,6 +598,7 @@ class UnitView(QWidget):
         layout = QVBoxLayout(content)
         layout.addLayout(chooser)
         layout.addWidget(self.title)
+        layout.addLayout(edit_row)
         layout.addWidget(self.state_label)
         layout.addWidget(self.placeholder)
         layout.addWidget(self.body)
