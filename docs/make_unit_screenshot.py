@@ -5,7 +5,7 @@
 It trains the ``default`` preset for two epochs in the window, opens a test image of a 7 as the current input,
 clicks a first-layer weight tile on the Inside the network tab (which opens its unit), ranks the units of its
 layer by the accuracy lost on the 7s, and grabs the window: ``screenshot-unit.png`` (light) and
-``screenshot-unit-dark.png``.
+``screenshot-unit-dark.png``, and the whole tab as it scrolls, ``screenshot-unit-full.png``.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ import numpy as np  # noqa: E402
 from make_screenshots import open_window, settle, wait_for  # noqa: E402
 from PySide6.QtCore import Qt  # noqa: E402
 from PySide6.QtTest import QTest  # noqa: E402
+from PySide6.QtWidgets import QScrollArea  # noqa: E402
 
 from scratchnet.data import ENV_VAR  # noqa: E402
 from scratchnet.home import HOME_ENV_VAR  # noqa: E402
@@ -45,9 +46,7 @@ def main() -> int:
     window = open_window(args.data_dir, tuple(int(side) for side in args.size.split("x")))
     window.settings_panel.set_config(load_preset("default")[0].replace(epochs=2))
     window.start_action.trigger()
-    print("training", flush=True)
     wait_for(window.session.run_finished)
-    print("trained", flush=True)
     session = window.session
     sevens = np.flatnonzero(session.dataset.test_labels == 7)
     session.open_test_image(int(sevens[0]))
@@ -67,6 +66,12 @@ def main() -> int:
         if not window.grab().save(str(path)):
             raise OSError(f"could not write {path}")
         print(f"wrote {path}")
+    theme.apply(LIGHT)
+    settle()
+    content = unit_view.findChild(QScrollArea).widget()  # the whole tab, scrolled or not
+    path = args.out / "screenshot-unit-full.png"
+    content.grab().save(str(path))
+    print(f"wrote {path}")
     window.close()
     return 0
 

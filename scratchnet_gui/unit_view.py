@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QSize, Qt, QTimer, Signal
-from PySide6.QtGui import QColor, QIcon, QPixmap
+from PySide6.QtGui import QIcon, QPixmap
 from PySide6.QtWidgets import (
     QComboBox,
     QFrame,
@@ -89,7 +89,9 @@ def terms_html(weighted: WeightedSum, unit: UnitRef, image_shape: tuple[int, int
     width = image_shape[1]
     rows = []
     for position, x, w, term in zip(weighted.positions, weighted.inputs, weighted.weights, weighted.terms):
-        source = f"pixel ({position // width + 1}, {position % width + 1})" if unit.layer == 0 else f"unit {position + 1} of layer {unit.layer}"
+        source = (
+            f"pixel ({position // width + 1}, {position % width + 1})" if unit.layer == 0 else f"unit {position + 1} of layer {unit.layer}"
+        )
         rows.append(f"<tr><td>{source}</td><td align=right>{figure(x, '.3f')} × {signed(w)}</td><td align=right>= {signed(term)}</td></tr>")
     rows.append(f"<tr><td colspan=2>the other {weighted.others} terms</td><td align=right>{signed(weighted.rest)}</td></tr>")
     rows.append(f"<tr><td colspan=2>bias b</td><td align=right>{signed(weighted.bias)}</td></tr>")
@@ -163,7 +165,14 @@ class UnitView(QWidget):
     def follow(self, session: Session) -> None:
         """Explain ``session``'s open unit for its current model and input; edit through its commands."""
         self.session = session
-        for signal in (session.unit_selected, session.model_changed, session.input_changed, session.dataset_changed, session.edits_changed):
+        for signal in (
+            session.unit_selected,
+            session.model_changed,
+            session.input_changed,
+            session.dataset_changed,
+            session.edits_changed,
+            session.state_changed,
+        ):
             signal.connect(self._changed)
         session.units.progress.connect(self._ranking_progress)
         session.units.ranked.connect(self._ranked)
@@ -200,9 +209,8 @@ class UnitView(QWidget):
         self.body.show()
         model = study.model
         sizes = model.layer_sizes
-        self.title.setText(
-            f"<b>{str(unit).capitalize()}</b> of {len(sizes) - 2} ({sizes[unit.layer]} inputs → {sizes[unit.layer + 1]} units, {model.activation})"
-        )
+        shape = f"{sizes[unit.layer]} inputs → {sizes[unit.layer + 1]} units, {model.activation}"
+        self.title.setText(f"<b>{str(unit).capitalize()}</b> of {len(sizes) - 2} ({shape})")
         self._show_incoming(report, study)
         self._show_weighted_sum(report, study, network_input)
         self._show_votes(report, study)
@@ -228,7 +236,14 @@ class UnitView(QWidget):
         for box in (self.layer_box, self.unit_box):
             box.blockSignals(False)
         self.rank_button.setText(f"Rank the units of hidden layer {layer + 1}")
-        self.rank_button.setEnabled(hidden > 0)
+        training = self.session is not None and self.session.state.active
+        ranking = self.session is not None and self.session.units.ranking
+        self.rank_button.setEnabled(hidden > 0 and not training and not ranking)
+        self.rank_button.setToolTip(
+            "Wait for the run to end: its weights change every epoch"
+            if training
+            else "Switch each unit of the layer off in turn and score the whole test set (a second or two)"
+        )
 
     def _show_incoming(self, report: UnitReport, study: UnitStudy) -> None:
         first = report.unit.layer == 0
@@ -250,7 +265,6 @@ class UnitView(QWidget):
         for index in indices:
             item = QListWidgetItem(f"unit {index + 1} of hidden layer {layer + 1}:  {name} = {signed(float(weights[index]))}")
             item.setData(Qt.ItemDataRole.UserRole, UnitRef(layer, int(index)))
-            item.setForeground(QColor(*(RED if weights[index] > 0 else BLUE).astype(int)))
             item.setToolTip("Click (or Enter) to open this unit")
             widget.addItem(item)
 
@@ -263,8 +277,8 @@ class UnitView(QWidget):
             self.terms_label.setText("")
             return
         self.input_caption.setText(
-            f"For {network_input.origin}: the {len(weighted.terms)} largest terms x × w"
-            + (" (their pixels in red: raise z, blue: lower it)" if first else "")
+            f"z = w·x + b for {network_input.origin}, its {len(weighted.terms)} largest terms x × w first"
+            + (" (their pixels: red raise z, blue lower it)" if first else "")
         )
         self.terms_label.setText(terms_html(weighted, report.unit, study.model.image_shape, study.model.activation))
         if first:
@@ -276,7 +290,7 @@ class UnitView(QWidget):
         self.votes_list.setVisible(not classes)
         if classes:
             names = study.model.class_names
-            self.votes_box.setTitle("What it votes for: its weight to each class")
+            self.votes_box.setTitle("What it votes for: each class")
             heights = np.nan_to_num(report.outgoing.astype(np.float64), nan=0.0, posinf=0.0, neginf=0.0)
             brushes = [pg.mkBrush(*(RED if h > 0 else BLUE).astype(int)) for h in heights]
             self.votes_bars.setOpts(x=np.arange(len(heights)), height=heights, width=0.7, brushes=brushes)
@@ -287,23 +301,22 @@ class UnitView(QWidget):
             best = int(np.argmax(heights))
             self.votes_caption.setText(f"Firing, it pushes most towards “{names[best]}” ({signed(float(heights[best]))}).")
         else:
-            self.votes_box.setTitle("What it votes for: its strongest weights to the next layer")
+            self.votes_box.setTitle("What it votes for: the next layer")
             self._fill_unit_list(self.votes_list, report.strongest_outgoing, report.outgoing, report.unit.layer + 1, "w")
             self.votes_caption.setText("")
 
     def _show_test_set(self, report: UnitReport, study: UnitStudy) -> None:
         dataset = study.dataset
         n = len(report.z_of_test_images)
-        self.test_box.setTitle(f"Over the {n:,} test images")
+        self.test_box.setTitle(f"Its activation on {n:,} test images")
         edges, counts = report.histogram
         self.histogram_curve.setData(edges, counts)
         idle = report.idleness
         self.idle_label.setText(f"<b>{idle.word.capitalize()} on {100 * report.idle_share:.1f} %</b> of them: {idle.rule}.")
-        names = dataset.class_names
+        names, z = dataset.class_names, report.z_of_test_images
         for row, indices in ((self.most_row, report.most), (self.least_row, report.least)):
             captions = [
-                f"Test image #{i} ({names[int(dataset.test_labels[i])]}): z = {signed(float(report.z_of_test_images[i]))}. Click to open it."
-                for i in indices
+                f"Test image #{i} ({names[int(dataset.test_labels[i])]}): z = {signed(float(z[i]))}. Click to open it." for i in indices
             ]
             row.show_images(indices, dataset.test_images, captions)
 
@@ -320,13 +333,15 @@ class UnitView(QWidget):
         elif off:
             self.state_label.setText("<b>Switched off</b>: its output reaches no unit above (undo it among the edits).")
         else:
-            self.state_label.setText("Edited network: " + f"{edits} edit{'s' * (edits != 1)} on a copy." if edits else "Trained weights, unedited.")
+            self.state_label.setText(
+                "Edited network: " + f"{edits} edit{'s' * (edits != 1)} on a copy." if edits else "Trained weights, unedited."
+            )
 
     # ---- the ranking ---------------------------------------------------------------------------------
 
     def rank(self) -> None:
         """Rank the units of the chosen layer by the test accuracy lost when each is switched off (in the background)."""
-        if self.session is not None and self.session.units.rank(self.layer_box.value() - 1):
+        if self.session is not None and not self.session.state.active and self.session.units.rank(self.layer_box.value() - 1):
             self.ablation = None
             self.rank_progress.setValue(0)
             self.rank_progress.show()
@@ -356,7 +371,11 @@ class UnitView(QWidget):
     def _show_ranking(self) -> None:
         """The ranking, while it is about the current model or the trained weights it is an edit of."""
         session, ablation = self.session, self.ablation
-        current = session is not None and self._ablation_model is not None and any(self._ablation_model is m for m in (session.model, session.trained_model))
+        current = (
+            session is not None
+            and self._ablation_model is not None
+            and any(self._ablation_model is m for m in (session.model, session.trained_model))
+        )
         self.rank_list.clear()
         if ablation is None or not current:
             if ablation is not None:
@@ -378,13 +397,15 @@ class UnitView(QWidget):
         accuracy = ablation.accuracy if chosen is None else float(ablation.class_accuracy[chosen])
         edited = " (ranked on the trained weights)" if self._ablation_model is not session.model else ""
         self.rank_caption.setText(
-            f"Hidden layer {ablation.layer + 1}: test accuracy {accuracy_text(accuracy)} with every unit on{edited}; "
-            "with each unit off, it loses:"
+            f"Hidden layer {ablation.layer + 1}: accuracy {self.class_box.currentText()} {accuracy_text(accuracy)} "
+            f"with every unit on{edited}; with each unit off, it loses:"
         )
         for unit in ablation.ranking(chosen):
             ref = UnitRef(ablation.layer, int(unit))
             off = " — switched off" if session.switched_off(ref) else ""
-            item = QListWidgetItem(f"unit {unit + 1}:  {signed(-100 * float(lost[unit]), '+.2f')} points  →  {accuracy_text(accuracy - lost[unit])}{off}")
+            item = QListWidgetItem(
+                f"unit {unit + 1}:  {signed(-100 * float(lost[unit]), '+.2f')} points  →  {accuracy_text(accuracy - lost[unit])}{off}"
+            )
             item.setData(Qt.ItemDataRole.UserRole, ref)
             item.setToolTip(f"Open {ref}")
             self.rank_list.addItem(item)
@@ -413,14 +434,18 @@ class UnitView(QWidget):
     def scale_incoming(self) -> None:
         if self.report is None:
             return
-        factor, ok = QInputDialog.getDouble(self, "Scale incoming weights", f"Multiply the incoming weights of {self.report.unit} by:", 0.5, -10.0, 10.0, 2)
+        factor, ok = QInputDialog.getDouble(
+            self, "Scale incoming weights", f"Multiply the incoming weights of {self.report.unit} by:", 0.5, -10.0, 10.0, 2
+        )
         if ok:
             self.session.edit_network(ScaleIncoming(self.report.unit, factor))
 
     def shift_bias(self) -> None:
         if self.report is None:
             return
-        shift, ok = QInputDialog.getDouble(self, "Shift bias", f"Add to the bias of {self.report.unit} (now {signed(self.report.bias)}):", 1.0, -100.0, 100.0, 2)
+        shift, ok = QInputDialog.getDouble(
+            self, "Shift bias", f"Add to the bias of {self.report.unit} (now {signed(self.report.bias)}):", 1.0, -100.0, 100.0, 2
+        )
         if ok:
             self.session.edit_network(ShiftBias(self.report.unit, shift))
 
@@ -495,7 +520,7 @@ class UnitView(QWidget):
         self.input_image.setFixedHeight(96)
         self.terms_label = QLabel()
         self.terms_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        current = QGroupBox("For the current input: z = w·x + b")
+        current = QGroupBox("For the current input")
         column = QVBoxLayout(current)
         column.addWidget(self.input_caption)
         column.addWidget(self.input_image)
@@ -504,7 +529,6 @@ class UnitView(QWidget):
 
         # votes
         self.votes_plot = without_export_menu(pg.PlotWidget())
-        self.votes_plot.setBackground(None)
         self.votes_plot.setMouseEnabled(x=False, y=False)
         self.votes_plot.hideButtons()
         self.votes_plot.setLabel("left", "weight")
@@ -525,7 +549,6 @@ class UnitView(QWidget):
 
         # the test set
         self.histogram_plot = without_export_menu(pg.PlotWidget())
-        self.histogram_plot.setBackground(None)
         self.histogram_plot.setMouseEnabled(x=False, y=False)
         self.histogram_plot.hideButtons()
         self.histogram_plot.setLabel("bottom", "activation a")
@@ -534,7 +557,9 @@ class UnitView(QWidget):
             self.histogram_plot.getAxis(side).enableAutoSIPrefix(False)
         self.histogram_plot.setMinimumHeight(140)
         self.histogram_plot.setMaximumHeight(220)
-        self.histogram_curve = self.histogram_plot.plot(stepMode="center", fillLevel=0, brush=(33, 113, 181, 150), pen=pg.mkPen((33, 113, 181)))
+        self.histogram_curve = self.histogram_plot.plot(
+            stepMode="center", fillLevel=0, brush=(33, 113, 181, 150), pen=pg.mkPen((33, 113, 181))
+        )
         self.idle_label = QLabel()
         self.idle_label.setWordWrap(True)
         self.test_box = QGroupBox("Over the test images")
@@ -546,10 +571,10 @@ class UnitView(QWidget):
         self.most_row, self.least_row = ThumbnailRow(), ThumbnailRow()
         self.most_row.opened.connect(self._open_test_image)
         self.least_row.opened.connect(self._open_test_image)
-        most = QGroupBox(f"The {EXTREMES} test images that drive it most")
+        most = QGroupBox(f"The {EXTREMES} test images driving it most")
         QVBoxLayout(most).addWidget(self.most_row)
         most.setToolTip("The largest z over the test set; click one to make it the current input")
-        least = QGroupBox(f"… and the {EXTREMES} that drive it least")
+        least = QGroupBox("… and least")
         QVBoxLayout(least).addWidget(self.least_row)
         least.setToolTip("The smallest z over the test set; click one to make it the current input")
 
@@ -606,6 +631,7 @@ class UnitView(QWidget):
         layout.addStretch(1)
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)  # everything wraps to the width
         scroll.setFrameShape(QFrame.Shape.NoFrame)
         scroll.setWidget(content)
         outer = QVBoxLayout(self)

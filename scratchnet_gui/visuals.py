@@ -304,7 +304,9 @@ class ColorKey(QWidget):
 
     STRIP_WIDTH = 240
 
-    def __init__(self, colors: Callable[[np.ndarray], np.ndarray], labels: tuple[str, str, str] = ("", "", ""), parent: QWidget | None = None):
+    def __init__(
+        self, colors: Callable[[np.ndarray], np.ndarray], labels: tuple[str, str, str] = ("", "", ""), parent: QWidget | None = None
+    ):
         super().__init__(parent)
         self._strip = rgb_image(colors(np.linspace(-1.0, 1.0, self.STRIP_WIDTH)[None, :]))
         self.labels = labels

@@ -23,14 +23,24 @@ def trained(session):
 
 
 @pytest.fixture
-def unit_view(qtbot, trained):
-    view = UnitView()
-    qtbot.addWidget(view)
-    view.follow(trained)
-    view.resize(700, 900)
-    view.show()
-    qtbot.waitExposed(view)
-    return view
+def unit_view_factory(qtbot, session):
+    """Makes a Unit view on screen following ``session``."""
+
+    def make() -> UnitView:
+        view = UnitView()
+        qtbot.addWidget(view)
+        view.follow(session)
+        view.resize(700, 900)
+        view.show()
+        qtbot.waitExposed(view)
+        return view
+
+    return make
+
+
+@pytest.fixture
+def unit_view(trained, unit_view_factory):
+    return unit_view_factory()
 
 
 @pytest.fixture
@@ -159,3 +169,45 @@ def test_the_unit_colours_stay_apart_for_every_eye():
     negative, positive = diverging_colors(np.array([-1.0, 1.0]), 1.0)
     for deficiency in (None, *DEFICIENCIES):
         assert seen_difference(negative, positive, deficiency) >= MIN_DELTA_E
+
+
+# ---- the experiments of docs/app.md ("Experiments to try") ------------------------------------------------
+
+
+def test_switching_off_the_units_that_matter_most_for_a_7_hurts_the_7s_and_the_drawn_7(qtbot, session, mnist, unit_view_factory):
+    """Switch off the units that matter most for a 7 while drawing a 7 (a test image of a 7 as the drawing)."""
+    session.set_dataset(mnist)
+    session.set_model(quick_model(mnist, train_images=12000, hidden=(64,), epochs=2))
+    dataset, model = session.dataset, session.model
+    target = 7
+    example = int(np.flatnonzero(dataset.test_labels == target)[0])
+    session.open_test_image(example)  # as the drawn 7
+    view = unit_view_factory()
+    session.select_unit(UnitRef(0, 0))  # any unit of hidden layer 1
+    qtbot.waitUntil(lambda: view.report is not None)
+    with qtbot.waitSignal(session.units.ranked, timeout=20_000):
+        view.rank_button.click()
+    view.class_box.setCurrentIndex(view.class_box.findData(target))
+    view.switch_off_top()
+    assert len(session.edits) == 5
+    before, after = model, session.model
+
+    def class_accuracy(m) -> np.ndarray:
+        predicted = m.predict_images(dataset.test_images).argmax(axis=1)
+        return np.array([(predicted == dataset.test_labels)[dataset.test_labels == c].mean() for c in range(dataset.num_classes)])
+
+    lost = class_accuracy(before) - class_accuracy(after)
+    assert lost[target] > 0 and lost[target] > np.delete(lost, target).mean()
+    pixels = session.input.pixels.reshape(1, -1)
+    assert after.predict_proba(pixels)[0, target] < before.predict_proba(pixels)[0, target]
+
+
+def test_a_bias_shifted_far_down_kills_a_relu_unit(qtbot, trained, unit_view, monkeypatch):
+    unit = UnitRef(0, 4)
+    trained.select_unit(unit)
+    qtbot.waitUntil(lambda: unit_view.report is not None and unit_view.report.unit == unit)
+    monkeypatch.setattr(QInputDialog, "getDouble", lambda *args, **kwargs: (-100.0, True))
+    unit_view.shift_button.click()
+    qtbot.waitUntil(lambda: unit_view.report is not None and unit_view.report.idle_share == 1.0)
+    assert "Dead on 100.0 %" in unit_view.idle_label.text()
+    assert unit_view.report.histogram[1].max() == len(trained.dataset.test_images)  # a single bar at 0

@@ -50,7 +50,9 @@ IDLENESS: dict[str, Idleness] = {
     "relu": Idleness("dead", "a = 0 (z ≤ 0): it passes nothing on, and learns nothing from this input", lambda z, a: a <= 0),
     "leaky_relu": Idleness("dead", "z ≤ 0: it passes on only 1 % of z", lambda z, a: z <= 0),
     "gelu": Idleness("dead", "z ≤ 0: GELU passes on at most 0.17 below zero", lambda z, a: z <= 0),
-    "tanh": Idleness("saturated", f"|a| > {SATURATION}: tanh is flat there, so it learns almost nothing", lambda z, a: np.abs(a) > SATURATION),
+    "tanh": Idleness(
+        "saturated", f"|a| > {SATURATION}: tanh is flat there, so it learns almost nothing", lambda z, a: np.abs(a) > SATURATION
+    ),
     "sigmoid": Idleness(
         "saturated",
         f"a < {1 - SATURATION:.2f} or a > {SATURATION}: the sigmoid is flat there, so it learns almost nothing",
