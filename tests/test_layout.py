@@ -54,6 +54,7 @@ PANELS = {
     "image_browser",
     "confusion_view",
     "network_view",
+    "unit_view",
     "handwriting_panel",
     "runs_panel",
     "settings_panel",
