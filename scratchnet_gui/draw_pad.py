@@ -41,6 +41,7 @@ from PySide6.QtWidgets import (
 )
 
 from scratchnet.data import Dataset
+from scratchnet.inspect.edits import UnitRef
 from scratchnet.model import Model
 from scratchnet.preprocess import MNIST_DEFAULT, Drawing, Preparation, PreparedInput, choose_preparation, prepare
 
@@ -265,6 +266,7 @@ class DrawPad(QWidget):
         """Read with ``session``'s model, prepare as its dataset's images were made, keep labelled drawings in its
         handwriting collection, and make the drawing its current input."""
         self.session = session
+        self.activations.unit_activated.connect(self._open_unit)
         session.model_changed.connect(self.set_model)
         session.dataset_changed.connect(self.set_dataset)
         session.input_changed.connect(self._input_changed)
@@ -527,6 +529,10 @@ class DrawPad(QWidget):
         self.bars.placeholder = NO_MODEL if model is None else "The probability of each class appears as you draw."
         self.bars.set_probabilities(self.probabilities, names)
         self.activations.show_input(model, x)
+
+    def _open_unit(self, layer: int, unit: int) -> None:
+        """A cell of the hidden layers was clicked: open its unit."""
+        self.session.open_unit(UnitRef(layer, unit))
 
 
 def _keep_lines(label: QLabel, lines: int) -> None:

@@ -42,6 +42,7 @@ from .session import NetworkInput, RunOutcome, RunState, Session, memory_warning
 from .settings_panel import SettingsPanel
 from .shortcuts import FocusedControlsKeepSpace
 from .status_bar import NoticeBar, StatusBar, html
+from .unit_view import UnitView
 from .visuals import hold_widest
 from .window_menus import build_help_menu, build_view_menu
 from .window_tabs import WindowTabs
@@ -79,11 +80,10 @@ class MainWindow(QMainWindow):
         self._missing_dialog: MissingDataDialog | None = None
 
         self.settings_panel = SettingsPanel()
-        self.curves = CurvesPanel()
         self.notice = NoticeBar()
         self.files = FileCommands(self, self.session, self.settings)
         self.tabs = WindowTabs()
-        self.tabs.add(self.curves, "Training")
+        self._build_tabs()
         central = QWidget()
         layout = QVBoxLayout(central)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -91,9 +91,6 @@ class MainWindow(QMainWindow):
         layout.addWidget(self.notice)
         layout.addWidget(self.tabs, 1)
         self.setCentralWidget(central)
-        self._build_testing_tabs()
-        self.runs = RunsPanel()  # the run store: its selected runs overlay the plots
-        self.add_tab(self.runs, "Runs")
         self._build_dock()
         self._build_actions()
         self.setStatusBar(StatusBar())
@@ -108,24 +105,24 @@ class MainWindow(QMainWindow):
 
     # ---- building -----------------------------------------------------------------------------------
 
-    def _build_testing_tabs(self) -> None:
-        """The panels where a learner tests the network: they follow the current model and dataset."""
-        self.pad = DrawPad()
-        self.browser = ImageBrowser()
-        self.confusion = ConfusionView()
-        self.network = NetworkView()
-        self.arithmetic = ArithmeticView()
-        self.handwriting = HandwritingPanel()
+    def _build_tabs(self) -> None:
+        """The panels, each on a tab of its own or inside a group's tab; every one follows the session."""
+        self.curves, self.pad, self.browser, self.confusion = CurvesPanel(), DrawPad(), ImageBrowser(), ConfusionView()
         self.robustness, self.confidence = RobustnessView(), ConfidenceView()
+        self.network, self.unit, self.arithmetic = NetworkView(), UnitView(), ArithmeticView()
+        self.handwriting, self.runs = HandwritingPanel(), RunsPanel()
         for panel, title, group in (
+            (self.curves, "Training", None),
             (self.pad, "Drawing pad", None),
             (self.browser, "Test images", TEST_SET),
             (self.confusion, "Confusion matrix", TEST_SET),
             (self.robustness, "Robustness", TEST_SET),
             (self.confidence, "Confidence", TEST_SET),
             (self.network, "Overview", INSIDE),
+            (self.unit, "Unit", INSIDE),
             (self.arithmetic, "One example", INSIDE),
             (self.handwriting, "My handwriting", None),
+            (self.runs, "Runs", None),  # the run store: its selected runs overlay the plots
         ):
             self.add_tab(panel, title, group)
 
@@ -187,11 +184,10 @@ class MainWindow(QMainWindow):
         """Panels follow the session's signals; the window shows its notices and the data's progress."""
         session = self.session
         self.settings_panel.follow(session)
-        self.curves.follow(session)
         self.statusBar().follow(session)
-        self.handwriting.follow(session)
-        for panel in (self.pad, self.browser, self.confusion, self.robustness, self.confidence, self.network, self.arithmetic, self.runs):
+        for panel in self.tabs.panels():
             panel.follow(session)
+        session.unit_opened.connect(lambda _: self.tabs.show_widget(self.unit))
         session.input_changed.connect(self._show_opened_test_image)
         session.test_images_requested.connect(lambda *_: self.tabs.show_widget(self.browser))
         session.model_changed.connect(lambda _: self._update_actions())

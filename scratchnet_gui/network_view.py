@@ -8,7 +8,8 @@ blobs appear. Wide layers are shown a page of tiles at a time. Below: one histog
 
 Public API of ``NetworkView``: slots ``set_model(model)`` (redrawn at most every ``REDRAW_MS``, and only while
 the view is on screen: a hidden view draws the latest model when it is shown) and ``show_input(x)`` (an input
-image, e.g. from ``DrawPad.input_changed``, or None).
+image, e.g. from ``DrawPad.input_changed``, or None). A click on a weight tile or on a cell of the hidden layers
+(or the arrow keys and Enter) opens that unit in the Unit tab, through ``session.open_unit``.
 """
 
 from __future__ import annotations
@@ -19,23 +20,25 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QRectF, QSize, Qt, QTimer
-from PySide6.QtGui import QPainter, QPalette
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import QGroupBox, QHBoxLayout, QLabel, QPushButton, QSplitter, QVBoxLayout, QWidget
 
+from scratchnet.inspect.edits import UnitRef
 from scratchnet.model import Model
 
 from .on_screen import RefreshWhenShown
 from .visuals import (
-    LEFT,
     NO_MODEL,
-    RIGHT,
     ActivationsView,
+    ColorKey,
     ImageView,
+    TileGrid,
     diverging_colors,
+    figure,
     grid_image,
     ink_image,
     rgb_image,
+    signed_key_colors,
     without_export_menu,
 )
 
@@ -45,6 +48,7 @@ if TYPE_CHECKING:
 TILES_PER_PAGE = 64
 REDRAW_MS = 500  # redraw weights at most twice a second, however often new models arrive
 HISTOGRAM_BINS = 60
+TILE_GAP = 2  # pixels of grey between the weight tiles
 
 
 def weight_histogram(weights: np.ndarray, bins: int = HISTOGRAM_BINS) -> tuple[np.ndarray, np.ndarray]:
@@ -62,37 +66,12 @@ def weight_histogram(weights: np.ndarray, bins: int = HISTOGRAM_BINS) -> tuple[n
     return edges * scale, counts
 
 
-class WeightColorKey(QWidget):
-    """The colour key of the weight tiles: a strip from blue through white to red, drawn with the tiles' own
-    colour map, labelled "negative", "0" and "positive weight" underneath."""
-
-    STRIP_WIDTH = 240
-
-    def __init__(self, parent: QWidget | None = None):
-        super().__init__(parent)
-        self._strip = rgb_image(diverging_colors(np.linspace(-1.0, 1.0, self.STRIP_WIDTH)[None, :], 1.0))
-        self.setFixedHeight(round(2.2 * self.fontMetrics().height()))
-        self.setToolTip("Each tile has its own scale: full red or blue is that unit's largest weight.")
-
-    def sizeHint(self) -> QSize:
-        return QSize(self.STRIP_WIDTH, self.height())
-
-    def paintEvent(self, event) -> None:
-        painter = QPainter(self)
-        text_height = self.fontMetrics().height()
-        strip = QRectF((self.width() - self.STRIP_WIDTH) / 2, 1, self.STRIP_WIDTH, self.height() - text_height - 3)
-        painter.drawImage(strip, self._strip)
-        painter.setPen(self.palette().color(QPalette.ColorRole.Mid))
-        painter.drawRect(strip.adjusted(0, 0, -1, -1))
-        painter.setPen(self.palette().color(QPalette.ColorRole.Text))
-        labels = QRectF(strip.left(), strip.bottom() + 2, strip.width(), text_height)
-        painter.drawText(labels, LEFT, "negative")
-        painter.drawText(labels, Qt.AlignmentFlag.AlignCenter, "0")
-        painter.drawText(labels, RIGHT, "positive weight")
-
-
 class NetworkView(QWidget):
-    """First-layer weight tiles (paged), a weight histogram per layer and the hidden activations."""
+    """First-layer weight tiles (paged), a weight histogram per layer and the hidden activations. A click on a
+    tile or on a cell of the hidden layers (or Enter on the one the arrow keys chose) opens that unit:
+    ``unit_chosen(UnitRef)``, which ``follow`` hands to ``session.open_unit``."""
+
+    unit_chosen = Signal(object)
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
@@ -116,6 +95,7 @@ class NetworkView(QWidget):
     def follow(self, session: Session) -> None:
         """Show ``session``'s current model, and its activations for the session's current input."""
         session.model_changed.connect(self.set_model)
+        self.unit_chosen.connect(session.open_unit)
         session.input_changed.connect(lambda network_input: self.show_input(network_input.pixels if network_input else None))
 
     def show_input(self, x: np.ndarray | None) -> None:
@@ -159,7 +139,7 @@ class NetworkView(QWidget):
         self.previous_button.setEnabled(self.page > 0)
         self.next_button.setEnabled(self.page < self.pages - 1)
         if model is None:
-            self.tiles.set_image(None)
+            self.tiles.set_tiles(None)
             self.page_label.setText("")
             return
         weights = model.params[0]["W"]  # (inputs, units): column j is unit j's pattern
@@ -168,8 +148,30 @@ class NetworkView(QWidget):
         tiles = weights[:, first:last].T.reshape(last - first, *model.image_shape)
         limits = np.maximum(np.abs(tiles).max(axis=(1, 2), keepdims=True), 1e-12)  # each tile its own contrast
         columns = min(math.ceil(math.sqrt(last - first)), 8)
-        self.tiles.set_image(rgb_image(grid_image(diverging_colors(tiles / limits, 1.0), columns, gap=2)))
+        image = rgb_image(grid_image(diverging_colors(tiles / limits, 1.0), columns, gap=TILE_GAP))
+        self.tiles.set_tiles(image, last - first, columns, model.image_shape, TILE_GAP)
         self.page_label.setText(f"units {first + 1}–{last} of {units}")
+
+    def tile_unit(self, tile: int) -> UnitRef:
+        """The first-layer unit tile ``tile`` of this page shows."""
+        return UnitRef(0, self.page * TILES_PER_PAGE + tile)
+
+    def _describe_tile(self, tile: int) -> str:
+        unit = self.tile_unit(tile)
+        if self.model is None or not unit.exists_in(self.model.params):
+            return ""
+        weights = self.model.params[0]["W"][:, unit.unit]
+        bias = float(self.model.params[0]["b"][unit.unit])
+        return (
+            f"{str(unit).capitalize()}: weights {figure(float(weights.min()), '+.3f')} to {figure(float(weights.max()), '+.3f')}, "
+            f"bias {figure(bias, '+.3f')}\nFull red or blue: this unit's largest |weight|. Click (or Enter) to open it."
+        )
+
+    def _tile_activated(self, tile: int) -> None:
+        self.unit_chosen.emit(self.tile_unit(tile))
+
+    def _cell_activated(self, layer: int, unit: int) -> None:
+        self.unit_chosen.emit(UnitRef(layer, unit))
 
     def _draw_histograms(self) -> None:
         """One histogram per layer; the plots are rebuilt only when the architecture changes."""
@@ -192,11 +194,13 @@ class NetworkView(QWidget):
         self.histogram_hint.setVisible(not sizes)
 
     def _build(self) -> None:
-        self.tiles = ImageView(NO_MODEL, minimum=200)
+        self.tiles = TileGrid(NO_MODEL, minimum=200)
         self.tiles.setToolTip(
-            "Each tile is one first-layer unit's 784 weights laid out as an image:\n"
-            "red pixels push the unit up when inked, blue ones push it down."
+            "Each tile is one first-layer unit's weights laid out as an image:\n"
+            "red pixels push the unit up when inked, blue ones push it down. Click a tile to open its unit."
         )
+        self.tiles.describe = self._describe_tile
+        self.tiles.tile_activated.connect(self._tile_activated)
         self.previous_button, self.next_button = QPushButton("◀ Previous"), QPushButton("Next ▶")
         # Bound methods, not lambdas: PySide holds lambdas strongly, which would keep this widget alive.
         self.previous_button.clicked.connect(self.previous_page)
@@ -210,12 +214,15 @@ class NetworkView(QWidget):
         weights_box = QGroupBox("First-layer weights: what each unit looks for")
         weights_column = QVBoxLayout(weights_box)
         weights_column.addWidget(self.tiles, 1)
-        weights_column.addWidget(WeightColorKey())
+        key = ColorKey(signed_key_colors, ("negative", "0", "positive weight"))
+        key.setToolTip("Each tile has its own scale: full red or blue is that unit's largest weight.")
+        weights_column.addWidget(key)
         weights_column.addLayout(pager)
 
         self.input_view = ImageView("No drawing yet", minimum=112)
         self.input_view.setFixedHeight(140)
         self.activations = ActivationsView()
+        self.activations.unit_activated.connect(self._cell_activated)
         activations_box = QGroupBox("Your drawing, layer by layer")
         activations_column = QVBoxLayout(activations_box)
         activations_column.addWidget(self.input_view)

@@ -8,7 +8,8 @@ A ``Session`` owns what the window shows and what several panels share:
 - the current input (``input``: the pad's drawing or an opened test image, as the network reads it);
 - the hidden unit the learner opened (``selected_unit``), and the edits made to a copy of the trained weights
   (``edits``; ``trained_model`` keeps the weights they were made to, which never change);
-- the current model's answers on the test set (``test_predictions``, computed off the UI thread);
+- the current model's answers on the test set (``test_predictions``, computed off the UI thread), and its hidden
+  units explained (``units``: each unit's study, and the ranking of a layer's units, off the UI thread);
 - the recorded runs as the app shows them (``runs``: the overlaid ones, delete with undo, export, runs that
   other processes record);
 - the learner's handwriting collection, and the fine-tune that teaches it;
@@ -63,6 +64,7 @@ from .messages import sentence
 from .predictor import TestSetPredictions
 from .runs_view import RunsView
 from .teaching import FinetuneJob, Handwriting, Taught
+from .unit_studies import UnitStudies
 from .worker import BatchChunk, TrainingJob, TrainingWorker
 
 DEFAULT_THRESHOLD = 0.9  # the confidence below which an answer says "not sure"; see set_confidence_threshold
@@ -178,7 +180,8 @@ class Session(QObject):
     input_changed = Signal(object)  # NetworkInput | None: the current input
     settings_proposed = Signal(object)  # TrainConfig: settings to fill the settings panel with for the next run
     test_images_requested = Signal(object, object)  # true class | None, predicted class | None: show these test images
-    unit_selected = Signal(object)  # UnitRef | None: the hidden unit the learner opened
+    unit_selected = Signal(object)  # UnitRef | None: the hidden unit the views that explain one show
+    unit_opened = Signal(object)  # UnitRef: a unit the learner clicked, to be shown in the unit view
     edits_changed = Signal(object)  # tuple[Edit, ...]: the edits made to the trained weights (empty: none)
     confidence_threshold_changed = Signal(float)  # the new threshold, 0 to 1
 
@@ -213,6 +216,9 @@ class Session(QObject):
         self.test_predictions = TestSetPredictions(self)
         self.model_changed.connect(self.test_predictions.set_model)
         self.dataset_changed.connect(self.test_predictions.set_dataset)
+        self.units = UnitStudies(self)  # the current model's units explained, and its layers' rankings
+        self.model_changed.connect(self.units.set_model)
+        self.dataset_changed.connect(self.units.set_dataset)
         self.runs = RunsView(self.store, settings, self)
         for ended_or_begun in (self.run_started, self.run_finished, self.run_failed):  # the store holds one run more, or its end
             ended_or_begun.connect(lambda *_: self.runs.refresh())
@@ -399,6 +405,12 @@ class Session(QObject):
             self.selected_unit = unit
             self.unit_selected.emit(unit)
 
+    def open_unit(self, unit: UnitRef) -> None:
+        """Select ``unit`` and ask for it to be shown: a click on a unit anywhere brings the unit view forward."""
+        self.select_unit(unit)
+        if self.selected_unit == unit:
+            self.unit_opened.emit(unit)
+
     def edit_network(self, edit: Edit) -> bool:
         """Apply ``edit`` to a copy of the trained weights, after the edits made before, and make the copy the
         current model (the trained weights stay in ``trained_model``). False (with a notice) when it cannot be
@@ -537,6 +549,7 @@ class Session(QObject):
             run.thread.wait()
         self.loader.shutdown()
         self.test_predictions.shutdown()
+        self.units.shutdown()
         self.runs.close()
         store, self.store = self.store, None
         if store is not None:

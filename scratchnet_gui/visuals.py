@@ -1,6 +1,9 @@
 """Pictures of arrays, shared by the panels: NumPy → QImage helpers and three small painted widgets.
 
 - ``ImageView`` shows an image scaled to fit (pixelated, so a 28×28 input shows its pixels);
+- ``TileGrid`` is an ``ImageView`` of a grid of tiles (weight tiles, activation cells) that says which tile is
+  clicked, or chosen with the arrow keys and Enter, and explains each in a tooltip;
+- ``ColorKey`` is the labelled strip of colours under a picture of numbers;
 - ``ProbabilityBars`` shows class probabilities as labelled bars, the winner highlighted;
 - ``ActivationsView`` shows what each hidden layer of a model computes for one input.
 
@@ -14,13 +17,15 @@ as grey, pixels as blank paper.
 
 from __future__ import annotations
 
+import functools
 import math
+from collections.abc import Callable
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QRectF, QSize, Qt
-from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPalette
-from PySide6.QtWidgets import QAbstractButton, QLabel, QSizePolicy, QVBoxLayout, QWidget
+from PySide6.QtCore import QEvent, QPointF, QRectF, QSize, Qt, Signal
+from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPalette, QPen
+from PySide6.QtWidgets import QAbstractButton, QLabel, QSizePolicy, QToolTip, QVBoxLayout, QWidget
 
 from scratchnet.model import Model
 
@@ -204,6 +209,145 @@ class ImageView(QWidget):
         painter.drawRect(target.adjusted(0, 0, -1, -1))
 
 
+class TileGrid(ImageView):
+    """An image of ``count`` tiles of ``tile`` (height, width) pixels laid out ``columns`` wide with ``gap``-pixel
+    lines between and around them (as ``grid_image`` lays them out; ``gap`` 0: cells side by side).
+
+    A click on a tile, or Enter on the one the arrow keys moved the focus to (drawn as a frame), emits
+    ``tile_activated(index)``; hovering shows ``describe(index)`` as a tooltip."""
+
+    tile_activated = Signal(int)
+
+    def __init__(self, placeholder: str = "", minimum: int = 56, fit_width: bool = False, parent: QWidget | None = None):
+        super().__init__(placeholder, minimum, fit_width, parent)
+        self.count, self.columns, self.tile, self.gap = 0, 1, (1, 1), 0
+        self.focused = 0
+        self.describe: Callable[[int], str] | None = None
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self.setMouseTracking(True)
+
+    def set_tiles(self, image: QImage | None, count: int = 0, columns: int = 1, tile: tuple[int, int] = (1, 1), gap: int = 0) -> None:
+        """Show ``image``, a grid of ``count`` tiles (None: none)."""
+        self.count, self.columns, self.tile, self.gap = (count, max(columns, 1), tile, gap) if image is not None else (0, 1, (1, 1), 0)
+        self.focused = min(self.focused, max(self.count - 1, 0))
+        self.set_image(image)
+
+    def tile_rect(self, index: int) -> QRectF:
+        """Where tile ``index`` is drawn, in the widget's coordinates."""
+        target = self.target_rect()
+        image = self.image()
+        scale = target.width() / image.width() if image is not None and image.width() else 1.0
+        height, width = self.tile
+        row, column = divmod(index, self.columns)
+        left = self.gap + column * (width + self.gap)
+        top = self.gap + row * (height + self.gap)
+        return QRectF(target.left() + left * scale, target.top() + top * scale, width * scale, height * scale)
+
+    def tile_at(self, point: QPointF) -> int | None:
+        """The tile under ``point`` (widget coordinates), or None (a gap, or outside the tiles)."""
+        image = self.image()
+        if image is None or self.count == 0:
+            return None
+        target = self.target_rect()
+        scale = target.width() / image.width()
+        x, y = (point.x() - target.left()) / scale - self.gap, (point.y() - target.top()) / scale - self.gap
+        height, width = self.tile
+        column, row = math.floor(x / (width + self.gap)), math.floor(y / (height + self.gap))
+        inside = x - column * (width + self.gap) < width and y - row * (height + self.gap) < height
+        index = row * self.columns + column
+        return index if inside and 0 <= column < self.columns and row >= 0 and index < self.count else None
+
+    def mousePressEvent(self, event) -> None:
+        index = self.tile_at(event.position())
+        if index is not None and event.button() == Qt.MouseButton.LeftButton:
+            self.focused = index
+            self.update()
+            self.tile_activated.emit(index)
+        super().mousePressEvent(event)
+
+    def keyPressEvent(self, event) -> None:
+        steps = {Qt.Key.Key_Left: -1, Qt.Key.Key_Right: 1, Qt.Key.Key_Up: -self.columns, Qt.Key.Key_Down: self.columns}
+        key = event.key()
+        if self.count and key in steps:
+            self.focused = int(np.clip(self.focused + steps[key], 0, self.count - 1))
+            self.update()
+            if self.describe is not None:
+                QToolTip.showText(self.mapToGlobal(self.tile_rect(self.focused).bottomRight().toPoint()), self.describe(self.focused), self)
+        elif self.count and key in (Qt.Key.Key_Return, Qt.Key.Key_Enter, Qt.Key.Key_Space):
+            self.tile_activated.emit(self.focused)
+        else:
+            super().keyPressEvent(event)
+
+    def event(self, event) -> bool:
+        if event.type() == QEvent.Type.ToolTip and self.describe is not None:
+            index = self.tile_at(QPointF(event.pos()))
+            if index is not None:
+                QToolTip.showText(event.globalPos(), self.describe(index), self)
+            else:
+                QToolTip.hideText()
+                event.ignore()
+            return True
+        return super().event(event)
+
+    def paintEvent(self, event) -> None:
+        super().paintEvent(event)
+        if self.hasFocus() and self.count:
+            painter = QPainter(self)
+            pen = QPen(self.palette().color(QPalette.ColorRole.Highlight), 2)
+            painter.setPen(pen)
+            painter.drawRect(self.tile_rect(self.focused).adjusted(-1, -1, 1, 1))
+
+
+class ColorKey(QWidget):
+    """The key to a picture's colours: a strip drawn by ``colors`` (values -1…1, or 0…1, to RGB), with labels
+    under its left end, middle and right end ("−0.12", "0", "+0.12 weight")."""
+
+    STRIP_WIDTH = 240
+
+    def __init__(
+        self, colors: Callable[[np.ndarray], np.ndarray], labels: tuple[str, str, str] = ("", "", ""), parent: QWidget | None = None
+    ):
+        super().__init__(parent)
+        self._strip = rgb_image(colors(np.linspace(-1.0, 1.0, self.STRIP_WIDTH)[None, :]))
+        self.labels = labels
+        self.setFixedHeight(round(2.2 * self.fontMetrics().height()))
+
+    def set_labels(self, left: str, middle: str, right: str) -> None:
+        self.labels = (left, middle, right)
+        self.update()
+
+    def sizeHint(self) -> QSize:
+        return QSize(self.STRIP_WIDTH, self.height())
+
+    def minimumSizeHint(self) -> QSize:
+        return QSize(160, self.height())
+
+    def paintEvent(self, event) -> None:
+        painter = QPainter(self)
+        text_height = self.fontMetrics().height()
+        width = min(self.STRIP_WIDTH, self.width() - 2)
+        strip = QRectF((self.width() - width) / 2, 1, width, self.height() - text_height - 3)
+        painter.drawImage(strip, self._strip)
+        painter.setPen(self.palette().color(QPalette.ColorRole.Mid))
+        painter.drawRect(strip.adjusted(0, 0, -1, -1))
+        painter.setPen(self.palette().color(QPalette.ColorRole.Text))
+        labels = QRectF(strip.left(), strip.bottom() + 2, strip.width(), text_height)
+        left, middle, right = self.labels
+        painter.drawText(labels, LEFT, left)
+        painter.drawText(labels, Qt.AlignmentFlag.AlignCenter, middle)
+        painter.drawText(labels, RIGHT, right)
+
+
+def signed_key_colors(t: np.ndarray) -> np.ndarray:
+    """The colours of ``diverging_colors`` along a key's strip, -1 to 1."""
+    return diverging_colors(t, 1.0)
+
+
+def unsigned_key_colors(t: np.ndarray) -> np.ndarray:
+    """The colours of ``sequential_colors`` along a key's strip, its left end 0, its right end 1."""
+    return sequential_colors((t + 1.0) / 2.0, 1.0)
+
+
 class ProbabilityBars(QWidget):
     """One horizontal bar per class with its name and percentage; the most probable class in the accent
     colour and bold, the true class (when known) marked "true"."""
@@ -259,13 +403,16 @@ class ProbabilityBars(QWidget):
 
 
 class ActivationsView(QWidget):
-    """What each hidden layer computes for one input: its units as a grid of coloured cells.
+    """What each hidden layer computes for one input: its units as a grid of coloured cells, under a colour key.
 
     Non-negative activations (ReLU, sigmoid) go from white (0) to dark blue (the layer's largest value);
-    signed ones (tanh) from blue through white to red.
+    signed ones (tanh) from blue through white to red, each layer on its own scale. Hovering over a cell tells
+    its unit and value; a click on it, or Enter on the cell the arrow keys chose, emits ``unit_activated(layer,
+    unit)`` (both from 0), to open that unit.
     """
 
     COLUMNS = 32  # units per row of cells
+    unit_activated = Signal(int, int)
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
@@ -274,7 +421,13 @@ class ActivationsView(QWidget):
         self._message = QLabel("Draw a digit to see the hidden layers respond.")
         self._message.setWordWrap(True)
         self._layout.addWidget(self._message)
-        self._rows: list[tuple[QLabel, ImageView]] = []
+        self._rows: list[tuple[QLabel, TileGrid]] = []
+        self._keys = {True: ColorKey(signed_key_colors), False: ColorKey(unsigned_key_colors)}
+        for signed, key in self._keys.items():
+            key.set_labels("−largest", "0", "+largest a") if signed else key.set_labels("0", "", "the layer's largest a")
+            key.setToolTip("Each layer has its own scale: the deepest colour is that layer's largest activation |a|.")
+            self._layout.addWidget(key)
+            key.hide()
         self.activations: list[np.ndarray] = []
 
     def show_input(self, model: Model | None, x: np.ndarray | None) -> None:
@@ -288,9 +441,21 @@ class ActivationsView(QWidget):
             self._message.setText("" if self.activations else "This network has no hidden layer.")
         self._message.setVisible(bool(self._message.text()))
         self._ensure_rows(len(self.activations))
+        signed = False
         for layer, ((title, view), values) in enumerate(zip(self._rows, self.activations), start=1):
-            title.setText(f"Hidden layer {layer}: {len(values)} units, {int((values > 0).sum())} positive")
-            view.set_image(rgb_image(self._cells(values)))
+            finite = values[np.isfinite(values)]
+            signed |= bool(finite.size and finite.min() < 0)
+            largest = figure(float(np.abs(finite).max()) if finite.size else math.nan, ".3g")
+            title.setText(f"Hidden layer {layer}: {len(values)} units, {int((values > 0).sum())} positive, largest |a| {largest}")
+            columns = min(len(values), self.COLUMNS)
+            view.set_tiles(rgb_image(self._cells(values)), len(values), columns)
+        for is_signed, key in self._keys.items():
+            key.setVisible(bool(self.activations) and is_signed == signed)
+
+    def describe(self, layer: int, unit: int) -> str:
+        """The tooltip of a cell: its unit, its activation, and that a click opens it."""
+        value = self.activations[layer][unit] if layer < len(self.activations) else math.nan
+        return f"Unit {unit + 1} of hidden layer {layer + 1}: a = {figure(float(value), '.4g')}\nClick (or Enter) to open this unit"
 
     def _cells(self, values: np.ndarray) -> np.ndarray:
         """Cell colours, scaled to the largest finite value; padding and non-finite values are grey."""
@@ -304,11 +469,22 @@ class ActivationsView(QWidget):
         colors[np.isnan(grid)] = NO_VALUE_GREY
         return colors
 
+    def _cell_activated(self, unit: int) -> None:
+        layer = next(i for i, (_, view) in enumerate(self._rows) if view is self.sender())
+        self.unit_activated.emit(layer, unit)
+
+    def cells(self, layer: int) -> TileGrid:
+        """The grid of cells of hidden layer ``layer`` (from 0)."""
+        return self._rows[layer][1]
+
     def _ensure_rows(self, count: int) -> None:
         while len(self._rows) < count:
-            title, view = QLabel(), ImageView(minimum=120, fit_width=True)
-            self._layout.addWidget(title)
-            self._layout.addWidget(view)
+            layer = len(self._rows)
+            title, view = QLabel(), TileGrid(minimum=120, fit_width=True)
+            view.describe = functools.partial(self.describe, layer)
+            view.tile_activated.connect(self._cell_activated)  # a bound method: a lambda would keep this view alive
+            self._layout.insertWidget(self._layout.count() - len(self._keys), title)
+            self._layout.insertWidget(self._layout.count() - len(self._keys), view)
             self._rows.append((title, view))
         for i, (title, view) in enumerate(self._rows):
             title.setVisible(i < count)

@@ -13,7 +13,7 @@ from PySide6.QtWidgets import QTabWidget, QWidget
 class WindowTabs(QTabWidget):
     """The central tabs. ``add(panel, title, group=None)``: a tab, or a tab inside the group ``group`` (made the
     first time it is named); ``show_title(title)`` and ``show_widget(panel)`` bring a panel or a group forward;
-    ``titles()`` lists the panels' titles in order; ``current()`` is the panel on screen."""
+    ``titles()`` and ``panels()`` list the panels in order; ``current()`` is the panel on screen."""
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
@@ -33,12 +33,7 @@ class WindowTabs(QTabWidget):
 
     def show_title(self, title: str) -> None:
         """Bring the panel or group called ``title`` forward (``ValueError`` when there is none)."""
-        for tabs in (self, *self._groups.values()):
-            for index in range(tabs.count()):
-                if tabs.tabText(index) == title:
-                    self.show_widget(tabs.widget(index))
-                    return
-        raise ValueError(f"no tab called {title!r}")
+        self.show_widget(self._groups[title] if title in self._groups else self._panel(title))
 
     def show_widget(self, panel: QWidget) -> None:
         """Bring ``panel`` forward, and the group it is in."""
@@ -47,6 +42,17 @@ class WindowTabs(QTabWidget):
                 tabs.setCurrentWidget(panel)
                 panel = tabs
         self.setCurrentWidget(panel)
+
+    def panels(self) -> list[QWidget]:
+        """Every panel, in the order of the tabs."""
+        return [self._panel(title) for title in self.titles()]
+
+    def _panel(self, title: str) -> QWidget:
+        for tabs in (self, *self._groups.values()):
+            for index in range(tabs.count()):
+                if tabs.tabText(index) == title and tabs.widget(index) not in self._groups.values():
+                    return tabs.widget(index)
+        raise ValueError(f"no panel called {title!r}")
 
     def titles(self) -> list[str]:
         """Every panel's title, in the order of the tabs (a group's panels where the group is)."""

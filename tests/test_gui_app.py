@@ -369,6 +369,7 @@ def test_testing_tabs_follow_the_run_and_a_confusion_click_filters_the_browser(w
         "Robustness",
         "Confidence",
         "Overview",
+        "Unit",
         "One example",
         "My handwriting",
         "Runs",

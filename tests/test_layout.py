@@ -55,6 +55,7 @@ PANELS = {
     "confusion_view",
     "network_view",
     "arithmetic_view",
+    "unit_view",
     "handwriting_panel",
     "runs_panel",
     "settings_panel",
