@@ -403,7 +403,9 @@ class RunStore:
     def add_map_frame(self, run_id: int, number: int, sample: representation.MapSample, frame: representation.MapFrame) -> None:
         """Record frame ``number`` (0, 1, …) of the run's representation maps; the first also records their sample."""
         with self._transaction() as db:
-            if number == 0:
+            if number == 0:  # (any maps of an earlier run of this id, deleted by another program, go)
+                db.execute("DELETE FROM map_frames WHERE run_id = ?", (run_id,))
+                db.execute("DELETE FROM maps WHERE run_id = ?", (run_id,))
                 db.execute(
                     "INSERT INTO maps (run_id, indices, labels, layers, classes, fingerprint) VALUES (?, ?, ?, ?, ?, ?)",
                     (run_id, *representation.sample_row(sample)),

@@ -274,7 +274,8 @@ class MapRecorder:
         """The frame of the weights ``params``, each layer's map turned to fit its map in the ``previous`` frame
         (whose pixel map it reuses: the pixels do not change). None when the network's outputs are not all
         finite (a run diverging), or a projection fails."""
-        outputs = layer_outputs(params, self.inputs, self.activation)
+        with np.errstate(all="ignore"):  # a diverging network overflows: its outputs are checked just below
+            outputs = layer_outputs(params, self.inputs, self.activation)
         if not all(np.isfinite(layer).all() for layer in outputs):
             return None
         labels, num_classes = self.sample.labels[self.scored], len(self.sample.class_names)
@@ -302,8 +303,7 @@ class MapRecorder:
     def _record(self, epoch: float) -> None:
         if self._weights is None:
             return
-        with np.errstate(all="ignore"):
-            frame = self.frame(self._weights(), epoch, self._last)
+        frame = self.frame(self._weights(), epoch, self._last)
         if frame is not None:
             self._last = frame
             self.on_frame(self.sample, frame)
