@@ -31,6 +31,7 @@ from .draw_pad import DrawPad
 from .files import FileCommands
 from .handwriting_panel import HandwritingPanel
 from .image_browser import ImageBrowser
+from .maps_view import MapsView
 from .messages import epochs_text, sentence
 from .network_view import NetworkView
 from .runs_panel import RunsPanel
@@ -110,12 +111,14 @@ class MainWindow(QMainWindow):
         self.browser = ImageBrowser()
         self.confusion = ConfusionView()
         self.network = NetworkView()
+        self.maps = MapsView()
         self.handwriting = HandwritingPanel()
         for panel, title in (
             (self.pad, "Drawing pad"),
             (self.browser, "Test images"),
             (self.confusion, "Confusion matrix"),
             (self.network, "Inside the network"),
+            (self.maps, "Maps"),
             (self.handwriting, "My handwriting"),
         ):
             self.add_tab(panel, title)
@@ -181,10 +184,11 @@ class MainWindow(QMainWindow):
         self.curves.follow(session)
         self.statusBar().follow(session)
         self.handwriting.follow(session)
-        for panel in (self.pad, self.browser, self.confusion, self.network, self.runs):
+        for panel in (self.pad, self.browser, self.confusion, self.network, self.maps, self.runs):
             panel.follow(session)
         session.input_changed.connect(self._show_opened_test_image)
         session.test_images_requested.connect(lambda *_: self.tabs.setCurrentWidget(self.browser))
+        session.maps_opened.connect(lambda _: self.tabs.setCurrentWidget(self.maps))
         session.model_changed.connect(lambda _: self._update_actions())
         session.dataset_changed.connect(self._dataset_changed)
         session.state_changed.connect(self._show_state)
