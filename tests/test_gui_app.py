@@ -367,6 +367,7 @@ def test_testing_tabs_follow_the_run_and_a_confusion_click_filters_the_browser(w
         "Test images",
         "Confusion matrix",
         "Inside the network",
+        "Maps",
         "My handwriting",
         "Runs",
     ]
