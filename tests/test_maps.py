@@ -72,6 +72,17 @@ def test_the_principal_plane_is_the_pca_of_the_rows():
     assert np.allclose(np.abs(plane), np.abs(expected), atol=1e-6)  # each axis up to its sign
 
 
+def test_a_layer_wider_than_an_exact_eigendecomposition_is_worth_finds_the_same_plane():
+    rng = np.random.default_rng(9)
+    spread = np.concatenate([[10, 7], np.geomspace(5, 0.01, 782)])  # decaying, as pixels' spreads do
+    x = (rng.standard_normal((1000, 784)) * spread) @ np.linalg.qr(rng.standard_normal((784, 784)))[0]
+    centred = x - x.mean(axis=0)
+    u, singular, _ = np.linalg.svd(centred, full_matrices=False)
+    expected = u[:, :2] * singular[:2]
+    radius = np.sqrt((expected**2).sum(axis=1).mean())
+    assert np.allclose(np.abs(principal_plane(x)), np.abs(expected), atol=0.01 * radius)  # a hundredth of the cloud: unseen
+
+
 def test_a_layer_wider_than_the_sample_projects_as_a_narrow_one():
     x = np.random.default_rng(4).standard_normal((40, 100)) * np.linspace(3, 0.1, 100)
     wide = principal_plane(x)

@@ -46,6 +46,8 @@ SEPARATED = 0.25  # a class's mean silhouette at or above which it counts as kep
 FRAMES_WANTED = 8  # a short run makes a few frames within each epoch, to have at least about this many
 MAX_FRAMES_PER_EPOCH = 4
 MAX_EPOCH_FRAMES = 200  # a longer run makes a frame every few epochs, to have at most about this many
+EXACT_UNITS = 256  # a layer this wide or less is projected by an exact eigendecomposition; a wider one by
+SUBSPACE, POWER_ROUNDS = 12, 6  # block power iteration in a subspace of this many directions, this many rounds
 MAX_SAMPLE = 10_000  # the largest sample the store reads back
 MAX_LAYERS = 256  # the most layers the store reads back (a deeper network's maps are not recorded)
 MAX_NAME = 200  # characters of a stored layer or class name
@@ -84,15 +86,23 @@ def layer_names(hidden_layers: int) -> list[str]:
 def principal_plane(outputs: np.ndarray) -> np.ndarray:
     """The rows of ``outputs`` (n, units) on their two principal axes, (n, 2) float64: the plane through their
     mean that keeps the most of their spread. (A layer of one unit has no second axis: its second coordinate
-    is 0.)"""
+    is 0.)
+
+    Up to ``EXACT_UNITS`` units, the axes are the top eigenvectors of the covariance (units, units). A wider layer
+    (the 784 pixels) has them found by a few rounds of block power iteration (Halko, Martinsson and Tropp 2011):
+    ``SUBSPACE`` directions multiplied by ``xᵀx`` again and again turn towards the axes of most spread, at a
+    small part of a full eigendecomposition's cost."""
     x = outputs - outputs.mean(axis=0)
-    n, units = x.shape
-    if units <= n:  # the eigenvectors of the covariance (units, units) are the axes
+    if x.shape[1] <= EXACT_UNITS:
         _, axes = np.linalg.eigh((x.T @ x).astype(np.float64))
         plane = x @ axes[:, ::-1][:, :2]
-    else:  # those of the Gram matrix (n, n) are the coordinates, scaled by the spread along each axis
-        spread, coordinates = np.linalg.eigh((x @ x.T).astype(np.float64))
-        plane = coordinates[:, ::-1][:, :2] * np.sqrt(np.maximum(spread[::-1][:2], 0.0))
+    else:
+        basis = np.random.default_rng(0).standard_normal((x.shape[1], SUBSPACE)).astype(x.dtype)
+        for _ in range(POWER_ROUNDS):
+            basis, _ = np.linalg.qr(x.T @ (x @ basis))
+        reduced = (x @ basis).astype(np.float64)  # the rows in that subspace: its SVD gives the top axes
+        u, singular, _ = np.linalg.svd(reduced, full_matrices=False)
+        plane = u[:, :2] * singular[:2]
     return np.pad(plane, ((0, 0), (0, 2 - plane.shape[1])))
 
 
