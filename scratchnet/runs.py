@@ -11,9 +11,11 @@ as the trainer runs, so that an error (or Ctrl+C) still leaves the run in the st
 
 Tables: ``runs`` (one row per run: when, how it ended, its settings, dataset and machine as JSON, the headline
 figures), ``epochs`` (one row per completed epoch, written as the epoch ends, so that a killed process leaves
-its epochs behind) and ``curves`` (the smoothed batch loss, at most 2 000 (epochs, loss) pairs of little-endian
-float32). The weights of every run that completed an epoch go to ``models/<id>.safetensors`` beside the store;
-deleting a run deletes that file and no other, whatever its row says.
+its epochs behind), ``curves`` (the smoothed batch loss, at most 2 000 (epochs, loss) pairs of little-endian
+float32), and ``maps`` and ``map_frames`` (the run's representation maps, ``scratchnet.inspect.maps``: its sample
+of test images, then one frame at the start, after each epoch and, in short runs, within them; about 36 KB a frame
+for the default network; read back by ``RunStore.maps``). The weights of every run that completed an epoch go to
+``models/<id>.safetensors`` beside the store; deleting a run deletes that file and no other, whatever its row says.
 
 Several processes may record at once: the journal is a write-ahead log, so readers never wait for a writer, and
 a writer waits up to ``BUSY_TIMEOUT`` seconds for another to finish, then fails ("another process holds it
@@ -58,7 +60,9 @@ from .controls import RunControls
 from .data import Dataset
 from .errors import ConfigError, RunStoreError
 from .home import data_home
+from .inspect import maps as representation
 from .model import Model, save_model
+from .nn.activations import get_activation
 from .nn.metrics import LossSmoother
 from .nn.network import Params
 from .trainer import BatchEvent, EpochEvent, Trainer, TrainingData, TrainResult, score_on_test_set
@@ -72,6 +76,29 @@ MAX_CURVE_POINTS = 2000
 RUNNING = "running"
 ENDINGS = ("completed", "early_stopped", "stopped", "interrupted", "diverged", "failed")  # TrainResult.status, or "failed"
 EPOCH_COLUMNS = tuple(field.name for field in dataclasses.fields(EpochEvent))  # the epochs table's, in the same order
+
+# The representation maps of a run (scratchnet.inspect.maps): its sample of test images, then one row per frame.
+MAPS_TABLES = [
+    """CREATE TABLE maps (
+        run_id INTEGER PRIMARY KEY REFERENCES runs (id) ON DELETE CASCADE,
+        indices BLOB NOT NULL,                  -- the sample's indices in the test set, little-endian uint32
+        labels BLOB NOT NULL,                   -- their classes, little-endian uint16
+        layers TEXT NOT NULL,                   -- JSON list of the layers' names: "pixels", "hidden 1", ..., "output"
+        classes TEXT NOT NULL,                  -- JSON list of the class names
+        fingerprint TEXT                        -- Dataset.test_fingerprint of the test set the indices are of
+    )""",
+    """CREATE TABLE map_frames (
+        run_id INTEGER NOT NULL REFERENCES maps (run_id) ON DELETE CASCADE,
+        frame INTEGER NOT NULL,                 -- 0, 1, ...: in the order they were made
+        epoch REAL NOT NULL,                    -- epochs of training behind the weights
+        points BLOB NOT NULL,                   -- (layers, n, 2) little-endian float16, each layer divided by its scale
+        scales BLOB NOT NULL,                   -- (layers,) float32
+        scores BLOB NOT NULL,                   -- (layers, 1 + classes) float32: the layer's silhouette, then each class's
+        predictions BLOB NOT NULL,              -- (n,) uint16: the class the network gave each image
+        PRIMARY KEY (run_id, frame)
+    )""",
+]
+MAX_MAP_FRAMES = 10_000  # frames of a run read back (a run records a few hundred at most)
 
 # MIGRATIONS[v] turns a store of version v - 1 (0: an empty file) into version v. Never edit a released one:
 # add the next version instead.
@@ -112,6 +139,7 @@ MIGRATIONS: dict[int, list[str]] = {
             points BLOB NOT NULL                    -- (epochs, smoothed loss) pairs, little-endian float32
         )""",
     ],
+    2: MAPS_TABLES,
 }
 
 
@@ -372,6 +400,22 @@ class RunStore:
         with self._transaction() as db:
             db.execute("UPDATE runs SET model_file = ? WHERE id = ?", (model_file, run_id))
 
+    def add_map_frame(self, run_id: int, number: int, sample: representation.MapSample, frame: representation.MapFrame) -> None:
+        """Record frame ``number`` (0, 1, …) of the run's representation maps; the first also records their sample."""
+        with self._transaction() as db:
+            if number == 0:  # (any maps of an earlier run of this id, deleted by another program, go)
+                db.execute("DELETE FROM map_frames WHERE run_id = ?", (run_id,))
+                db.execute("DELETE FROM maps WHERE run_id = ?", (run_id,))
+                db.execute(
+                    "INSERT INTO maps (run_id, indices, labels, layers, classes, fingerprint) VALUES (?, ?, ?, ?, ?, ?)",
+                    (run_id, *representation.sample_row(sample)),
+                )
+            db.execute(
+                "INSERT OR REPLACE INTO map_frames (run_id, frame, epoch, points, scales, scores, predictions) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (run_id, number, *representation.frame_row(frame)),
+            )
+
     # ---- reading -----------------------------------------------------------------------------------
 
     def runs(self) -> list[RunSummary]:
@@ -403,6 +447,47 @@ class RunStore:
             history=[event for event in epochs if event is not None],
             loss_curve=np.empty((0, 2), np.float32) if loss_curve is None else loss_curve,
         )
+
+    def maps(self, run_id: int) -> representation.RunMaps | None:
+        """The run's representation maps (``scratchnet.inspect.maps``), read back as a stranger's input: None when it
+        has none (recorded before ScratchNet kept them, or a fine-tune); ``RunStoreError`` when there is no such run,
+        or its maps' sample cannot be read. A frame that cannot be read is left out (and counted in ``unreadable``);
+        a blob longer than the sample needs is not even loaded."""
+        if not 0 < run_id <= stored_values.LARGEST_ID:
+            raise _no_such_runs([run_id])
+        with self._transaction(write=False) as db:
+            if db.execute("SELECT 1 FROM runs WHERE id = ? AND deleted IS NULL", (run_id,)).fetchone() is None:
+                raise _no_such_runs([run_id])
+            limits = (
+                4 * representation.MAX_SAMPLE,
+                2 * representation.MAX_SAMPLE,
+                stored_values.MAX_JSON,
+                stored_values.MAX_JSON,
+                stored_values.MAX_TEXT,
+            )
+            header = db.execute(
+                "SELECT CASE WHEN length(indices) <= ? THEN indices END, CASE WHEN length(labels) <= ? THEN labels END, "
+                "CASE WHEN length(layers) <= ? THEN layers END, CASE WHEN length(classes) <= ? THEN classes END, "
+                "CASE WHEN length(fingerprint) <= ? THEN fingerprint END FROM maps WHERE run_id = ?",
+                (*limits, run_id),
+            ).fetchone()
+            if header is None:
+                return None
+            try:
+                sample = representation.sample_from_row(*header)
+            except stored_values.Unreadable:
+                raise RunStoreError(f"the maps of run {run_id} cannot be read: their sample of test images is damaged") from None
+            stored = db.execute("SELECT count(*) FROM map_frames WHERE run_id = ?", (run_id,)).fetchone()[0]
+            rows = db.execute(
+                "SELECT epoch, points, scales, scores, predictions FROM map_frames WHERE run_id = ? AND length(points) = ? "
+                "AND length(scales) = ? AND length(scores) = ? AND length(predictions) = ? ORDER BY frame LIMIT ?",
+                (run_id, *representation.frame_sizes(sample), MAX_MAP_FRAMES),
+            ).fetchall()
+        frames = []
+        for row in rows:
+            with contextlib.suppress(stored_values.Unreadable):
+                frames.append(representation.frame_from_row(sample, *row))
+        return representation.RunMaps(sample, frames, run_id, unreadable=min(stored, MAX_MAP_FRAMES) - len(frames))
 
     def export_csv(self, run_ids: Iterable[int], path: str | os.PathLike) -> None:
         """Write the epochs of the runs to a CSV file in long format: one row per run and epoch, with
@@ -837,12 +922,18 @@ class RunRecorder:
         self.store, self.warn = store, warn
         self.curve = SmoothedLoss()
         self.run_id = self._safely(lambda store: store.begin(config, DatasetIdentity.of(data)))
+        self.map_frames = 0  # frames of the run's maps recorded
 
     def on_batch(self, event: BatchEvent) -> None:
         self.curve.add(event)
 
     def on_epoch(self, event: EpochEvent) -> None:
         self._safely(lambda store: store.add_epoch(self.run_id, event))
+
+    def on_map_frame(self, sample: representation.MapSample, frame: representation.MapFrame) -> None:
+        """A frame of the run's representation maps (``MapRecorder``'s ``on_frame``)."""
+        self._safely(lambda store: store.add_map_frame(self.run_id, self.map_frames, sample, frame))
+        self.map_frames += 1
 
     def finish(self, result: TrainResult, model: Model | None, test: dict | None) -> RunOutcome:
         """Record how the run ended, with its test-set report and the weights the run kept; return it."""
@@ -899,6 +990,7 @@ def train_and_record(
     controls: RunControls | None = None,
     on_batch: Callable[[BatchEvent], None] | None = None,
     on_epoch: Callable[[EpochEvent], None] | None = None,
+    on_map_frame: Callable[[representation.MapSample, representation.MapFrame], None] | None = None,
     blas_threads: int | None = None,
     blas_thread_limit: int | None = None,
     train: Callable[[Trainer], TrainResult] = Trainer.run,
@@ -910,6 +1002,9 @@ def train_and_record(
     run ended, recorded in ``store`` all along (None: not recorded; a failing store is told to ``warn`` once and
     the run goes on).
 
+    The run's representation maps (``scratchnet.inspect.maps``) are made as it trains, recorded in ``store`` and
+    handed to ``on_map_frame`` as each frame is made (none are made with neither).
+
     ``train(trainer)`` runs the trainer: the caller's place for what surrounds training (a progress bar, a Ctrl+C
     handler, reports). ``skip_test()``, asked when training ends, may skip the test set (the caller gave up on the
     run: its outcome's ``test`` is None). An exception is recorded as ending the run ("failed"; "interrupted" for
@@ -917,24 +1012,35 @@ def train_and_record(
     data = TrainingData.from_dataset(dataset, config.validation_size, config.dtype)
     recorder = RunRecorder(store, config, data, warn)
     with recorder.recording_aborts():
-        on_batch = _each(recorder.on_batch, on_batch)  # recorded first: what the caller is told is in the store
-        on_epoch = _each(recorder.on_epoch, on_epoch)
+        maps = None
+        if recorder.store is not None or on_map_frame is not None:
+            on_frame = _each(recorder.on_map_frame, on_map_frame)
+            activation = get_activation(config.activation)
+            maps = representation.MapRecorder.of_run(
+                dataset, len(config.hidden), activation, config.epochs, config.dtype, on_frame, from_epoch
+            )
+        # Recorded first: what the caller is told is in the store.
+        on_batch = _each(recorder.on_batch, maps.on_batch if maps else None, on_batch)
+        on_epoch = _each(recorder.on_epoch, maps.on_epoch if maps else None, on_epoch)
         trainer = Trainer(
             config, data, params, on_batch, on_epoch, controls, from_epoch, blas_threads=blas_threads, blas_thread_limit=blas_thread_limit
         )
+        if maps is not None:
+            maps.start(trainer.snapshot)  # the first frame: the weights before training
         result = train(trainer)
         model = trainer.model()
         test = None if skip_test() else score_on_test_set(model, dataset, result)
         return recorder.finish(result, model, test)
 
 
-def _each(first: Callable, then: Callable | None) -> Callable:
-    """One trainer callback that calls ``first``, then ``then`` (when there is one)."""
-    if then is None:
-        return first
+def _each(*callbacks: Callable | None) -> Callable:
+    """One callback that calls each of ``callbacks`` in turn (those that are not None) with what it is given."""
+    chosen = [callback for callback in callbacks if callback is not None]
+    if len(chosen) == 1:
+        return chosen[0]
 
-    def both(event) -> None:
-        first(event)
-        then(event)
+    def each(*event) -> None:
+        for callback in chosen:
+            callback(*event)
 
-    return both
+    return each

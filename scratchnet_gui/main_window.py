@@ -33,6 +33,7 @@ from .draw_pad import DrawPad
 from .files import FileCommands
 from .handwriting_panel import HandwritingPanel
 from .image_browser import ImageBrowser
+from .maps_view import MapsView
 from .messages import epochs_text, sentence
 from .network_view import NetworkView
 from .robustness_view import RobustnessView
@@ -109,7 +110,7 @@ class MainWindow(QMainWindow):
         """The panels, each on a tab of its own or inside a group's tab; every one follows the session."""
         self.curves, self.pad, self.browser, self.confusion = CurvesPanel(), DrawPad(), ImageBrowser(), ConfusionView()
         self.robustness, self.confidence = RobustnessView(), ConfidenceView()
-        self.network, self.unit, self.arithmetic = NetworkView(), UnitView(), ArithmeticView()
+        self.network, self.unit, self.arithmetic, self.maps = NetworkView(), UnitView(), ArithmeticView(), MapsView()
         self.handwriting, self.runs = HandwritingPanel(), RunsPanel()
         for panel, title, group in (
             (self.curves, "Training", None),
@@ -121,6 +122,7 @@ class MainWindow(QMainWindow):
             (self.network, "Overview", INSIDE),
             (self.unit, "Unit", INSIDE),
             (self.arithmetic, "One example", INSIDE),
+            (self.maps, "Maps", INSIDE),
             (self.handwriting, "My handwriting", None),
             (self.runs, "Runs", None),  # the run store: its selected runs overlay the plots
         ):
@@ -190,6 +192,7 @@ class MainWindow(QMainWindow):
         session.unit_opened.connect(lambda _: self.tabs.show_widget(self.unit))
         session.input_changed.connect(self._show_opened_test_image)
         session.test_images_requested.connect(lambda *_: self.tabs.show_widget(self.browser))
+        session.maps_opened.connect(lambda _: self.tabs.show_widget(self.maps))
         session.model_changed.connect(lambda _: self._update_actions())
         session.dataset_changed.connect(self._dataset_changed)
         session.state_changed.connect(self._show_state)

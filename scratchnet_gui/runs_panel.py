@@ -242,11 +242,19 @@ class RunsPanel(QWidget):
         self.count = QLabel()
         self.compare_button = QPushButton("Compare", toolTip="Show the settings that differ between the selected runs")
         self.open_button = QPushButton("Open model", toolTip="Load the selected run's weights into the pad, browser and confusion matrix")
+        self.maps_button = QPushButton("Maps", toolTip="Replay the selected run's representation maps in the Maps tab")
         self.repeat_button = QPushButton("New run from settings", toolTip="Fill the settings panel with the selected run's settings")
         self.delete_button = QPushButton("Delete", toolTip="Delete the selected runs (Undo brings them back)")
         self.export_button = QPushButton("Export CSV…", toolTip="Write the epochs of the selected runs to a CSV file")
-        buttons = (self.compare_button, self.open_button, self.repeat_button, self.delete_button, self.export_button)
-        actions = (self.compare, self.open_model, self.new_run_from_settings, self.delete_selected, self._export_to_chosen_file)
+        buttons = (self.compare_button, self.open_button, self.maps_button, self.repeat_button, self.delete_button, self.export_button)
+        actions = (
+            self.compare,
+            self.open_model,
+            self.show_maps,
+            self.new_run_from_settings,
+            self.delete_selected,
+            self._export_to_chosen_file,
+        )
         for button, action in zip(buttons, actions):
             button.clicked.connect(action)
         header = QHBoxLayout()
@@ -384,6 +392,7 @@ class RunsPanel(QWidget):
         selected = len(self.table.selectionModel().selectedRows())
         self.compare_button.setEnabled(selected >= 2)
         self.open_button.setEnabled(selected == 1)
+        self.maps_button.setEnabled(selected == 1)
         self.repeat_button.setEnabled(selected == 1)
         self.delete_button.setEnabled(selected >= 1)
         self.export_button.setEnabled(selected >= 1)
@@ -417,6 +426,11 @@ class RunsPanel(QWidget):
         run_id = self.selected_ids()[0]
         if self.session.open_model(run_id) is not None:
             self._say(f"Opened the weights of run {run_id}.")
+
+    def show_maps(self) -> None:
+        """Replay the selected run's representation maps in the Maps tab (a run recorded before maps has none: the
+        session says so)."""
+        self.session.show_run_maps(self.selected_ids()[0])
 
     def new_run_from_settings(self) -> None:
         """Fill the settings panel with the selected run's settings, ready to start a new run."""

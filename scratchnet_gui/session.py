@@ -12,6 +12,8 @@ A ``Session`` owns what the window shows and what several panels share:
   units explained (``units``: each unit's study, and the ranking of a layer's units, off the UI thread);
 - the recorded runs as the app shows them (``runs``: the overlaid ones, delete with undo, export, runs that
   other processes record);
+- the representation maps the Maps tab shows (``maps``): the run in progress's, frame after frame, or a recorded
+  run's, replayed (``show_run_maps``);
 - the learner's handwriting collection, and the fine-tune that teaches it;
 - the confidence threshold below which the app's answers say "not sure" (``confidence_threshold``);
 - the messages for the user (``say`` for the status bar, ``warn`` for the notice bar).
@@ -51,6 +53,7 @@ from scratchnet.data import Dataset, to_inputs
 from scratchnet.errors import ConfigError, DataError, ModelFileError, RunStoreError
 from scratchnet.finetune import FinetuneSettings, check_examples
 from scratchnet.inspect.edits import Edit, SwitchOff, UnitRef, apply_edits
+from scratchnet.inspect.maps import MapFrame, MapSample, RunMaps
 from scratchnet.memory import MEMORY_MARGIN, available_bytes, estimate_training_bytes, fits_in_memory, format_bytes, return_freed_memory
 from scratchnet.model import Model, save_model
 from scratchnet.model_file import load_model
@@ -184,6 +187,8 @@ class Session(QObject):
     unit_opened = Signal(object)  # UnitRef: a unit the learner clicked, to be shown in the unit view
     edits_changed = Signal(object)  # tuple[Edit, ...]: the edits made to the trained weights (empty: none)
     confidence_threshold_changed = Signal(float)  # the new threshold, 0 to 1
+    maps_changed = Signal(object)  # RunMaps | None: the maps to show (the run's, with one frame more; or a recorded run's)
+    maps_opened = Signal(int)  # a recorded run's maps, by its id, are the ones shown (show_run_maps)
 
     def __init__(
         self,
@@ -213,6 +218,7 @@ class Session(QObject):
         self.selected_unit: UnitRef | None = None
         self.edits: tuple[Edit, ...] = ()
         self.trained_model: Model | None = None  # while there are edits: the weights they were made to
+        self.maps: RunMaps | None = None  # the representation maps shown: the last run's, or a recorded run's
         self.test_predictions = TestSetPredictions(self)
         self.model_changed.connect(self.test_predictions.set_model)
         self.dataset_changed.connect(self.test_predictions.set_dataset)
@@ -225,6 +231,7 @@ class Session(QObject):
         self.started_over.connect(lambda: self.runs.set_overlaid([]))
         self._settings = settings
         self.confidence_threshold = remembered_threshold(settings)
+        self.started_over.connect(lambda: self._show_maps(None))
         QTimer.singleShot(0, self, self.runs.start)  # once the window listens
 
     # ---- messages -----------------------------------------------------------------------------------------
@@ -465,8 +472,10 @@ class Session(QObject):
         threads = self.blas_thread_setting
         worker = TrainingWorker(TrainingJob(config, self.dataset, controls, params, from_epoch, self.store, threads), controls)
         worker.epoch_done.connect(self._epoch_done)
+        worker.map_frame.connect(self._map_frame)
         worker.finished.connect(self._finished)
         label = config.describe() + (f" (from epoch {from_epoch:g})" if from_epoch else "")
+        self._show_maps(None)  # the new run's maps follow, a frame at a time
         self._begin(worker, controls, config, label, from_epoch, threads)
         return True
 
@@ -595,6 +604,46 @@ class Session(QObject):
         """Whether an answer of this ``confidence`` falls below the threshold: "not sure"."""
         return confidence < self.confidence_threshold
 
+    # ---- representation maps ----------------------------------------------------------------------------
+
+    def show_run_maps(self, run_id: int) -> bool:
+        """Show the representation maps recorded with run ``run_id`` (``maps_changed``, then ``maps_opened``). False,
+        with a notice saying why, when they cannot be: a run is under way (its maps are the ones shown), the run has
+        none (recorded before ScratchNet recorded maps) or they cannot be read."""
+        if self.state.active:
+            self.warn("Wait for the run in progress to end: its maps are the ones shown until then.")
+            return False
+        if self.store is None:
+            self.warn("The run store could not be opened: there are no recorded maps to show.")
+            return False
+        try:
+            maps = self.store.maps(run_id)
+        except RunStoreError as error:
+            self.warn(sentence(str(error)))
+            return False
+        if maps is None or not maps.frames:
+            why = "recorded before ScratchNet recorded maps, or by teaching" if maps is None else "none of its frames can be read"
+            self.warn(f"Run {run_id} has no representation maps to show: {why}.", "info")
+            return False
+        self._show_maps(maps)
+        self.maps_opened.emit(run_id)
+        lost = f"; {maps.unreadable} could not be read and are left out" if maps.unreadable else ""
+        self.say(f"Showing the maps of run {run_id}: {len(maps.frames)} frames{lost}.", 8000)
+        return True
+
+    def _show_maps(self, maps: RunMaps | None) -> None:
+        self.maps = maps
+        self.maps_changed.emit(maps)
+
+    def _map_frame(self, sample: MapSample, frame: MapFrame) -> None:
+        """A frame of the run in progress's maps: the maps shown gain it."""
+        if self._run is None:
+            return
+        if self.maps is None or self.maps.sample is not sample:
+            self.maps = RunMaps(sample)
+        self.maps.frames.append(frame)
+        self.maps_changed.emit(self.maps)
+
     # ---- the run store ----------------------------------------------------------------------------------
 
     def _open_run_store(self) -> RunStore | None:
@@ -641,6 +690,8 @@ class Session(QObject):
             return
         self.set_model(outcome.model)
         self.model_run_id = outcome.run_id
+        if self.maps is not None and self.maps.run_id is None:  # the run's maps, now recorded
+            self.maps.run_id = outcome.run_id
         self._set_state(ENDINGS[outcome.status])
         summary = sentence(outcome.message)
         if outcome.test_accuracy is not None:

@@ -5,7 +5,9 @@ signals. The job is what trains: a run (``TrainingJob``, which trains and record
 ``scratchnet.runs.train_and_record``) or a fine-tune on the learner's handwriting (``teaching.FinetuneJob``).
 The worker never touches a widget: it sends plain data (dataclasses of numbers and NumPy arrays it owns).
 Batch results are coalesced into a ``BatchChunk`` at most every ``EMIT_INTERVAL`` seconds, so a fast run
-cannot flood the UI's event queue. Exactly one of ``finished`` or ``failed`` arrives at the end of every job.
+cannot flood the UI's event queue. The frames of a run's representation maps are made on this thread too (by
+``scratchnet.inspect.maps.MapRecorder``, projections included), so that the window only draws them. Exactly one
+of ``finished`` or ``failed`` arrives at the end of every job.
 
 A run is recorded in the run store from this thread, which the store's lock allows; a failing store is reported
 once by ``recording_failed`` and the run goes on unrecorded.
@@ -55,6 +57,7 @@ class TrainingWorker(QObject):
     preparing = Signal(str)  # what it is doing before the first batch
     batches = Signal(object)  # BatchChunk
     epoch_done = Signal(object, object)  # EpochEvent, Model snapshot after that epoch
+    map_frame = Signal(object, object)  # MapSample, MapFrame: a frame of the run's representation maps
     finished = Signal(object)  # what the job returns: a RunOutcome (TrainingJob) or a Taught (FinetuneJob)
     failed = Signal(str)  # an unexpected error, as text a user can read
     recording_failed = Signal(str)  # the run store failed: the run goes on unrecorded
@@ -155,6 +158,7 @@ class TrainingJob:
             controls=self.controls,
             on_batch=worker.on_batch,
             on_epoch=worker.on_epoch,
+            on_map_frame=worker.map_frame.emit,
             blas_threads=threads.forced,
             blas_thread_limit=threads.limit,
             train=train,

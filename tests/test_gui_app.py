@@ -371,6 +371,7 @@ def test_testing_tabs_follow_the_run_and_a_confusion_click_filters_the_browser(w
         "Overview",
         "Unit",
         "One example",
+        "Maps",
         "My handwriting",
         "Runs",
     ]

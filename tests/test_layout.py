@@ -56,6 +56,7 @@ PANELS = {
     "network_view",
     "arithmetic_view",
     "unit_view",
+    "maps_view",
     "handwriting_panel",
     "runs_panel",
     "settings_panel",
@@ -85,6 +86,7 @@ def test_the_window_connects_panels_to_the_session_never_to_each_other():
 
     source = (REPO / "scratchnet_gui" / "main_window.py").read_text(encoding="utf-8")
     panels = "curves|pad|browser|confusion|network|arithmetic|handwriting|runs|settings_panel"
+    panels = "curves|pad|browser|confusion|network|maps|handwriting|runs|settings_panel"
     panel_to_panel = re.compile(rf"self\.({panels})\.[\w.]+\.connect\((lambda[^:]*:\s*)?self\.({panels})\b")
     assert not panel_to_panel.findall(source)
     assert "session.store" not in source  # the runs view owns what the window shows of the store

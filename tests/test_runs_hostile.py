@@ -6,6 +6,7 @@ import contextlib
 import csv
 import gc
 import json
+import math
 import os
 import sqlite3
 import subprocess
@@ -14,6 +15,7 @@ import threading
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -640,3 +642,114 @@ def test_a_start_in_the_year_1_is_unknown_in_any_time_zone(monkeypatch, capsys):
         monkeypatch.undo()
         time.tzset()
     assert "(started)" in capsys.readouterr().err
+
+
+# ---- representation maps ---------------------------------------------------------------------------------
+
+
+def run_with_maps(store: RunStore) -> int:
+    """A recorded run with maps of three images of two classes, in two layers, over two frames."""
+    from scratchnet.inspect.maps import MapFrame, MapSample
+
+    run_id = recorded_run(store)
+    sample = MapSample(np.array([4, 9, 20]), np.array([0, 1, 1]), ["a", "b"], ["pixels", "output"], "sha256:00")
+    for number in range(2):
+        points = np.arange(12, dtype=np.float32).reshape(2, 3, 2) * (number + 1)
+        frame = MapFrame(float(number), points, np.array([0.1, 0.5]), np.array([[0.1, 0.2], [0.5, 0.6]]), np.array([0, 1, 0]))
+        store.add_map_frame(run_id, number, sample, frame)
+    return run_id
+
+
+def float16s(*values: float) -> bytes:
+    return np.resize(np.array(values, "<f2"), 12).tobytes()  # a frame's 2 layers × 3 images × 2 coordinates
+
+
+@pytest.mark.parametrize(
+    "column, value",
+    [
+        ("points", b"\x00" * 5),  # too short
+        ("points", b"\x00" * 10**6),  # far too long: never even loaded
+        ("points", float16s(np.nan)),
+        ("points", float16s(np.inf, 0.5)),
+        ("points", float16s(65504.0)),  # beyond the layer's scale
+        ("points", "x" * 24),  # text of the right length
+        ("points", 12),
+        ("scales", np.array([np.inf, 1], "<f4").tobytes()),
+        ("scales", np.array([-1, 1], "<f4").tobytes()),
+        ("scales", np.array([1e38, 1], "<f4").tobytes()),
+        ("scores", np.array([np.nan, 0, 0, 0, 0, 0], "<f4").tobytes()),  # a layer's own score is always measured
+        ("scores", np.array([5, 0, 0, 0, 0, 0], "<f4").tobytes()),
+        ("predictions", np.array([0, 1, 99], "<u2").tobytes()),  # no such class
+        ("epoch", "abc"),
+        ("epoch", -1.0),
+        ("epoch", 1e300),
+        ("epoch", math.nan),
+    ],
+)
+def test_a_hostile_map_frame_is_left_out_and_the_others_read(column, value):
+    store = RunStore()
+    run_id = run_with_maps(store)
+    try:
+        tamper(store, f"UPDATE map_frames SET {column} = ? WHERE run_id = ? AND frame = 0", value, run_id)
+    except sqlite3.IntegrityError:
+        pytest.skip("the schema refuses this value")
+    with deadline(5):
+        maps = store.maps(run_id)
+    assert maps.unreadable == 1 and [frame.epoch for frame in maps.frames] == [1.0]
+    assert np.allclose(maps.frames[0].points, np.arange(12).reshape(2, 3, 2) * 2, rtol=1e-3)
+
+
+@pytest.mark.parametrize(
+    "column, value",
+    [
+        ("indices", b"\x00" * 3),
+        ("indices", b"\x00" * (4 * 10**6)),  # beyond the largest sample: never loaded
+        ("indices", "abc"),
+        ("labels", np.array([0, 1, 7], "<u2").tobytes()),  # a class beyond the names
+        ("labels", b""),
+        ("layers", "not json"),
+        ("layers", '["one"]'),  # a map needs at least the pixels and the output
+        ("layers", json.dumps(["layer"] * 1000)),
+        ("layers", "[" * 100_000),
+        ("layers", json.dumps([1, 2])),
+        ("classes", "[]"),
+        ("classes", json.dumps({"a": 1})),
+        ("fingerprint", b"\x00\x01"),
+    ],
+)
+def test_a_hostile_sample_of_maps_makes_them_unreadable_and_says_so(column, value):
+    store = RunStore()
+    run_id = run_with_maps(store)
+    assert set_hostile(store, "maps", column, value, run_id)
+    with deadline(5), pytest.raises(RunStoreError, match=f"the maps of run {run_id} cannot be read"):
+        store.maps(run_id)
+    assert store.run(run_id).epochs == 3  # the rest of the run reads as before
+
+
+def test_names_of_maps_are_cut_to_be_shown():
+    store = RunStore()
+    run_id = run_with_maps(store)
+    tamper(store, "UPDATE maps SET classes = ? WHERE run_id = ?", json.dumps(["\x1b[31m" + "b" * 5000, "ok"]), run_id)
+    names = store.maps(run_id).sample.class_names
+    assert len(names[0]) <= 200 and "\x1b" not in names[0]
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    row=st.fixed_dictionaries({column: stored for column in ("epoch", "points", "scales", "scores", "predictions")}),
+    header=st.fixed_dictionaries({column: stored for column in ("indices", "labels", "layers", "classes", "fingerprint")}),
+    hostile_header=st.booleans(),
+)
+def test_any_values_in_the_maps_read_without_an_error(data_home, row, header, hostile_header):
+    store = RunStore()
+    run_id = run_with_maps(store)
+    for column, value in (header if hostile_header else row).items():
+        set_hostile(store, "maps" if hostile_header else "map_frames", column, value, run_id)
+    try:
+        maps = store.maps(run_id)
+    except RunStoreError:
+        assert hostile_header
+    else:
+        assert all(np.isfinite(frame.points).all() and frame.predictions.max() < 2 for frame in maps.frames)
+    for table in ("map_frames", "maps", "runs"):
+        tamper(store, f"DELETE FROM {table}")
