@@ -34,7 +34,7 @@ from .files import FileCommands
 from .handwriting_panel import HandwritingPanel
 from .image_browser import ImageBrowser
 from .maps_view import MapsView
-from .messages import epochs_text, sentence
+from .messages import sentence
 from .network_view import NetworkView
 from .robustness_view import RobustnessView
 from .runs_panel import RunsPanel
@@ -363,13 +363,9 @@ class MainWindow(QMainWindow):
 
     def _start_explanation(self) -> str:
         try:
-            model = self.session.model_to_continue(self.settings_panel.config())
+            return self.session.what_start_does(self.settings_panel.config())
         except ConfigError:
             return "fix the settings first"
-        if model is None:
-            return "starts from fresh random weights"
-        trained = "" if model.epochs_trained is None else f" ({epochs_text(model.epochs_trained)} trained)"
-        return f"continues from the current weights{trained}; Reset weights to start afresh"
 
     # ---- settings and closing ---------------------------------------------------------------------
 

@@ -63,7 +63,7 @@ from scratchnet.trainer import BatchEvent, EpochEvent
 
 from .blas_threads import BlasThreadSetting
 from .data_loader import DataLoader
-from .messages import sentence
+from .messages import epochs_text, sentence
 from .predictor import TestSetPredictions
 from .runs_view import RunsView
 from .teaching import FinetuneJob, Handwriting, Taught
@@ -453,6 +453,16 @@ class Session(QObject):
         edited = dataclasses.replace(trained, params=apply_edits(trained.params, list(edits)), metrics={}) if edits else trained
         self.edits_changed.emit(edits)
         self._show_model(edited)
+
+    def what_start_does(self, config: TrainConfig) -> str:
+        """What starting a run with ``config`` would do to the current weights, in words for the Start button."""
+        if self.edits:
+            return "first save the edited network as a new model, or reset the edits"
+        model = self.model_to_continue(config)
+        if model is None:
+            return "starts from fresh random weights"
+        trained = "" if model.epochs_trained is None else f" ({epochs_text(model.epochs_trained)} trained)"
+        return f"continues from the current weights{trained}; Reset weights to start afresh"
 
     # ---- run commands -----------------------------------------------------------------------------------
 
