@@ -33,7 +33,7 @@ from scratchnet.scribbles import FAMILIES, scribble_inputs
 from .background import LatestWork
 from .on_screen import RefreshWhenShown, TellWhenShown
 from .session import Session
-from .visuals import ACCENT
+from .visuals import ACCENT, plain_axes
 
 SCRIBBLES = 400  # random drawings, as many of each family
 # Okabe and Ito's blue and orange: apart for every common colour-vision deficiency (tests/test_colour_vision.py).
@@ -153,10 +153,10 @@ class ConfidenceView(QWidget):
         font.setBold(True)
         self.answered_text.setFont(font)
 
-        self.coverage_plot = pg.PlotWidget()
+        self.coverage_plot = plain_axes(pg.PlotWidget())
         self.coverage_plot.setLabel("bottom", "test images answered", units="%")
         self.coverage_plot.setLabel("left", "accuracy of the answers", units="%")
-        self.reliability_plot = pg.PlotWidget()
+        self.reliability_plot = plain_axes(pg.PlotWidget())
         self.reliability_plot.setLabel("bottom", "confidence", units="%")
         self.reliability_plot.setLabel("left", "accuracy", units="%")
         self.reliability_legend = self.reliability_plot.addLegend(offset=(10, 10))

@@ -40,7 +40,7 @@ from scratchnet.data import to_inputs
 from scratchnet.inspect.maps import SEPARATED, RunMaps
 
 from .on_screen import RefreshWhenShown
-from .visuals import ImageView, ink_image, without_export_menu
+from .visuals import ImageView, ink_image, plain_axes, without_export_menu
 
 if TYPE_CHECKING:
     from .session import Session
@@ -141,7 +141,7 @@ class MapsView(QWidget):
         maps_layout.addWidget(self.scroll, 1)
         maps_layout.addWidget(self.legend)
 
-        self.scores = without_export_menu(pg.PlotWidget())
+        self.scores = plain_axes(without_export_menu(pg.PlotWidget()))
         self.scores.setMinimumHeight(170)
         self.scores.setMouseEnabled(x=False, y=False)
         self.scores.hideButtons()

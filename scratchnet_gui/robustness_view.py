@@ -31,7 +31,7 @@ from scratchnet.robustness import RobustnessTable, damaged_inputs, sweep
 from .background import LatestWork
 from .on_screen import RefreshWhenShown
 from .session import Session
-from .visuals import ACCENT, CORRECT, WRONG, ImageView, accuracy_text, ink_image, overlay_color
+from .visuals import ACCENT, CORRECT, WRONG, ImageView, accuracy_text, ink_image, overlay_color, plain_axes
 
 PREVIEW_IMAGES = 8  # damaged test images shown, the first of each class (then the next ones)
 SLIDER_STEPS = 100  # positions of the severity slider between the kind's mildest and most severe levels
@@ -215,7 +215,7 @@ class RobustnessView(QWidget):
             grid.addWidget(caption, 1, column)
             self.previews.append((image, caption))
 
-        self.plot = pg.PlotWidget()
+        self.plot = plain_axes(pg.PlotWidget())
         self.plot.setMinimumHeight(220)
         self.plot.showGrid(x=True, y=True, alpha=0.3)
         self.plot.setLabel("left", "test accuracy", units="%")

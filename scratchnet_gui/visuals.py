@@ -491,6 +491,13 @@ class ActivationsView(QWidget):
             view.setVisible(i < count)
 
 
+def plain_axes(plot: pg.PlotWidget) -> pg.PlotWidget:
+    """``plot`` with its axes in the units their labels name: no automatic "(x0.001)" rescaling."""
+    for side in ("left", "bottom"):
+        plot.getAxis(side).enableAutoSIPrefix(False)
+    return plot
+
+
 def without_export_menu(view: pg.GraphicsView) -> pg.GraphicsView:
     """``view`` without pyqtgraph's own right-click "Export…" dialog: the File menu exports the plots, and the
     dialog's exporters fail on some of them (CSV without a plot chosen, SVG of the cached overlays)."""
