@@ -21,14 +21,13 @@ import os
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from string import Template
 
 from . import atomic, data, trainer
 from . import export_templates as templates
 from .batches import Batches
 from .config import TrainConfig
-from .export_code import CoreCode
 from .errors import ConfigError, ModelFileError, RunStoreError, ScratchNetError
+from .export_code import CoreCode
 from .model import Model
 from .model_file import load_model
 from .nn import activations, initializers, metrics, network, optimizers, schedules
@@ -220,7 +219,9 @@ def steps(recipe: Recipe, folder: str, for_script: bool) -> tuple[list[Cell], li
         Cell(
             "code",
             _joined(
-                code.take((trainer, "DIVERGENCE_FACTOR"), network.copy_params, network.predict_proba, metrics.accuracy, metrics.mean_cross_entropy),
+                code.take(
+                    (trainer, "DIVERGENCE_FACTOR"), network.copy_params, network.predict_proba, metrics.accuracy, metrics.mean_cross_entropy
+                ),
                 templates.TRAIN,
             ),
         ),
@@ -235,6 +236,7 @@ def steps(recipe: Recipe, folder: str, for_script: bool) -> tuple[list[Cell], li
 
 def _grouped(imports: list[str]) -> list[str]:
     """Import lines as ruff orders them: the standard library's, a blank line, then the others' (NumPy)."""
+
     def key(line: str) -> tuple:
         return (line.split()[1].split(".")[0] not in sys.stdlib_module_names, line.startswith("from"), line)
 
@@ -423,4 +425,3 @@ def default_data_dir() -> str:
     except ScratchNetError:
         folder = None
     return str(folder) if folder is not None else DEFAULT_DATA_DIR
-

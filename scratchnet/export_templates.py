@@ -11,7 +11,7 @@ Every function below is ScratchNet's own code, copied from its source for this r
 imports ScratchNet); each step says what it does. Run the cells from top to bottom. With the same data, the same
 seed and one BLAS thread, the loss of every batch is the run's, to the last digit.$caveats""")
 
-SETUP = Template('''from __future__ import annotations
+SETUP = Template("""from __future__ import annotations
 
 import os
 
@@ -20,7 +20,7 @@ import os
 for variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(variable, "1")
 
-$imports''')
+$imports""")
 
 SETTINGS_TEXT = Template("""## The settings
 
@@ -257,8 +257,8 @@ def load_data(data_dir: Path) -> tuple[np.ndarray, ...]:
     train_images, train_labels, test_images, test_labels = (read_idx(find(data_dir, name)) for name in FILE_NAMES)
     inputs = to_inputs(train_images, dtype)
     split = len(inputs) - validation_size
-    train_labels = train_labels.astype(np.int64)
-    return inputs[:split], train_labels[:split], inputs[split:], train_labels[split:], to_inputs(test_images, dtype), test_labels.astype(np.int64)
+    train_labels, test_labels = train_labels.astype(np.int64), test_labels.astype(np.int64)
+    return inputs[:split], train_labels[:split], inputs[split:], train_labels[split:], to_inputs(test_images, dtype), test_labels
 
 
 def build_network(dropout: float = 0.0) -> nn.Sequential:
