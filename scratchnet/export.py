@@ -19,6 +19,7 @@ import inspect
 import json
 import os
 import sys
+import textwrap
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -37,6 +38,7 @@ from .settings import SETTINGS
 DATA_IMPORTS = ["import gzip", "import math", "import struct", "from pathlib import Path"]  # what READ_IDX and the steps use
 KINDS = {"notebook": ".ipynb", "script": ".py", "torch": ".py"}  # what can be exported, and its usual suffix
 DEFAULT_DATA_DIR = "mnist"  # written into an export when no folder holding the data is known
+COMMENT_WIDTH = 110  # characters of a line of the script's comments
 MAX_COMMENT = 80  # characters of a setting's help that fit as a comment after it
 CHOICES = ("activation", "init", "optimizer", "schedule")  # settings that pick code; the others are numbers in it
 TORCH_ACTIVATIONS = {
@@ -386,7 +388,8 @@ def torch_script_text(recipe: Recipe, file_name: str, folder: str) -> str:
 
 def _as_comment(markdown: str) -> str:
     """A step's text as a comment block: its heading, then its paragraphs (without markdown's ``**`` and ``#``)."""
-    lines = [line.lstrip("#").strip() if line.startswith("#") else line for line in markdown.replace("**", "").splitlines()]
+    paragraphs = [" ".join(paragraph.split()).lstrip("# ") for paragraph in markdown.replace("**", "").split("\n\n")]
+    lines = [line for paragraph in paragraphs for line in [*textwrap.wrap(paragraph, COMMENT_WIDTH), ""]][:-1]
     return "\n".join(f"# {line}".rstrip() for line in lines)
 
 

@@ -8,7 +8,7 @@ TITLE = Template("""# $title: the run as a notebook
 
 ScratchNet trained this network: **$label**, on $dataset ($sizes).
 Every function below is ScratchNet's own code, copied from its source for this run's choices (nothing here
-imports ScratchNet); each step says what it does. Run the cells from top to bottom. With the same data, the same
+imports ScratchNet); each step says what it does. Run it from top to bottom. With the same data, the same
 seed and one BLAS thread, the loss of every batch is the run's, to the last digit.$caveats""")
 
 SETUP = Template("""from __future__ import annotations

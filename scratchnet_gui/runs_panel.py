@@ -260,11 +260,13 @@ class RunsPanel(QWidget):
         )
         for button, action in zip(buttons, actions):
             button.clicked.connect(action)
-        header = QHBoxLayout()
+        header = QHBoxLayout()  # the filter above, the commands below: a row of both is too wide for 1024 pixels
         header.addWidget(self.filter, 1)
         header.addWidget(self.count)
+        commands = QHBoxLayout()
         for button in buttons:
-            header.addWidget(button)
+            commands.addWidget(button)
+        commands.addStretch(1)
 
         self.table = QTableView()
         self.table.setModel(self.proxy)
@@ -296,6 +298,7 @@ class RunsPanel(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(8, 6, 8, 6)
         layout.addLayout(header)
+        layout.addLayout(commands)
         layout.addLayout(message_row)
         layout.addWidget(self.table, 1)
         layout.addWidget(self.comparison)
