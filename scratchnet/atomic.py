@@ -31,6 +31,18 @@ def atomic_write(path: str | os.PathLike, data: bytes) -> None:
     atomic_write_with(path, lambda f: f.write(data))
 
 
+def unsafe_target(path: Path) -> str | None:
+    """Why a file the user named should not be written (a symbolic link, which replacing would silently cut;
+    anything but a regular file; a folder that does not exist, since a typo is no folder to create), or None."""
+    if path.is_symlink():
+        return f"it is a symbolic link (to {os.readlink(path)}); name the file itself"
+    if path.exists() and not path.is_file():
+        return "it is not a regular file"
+    if not path.parent.is_dir():
+        return f"the folder {path.parent} does not exist"
+    return None
+
+
 def atomic_write_with(path: str | os.PathLike, write: Callable[[BinaryIO], object]) -> None:
     """Call ``write(f)`` on a temporary file beside ``path``, flush it to disk, then rename it to ``path``."""
     path = Path(path)

@@ -5,6 +5,7 @@
     scratchnet data
     scratchnet runs list
     scratchnet finetune model.safetensors --examples my-digits --out mine.safetensors
+    scratchnet export 3 --notebook run.ipynb --script run.py --torch run_torch.py
 
 Progress goes to stderr (on a terminal, with a live bar for the epoch in progress); results to stdout (with
 ``--json``, the last stdout line is one JSON object). User errors exit with status 2 and one line of explanation.
@@ -33,11 +34,13 @@ from threadpoolctl import threadpool_limits
 from tqdm import tqdm
 
 from . import __version__, stored_values
+from .atomic import unsafe_target
 from .config import TrainConfig
 from .damage import DAMAGES, apply, parse_damages
 from .data import (
     ProgressCallback,
     cache_dir,
+    find_files,
     load_dataset,
     locate_or_download,
     remove_leftovers,
@@ -45,6 +48,7 @@ from .data import (
     verify_mnist,
 )
 from .errors import ConfigError, RunStoreError, ScratchNetError
+from .export import KINDS, recipe_of_model_file, recipe_of_run, write_export
 from .finetune import Finetune, FinetuneResult, FinetuneSettings, unmeasured_reason
 from .handwriting import read_examples
 from .memory import check_fits, estimate_training_bytes
@@ -161,6 +165,7 @@ def build_parser() -> argparse.ArgumentParser:
     data.add_argument("--no-download", action="store_true", help="only report, never download")
     add_runs_commands(commands)
     add_finetune_command(commands)
+    add_export_command(commands)
     return parser
 
 
@@ -740,3 +745,56 @@ def print_finetune_report(result: FinetuneResult) -> None:
     for what, positions in (("misread before, read right after", result.fixed), ("read right before, misread after", result.broken)):
         if len(positions):
             print(f"\n{what}: examples (positions from 0) {', '.join(map(str, positions))}")
+
+
+EXPORT_HELP = {
+    "notebook": "a Jupyter notebook, a cell per step with ScratchNet's own functions for this run",
+    "script": "the same code as one NumPy script (python FILE --data-dir DIR)",
+    "torch": "a PyTorch script: the same nn.Sequential with the run's weights, tested (--train: trained in PyTorch)",
+}
+
+
+def add_export_command(commands: argparse._SubParsersAction) -> None:
+    export = commands.add_parser(
+        "export",
+        help="a recorded run or a model as code: a notebook, a NumPy script, a PyTorch script",
+        description=(
+            "Write a recorded run (or the recipe of a model file) as code to read and run anywhere: ScratchNet's own "
+            "functions for the run's choices, step by step. With the same data, seed and one BLAS thread, the notebook "
+            "and the script repeat the run's batch losses exactly."
+        ),
+    )
+    export.set_defaults(command=cmd_export, parser=export)
+    export.add_argument("run", metavar="RUN_ID|MODEL", help="the id of a recorded run (scratchnet runs list), or a .safetensors model file")
+    for kind, help_text in EXPORT_HELP.items():
+        export.add_argument(f"--{kind}", metavar="FILE", help=f"write {help_text}")
+    export.add_argument("--data-dir", help="the data folder the code loads by default (default: $SCRATCHNET_DATA_DIR or the cache)")
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    targets = {kind: getattr(args, kind) for kind in KINDS if getattr(args, kind)}
+    if not targets:
+        args.parser.error("name at least one file to write: --notebook FILE, --script FILE or --torch FILE")
+    if len({Path(path).resolve() for path in targets.values()}) < len(targets):
+        args.parser.error("each export needs a file of its own")
+    if args.data_dir and find_files(Path(args.data_dir).expanduser()) is None:
+        warn(f"--data-dir {args.data_dir} holds no IDX dataset; the exported code will look there all the same")
+    for path in targets.values():  # all checked before any is written
+        if problem := unsafe_target(Path(path)):
+            raise ConfigError(f"cannot write {path}: {problem}")
+    if Path(args.run).exists():
+        recipe = recipe_of_model_file(args.run)
+    elif not re.fullmatch("[0-9]{1,18}", args.run):
+        raise ConfigError(f"{args.run} is neither a model file nor a recorded run (see 'scratchnet runs list')")
+    else:
+        with open_run_store() as store:
+            recipe = recipe_of_run(store, int(args.run))
+    for caveat in recipe.caveats:
+        warn(caveat)
+    for kind, path in targets.items():
+        write_export(recipe, kind, path, args.data_dir)
+        print(f"wrote {path}: {recipe.title.lower() if recipe.title.startswith('Run') else recipe.title} as {EXPORT_WORDS[kind]}")
+    return 0
+
+
+EXPORT_WORDS = {"notebook": "a notebook", "script": "a NumPy script", "torch": "a PyTorch script"}

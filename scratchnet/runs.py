@@ -54,7 +54,7 @@ import numpy as np
 import psutil
 
 from . import stored_values
-from .atomic import atomic_write, remove_files
+from .atomic import atomic_write, remove_files, unsafe_target
 from .config import TrainConfig
 from .controls import RunControls
 from .data import Dataset
@@ -830,14 +830,9 @@ def _process_alive(pid: object, started: object) -> bool:
 
 
 def _check_export_target(path: Path) -> None:
-    """Refuse a file to export to that is a symbolic link (replacing it would silently cut the link), not a
-    regular file, or in a folder that does not exist (a typo is not a folder to create)."""
-    if path.is_symlink():
-        raise RunStoreError(f"cannot write {path}: it is a symbolic link (to {os.readlink(path)}); name the file itself")
-    if path.exists() and not path.is_file():
-        raise RunStoreError(f"cannot write {path}: it is not a regular file")
-    if not path.parent.is_dir():
-        raise RunStoreError(f"cannot write {path}: the folder {path.parent} does not exist")
+    """Refuse a file to export to that ``atomic.unsafe_target`` finds unsafe to write."""
+    if problem := unsafe_target(path):
+        raise RunStoreError(f"cannot write {path}: {problem}")
 
 
 def _weights_name(run_id: int) -> str:

@@ -1,4 +1,4 @@
-"""File ▸ Open model, Save model and Export curves: the file dialogs and the folder last used. The session opens
+"""File ▸ Open model, Save model, Export curves and Export run as code: the file dialogs and the folder last used. The session opens
 and saves; a file that cannot be read or written is told in its notice bar (nothing else changes then)."""
 
 from __future__ import annotations
@@ -7,8 +7,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import QSettings
+from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QFileDialog, QWidget
 
+from .run_export import current_recipe, export_with_dialog
 from .saved_settings import SavedValues
 from .session import Session
 
@@ -58,6 +60,24 @@ class FileCommands:
             return
         self._remember_folder(path)
         self.session.say(f"Exported {path}")
+
+    def export_run_action(self) -> QAction:
+        """File ▸ Export run as code…, enabled while there is a model (see ``export_run``)."""
+        action = QAction("Export run as c&ode…", self.window)
+        tip = "Write the current model's run as a Jupyter notebook, a NumPy script or a PyTorch script"
+        action.setToolTip(tip)
+        action.setStatusTip(tip)
+        action.triggered.connect(self.export_run)
+        action.setEnabled(self.session.model is not None)
+        self.session.model_changed.connect(lambda model: action.setEnabled(model is not None))
+        return action
+
+    def export_run(self) -> None:
+        """Export the current model's run (the model's own settings, when it is no recorded run's) as code, in the
+        form and to the file the user chooses."""
+        path = export_with_dialog(self.window, self.session, current_recipe(self.session), Path(self._last_folder("")))
+        if path is not None:
+            self._remember_folder(path)
 
     def _last_folder(self, file_name: str) -> str:
         saved = SavedValues(self.settings)

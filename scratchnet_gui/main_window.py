@@ -168,7 +168,8 @@ class MainWindow(QMainWindow):
         self.quit_action = self._action(*ACTIONS["quit"], self.close)
 
         run = (self.start_action, self.pause_action, self.step_action, self.stop_action, None, self.reset_action)
-        files = (self.new_action, self.open_action, self.save_action, None, self.export_csv_action, self.export_png_action)
+        exports = (self.export_csv_action, self.export_png_action, self.files.export_run_action())
+        files = (self.new_action, self.open_action, self.save_action, None, *exports)
         menu = self.menuBar()
         add_actions(menu.addMenu("&File"), (*files, None, self.data_action, None, self.quit_action))
         add_actions(menu.addMenu("&Training"), run)

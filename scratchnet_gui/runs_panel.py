@@ -48,6 +48,7 @@ from scratchnet.runs import RunSummary
 
 from .messages import sentence
 from .run_curves import MAX_OVERLAYS
+from .run_export import export_with_dialog, recipe_or_notice
 from .runs_view import RunsView
 from .session import Session
 from .visuals import figure, overlay_color
@@ -246,7 +247,18 @@ class RunsPanel(QWidget):
         self.repeat_button = QPushButton("New run from settings", toolTip="Fill the settings panel with the selected run's settings")
         self.delete_button = QPushButton("Delete", toolTip="Delete the selected runs (Undo brings them back)")
         self.export_button = QPushButton("Export CSV…", toolTip="Write the epochs of the selected runs to a CSV file")
-        buttons = (self.compare_button, self.open_button, self.maps_button, self.repeat_button, self.delete_button, self.export_button)
+        self.code_button = QPushButton(
+            "Export code…", toolTip="Write the selected run as a Jupyter notebook, a NumPy script or a PyTorch script"
+        )
+        buttons = (
+            self.compare_button,
+            self.open_button,
+            self.maps_button,
+            self.repeat_button,
+            self.delete_button,
+            self.export_button,
+            self.code_button,
+        )
         actions = (
             self.compare,
             self.open_model,
@@ -254,14 +266,17 @@ class RunsPanel(QWidget):
             self.new_run_from_settings,
             self.delete_selected,
             self._export_to_chosen_file,
+            self.export_code,
         )
         for button, action in zip(buttons, actions):
             button.clicked.connect(action)
-        header = QHBoxLayout()
+        header = QHBoxLayout()  # the filter above, the commands below: a row of both is too wide for 1024 pixels
         header.addWidget(self.filter, 1)
         header.addWidget(self.count)
+        commands = QHBoxLayout()
         for button in buttons:
-            header.addWidget(button)
+            commands.addWidget(button)
+        commands.addStretch(1)
 
         self.table = QTableView()
         self.table.setModel(self.proxy)
@@ -293,6 +308,7 @@ class RunsPanel(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(8, 6, 8, 6)
         layout.addLayout(header)
+        layout.addLayout(commands)
         layout.addLayout(message_row)
         layout.addWidget(self.table, 1)
         layout.addWidget(self.comparison)
@@ -396,6 +412,7 @@ class RunsPanel(QWidget):
         self.repeat_button.setEnabled(selected == 1)
         self.delete_button.setEnabled(selected >= 1)
         self.export_button.setEnabled(selected >= 1)
+        self.code_button.setEnabled(selected == 1)
         self._update_count()
 
     # ---- commands ---------------------------------------------------------------------------------------
@@ -458,6 +475,12 @@ class RunsPanel(QWidget):
         path, _ = QFileDialog.getSaveFileName(self, "Export the selected runs", "runs.csv", "CSV files (*.csv)")
         if path:
             self.export_selection(path)
+
+    def export_code(self) -> None:
+        """Export the selected run as code, in the form and to the file the user chooses (see ``run_export``)."""
+        run_id = self.selected_ids()[0]
+        if export_with_dialog(self, self.session, recipe_or_notice(self.session, run_id), Path.home()) is not None:
+            self._say(f"Exported run {run_id} as code.")
 
     def _say(self, text: str, undo: bool = False) -> None:
         """Show ``text`` above the table (nothing when empty), with the Undo button when ``undo``."""
