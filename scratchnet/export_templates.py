@@ -107,14 +107,16 @@ schedule = Schedule($schedule, total_epochs=epochs, warmup_epochs=warmup_epochs,
 
 BATCHES_TEXT = """## 6. Mini-batches
 
-Each epoch takes the training images in a fresh random order, `batch_size` at a time. With `augment_shift` above 0,
-each image is moved by up to that many pixels (`shifted_batch`), a new shift every epoch: a digit moved a little
-is still the same digit. (ScratchNet may make the next batch on a second thread while one trains, `ahead`; here
+Each epoch takes the training images in a fresh random order, `batch_size` at a time. With augmentation on
+(`Augmentation`), each image is varied afresh every epoch: moved by up to `augment_shift` pixels, its strokes
+made up to `augment_thickness` pixels bolder or thinner, turned by up to `augment_rotate` degrees, and given
+noise of strength `augment_noise` — a digit varied a little is still the same digit. (ScratchNet may make the next batch on a second thread while one trains, `ahead`; here
 it stays off. The batches are the same either way.)"""
 
 BATCHES = """batch_rows = min(batch_size or len(train_x), len(train_x))  # None: the whole training set at once
 augment_rng = rng.spawn(1)[0]  # the augmentation's own generator
-batches = Batches(train_x, train_y, image_shape, batch_rows, augment_shift, augment_rng)
+augmentation = Augmentation(augment_shift, augment_rotate, augment_thickness, augment_noise)
+batches = Batches(train_x, train_y, image_shape, batch_rows, augmentation, augment_rng)
 print(f"{len(batches)} batches of up to {batch_rows} images per epoch")"""
 
 TRAIN_TEXT = """## 7. The training loop
@@ -310,7 +312,8 @@ def train(network: nn.Sequential, train_x: np.ndarray, train_y: np.ndarray, val_
     schedule = Schedule($schedule, total_epochs=epochs, warmup_epochs=warmup_epochs, step_epochs=step_epochs, gamma=step_gamma)
     rng = np.random.default_rng(seed)
     batch_rows = min(batch_size or len(train_x), len(train_x))
-    batches = Batches(train_x, train_y, image_shape, batch_rows, augment_shift, rng.spawn(1)[0])
+    augmentation = Augmentation(augment_shift, augment_rotate, augment_thickness, augment_noise)
+    batches = Batches(train_x, train_y, image_shape, batch_rows, augmentation, rng.spawn(1)[0])
     best_loss, best_epoch, best_weights = math.inf, None, None
     for epoch in range(1, epochs + 1):
         network.train()

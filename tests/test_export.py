@@ -26,8 +26,17 @@ from scratchnet_gui.run_export import FILTERS
 
 ONE_THREAD = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 RECIPES = {  # small runs that between them use every kind of code an export copies
-    "nesterov relu cosine, shifts, dropout, clipping, weight decay": TrainConfig(
-        hidden=[16, 8], epochs=3, batch_size=64, validation_size=60, dropout=0.1, weight_decay=1e-3, seed=3
+    "nesterov relu cosine, every augmentation, dropout, clipping, weight decay": TrainConfig(
+        hidden=[16, 8],
+        epochs=3,
+        batch_size=64,
+        validation_size=60,
+        dropout=0.1,
+        weight_decay=1e-3,
+        augment_rotate=10.0,
+        augment_thickness=1,
+        augment_noise=0.1,
+        seed=3,
     ),
     "adamw gelu step, float64, full batch with shifts, early stopping": TrainConfig(
         hidden=[12],
@@ -139,7 +148,7 @@ def test_the_torch_script_reads_the_weights_as_scratchnet_does(hard_data_dir, tm
     pytest.importorskip("torch")
     with RunStore() as store:
         run_id, _, test_accuracy = recorded_run(
-            RECIPES["nesterov relu cosine, shifts, dropout, clipping, weight decay"], hard_data_dir, store
+            RECIPES["nesterov relu cosine, every augmentation, dropout, clipping, weight decay"], hard_data_dir, store
         )
         recipe = recipe_of_run(store, run_id)
     write_export(recipe, "torch", tmp_path / "run_torch.py", hard_data_dir)
