@@ -110,8 +110,8 @@ BATCHES_TEXT = """## 6. Mini-batches
 Each epoch takes the training images in a fresh random order, `batch_size` at a time. With augmentation on
 (`Augmentation`), each image is varied afresh every epoch: moved by up to `augment_shift` pixels, its strokes
 made up to `augment_thickness` pixels bolder or thinner, turned by up to `augment_rotate` degrees, and given
-noise of strength `augment_noise` — a digit varied a little is still the same digit. (ScratchNet may make the next batch on a second thread while one trains, `ahead`; here
-it stays off. The batches are the same either way.)"""
+noise of strength `augment_noise` — a digit varied a little is still the same digit. (ScratchNet may make the
+next batch on a second thread while one trains, `ahead`; here it stays off. The batches are the same either way.)"""
 
 BATCHES = """batch_rows = min(batch_size or len(train_x), len(train_x))  # None: the whole training set at once
 augment_rng = rng.spawn(1)[0]  # the augmentation's own generator
