@@ -120,7 +120,7 @@ def test_a_run_that_completed_no_epoch_keeps_no_weights(fake_dataset, data_home)
 
 
 def test_an_exception_during_training_records_the_run_as_failed(fake_dataset, monkeypatch):
-    def broken_step(self, x, y, lr):
+    def broken_step(self, *step_args, **step_options):
         raise MemoryError("out of memory in the test")
 
     monkeypatch.setattr(Trainer, "_step", broken_step)
