@@ -57,11 +57,12 @@ def apply_fix(config: TrainConfig, hint: Hint) -> TrainConfig:
 
 
 def _saturated(config: TrainConfig, health: HealthHistory, history: list[EpochEvent]) -> Hint | None:
-    worst = _worst_layer(health, "saturated")
-    if worst is None or worst[1] < SATURATED_LIMIT:
+    layers = _layers_past(health, "saturated", SATURATED_LIMIT)
+    if not layers:
         return None
-    layer, share = worst
-    seen = f"{share:.0%} of hidden layer {layer + 1}'s {config.activation} outputs are saturated (|a| > {_saturation_rule(config)})"
+    shares = " and ".join(f"{share:.0%} of hidden layer {layer + 1}'s" for layer, share in layers)
+    seen = f"{shares} {config.activation} outputs are saturated (|a| > {_saturation_rule(config)})"
+    share = max(share for _, share in layers)
     if config.init not in ("xavier", "lecun"):
         cause = (
             f"The weights start too large for their fan-in ({config.init} initialisation): each unit sums hundreds of "
@@ -69,7 +70,9 @@ def _saturated(config: TrainConfig, health: HealthHistory, history: list[EpochEv
             "so the error signal hardly reaches the weights."
         )
         return Hint("saturated", seen, cause, {"init": "xavier"}, "Use Xavier initialisation (variance 2 / (fan-in + fan-out))", share)
-    cause = "The weights have grown so large that most units sit on the flat tails, where almost no gradient passes: the steps are too large."
+    cause = (
+        "The weights have grown so large that most units sit on the flat tails, where almost no gradient passes: the steps are too large."
+    )
     return Hint("saturated", seen, cause, {"lr": _lower(config.lr)}, f"Lower the learning rate to {_lower(config.lr):g}", share)
 
 
@@ -89,11 +92,12 @@ def _initial_loss(config: TrainConfig, health: HealthHistory, history: list[Epoc
 
 
 def _dead(config: TrainConfig, health: HealthHistory, history: list[EpochEvent]) -> Hint | None:
-    worst = _worst_layer(health, "dead")
-    if worst is None or worst[1] < DEAD_LIMIT:
+    layers = _layers_past(health, "dead", DEAD_LIMIT)
+    if not layers:
         return None
-    layer, share = worst
-    seen = f"{share:.0%} of hidden layer {layer + 1}'s {config.activation} units are dead: active for no image of a batch"
+    shares = " and ".join(f"{share:.0%} of hidden layer {layer + 1}'s" for layer, share in layers)
+    seen = f"{shares} {config.activation} units are dead: active for no image of a batch"
+    share = max(share for _, share in layers)
     cause = (
         "A dead unit's pre-activation is negative for every input, so no gradient reaches its weights and it never "
         f"recovers. Large steps (learning rate {config.lr:g}{'' if config.grad_clip else ', no gradient clipping'}) "
@@ -113,7 +117,10 @@ def _not_learning(config: TrainConfig, health: HealthHistory, history: list[Epoc
         f"After {len(history)} epoch{'s' * (len(history) != 1)} the training loss is {last.train_loss:.2f}, no better than "
         f"ln {health.classes} = {uniform:.2f}: the network guesses ({last.train_accuracy:.0%} right on the training images)"
     )
-    cause = f"The steps are so large (learning rate {config.lr:g}) that the first ones threw the weights where the network outputs the same answer for every image."
+    cause = (
+        f"The steps are so large (learning rate {config.lr:g}) that the first ones threw the weights where the network "
+        "gives the same answer to every image."
+    )
     return _calmer_steps("not_learning", seen, cause, config, last.train_loss)
 
 
@@ -129,7 +136,10 @@ def _overfitting(config: TrainConfig, health: HealthHistory, history: list[Epoch
         f"Training accuracy {last.train_accuracy:.1%} against {last.val_accuracy:.1%} on the validation images: "
         f"a gap of {100 * gap:.1f} points"
     )
-    cause = "The network memorises its training images instead of learning what makes a digit: too few images, or too many epochs, for its size."
+    cause = (
+        "The network memorises its training images instead of learning what makes a digit: too few images, or too many "
+        "epochs, for its size."
+    )
     fix = {"augment_shift": max(2, config.augment_shift), "dropout": max(0.2, config.dropout)}
     label = f"Shift images by up to {fix['augment_shift']} pixels and use dropout {fix['dropout']:g}"
     return Hint("overfitting", seen, cause, fix, label, gap)
@@ -140,11 +150,10 @@ def _overfitting(config: TrainConfig, health: HealthHistory, history: list[Epoch
 _INIT_NAMES = {"xavier": "Xavier", "he": "He", "lecun": "LeCun", "randn": "randn"}
 
 
-def _worst_layer(health: HealthHistory, signal: str) -> tuple[int, float] | None:
-    """The hidden layer with the largest recent ``signal`` and that value (None: no layer has it)."""
+def _layers_past(health: HealthHistory, signal: str, limit: float) -> list[tuple[int, float]]:
+    """The hidden layers whose recent ``signal`` is at least ``limit``, with that value."""
     values = [(layer, health.recent(signal, layer)) for layer in range(health.layers(signal))]
-    values = [(layer, value) for layer, value in values if value is not None]
-    return max(values, key=lambda pair: pair[1]) if values else None
+    return [(layer, value) for layer, value in values if value is not None and value >= limit]
 
 
 def _calmer_steps(key: str, seen: str, cause: str, config: TrainConfig, value: float) -> Hint:

@@ -11,10 +11,10 @@ as the trainer runs, so that an error (or Ctrl+C) still leaves the run in the st
 
 Tables: ``runs`` (one row per run: when, how it ended, its settings, dataset and machine as JSON, the headline
 figures), ``epochs`` (one row per completed epoch, written as the epoch ends, so that a killed process leaves
-its epochs behind) and ``curves`` (the smoothed batch loss, at most 2 000 (epochs, loss) pairs of little-endian
-float32), and ``health`` (the health signals measured while it trained, ``scratchnet.health``: one row per
-sample and dense layer, written as each epoch ends). The weights of every run that completed an epoch go to ``models/<id>.safetensors`` beside the store;
-deleting a run deletes that file and no other, whatever its row says.
+its epochs behind), ``curves`` (the smoothed batch loss, at most 2 000 (epochs, loss) pairs of little-endian
+float32) and ``health`` (the health signals measured while it trained, ``scratchnet.health``: one row per sample
+and dense layer, written as each epoch ends). The weights of every run that completed an epoch go to
+``models/<id>.safetensors`` beside the store; deleting a run deletes that file and no other, whatever its row says.
 
 Several processes may record at once: the journal is a write-ahead log, so readers never wait for a writer, and
 a writer waits up to ``BUSY_TIMEOUT`` seconds for another to finish, then fails ("another process holds it
@@ -437,7 +437,8 @@ class RunStore:
         self._check_exist([run_id])
         with self._transaction(write=False) as db:
             classes = db.execute(
-                "SELECT CASE WHEN json_valid(dataset) THEN json_array_length(dataset, '$.class_names') END FROM runs WHERE id = ?", (run_id,)
+                "SELECT CASE WHEN json_valid(dataset) THEN json_array_length(dataset, '$.class_names') END FROM runs WHERE id = ?",
+                (run_id,),
             ).fetchone()[0]
             rows = db.execute(
                 f"SELECT {', '.join(HEALTH_COLUMNS)} FROM health WHERE run_id = ? ORDER BY at, layer LIMIT ?", (run_id, MAX_STORED_ROWS)

@@ -35,8 +35,8 @@ from .batches import Batches
 from .config import TrainConfig
 from .controls import LiveSettings, RunControls
 from .data import Dataset, to_inputs
-from .health import HealthProbe, HealthSample, every_how_many
 from .errors import ConfigError
+from .health import HealthProbe, HealthSample, every_how_many
 from .model import Model
 from .nn.activations import get_activation
 from .nn.metrics import accuracy, evaluate, mean_cross_entropy
