@@ -158,6 +158,12 @@ def add_compare_steps_command(commands: argparse._SubParsersAction) -> None:
     )
     compare.set_defaults(command=cmd_compare_steps, parser=compare)
     compare.add_argument("--epochs", type=whole_number, default=BUDGET_EPOCHS, help=f"epochs of every step (default: {BUDGET_EPOCHS})")
+    compare.add_argument(
+        "--validation-size",
+        type=whole_number,
+        default=TrainConfig().validation_size,
+        help="training images held out to score every step (default: %(default)s)",
+    )
     compare.add_argument("--data-dir", default=None, help="folder holding the four MNIST IDX files")
     compare.add_argument("--json", action="store_true", help="print the steps as one JSON array (the last stdout line)")
     compare.add_argument("--no-record", action="store_true", help="do not record the steps in the run store")
@@ -448,12 +454,11 @@ def model_file_of(name: str) -> tuple[str, str]:
 
 
 def cmd_compare_steps(args: argparse.Namespace) -> int:
-    if args.epochs < 1:
-        raise ConfigError("--epochs must be at least 1")
+    plan = steps_plan(args.epochs, args.validation_size)  # (impossible settings are refused before the data is read)
     dataset = load_dataset(locate_or_download(args.data_dir, progress=stderr_progress()))
     store = None if args.no_record else open_run_store_or_warn()
     results = []
-    for index, step in enumerate(steps_plan(args.epochs)):
+    for index, step in enumerate(plan):
         print(f"step {index} of {len(CHANGES)}, {step.name}: {step.change} ({step.config.describe()})", file=sys.stderr, flush=True)
         results.append(StepResult.of(step, train_and_record(step.config, dataset, store, warn)))
     if args.json:

@@ -45,10 +45,11 @@ CHANGES = [
 ]
 
 
-def steps_plan(epochs: int = BUDGET_EPOCHS) -> list[Step]:
-    """The notebook's recipe, then one step per change of ``CHANGES``, each trained for ``epochs`` epochs."""
+def steps_plan(epochs: int = BUDGET_EPOCHS, validation_size: int = TrainConfig().validation_size) -> list[Step]:
+    """The notebook's recipe, then one step per change of ``CHANGES``, each trained for ``epochs`` epochs and
+    scored on the last ``validation_size`` training images."""
     notebook, _ = load_preset("notebook")
-    config = notebook.replace(epochs=epochs, dtype="float32", validation_size=TrainConfig().validation_size)
+    config = notebook.replace(epochs=epochs, dtype="float32", validation_size=validation_size)
     steps = [Step("the notebook", "tanh, randn, full-batch SGD lr 0.1", config)]
     for name, change, settings in CHANGES:
         config = config.replace(**settings)

@@ -97,7 +97,7 @@ def test_the_store_is_a_write_ahead_log_with_a_schema_version(data_home):
     RunStore().close()
     db = sqlite3.connect(data_home / STORE_NAME)
     assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-    assert db.execute("PRAGMA user_version").fetchone()[0] == max(runs.MIGRATIONS) == 1
+    assert db.execute("PRAGMA user_version").fetchone()[0] == max(runs.MIGRATIONS) == len(runs.MIGRATIONS)
 
 
 def test_runs_lists_summaries_newest_first_without_deleted_ones():
@@ -316,7 +316,8 @@ def test_another_programs_database_and_a_newer_store_are_moved_aside(data_home):
     db = sqlite3.connect(data_home / STORE_NAME)
     db.execute("PRAGMA user_version = 7")
     db.close()
-    assert "was written by a newer ScratchNet (store version 7; this one reads up to 1)" in RunStore().notice
+    latest = max(runs.MIGRATIONS)
+    assert f"was written by a newer ScratchNet (store version 7; this one reads up to {latest})" in RunStore().notice
     assert len([path for path in data_home.glob(f"{STORE_NAME}.corrupt-*") if not path.name.endswith(("-wal", "-shm"))]) == 2
 
 
@@ -324,13 +325,24 @@ def test_an_older_store_is_migrated_keeping_its_runs(monkeypatch):
     store = RunStore()
     run_id = recorded_run(store)
     store.close()
-    version_2 = ["ALTER TABLE runs ADD COLUMN note TEXT NOT NULL DEFAULT ''", "CREATE INDEX runs_by_status ON runs (status)"]
-    monkeypatch.setitem(runs.MIGRATIONS, 2, version_2)
+    version_next = ["ALTER TABLE runs ADD COLUMN note TEXT NOT NULL DEFAULT ''", "CREATE INDEX runs_by_status ON runs (status)"]
+    latest = max(runs.MIGRATIONS) + 1
+    monkeypatch.setitem(runs.MIGRATIONS, latest, version_next)
     upgraded = RunStore()
     assert [run.id for run in upgraded.runs()] == [run_id] and upgraded.run(run_id).epochs == 3
     db = sqlite3.connect(upgraded.path)
-    assert db.execute("PRAGMA user_version").fetchone()[0] == 2
+    assert db.execute("PRAGMA user_version").fetchone()[0] == latest
     assert db.execute("SELECT note FROM runs").fetchall() == [("",)]
+
+
+def test_a_store_of_version_1_gains_the_health_table_and_its_runs_have_no_samples(monkeypatch):
+    with monkeypatch.context() as patch:
+        patch.setattr(runs, "MIGRATIONS", {1: runs.MIGRATIONS[1]})
+        store = RunStore()
+        run_id = recorded_run(store)
+        store.close()
+    upgraded = RunStore()
+    assert upgraded.health(run_id).samples == [] and upgraded.run(run_id).epochs == 3
 
 
 def test_a_store_that_cannot_be_opened_is_a_clear_error(data_home):
