@@ -30,6 +30,7 @@ from .data_loader import DownloadDialog, MissingDataDialog
 from .draw_pad import DrawPad
 from .files import FileCommands
 from .handwriting_panel import HandwritingPanel
+from .health_view import HealthView
 from .image_browser import ImageBrowser
 from .messages import epochs_text, sentence
 from .network_view import NetworkView
@@ -90,6 +91,8 @@ class MainWindow(QMainWindow):
         self._build_testing_tabs()
         self.runs = RunsPanel()  # the run store: its selected runs overlay the plots
         self.add_tab(self.runs, "Runs")
+        self.health = HealthView()  # inside the layers while it learns, and hints when it goes wrong
+        self.add_tab(self.health, "Health")
         self._build_dock()
         self._build_actions()
         self.setStatusBar(StatusBar())
@@ -181,7 +184,7 @@ class MainWindow(QMainWindow):
         self.curves.follow(session)
         self.statusBar().follow(session)
         self.handwriting.follow(session)
-        for panel in (self.pad, self.browser, self.confusion, self.network, self.runs):
+        for panel in (self.pad, self.browser, self.confusion, self.network, self.runs, self.health):
             panel.follow(session)
         session.input_changed.connect(self._show_opened_test_image)
         session.test_images_requested.connect(lambda *_: self.tabs.setCurrentWidget(self.browser))

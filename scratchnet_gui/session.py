@@ -9,6 +9,8 @@ A ``Session`` owns what the window shows and what several panels share:
 - the current model's answers on the test set (``test_predictions``, computed off the UI thread);
 - the recorded runs as the app shows them (``runs``: the overlaid ones, delete with undo, export, runs that
   other processes record);
+- the health of the run in progress and its hints (``health``), and the comparison of one change at a time
+  (``comparison``);
 - the learner's handwriting collection, and the fine-tune that teaches it;
 - the messages for the user (``say`` for the status bar, ``warn`` for the notice bar).
 
@@ -57,7 +59,9 @@ from .blas_threads import BlasThreadSetting
 from .data_loader import DataLoader
 from .messages import sentence
 from .predictor import TestSetPredictions
+from .run_health import RunHealth
 from .runs_view import RunsView
+from .step_comparison import StepsComparison
 from .teaching import FinetuneJob, Handwriting, Taught
 from .worker import BatchChunk, TrainingJob, TrainingWorker
 
@@ -205,6 +209,8 @@ class Session(QObject):
             ended_or_begun.connect(lambda *_: self.runs.refresh())
         self.started_over.connect(lambda: self.runs.set_overlaid([]))
         QTimer.singleShot(0, self, self.runs.start)  # once the window listens
+        self.health = RunHealth(self)
+        self.comparison = StepsComparison(self)
 
     # ---- messages -----------------------------------------------------------------------------------------
 
@@ -403,6 +409,7 @@ class Session(QObject):
         worker.failed.connect(self._failed)
         worker.recording_failed.connect(lambda message: self.warn(sentence(message), "warning"))
         self._run = _Run(worker, thread, controls, config, label, threads)
+        self.health.begin(config, self.dataset.num_classes, from_epoch)
         self.run_started.emit(label, from_epoch, config.epochs)
         self._set_state(RunState.RUNNING)
         thread.start()
