@@ -66,8 +66,8 @@ SIGNALS = {
 
 @dataclass
 class HealthHistory:
-    """A run's health samples, each at its point of training ``at`` (in epochs: 2.5 is halfway through the
-    third), for a network with ``classes`` outputs."""
+    """A run's health samples, each at its point of training ``at``: the epochs done before its step (0: the first
+    step, on the initial weights; 2.5: halfway through the third epoch), for a network with ``classes`` outputs."""
 
     classes: int
     at: list[float] = field(default_factory=list)

@@ -69,7 +69,7 @@ def _saturated(config: TrainConfig, health: HealthHistory, history: list[EpochEv
             f"inputs, lands far out on the flat tails of {config.activation}, and its derivative there is almost 0, "
             "so the error signal hardly reaches the weights."
         )
-        return Hint("saturated", seen, cause, {"init": "xavier"}, "Use Xavier initialisation (variance 2 / (fan-in + fan-out))", share)
+        return Hint("saturated", seen, cause, {"init": "xavier"}, "Use Xavier initialisation", share)
     cause = (
         "The weights have grown so large that most units sit on the flat tails, where almost no gradient passes: the steps are too large."
     )

@@ -884,8 +884,8 @@ class RunRecorder:
     def on_batch(self, event: BatchEvent) -> None:
         self.curve.add(event)
         if event.health is not None:
-            self.health.add(event.progress, event.health)
-            self._unsaved_health.append((event.progress, event.health))
+            self.health.add(event.progress_before, event.health)
+            self._unsaved_health.append((event.progress_before, event.health))
 
     def on_epoch(self, event: EpochEvent) -> None:
         self._safely(lambda store: store.add_epoch(self.run_id, event))

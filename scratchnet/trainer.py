@@ -100,6 +100,11 @@ class BatchEvent:
         """Epochs done so far as a fraction, e.g. 2.5 halfway through the third epoch."""
         return self.epoch - 1 + self.batch / self.batches
 
+    @property
+    def progress_before(self) -> float:
+        """Epochs done before this batch: where its health sample is drawn (it measures the step's starting weights)."""
+        return self.epoch - 1 + (self.batch - 1) / self.batches
+
 
 @dataclass
 class EpochEvent:

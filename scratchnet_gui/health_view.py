@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import QEvent, Qt, QTimer
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -55,13 +55,14 @@ OVERLAY_MIX = 0.55  # an overlaid run's lines: their layer's colour this far tow
 HEALTHY_UPDATE = -3.0  # log10 update / weight: the usual healthy scale, drawn as a reference line
 # The plots: key, title, y-axis label, logarithmic y.
 PLOTS = [
-    ("mean", "Activation mean", "mean of a", False),
-    ("spread", "Activation spread", "std of a", False),
-    ("inactive", "Dead units / saturated outputs", "share", False),
-    ("grad_norm", "Gradient norm", "‖∇W‖", True),
-    ("update_ratio", "Update / weight (log10)", "log10 ‖ΔW‖/‖W‖", False),
-    ("gap", "Train − validation accuracy", "points", False),
+    ("mean", "Activation mean", "mean of a"),
+    ("spread", "Activation spread", "std of a"),
+    ("inactive", "Dead or saturated share", "share"),
+    ("grad_norm", "Gradient norm (log10)", "log10 ‖∇W‖"),
+    ("update_ratio", "Update / weight (log10)", "log10 ‖ΔW‖/‖W‖"),
+    ("gap", "Train − validation accuracy", "points"),
 ]
+TITLE_SIZE = "9pt"
 NO_RUN = "Train to see what happens inside each layer: its activations, gradients and steps, measured as it learns."
 HEALTHY = "No hint: every signal is in its usual range."
 
@@ -112,11 +113,10 @@ class HealthView(QWidget):
         self.plots = without_export_menu(pg.GraphicsLayoutWidget())
         self.plots.setMinimumHeight(260)
         self.plot_items: dict[str, pg.PlotItem] = {}
-        for index, (key, title, unit, log_y) in enumerate(PLOTS):
-            plot = self.plots.addPlot(row=index // 3, col=index % 3, title=title)
+        for index, (key, _, unit) in enumerate(PLOTS):
+            plot = self.plots.addPlot(row=index // 3, col=index % 3)
             plot.setLabel("left", unit)
             plot.setLabel("bottom", "epoch")
-            plot.setLogMode(y=log_y)
             plot.showGrid(x=True, y=True, alpha=0.2)
             plot.setMenuEnabled(False)
             self.plot_items[key] = plot
@@ -127,6 +127,7 @@ class HealthView(QWidget):
         plots_layout.setContentsMargins(6, 4, 6, 0)
         plots_layout.addWidget(self.legend)
         plots_layout.addWidget(self.plots, 1)
+        self._show_titles()
 
         self.summary = QLabel(NO_RUN)
         self.summary.setWordWrap(True)
@@ -200,6 +201,19 @@ class HealthView(QWidget):
         comparison.cancelled.connect(self._update_button)
         self._update_button()
 
+    def changeEvent(self, event: QEvent) -> None:
+        """A new theme: the overlaid runs' lines mix with the new background."""
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.PaletteChange and hasattr(self, "plot_items"):
+            self._show_titles()
+            self._later()
+
+    def _show_titles(self) -> None:
+        """The plots' titles in the theme's text colour (pyqtgraph's restyling leaves titles as they were made)."""
+        colour = self.palette().color(self.foregroundRole()).name()
+        for key, title, _ in PLOTS:
+            self.plot_items[key].setTitle(title, size=TITLE_SIZE, color=colour)
+
     def _later(self) -> None:
         if not self._timer.isActive():
             self._timer.start()
@@ -245,7 +259,9 @@ class HealthView(QWidget):
         names = [f"hidden {layer + 1}" for layer in range(layers - 1)] + (["output"] if layers else [])
         swatches = "  ".join(f"<span style='color:{_colour(layer)}'>■</span> {name}" for layer, name in enumerate(names))
         overlaid = ", ".join(label for label, *_ in self._overlays)
-        self.legend.setText(swatches + (f"  — this run; dashed: overlaid runs {overlaid}" if overlaid else ""))
+        self.legend.setText(
+            swatches + (f"   (solid: this run; dashed: overlaid run{'s' * (len(self._overlays) > 1)} {overlaid})" if overlaid else "")
+        )
 
     # ---- hints ----------------------------------------------------------------------------------------
 
@@ -310,8 +326,14 @@ class HealthView(QWidget):
 def _lines(history: HealthHistory, gaps: tuple[np.ndarray, np.ndarray]) -> list[tuple[str, int, np.ndarray, np.ndarray]]:
     """(plot key, layer, x, y) of every line a run draws: one per layer and signal, and the accuracy gap."""
     lines = []
-    for key in ("mean", "spread", "grad_norm", "update_ratio"):
+    for key in ("mean", "spread", "update_ratio"):
         lines += [(key, layer, *history.series(key, layer)) for layer in range(history.layers(key))]
+    with np.errstate(divide="ignore"):  # a zero gradient (a dead layer's) is -inf: no point drawn
+        lines += [
+            ("grad_norm", layer, x, np.log10(y))
+            for layer in range(history.layers("grad_norm"))
+            for x, y in [history.series("grad_norm", layer)]
+        ]
     for signal in ("dead", "saturated"):
         lines += [("inactive", layer, *history.series(signal, layer)) for layer in range(history.layers(signal))]
     lines.append(("gap", 0, *gaps))

@@ -110,7 +110,7 @@ class TrainingWorker(QObject):
         self._progress.append(event.progress)
         self._loss.append(event.loss)
         if event.health is not None:
-            self._health.append((event.progress, event.health))
+            self._health.append((event.progress_before, event.health))
         self._last_event = event
         now = time.perf_counter()
         if now - self._last_emit >= EMIT_INTERVAL or event.batch == event.batches or self._controls.paused:

@@ -7,7 +7,9 @@ from scratchnet.compare_steps import CHANGES
 from scratchnet.config import TrainConfig
 from scratchnet_gui.health_view import HealthView, HintCard
 
-SATURATING = TrainConfig(hidden=[16, 16], activation="tanh", init="randn", optimizer="sgd", lr=0.1, epochs=3, batch_size=64, validation_size=100)
+SATURATING = TrainConfig(
+    hidden=[16, 16], activation="tanh", init="randn", optimizer="sgd", lr=0.1, epochs=3, batch_size=64, validation_size=100
+)
 
 
 @pytest.fixture
