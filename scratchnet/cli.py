@@ -332,7 +332,7 @@ def print_hints(hints: list[Hint]) -> None:
             f"{SETTINGS[name].flag} {value:g}" if isinstance(value, float) else f"{SETTINGS[name].flag} {value}"
             for name, value in hint.fix.items()
         )
-        print(f"hint: {hint.seen}.\n  likely cause: {hint.cause}\n  try: {flags}  ({hint.fix_label.lower()})")
+        print(f"hint: {hint.seen}.\n  likely cause: {hint.cause}\n  try: {flags}  ({hint.fix_label})")
 
 
 def save_if_trained(model: Model, out: str | None, weights_epoch: float) -> str | None:

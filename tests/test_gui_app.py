@@ -369,6 +369,7 @@ def test_testing_tabs_follow_the_run_and_a_confusion_click_filters_the_browser(w
         "Inside the network",
         "My handwriting",
         "Runs",
+        "Health",
     ]
     configure(window, epochs=2, batch_size=50)
     window.start_action.trigger()
