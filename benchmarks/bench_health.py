@@ -65,7 +65,8 @@ def main() -> None:
             times[measured].append(seconds)
             print(f"  {'measured' if measured else 'plain   '}: {seconds:.2f} s ({samples} samples)")
     plain, measured = median(times[False]), median(times[True])
-    print(f"default preset, {args.epochs} epochs, 1 BLAS thread: plain {plain:.2f} s, measured {measured:.2f} s, ratio {measured / plain:.3f}")
+    figures = f"plain {plain:.2f} s, measured {measured:.2f} s, ratio {measured / plain:.3f}"
+    print(f"default preset, {args.epochs} epochs, 1 BLAS thread: {figures}")
     print(f"time inside the probes: {100 * probe_seconds[0] / sum(times[True]):.2f} % of the measured runs' training time")
 
 
