@@ -83,6 +83,7 @@ class HintCard(QFrame):
             label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
             layout.addWidget(label)
         buttons = QHBoxLayout()
+        self.setWhatsThis(f"<b>{html(hint.seen)}.</b><p>{html(hint.cause)}</p><p>The fix changes {html(', '.join(hint.fix))}.</p>")
         self.apply_button = QPushButton(f"Fix: {hint.fix_label}")
         self.apply_button.setToolTip("Put these settings in the settings panel, for the next run")
         self.again_button = QPushButton("Fix and start again")
@@ -128,8 +129,12 @@ class HealthView(QWidget):
         plots_layout.addWidget(self.legend)
         plots_layout.addWidget(self.plots, 1)
         self._show_titles()
+        self.plots.setWhatsThis(whats_this(HealthHistory(10)))
 
         self.summary = QLabel(NO_RUN)
+        self.summary.setWhatsThis(
+            "The loss of the first batch, before any step, against ln(classes): an untrained network should be unsure, near ln(classes)."
+        )
         self.summary.setWordWrap(True)
         self.cards = QVBoxLayout()
         self.cards.setSpacing(6)
@@ -168,6 +173,11 @@ class HealthView(QWidget):
         self.compare_button = QPushButton("Compare")
         self.compare_button.setToolTip("Train every step one after the other; each is recorded and overlaid on the one before")
         self.compare_button.clicked.connect(self._compare_or_cancel)
+        box.setWhatsThis(
+            "<b>One change at a time</b><p>Trains the notebook's recipe, then changes one thing per run (initialisation, "
+            "activation, batch size, optimiser, schedule, shifts) until it is the default preset, each for the same epochs, "
+            "and tables each step's test accuracy and what it gained over the step before.</p>"
+        )
         row.addWidget(self.budget)
         row.addWidget(self.compare_button)
         self.table = QTableWidget(0, 3)
@@ -253,6 +263,7 @@ class HealthView(QWidget):
                 item.setData([], [])
         self._show_legend(health.history if health is not None else None)
         self._show_summary()
+        self.plots.setWhatsThis(whats_this(health.history if health is not None else HealthHistory(10)))
 
     def _show_legend(self, history: HealthHistory | None) -> None:
         layers = max([history.layers("grad_norm") if history else 0, *(h.layers("grad_norm") for _, h, _ in self._overlays)])
@@ -321,6 +332,31 @@ class HealthView(QWidget):
                     item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
                 self.table.setItem(row, column, item)
             before = accuracy if accuracy is not None else before
+
+
+def whats_this(history: HealthHistory) -> str:
+    """What the plots show, with the latest value of each signal per layer and what it means now (What's This?)."""
+    if not history.samples:
+        return f"<b>Health signals</b><p>{NO_RUN}</p>"
+    sample = history.samples[-1]
+
+    def values(name: str, spec: str) -> str:
+        shown = [f"layer {layer + 1}: {'–' if value is None else format(value, spec)}" for layer, value in enumerate(getattr(sample, name))]
+        return ", ".join(shown)
+
+    rows = [
+        (
+            "Activation mean / spread",
+            f"{values('mean', '.2f')} / {values('spread', '.2f')}",
+            "a spread near 0 means the layer passes no signal",
+        ),
+        ("Dead units", values("dead", ".0%"), "ReLU units active for no image of the batch: no gradient reaches them"),
+        ("Saturated outputs", values("saturated", ".0%"), "tanh/sigmoid outputs on the flat tails, where the derivative is almost 0"),
+        ("Gradient norm", values("grad_norm", ".3g"), "the size of each layer's gradient, before clipping"),
+        ("log10 update / weight", values("update_ratio", ".1f"), "about −3 is healthy; above −1 the steps throw the weights about"),
+    ]
+    items = "".join(f"<li><b>{title}</b> now {html(now)}: {meaning}.</li>" for title, now, meaning in rows)
+    return f"<b>Health signals</b> at epoch {history.at[-1]:.2f}, measured on the batch at hand:<ul>{items}</ul>"
 
 
 def _lines(history: HealthHistory, gaps: tuple[np.ndarray, np.ndarray]) -> list[tuple[str, int, np.ndarray, np.ndarray]]:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QUrl
 from PySide6.QtGui import QDesktopServices, QKeySequence
-from PySide6.QtWidgets import QDockWidget, QMainWindow, QMenu, QMessageBox, QTabWidget
+from PySide6.QtWidgets import QDockWidget, QMainWindow, QMenu, QMessageBox, QTabWidget, QWhatsThis
 
 from scratchnet import __version__
 
@@ -52,6 +52,7 @@ def build_help_menu(window: QMainWindow) -> QMenu:
     menu.addAction("&Keyboard shortcuts", lambda: QMessageBox.information(window, "Keyboard shortcuts", shortcuts_table(window)))
     documentation = menu.addAction("&Documentation", lambda: open_documentation(window))
     documentation.setShortcut(QKeySequence.StandardKey.HelpContents)
+    menu.addAction(QWhatsThis.createAction(window))  # Shift+F1, then a click: what a view is and what it shows now
     menu.addSeparator()
     menu.addAction("&About ScratchNet", lambda: QMessageBox.about(window, "About ScratchNet", about_text()))
     return menu

@@ -96,3 +96,12 @@ def test_cancelling_the_comparison_stops_its_run_and_trains_no_more(qtbot, view,
         view.compare_button.click()
     qtbot.waitUntil(lambda: not session.state.active, timeout=30_000)
     assert not session.comparison.running and session.comparison.results == []
+
+
+def test_whats_this_tells_each_signals_value_now(qtbot, view, session):
+    assert "Train to see" in view.plots.whatsThis()
+    run(qtbot, session, SATURATING)
+    qtbot.waitUntil(lambda: "Saturated outputs" in view.plots.whatsThis(), timeout=5000)
+    latest = session.health.history.samples[-1]
+    assert f"layer 1: {latest.saturated[0]:.0%}" in view.plots.whatsThis()
+    assert "about −3 is healthy" in view.plots.whatsThis() and cards(view)[0].whatsThis()
