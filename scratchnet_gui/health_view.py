@@ -63,6 +63,7 @@ PLOTS = [
     ("gap", "Train − validation accuracy", "points"),
 ]
 TITLE_SIZE = "9pt"
+LEGEND_OVERLAYS = 5  # overlaid runs named in the legend; the others are counted
 NO_RUN = "Train to see what happens inside each layer: its activations, gradients and steps, measured as it learns."
 HEALTHY = "No hint: every signal is in its usual range."
 
@@ -111,6 +112,7 @@ class HealthView(QWidget):
     def _build(self) -> None:
         self.legend = QLabel()
         self.legend.setObjectName("hint")
+        self.legend.setWordWrap(True)  # a deep network, or many overlaid runs, never widens the window
         self.plots = without_export_menu(pg.GraphicsLayoutWidget())
         self.plots.setMinimumHeight(260)
         self.plot_items: dict[str, pg.PlotItem] = {}
@@ -269,7 +271,10 @@ class HealthView(QWidget):
         layers = max([history.layers("grad_norm") if history else 0, *(h.layers("grad_norm") for _, h, _ in self._overlays)])
         names = [f"hidden {layer + 1}" for layer in range(layers - 1)] + (["output"] if layers else [])
         swatches = "  ".join(f"<span style='color:{_colour(layer)}'>■</span> {name}" for layer, name in enumerate(names))
-        overlaid = ", ".join(label for label, *_ in self._overlays)
+        labels = [label for label, *_ in self._overlays]
+        overlaid = ", ".join(labels[:LEGEND_OVERLAYS]) + (
+            f" and {len(labels) - LEGEND_OVERLAYS} more" if len(labels) > LEGEND_OVERLAYS else ""
+        )
         self.legend.setText(
             swatches + (f"   (solid: this run; dashed: overlaid run{'s' * (len(self._overlays) > 1)} {overlaid})" if overlaid else "")
         )

@@ -105,3 +105,11 @@ def test_whats_this_tells_each_signals_value_now(qtbot, view, session):
     latest = session.health.history.samples[-1]
     assert f"layer 1: {latest.saturated[0]:.0%}" in view.plots.whatsThis()
     assert "about −3 is healthy" in view.plots.whatsThis() and cards(view)[0].whatsThis()
+
+
+def test_many_overlaid_runs_and_a_deep_network_never_widen_the_tab(qtbot, view, session):
+    deep = SATURATING.replace(hidden=[4] * 12, epochs=1)
+    ids = [run(qtbot, session, deep).run_id for _ in range(8)]
+    session.runs.set_overlaid(ids)
+    qtbot.waitUntil(lambda: "and 3 more" in view.legend.text(), timeout=5000)
+    assert view.minimumSizeHint().width() < 700
