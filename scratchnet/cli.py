@@ -35,6 +35,7 @@ from tqdm import tqdm
 
 from . import __version__, stored_values
 from .atomic import unsafe_target
+from .compare_steps import BUDGET_EPOCHS, CHANGES, GAINS_TITLES, StepResult, gains_table, steps_plan
 from .config import TrainConfig
 from .damage import DAMAGES, apply, parse_damages
 from .data import (
@@ -51,6 +52,7 @@ from .errors import ConfigError, RunStoreError, ScratchNetError
 from .export import KINDS, recipe_of_model_file, recipe_of_run, write_export
 from .finetune import Finetune, FinetuneResult, FinetuneSettings, unmeasured_reason
 from .handwriting import read_examples
+from .hints import Hint
 from .memory import check_fits, estimate_training_bytes
 from .model import Model, save_model
 from .model_file import load_model
@@ -166,7 +168,29 @@ def build_parser() -> argparse.ArgumentParser:
     add_runs_commands(commands)
     add_finetune_command(commands)
     add_export_command(commands)
+    add_compare_steps_command(commands)
     return parser
+
+
+def add_compare_steps_command(commands: argparse._SubParsersAction) -> None:
+    """``scratchnet compare-steps``: from the notebook's recipe to the default preset's, one change at a time."""
+    compare = commands.add_parser(
+        "compare-steps",
+        help="train from the notebook's recipe to the default preset's, one change at a time, and show what each gained",
+        description="Train the notebook's recipe, then change one thing at a time (initialisation, activation, batch size, "
+        "optimiser, schedule, shifts) until it is the default preset, every step for the same epochs; print what each change gained.",
+    )
+    compare.set_defaults(command=cmd_compare_steps, parser=compare)
+    compare.add_argument("--epochs", type=whole_number, default=BUDGET_EPOCHS, help=f"epochs of every step (default: {BUDGET_EPOCHS})")
+    compare.add_argument(
+        "--validation-size",
+        type=whole_number,
+        default=TrainConfig().validation_size,
+        help="training images held out to score every step (default: %(default)s)",
+    )
+    compare.add_argument("--data-dir", default=None, help="folder holding the four MNIST IDX files")
+    compare.add_argument("--json", action="store_true", help="print the steps as one JSON array (the last stdout line)")
+    compare.add_argument("--no-record", action="store_true", help="do not record the steps in the run store")
 
 
 def value_parsing(setting: Setting) -> dict:
@@ -318,6 +342,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         "batches_ahead": outcome.batches_ahead,
         "config": model.config,
         "run_id": outcome.run_id,
+        "hints": [hint.to_json() for hint in outcome.hints],
     }
     if saved := save_if_trained(model, args.out, outcome.weights_epoch):
         summary["model_path"] = saved
@@ -332,7 +357,18 @@ def cmd_train(args: argparse.Namespace) -> int:
         print_saved(args.out, saved)
         if outcome.run_id is not None:
             print(f"recorded as run {outcome.run_id} (scratchnet runs show {outcome.run_id})")
+        print_hints(outcome.hints)
     return exit_status(outcome.status)
+
+
+def print_hints(hints: list[Hint]) -> None:
+    """What the run's health signals say is wrong, each with its cause and the flags of its fix."""
+    for hint in hints:
+        flags = " ".join(
+            f"{SETTINGS[name].flag} {value:g}" if isinstance(value, float) else f"{SETTINGS[name].flag} {value}"
+            for name, value in hint.fix.items()
+        )
+        print(f"hint: {hint.seen}.\n  likely cause: {hint.cause}\n  try: {flags}  ({hint.fix_label})")
 
 
 def save_if_trained(model: Model, out: str | None, weights_epoch: float) -> str | None:
@@ -451,6 +487,21 @@ def model_file_of(name: str) -> tuple[str, str]:
     if run.model_path is None:
         raise ConfigError(f"run {name} has no saved weights: it did not complete an epoch")
     return str(run.model_path), f"run {name}"
+
+
+def cmd_compare_steps(args: argparse.Namespace) -> int:
+    plan = steps_plan(args.epochs, args.validation_size)  # (impossible settings are refused before the data is read)
+    dataset = load_dataset(locate_or_download(args.data_dir, progress=stderr_progress()))
+    store = None if args.no_record else open_run_store_or_warn()
+    results = []
+    for index, step in enumerate(plan):
+        print(f"step {index} of {len(CHANGES)}, {step.name}: {step.change} ({step.config.describe()})", file=sys.stderr, flush=True)
+        results.append(StepResult.of(step, train_and_record(step.config, dataset, store, warn)))
+    if args.json:
+        print(json.dumps([result.to_json() for result in results]))
+    else:
+        print_table(GAINS_TITLES, gains_table(results), right_aligned={"test accuracy", "gain", "training"})
+    return 0
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:

@@ -12,10 +12,12 @@ as the trainer runs, so that an error (or Ctrl+C) still leaves the run in the st
 Tables: ``runs`` (one row per run: when, how it ended, its settings, dataset and machine as JSON, the headline
 figures), ``epochs`` (one row per completed epoch, written as the epoch ends, so that a killed process leaves
 its epochs behind), ``curves`` (the smoothed batch loss, at most 2 000 (epochs, loss) pairs of little-endian
-float32), and ``maps`` and ``map_frames`` (the run's representation maps, ``scratchnet.inspect.maps``: its sample
-of test images, then one frame at the start, after each epoch and, in short runs, within them; about 36 KB a frame
-for the default network; read back by ``RunStore.maps``). The weights of every run that completed an epoch go to
-``models/<id>.safetensors`` beside the store; deleting a run deletes that file and no other, whatever its row says.
+float32), ``maps`` and ``map_frames`` (the run's representation maps, ``scratchnet.inspect.maps``: its sample of
+test images, then one frame at the start, after each epoch and, in short runs, within them; about 36 KB a frame for
+the default network; read back by ``RunStore.maps``), and ``health`` (the health signals measured while it
+trained, ``scratchnet.health``: one row per sample and dense layer, written as each epoch ends). The weights of
+every run that completed an epoch go to ``models/<id>.safetensors`` beside the store; deleting a run deletes that
+file and no other, whatever its row says.
 
 Several processes may record at once: the journal is a write-ahead log, so readers never wait for a writer, and
 a writer waits up to ``BUSY_TIMEOUT`` seconds for another to finish, then fails ("another process holds it
@@ -59,6 +61,8 @@ from .config import TrainConfig
 from .controls import RunControls
 from .data import Dataset
 from .errors import ConfigError, RunStoreError
+from .health import HEALTH_COLUMNS, MAX_STORED_ROWS, HealthHistory, HealthSample, health_rows, read_health_rows
+from .hints import Hint, hints_for
 from .home import data_home
 from .inspect import maps as representation
 from .model import Model, save_model
@@ -99,6 +103,18 @@ MAPS_TABLES = [
     )""",
 ]
 MAX_MAP_FRAMES = 10_000  # frames of a run read back (a run records a few hundred at most)
+# Version 3: the health signals of each run (scratchnet.health), one row per sample and dense layer.
+HEALTH_MIGRATION = [
+    """CREATE TABLE health (
+        run_id INTEGER NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+        at REAL NOT NULL,                       -- epochs of training when the sample was taken
+        layer INTEGER NOT NULL,                 -- dense layer, 0 first; the last is the output layer
+        loss REAL,                              -- the batch loss (the same in each layer's row)
+        mean REAL, spread REAL, dead REAL, saturated REAL,  -- activations; NULL for the output layer
+        grad_norm REAL, update_ratio REAL,      -- NULL: not finite, or not measured
+        PRIMARY KEY (run_id, at, layer)
+    ) WITHOUT ROWID""",
+]
 
 # MIGRATIONS[v] turns a store of version v - 1 (0: an empty file) into version v. Never edit a released one:
 # add the next version instead.
@@ -140,6 +156,7 @@ MIGRATIONS: dict[int, list[str]] = {
         )""",
     ],
     2: MAPS_TABLES,
+    3: HEALTH_MIGRATION,
 }
 
 
@@ -271,6 +288,8 @@ class RunOutcome:
     weights_epoch: float = 0  # epochs of this run behind the final weights (see TrainResult.weights_epoch)
     batches_ahead: bool = False  # whether the way chosen last made batches ahead (see TrainResult.batches_ahead)
     run_id: int | None = None  # its id in the run store (None: not recorded)
+    health: HealthHistory | None = None  # the health signals measured while it trained
+    hints: list[Hint] = dataclasses.field(default_factory=list)  # what they say is wrong (scratchnet.hints)
 
     @property
     def test_accuracy(self) -> float | None:
@@ -345,6 +364,14 @@ class RunStore:
                 "UPDATE runs SET epochs = ?, val_accuracy = ?, train_seconds = train_seconds + ? WHERE id = ?",
                 (event.epoch, event.val_accuracy, event.seconds, run_id),
             )
+
+    def add_health(self, run_id: int, samples: list[tuple[float, HealthSample]]) -> None:
+        """Record health samples, each at its point of training (in epochs)."""
+        rows = [(run_id, *row) for at, sample in samples for row in health_rows(at, sample)]
+        if rows:
+            with self._transaction() as db:
+                columns = ", ".join(HEALTH_COLUMNS)
+                db.executemany(f"INSERT OR REPLACE INTO health (run_id, {columns}) VALUES (?{', ?' * len(HEALTH_COLUMNS)})", rows)
 
     def finish(self, run_id: int, outcome: RunOutcome) -> None:
         """Record how the run ended, with its loss curve; then save its weights if it completed an epoch."""
@@ -488,6 +515,20 @@ class RunStore:
             with contextlib.suppress(stored_values.Unreadable):
                 frames.append(representation.frame_from_row(sample, *row))
         return representation.RunMaps(sample, frames, run_id, unreadable=min(stored, MAX_MAP_FRAMES) - len(frames))
+
+    def health(self, run_id: int) -> HealthHistory:
+        """The health samples recorded with a run, read as a stranger's input (``health.read_health_rows``); none
+        for a run recorded before the store kept them. ``RunStoreError`` when there is no such run."""
+        self._check_exist([run_id])
+        with self._transaction(write=False) as db:
+            classes = db.execute(
+                "SELECT CASE WHEN json_valid(dataset) THEN json_array_length(dataset, '$.class_names') END FROM runs WHERE id = ?",
+                (run_id,),
+            ).fetchone()[0]
+            rows = db.execute(
+                f"SELECT {', '.join(HEALTH_COLUMNS)} FROM health WHERE run_id = ? ORDER BY at, layer LIMIT ?", (run_id, MAX_STORED_ROWS)
+            ).fetchall()
+        return read_health_rows(rows, classes if isinstance(classes, int) and classes >= 2 else 10)
 
     def export_csv(self, run_ids: Iterable[int], path: str | os.PathLike) -> None:
         """Write the epochs of the runs to a CSV file in long format: one row per run and epoch, with
@@ -914,16 +955,26 @@ class RunRecorder:
     store (``None``), nothing is recorded."""
 
     def __init__(self, store: RunStore | None, config: TrainConfig, data: TrainingData, warn: Callable[[str], None]):
-        self.store, self.warn = store, warn
+        self.store, self.warn, self.config = store, warn, config
         self.curve = SmoothedLoss()
+        self.health = HealthHistory(data.num_classes)
+        self._unsaved_health: list[tuple[float, HealthSample]] = []
         self.run_id = self._safely(lambda store: store.begin(config, DatasetIdentity.of(data)))
         self.map_frames = 0  # frames of the run's maps recorded
 
     def on_batch(self, event: BatchEvent) -> None:
         self.curve.add(event)
+        if event.health is not None:
+            self.health.add(event.progress_before, event.health)
+            self._unsaved_health.append((event.progress_before, event.health))
 
     def on_epoch(self, event: EpochEvent) -> None:
         self._safely(lambda store: store.add_epoch(self.run_id, event))
+        self._save_health()
+
+    def _save_health(self) -> None:
+        samples, self._unsaved_health = self._unsaved_health, []
+        self._safely(lambda store: store.add_health(self.run_id, samples))
 
     def on_map_frame(self, sample: representation.MapSample, frame: representation.MapFrame) -> None:
         """A frame of the run's representation maps (``MapRecorder``'s ``on_frame``)."""
@@ -945,7 +996,10 @@ class RunRecorder:
             result.weights_epoch,
             result.batches_ahead,
             self.run_id,
+            self.health,
+            hints_for(self.config, self.health, result.history),
         )
+        self._save_health()  # those of an epoch cut short
         self._end(outcome)
         return outcome
 

@@ -10,6 +10,9 @@ The loop is the notebook's, generalised::
             optimizer.step(params, grads)
         evaluate on the validation split
 
+Every few batches the step is also measured (``health.py``): its activations, gradients and the size of its
+update, from what the step computed anyway; the samples go out with the batch events.
+
 Around it: a learning-rate schedule, early stopping, divergence detection, and the run's
 ``RunControls`` (pause, step one epoch, stop, live settings; see ``controls.py``), which another
 thread may use at any time and which the loop reads between two batches. A ``ThreadChooser`` times
@@ -34,6 +37,7 @@ from .config import TrainConfig
 from .controls import LiveSettings, RunControls
 from .data import Dataset, to_inputs
 from .errors import ConfigError
+from .health import HealthProbe, HealthSample, every_how_many
 from .model import Model
 from .nn.activations import get_activation
 from .nn.metrics import accuracy, evaluate, mean_cross_entropy
@@ -90,11 +94,17 @@ class BatchEvent:
     lr: float
     samples_per_second: float
     blas_threads: int = 1  # the BLAS thread count this batch trained with (see ``threads.py``)
+    health: HealthSample | None = None  # what this step showed, every few batches (see ``health.py``)
 
     @property
     def progress(self) -> float:
         """Epochs done so far as a fraction, e.g. 2.5 halfway through the third epoch."""
         return self.epoch - 1 + self.batch / self.batches
+
+    @property
+    def progress_before(self) -> float:
+        """Epochs done before this batch: where its health sample is drawn (it measures the step's starting weights)."""
+        return self.epoch - 1 + (self.batch - 1) / self.batches
 
 
 @dataclass
@@ -172,6 +182,7 @@ class Trainer:
         self.batches = Batches(self.data.train_x, self.data.train_y, data.image_shape, batch_size, augmentation, augment_rng)
         many_batches = len(self.batches) > 1
         self.threads = ThreadChooser(self.layer_sizes, batch_size, blas_threads, blas_thread_limit, can_make_ahead=many_batches)
+        self.measure_every = every_how_many(len(self.batches))  # batches between two health samples
         self._lock = threading.Lock()  # held while the weights change, so that a snapshot sees them whole
         self._result = TrainResult(params=self.params)  # the same list: restores change it in place
 
@@ -246,7 +257,8 @@ class Trainer:
                 self.batches.ahead = use.batches_ahead
                 x, y = next(epoch_batches)
                 lr = config.lr * self.schedule.factor(epoch - 1 + (batch - 0.5) / batches)  # at the middle of this step
-                loss, predicted = self._step(x, y, lr)
+                step = (epoch - 1) * batches + batch
+                loss, predicted, health = self._step(x, y, lr, measure=(step - 1) % self.measure_every == 0)
                 self.threads.after_batch()
                 if self._loss_limit is None:
                     self._loss_limit = DIVERGENCE_FACTOR * max(loss, math.log(data.num_classes))
@@ -256,8 +268,7 @@ class Trainer:
                 correct += int((predicted == y).sum())
                 seen += len(y)
                 self._result.samples_seen += len(y)
-                step = (epoch - 1) * batches + batch
-                self.on_batch(BatchEvent(epoch, batch, batches, step, loss, lr, seen / clock.elapsed(), use.blas_threads))
+                self.on_batch(BatchEvent(epoch, batch, batches, step, loss, lr, seen / clock.elapsed(), use.blas_threads, health))
             if not all(np.isfinite(array).all() for layer in self.params for array in layer.values()):
                 self._diverged(last_good, epoch, batches, lr)
             val_loss, val_accuracy = self._validate()
@@ -275,20 +286,24 @@ class Trainer:
         self.on_epoch(event)
         self._check_early_stopping(event)
 
-    def _step(self, x: np.ndarray, y: np.ndarray, lr: float) -> tuple[float, np.ndarray]:
-        """One gradient-descent step on the batch (x, y); returns its loss and the predicted classes."""
-        config = self.config
+    def _step(self, x: np.ndarray, y: np.ndarray, lr: float, measure: bool = False) -> tuple[float, np.ndarray, HealthSample | None]:
+        """One gradient-descent step on the batch (x, y); returns its loss, the predicted classes and, when asked
+        to ``measure``, what the step showed (``health.py``)."""
+        config, health = self.config, None
         with np.errstate(over="ignore", invalid="ignore"):  # overflow shows as a non-finite loss: divergence
             logits, cache = forward(self.params, x, self.activation, config.dropout, self.rng)
             loss, dlogits = softmax_cross_entropy(logits, y)
             if math.isfinite(loss):
                 grads, _ = backward(self.params, cache, dlogits, self.activation)
+                probe = HealthProbe(config.activation, loss, cache, grads, self.params) if measure else None
                 if config.grad_clip:
                     clip_grad_norm(grads, config.grad_clip)
                 with self._lock:
                     self.optimizer.lr = lr
                     self.optimizer.step(self.params, grads)
-        return loss, logits.argmax(axis=1)
+                if probe is not None:
+                    health = probe.after_step(self.params)
+        return loss, logits.argmax(axis=1), health
 
     def _check_early_stopping(self, event: EpochEvent) -> None:
         """Remember the weights of the best validation loss; end the run after ``early_stopping`` epochs without one."""

@@ -15,7 +15,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from PySide6.QtCore import QSettings, Qt
+from PySide6.QtCore import QMargins, QSettings, Qt
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import QDockWidget, QFileDialog, QMainWindow, QMessageBox, QVBoxLayout, QWidget
 
@@ -32,6 +32,7 @@ from .data_loader import DownloadDialog, MissingDataDialog
 from .draw_pad import DrawPad
 from .files import FileCommands
 from .handwriting_panel import HandwritingPanel
+from .health_view import HealthView
 from .image_browser import ImageBrowser
 from .maps_view import MapsView
 from .messages import sentence
@@ -86,9 +87,7 @@ class MainWindow(QMainWindow):
         self.tabs = WindowTabs()
         self._build_tabs()
         central = QWidget()
-        layout = QVBoxLayout(central)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.setSpacing(0)
+        layout = QVBoxLayout(central, spacing=0, contentsMargins=QMargins(0, 0, 0, 0))
         layout.addWidget(self.notice)
         layout.addWidget(self.tabs, 1)
         self.setCentralWidget(central)
@@ -111,9 +110,10 @@ class MainWindow(QMainWindow):
         self.curves, self.pad, self.browser, self.confusion = CurvesPanel(), DrawPad(), ImageBrowser(), ConfusionView()
         self.robustness, self.confidence = RobustnessView(), ConfidenceView()
         self.network, self.unit, self.arithmetic, self.maps = NetworkView(), UnitView(), ArithmeticView(), MapsView()
-        self.handwriting, self.runs = HandwritingPanel(), RunsPanel()
+        self.health, self.handwriting, self.runs = HealthView(), HandwritingPanel(), RunsPanel()
         for panel, title, group in (
             (self.curves, "Training", None),
+            (self.health, "Health", None),  # inside the layers while it learns, and hints when it goes wrong
             (self.pad, "Drawing pad", None),
             (self.browser, "Test images", TEST_SET),
             (self.confusion, "Confusion matrix", TEST_SET),

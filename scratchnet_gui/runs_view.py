@@ -16,6 +16,7 @@ from pathlib import Path
 from PySide6.QtCore import QObject, QSettings, QTimer, Signal
 
 from scratchnet.errors import RunStoreError
+from scratchnet.health import HealthHistory
 from scratchnet.runs import RunStore, RunSummary, unreadable_notice
 from scratchnet.stored_values import LARGEST_ID
 
@@ -106,6 +107,16 @@ class RunsView(QObject):
     def run(self, run_id: int) -> RunSummary | None:
         """The summary of run ``run_id`` as last read (None when it is not in the store)."""
         return self._by_id.get(run_id)
+
+    def health(self, run_id: int) -> HealthHistory | None:
+        """The health samples recorded with run ``run_id`` (none for a run recorded before they were kept); None
+        when they cannot be read now (the store is gone, locked, or the run deleted)."""
+        if self.store is None:
+            return None
+        try:
+            return self.store.health(run_id)
+        except RunStoreError:
+            return None
 
     # ---- overlays ----------------------------------------------------------------------------------
 

@@ -14,6 +14,8 @@ A ``Session`` owns what the window shows and what several panels share:
   other processes record);
 - the representation maps the Maps tab shows (``maps``): the run in progress's, frame after frame, or a recorded
   run's, replayed (``show_run_maps``);
+- the health of the run in progress and its hints (``health``), and the comparison of one change at a time
+  (``comparison``);
 - the learner's handwriting collection, and the fine-tune that teaches it;
 - the confidence threshold below which the app's answers say "not sure" (``confidence_threshold``);
 - the messages for the user (``say`` for the status bar, ``warn`` for the notice bar).
@@ -65,7 +67,9 @@ from .blas_threads import BlasThreadSetting
 from .data_loader import DataLoader
 from .messages import epochs_text, sentence
 from .predictor import TestSetPredictions
+from .run_health import RunHealth
 from .runs_view import RunsView
+from .step_comparison import StepsComparison
 from .teaching import FinetuneJob, Handwriting, Taught
 from .unit_studies import UnitStudies
 from .worker import BatchChunk, TrainingJob, TrainingWorker
@@ -233,6 +237,8 @@ class Session(QObject):
         self.confidence_threshold = remembered_threshold(settings)
         self.started_over.connect(lambda: self._show_maps(None))
         QTimer.singleShot(0, self, self.runs.start)  # once the window listens
+        self.health = RunHealth(self)
+        self.comparison = StepsComparison(self)
 
     # ---- messages -----------------------------------------------------------------------------------------
 
@@ -508,6 +514,7 @@ class Session(QObject):
         worker.failed.connect(self._failed)
         worker.recording_failed.connect(lambda message: self.warn(sentence(message), "warning"))
         self._run = _Run(worker, thread, controls, config, label, threads)
+        self.health.begin(config, self.dataset.num_classes, from_epoch)
         self.run_started.emit(label, from_epoch, config.epochs)
         self._set_state(RunState.RUNNING)
         thread.start()

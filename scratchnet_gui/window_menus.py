@@ -4,7 +4,7 @@ shortcuts, the documentation, and About (their dialogs are in help_dialogs.py)."
 from __future__ import annotations
 
 from PySide6.QtGui import QKeySequence
-from PySide6.QtWidgets import QDockWidget, QMainWindow, QMenu, QTabWidget
+from PySide6.QtWidgets import QDockWidget, QMainWindow, QMenu, QTabWidget, QWhatsThis
 
 from .curves_panel import CurvesPanel
 from .help_dialogs import ShortcutsDialog, open_documentation, show_about
@@ -35,6 +35,7 @@ def build_help_menu(window: QMainWindow) -> QMenu:
     menu.addAction("&Keyboard shortcuts", lambda: ShortcutsDialog(window).open())
     documentation = menu.addAction("&Documentation", lambda: open_documentation(window))
     documentation.setShortcut(QKeySequence.StandardKey.HelpContents)
+    menu.addAction(QWhatsThis.createAction(window))  # Shift+F1, then a click: what a view is and what it shows now
     menu.addSeparator()
     menu.addAction("&About ScratchNet", lambda: show_about(window))
     return menu

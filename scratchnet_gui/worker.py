@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from PySide6.QtCore import QObject, Signal, Slot
@@ -29,6 +29,7 @@ from PySide6.QtCore import QObject, Signal, Slot
 from scratchnet.config import TrainConfig
 from scratchnet.controls import RunControls
 from scratchnet.data import Dataset
+from scratchnet.health import HealthSample
 from scratchnet.nn.network import Params
 from scratchnet.runs import RunOutcome, RunStore, train_and_record
 from scratchnet.trainer import BatchEvent, EpochEvent, Trainer, TrainResult
@@ -42,11 +43,13 @@ Job = Callable[["TrainingWorker"], object]  # job(worker) trains on the worker's
 
 @dataclass
 class BatchChunk:
-    """The batches finished since the last report: x in fractional epochs (k,), their losses (k,) and the last event."""
+    """The batches finished since the last report: x in fractional epochs (k,), their losses (k,), the last event,
+    and the health samples taken among them, each at its x (``scratchnet.health``)."""
 
     progress: np.ndarray
     loss: np.ndarray
     last: BatchEvent
+    health: list[tuple[float, HealthSample]] = field(default_factory=list)
 
 
 class TrainingWorker(QObject):
@@ -70,6 +73,7 @@ class TrainingWorker(QObject):
         self._trainer: Trainer | None = None
         self._progress: list[float] = []
         self._loss: list[float] = []
+        self._health: list[tuple[float, HealthSample]] = []
         self._last_event: BatchEvent | None = None
         self._last_emit = 0.0
 
@@ -108,6 +112,8 @@ class TrainingWorker(QObject):
     def on_batch(self, event: BatchEvent) -> None:
         self._progress.append(event.progress)
         self._loss.append(event.loss)
+        if event.health is not None:
+            self._health.append((event.progress_before, event.health))
         self._last_event = event
         now = time.perf_counter()
         if now - self._last_emit >= EMIT_INTERVAL or event.batch == event.batches or self._controls.paused:
@@ -120,9 +126,10 @@ class TrainingWorker(QObject):
     def _flush(self) -> None:
         """Send the batches not reported yet as one ``BatchChunk``."""
         if self._progress:
-            self.batches.emit(BatchChunk(np.array(self._progress), np.array(self._loss), self._last_event))
+            self.batches.emit(BatchChunk(np.array(self._progress), np.array(self._loss), self._last_event, self._health))
             self._progress.clear()
             self._loss.clear()
+            self._health = []  # (the chunk owns the list sent)
 
 
 @dataclass

@@ -120,7 +120,7 @@ def test_a_run_that_completed_no_epoch_keeps_no_weights(fake_dataset, data_home)
 
 
 def test_an_exception_during_training_records_the_run_as_failed(fake_dataset, monkeypatch):
-    def broken_step(self, x, y, lr):
+    def broken_step(self, *step_args, **step_options):
         raise MemoryError("out of memory in the test")
 
     monkeypatch.setattr(Trainer, "_step", broken_step)
@@ -332,6 +332,16 @@ def test_an_older_store_is_migrated_keeping_its_runs(monkeypatch):
     db = sqlite3.connect(upgraded.path)
     assert db.execute("PRAGMA user_version").fetchone()[0] == newer
     assert db.execute("SELECT note FROM runs").fetchall() == [("",)]
+
+
+def test_a_store_of_version_1_gains_the_health_table_and_its_runs_have_no_samples(monkeypatch):
+    with monkeypatch.context() as patch:
+        patch.setattr(runs, "MIGRATIONS", {1: runs.MIGRATIONS[1]})
+        store = RunStore()
+        run_id = recorded_run(store)
+        store.close()
+    upgraded = RunStore()
+    assert upgraded.health(run_id).samples == [] and upgraded.run(run_id).epochs == 3
 
 
 def test_a_store_that_cannot_be_opened_is_a_clear_error(data_home):

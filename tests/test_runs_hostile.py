@@ -24,6 +24,8 @@ from scratchnet import runs
 from scratchnet.cli import main
 from scratchnet.config import TrainConfig
 from scratchnet.errors import RunStoreError
+from scratchnet.health import HEALTH_COLUMNS as HEALTH_COLUMN_NAMES
+from scratchnet.health import HealthSample
 from scratchnet.home import HOME_ENV_VAR
 from scratchnet.runs import MODELS_FOLDER, STORE_NAME, RunStore
 
@@ -168,13 +170,15 @@ RUN_COLUMNS = [
     "deleted",
 ]
 EPOCH_COLUMNS = ["epoch", "epochs", "train_loss", "train_accuracy", "val_loss", "val_accuracy", "seconds", "lr"]
+HEALTH_COLUMNS = list(HEALTH_COLUMN_NAMES)
 
 
 def set_hostile(store: RunStore, table: str, column: str, value, run_id: int) -> bool:
     """Write ``value`` into a column of run ``run_id``'s rows; False when the schema refuses it (NULL in NOT NULL)."""
     key = "id" if table == "runs" else "run_id"
+    one_health_row = " AND at = 0.5 AND layer = 1" if table == "health" else ""  # (a sample's rows cannot all have one layer)
     try:
-        tamper(store, f"UPDATE {table} SET {column} = ? WHERE {key} = ?", value, run_id)
+        tamper(store, f"UPDATE {table} SET {column} = ? WHERE {key} = ?{one_health_row}", value, run_id)
     except sqlite3.IntegrityError:
         return False
     return True
@@ -186,6 +190,7 @@ def hostile_store(table: str, column: str, value) -> tuple[RunStore, int, int] |
     store = RunStore()
     good, hostile, _ = recorded_run(store), recorded_run(store), recorded_run(store)
     tamper(store, "INSERT OR REPLACE INTO curves (run_id, points) VALUES (?, ?)", hostile, b"\x00\x00\x80\x3f" * 8)
+    store.add_health(hostile, [(at, HEALTH_SAMPLE) for at in (0.0, 0.5, 1.0)])
     if not set_hostile(store, table, column, value, hostile):
         return None
     return store, hostile, good
@@ -204,6 +209,7 @@ def check_everything_reads(store: RunStore, hostile: int, good: int, capsys, tmp
     assert good in listed
     if hostile in listed:  # (deleted = 'abc' hides it)
         assert store.run(hostile).to_json() and listed[hostile].to_json() and listed[hostile].settings
+        check_health_reads(store, hostile)
     commands = [["runs", "list"], ["runs", "show", str(hostile)], ["runs", "show", str(hostile), "--json"]]
     commands += [["runs", "export", str(hostile), str(good), "--csv", str(tmp_path / "runs.csv")]]
     for command in commands:
@@ -228,6 +234,44 @@ def test_a_hostile_value_in_any_column_of_a_run_is_read_as_unknown(column, value
 def test_a_hostile_value_in_any_column_of_an_epoch_is_read_as_unknown(column, value, capsys, tmp_path):
     store, hostile, good = hostile_store_or_skip("epochs", column, value)
     check_everything_reads(store, hostile, good, capsys, tmp_path)
+
+
+HEALTH_SAMPLE = HealthSample(2.3, [0.1, 0.2], [0.5, 0.6], [0.0, 0.1], [None, None], [1.0, 2.0, 3.0], [-3.0, -2.5, None])
+
+
+def check_health_reads(store: RunStore, run_id: int) -> None:
+    """The run's health reads as samples whose every figure is a finite number or None, with one value per layer."""
+    from scratchnet.hints import hints_for
+
+    health = store.health(run_id)
+    for sample in health.samples:
+        hidden = len(sample.grad_norm) - 1
+        assert all(len(getattr(sample, name)) == hidden for name in ("mean", "spread", "dead", "saturated"))
+        figures = [sample.loss, *sample.mean, *sample.spread, *sample.dead, *sample.saturated, *sample.grad_norm, *sample.update_ratio]
+        assert all(value is None or (isinstance(value, float) and abs(value) < float("inf")) for value in figures)
+        for name in ("mean", "dead", "grad_norm", "update_ratio"):
+            for layer in range(health.layers(name)):
+                health.series(name, layer), health.recent(name, layer)
+    hints_for(TrainConfig(), health, [])
+
+
+@pytest.mark.parametrize("value", HOSTILE_VALUES, ids=repr)
+@pytest.mark.parametrize("column", HEALTH_COLUMNS)
+def test_a_hostile_value_in_any_column_of_a_health_sample_is_read_as_missing(column, value, capsys, tmp_path):
+    store, hostile, good = hostile_store_or_skip("health", column, value)
+    check_everything_reads(store, hostile, good, capsys, tmp_path)
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(rows=st.lists(st.tuples(*[st.none() | st.integers(-3, 3) | st.floats() | st.text(max_size=5) for _ in HEALTH_COLUMNS]), max_size=12))
+def test_any_health_rows_read_without_an_error(data_home, rows):
+    store = RunStore()
+    run_id = recorded_run(store)
+    for row in rows:
+        with contextlib.suppress(sqlite3.IntegrityError):  # a NULL in a NOT NULL column, or the same sample twice
+            tamper(store, f"INSERT INTO health (run_id, {', '.join(HEALTH_COLUMNS)}) VALUES (?{', ?' * len(HEALTH_COLUMNS)})", run_id, *row)
+    check_health_reads(store, run_id)
+    tamper(store, "DELETE FROM runs")
 
 
 @pytest.mark.parametrize("value", HOSTILE_VALUES, ids=repr)
