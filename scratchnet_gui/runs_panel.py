@@ -273,10 +273,15 @@ class RunsPanel(QWidget):
         header = QHBoxLayout()  # the filter above, the commands below: a row of both is too wide for 1024 pixels
         header.addWidget(self.filter, 1)
         header.addWidget(self.count)
-        commands = QHBoxLayout()
-        for button in buttons:
-            commands.addWidget(button)
-        commands.addStretch(1)
+        # the commands below it in two rows, on the selected runs' weights and settings, then on the runs themselves:
+        # one row of all seven is too wide for 1024 pixels
+        commands = QVBoxLayout()
+        for row_buttons in (buttons[:4], buttons[4:]):
+            row = QHBoxLayout()
+            for button in row_buttons:
+                row.addWidget(button)
+            row.addStretch(1)
+            commands.addLayout(row)
 
         self.table = QTableView()
         self.table.setModel(self.proxy)
