@@ -1074,9 +1074,13 @@ def train_and_record(
         trainer = Trainer(
             config, data, params, on_batch, on_epoch, controls, from_epoch, blas_threads=blas_threads, blas_thread_limit=blas_thread_limit
         )
-        if maps is not None:
-            maps.start(trainer.snapshot)  # the first frame: the weights before training
-        result = train(trainer)
+        try:
+            if maps is not None:
+                maps.start(trainer.snapshot)  # the first frame: the weights before training
+            result = train(trainer)
+        finally:
+            if maps is not None:
+                maps.stop()  # the trainer, and its float copy of the training set, go as soon as the run ends
         model = trainer.model()
         test = None if skip_test() else score_on_test_set(model, dataset, result)
         return recorder.finish(result, model, test)

@@ -231,7 +231,7 @@ class MapRecorder:
     """Makes the frames of a run's maps as it trains, and hands each to ``on_frame(sample, frame)``.
 
     ``start(weights)`` makes the first frame, of the weights before training (``weights()`` returns a copy, as
-    ``Trainer.snapshot`` does); ``on_batch`` and ``on_epoch`` are trainer callbacks: a frame after every epoch
+    ``Trainer.snapshot`` does), ``stop()`` ends the recording; ``on_batch`` and ``on_epoch`` are trainer callbacks: a frame after every epoch
     (every ``epoch_stride``-th in a run of more than ``MAX_EPOCH_FRAMES`` epochs, and the last), and in a run of
     fewer than ``FRAMES_WANTED`` epochs a few within each too (``frames_per_epoch``). Frames are labelled with the
     epochs behind their weights, counting the ``from_epoch`` epochs the run started from. ``inputs`` (n, pixels)
@@ -269,6 +269,10 @@ class MapRecorder:
     def start(self, weights: Callable[[], Params]) -> None:
         self._weights = weights
         self._record(self.from_epoch)
+
+    def stop(self) -> None:
+        """Let go of the run's weights (the trainer they come from holds this recorder's callbacks: a cycle)."""
+        self._weights = None
 
     def on_batch(self, event) -> None:
         """Within an epoch (a ``BatchEvent``): a frame at each ``frames_per_epoch``-th of it."""
