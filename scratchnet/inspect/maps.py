@@ -231,9 +231,9 @@ class MapRecorder:
     """Makes the frames of a run's maps as it trains, and hands each to ``on_frame(sample, frame)``.
 
     ``start(weights)`` makes the first frame, of the weights before training (``weights()`` returns a copy, as
-    ``Trainer.snapshot`` does), ``stop()`` ends the recording; ``on_batch`` and ``on_epoch`` are trainer callbacks: a frame after every epoch
-    (every ``epoch_stride``-th in a run of more than ``MAX_EPOCH_FRAMES`` epochs, and the last), and in a run of
-    fewer than ``FRAMES_WANTED`` epochs a few within each too (``frames_per_epoch``). Frames are labelled with the
+    ``Trainer.snapshot`` does), ``stop()`` ends the recording; ``on_batch`` and ``on_epoch`` are trainer callbacks:
+    a frame after every epoch (every ``epoch_stride``-th in a run of more than ``MAX_EPOCH_FRAMES`` epochs, and the
+    last), and in a run of fewer than ``FRAMES_WANTED`` epochs a few within each too (``frames_per_epoch``). Frames are labelled with the
     epochs behind their weights, counting the ``from_epoch`` epochs the run started from. ``inputs`` (n, pixels)
     are the sample's images as the network reads them."""
 
