@@ -28,6 +28,7 @@ from .confusion_view import ConfusionView
 from .curves_panel import CurvesPanel
 from .data_loader import DownloadDialog, MissingDataDialog
 from .draw_pad import DrawPad
+from .edit_panel import EditPanel
 from .files import FileCommands
 from .handwriting_panel import HandwritingPanel
 from .image_browser import ImageBrowser
@@ -110,12 +111,13 @@ class MainWindow(QMainWindow):
         self.browser = ImageBrowser()
         self.confusion = ConfusionView()
         self.network = NetworkView()
-        self.handwriting = HandwritingPanel()
+        self.handwriting, self.editing = HandwritingPanel(), EditPanel()
         for panel, title in (
             (self.pad, "Drawing pad"),
             (self.browser, "Test images"),
             (self.confusion, "Confusion matrix"),
             (self.network, "Inside the network"),
+            (self.editing, "Edits"),
             (self.handwriting, "My handwriting"),
         ):
             self.add_tab(panel, title)
@@ -181,7 +183,7 @@ class MainWindow(QMainWindow):
         self.curves.follow(session)
         self.statusBar().follow(session)
         self.handwriting.follow(session)
-        for panel in (self.pad, self.browser, self.confusion, self.network, self.runs):
+        for panel in (self.pad, self.browser, self.confusion, self.network, self.editing, self.runs):
             panel.follow(session)
         session.input_changed.connect(self._show_opened_test_image)
         session.test_images_requested.connect(lambda *_: self.tabs.setCurrentWidget(self.browser))

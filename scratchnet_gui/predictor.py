@@ -176,6 +176,15 @@ class TestSetPredictions(QObject):
         elif self._watchers:
             self._schedule()
 
+    def show(self, predictions: Predictions, model: Model) -> None:
+        """Take answers for ``model`` computed elsewhere on this dataset's test images (the session scores every
+        edit on the whole test set anyway): they are shown at once, and a pass of the predictor for an older model,
+        under way or waiting, is dropped."""
+        self._wanted = model
+        self._predictor.cancel()
+        self._timer.stop()
+        self._answered(predictions, model, "")
+
     def set_dataset(self, dataset: Dataset) -> None:
         self.dataset = dataset
         self._show_none()  # answers about the previous images would not fit these

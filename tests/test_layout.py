@@ -57,6 +57,7 @@ PANELS = {
     "handwriting_panel",
     "runs_panel",
     "settings_panel",
+    "edit_panel",
 }
 
 
@@ -80,7 +81,7 @@ def test_the_window_connects_panels_to_the_session_never_to_each_other():
     import re
 
     source = (REPO / "scratchnet_gui" / "main_window.py").read_text(encoding="utf-8")
-    panels = "curves|pad|browser|confusion|network|handwriting|runs|settings_panel"
+    panels = "curves|pad|browser|confusion|network|handwriting|runs|settings_panel|editing"
     panel_to_panel = re.compile(rf"self\.({panels})\.[\w.]+\.connect\((lambda[^:]*:\s*)?self\.({panels})\b")
     assert not panel_to_panel.findall(source)
     assert "session.store" not in source  # the runs view owns what the window shows of the store

@@ -19,6 +19,7 @@ from scratchnet import cli, runs
 from scratchnet.cli import main
 from scratchnet.config import TrainConfig
 from scratchnet.errors import RunStoreError
+from scratchnet.inspect.edits import edit_to_dict
 from scratchnet.model_file import load_model
 from scratchnet.runs import (
     MAX_CURVE_POINTS,
@@ -97,7 +98,7 @@ def test_the_store_is_a_write_ahead_log_with_a_schema_version(data_home):
     RunStore().close()
     db = sqlite3.connect(data_home / STORE_NAME)
     assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-    assert db.execute("PRAGMA user_version").fetchone()[0] == max(runs.MIGRATIONS) == 1
+    assert db.execute("PRAGMA user_version").fetchone()[0] == max(runs.MIGRATIONS) == len(runs.MIGRATIONS)
 
 
 def test_runs_lists_summaries_newest_first_without_deleted_ones():
@@ -316,7 +317,8 @@ def test_another_programs_database_and_a_newer_store_are_moved_aside(data_home):
     db = sqlite3.connect(data_home / STORE_NAME)
     db.execute("PRAGMA user_version = 7")
     db.close()
-    assert "was written by a newer ScratchNet (store version 7; this one reads up to 1)" in RunStore().notice
+    latest = max(runs.MIGRATIONS)
+    assert f"was written by a newer ScratchNet (store version 7; this one reads up to {latest})" in RunStore().notice
     assert len([path for path in data_home.glob(f"{STORE_NAME}.corrupt-*") if not path.name.endswith(("-wal", "-shm"))]) == 2
 
 
@@ -324,13 +326,55 @@ def test_an_older_store_is_migrated_keeping_its_runs(monkeypatch):
     store = RunStore()
     run_id = recorded_run(store)
     store.close()
-    version_2 = ["ALTER TABLE runs ADD COLUMN note TEXT NOT NULL DEFAULT ''", "CREATE INDEX runs_by_status ON runs (status)"]
-    monkeypatch.setitem(runs.MIGRATIONS, 2, version_2)
+    version_next = ["ALTER TABLE runs ADD COLUMN note TEXT NOT NULL DEFAULT ''", "CREATE INDEX runs_by_status ON runs (status)"]
+    latest = max(runs.MIGRATIONS) + 1
+    monkeypatch.setitem(runs.MIGRATIONS, latest, version_next)
     upgraded = RunStore()
     assert [run.id for run in upgraded.runs()] == [run_id] and upgraded.run(run_id).epochs == 3
     db = sqlite3.connect(upgraded.path)
-    assert db.execute("PRAGMA user_version").fetchone()[0] == 2
+    assert db.execute("PRAGMA user_version").fetchone()[0] == latest
     assert db.execute("SELECT note FROM runs").fetchall() == [("",)]
+
+
+def test_a_store_without_the_edits_table_gains_it_and_its_runs_are_no_edits(monkeypatch):
+    with monkeypatch.context() as patch:
+        patch.setattr(
+            runs,
+            "MIGRATIONS",
+            {version: statements for version, statements in runs.MIGRATIONS.items() if statements is not runs.EDITS_TABLE},
+        )
+        store = RunStore()
+        run_id = recorded_run(store)
+        store.close()
+    upgraded = RunStore()
+    (run,) = upgraded.runs()
+    assert run.id == run_id and run.edits is None and run.edit_text is None and upgraded.run(run_id).epochs == 3
+
+
+def test_an_edited_copy_is_recorded_as_an_edit_of_its_run(fake_dataset):
+    from scratchnet.inspect.edits import Prune, SwitchOff, UnitRef
+
+    store = RunStore()
+    result = train_recorded(fake_dataset, store, [])
+    edits = (SwitchOff(UnitRef(0, 3)), Prune(0.9))
+    edited = dataclasses.replace(result.model, edits=edits)
+    outcome = RunOutcome("completed", "edit of run …", 0.0, 0.0, {"accuracy": 0.25, "loss": 1.5}, model=edited)
+    edit_id = store.record_edit(result.model.config, IDENTITY, outcome, result.run_id, edits)
+    listed = {run.id: run for run in store.runs()}
+    assert listed[edit_id].edit_of == result.run_id and listed[edit_id].edits == edits and listed[result.run_id].edits is None
+    assert (
+        listed[edit_id].edit_text == f"edit of run {result.run_id}: switched off unit 4 of hidden layer 1; pruned the 90 % smallest weights"
+    )
+    record = store.run(edit_id)
+    assert record.test_accuracy == 0.25 and record.epochs == 0 and record.history == [] and record.status == "completed"
+    assert record.model_path.exists() and load_model(record.model_path).edits == edits
+    assert record.to_json()["edits"] == [edit_to_dict(edit) for edit in edits]
+    store.delete([result.run_id])
+    store.purge()
+    assert store.run(edit_id).edit_of == result.run_id  # an edit keeps its history when its run goes
+    store.delete([edit_id])
+    store.purge()
+    assert sqlite3.connect(store.path).execute("SELECT count(*) FROM edits").fetchone() == (0,)
 
 
 def test_a_store_that_cannot_be_opened_is_a_clear_error(data_home):
