@@ -205,3 +205,53 @@ def test_the_edits_tab_fits_1024_by_768_and_reads_in_both_themes(qtbot, session,
 
     content = editing.findChild(QScrollArea).widget()
     assert content.minimumSizeHint().width() <= 690 and content.minimumSizeHint().height() <= 560  # no scrolling needed
+
+
+# ---- docs/app.md, "Experiments to try" on the Edits tab: each does what the text says -----------------------
+
+
+@pytest.fixture
+def mnist_editing(qtbot, mnist):
+    """The Edits tab over a session with real MNIST and a small network trained on it."""
+    from scratchnet_gui.session import Session
+
+    session = Session()
+    session.set_dataset(mnist)
+    editing = EditPanel()
+    qtbot.addWidget(editing)
+    editing.follow(session)
+    editing.show()
+    session.open_model(quick_model(mnist, hidden=(128, 128)))
+    yield session, editing
+    session.shutdown()
+
+
+def slide(qtbot, session, slider, value: int):
+    """Move a slider of the Edits tab as the learner would; the edit's effect once it is scored."""
+    with qtbot.waitSignal(session.edit_effect_changed) as changed:
+        slider.setValue(value)
+    return changed.args[0]
+
+
+@pytest.mark.mnist
+def test_prune_half_then_90_then_99_percent(qtbot, mnist_editing):
+    session, editing = mnist_editing
+    half = slide(qtbot, session, editing.prune, 50)
+    assert abs(half.accuracy_after - half.accuracy_before) < 0.01  # "moves by less than a point"
+    ninety = slide(qtbot, session, editing.prune, 90)
+    assert ninety.accuracy_after < ninety.accuracy_before - 0.03 and ninety.accuracy_after > 0.5  # "several points"
+    assert ninety.confidence_after < ninety.confidence_before - 0.1  # "much less sure"
+    assert slide(qtbot, session, editing.prune, 99).accuracy_after < 0.35  # "little better than guessing"
+
+
+@pytest.mark.mnist
+def test_raise_the_temperature_then_lower_it(qtbot, mnist_editing):
+    session, editing = mnist_editing
+    hot = slide(qtbot, session, editing.temperature, 70)
+    assert session.edits == (Temperature(5.0),)
+    assert hot.accuracy_after == hot.accuracy_before and len(hot.broken) == len(hot.mended) == 0  # "not one answer changes"
+    assert all(editing.classes.item(row, 3).text() == "0.00" for row in range(10))
+    assert hot.confidence_after < 0.6 * hot.confidence_before and hot.loss_after > hot.loss_before  # "falls by half", "rises"
+    cold = slide(qtbot, session, editing.temperature, -70)
+    assert session.edits == (Temperature(0.2),) and cold.accuracy_after == cold.accuracy_before
+    assert cold.confidence_after > max(0.98, cold.confidence_before) and cold.loss_after > cold.loss_before
