@@ -159,7 +159,7 @@ class EditPanel(QWidget):
     def _slider(self, low: int, high: int, tip: str) -> QSlider:
         slider = QSlider(Qt.Orientation.Horizontal, minimum=low, maximum=high, toolTip=tip)
         slider.setAccessibleName(tip.split(":")[0])
-        slider.setPageStep(max((high - low) // 10, 1))
+        slider.setPageStep(max(round((high - low + 1) / 10), 1))  # Page Up / Down: a tenth of the way
         return slider
 
     def _build_edit_list(self) -> QGroupBox:

@@ -21,6 +21,7 @@ from scratchnet_gui.runs_panel import RunsPanel
 from scratchnet_gui.session import EDIT_DURING_RUN
 
 from .quick_models import quick_model
+from .test_gui_app import window  # noqa: F401  (the fixture)
 from .test_session import run_to_the_end, start_long_run, stop
 
 SMALL = TrainConfig(hidden=[16, 12], epochs=2, batch_size=32, optimizer="adam", lr=0.01, validation_size=100)
@@ -74,6 +75,8 @@ def test_an_edit_updates_the_accuracy_the_classes_the_pad_and_the_confusion_matr
         assert editing.classes.item(row, 2).text() == f"{100 * right.mean():.2f} %"
     # the confusion matrix shows the edited copy's answers at once, without a second pass over the test set
     assert confusion.predictions is effect.after and session.test_predictions.model is session.model
+    qtbot.waitUntil(lambda: not session.test_predictions.busy)  # a pass for the trained weights, under way, never lands
+    assert confusion.predictions is effect.after
     np.testing.assert_array_equal(confusion.matrix, np.bincount(labels * 4 + expected.argmax(1), minlength=16).reshape(4, 4))
     qtbot.waitUntil(lambda: not pad.prediction_pending)
     np.testing.assert_allclose(pad.probabilities, plain_answers(trained, session.dataset, session.edits)[3], rtol=1e-4, atol=1e-6)
@@ -255,3 +258,25 @@ def test_raise_the_temperature_then_lower_it(qtbot, mnist_editing):
     cold = slide(qtbot, session, editing.temperature, -70)
     assert session.edits == (Temperature(0.2),) and cold.accuracy_after == cold.accuracy_before
     assert cold.confidence_after > max(0.98, cold.confidence_before) and cold.loss_after > cold.loss_before
+
+
+def test_in_the_window_the_keyboard_prunes_and_the_confusion_matrix_follows(qtbot, window):  # noqa: F811
+    from .test_gui_app import configure
+
+    configure(window, epochs=2, batch_size=50)
+    with qtbot.waitSignal(window.session.run_finished, timeout=20_000):
+        window.start_action.trigger()
+    window.show_tab("Edits")
+    editing = window.editing
+    editing.prune.setFocus()
+    with qtbot.waitSignal(window.session.edit_effect_changed) as changed:
+        for _ in range(9):
+            QTest.keyClick(editing.prune, Qt.Key.Key_PageUp)  # 10 % a step
+    effect = changed.args[0]
+    assert window.session.edits == (Prune(0.9),) and editing.prune_label.text() == "90 %"
+    window.show_tab("Confusion matrix")
+    assert window.confusion.predictions is effect.after and f"{100 * effect.accuracy_after:.2f} %" in window.confusion.title()
+    window.show_tab("Edits")
+    editing.reset_button.setFocus()
+    QTest.keyClick(editing.reset_button, Qt.Key.Key_Space)
+    assert window.session.edits == () and window.session.trained_model is None and window.session.edit_effect is None
