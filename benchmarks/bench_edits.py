@@ -117,8 +117,10 @@ def main() -> int:
     app.processEvents()
     start = time.perf_counter()
     session.edit_network(Temperature(2.0))  # the first edit also keeps the trained layers over the test set
-    print(f"model {model.layer_sizes} {model.activation}; first edit (keeps every layer's values): {1000 * (time.perf_counter() - start):.0f} ms")
-    evaluator = EditEvaluator(model.params, get_activation(model.activation), to_inputs(dataset.test_images), dataset.test_labels, dataset.class_names)
+    first = 1000 * (time.perf_counter() - start)
+    print(f"model {model.layer_sizes} {model.activation}; first edit (keeps every layer's values): {first:.0f} ms")
+    inputs = to_inputs(dataset.test_images)
+    evaluator = EditEvaluator(model.params, get_activation(model.activation), inputs, dataset.test_labels, dataset.class_names)
     for busy in (False, True):
         print(f"\n{'one other core busy' if busy else 'quiet'} ({os.cpu_count()} cores; load average {os.getloadavg()[0]:.2f}):")
         with one_core_busy(busy):
