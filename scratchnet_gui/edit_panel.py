@@ -143,12 +143,13 @@ class EditPanel(QWidget):
             (self.temperature, self.temperature_label, "&Temperature"),
         ):
             row = QHBoxLayout()
+            row.setSpacing(8)
             row.addWidget(slider, 1)
             label.setMinimumWidth(self.fontMetrics().horizontalAdvance("× 2.00 spread "))
             row.addWidget(label)
             caption = QLabel(title)
             caption.setBuddy(slider)
-            caption.setMinimumWidth(caption.sizeHint().width())
+            caption.setContentsMargins(0, 0, 8, 0)
             form.addRow(caption, row)
         self.prune.valueChanged.connect(lambda value: self._slid(Prune(value / 100)))
         self.noise.valueChanged.connect(lambda value: self._slid(WeightNoise(value / 100)))
