@@ -280,3 +280,18 @@ def test_in_the_window_the_keyboard_prunes_and_the_confusion_matrix_follows(qtbo
     editing.reset_button.setFocus()
     QTest.keyClick(editing.reset_button, Qt.Key.Key_Space)
     assert window.session.edits == () and window.session.trained_model is None and window.session.edit_effect is None
+
+
+def test_edits_are_scored_again_on_a_new_test_set(qtbot, session, trained, tmp_path):
+    from scratchnet.data import load_dataset
+
+    from .conftest import write_dataset
+
+    session.edit_network(Prune(0.5))
+    other = load_dataset(write_dataset(tmp_path / "other", seed=7))
+    with qtbot.waitSignal(session.edit_effect_changed) as changed:
+        session.set_dataset(other)
+    assert session.edits == (Prune(0.5),)
+    np.testing.assert_array_equal(changed.args[0].after.labels, other.test_labels)
+    np.testing.assert_allclose(changed.args[0].after.probabilities, plain_answers(trained, other, session.edits), rtol=1e-4, atol=1e-6)
+    assert session.test_predictions.predictions is changed.args[0].after

@@ -10,6 +10,8 @@ import warnings
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from scratchnet.cli import main
 from scratchnet.config import TrainConfig
@@ -494,3 +496,32 @@ def test_edits_that_are_no_list_of_edits_are_refused(tmp_path, edits):
 
 def test_null_edits_are_none(tmp_path):
     assert parse_model(rewrite_metadata(model_bytes(tmp_path), lambda h, m: m.update(edits=None))).edits == ()
+
+
+_json = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats()
+    | st.text(max_size=12)
+    | st.sampled_from(["prune", "switch_off", "temperature", "shift_bias"]),
+    lambda children: (
+        st.lists(children, max_size=4)
+        | st.dictionaries(
+            st.sampled_from(["kind", "unit", "layer", "fraction", "t", "shift", "seed", "scale", "factor"]), children, max_size=5
+        )
+    ),
+    max_leaves=16,
+)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(edits=st.lists(_json, max_size=5) | _json)
+def test_any_json_as_edits_loads_or_is_refused_in_one_line(tmp_path, edits):
+    data = model_bytes(tmp_path)
+    try:
+        model = parse_model(rewrite_metadata(data, lambda h, m: m.update(edits=edits)), "m")
+    except ModelFileError as error:
+        assert str(error).startswith("m: ") and "\n" not in str(error) and len(str(error)) < 600
+    else:
+        assert all(not hasattr(edit, "unit") or edit.unit.exists_in(model.params) for edit in model.edits)
