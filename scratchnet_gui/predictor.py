@@ -3,9 +3,10 @@
 ``TestSetPredictions`` (no widgets; the session owns one) holds the current model's answers, which the image
 browser, the confusion matrix and every later panel show; it recomputes them at most once a second, and only
 while a panel that shows them is on screen (each says so: ``set_watched``). Answers computed elsewhere (the
-session scores each edit of the network on the whole test set) are taken as they are, at once (``show``). ``Predictor`` runs ``Predictions.on_test_set`` on a thread
-of its own ``QThreadPool`` and hands back plain data through its ``ready`` signal, on the thread that owns it,
-so that the window's thread only shows the answers (a pass over the test set takes 90-150 ms while a run trains).
+session scores each edit of the network on the whole test set) are taken as they are, at once (``show``).
+``Predictor`` runs ``Predictions.on_test_set`` on a thread of its own ``QThreadPool`` and hands back plain data
+through its ``ready`` signal, on the thread that owns it, so that the window's thread only shows the answers (a
+pass over the test set takes 90-150 ms while a run trains).
 
 Requests never pile up: one is computed at a time, and a request made meanwhile waits, replacing any older
 waiting one. An answer is dropped when a newer request is already waiting (its model has been replaced: the
