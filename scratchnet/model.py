@@ -7,7 +7,8 @@ act, ..., Linear)``, so ``load_state_dict`` accepts the file as it is. Everythin
 (layer sizes, activation, input scaling, class names, training config, final metrics, and
 ``metrics.epochs``, the epochs of training behind the weights: ``Model.epochs_trained``)
 is JSON in the header's ``__metadata__["scratchnet"]``, including a fingerprint of the dataset the
-model learnt from, so that using it on another dataset can be flagged.
+model learnt from, so that using it on another dataset can be flagged, and, for an edited copy of trained
+weights (the app's Save as new model), ``edits``: the list of edits made, each ``inspect.edits.edit_to_dict``.
 
 ``save_model`` writes a file; ``scratchnet.model_file.load_model`` reads one back, defensively.
 """
@@ -24,6 +25,7 @@ import numpy as np
 from .atomic import atomic_write
 from .data import Dataset, to_inputs
 from .errors import ModelFileError
+from .inspect.edits import Edit, edit_to_dict
 from .nn.activations import get_activation
 from .nn.network import Params, forward, input_saliency, layer_sizes_of, predict_proba, softmax
 
@@ -47,6 +49,9 @@ class Model:
     # Epochs of training behind these weights, over every run that trained them (2.5: stopped halfway through
     # the third); 0 for fresh random weights, None when unknown (a file that does not record it).
     epochs_trained: float | None = 0
+    # The edits made to trained weights to give these (``scratchnet.inspect.edits``; Save as new model), in order;
+    # () for weights as training left them.
+    edits: tuple[Edit, ...] = ()
 
     @property
     def layer_sizes(self) -> list[int]:
@@ -149,6 +154,8 @@ def save_model(model: Model, path: str | os.PathLike) -> None:
         "metrics": model.metrics if model.epochs_trained is None else {**model.metrics, "epochs": model.epochs_trained},
         "saved_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
     }
+    if model.edits:
+        metadata["edits"] = [edit_to_dict(edit) for edit in model.edits]
     atomic_write(path, save(tensors, metadata={"scratchnet": json.dumps(metadata)}))
 
 

@@ -2,8 +2,9 @@
 
 Only a regular file is read, and only the bytes its header accounts for; the tensors must tile the data
 exactly, as the safetensors format requires (no overlaps, gaps or trailing bytes); every metadata field is
-checked for type; and the weights must compute finite values on a few ordinary images (finite weights can
-still overflow the float range once multiplied and summed). The format itself is described in ``model``.
+checked for type (the edits an edited copy lists by ``inspect.edits.edits_from_list``, their units against the
+layer sizes); and the weights must compute finite values on a few ordinary images (finite weights can still
+overflow the float range once multiplied and summed). The format itself is described in ``model``.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import numpy as np
 
 from .data import MAX_CLASSES, display_name
 from .errors import ModelFileError
+from .inspect.edits import Edit, edits_from_list
 from .memory import available_bytes, format_bytes
 from .model import FORMAT, FORMAT_VERSION, Model
 from .nn.activations import ACTIVATIONS
@@ -37,6 +39,7 @@ OPTIONAL_FIELDS = {
     "saved_at": (str, "a string"),
     "config": (dict, "a JSON object"),
     "metrics": (dict, "a JSON object"),
+    "edits": (list, "a JSON list"),
 }
 # What each metric the trainer records may hold besides null: its lowest and highest value.
 METRIC_RANGES = {
@@ -123,6 +126,7 @@ def _read_model(file: BinaryIO, size: int, name: str) -> Model:
         metrics=metrics,
         dataset_fingerprint=meta.get("dataset_fingerprint"),
         epochs_trained=metrics.pop("epochs", None),
+        edits=meta["edits"],
     )
     probes = probe_images(model.image_shape)
     try:
@@ -201,7 +205,22 @@ def _read_metadata(header: dict, name: str) -> dict:
         low, high = METRIC_RANGES.get(key, (-math.inf, math.inf))
         if value is not None and not (_is_real(value) and low <= value <= high):
             raise ModelFileError(f"{name}: metrics.{key} must be {_number_between(low, high)} or null; got {reprlib.repr(value)}")
+    meta["edits"] = _read_edits(meta.get("edits") or [], sizes, name)
     return meta
+
+
+def _read_edits(data: list, sizes: list[int], name: str) -> tuple[Edit, ...]:
+    """The edits an edited copy lists (``inspect.edits.edits_from_list``), each unit one of these layer sizes'."""
+    try:
+        edits = edits_from_list(data)
+    except ValueError as error:
+        raise ModelFileError(f"{name}: {error}") from None
+    widths = sizes[1:-1]  # of the hidden layers
+    for position, edit in enumerate(edits, start=1):
+        unit = getattr(edit, "unit", None)
+        if unit is not None and not (0 <= unit.layer < len(widths) and 0 <= unit.unit < widths[unit.layer]):
+            raise ModelFileError(f"{name}: edit {position} is of {unit}, which a {'-'.join(map(str, sizes))} network does not have")
+    return edits
 
 
 def _is_real(value) -> bool:

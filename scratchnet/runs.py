@@ -14,10 +14,11 @@ figures), ``epochs`` (one row per completed epoch, written as the epoch ends, so
 its epochs behind), ``curves`` (the smoothed batch loss, at most 2 000 (epochs, loss) pairs of little-endian
 float32), ``maps`` and ``map_frames`` (the run's representation maps, ``scratchnet.inspect.maps``: its sample of
 test images, then one frame at the start, after each epoch and, in short runs, within them; about 36 KB a frame for
-the default network; read back by ``RunStore.maps``), and ``health`` (the health signals measured while it
-trained, ``scratchnet.health``: one row per sample and dense layer, written as each epoch ends). The weights of
-every run that completed an epoch go to ``models/<id>.safetensors`` beside the store; deleting a run deletes that
-file and no other, whatever its row says.
+the default network; read back by ``RunStore.maps``), ``health`` (the health signals measured while it trained,
+``scratchnet.health``: one row per sample and dense layer, written as each epoch ends) and ``edits`` (for a run
+that is an edited copy of another run's weights, the app's Save as new model: which run, and the edits made,
+``inspect.edits``). The weights of every run that completed an epoch (and of every edited copy) go to
+``models/<id>.safetensors`` beside the store; deleting a run deletes that file and no other, whatever its row says.
 
 Several processes may record at once: the journal is a write-ahead log, so readers never wait for a writer, and
 a writer waits up to ``BUSY_TIMEOUT`` seconds for another to finish, then fails ("another process holds it
@@ -65,6 +66,7 @@ from .health import HEALTH_COLUMNS, MAX_STORED_ROWS, HealthHistory, HealthSample
 from .hints import Hint, hints_for
 from .home import data_home
 from .inspect import maps as representation
+from .inspect.edits import Edit, describe_edits, edit_to_dict, edits_from_list
 from .model import Model, save_model
 from .nn.activations import get_activation
 from .nn.metrics import LossSmoother
@@ -115,6 +117,16 @@ HEALTH_MIGRATION = [
         PRIMARY KEY (run_id, at, layer)
     ) WITHOUT ROWID""",
 ]
+# Version 4: the edited copies of runs' weights (the app's Save as new model): each is a run of its own, and this row says
+# which run's weights it edits and how.
+EDITS_TABLE = [
+    """CREATE TABLE edits (
+        run_id INTEGER PRIMARY KEY REFERENCES runs (id) ON DELETE CASCADE,
+        edit_of INTEGER,                        -- the run whose weights were edited (NULL: weights no run recorded);
+                                                -- no foreign key: the edit keeps its history when that run goes
+        edits TEXT NOT NULL                     -- JSON list of inspect.edits.edit_to_dict, in the order made
+    )""",
+]
 
 # MIGRATIONS[v] turns a store of version v - 1 (0: an empty file) into version v. Never edit a released one:
 # add the next version instead.
@@ -157,6 +169,7 @@ MIGRATIONS: dict[int, list[str]] = {
     ],
     2: MAPS_TABLES,
     3: HEALTH_MIGRATION,
+    4: EDITS_TABLE,
 }
 
 
@@ -219,6 +232,8 @@ class RunSummary:
     blas_threads: int | None  # its environment's threads: the BLAS thread count it trained with
     model_path: Path | None  # the weights, when the run completed an epoch
     unreadable: tuple[str, ...] = ()  # the fields whose stored values could not be read
+    edit_of: int | None = None  # for an edited copy of a run's weights: that run (None: weights no run recorded)
+    edits: tuple[Edit, ...] | None = None  # for an edited copy: the edits made, in order; None for any other run
 
     @functools.cached_property
     def config(self) -> dict:
@@ -229,6 +244,15 @@ class RunSummary:
         except stored_values.Unreadable:
             return {}
         return {stored_values.printable(name): _setting_value(value) for name, value in settings.items() if _is_setting_value(value)}
+
+    @property
+    def edit_text(self) -> str | None:
+        """For an edited copy of a run's weights, what it is: "edit of run 3: pruned the 90 % smallest weights";
+        None for any other run."""
+        if self.edits is None:
+            return None
+        base = f"run {self.edit_of}" if self.edit_of is not None else "weights no run recorded"
+        return f"edit of {base}: {describe_edits(self.edits) or 'no edits'}"
 
     @property
     def settings(self) -> str:
@@ -242,8 +266,9 @@ class RunSummary:
 
     def to_json(self) -> dict:
         """Every field as JSON-ready values: times in ISO 8601, paths as strings, NaN and infinities as null."""
-        fields = {field.name: getattr(self, field.name) for field in dataclasses.fields(self) if field.name != "config_json"}
-        return _json_ready({**fields, "config": self.config})
+        fields = {field.name: getattr(self, field.name) for field in dataclasses.fields(self) if field.name not in ("config_json", "edits")}
+        edits = None if self.edits is None else [edit_to_dict(edit) for edit in self.edits]
+        return _json_ready({**fields, "config": self.config, "edits": edits})
 
 
 @dataclass
@@ -414,6 +439,34 @@ class RunStore:
         for event in outcome.history:
             self.add_epoch(run_id, event)
         self.finish(run_id, outcome)
+        return run_id
+
+    def record_edit(self, config: dict, dataset: DatasetIdentity, outcome: RunOutcome, edit_of: int | None, edits: Iterable[Edit]) -> int:
+        """Record an edited copy of a run's weights (``outcome.model``) as a run of its own: no epochs of its own,
+        its test-set report, its weights, and in the edits table the run whose weights it edits (``edit_of``; None:
+        weights no run recorded) and the ``edits`` made to them. ``config``: the settings those weights were
+        trained with (recorded as they are). Returns its id."""
+        environment = Environment.current()
+        process = psutil.Process()
+        with self._transaction() as db:
+            run_id = db.execute(
+                "INSERT INTO runs (started, status, config, dataset, environment, host, pid, process_started) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    time.time(),
+                    RUNNING,
+                    json.dumps(_json_ready(config)),
+                    json.dumps(dataclasses.asdict(dataset)),
+                    json.dumps(dataclasses.asdict(environment)),
+                    socket.gethostname(),
+                    process.pid,
+                    process.create_time(),
+                ),
+            ).lastrowid
+            listed = json.dumps([edit_to_dict(edit) for edit in edits])
+            db.execute("INSERT INTO edits (run_id, edit_of, edits) VALUES (?, ?, ?)", (run_id, edit_of, listed))
+        self.finish(run_id, dataclasses.replace(outcome, history=[]))
+        self._save_weights(run_id, outcome.model)  # (``finish`` saves those of runs that trained an epoch)
         return run_id
 
     def _save_weights(self, run_id: int, model: Model) -> None:
@@ -709,6 +762,8 @@ _SUMMARY_COLUMN_OF = {  # JSON looked into only when it is JSON: a malformed tex
     "dataset_name": "CASE WHEN json_valid(dataset) THEN json_extract(dataset, '$.name') END",
     "blas_threads": "CASE WHEN json_valid(environment) THEN json_extract(environment, '$.threads') END",
     "model_path": "model_file",
+    "edit_of": "(SELECT edit_of FROM edits WHERE edits.run_id = runs.id)",
+    "edits": "(SELECT edits FROM edits WHERE edits.run_id = runs.id)",
 }
 _SUMMARY_COLUMNS = ", ".join(_SUMMARY_COLUMN_OF.get(name, name) for name in _SUMMARY_FIELDS)
 RUN_STATUSES = (RUNNING, *ENDINGS)
@@ -741,6 +796,8 @@ _SUMMARY_READERS: dict[str, Callable[[object], object]] = {
     "train_seconds": stored_values.amount,
     "samples_per_second": stored_values.amount,
     "blas_threads": stored_values.optional(lambda value: stored_values.whole(value, low=1)),
+    "edit_of": stored_values.optional(lambda value: stored_values.whole(value, low=1)),
+    "edits": stored_values.optional(lambda value: _stored_edits(value)),
 }
 _UNKNOWN = {"status": "unknown", "message": "", "config_json": ""}  # what an unreadable value reads as (else None)
 _DETAIL_READERS: dict[str, Callable[[object], object]] = {  # the columns of a StoredRun beyond its summary's
@@ -769,6 +826,14 @@ def _epoch_event(row: tuple) -> EpochEvent | None:
     """A row of the epochs table as an ``EpochEvent``, its unreadable figures None; None when its number is unreadable."""
     values, _ = _read_fields(_EPOCH_READERS, dict(zip(EPOCH_COLUMNS, row)))
     return EpochEvent(**values) if isinstance(values["epoch"], int) and values["epoch"] >= 1 else None
+
+
+def _stored_edits(value: object) -> tuple[Edit, ...]:
+    """The edits column of an edited copy: a JSON list of edits (``inspect.edits.edits_from_list``)."""
+    try:
+        return edits_from_list(stored_values.json_value(value))
+    except ValueError:  # (Unreadable is one)
+        raise stored_values.Unreadable(value) from None
 
 
 def _loss_curve(points: object) -> np.ndarray | None:

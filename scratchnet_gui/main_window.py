@@ -30,6 +30,7 @@ from .confusion_view import ConfusionView
 from .curves_panel import CurvesPanel
 from .data_loader import DownloadDialog, MissingDataDialog
 from .draw_pad import DrawPad
+from .edit_panel import EditPanel
 from .files import FileCommands
 from .handwriting_panel import HandwritingPanel
 from .health_view import HealthView
@@ -40,7 +41,7 @@ from .network_view import NetworkView
 from .robustness_view import RobustnessView
 from .runs_panel import RunsPanel
 from .saved_settings import SavedValues, open_settings
-from .session import NetworkInput, RunOutcome, RunState, Session, memory_warning
+from .session import RunOutcome, RunState, Session, memory_warning
 from .settings_panel import SettingsPanel
 from .shortcuts import FocusedControlsKeepSpace
 from .status_bar import NoticeBar, StatusBar, html
@@ -109,8 +110,8 @@ class MainWindow(QMainWindow):
         """The panels, each on a tab of its own or inside a group's tab; every one follows the session."""
         self.curves, self.pad, self.browser, self.confusion = CurvesPanel(), DrawPad(), ImageBrowser(), ConfusionView()
         self.robustness, self.confidence = RobustnessView(), ConfidenceView()
-        self.network, self.unit, self.arithmetic, self.maps = NetworkView(), UnitView(), ArithmeticView(), MapsView()
-        self.health, self.handwriting, self.runs = HealthView(), HandwritingPanel(), RunsPanel()
+        self.network, self.unit, self.arithmetic, self.editing = NetworkView(), UnitView(), ArithmeticView(), EditPanel()
+        self.maps, self.health, self.handwriting, self.runs = MapsView(), HealthView(), HandwritingPanel(), RunsPanel()
         for panel, title, group in (
             (self.curves, "Training", None),
             (self.health, "Health", None),  # inside the layers while it learns, and hints when it goes wrong
@@ -122,6 +123,7 @@ class MainWindow(QMainWindow):
             (self.network, "Overview", INSIDE),
             (self.unit, "Unit", INSIDE),
             (self.arithmetic, "One example", INSIDE),
+            (self.editing, "Edits", INSIDE),
             (self.maps, "Maps", INSIDE),
             (self.handwriting, "My handwriting", None),
             (self.runs, "Runs", None),  # the run store: its selected runs overlay the plots
@@ -190,10 +192,9 @@ class MainWindow(QMainWindow):
         self.statusBar().follow(session)
         for panel in self.tabs.panels():
             panel.follow(session)
-        session.unit_opened.connect(lambda _: self.tabs.show_widget(self.unit))
-        session.input_changed.connect(self._show_opened_test_image)
-        session.test_images_requested.connect(lambda *_: self.tabs.show_widget(self.browser))
-        session.maps_opened.connect(lambda _: self.tabs.show_widget(self.maps))
+        asked = {self.pad: session.test_image_opened, self.browser: session.test_images_requested, self.unit: session.unit_opened}
+        for panel, request in {**asked, self.maps: session.maps_opened}.items():  # a panel asked for: bring it forward
+            request.connect(lambda *_, panel=panel: self.tabs.show_widget(panel))
         session.model_changed.connect(lambda _: self._update_actions())
         session.dataset_changed.connect(self._dataset_changed)
         session.state_changed.connect(self._show_state)
@@ -217,11 +218,6 @@ class MainWindow(QMainWindow):
     def tab_titles(self) -> list[str]:
         """Every panel's title, in the order of the tabs."""
         return self.tabs.titles()
-
-    def _show_opened_test_image(self, network_input: NetworkInput | None) -> None:
-        """A test image opened to be read and drawn over: show it on the pad."""
-        if network_input is not None and network_input.image is not None:
-            self.tabs.show_widget(self.pad)
 
     # ---- data -------------------------------------------------------------------------------------
 

@@ -2,9 +2,11 @@
 
 ``TestSetPredictions`` (no widgets; the session owns one) holds the current model's answers, which the image
 browser, the confusion matrix and every later panel show; it recomputes them at most once a second, and only
-while a panel that shows them is on screen (each says so: ``set_watched``). ``Predictor`` runs ``Predictions.on_test_set`` on a thread
-of its own ``QThreadPool`` and hands back plain data through its ``ready`` signal, on the thread that owns it,
-so that the window's thread only shows the answers (a pass over the test set takes 90-150 ms while a run trains).
+while a panel that shows them is on screen (each says so: ``set_watched``). Answers computed elsewhere (the
+session scores each edit of the network on the whole test set) are taken as they are, at once (``show``).
+``Predictor`` runs ``Predictions.on_test_set`` on a thread of its own ``QThreadPool`` and hands back plain data
+through its ``ready`` signal, on the thread that owns it, so that the window's thread only shows the answers (a
+pass over the test set takes 90-150 ms while a run trains).
 
 Requests never pile up: one is computed at a time, and a request made meanwhile waits, replacing any older
 waiting one. An answer is dropped when a newer request is already waiting (its model has been replaced: the
@@ -175,6 +177,15 @@ class TestSetPredictions(QObject):
             self._show_none()
         elif self._watchers:
             self._schedule()
+
+    def show(self, predictions: Predictions, model: Model) -> None:
+        """Take answers for ``model`` computed elsewhere on this dataset's test images (the session scores every
+        edit on the whole test set anyway): they are shown at once, and a pass of the predictor for an older model,
+        under way or waiting, is dropped."""
+        self._wanted = model
+        self._predictor.cancel()
+        self._timer.stop()
+        self._answered(predictions, model, "")
 
     def set_dataset(self, dataset: Dataset) -> None:
         self.dataset = dataset

@@ -126,7 +126,10 @@ class RunTableModel(QAbstractTableModel):
             self.dataChanged.emit(self.index(0, 0), self.index(len(self._runs) - 1, 0), [Qt.ItemDataRole.DecorationRole])
 
     def label(self, run: RunSummary) -> str:
-        """The run's settings in a few words (``TrainConfig.describe``)."""
+        """The run's settings in a few words (``TrainConfig.describe``); for an edited copy of a run's weights,
+        which run and how ("edit of run 3: pruned the 90 % smallest weights")."""
+        if run.edits is not None:
+            return run.edit_text
         if run.config_json not in self._labels:
             self._labels[run.config_json] = run.settings
         return self._labels[run.config_json]

@@ -7,7 +7,8 @@ A ``Session`` owns what the window shows and what several panels share:
   settings) and the BLAS thread setting of its runs;
 - the current input (``input``: the pad's drawing or an opened test image, as the network reads it);
 - the hidden unit the learner opened (``selected_unit``), and the edits made to a copy of the trained weights
-  (``edits``; ``trained_model`` keeps the weights they were made to, which never change);
+  (``edits``; ``trained_model`` keeps the weights they were made to, which never change), with their effect on
+  the whole test set (``edit_effect``, scored at once: its answers are the test-set answers too);
 - the current model's answers on the test set (``test_predictions``, computed off the UI thread), and its hidden
   units explained (``units``: each unit's study, and the ranking of a layer's units, off the UI thread);
 - the recorded runs as the app shows them (``runs``: the overlaid ones, delete with undo, export, runs that
@@ -54,13 +55,16 @@ from scratchnet.controls import LiveSettings, RunControls
 from scratchnet.data import Dataset, to_inputs
 from scratchnet.errors import ConfigError, DataError, ModelFileError, RunStoreError
 from scratchnet.finetune import FinetuneSettings, check_examples
-from scratchnet.inspect.edits import Edit, SwitchOff, UnitRef, apply_edits
+from scratchnet.inspect.edit_effects import EditEffect, EditEvaluator
+from scratchnet.inspect.edits import GLOBAL_EDITS, Edit, SwitchOff, UnitRef, apply_edits, describe_edits
 from scratchnet.inspect.maps import MapFrame, MapSample, RunMaps
 from scratchnet.memory import MEMORY_MARGIN, available_bytes, estimate_training_bytes, fits_in_memory, format_bytes, return_freed_memory
 from scratchnet.model import Model, save_model
 from scratchnet.model_file import load_model
+from scratchnet.nn.activations import get_activation
+from scratchnet.nn.metrics import evaluate
 from scratchnet.nn.network import copy_params, init_params
-from scratchnet.runs import RunOutcome, RunStore
+from scratchnet.runs import DatasetIdentity, RunOutcome, RunStore
 from scratchnet.trainer import BatchEvent, EpochEvent
 
 from .blas_threads import BlasThreadSetting
@@ -79,6 +83,7 @@ THRESHOLD_KEY = "doubt/threshold"
 DIFFERENT_DATASET = "Its scores on this data may mean little."
 RUN_IN_PROGRESS = "Stop the run in progress first: its weights are the current model until it ends."
 EDITED = "The network is edited (on a copy): save it as a new model or reset the edits before training it."
+EDIT_DURING_RUN = "The network cannot be edited while it trains: stop the run first (edits are made to a copy of trained weights)."
 
 
 class RunState(str, Enum):
@@ -187,12 +192,14 @@ class Session(QObject):
     input_changed = Signal(object)  # NetworkInput | None: the current input
     settings_proposed = Signal(object)  # TrainConfig: settings to fill the settings panel with for the next run
     test_images_requested = Signal(object, object)  # true class | None, predicted class | None: show these test images
+    test_image_opened = Signal(int)  # a test image, by its index, is the current input, to be read and drawn over
     unit_selected = Signal(object)  # UnitRef | None: the hidden unit the views that explain one show
     unit_opened = Signal(object)  # UnitRef: a unit the learner clicked, to be shown in the unit view
     edits_changed = Signal(object)  # tuple[Edit, ...]: the edits made to the trained weights (empty: none)
     confidence_threshold_changed = Signal(float)  # the new threshold, 0 to 1
     maps_changed = Signal(object)  # RunMaps | None: the maps to show (the run's, with one frame more; or a recorded run's)
     maps_opened = Signal(int)  # a recorded run's maps, by its id, are the ones shown (show_run_maps)
+    edit_effect_changed = Signal(object)  # EditEffect | None: the edits' effect on the test set (None: no edits, or no data)
 
     def __init__(
         self,
@@ -223,6 +230,8 @@ class Session(QObject):
         self.edits: tuple[Edit, ...] = ()
         self.trained_model: Model | None = None  # while there are edits: the weights they were made to
         self.maps: RunMaps | None = None  # the representation maps shown: the last run's, or a recorded run's
+        self.edit_effect: EditEffect | None = None  # while there are edits (and data): what they do to the test set
+        self._evaluator: EditEvaluator | None = None  # the trained weights' layers over the test set, kept while editing
         self.test_predictions = TestSetPredictions(self)
         self.model_changed.connect(self.test_predictions.set_model)
         self.dataset_changed.connect(self.test_predictions.set_dataset)
@@ -268,6 +277,7 @@ class Session(QObject):
                 warning = f"The current model does not fit this dataset ({error}); it was replaced by fresh weights."
                 self.set_model(None)
         self.dataset = dataset
+        self._evaluator = None  # its values are the other test set's
         if self.input is not None and self.input.pixels.shape != tuple(dataset.image_shape):
             self.set_input(None)  # an input of the other dataset's size: no model of this one could read it
         height, width = dataset.image_shape
@@ -277,6 +287,8 @@ class Session(QObject):
             10000,
         )
         self.dataset_changed.emit(dataset)
+        if self.edits:
+            self._show_edits(self.edits, self.trained_model)  # their effect on these test images
         mismatch = self.dataset_mismatch()
         if warning or mismatch:
             self.warn(warning or f"{sentence(mismatch)} {DIFFERENT_DATASET}", "warning")
@@ -301,9 +313,11 @@ class Session(QObject):
     def set_model(self, model: Model | None) -> None:
         """Make ``model`` the current network (a run's snapshot after each epoch, or its final weights; None: none).
         Edits made to the weights before are dropped: they were made to other weights."""
+        self._evaluator = None
         if self.edits:
-            self.edits, self.trained_model = (), None
+            self.edits, self.trained_model, self.edit_effect = (), None, None
             self.edits_changed.emit(())
+            self.edit_effect_changed.emit(None)
         self._show_model(model)
 
     def _show_model(self, model: Model | None) -> None:
@@ -426,17 +440,25 @@ class Session(QObject):
 
     def edit_network(self, edit: Edit) -> bool:
         """Apply ``edit`` to a copy of the trained weights, after the edits made before, and make the copy the
-        current model (the trained weights stay in ``trained_model``). False (with a notice) when it cannot be
-        made: a run is under way, there is no model, or the edit's unit is not in it."""
+        current model (the trained weights stay in ``trained_model``); its effect on the test set follows at once
+        (``edit_effect``). A global edit (prune, weight noise, temperature) sets its setting: it replaces an earlier
+        edit of its kind, and at its neutral value (prune 0 %, no noise, temperature 1) only removes that. False
+        (with a notice) when it cannot be made: a run is under way, there is no model, or the edit's unit is not in it."""
         if self.state.active:
-            self.warn(RUN_IN_PROGRESS)
+            self.warn(EDIT_DURING_RUN)
             return False
         trained = self.trained_model or self.model
         unit = getattr(edit, "unit", None)
         if trained is None or (unit is not None and not unit.exists_in(trained.params)):
             self.warn("There is no such unit to edit in the current model.")
             return False
-        self._show_edits((*self.edits, edit), trained)
+        edits = (*self.edits, edit)
+        if isinstance(edit, GLOBAL_EDITS):  # it replaces the earlier one of its kind; at its neutral value, it goes
+            edits = (*(earlier for earlier in self.edits if type(earlier) is not type(edit)), *([] if edit.does_nothing() else [edit]))
+        self._show_edits(edits, trained)
+        if self.edit_effect is not None:
+            effect = self.edit_effect
+            self.say(f"Test accuracy {100 * effect.accuracy_before:.2f} % → {100 * effect.accuracy_after:.2f} % ({edit})", 8000)
         return True
 
     def undo_edit(self) -> None:
@@ -453,12 +475,99 @@ class Session(QObject):
         """Whether one of the edits switches ``unit`` off."""
         return any(isinstance(edit, SwitchOff) and edit.unit == unit for edit in self.edits)
 
+    def input_answers(self) -> tuple[np.ndarray, np.ndarray] | None:
+        """The class probabilities the trained weights and the edited copy give the current input (one row each
+        of (1, classes)); None without edits, an input or data."""
+        if self._evaluator is None or self.input is None or not self.edits:
+            return None
+        x = self.input.pixels.reshape(1, -1).astype(self.model.dtype, copy=False)
+        return self._evaluator.probabilities_for(self.model.params, x)
+
     def _show_edits(self, edits: tuple[Edit, ...], trained: Model) -> None:
+        """Make ``trained`` with ``edits`` the current model, score it on the test set, and hand those answers to
+        ``test_predictions`` (no second pass over the test set is needed)."""
         self.edits = edits
         self.trained_model = trained if edits else None
-        edited = dataclasses.replace(trained, params=apply_edits(trained.params, list(edits)), metrics={}) if edits else trained
+        edited = trained
+        if edits:
+            params = apply_edits(trained.params, list(edits))
+            edited = dataclasses.replace(trained, params=params, metrics={}, edits=(*trained.edits, *edits))
+        evaluator = self._edit_evaluator(trained)
+        self.edit_effect = evaluator.effect(edited.params) if evaluator is not None and edits else None
         self.edits_changed.emit(edits)
         self._show_model(edited)
+        if evaluator is not None:
+            self.test_predictions.show(self.edit_effect.after if edits else evaluator.before, edited)
+        self.edit_effect_changed.emit(self.edit_effect)
+
+    def _edit_evaluator(self, trained: Model) -> EditEvaluator | None:
+        """The evaluator of edits to ``trained`` on the dataset's test set (made at the first edit: one pass over
+        the test set); None without data, or when the model cannot read it."""
+        dataset = self.dataset
+        if self._evaluator is not None and self._evaluator.params is trained.params:
+            return self._evaluator
+        self._evaluator = None
+        if dataset is None:
+            return None
+        try:
+            trained.check_compatible(dataset.image_shape, dataset.class_names)
+        except ModelFileError:
+            return None
+        inputs = to_inputs(dataset.test_images, trained.dtype.type)
+        self._evaluator = EditEvaluator(
+            trained.params, get_activation(trained.activation), inputs, dataset.test_labels, dataset.class_names
+        )
+        return self._evaluator
+
+    def save_edited_model(self, path: str | Path) -> Model | None:
+        """Write the edited copy to ``path`` (its edits listed in the file), record it in the run store as an edit
+        of the run whose weights it edits (``model_run_id``), and make it the current model, to be trained further
+        like any other. None, with a notice, when there are no edits, a run is under way, or the file cannot be
+        written; a run store that fails only leaves it unrecorded (with a notice)."""
+        if self.state.active or not self.edits or self.model is None:
+            self.warn(RUN_IN_PROGRESS if self.state.active else "There are no edits to save: the trained weights are the current model.")
+            return None
+        model, effect, base_run = self.model, self.edit_effect, self.model_run_id
+        test = evaluate(effect.after.probabilities, effect.after.labels) if effect is not None and not effect.overflows else None
+        if test is not None:
+            model = dataclasses.replace(model, metrics={"test_accuracy": test["accuracy"], "test_loss": test["loss"]})
+        try:
+            save_model(model, path)
+        except OSError as error:
+            self.warn(f"Could not save the edited model: {error.strerror or error}", "error")
+            return None
+        run_id = self._record_edit(model, self.edits, test, base_run)
+        if self.open_model(path, propose_settings=False) is None:
+            return None
+        self.model_run_id = run_id
+        recorded = f", recorded as run {run_id}" if run_id is not None else ""
+        self.say(f"Saved the edited model as {Path(path).name}{recorded}: it is the current model now.", 10000)
+        return self.model
+
+    def _record_edit(self, model: Model, edits: tuple[Edit, ...], test: dict | None, base_run: int | None) -> int | None:
+        """Record ``model``, the weights of run ``base_run`` with ``edits``, in the run store; its id, or None."""
+        if self.store is None:
+            self.warn("The edited model was saved, but not recorded: the run store could not be opened.")
+            return None
+        dataset = self.dataset
+        identity = DatasetIdentity(
+            dataset.name if dataset else model.dataset,
+            dataset.test_fingerprint if dataset else model.dataset_fingerprint,
+            list(model.class_names),
+            tuple(model.image_shape),
+            len(dataset.train_images) if dataset else 0,
+            0,
+        )
+        base = f"run {base_run}" if base_run is not None else "weights no run recorded"
+        message = f"edit of {base}: {describe_edits(edits, shown=20)}"
+        outcome = RunOutcome("completed", message, 0.0, 0.0, test, model=model)
+        try:
+            run_id = self.store.record_edit(model.config, identity, outcome, base_run, edits)
+        except RunStoreError as error:
+            self.warn(f"The edited model was saved, but not recorded as a run: {error}")
+            return None
+        self.runs.refresh()
+        return run_id
 
     def what_start_does(self, config: TrainConfig) -> str:
         """What starting a run with ``config`` would do to the current weights, in words for the Start button."""
@@ -600,6 +709,7 @@ class Session(QObject):
         image = self.dataset.test_images[index]
         pixels = to_inputs(image[None]).reshape(image.shape)
         self.set_input(NetworkInput(pixels, f"test image #{index}", int(self.dataset.test_labels[index]), image.copy()))
+        self.test_image_opened.emit(index)
 
     def show_test_images(self, true_class: int | None, predicted_class: int | None) -> None:
         """Ask for the test images of this true class predicted as this class (None: any) to be shown."""

@@ -372,6 +372,7 @@ def test_testing_tabs_follow_the_run_and_a_confusion_click_filters_the_browser(w
         "Overview",
         "Unit",
         "One example",
+        "Edits",
         "Maps",
         "My handwriting",
         "Runs",

@@ -63,6 +63,7 @@ PANELS = {
     "robustness_view",
     "confidence_view",
     "health_view",
+    "edit_panel",
 }
 
 
@@ -87,6 +88,7 @@ def test_the_window_connects_panels_to_the_session_never_to_each_other():
 
     source = (REPO / "scratchnet_gui" / "main_window.py").read_text(encoding="utf-8")
     panels = "curves|health|pad|browser|confusion|robustness|confidence|network|unit|arithmetic|maps|handwriting|runs|settings_panel"
+    panels = "curves|pad|browser|confusion|network|handwriting|runs|settings_panel|editing"
     panel_to_panel = re.compile(rf"self\.({panels})\.[\w.]+\.connect\((lambda[^:]*:\s*)?self\.({panels})\b")
     assert not panel_to_panel.findall(source)
     assert "session.store" not in source  # the runs view owns what the window shows of the store

@@ -10,6 +10,8 @@ import warnings
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from scratchnet.cli import main
 from scratchnet.config import TrainConfig
@@ -438,3 +440,88 @@ def test_class_names_are_cut_as_a_datasets_and_too_many_classes_refused(tmp_path
     save_model(many, tmp_path / "many.safetensors")
     with pytest.raises(ModelFileError, match=f"predicts 1,001 classes; ScratchNet takes at most {MAX_CLASSES:,}"):
         load_model(tmp_path / "many.safetensors")
+
+
+# ---- edited copies: the edits listed in the file ---------------------------------------------------------------
+
+
+def test_an_edited_copy_keeps_its_edits(tmp_path):
+    from scratchnet.inspect.edits import Prune, ScaleIncoming, ShiftBias, SwitchOff, Temperature, UnitRef, WeightNoise
+
+    edits = (
+        SwitchOff(UnitRef(0, 31)),
+        ScaleIncoming(UnitRef(1, 2), -0.5),
+        ShiftBias(UnitRef(1, 15), 2.0),
+        Prune(0.9),
+        WeightNoise(0.2, 7),
+        Temperature(3.0),
+    )
+    model = dataclasses.replace(make_model(), edits=edits)
+    save_model(model, tmp_path / "edited.safetensors")
+    assert load_model(tmp_path / "edited.safetensors").edits == edits
+    assert "edits" not in split_header(model_bytes(tmp_path))[0]["__metadata__"]["scratchnet"]  # trained weights list none
+    assert parse_model(model_bytes(tmp_path)).edits == ()
+
+
+HOSTILE_EDITS = [
+    (
+        {"kind": "switch_off", "unit": {"layer": 2, "unit": 0}},
+        "edit 1 is of unit 1 of hidden layer 3, which a 784-32-16-10 network does not have",
+    ),
+    ({"kind": "switch_off", "unit": {"layer": 1, "unit": 16}}, "does not have"),
+    ({"kind": "shift_bias", "unit": {"layer": -1, "unit": 0}, "shift": 1.0}, "does not have"),
+    ({"kind": "scale_incoming", "unit": {"layer": 0, "unit": 0}, "factor": 1e308}, "the factor must be"),
+    ({"kind": "scale_incoming", "unit": {"layer": 0, "unit": 0}, "factor": 10**400}, "factor must be a finite number"),
+    ({"kind": "prune", "fraction": "all"}, "fraction must be a finite number"),
+    ({"kind": "weight_noise", "scale": 1.0, "seed": -1}, "the noise seed must be"),
+    ({"kind": ["prune"]}, "not an edit"),
+    ({"kind": "temperature"}, "t must be a finite number"),
+    ("prune", "not an edit"),
+    (None, "not an edit"),
+]
+
+
+@pytest.mark.parametrize("edit, message", HOSTILE_EDITS)
+def test_hostile_edits_are_refused_in_one_line(tmp_path, edit, message):
+    with pytest.raises(ModelFileError, match=re.escape(message)) as error:
+        parse_model(rewrite_metadata(model_bytes(tmp_path), lambda h, m: m.update(edits=[edit])), "m")
+    assert "\n" not in str(error.value) and str(error.value).startswith("m: ")
+
+
+@pytest.mark.parametrize("edits", [{"kind": "prune"}, "prune", 7, [[[[]]]], [{"kind": "prune", "fraction": 0.1}] * 10_001])
+def test_edits_that_are_no_list_of_edits_are_refused(tmp_path, edits):
+    with pytest.raises(ModelFileError):
+        parse_model(rewrite_metadata(model_bytes(tmp_path), lambda h, m: m.update(edits=edits)), "m")
+
+
+def test_null_edits_are_none(tmp_path):
+    assert parse_model(rewrite_metadata(model_bytes(tmp_path), lambda h, m: m.update(edits=None))).edits == ()
+
+
+_json = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats()
+    | st.text(max_size=12)
+    | st.sampled_from(["prune", "switch_off", "temperature", "shift_bias"]),
+    lambda children: (
+        st.lists(children, max_size=4)
+        | st.dictionaries(
+            st.sampled_from(["kind", "unit", "layer", "fraction", "t", "shift", "seed", "scale", "factor"]), children, max_size=5
+        )
+    ),
+    max_leaves=16,
+)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(edits=st.lists(_json, max_size=5) | _json)
+def test_any_json_as_edits_loads_or_is_refused_in_one_line(tmp_path, edits):
+    data = model_bytes(tmp_path)
+    try:
+        model = parse_model(rewrite_metadata(data, lambda h, m: m.update(edits=edits)), "m")
+    except ModelFileError as error:
+        assert str(error).startswith("m: ") and "\n" not in str(error) and len(str(error)) < 600
+    else:
+        assert all(not hasattr(edit, "unit") or edit.unit.exists_in(model.params) for edit in model.edits)

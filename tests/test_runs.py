@@ -19,6 +19,7 @@ from scratchnet import cli, runs
 from scratchnet.cli import main
 from scratchnet.config import TrainConfig
 from scratchnet.errors import RunStoreError
+from scratchnet.inspect.edits import edit_to_dict
 from scratchnet.model_file import load_model
 from scratchnet.runs import (
     MAX_CURVE_POINTS,
@@ -342,6 +343,47 @@ def test_a_store_of_version_1_gains_the_health_table_and_its_runs_have_no_sample
         store.close()
     upgraded = RunStore()
     assert upgraded.health(run_id).samples == [] and upgraded.run(run_id).epochs == 3
+
+
+def test_a_store_without_the_edits_table_gains_it_and_its_runs_are_no_edits(monkeypatch):
+    with monkeypatch.context() as patch:
+        patch.setattr(
+            runs,
+            "MIGRATIONS",
+            {version: statements for version, statements in runs.MIGRATIONS.items() if statements is not runs.EDITS_TABLE},
+        )
+        store = RunStore()
+        run_id = recorded_run(store)
+        store.close()
+    upgraded = RunStore()
+    (run,) = upgraded.runs()
+    assert run.id == run_id and run.edits is None and run.edit_text is None and upgraded.run(run_id).epochs == 3
+
+
+def test_an_edited_copy_is_recorded_as_an_edit_of_its_run(fake_dataset):
+    from scratchnet.inspect.edits import Prune, SwitchOff, UnitRef
+
+    store = RunStore()
+    result = train_recorded(fake_dataset, store, [])
+    edits = (SwitchOff(UnitRef(0, 3)), Prune(0.9))
+    edited = dataclasses.replace(result.model, edits=edits)
+    outcome = RunOutcome("completed", "edit of run …", 0.0, 0.0, {"accuracy": 0.25, "loss": 1.5}, model=edited)
+    edit_id = store.record_edit(result.model.config, IDENTITY, outcome, result.run_id, edits)
+    listed = {run.id: run for run in store.runs()}
+    assert listed[edit_id].edit_of == result.run_id and listed[edit_id].edits == edits and listed[result.run_id].edits is None
+    assert (
+        listed[edit_id].edit_text == f"edit of run {result.run_id}: switched off unit 4 of hidden layer 1; pruned the 90 % smallest weights"
+    )
+    record = store.run(edit_id)
+    assert record.test_accuracy == 0.25 and record.epochs == 0 and record.history == [] and record.status == "completed"
+    assert record.model_path.exists() and load_model(record.model_path).edits == edits
+    assert record.to_json()["edits"] == [edit_to_dict(edit) for edit in edits]
+    store.delete([result.run_id])
+    store.purge()
+    assert store.run(edit_id).edit_of == result.run_id  # an edit keeps its history when its run goes
+    store.delete([edit_id])
+    store.purge()
+    assert sqlite3.connect(store.path).execute("SELECT count(*) FROM edits").fetchone() == (0,)
 
 
 def test_a_store_that_cannot_be_opened_is_a_clear_error(data_home):

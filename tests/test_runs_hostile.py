@@ -171,12 +171,16 @@ RUN_COLUMNS = [
 ]
 EPOCH_COLUMNS = ["epoch", "epochs", "train_loss", "train_accuracy", "val_loss", "val_accuracy", "seconds", "lr"]
 HEALTH_COLUMNS = list(HEALTH_COLUMN_NAMES)
+EDIT_COLUMNS = ["edit_of", "edits"]  # of an edited copy of a run's weights
 
 
 def set_hostile(store: RunStore, table: str, column: str, value, run_id: int) -> bool:
     """Write ``value`` into a column of run ``run_id``'s rows; False when the schema refuses it (NULL in NOT NULL)."""
     key = "id" if table == "runs" else "run_id"
     one_health_row = " AND at = 0.5 AND layer = 1" if table == "health" else ""  # (a sample's rows cannot all have one layer)
+    if table == "edits":  # the run is made an edited copy first (of the first run, pruned)
+        edit = '[{"kind": "prune", "fraction": 0.5}]'
+        tamper(store, "INSERT OR IGNORE INTO edits (run_id, edit_of, edits) VALUES (?, 1, ?)", run_id, edit)
     try:
         tamper(store, f"UPDATE {table} SET {column} = ? WHERE {key} = ?{one_health_row}", value, run_id)
     except sqlite3.IntegrityError:
@@ -272,6 +276,17 @@ def test_any_health_rows_read_without_an_error(data_home, rows):
             tamper(store, f"INSERT INTO health (run_id, {', '.join(HEALTH_COLUMNS)}) VALUES (?{', ?' * len(HEALTH_COLUMNS)})", run_id, *row)
     check_health_reads(store, run_id)
     tamper(store, "DELETE FROM runs")
+
+
+@pytest.mark.parametrize(
+    "value", HOSTILE_VALUES + ['[{"kind": "prune", "fraction": 5}]', '[{"kind": "switch_off"}]', '{"kind": "prune"}'], ids=repr
+)
+@pytest.mark.parametrize("column", EDIT_COLUMNS)
+def test_a_hostile_value_in_the_edits_of_a_run_is_read_as_unknown(column, value, capsys, tmp_path):
+    store, hostile, good = hostile_store_or_skip("edits", column, value)
+    run = store.run(hostile)
+    assert run.edit_text is None or run.edit_text.startswith("edit of ")
+    check_everything_reads(store, hostile, good, capsys, tmp_path)
 
 
 @pytest.mark.parametrize("value", HOSTILE_VALUES, ids=repr)
@@ -408,7 +423,8 @@ def runs_tab_survives(columns: list[tuple[str, str]]) -> None:
 
 def test_the_runs_tab_survives_hostile_values_in_every_column():
     columns = [("runs", column) for column in RUN_COLUMNS if column != "deleted"]
-    runs_tab_survives(columns + [("epochs", column) for column in EPOCH_COLUMNS] + [("curves", "points")])
+    edits = [("edits", column) for column in EDIT_COLUMNS]
+    runs_tab_survives(columns + [("epochs", column) for column in EPOCH_COLUMNS] + [("curves", "points")] + edits)
 
 
 def test_the_filter_hiding_the_overlaid_run_leaves_the_overlays_as_they_were(qtbot, tmp_path, qtlog):

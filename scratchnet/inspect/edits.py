@@ -13,12 +13,18 @@ sentence for the learner (``str``), and ``to_dict`` / ``edit_from_dict`` to be r
 from __future__ import annotations
 
 import dataclasses
+import math
+import reprlib
 from dataclasses import dataclass
 from typing import ClassVar
 
 import numpy as np
 
 from ..nn.network import Params, copy_params
+
+MAX_FACTOR = 1000.0  # the largest factor (either sign) incoming weights may be scaled by: more only overflows
+MAX_SHIFT = 1e4  # the largest shift of a bias, either way
+MAX_EDITS = 10_000  # edits a model file or the run store may list
 
 
 @dataclass(frozen=True)
@@ -58,6 +64,9 @@ class ScaleIncoming:
     factor: float
     kind: ClassVar[str] = "scale_incoming"
 
+    def __post_init__(self) -> None:
+        _check(-MAX_FACTOR <= self.factor <= MAX_FACTOR, f"the factor must be -{MAX_FACTOR:g} to {MAX_FACTOR:g}, not {self.factor}")
+
     def apply(self, params: Params) -> None:
         params[self.unit.layer]["W"][:, self.unit.unit] *= self.factor
 
@@ -72,6 +81,9 @@ class ShiftBias:
     unit: UnitRef
     shift: float
     kind: ClassVar[str] = "shift_bias"
+
+    def __post_init__(self) -> None:
+        _check(-MAX_SHIFT <= self.shift <= MAX_SHIFT, f"the shift must be -{MAX_SHIFT:g} to {MAX_SHIFT:g}, not {self.shift}")
 
     def apply(self, params: Params) -> None:
         params[self.unit.layer]["b"][self.unit.unit] += self.shift
@@ -99,6 +111,9 @@ class Prune:
         for layer in params:
             layer["W"][np.abs(layer["W"]) <= threshold] = 0
 
+    def does_nothing(self) -> bool:
+        return self.fraction == 0
+
     def __str__(self) -> str:
         return f"pruned the {100 * self.fraction:g} % smallest weights"
 
@@ -114,12 +129,16 @@ class WeightNoise:
 
     def __post_init__(self) -> None:
         _check(0.0 <= self.scale <= 100.0, f"the noise scale must be 0 to 100, not {self.scale}")
+        _check(0 <= self.seed < 2**63, f"the noise seed must be 0 to 2**63 - 1, not {self.seed}")
 
     def apply(self, params: Params) -> None:
         rng = np.random.default_rng(self.seed)
         for layer in params:
             W = layer["W"]
             W += (self.scale * float(W.std()) * rng.standard_normal(W.shape)).astype(W.dtype)
+
+    def does_nothing(self) -> bool:
+        return self.scale == 0
 
     def __str__(self) -> str:
         return f"added weight noise of {self.scale:g} × each layer's spread"
@@ -140,9 +159,14 @@ class Temperature:
         params[-1]["W"] /= self.t
         params[-1]["b"] /= self.t
 
+    def does_nothing(self) -> bool:
+        return self.t == 1
+
     def __str__(self) -> str:
         return f"set the softmax temperature to {self.t:g}"
 
+
+GLOBAL_EDITS = (Prune, WeightNoise, Temperature)  # edits that set one setting of the whole network (``does_nothing``: at its neutral value)
 
 Edit = SwitchOff | ScaleIncoming | ShiftBias | Prune | WeightNoise | Temperature
 EDIT_TYPES: dict[str, type] = {edit.kind: edit for edit in (SwitchOff, ScaleIncoming, ShiftBias, Prune, WeightNoise, Temperature)}
@@ -160,6 +184,12 @@ def apply_edits(params: Params, edits: list[Edit]) -> Params:
     return edited
 
 
+def describe_edits(edits: list[Edit] | tuple[Edit, ...], shown: int = 3) -> str:
+    """The edits in one line for the learner: the first ``shown`` of them, then how many more."""
+    text = "; ".join(str(edit) for edit in edits[:shown])
+    return text + (f"; and {len(edits) - shown} more" if len(edits) > shown else "")
+
+
 def _check(condition: bool, message: str) -> None:
     if not condition:
         raise ValueError(message)
@@ -172,20 +202,47 @@ def edit_to_dict(edit: Edit) -> dict:
 
 def edit_from_dict(data: object) -> Edit:
     """The edit ``edit_to_dict`` wrote (``ValueError`` for anything else: the data may come from any file)."""
-    if not isinstance(data, dict) or data.get("kind") not in EDIT_TYPES:
-        raise ValueError(f"not an edit: {data!r:.80}")
-    edit_type = EDIT_TYPES[data["kind"]]
+    kind = data.get("kind") if isinstance(data, dict) else None
+    if not isinstance(kind, str) or kind not in EDIT_TYPES:
+        raise ValueError(f"not an edit: {reprlib.repr(data)}")
+    edit_type = EDIT_TYPES[kind]
     values = {}
     for field in dataclasses.fields(edit_type):
         value = data.get(field.name)
         if field.name == "unit":
             if not isinstance(value, dict) or not all(type(value.get(k)) is int for k in ("layer", "unit")):
-                raise ValueError(f"not a unit: {value!r:.80}")
+                raise ValueError(f"not a unit: {reprlib.repr(value)}")
             value = UnitRef(value["layer"], value["unit"])
         elif field.type == "int":
             if type(value) is not int:
-                raise ValueError(f"{field.name} must be an integer, not {value!r:.40}")
-        elif type(value) not in (int, float) or not np.isfinite(value):
-            raise ValueError(f"{field.name} must be a finite number, not {value!r:.40}")
+                raise ValueError(f"{field.name} must be an integer, not {reprlib.repr(value)}")
+        elif not _is_finite_number(value):
+            raise ValueError(f"{field.name} must be a finite number, not {reprlib.repr(value)}")
         values[field.name] = value
     return edit_type(**values)
+
+
+def edits_from_list(data: object) -> tuple[Edit, ...]:
+    """The edits of a list ``edit_to_dict`` wrote, in order (``ValueError`` for anything else, or more than
+    ``MAX_EDITS``)."""
+    if not isinstance(data, list):
+        raise ValueError(f"the edits must be a list, not {reprlib.repr(data)}")
+    if len(data) > MAX_EDITS:
+        raise ValueError(f"{len(data):,} edits; at most {MAX_EDITS:,} are read")
+    edits = []
+    for position, item in enumerate(data, start=1):
+        try:
+            edits.append(edit_from_dict(item))
+        except ValueError as error:
+            raise ValueError(f"edit {position}: {error}") from None
+    return tuple(edits)
+
+
+def _is_finite_number(value: object) -> bool:
+    """A finite int or float (not a bool, not an integer too large for a float)."""
+    if type(value) not in (int, float):
+        return False
+    try:
+        return math.isfinite(value)
+    except OverflowError:
+        return False
