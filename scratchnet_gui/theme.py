@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from string import Template
 
 import pyqtgraph as pg
+import shiboken6
 from PySide6.QtCore import QObject, Qt
 from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QApplication
@@ -195,7 +196,11 @@ class Theme(QObject):
     def restyle_plots(self) -> None:
         """Give every plot on screen the scheme's background, axes and axis labels (an opaque background only:
         a transparent plot shows the panel behind it)."""
-        for view in (widget for widget in self._app.allWidgets() if isinstance(widget, pg.GraphicsView)):
+        # Walked down from the windows, not QApplication.allWidgets(): that list also holds widgets being destroyed,
+        # whose wrappers can crash (a segmentation fault in a long test session).
+        windows = [window for window in self._app.topLevelWidgets() if shiboken6.isValid(window)]
+        views = [view for window in windows for view in [window, *window.findChildren(pg.GraphicsView)]]
+        for view in (view for view in views if isinstance(view, pg.GraphicsView)):
             if view.backgroundBrush().style() != Qt.BrushStyle.NoBrush:
                 view.setBackground(self.scheme.panel)
             for item in view.scene().items():
