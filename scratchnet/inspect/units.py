@@ -207,13 +207,16 @@ class UnitStudy:
         )
 
     def ablation(self, layer: int, progress: Callable[[int, int], None] | None = None) -> Ablation:
-        """Switch each unit of hidden ``layer`` off in turn and score the test set: its activations, from the one
-        pass kept in ``values``, with that unit's column set to 0, go through the layers above with ``forward``
-        — what ``SwitchOff`` does to the weights, without copying them. ``progress(done, total)`` after each unit
+        """Switch each unit of hidden ``layer`` off in turn and score the test set — what ``SwitchOff`` does to the
+        weights, without copying them. From the one pass kept in ``values``: a unit's share of the next layer's
+        weighted sums ``a @ W`` is its column's term ``a[:, j] × W[j]``; switched off, that term is taken away, and
+        the sums go on through the layers above with ``forward``. ``progress(done, total)`` after each unit
         switched off, over each chunk of ``ABLATION_ROWS`` test images."""
         labels = self.dataset.test_labels.astype(np.int64)
         classes = self.params[-1]["W"].shape[1]
-        above = self.params[layer + 1 :]
+        outgoing = self.params[layer + 1]["W"]  # (units, next units): row j carries unit j's output up
+        above = self.params[layer + 2 :]  # the layers after the next (none when the next is the output layer)
+        next_sums = self.values.pre_activations[layer + 1] if above else self.values.logits
         activations = self.values.activations[layer]
         units = activations.shape[1]
         per_class = np.maximum(np.bincount(labels, minlength=classes), 1)
@@ -225,13 +228,11 @@ class UnitStudy:
         chunks = range(0, len(labels), ABLATION_ROWS)
         for chunk, start in enumerate(chunks):
             rows = slice(start, start + ABLATION_ROWS)
-            a = activations[rows].copy()  # switched off one column at a time, then put back
+            a, z = activations[rows], next_sums[rows]
             for j in range(units):
-                kept = a[:, j].copy()
-                a[:, j] = 0
-                logits, _ = forward(above, a, self.activation)
+                switched = z - np.outer(a[:, j], outgoing[j])  # the next layer's sums without unit j's term
+                logits = forward(above, self.activation.value(switched), self.activation)[0] if above else switched
                 correct_by_class[j] += class_correct(logits.argmax(axis=1), labels[rows])
-                a[:, j] = kept
                 if progress is not None:
                     progress(chunk * units + j + 1, len(chunks) * units)
         base = self.values.logits.argmax(axis=1)
