@@ -52,8 +52,9 @@ if ARGS is not None and ARGS.blas_threads:
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # QT_QPA_PLATFORM=xcb (or wayland) to watch it on screen
 
 import numpy as np  # noqa: E402
-from busy import one_core_busy  # noqa: E402  (benchmarks/busy.py, beside this script)
-from PySide6.QtCore import QElapsedTimer, QEventLoop, QSettings, Qt, QTimer  # noqa: E402
+from busy import one_core_busy  # noqa: E402  (benchmarks/busy.py and lateness.py, beside this script)
+from lateness import lateness_probe  # noqa: E402
+from PySide6.QtCore import QEventLoop, QSettings, QTimer  # noqa: E402
 
 from scratchnet.config import TrainConfig  # noqa: E402
 from scratchnet.data import ENV_VAR, Dataset, load_dataset, locate_or_download  # noqa: E402
@@ -64,9 +65,8 @@ from scratchnet.trainer import EpochEvent  # noqa: E402
 from scratchnet_gui.app import create_application  # noqa: E402
 from scratchnet_gui.blas_threads import BlasThreadSetting  # noqa: E402
 from scratchnet_gui.main_window import MainWindow  # noqa: E402
-from scratchnet_gui.runs_panel import OVERLAID_KEY  # noqa: E402
+from scratchnet_gui.runs_view import OVERLAID_KEY  # noqa: E402
 
-TICK_MS = 10
 IDLE_SECONDS = 10  # how long the lateness probe runs with the app idle, before the runs
 
 
@@ -102,21 +102,6 @@ def record_runs(count: int, config: TrainConfig, dataset: Dataset) -> list[int]:
             store.finish(run_id, RunOutcome("completed", loss_curve=curve))
             ids.append(run_id)
     return ids
-
-
-def lateness_probe() -> tuple[QTimer, list[float]]:
-    """A 10 ms timer on the UI thread (not started) and the list of how late it fires, in ms."""
-    delays = []
-    clock = QElapsedTimer()
-    timer = QTimer(interval=TICK_MS, timerType=Qt.TimerType.PreciseTimer)
-
-    def tick() -> None:
-        if clock.isValid():
-            delays.append(clock.nsecsElapsed() / 1e6 - TICK_MS)
-        clock.restart()
-
-    timer.timeout.connect(tick)
-    return timer, delays
 
 
 def idle_lateness(seconds: float) -> np.ndarray:

@@ -23,7 +23,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import numpy as np  # noqa: E402
 from busy import one_core_busy  # noqa: E402
-from PySide6.QtCore import QElapsedTimer, QEventLoop, Qt, QTimer  # noqa: E402
+from lateness import lateness_probe  # noqa: E402
+from PySide6.QtCore import QEventLoop  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
 from scratchnet.config import TrainConfig  # noqa: E402
@@ -32,23 +33,6 @@ from scratchnet.inspect.edits import UnitRef  # noqa: E402
 from scratchnet.inspect.units import UnitStudy  # noqa: E402
 from scratchnet.trainer import Trainer, TrainingData  # noqa: E402
 from scratchnet_gui.unit_studies import UnitStudies  # noqa: E402
-
-TICK_MS = 10
-
-
-def lateness_probe() -> tuple[QTimer, list[float]]:
-    """A 10 ms timer on the UI thread (not started) and the list of how late it fires, in ms (as bench_gui.py's)."""
-    delays = []
-    clock = QElapsedTimer()
-    timer = QTimer(interval=TICK_MS, timerType=Qt.TimerType.PreciseTimer)
-
-    def tick() -> None:
-        if clock.isValid():
-            delays.append(clock.nsecsElapsed() / 1e6 - TICK_MS)
-        clock.restart()
-
-    timer.timeout.connect(tick)
-    return timer, delays
 
 
 def measure(study: UnitStudy, repeats: int) -> None:

@@ -12,7 +12,7 @@
 The figures come from the core (``scratchnet.calibration``, ``scratchnet.scribbles``) and the session's test-set
 answers; the calibration fit and the scribbles are computed off the window's thread (``background.py``).
 
-Public API: ``ConfidenceView.following(session)``, ``follow(session)``; ``calibration`` and ``scribble_confidence``
+Public API: ``follow(session)``; ``calibration`` and ``scribble_confidence``
 hold the last figures computed.
 """
 
@@ -45,12 +45,6 @@ class ConfidenceView(QWidget):
     scribbles fare."""
 
     computed = Signal()  # new calibration and scribble figures
-
-    @classmethod
-    def following(cls, session: Session) -> ConfidenceView:
-        view = cls()
-        view.follow(session)
-        return view
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)

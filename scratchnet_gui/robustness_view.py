@@ -6,7 +6,7 @@ test images against the severity, with the runs overlaid in the Runs tab beside 
 (``scratchnet.robustness.sweep``: every kind at six severities) runs off the window's thread (``background.py``),
 while the tab is on screen, again for each new model; recorded runs are swept once each and kept.
 
-Public API: ``RobustnessView.following(session)`` (a view that follows ``session``), ``follow(session)``,
+Public API: ``follow(session)``,
 ``select(kind, severity)``; ``tables`` holds the sweeps so far: ``None`` (the current model) and run ids as keys.
 """
 
@@ -48,12 +48,6 @@ class RobustnessView(QWidget):
     """Kind and severity controls, the damaged preview with the model's answers, and accuracy against severity."""
 
     swept = Signal()  # a sweep (of the current model or of a recorded run) has new figures
-
-    @classmethod
-    def following(cls, session: Session) -> RobustnessView:
-        view = cls()
-        view.follow(session)
-        return view
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)

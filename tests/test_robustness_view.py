@@ -25,7 +25,8 @@ def model_of(session):
 
 @pytest.fixture
 def robustness_view(qtbot, session):
-    view = RobustnessView.following(session)
+    view = RobustnessView()
+    view.follow(session)
     qtbot.addWidget(view)
     view.set_dataset(session.dataset)
     view.resize(800, 600)
@@ -85,7 +86,8 @@ def test_a_new_model_is_swept_again(qtbot, session, robustness_view):
 
 @pytest.fixture
 def confidence_view(qtbot, session):
-    view = ConfidenceView.following(session)
+    view = ConfidenceView()
+    view.follow(session)
     qtbot.addWidget(view)
     view._dataset_changed(session.dataset)
     view.resize(800, 600)
