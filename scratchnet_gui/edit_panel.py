@@ -49,6 +49,7 @@ from PySide6.QtWidgets import (
 from scratchnet.inspect.edit_effects import EditEffect
 from scratchnet.inspect.edits import Edit, Prune, Temperature, WeightNoise
 
+from .on_screen import TellWhenShown
 from .visuals import RIGHT, accuracy_text, ink_image, percent
 
 if TYPE_CHECKING:
@@ -244,6 +245,7 @@ class EditPanel(QWidget):
         session.state_changed.connect(lambda _: self._show_state())
         session.model_changed.connect(lambda _: self._show_state())
         session.test_predictions.changed.connect(lambda: self.effect is None and self._show_effect(None))
+        TellWhenShown(self, session.test_predictions.set_watched)  # the accuracy before any edit, while on screen
         self._show_edits(session.edits)
         self._show_effect(session.edit_effect)
 
