@@ -45,7 +45,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from scratchnet.inspect.arithmetic import LINES, Example, Line, Product, Step, Sum, explain_example, take_step
+from scratchnet.inspect.arithmetic import LINES, Example, GradientStep, Line, Product, Sum, explain_example, take_step
 from scratchnet.inspect.edits import UnitRef
 from scratchnet.model import Model
 from scratchnet.nn.activations import get_activation
@@ -81,7 +81,7 @@ def number(value: float) -> str:
 
 
 @dataclass(frozen=True)
-class Cell:
+class TableCell:
     """A table cell: its text, a tooltip, and whether it stands out (a result, the label's row)."""
 
     text: str
@@ -89,8 +89,8 @@ class Cell:
     strong: bool = False
 
 
-def line_cell(line: Line) -> Cell:
-    return Cell(str(line), f"{line}: {line.code}")
+def line_cell(line: Line) -> TableCell:
+    return TableCell(str(line), f"{line}: {line.code}")
 
 
 class NumbersTable(QTableWidget):
@@ -110,7 +110,7 @@ class NumbersTable(QTableWidget):
         self.setSizeAdjustPolicy(QAbstractScrollArea.SizeAdjustPolicy.AdjustToContents)
         self.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)
 
-    def show_rows(self, rows: list[list[Cell | Line | str]]) -> None:
+    def show_rows(self, rows: list[list[TableCell | Line | str]]) -> None:
         """Fill the table: numbers right-aligned, the first column left-aligned, a ``Line`` as "network.py:84"."""
         self.setRowCount(len(rows))
         bold = QFont(self.font())
@@ -118,7 +118,7 @@ class NumbersTable(QTableWidget):
         for r, row in enumerate(rows):
             for c in range(self.columnCount()):
                 cell = row[c] if c < len(row) else ""
-                cell = line_cell(cell) if isinstance(cell, Line) else Cell(cell) if isinstance(cell, str) else cell
+                cell = line_cell(cell) if isinstance(cell, Line) else TableCell(cell) if isinstance(cell, str) else cell
                 item = QTableWidgetItem(cell.text)
                 item.setToolTip(cell.tip)
                 item.setTextAlignment(
@@ -259,21 +259,21 @@ def source_names(count: int, image_shape: tuple[int, int] | None, class_names: l
     return [f"unit {i + 1}" for i in range(count)]
 
 
-def term_rows(total: Sum, names: list[str], line: Line, sum_name: str) -> list[list[Cell | Line | str]]:
+def term_rows(total: Sum, names: list[str], line: Line, sum_name: str) -> list[list[TableCell | Line | str]]:
     """A sum's rows: its largest terms (the followed one in bold), the rest, and the sum itself."""
-    rows: list[list[Cell | Line | str]] = []
+    rows: list[list[TableCell | Line | str]] = []
     for term in total.terms:
         followed = term.source == total.followed
-        name = Cell(names[term.source] + (" ◂ path" if followed else ""), "on the path of units shown" if followed else "", followed)
-        rows.append([name, number(term.left), number(term.right), Cell(number(term.value), strong=followed), line])
+        name = TableCell(names[term.source] + (" ◂ path" if followed else ""), "on the path of units shown" if followed else "", followed)
+        rows.append([name, number(term.left), number(term.right), TableCell(number(term.value), strong=followed), line])
     if total.rest_count:
         zeros = f", {total.rest_zeros} of them 0" if total.rest_zeros else ""
-        rows.append([Cell(f"the other {total.rest_count}{zeros}"), "", "", number(total.rest), line])
-    rows.append([Cell(sum_name, strong=True), "", "", Cell(number(total.total), strong=True), line])
+        rows.append([TableCell(f"the other {total.rest_count}{zeros}"), "", "", number(total.rest), line])
+    rows.append([TableCell(sum_name, strong=True), "", "", TableCell(number(total.total), strong=True), line])
     return rows
 
 
-def gradient_rows(largest: tuple[Product, ...], names: list[str]) -> list[list[Cell | Line | str]]:
+def gradient_rows(largest: tuple[Product, ...], names: list[str]) -> list[list[TableCell | Line | str]]:
     return [[names[g.source], number(g.left), number(g.right), number(g.value), LINES["gradients"]] for g in largest]
 
 
@@ -354,9 +354,10 @@ class ForwardSection(Section):
             sum_line, bias_line = LINES["logit_sum"], LINES["logit_bias"]
         rows = term_rows(shown.weighted, names, sum_line, "x·w, all terms added")
         rows.append(["+ bias b", "", "", number(shown.bias), bias_line])
-        rows.append([Cell("= z", strong=True), "", "", Cell(number(shown.z), strong=True), bias_line])
+        rows.append([TableCell("= z", strong=True), "", "", TableCell(number(shown.z), strong=True), bias_line])
         if shown.a is not None:
-            rows.append([Cell(f"a = {activation}(z)", strong=True), "", "", Cell(number(shown.a), strong=True), LINES["activation"]])
+            a = TableCell(number(shown.a), strong=True)
+            rows.append([TableCell(f"a = {activation}(z)", strong=True), "", "", a, LINES["activation"]])
         self.table.show_rows(rows)
         self.legend.show_lines(["weighted_sum", "bias", "activation"] if self.hidden else ["logit_sum", "logit_bias"])
         if self.layer == 0:
@@ -386,30 +387,30 @@ class SoftmaxSection(Section):
 
     def show_example(self, example: Example, model: Model) -> None:
         steps, label = example.softmax, example.label
-        rows: list[list[Cell | Line | str]] = []
+        rows: list[list[TableCell | Line | str]] = []
         for k, name in enumerate(model.class_names):
             strong = k == label
             marks = " ◂ label" if k == label else ""
             marks += " (predicted)" if k == example.predicted else ""
             rows.append(
-                [Cell(f"{name}{marks}", strong=strong)]
-                + [Cell(number(v), strong=strong) for v in (steps.logits[k], steps.shifted[k], steps.exps[k])]
-                + [Cell(number(steps.probabilities[k]), strong=strong)]
+                [TableCell(f"{name}{marks}", strong=strong)]
+                + [TableCell(number(v), strong=strong) for v in (steps.logits[k], steps.shifted[k], steps.exps[k])]
+                + [TableCell(number(steps.probabilities[k]), strong=strong)]
             )
         rows.append(
             [
-                Cell("Σ", strong=True),
+                TableCell("Σ", strong=True),
                 "",
                 "",
-                Cell(number(steps.total), strong=True),
-                Cell(number(float(steps.probabilities.sum())), strong=True),
+                TableCell(number(steps.total), strong=True),
+                TableCell(number(float(steps.probabilities.sum())), strong=True),
             ]
         )
         rows.append(["computed at", *(line_cell(LINES[name]) for name in ("logit_bias", "shift", "normalise", "probabilities"))])
         self.table.show_rows(rows)
         p = steps.probabilities[label]
-        loss = Cell(number(example.loss), strong=True)
-        self.loss_table.show_rows([[Cell(f"−log p[{model.class_names[label]}]", strong=True), f"= −log({number(p)})", loss, LINES["loss"]]])
+        loss, name = TableCell(number(example.loss), strong=True), TableCell(f"−log p[{model.class_names[label]}]", strong=True)
+        self.loss_table.show_rows([[name, f"= −log({number(p)})", loss, LINES["loss"]]])
 
 
 class DlogitsSection(Section):
@@ -432,10 +433,10 @@ class DlogitsSection(Section):
             y = "1" if strong else "0"
             rows.append(
                 [
-                    Cell(name + (" ◂ label" if strong else ""), strong=strong),
+                    TableCell(name + (" ◂ label" if strong else ""), strong=strong),
                     number(steps.probabilities[k]),
                     y,
-                    Cell(number(steps.dlogits[k]), strong=strong),
+                    TableCell(number(steps.dlogits[k]), strong=strong),
                     LINES["dlogits"],
                 ]
             )
@@ -471,7 +472,7 @@ class BackwardSection(Section):
         shown = example.backward[self.layer]
         sizes = model.layer_sizes
         inputs = source_names(sizes[self.layer], model.image_shape if self.layer == 0 else None)
-        delta = Cell(number(shown.delta), strong=True)
+        delta = TableCell(number(shown.delta), strong=True)
         if self.hidden:
             self.title.setText(f"<b>Hidden layer {self.layer + 1}, unit {shown.unit + 1}</b>: its error δ = dL/dz")
             above_is_output = self.layer + 1 == len(sizes) - 2
@@ -479,11 +480,11 @@ class BackwardSection(Section):
             rows = term_rows(shown.carried, names, LINES["carry_back"], "dL/da, all terms added")
             z = example.forward[self.layer].z
             rows.append([f"× {model.activation}′(z) at z = {number(z)}", "", "", number(shown.slope), LINES["slope"]])
-            rows.append([Cell("= δ = dL/dz", strong=True), "", "", delta, LINES["slope"]])
+            rows.append([TableCell("= δ = dL/dz", strong=True), "", "", delta, LINES["slope"]])
         else:
             name = model.class_names[shown.unit]
             self.title.setText(f"<b>Output layer, the logit of class {name}</b>: its error δ = dL/dz = p − y")
-            rows = [[Cell("δ = dL/dz", strong=True), "", "", delta, LINES["dlogits"]]]
+            rows = [[TableCell("δ = dL/dz", strong=True), "", "", delta, LINES["dlogits"]]]
         rows.append(["dL/db = δ", "", "", number(float(example.gradients[self.layer]["b"][shown.unit])), LINES["gradients"]])
         self.delta_table.show_rows(rows)
         self.gradient_table.show_rows(gradient_rows(shown.largest, inputs))
@@ -544,7 +545,7 @@ class StepSection(Section):
         self.table.hide()
         self.change.setText("")
 
-    def show_step(self, step: Step, example: Example, model: Model) -> None:
+    def show_step(self, step: GradientStep, example: Example, model: Model) -> None:
         names, label = model.class_names, example.label
 
         def prediction(probabilities: np.ndarray, predicted: int) -> str:
@@ -552,7 +553,7 @@ class StepSection(Section):
 
         self.table.show_rows(
             [
-                [Cell("loss", strong=True), number(step.loss_before), Cell(number(step.loss_after), strong=True)],
+                [TableCell("loss", strong=True), number(step.loss_before), TableCell(number(step.loss_after), strong=True)],
                 [f"p[{names[label]}]", number(step.probabilities_before[label]), number(step.probabilities_after[label])],
                 [
                     "prediction",
@@ -581,7 +582,7 @@ class ArithmeticView(QWidget):
         self.model: Model | None = None
         self.input: NetworkInput | None = None
         self.example: Example | None = None
-        self.step: Step | None = None
+        self.step: GradientStep | None = None
         self._chosen_label: int | None = None
         self._through: tuple[int, int] | None = None
         self._session: Session | None = None  # once following one: the unit chosen here is the session's

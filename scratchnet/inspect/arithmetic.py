@@ -306,7 +306,7 @@ def _backward(
 
 
 @dataclass(frozen=True, eq=False)
-class Step:
+class GradientStep:
     """One plain gradient-descent step on one example's loss, ``W -= lr · g`` for every weight and bias (the
     ``SGD`` that trains, without momentum or weight decay), applied to a copy of the weights."""
 
@@ -330,7 +330,7 @@ class Step:
         return int(np.argmax(np.nan_to_num(self.probabilities_after, nan=-1.0)))
 
 
-def take_step(params: Params, activation: Activation, example: Example, lr: float) -> Step:
+def take_step(params: Params, activation: Activation, example: Example, lr: float) -> GradientStep:
     """Step a copy of ``params`` down ``example``'s gradients at learning rate ``lr``, and read the example again
     with it (``params`` never change)."""
     stepped = copy_params(params)
@@ -340,4 +340,4 @@ def take_step(params: Params, activation: Activation, example: Example, lr: floa
         loss, _ = softmax_cross_entropy(logits, np.array([example.label]))
         probabilities = np.exp(log_softmax(logits)[0])
     predicted_change = -lr * example.squared_gradient_norm
-    return Step(lr, example.loss, loss, predicted_change, example.softmax.probabilities, probabilities)
+    return GradientStep(lr, example.loss, loss, predicted_change, example.softmax.probabilities, probabilities)
