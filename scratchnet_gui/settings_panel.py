@@ -13,6 +13,7 @@ session's (``Session.set_blas_threads``), shown and remembered here.
 from __future__ import annotations
 
 import bisect
+import html
 import json
 import math
 import textwrap
@@ -44,9 +45,9 @@ from scratchnet.controls import LIVE_SETTINGS, LiveSettings
 from scratchnet.errors import ConfigError
 from scratchnet.memory import estimate_training_bytes, format_bytes
 from scratchnet.nn.network import count_parameters
-from scratchnet.nn.optimizers import OPTIMIZER_SETTINGS, lr_after_switch
+from scratchnet.nn.optimizers import ADAPTIVE_OPTIMIZERS, OPTIMIZER_SETTINGS, USUAL_LR, lr_after_switch
 from scratchnet.presets import load_preset, preset_names
-from scratchnet.settings import SETTINGS
+from scratchnet.settings import SETTINGS, Kind
 
 from .augment_preview import AugmentPreview
 from .blas_threads import usable_cores
@@ -735,6 +736,7 @@ class SettingsPanel(QWidget):
         for name in ("step_epochs", "step_gamma"):
             self.schedule_form.setRowVisible(self._fields[name], is_step)
         self.size_label.setText(self._size_text())
+        self._explain_values()
         try:
             self.config()
             error, culprit = "", None
@@ -751,6 +753,20 @@ class SettingsPanel(QWidget):
         if self._valid != (not error):
             self._valid = not error
             self.validity_changed.emit(self._valid)
+
+    def _explain_values(self) -> None:
+        """What's This? (Shift+F1, then a click) on a control: what the setting is, its value now and what it means,
+        from the table of settings."""
+        adaptive = self._optimizer in ADAPTIVE_OPTIMIZERS
+        for name, widget in self._fields.items():
+            setting = SETTINGS[name]
+            value = widget.currentText() if isinstance(widget, QComboBox) else widget.text()
+            now = f"<p><b>{html.escape(setting.label)}</b>: now <b>{html.escape(value)}</b>.</p>"
+            if name == "lr":
+                now += f"<p>The usual learning rate for {self._optimizer} is about {USUAL_LR[adaptive]:g}.</p>"
+            live = "<p>Changes apply during a run, from the next batch.</p>" if setting.live else ""
+            rule = "" if setting.kind is Kind.CHOICE else f"<p>It {html.escape(setting.rule())}.</p>"
+            widget.setWhatsThis(f"{now}<p>{html.escape(setting.help)}</p>{rule}{live}")
 
     def _size_text(self) -> str:
         """Parameter count and the memory a run needs (the core's estimate), for the settings as they stand."""

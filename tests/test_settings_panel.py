@@ -167,3 +167,16 @@ def test_the_augmentation_preview_shows_training_images_varied_as_the_settings_s
     assert "off" in preview.caption.text()
     shown = session.dataset.train_images.astype(np.float32) / 255
     assert any(np.allclose(example, image) for example in preview.examples() for image in shown)
+
+
+def test_whats_this_on_a_control_says_the_setting_its_value_now_and_its_rule(panel):
+    lr = panel.field("lr")
+    lr.setValue(0.25)
+    panel.field("optimizer").setCurrentText("nesterov")
+    text = lr.whatsThis()
+    assert "Learning rate" in text and "now <b>0.25" in text and "usual learning rate for nesterov is about 0.1" in text
+    assert "from the next batch" in text  # a live setting
+    panel.field("epochs").setValue(12)
+    epochs = panel.field("epochs").whatsThis()
+    assert "now <b>12" in epochs and "must be" in epochs and "from the next batch" not in epochs
+    assert all(panel.field(name).whatsThis() for name in SETTINGS if name != "hidden")
