@@ -114,7 +114,6 @@ class MainWindow(QMainWindow):
         self.maps, self.health, self.handwriting, self.runs = MapsView(), HealthView(), HandwritingPanel(), RunsPanel()
         for panel, title, group in (
             (self.curves, "Training", None),
-            (self.health, "Health", None),  # inside the layers while it learns, and hints when it goes wrong
             (self.pad, "Drawing pad", None),
             (self.browser, "Test images", TEST_SET),
             (self.confusion, "Confusion matrix", TEST_SET),
@@ -125,6 +124,7 @@ class MainWindow(QMainWindow):
             (self.arithmetic, "One example", INSIDE),
             (self.editing, "Edits", INSIDE),
             (self.maps, "Maps", INSIDE),
+            (self.health, "Health", None),  # inside the layers while it learns, and hints when it goes wrong
             (self.handwriting, "My handwriting", None),
             (self.runs, "Runs", None),  # the run store: its selected runs overlay the plots
         ):

@@ -363,7 +363,6 @@ def test_testing_tabs_follow_the_run_and_a_confusion_click_filters_the_browser(w
     """The wired window: a run's model reaches the browser and the confusion matrix, whose cell opens the browser."""
     assert window.tab_titles() == [
         "Training",
-        "Health",
         "Drawing pad",
         "Test images",
         "Confusion matrix",
@@ -374,6 +373,7 @@ def test_testing_tabs_follow_the_run_and_a_confusion_click_filters_the_browser(w
         "One example",
         "Edits",
         "Maps",
+        "Health",
         "My handwriting",
         "Runs",
     ]

@@ -475,7 +475,8 @@ def runs_command(*args: str, timeout: float = 30) -> subprocess.CompletedProcess
 def test_a_store_that_is_a_fifo_is_refused_at_once(data_home, suffix):
     data_home.mkdir()
     if suffix:
-        recorded_run(RunStore())
+        with RunStore() as store:  # closed now, not whenever it is collected (sqlite would delete the FIFO then)
+            recorded_run(store)
     fifo = data_home / f"{STORE_NAME}{suffix}"
     fifo.unlink(missing_ok=True)
     os.mkfifo(fifo)

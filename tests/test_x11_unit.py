@@ -50,7 +50,7 @@ APP = textwrap.dedent(
         QTimer.singleShot(200, lambda: report(unit))
 
     def report(unit):
-        shown = window.tabs.currentWidget() is window.unit and window.unit.report is not None
+        shown = window.tabs.current() is window.unit and window.unit.report is not None
         print("OPENED", unit.layer, unit.unit, shown, window.unit.title.text(), flush=True)
         window.close()
 
