@@ -33,13 +33,17 @@ def atomic_write(path: str | os.PathLike, data: bytes) -> None:
 
 def unsafe_target(path: Path) -> str | None:
     """Why a file the user named should not be written (a symbolic link, which replacing would silently cut;
-    anything but a regular file; a folder that does not exist, since a typo is no folder to create), or None."""
-    if path.is_symlink():
-        return f"it is a symbolic link (to {os.readlink(path)}); name the file itself"
-    if path.exists() and not path.is_file():
-        return "it is not a regular file"
-    if not path.parent.is_dir():
-        return f"the folder {path.parent} does not exist"
+    anything but a regular file; a folder that does not exist, since a typo is no folder to create; a name the
+    system refuses, such as one too long), or None."""
+    try:
+        if path.is_symlink():
+            return f"it is a symbolic link (to {os.readlink(path)}); name the file itself"
+        if path.exists() and not path.is_file():
+            return "it is not a regular file"
+        if not path.parent.is_dir():
+            return f"the folder {path.parent} does not exist"
+    except OSError as error:  # e.g. a name too long for the file system
+        return f"the system refuses that name ({error.strerror or error})"
     return None
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from PySide6.QtWidgets import QFileDialog, QWidget
 
+from scratchnet import atomic
 from scratchnet.export import KINDS, ExportError, Recipe, recipe_of_model, recipe_of_run, write_export
 from scratchnet.model import Model
 
@@ -66,7 +67,7 @@ def write(session: Session, recipe: Recipe, kind: str, path: Path) -> Path | Non
     name exists: that one the user did not name); the data folder it loads by default is the session's."""
     if not path.suffix:
         named = path.with_suffix(KINDS[kind])
-        if named.exists():
+        if not atomic.unsafe_target(named) and named.exists():
             session.warn(f"Not exported: {named} exists. Name it in full to replace it.", "error")
             return None
         path = named

@@ -235,6 +235,7 @@ def test_a_model_file_exports_its_recipe(run_id, tmp_path, capsys):
         (["1", "--notebook", "{tmp}/link.ipynb"], "it is a symbolic link"),
         (["1", "--notebook", "{tmp}/a.py", "--script", "{tmp}/a.py"], "each export needs a file of its own"),
         (["1", "--script", "{tmp}/fine.py", "--torch", "{tmp}/missing/t.py"], "does not exist"),
+        (["1", "--notebook", "{tmp}/" + "c" * 300 + ".ipynb"], "the system refuses that name"),  # found by the random GUI test
     ],
 )
 def test_hostile_arguments_are_one_line_errors_that_write_nothing(arguments, message, run_id, tmp_path, capsys):
@@ -277,6 +278,10 @@ def test_the_file_menu_exports_the_current_models_run(qtbot, fake_data_dir, tmp_
     written = (tmp_path / "mine.py").read_text()
     assert f"Run {outcome.run_id} as one NumPy script" in written
     assert f'default="{fake_data_dir}"' in written  # the app's data folder is the script's default
+    choose_file(monkeypatch, tmp_path / ("c" * 300), "script")  # a name too long for the file system
+    with qtbot.waitSignal(window.session.notice) as notice:
+        action.trigger()
+    assert "the system refuses that name" in notice.args[0] and notice.args[1] == "error"
 
 
 def test_the_runs_tab_exports_the_selected_run(qtbot, session, tmp_path, monkeypatch):

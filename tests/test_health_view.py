@@ -102,8 +102,11 @@ def test_whats_this_tells_each_signals_value_now(qtbot, view, session):
     assert "Train to see" in view.plots.whatsThis()
     run(qtbot, session, SATURATING)
     qtbot.waitUntil(lambda: "Saturated outputs" in view.plots.whatsThis(), timeout=5000)
-    latest = session.health.history.samples[-1]
-    assert f"layer 1: {latest.saturated[0]:.0%}" in view.plots.whatsThis()
+
+    def tells_the_latest() -> bool:  # the view redraws at most every REDRAW_MS: the latest sample's value, soon
+        return f"layer 1: {session.health.history.samples[-1].saturated[0]:.0%}" in view.plots.whatsThis()
+
+    qtbot.waitUntil(tells_the_latest, timeout=5000)
     assert "about −3 is healthy" in view.plots.whatsThis() and cards(view)[0].whatsThis()
 
 

@@ -41,7 +41,7 @@ from ..nn.network import Params, forward, softmax
 
 SAMPLE_SIZE = 2000  # test images in a map
 SAMPLE_SEED = 0  # the same images for every run on the same test set, so that their maps compare
-SILHOUETTE_SIZE = 1000  # of them, class-balanced, the silhouettes are measured on: their cost grows as its square
+SILHOUETTE_SIZE = 500  # of them, class-balanced, the silhouettes are measured on: their cost grows as its square
 SEPARATED = 0.25  # a class's mean silhouette at or above which it counts as kept apart from the others
 FRAMES_WANTED = 8  # a short run makes a few frames within each epoch, to have at least about this many
 MAX_FRAMES_PER_EPOCH = 4
