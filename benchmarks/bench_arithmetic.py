@@ -15,12 +15,12 @@ from __future__ import annotations
 
 import argparse
 import os
-import time
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import numpy as np
 from PySide6.QtWidgets import QApplication
+from timing import timings_ms  # benchmarks/timing.py, beside this script
 
 from scratchnet.config import TrainConfig
 from scratchnet.data import load_dataset, locate_or_download, to_inputs
@@ -34,15 +34,6 @@ from scratchnet_gui.session import NetworkInput
 
 H = 1e-5  # the step of the central differences (as in tests/test_arithmetic.py)
 FLOOR = 1e-5  # gradients smaller than this are held to an absolute error of FLOOR × 1e-5
-
-
-def timings_ms(action, repeats: int) -> np.ndarray:
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        action()
-        times.append(1000 * (time.perf_counter() - start))
-    return np.array(times)
 
 
 def summary(times: np.ndarray) -> str:

@@ -52,9 +52,9 @@ if ARGS is not None and ARGS.blas_threads:
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # QT_QPA_PLATFORM=xcb (or wayland) to watch it on screen
 
 import numpy as np  # noqa: E402
-from busy import one_core_busy  # noqa: E402  (benchmarks/busy.py and lateness.py, beside this script)
-from lateness import lateness_probe  # noqa: E402
+from busy import one_core_busy  # noqa: E402  (benchmarks/busy.py and timing.py, beside this script)
 from PySide6.QtCore import QEventLoop, QSettings, QTimer  # noqa: E402
+from timing import lateness_probe  # noqa: E402
 
 from scratchnet.config import TrainConfig  # noqa: E402
 from scratchnet.data import ENV_VAR, Dataset, load_dataset, locate_or_download  # noqa: E402

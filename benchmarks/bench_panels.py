@@ -21,6 +21,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 import numpy as np
 from PySide6.QtCore import QEventLoop, QPointF
 from PySide6.QtWidgets import QApplication
+from timing import timings_ms  # benchmarks/timing.py, beside this script
 
 from scratchnet.config import TrainConfig
 from scratchnet.data import load_dataset, locate_or_download
@@ -35,15 +36,6 @@ from scratchnet_gui.session import Session
 
 FRAME_MS = 1000 / 60  # one frame at 60 Hz
 STALL_MS = 50  # a pause the eye notices
-
-
-def timings_ms(action, repeats: int) -> np.ndarray:
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        action()
-        times.append(1000 * (time.perf_counter() - start))
-    return np.array(times)
 
 
 def summary(times: np.ndarray) -> str:

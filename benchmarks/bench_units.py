@@ -23,9 +23,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import numpy as np  # noqa: E402
 from busy import one_core_busy  # noqa: E402
-from lateness import lateness_probe  # noqa: E402
 from PySide6.QtCore import QEventLoop  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
+from timing import lateness_probe  # noqa: E402
 
 from scratchnet.config import TrainConfig  # noqa: E402
 from scratchnet.data import load_dataset, locate_or_download  # noqa: E402

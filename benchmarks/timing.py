@@ -7,6 +7,9 @@ timer.stop()    # delays: ms late, tick by tick
 
 from __future__ import annotations
 
+import time
+
+import numpy as np
 from PySide6.QtCore import QElapsedTimer, Qt, QTimer
 
 TICK_MS = 10
@@ -25,3 +28,13 @@ def lateness_probe() -> tuple[QTimer, list[float]]:
 
     timer.timeout.connect(tick)
     return timer, delays
+
+
+def timings_ms(action, repeats: int) -> np.ndarray:
+    """Milliseconds of each of ``repeats`` calls of ``action()``."""
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        action()
+        times.append(1000 * (time.perf_counter() - start))
+    return np.array(times)
